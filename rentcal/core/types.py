@@ -1,0 +1,84 @@
+"""Enumerations of the domain.
+
+They are ``str`` enums so ``rental.status == "approved"`` holds, and the
+database stores their *values* (never the Python member names).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MachineStatus(str, Enum):
+    """Whether a machine can still be booked."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class Role(str, Enum):
+    """What a member may do: admins manage, members book."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+
+
+class RentalStatus(str, Enum):
+    """Life cycle of a rental; see :mod:`rentcal.core.transitions`."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class MaintenanceKind(str, Enum):
+    """Why a machine is taken out of service."""
+
+    PREVENTIVE = "preventive"
+    REPAIR = "repair"
+    INSPECTION = "inspection"
+
+
+class MaintenanceStatus(str, Enum):
+    """Life cycle of a maintenance block."""
+
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ConflictKind(str, Enum):
+    """What kind of row blocks a requested range."""
+
+    RENTAL = "rental"
+    MAINTENANCE = "maintenance"
+
+
+#: Rental statuses that occupy the machine.
+BLOCKING_RENTAL_STATUSES: frozenset[RentalStatus] = frozenset(
+    {RentalStatus.PENDING, RentalStatus.APPROVED}
+)
+#: Maintenance statuses that occupy the machine.
+BLOCKING_MAINTENANCE_STATUSES: frozenset[MaintenanceStatus] = frozenset(
+    {MaintenanceStatus.SCHEDULED}
+)
+
+
+def values(enum: type[Enum]) -> list[str]:
+    """The stored values of an enum, in declaration order (for CHECKs and help)."""
+    return [str(member.value) for member in enum]
+
+
+__all__ = [
+    "BLOCKING_MAINTENANCE_STATUSES",
+    "BLOCKING_RENTAL_STATUSES",
+    "ConflictKind",
+    "MachineStatus",
+    "MaintenanceKind",
+    "MaintenanceStatus",
+    "RentalStatus",
+    "Role",
+    "values",
+]

@@ -1,0 +1,172 @@
+"""Plain, detached result values returned by the library.
+
+They are frozen dataclasses, not ORM rows: usable after the call returns,
+hashable, cheap, and free of any database session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from rentcal.core.ranges import day_count
+from rentcal.core.types import (
+    BLOCKING_RENTAL_STATUSES,
+    MachineStatus,
+    MaintenanceKind,
+    MaintenanceStatus,
+    RentalStatus,
+    Role,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """A bookable machine, referred to by its unique ``name`` handle."""
+
+    id: int
+    name: str
+    title: str
+    daily_price: Decimal
+    description: str | None
+    status: MachineStatus
+    auto_approve: bool
+    created_at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a machine."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "daily_price": str(self.daily_price),
+            "status": self.status.value,
+            "auto_approve": self.auto_approve,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Somebody who books machines; admins also manage them."""
+
+    id: int
+    handle: str
+    name: str
+    email: str | None
+    verified: bool
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this member may manage machines, members and rentals."""
+        return self.role is Role.ADMIN
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a member."""
+        return {
+            "handle": self.handle,
+            "name": self.name,
+            "email": self.email,
+            "verified": self.verified,
+            "role": self.role.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rental:
+    """A booking of one machine by one member for inclusive whole days."""
+
+    id: int
+    uid: str
+    machine: str
+    machine_title: str
+    member: str
+    member_name: str
+    start: date
+    end: date
+    status: RentalStatus
+    purpose: str | None
+    price: Decimal
+    created_at: datetime
+    updated_at: datetime
+    sequence: int
+    status_changed_by: str | None
+    reason: str | None
+
+    @property
+    def days(self) -> int:
+        """Rental length in days, counting both ends."""
+        return day_count(self.start, self.end)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this rental occupies the machine."""
+        return self.status in BLOCKING_RENTAL_STATUSES
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a rental (dates ISO 8601, money as a string)."""
+        return {
+            "id": self.id,
+            "machine": self.machine,
+            "member": self.member,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "status": self.status.value,
+            "purpose": self.purpose,
+            "price": str(self.price),
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """A block of days a machine is out of service."""
+
+    id: int
+    uid: str
+    machine: str
+    machine_title: str
+    start: date
+    end: date
+    kind: MaintenanceKind
+    status: MaintenanceStatus
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+    sequence: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a maintenance block."""
+        return {
+            "id": self.id,
+            "machine": self.machine,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "kind": self.kind.value,
+            "status": self.status.value,
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A message for one member, optionally about one rental."""
+
+    id: int
+    member: str
+    rental_id: int | None
+    message: str
+    created_at: datetime
+    read_at: datetime | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a notification."""
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["read_at"] = self.read_at.isoformat() if self.read_at else None
+        return data
+
+
+__all__ = ["Machine", "Maintenance", "Member", "Notification", "Rental"]
