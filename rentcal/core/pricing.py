@@ -22,7 +22,7 @@ def parse_amount(value: object, *, label: str = "daily price") -> Decimal:
     Raises:
         InvalidRequest: naming the value and why it was refused.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidRequest(f"{label} {value!r} must be a Decimal or a string like '120.50'")
     try:
         amount = Decimal(str(value).strip()) if isinstance(value, str) else Decimal(value)  # type: ignore[arg-type]

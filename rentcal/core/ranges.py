@@ -49,9 +49,7 @@ def validate_range(start: date, end: date, today: date | None = None) -> None:
         if not isinstance(value, date):
             raise InvalidRequest(f"{label} date {value!r} is not a date")
     if end < start:
-        raise InvalidRequest(
-            f"end date {end.isoformat()} is before start date {start.isoformat()}"
-        )
+        raise InvalidRequest(f"end date {end.isoformat()} is before start date {start.isoformat()}")
     if today is not None and start < today:
         raise InvalidRequest(
             f"start date {start.isoformat()} is in the past (today is {today.isoformat()})"

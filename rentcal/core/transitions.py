@@ -8,13 +8,13 @@ and why. Any (status, action) pair missing from the table is an
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from rentcal.core.types import RentalStatus
 from rentcal.errors import InvalidTransition
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What a member or admin does to a rental."""
 
     APPROVE = "approve"

@@ -6,24 +6,24 @@ database stores their *values* (never the Python member names).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
-class MachineStatus(str, Enum):
+class MachineStatus(StrEnum):
     """Whether a machine can still be booked."""
 
     ACTIVE = "active"
     RETIRED = "retired"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a member may do: admins manage, members book."""
 
     MEMBER = "member"
     ADMIN = "admin"
 
 
-class RentalStatus(str, Enum):
+class RentalStatus(StrEnum):
     """Life cycle of a rental; see :mod:`rentcal.core.transitions`."""
 
     PENDING = "pending"
@@ -33,7 +33,7 @@ class RentalStatus(str, Enum):
     COMPLETED = "completed"
 
 
-class MaintenanceKind(str, Enum):
+class MaintenanceKind(StrEnum):
     """Why a machine is taken out of service."""
 
     PREVENTIVE = "preventive"
@@ -41,7 +41,7 @@ class MaintenanceKind(str, Enum):
     INSPECTION = "inspection"
 
 
-class MaintenanceStatus(str, Enum):
+class MaintenanceStatus(StrEnum):
     """Life cycle of a maintenance block."""
 
     SCHEDULED = "scheduled"
@@ -49,7 +49,7 @@ class MaintenanceStatus(str, Enum):
     CANCELLED = "cancelled"
 
 
-class ConflictKind(str, Enum):
+class ConflictKind(StrEnum):
     """What kind of row blocks a requested range."""
 
     RENTAL = "rental"

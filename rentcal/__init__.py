@@ -1,0 +1,78 @@
+"""rentcal: book shared machines on a calendar without ever double-booking one.
+
+>>> import rentcal
+>>> cal = rentcal.connect("sqlite://")          # in memory; None = the default file
+>>> cal.add_member("ada", admin=True).role
+<Role.ADMIN: 'admin'>
+
+The heavy modules (sqlmodel, sqlalchemy) load on first use of ``connect`` or
+the row-backed names, so ``import rentcal`` and ``rentcal --version`` stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rentcal._version import __version__
+from rentcal.core.availability import Availability, Conflict
+from rentcal.core.types import (
+    ConflictKind,
+    MachineStatus,
+    MaintenanceKind,
+    MaintenanceStatus,
+    RentalStatus,
+    Role,
+)
+from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+from rentcal.errors import (
+    Busy,
+    DatabaseError,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RentcalError,
+    Unavailable,
+)
+
+if TYPE_CHECKING:
+    from rentcal.service import Rentcal, connect
+
+_LAZY = {"connect": "rentcal.service", "Rentcal": "rentcal.service"}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the database layer only when it is first needed."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rentcal' has no attribute {name!r}")
+
+
+__all__ = [
+    "Availability",
+    "Busy",
+    "Conflict",
+    "ConflictKind",
+    "DatabaseError",
+    "InvalidRequest",
+    "InvalidTransition",
+    "Machine",
+    "MachineStatus",
+    "Maintenance",
+    "MaintenanceKind",
+    "MaintenanceStatus",
+    "Member",
+    "NotFound",
+    "Notification",
+    "PermissionDenied",
+    "Rental",
+    "RentalStatus",
+    "Rentcal",
+    "RentcalError",
+    "Role",
+    "Unavailable",
+    "__version__",
+    "connect",
+]

@@ -1,0 +1,3 @@
+"""The version, kept apart so ``rentcal --version`` imports nothing heavy."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,371 @@
+"""FullCalendar event objects from rentals and maintenance blocks.
+
+Pure formatting: values in, JSON-able dicts out. No database, no clock, no
+I/O, and no import of :mod:`icalendar` (the CLI imports this module on every
+``rentcal events --json`` and must start fast).
+
+Every event is all-day. rentcal's ranges are *inclusive* (``end`` is the last
+day); FullCalendar's ``end`` is *exclusive*, so :func:`rental_event` and
+:func:`maintenance_event` emit ``end`` as the day after the last day.
+
+The same titles and palette are used by :mod:`rentcal.feeds.ical`, so a
+calendar app and a FullCalendar page show the same words and colours.
+
+Examples:
+
+    >>> from datetime import date, datetime, timezone
+    >>> from decimal import Decimal
+    >>> from rentcal.core.types import RentalStatus
+    >>> from rentcal.core.values import Rental
+    >>> at = datetime(2030, 1, 2, 9, 30, tzinfo=timezone.utc)
+    >>> rental = Rental(
+    ...     id=123, uid="6f1c0d1e-0000-4000-8000-000000000123",
+    ...     machine="tractor-6120", machine_title="Tractor 6120",
+    ...     member="jdoe", member_name="John Doe",
+    ...     start=date(2030, 1, 15), end=date(2030, 1, 20),
+    ...     status=RentalStatus.APPROVED, purpose=None, price=Decimal("600.00"),
+    ...     created_at=at, updated_at=at, sequence=0,
+    ...     status_changed_by=None, reason=None)
+    >>> event = rental_event(rental)
+    >>> event["title"], event["start"], event["end"]
+    ('Rented by John Doe', '2030-01-15', '2030-01-21')
+    >>> rental_event(rental, multi_machine=True)["title"]
+    'Tractor 6120 — Rented by John Doe'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from rentcal.core.ranges import ONE_DAY
+from rentcal.core.types import MaintenanceKind, MaintenanceStatus, RentalStatus
+from rentcal.core.values import Machine, Maintenance, Rental
+
+#: Separator between the machine's title and the event title in multi-machine feeds.
+TITLE_SEPARATOR: Final = " — "
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How one status is drawn.
+
+    ``background`` and ``text`` are the FullCalendar colours (hex);
+    ``css_name`` is the nearest CSS colour *name*, which is what RFC 7986's
+    ``COLOR`` property of an iCalendar event requires.
+    """
+
+    background: str
+    text: str
+    css_name: str
+
+
+RED: Final = Style("#dc3545", "#ffffff", "red")
+YELLOW: Final = Style("#ffc107", "#000000", "gold")
+ORANGE: Final = Style("#fd7e14", "#ffffff", "orange")
+GREY: Final = Style("#6c757d", "#ffffff", "gray")
+
+RENTAL_STYLES: Final[dict[RentalStatus, Style]] = {
+    RentalStatus.PENDING: YELLOW,
+    RentalStatus.APPROVED: RED,
+    RentalStatus.REJECTED: GREY,
+    RentalStatus.CANCELLED: GREY,
+    RentalStatus.COMPLETED: GREY,
+}
+MAINTENANCE_STYLES: Final[dict[MaintenanceStatus, Style]] = {
+    MaintenanceStatus.SCHEDULED: ORANGE,
+    MaintenanceStatus.DONE: GREY,
+    MaintenanceStatus.CANCELLED: GREY,
+}
+
+# Title templates; ``{name}`` is the member's display name, ``{kind}`` the
+# capitalised maintenance kind.
+_RENTAL_TITLES: Final[dict[RentalStatus, str]] = {
+    RentalStatus.PENDING: "Requested by {name}",
+    RentalStatus.APPROVED: "Rented by {name}",
+    RentalStatus.REJECTED: "Rejected: {name}",
+    RentalStatus.CANCELLED: "Cancelled: {name}",
+    RentalStatus.COMPLETED: "Completed by {name}",
+}
+_MAINTENANCE_TITLES: Final[dict[MaintenanceStatus, str]] = {
+    MaintenanceStatus.SCHEDULED: "Maintenance: {kind}",
+    MaintenanceStatus.DONE: "Maintenance done: {kind}",
+    MaintenanceStatus.CANCELLED: "Cancelled maintenance: {kind}",
+}
+
+_RENTAL_DESCRIPTIONS: Final[dict[RentalStatus, str]] = {
+    RentalStatus.PENDING: "Rental requested, waiting for an admin",
+    RentalStatus.APPROVED: "Rental approved: the machine is taken",
+    RentalStatus.REJECTED: "Rental request rejected by an admin",
+    RentalStatus.CANCELLED: "Rental cancelled",
+    RentalStatus.COMPLETED: "Rental finished",
+}
+_MAINTENANCE_DESCRIPTIONS: Final[dict[MaintenanceStatus, str]] = {
+    MaintenanceStatus.SCHEDULED: "Machine out of service for maintenance",
+    MaintenanceStatus.DONE: "Maintenance carried out",
+    MaintenanceStatus.CANCELLED: "Maintenance called off",
+}
+
+
+def _legend() -> tuple[dict[str, str], ...]:
+    entries: list[dict[str, str]] = []
+    for rental_status, style in RENTAL_STYLES.items():
+        entries.append(
+            {
+                "type": "rental",
+                "status": rental_status.value,
+                "label": _RENTAL_TITLES[rental_status].format(name="<member>"),
+                "backgroundColor": style.background,
+                "textColor": style.text,
+                "description": _RENTAL_DESCRIPTIONS[rental_status],
+            }
+        )
+    for maintenance_status, style in MAINTENANCE_STYLES.items():
+        entries.append(
+            {
+                "type": "maintenance",
+                "status": maintenance_status.value,
+                "label": _MAINTENANCE_TITLES[maintenance_status].format(kind="<Kind>"),
+                "backgroundColor": style.background,
+                "textColor": style.text,
+                "description": _MAINTENANCE_DESCRIPTIONS[maintenance_status],
+            }
+        )
+    return tuple(entries)
+
+
+#: One entry per (type, status): what ``rentcal events --legend`` prints.
+#: Treat as read-only; :func:`legend` hands out copies.
+LEGEND: Final[tuple[dict[str, str], ...]] = _legend()
+
+
+def legend() -> list[dict[str, str]]:
+    """The colour legend, one fresh dict per (type, status).
+
+    Returns:
+        Dicts with ``type``, ``status``, ``label``, ``backgroundColor``,
+        ``textColor`` and ``description``, rentals first, in status order.
+
+    Examples:
+
+        >>> legend()[0]["status"], legend()[0]["backgroundColor"]
+        ('pending', '#ffc107')
+    """
+    return [dict(entry) for entry in LEGEND]
+
+
+def _capitalise(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
+def _prefixed(title: str, machine_title: str, multi_machine: bool) -> str:
+    return f"{machine_title}{TITLE_SEPARATOR}{title}" if multi_machine else title
+
+
+def rental_title(rental: Rental, *, multi_machine: bool = False) -> str:
+    """The one-line title of a rental, e.g. ``"Rented by John Doe"``.
+
+    Parameters:
+        rental: The rental.
+        multi_machine: Prefix the machine's title, for feeds of all machines.
+    """
+    title = _RENTAL_TITLES[RentalStatus(rental.status)].format(name=rental.member_name)
+    return _prefixed(title, rental.machine_title, multi_machine)
+
+
+def maintenance_title(maintenance: Maintenance, *, multi_machine: bool = False) -> str:
+    """The one-line title of a maintenance block, e.g. ``"Maintenance: Preventive"``.
+
+    Parameters:
+        maintenance: The maintenance block.
+        multi_machine: Prefix the machine's title, for feeds of all machines.
+    """
+    template = _MAINTENANCE_TITLES[MaintenanceStatus(maintenance.status)]
+    title = template.format(kind=_capitalise(MaintenanceKind(maintenance.kind).value))
+    return _prefixed(title, maintenance.machine_title, multi_machine)
+
+
+def rental_style(rental: Rental) -> Style:
+    """The colours of a rental, chosen by its status."""
+    return RENTAL_STYLES[RentalStatus(rental.status)]
+
+
+def maintenance_style(maintenance: Maintenance) -> Style:
+    """The colours of a maintenance block, chosen by its status."""
+    return MAINTENANCE_STYLES[MaintenanceStatus(maintenance.status)]
+
+
+def exclusive_end(last_day: date) -> date:
+    """The day after ``last_day``: the exclusive end FullCalendar and iCalendar want."""
+    return last_day + ONE_DAY
+
+
+def _event(
+    *,
+    event_id: str,
+    title: str,
+    start: date,
+    last_day: date,
+    style: Style,
+    machine: str,
+    multi_machine: bool,
+    props: dict[str, object],
+) -> dict[str, object]:
+    event: dict[str, object] = {
+        "id": event_id,
+        "title": title,
+        "start": start.isoformat(),
+        "end": exclusive_end(last_day).isoformat(),
+        "allDay": True,
+        "backgroundColor": style.background,
+        "borderColor": style.background,
+        "textColor": style.text,
+    }
+    if multi_machine:
+        event["resourceId"] = machine
+    event["extendedProps"] = props
+    return event
+
+
+def rental_event(rental: Rental, *, multi_machine: bool = False) -> dict[str, object]:
+    """The FullCalendar event of one rental.
+
+    Parameters:
+        rental: The rental; its ``end`` is the last (inclusive) day.
+        multi_machine: For a feed of several machines: prefix the machine's
+            title to the event title and add ``resourceId`` (the machine name).
+
+    Returns:
+        A JSON-able dict; ``end`` is exclusive (the day after the last day).
+    """
+    status = RentalStatus(rental.status)
+    return _event(
+        event_id=f"rental-{rental.id}",
+        title=rental_title(rental, multi_machine=multi_machine),
+        start=rental.start,
+        last_day=rental.end,
+        style=RENTAL_STYLES[status],
+        machine=rental.machine,
+        multi_machine=multi_machine,
+        props={
+            "type": "rental",
+            "status": status.value,
+            "rentalId": rental.id,
+            "userName": rental.member_name,
+            "machine": rental.machine,
+        },
+    )
+
+
+def maintenance_event(
+    maintenance: Maintenance, *, multi_machine: bool = False
+) -> dict[str, object]:
+    """The FullCalendar event of one maintenance block.
+
+    Parameters:
+        maintenance: The block; its ``end`` is the last (inclusive) day.
+        multi_machine: As for :func:`rental_event`.
+
+    Returns:
+        A JSON-able dict; ``end`` is exclusive (the day after the last day).
+    """
+    status = MaintenanceStatus(maintenance.status)
+    return _event(
+        event_id=f"maintenance-{maintenance.id}",
+        title=maintenance_title(maintenance, multi_machine=multi_machine),
+        start=maintenance.start,
+        last_day=maintenance.end,
+        style=MAINTENANCE_STYLES[status],
+        machine=maintenance.machine,
+        multi_machine=multi_machine,
+        props={
+            "type": "maintenance",
+            "maintenanceId": maintenance.id,
+            "maintenanceType": MaintenanceKind(maintenance.kind).value,
+            "status": status.value,
+            "machine": maintenance.machine,
+        },
+    )
+
+
+def _sort_key(item: Rental | Maintenance) -> tuple[date, str]:
+    kind = "rental" if isinstance(item, Rental) else "maintenance"
+    return (item.start, f"{kind}-{item.id}")
+
+
+def iter_events(
+    rentals: Iterable[Rental],
+    maintenance: Iterable[Maintenance] = (),
+    *,
+    multi_machine: bool = False,
+) -> Iterator[dict[str, object]]:
+    """Yield the events of :func:`events` one at a time, in the same order.
+
+    Only the (small, already loaded) values are sorted up front; each event
+    dict is built when it is asked for, so a caller streaming a large feed
+    as JSON holds one dict at a time.
+    """
+    items: list[Rental | Maintenance] = [*rentals, *maintenance]
+    items.sort(key=_sort_key)
+    for item in items:
+        if isinstance(item, Rental):
+            yield rental_event(item, multi_machine=multi_machine)
+        else:
+            yield maintenance_event(item, multi_machine=multi_machine)
+
+
+def events(
+    rentals: Iterable[Rental],
+    maintenance: Iterable[Maintenance] = (),
+    *,
+    multi_machine: bool = False,
+) -> list[dict[str, object]]:
+    """The FullCalendar events of rentals and maintenance blocks.
+
+    Parameters:
+        rentals: Rentals to show; the caller chooses which statuses.
+        maintenance: Maintenance blocks to show.
+        multi_machine: As for :func:`rental_event`.
+
+    Returns:
+        Events sorted by start day, then by ``id`` string
+        (``"maintenance-7"`` before ``"rental-7"``): the same input always
+        gives the same list.
+    """
+    return list(iter_events(rentals, maintenance, multi_machine=multi_machine))
+
+
+def resources(machines: Iterable[Machine]) -> list[dict[str, str]]:
+    """FullCalendar resources (rows of a resource timeline), one per machine.
+
+    Returns:
+        ``[{"id": machine.name, "title": machine.title}, ...]`` in the order
+        given; event ``resourceId`` values refer to these ids.
+    """
+    return [{"id": machine.name, "title": machine.title} for machine in machines]
+
+
+__all__ = [
+    "GREY",
+    "LEGEND",
+    "MAINTENANCE_STYLES",
+    "ORANGE",
+    "RED",
+    "RENTAL_STYLES",
+    "TITLE_SEPARATOR",
+    "YELLOW",
+    "Style",
+    "events",
+    "exclusive_end",
+    "iter_events",
+    "legend",
+    "maintenance_event",
+    "maintenance_style",
+    "maintenance_title",
+    "rental_event",
+    "rental_style",
+    "rental_title",
+    "resources",
+]

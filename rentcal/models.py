@@ -1,0 +1,245 @@
+"""SQLModel tables: the schema, its constraints, indexes and guard triggers.
+
+The service talks to these tables through SQLAlchemy Core (``Table.c``) and
+turns rows into the frozen values of :mod:`rentcal.core.values`, so no ORM
+session or lazy loading leaks out of the library.
+
+Enums are stored by *value* ('approved') in a VARCHAR with a CHECK on every
+backend (``native_enum=False``); money is ``Numeric(12, 2)`` so SQLite keeps
+two places; datetimes are timezone-aware UTC (sqlmodel's UTCDateTime).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlmodel import Field, SQLModel
+
+from rentcal.core.types import (
+    BLOCKING_MAINTENANCE_STATUSES,
+    BLOCKING_RENTAL_STATUSES,
+    MachineStatus,
+    MaintenanceKind,
+    MaintenanceStatus,
+    RentalStatus,
+    Role,
+    values,
+)
+
+#: Bumped whenever the schema changes; see rentcal.store for upgrades.
+SCHEMA_VERSION = 1
+
+MONEY = sa.Numeric(12, 2, asdecimal=True)
+
+
+def enum_type(enum: type[Enum], name: str) -> sa.Enum:
+    """A portable enum column: VARCHAR + CHECK, storing values, not names."""
+    return sa.Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=max(len(v) for v in values(enum)),
+        values_callable=values,
+    )
+
+
+def _blocking_sql(enum_values: frozenset[RentalStatus] | frozenset[MaintenanceStatus]) -> str:
+    """SQL literal list of blocking statuses, sorted for stable DDL."""
+    return ", ".join(f"'{s.value}'" for s in sorted(enum_values, key=lambda s: s.value))
+
+
+BLOCKING_RENTAL_SQL = _blocking_sql(BLOCKING_RENTAL_STATUSES)
+BLOCKING_MAINTENANCE_SQL = _blocking_sql(BLOCKING_MAINTENANCE_STATUSES)
+
+
+class MachineRow(SQLModel, table=True):
+    """A bookable machine."""
+
+    __tablename__ = "machine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(64), unique=True, nullable=False)
+    title: str = Field(sa_type=sa.String(200), nullable=False)
+    daily_price: Decimal = Field(sa_type=MONEY, nullable=False)
+    description: str | None = Field(default=None, sa_type=sa.Text)
+    status: MachineStatus = Field(
+        default=MachineStatus.ACTIVE, sa_type=enum_type(MachineStatus, "machine_status")
+    )
+    auto_approve: bool = Field(default=False, nullable=False)
+    created_at: datetime = Field(nullable=False)
+
+    __table_args__ = (sa.CheckConstraint("daily_price >= 0", name="ck_machine_price"),)
+
+
+class MemberRow(SQLModel, table=True):
+    """A member who books; admins manage."""
+
+    __tablename__ = "member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(sa_type=sa.String(64), unique=True, nullable=False)
+    name: str = Field(sa_type=sa.String(200), nullable=False)
+    email: str | None = Field(default=None, sa_type=sa.String(254))
+    verified: bool = Field(default=False, nullable=False)
+    role: Role = Field(default=Role.MEMBER, sa_type=enum_type(Role, "member_role"))
+    created_at: datetime = Field(nullable=False)
+
+
+class RentalRow(SQLModel, table=True):
+    """A booking of inclusive whole days; never deleted."""
+
+    __tablename__ = "rental"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(sa_type=sa.String(36), unique=True, nullable=False)
+    machine_id: int = Field(foreign_key="machine.id", nullable=False)
+    member_id: int = Field(foreign_key="member.id", nullable=False)
+    start_date: date = Field(nullable=False)
+    end_date: date = Field(nullable=False)
+    status: RentalStatus = Field(sa_type=enum_type(RentalStatus, "rental_status"))
+    purpose: str | None = Field(default=None, sa_type=sa.Text)
+    price: Decimal = Field(sa_type=MONEY, nullable=False)
+    created_at: datetime = Field(nullable=False)
+    updated_at: datetime = Field(nullable=False)
+    sequence: int = Field(default=0, nullable=False)
+    status_changed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+
+    __table_args__ = (
+        sa.CheckConstraint("end_date >= start_date", name="ck_rental_dates"),
+        sa.CheckConstraint("price >= 0", name="ck_rental_price"),
+        # The availability seek: blocking rentals of one machine by start day.
+        sa.Index(
+            "ix_rental_blocking",
+            "machine_id",
+            "start_date",
+            sqlite_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
+            postgresql_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
+        ),
+        sa.Index("ix_rental_machine_start", "machine_id", "start_date"),
+        sa.Index("ix_rental_member_start", "member_id", "start_date"),
+        # PostgreSQL refuses overlapping blocking rentals itself (btree_gist).
+        ExcludeConstraint(
+            (sa.column("machine_id"), "="),
+            (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
+            where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
+            using="gist",
+            name="ex_rental_overlap",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+
+class RentalHistoryRow(SQLModel, table=True):
+    """Every status change of a rental: who, when, from what, to what, why."""
+
+    __tablename__ = "rental_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rental_id: int = Field(foreign_key="rental.id", nullable=False, index=True)
+    from_status: RentalStatus | None = Field(
+        default=None, sa_type=enum_type(RentalStatus, "history_from_status")
+    )
+    to_status: RentalStatus = Field(sa_type=enum_type(RentalStatus, "history_to_status"))
+    changed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    changed_at: datetime = Field(nullable=False)
+
+
+class MaintenanceRow(SQLModel, table=True):
+    """Days a machine is out of service."""
+
+    __tablename__ = "maintenance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(sa_type=sa.String(36), unique=True, nullable=False)
+    machine_id: int = Field(foreign_key="machine.id", nullable=False)
+    start_date: date = Field(nullable=False)
+    end_date: date = Field(nullable=False)
+    kind: MaintenanceKind = Field(sa_type=enum_type(MaintenanceKind, "maintenance_kind"))
+    status: MaintenanceStatus = Field(
+        default=MaintenanceStatus.SCHEDULED,
+        sa_type=enum_type(MaintenanceStatus, "maintenance_status"),
+    )
+    notes: str | None = Field(default=None, sa_type=sa.Text)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(nullable=False)
+    updated_at: datetime = Field(nullable=False)
+    sequence: int = Field(default=0, nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("end_date >= start_date", name="ck_maintenance_dates"),
+        sa.Index(
+            "ix_maintenance_blocking",
+            "machine_id",
+            "start_date",
+            sqlite_where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
+            postgresql_where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
+        ),
+    )
+
+
+class NotificationRow(SQLModel, table=True):
+    """A message for one member; ``read_at`` stays NULL until read."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", nullable=False)
+    rental_id: int | None = Field(default=None, foreign_key="rental.id")
+    message: str = Field(sa_type=sa.Text, nullable=False)
+    created_at: datetime = Field(nullable=False)
+    read_at: datetime | None = Field(default=None)
+
+    __table_args__ = (sa.Index("ix_notification_member", "member_id", "read_at"),)
+
+
+class MetaRow(SQLModel, table=True):
+    """Key/value facts about the database itself, e.g. its schema version."""
+
+    __tablename__ = "rentcal_meta"
+
+    key: str = Field(sa_type=sa.String(64), primary_key=True)
+    value: str = Field(sa_type=sa.String(200), nullable=False)
+
+
+# SQLite has no exclusion constraints: triggers refuse an overlapping blocking
+# rental on INSERT and UPDATE so even a buggy writer cannot store one.
+_SQLITE_OVERLAP = f"""
+    NEW.status IN ({BLOCKING_RENTAL_SQL}) AND EXISTS (
+        SELECT 1 FROM rental AS r
+        WHERE r.machine_id = NEW.machine_id AND r.id IS NOT NEW.id
+          AND r.status IN ({BLOCKING_RENTAL_SQL})
+          AND r.start_date <= NEW.end_date AND NEW.start_date <= r.end_date)
+"""
+OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS trg_rental_no_overlap_insert
+        BEFORE INSERT ON rental WHEN {_SQLITE_OVERLAP}
+        BEGIN SELECT RAISE(ABORT, '{OVERLAP_TRIGGER_MESSAGE}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS trg_rental_no_overlap_update
+        BEFORE UPDATE OF machine_id, start_date, end_date, status ON rental
+        WHEN {_SQLITE_OVERLAP}
+        BEGIN SELECT RAISE(ABORT, '{OVERLAP_TRIGGER_MESSAGE}'); END""",
+]
+
+for _ddl in SQLITE_TRIGGERS:
+    sa.event.listen(
+        RentalRow.__table__,  # type: ignore[attr-defined]
+        "after_create",
+        sa.DDL(_ddl).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
+    )
+
+machine_t: sa.Table = MachineRow.__table__  # type: ignore[attr-defined]
+member_t: sa.Table = MemberRow.__table__  # type: ignore[attr-defined]
+rental_t: sa.Table = RentalRow.__table__  # type: ignore[attr-defined]
+history_t: sa.Table = RentalHistoryRow.__table__  # type: ignore[attr-defined]
+maintenance_t: sa.Table = MaintenanceRow.__table__  # type: ignore[attr-defined]
+notification_t: sa.Table = NotificationRow.__table__  # type: ignore[attr-defined]
+meta_t: sa.Table = MetaRow.__table__  # type: ignore[attr-defined]
+metadata = SQLModel.metadata

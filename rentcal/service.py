@@ -1,0 +1,1001 @@
+"""The use cases behind :func:`rentcal.connect`: permissions, rules, history.
+
+Every method opens exactly one transaction through :class:`rentcal.store.Store`;
+every write that depends on availability re-checks it *inside* the write
+transaction after taking the machine's lock, so two bookers can never both win.
+Results are frozen values from :mod:`rentcal.core.values`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Row
+
+from rentcal.core.availability import Availability, Conflict, availability, free_windows
+from rentcal.core.pricing import parse_amount, rental_price
+from rentcal.core.ranges import validate_range
+from rentcal.core.transitions import Action, next_status
+from rentcal.core.types import (
+    BLOCKING_MAINTENANCE_STATUSES,
+    BLOCKING_RENTAL_STATUSES,
+    ConflictKind,
+    MachineStatus,
+    MaintenanceKind,
+    MaintenanceStatus,
+    RentalStatus,
+    Role,
+)
+from rentcal.core.validate import MAX_TITLE, clean_email, clean_handle, clean_text
+from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+from rentcal.errors import (
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RentcalError,
+    Unavailable,
+)
+from rentcal.models import (
+    history_t,
+    machine_t,
+    maintenance_t,
+    member_t,
+    notification_t,
+    rental_t,
+)
+from rentcal.store import Store, overlap_clause
+
+E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+_changer = member_t.alias("changer")
+_RENTAL_SELECT = sa.select(
+    rental_t,
+    machine_t.c.name.label("machine_name"),
+    machine_t.c.title.label("machine_title"),
+    member_t.c.handle.label("member_handle"),
+    member_t.c.name.label("member_name"),
+    _changer.c.handle.label("changer_handle"),
+).select_from(
+    rental_t.join(machine_t, machine_t.c.id == rental_t.c.machine_id)
+    .join(member_t, member_t.c.id == rental_t.c.member_id)
+    .outerjoin(_changer, _changer.c.id == rental_t.c.status_changed_by_id)
+)
+_MAINTENANCE_SELECT = sa.select(
+    maintenance_t,
+    machine_t.c.name.label("machine_name"),
+    machine_t.c.title.label("machine_title"),
+).select_from(maintenance_t.join(machine_t, machine_t.c.id == maintenance_t.c.machine_id))
+
+_RENTAL_BLOCKING = [s.value for s in BLOCKING_RENTAL_STATUSES]
+_MAINT_BLOCKING = [s.value for s in BLOCKING_MAINTENANCE_STATUSES]
+
+
+def utc_now() -> datetime:
+    """The default clock: an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def parse_enum(enum: type[E], value: object, label: str) -> E:
+    """An enum member from its value, or InvalidRequest listing the choices."""
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(str(m.value) for m in enum)
+        raise InvalidRequest(f"{label} {value!r} is not one of: {choices}") from None
+
+
+def _machine(row: Row[Any]) -> Machine:
+    return Machine(
+        row.id,
+        row.name,
+        row.title,
+        row.daily_price,
+        row.description,
+        MachineStatus(row.status),
+        bool(row.auto_approve),
+        row.created_at,
+    )
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(row.id, row.handle, row.name, row.email, bool(row.verified), Role(row.role))
+
+
+def _rental(row: Row[Any]) -> Rental:
+    return Rental(
+        id=row.id,
+        uid=row.uid,
+        machine=row.machine_name,
+        machine_title=row.machine_title,
+        member=row.member_handle,
+        member_name=row.member_name,
+        start=row.start_date,
+        end=row.end_date,
+        status=RentalStatus(row.status),
+        purpose=row.purpose,
+        price=row.price,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        sequence=row.sequence,
+        status_changed_by=row.changer_handle,
+        reason=row.reason,
+    )
+
+
+def _maintenance(row: Row[Any]) -> Maintenance:
+    return Maintenance(
+        id=row.id,
+        uid=row.uid,
+        machine=row.machine_name,
+        machine_title=row.machine_title,
+        start=row.start_date,
+        end=row.end_date,
+        kind=MaintenanceKind(row.kind),
+        status=MaintenanceStatus(row.status),
+        notes=row.notes,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        sequence=row.sequence,
+    )
+
+
+class Rentcal:
+    """A connection to one rentcal database; see :func:`rentcal.connect`."""
+
+    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
+        self.store = store
+        self._clock = clock or utc_now
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+    def __enter__(self) -> Rentcal:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Rentcal {self.store.display_url}>"
+
+    @property
+    def url(self) -> str:
+        """The database URL in use, password hidden."""
+        return self.store.display_url
+
+    def now(self) -> datetime:
+        """The injected clock's aware UTC time."""
+        return self._clock()
+
+    def today(self, today: date | None = None) -> date:
+        """``today`` if given, else the clock's local date (the one place 'today' is read)."""
+        return today if today is not None else self._clock().astimezone().date()
+
+    def _write(self, fn: Callable[[Connection], T]) -> T:
+        return self.store.run(fn, write=True)
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        return self.store.run(fn, write=False)
+
+    # -- lookups ------------------------------------------------------------------
+
+    def _machine_row(self, conn: Connection, name: str) -> Row[Any]:
+        handle = clean_handle(name, "machine")
+        row = conn.execute(sa.select(machine_t).where(machine_t.c.name == handle)).first()
+        if row is None:
+            raise NotFound(f"machine {handle!r} not found")
+        return row
+
+    def _active_machine_row(self, conn: Connection, name: str) -> Row[Any]:
+        row = self._machine_row(conn, name)
+        if row.status != MachineStatus.ACTIVE:
+            raise InvalidRequest(f"machine {row.name!r} is retired and cannot be booked")
+        return row
+
+    def _member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
+        clean = clean_handle(handle, label)
+        row = conn.execute(sa.select(member_t).where(member_t.c.handle == clean)).first()
+        if row is None:
+            raise NotFound(f"{label} {clean!r} not found")
+        return row
+
+    def _actor(self, conn: Connection, acting: str | None) -> Member:
+        if acting is None:
+            raise PermissionDenied("this needs an acting member (acting=HANDLE / --as HANDLE)")
+        return _member(self._member_row(conn, acting, "acting member"))
+
+    def _admin(self, conn: Connection, acting: str | None, what: str) -> Member:
+        actor = self._actor(conn, acting)
+        if not actor.is_admin:
+            raise PermissionDenied(
+                f"member {actor.handle!r} is not an admin; only admins can {what}"
+            )
+        return actor
+
+    def _admin_ids(self, conn: Connection) -> list[int]:
+        return list(
+            conn.execute(
+                sa.select(member_t.c.id)
+                .where(member_t.c.role == Role.ADMIN)
+                .order_by(member_t.c.id)
+            ).scalars()
+        )
+
+    def _get_rental(self, conn: Connection, rental_id: int) -> Rental:
+        row = conn.execute(
+            _RENTAL_SELECT.where(rental_t.c.id == _int_id(rental_id, "rental"))
+        ).first()
+        if row is None:
+            raise NotFound(f"rental {rental_id} not found")
+        return _rental(row)
+
+    def _get_maintenance(self, conn: Connection, maintenance_id: int) -> Maintenance:
+        mid = _int_id(maintenance_id, "maintenance")
+        row = conn.execute(_MAINTENANCE_SELECT.where(maintenance_t.c.id == mid)).first()
+        if row is None:
+            raise NotFound(f"maintenance {maintenance_id} not found")
+        return _maintenance(row)
+
+    def _conflicts(
+        self,
+        conn: Connection,
+        machine_id: int,
+        start: date,
+        end: date,
+        *,
+        skip_rental: int | None = None,
+        rentals_only: bool = False,
+    ) -> list[Conflict]:
+        """Blocking rentals and maintenance of one machine overlapping [start, end]."""
+        r = rental_t.c
+        query = sa.select(r.id, r.start_date, r.end_date, r.status).where(
+            r.machine_id == machine_id,
+            r.status.in_(_RENTAL_BLOCKING),
+            overlap_clause(r.start_date, r.end_date, start, end),
+        )
+        if skip_rental is not None:
+            query = query.where(r.id != skip_rental)
+        found = [
+            Conflict(
+                ConflictKind.RENTAL,
+                row.id,
+                row.start_date,
+                row.end_date,
+                str(RentalStatus(row.status).value),
+            )
+            for row in conn.execute(query)
+        ]
+        if not rentals_only:
+            m = maintenance_t.c
+            found += [
+                Conflict(
+                    ConflictKind.MAINTENANCE,
+                    row.id,
+                    row.start_date,
+                    row.end_date,
+                    str(MaintenanceStatus(row.status).value),
+                )
+                for row in conn.execute(
+                    sa.select(m.id, m.start_date, m.end_date, m.status).where(
+                        m.machine_id == machine_id,
+                        m.status.in_(_MAINT_BLOCKING),
+                        overlap_clause(m.start_date, m.end_date, start, end),
+                    )
+                )
+            ]
+        return found
+
+    def _notify(
+        self,
+        conn: Connection,
+        member_ids: Iterable[int],
+        message: str,
+        rental_id: int | None = None,
+    ) -> None:
+        rows = [
+            {
+                "member_id": mid,
+                "rental_id": rental_id,
+                "message": message,
+                "created_at": self.now(),
+                "read_at": None,
+            }
+            for mid in dict.fromkeys(member_ids)
+        ]
+        if rows:
+            conn.execute(sa.insert(notification_t), rows)
+
+    # -- members ------------------------------------------------------------------
+
+    def add_member(
+        self,
+        handle: str,
+        name: str | None = None,
+        email: str | None = None,
+        verified: bool = False,
+        admin: bool = False,
+        acting: str | None = None,
+    ) -> Member:
+        """Add a member. Admins only, except the first member of an empty database.
+
+        The first member must be an admin: otherwise nobody could ever manage
+        the database. Admins are always verified.
+        """
+        clean = clean_handle(handle, "member handle")
+        display = clean_text(name, "name", max_len=MAX_TITLE) or clean
+        mail = clean_email(email)
+
+        def work(conn: Connection) -> Member:
+            empty = conn.execute(sa.select(sa.func.count()).select_from(member_t)).scalar_one() == 0
+            if empty:
+                if not admin:
+                    raise InvalidRequest(
+                        f"the first member ({clean!r}) must be an admin, or nobody could manage "
+                        "this database (admin=True / --admin)"
+                    )
+            else:
+                self._admin(conn, acting, "add members")
+            if conn.execute(sa.select(member_t.c.id).where(member_t.c.handle == clean)).first():
+                raise InvalidRequest(f"member {clean!r} already exists")
+            values: dict[str, Any] = {
+                "handle": clean,
+                "name": display,
+                "email": mail,
+                "verified": bool(verified or admin),
+                "role": Role.ADMIN if admin else Role.MEMBER,
+                "created_at": self.now(),
+            }
+            new_id = _insert(conn, member_t, **values)
+            return Member(new_id, clean, display, mail, values["verified"], values["role"])
+
+        return self._write(work)
+
+    def verify_member(self, handle: str, acting: str | None = None) -> Member:
+        """Mark a member verified so they may book (admins only; idempotent)."""
+
+        def work(conn: Connection) -> Member:
+            self._admin(conn, acting, "verify members")
+            row = self._member_row(conn, handle)
+            if not row.verified:
+                conn.execute(
+                    sa.update(member_t).where(member_t.c.id == row.id).values(verified=True)
+                )
+                self._notify(
+                    conn, [row.id], "your membership was verified: you can book machines now"
+                )
+            return _member(self._member_row(conn, row.handle))
+
+        return self._write(work)
+
+    def member(self, handle: str) -> Member:
+        """One member by handle."""
+        return self._read(lambda conn: _member(self._member_row(conn, handle)))
+
+    def members(self) -> list[Member]:
+        """All members, by handle."""
+        return self._read(
+            lambda conn: [
+                _member(r) for r in conn.execute(sa.select(member_t).order_by(member_t.c.handle))
+            ]
+        )
+
+    def is_empty(self) -> bool:
+        """Whether the database has no members yet (``rentcal init`` has not run)."""
+        return self._read(
+            lambda conn: (
+                conn.execute(sa.select(sa.func.count()).select_from(member_t)).scalar_one() == 0
+            )
+        )
+
+    # -- machines -----------------------------------------------------------------
+
+    def add_machine(
+        self,
+        name: str,
+        daily_price: Decimal | str | int = Decimal("0"),
+        title: str | None = None,
+        description: str | None = None,
+        auto_approve: bool = False,
+        acting: str | None = None,
+    ) -> Machine:
+        """Add a bookable machine (admins only)."""
+        clean = clean_handle(name, "machine name")
+        price = parse_amount(daily_price)
+        label = clean_text(title, "title", max_len=MAX_TITLE) or clean
+        about = clean_text(description, "description")
+
+        def work(conn: Connection) -> Machine:
+            self._admin(conn, acting, "add machines")
+            if conn.execute(sa.select(machine_t.c.id).where(machine_t.c.name == clean)).first():
+                raise InvalidRequest(f"machine {clean!r} already exists")
+            now = self.now()
+            new_id = _insert(
+                conn,
+                machine_t,
+                name=clean,
+                title=label,
+                daily_price=price,
+                description=about,
+                status=MachineStatus.ACTIVE,
+                auto_approve=bool(auto_approve),
+                created_at=now,
+            )
+            return Machine(
+                new_id, clean, label, price, about, MachineStatus.ACTIVE, bool(auto_approve), now
+            )
+
+        return self._write(work)
+
+    def retire_machine(self, name: str, acting: str | None = None) -> Machine:
+        """Stop new bookings of a machine; its history and existing rentals stay."""
+
+        def work(conn: Connection) -> Machine:
+            self._admin(conn, acting, "retire machines")
+            row = self._machine_row(conn, name)
+            if row.status == MachineStatus.RETIRED:
+                raise InvalidRequest(f"machine {row.name!r} is already retired")
+            conn.execute(
+                sa.update(machine_t)
+                .where(machine_t.c.id == row.id)
+                .values(status=MachineStatus.RETIRED)
+            )
+            return _machine(self._machine_row(conn, row.name))
+
+        return self._write(work)
+
+    def machine(self, name: str) -> Machine:
+        """One machine by name."""
+        return self._read(lambda conn: _machine(self._machine_row(conn, name)))
+
+    def machines(self, include_retired: bool = True) -> list[Machine]:
+        """All machines by name (retired ones too unless told otherwise)."""
+        query = sa.select(machine_t).order_by(machine_t.c.name)
+        if not include_retired:
+            query = query.where(machine_t.c.status == MachineStatus.ACTIVE)
+        return self._read(lambda conn: [_machine(r) for r in conn.execute(query)])
+
+    # -- availability ---------------------------------------------------------------
+
+    def check(
+        self, machine: str, start: date, end: date, today: date | None = None
+    ) -> Availability:
+        """Whether ``machine`` is free on every day of [start, end] (inclusive).
+
+        Raises InvalidRequest for bad dates or a retired machine, NotFound for
+        an unknown one. Being booked is an answer, not an error.
+        """
+        validate_range(start, end, self.today(today))
+
+        def work(conn: Connection) -> Availability:
+            row = self._active_machine_row(conn, machine)
+            return availability(row.name, start, end, self._conflicts(conn, row.id, start, end))
+
+        return self._read(work)
+
+    def free_windows(
+        self, machine: str, start: date, end: date, min_days: int = 1
+    ) -> list[tuple[date, date]]:
+        """Inclusive free ranges of at least ``min_days`` days inside [start, end]."""
+        validate_range(start, end)
+        if isinstance(min_days, bool) or not isinstance(min_days, int) or min_days < 1:
+            raise InvalidRequest(f"minimum length {min_days!r} must be a whole number of days >= 1")
+
+        def work(conn: Connection) -> list[tuple[date, date]]:
+            row = self._machine_row(conn, machine)
+            busy = [(c.start, c.end) for c in self._conflicts(conn, row.id, start, end)]
+            return free_windows(start, end, busy, min_days)
+
+        return self._read(work)
+
+    # -- rentals --------------------------------------------------------------------
+
+    def book(
+        self,
+        machine: str,
+        start: date,
+        end: date,
+        *,
+        member: str,
+        purpose: str | None = None,
+        acting: str | None = None,
+        today: date | None = None,
+    ) -> Rental:
+        """Book ``machine`` for ``member`` on [start, end], all or nothing.
+
+        ``acting`` (default: the member) may differ only when it is an admin
+        booking for a member. Raises Unavailable (with ``.conflicts``) when
+        any day is blocked — decided under the machine's lock.
+        """
+        validate_range(start, end, self.today(today))
+        text = clean_text(purpose, "purpose")
+
+        def work(conn: Connection) -> Rental:
+            mach = self._active_machine_row(conn, machine)
+            who = _member(self._member_row(conn, member))
+            actor = who if acting is None else self._actor(conn, acting)
+            if actor.id != who.id and not actor.is_admin:
+                raise PermissionDenied(
+                    f"member {actor.handle!r} is not an admin; "
+                    f"only admins can book for {who.handle!r}"
+                )
+            if not who.verified:
+                raise PermissionDenied(
+                    f"member {who.handle!r} is not verified yet; an admin must verify them first"
+                )
+            self.store.lock_machine(conn, mach.id)
+            conflicts = self._conflicts(conn, mach.id, start, end)
+            if conflicts:
+                raise Unavailable(
+                    availability(mach.name, start, end, conflicts).message,
+                    availability(mach.name, start, end, conflicts).conflicts,
+                )
+            status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
+            now = self.now()
+            rental_id = _insert(
+                conn,
+                rental_t,
+                uid=str(uuid.uuid4()),
+                machine_id=mach.id,
+                member_id=who.id,
+                start_date=start,
+                end_date=end,
+                status=status,
+                purpose=text,
+                price=rental_price(mach.daily_price, start, end),
+                created_at=now,
+                updated_at=now,
+                sequence=0,
+                status_changed_by_id=actor.id,
+                reason=None,
+            )
+            _insert(
+                conn,
+                history_t,
+                rental_id=rental_id,
+                from_status=None,
+                to_status=status,
+                changed_by_id=actor.id,
+                reason=None,
+                changed_at=now,
+            )
+            span = f"{start.isoformat()}..{end.isoformat()}"
+            self._notify(
+                conn,
+                self._admin_ids(conn),
+                f"new request: rental {rental_id}, {who.handle} booked {mach.name} {span}"
+                + (" (auto-approved)" if mach.auto_approve else ""),
+                rental_id,
+            )
+            if mach.auto_approve:
+                self._notify(
+                    conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
+                )
+            return self._get_rental(conn, rental_id)
+
+        return self._guarded(work, machine, start, end)
+
+    def _guarded(self, work: Callable[[Connection], T], machine: str, start: date, end: date) -> T:
+        """Run a write; a database-level overlap refusal becomes Unavailable."""
+        try:
+            return self._write(work)
+        except exc.IntegrityError as err:
+            if not self.store.is_overlap(err):
+                raise
+        current = self.check(machine, start, end, today=date.min)
+        raise Unavailable(
+            current.message if current.conflicts else f"{machine} is not available {start}..{end}",
+            current.conflicts,
+        )
+
+    def approve(
+        self, rental_id: int, acting: str | None = None, today: date | None = None
+    ) -> Rental:
+        """Approve a pending rental (admins), re-checking availability under the lock."""
+        return self._transition(rental_id, Action.APPROVE, acting, None, today)
+
+    def reject(
+        self,
+        rental_id: int,
+        acting: str | None = None,
+        reason: str | None = None,
+        today: date | None = None,
+    ) -> Rental:
+        """Reject a pending or approved rental (admins), keeping it with the reason."""
+        return self._transition(rental_id, Action.REJECT, acting, reason, today)
+
+    def cancel(
+        self,
+        rental_id: int,
+        acting: str | None = None,
+        reason: str | None = None,
+        today: date | None = None,
+    ) -> Rental:
+        """Cancel a rental: its member or an admin, before it has ended."""
+        return self._transition(rental_id, Action.CANCEL, acting, reason, today)
+
+    def complete(
+        self, rental_id: int, acting: str | None = None, today: date | None = None
+    ) -> Rental:
+        """Mark an approved rental that has started as completed (admins)."""
+        return self._transition(rental_id, Action.COMPLETE, acting, None, today)
+
+    def _transition(
+        self,
+        rental_id: int,
+        action: Action,
+        acting: str | None,
+        reason: str | None,
+        today: date | None,
+    ) -> Rental:
+        day = self.today(today)
+        note = clean_text(reason, "reason")
+        rid = _int_id(rental_id, "rental")
+
+        def work(conn: Connection) -> Rental:
+            machine_id = conn.execute(
+                sa.select(rental_t.c.machine_id).where(rental_t.c.id == rid)
+            ).scalar_one_or_none()
+            if machine_id is None:
+                raise NotFound(f"rental {rid} not found")
+            self.store.lock_machine(conn, machine_id)
+            rental = self._get_rental(conn, rid)  # re-read under the lock
+            actor = self._actor(conn, acting)
+            if action is Action.CANCEL:
+                if not actor.is_admin and actor.handle != rental.member:
+                    raise PermissionDenied(
+                        f"member {actor.handle!r} cannot cancel rental {rid}: it belongs to "
+                        f"{rental.member!r} (only its member or an admin can)"
+                    )
+            elif not actor.is_admin:
+                raise PermissionDenied(
+                    f"member {actor.handle!r} is not an admin; "
+                    f"only admins can {action.value} rentals"
+                )
+            new = next_status(rid, rental.status, action, end=rental.end, today=day)
+            if action is Action.COMPLETE and rental.start > day:
+                raise InvalidTransition(
+                    f"cannot complete rental {rid}: it starts on {rental.start.isoformat()}",
+                    current=rental.status.value,
+                    action=action.value,
+                )
+            if action is Action.APPROVE:
+                conflicts = self._conflicts(
+                    conn, machine_id, rental.start, rental.end, skip_rental=rid
+                )
+                if conflicts:
+                    found = availability(rental.machine, rental.start, rental.end, conflicts)
+                    raise Unavailable(
+                        f"cannot approve rental {rid}: {found.message}", found.conflicts
+                    )
+            now = self.now()
+            conn.execute(
+                sa.update(rental_t)
+                .where(rental_t.c.id == rid)
+                .values(
+                    status=new,
+                    updated_at=now,
+                    sequence=rental_t.c.sequence + 1,
+                    status_changed_by_id=actor.id,
+                    reason=note,
+                )
+            )
+            conn.execute(
+                sa.insert(history_t).values(
+                    rental_id=rid,
+                    from_status=rental.status,
+                    to_status=new,
+                    changed_by_id=actor.id,
+                    reason=note,
+                    changed_at=now,
+                )
+            )
+            message = (
+                f"rental {rid} {new.value}: {rental.machine} "
+                f"{rental.start.isoformat()}..{rental.end.isoformat()}"
+            )
+            self._notify(
+                conn,
+                [_member_id(conn, rental.member)],
+                message + (f" ({note})" if note else ""),
+                rid,
+            )
+            return self._get_rental(conn, rid)
+
+        return self._write(work)
+
+    def rental(self, rental_id: int) -> Rental:
+        """One rental by id."""
+        return self._read(lambda conn: self._get_rental(conn, rental_id))
+
+    def history(self, rental_id: int) -> list[dict[str, Any]]:
+        """Every status change of a rental, oldest first: who, when, from, to, why."""
+        rid = _int_id(rental_id, "rental")
+
+        def work(conn: Connection) -> list[dict[str, Any]]:
+            self._get_rental(conn, rid)
+            h = history_t.c
+            rows = conn.execute(
+                sa.select(
+                    h.from_status,
+                    h.to_status,
+                    h.reason,
+                    h.changed_at,
+                    member_t.c.handle.label("by"),
+                )
+                .select_from(history_t.outerjoin(member_t, member_t.c.id == h.changed_by_id))
+                .where(h.rental_id == rid)
+                .order_by(h.id)
+            )
+            return [
+                {
+                    "from": r.from_status.value if r.from_status else None,
+                    "to": r.to_status.value,
+                    "by": r.by,
+                    "reason": r.reason,
+                    "at": r.changed_at,
+                }
+                for r in rows
+            ]
+
+        return self._read(work)
+
+    def rentals(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        status: str | RentalStatus | Sequence[str | RentalStatus] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Rental]:
+        """Rentals matching every filter given, by start day then id.
+
+        ``start``/``end`` select rentals touching that inclusive window.
+        """
+        statuses = _statuses(status, RentalStatus, "status")
+        if start is not None and end is not None:
+            validate_range(start, end)
+
+        def work(conn: Connection) -> list[Rental]:
+            query = _RENTAL_SELECT
+            if machine is not None:
+                query = query.where(rental_t.c.machine_id == self._machine_row(conn, machine).id)
+            if member is not None:
+                query = query.where(rental_t.c.member_id == self._member_row(conn, member).id)
+            if statuses:
+                query = query.where(rental_t.c.status.in_([s.value for s in statuses]))
+            if start is not None or end is not None:
+                query = query.where(
+                    overlap_clause(
+                        rental_t.c.start_date,
+                        rental_t.c.end_date,
+                        start or date.min,
+                        end or date.max,
+                    )
+                )
+            query = query.order_by(rental_t.c.start_date, rental_t.c.id)
+            return [_rental(r) for r in conn.execute(query)]
+
+        return self._read(work)
+
+    # -- maintenance --------------------------------------------------------------------
+
+    def add_maintenance(
+        self,
+        machine: str,
+        start: date,
+        end: date,
+        kind: str | MaintenanceKind = MaintenanceKind.PREVENTIVE,
+        notes: str | None = None,
+        acting: str | None = None,
+        force: bool = False,
+        today: date | None = None,
+    ) -> Maintenance:
+        """Take a machine out of service on [start, end] (admins).
+
+        Over blocking rentals this raises Unavailable with the conflicts,
+        unless ``force=True``: then it is stored, the rentals stay for an
+        admin to move, and their members are notified.
+        """
+        validate_range(start, end, self.today(today))
+        what = parse_enum(MaintenanceKind, kind, "maintenance kind")
+        text = clean_text(notes, "notes")
+
+        def work(conn: Connection) -> Maintenance:
+            actor = self._admin(conn, acting, "schedule maintenance")
+            mach = self._machine_row(conn, machine)
+            self.store.lock_machine(conn, mach.id)
+            clashes = self._conflicts(conn, mach.id, start, end, rentals_only=True)
+            if clashes and not force:
+                found = availability(mach.name, start, end, clashes)
+                raise Unavailable(
+                    f"maintenance overlaps rentals: {found.message} (use force to schedule anyway)",
+                    found.conflicts,
+                )
+            now = self.now()
+            new_id = _insert(
+                conn,
+                maintenance_t,
+                uid=str(uuid.uuid4()),
+                machine_id=mach.id,
+                start_date=start,
+                end_date=end,
+                kind=what,
+                status=MaintenanceStatus.SCHEDULED,
+                notes=text,
+                created_by_id=actor.id,
+                created_at=now,
+                updated_at=now,
+                sequence=0,
+            )
+            span = f"{start.isoformat()}..{end.isoformat()}"
+            for clash in clashes:
+                owner = conn.execute(
+                    sa.select(rental_t.c.member_id).where(rental_t.c.id == clash.id)
+                ).scalar_one()
+                self._notify(
+                    conn,
+                    [owner],
+                    f"maintenance {new_id} ({what.value}) on {mach.name} {span} overlaps "
+                    f"your rental {clash.id}; an admin will contact you",
+                    clash.id,
+                )
+            return self._get_maintenance(conn, new_id)
+
+        return self._write(work)
+
+    def cancel_maintenance(self, maintenance_id: int, acting: str | None = None) -> Maintenance:
+        """Cancel a scheduled maintenance block (admins); it stays in history."""
+
+        def work(conn: Connection) -> Maintenance:
+            self._admin(conn, acting, "cancel maintenance")
+            item = self._get_maintenance(conn, maintenance_id)
+            if item.status is not MaintenanceStatus.SCHEDULED:
+                raise InvalidTransition(
+                    f"cannot cancel maintenance {item.id}: it is {item.status.value}",
+                    current=item.status.value,
+                    action="cancel",
+                )
+            conn.execute(
+                sa.update(maintenance_t)
+                .where(maintenance_t.c.id == item.id)
+                .values(
+                    status=MaintenanceStatus.CANCELLED,
+                    updated_at=self.now(),
+                    sequence=maintenance_t.c.sequence + 1,
+                )
+            )
+            return self._get_maintenance(conn, item.id)
+
+        return self._write(work)
+
+    def maintenance(
+        self,
+        machine: str | None = None,
+        status: str | MaintenanceStatus | Sequence[str | MaintenanceStatus] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Maintenance]:
+        """Maintenance blocks, optionally of one machine / status / window, by start day."""
+        statuses = _statuses(status, MaintenanceStatus, "maintenance status")
+
+        def work(conn: Connection) -> list[Maintenance]:
+            query = _MAINTENANCE_SELECT
+            if machine is not None:
+                query = query.where(
+                    maintenance_t.c.machine_id == self._machine_row(conn, machine).id
+                )
+            if statuses:
+                query = query.where(maintenance_t.c.status.in_([s.value for s in statuses]))
+            if start is not None or end is not None:
+                query = query.where(
+                    overlap_clause(
+                        maintenance_t.c.start_date,
+                        maintenance_t.c.end_date,
+                        start or date.min,
+                        end or date.max,
+                    )
+                )
+            query = query.order_by(maintenance_t.c.start_date, maintenance_t.c.id)
+            return [_maintenance(r) for r in conn.execute(query)]
+
+        return self._read(work)
+
+    # -- notifications --------------------------------------------------------------------
+
+    def notifications(self, member: str, unread_only: bool = False) -> list[Notification]:
+        """A member's notifications, oldest first."""
+
+        def work(conn: Connection) -> list[Notification]:
+            row = self._member_row(conn, member)
+            n = notification_t.c
+            query = sa.select(notification_t).where(n.member_id == row.id).order_by(n.id)
+            if unread_only:
+                query = query.where(n.read_at.is_(None))
+            return [
+                Notification(r.id, row.handle, r.rental_id, r.message, r.created_at, r.read_at)
+                for r in conn.execute(query)
+            ]
+
+        return self._read(work)
+
+    def mark_read(self, member: str) -> int:
+        """Mark all of a member's unread notifications read; returns how many."""
+
+        def work(conn: Connection) -> int:
+            row = self._member_row(conn, member)
+            n = notification_t.c
+            result = conn.execute(
+                sa.update(notification_t)
+                .where(n.member_id == row.id, n.read_at.is_(None))
+                .values(read_at=self.now())
+            )
+            return int(result.rowcount)
+
+        return self._write(work)
+
+
+def _insert(conn: Connection, table: sa.Table, **values: Any) -> int:
+    """Insert one row and return its new primary key."""
+    key = conn.execute(sa.insert(table).values(**values)).inserted_primary_key
+    if key is None:  # pragma: no cover - single-row inserts always report their key
+        raise RuntimeError(f"no primary key returned by an insert into {table.name}")
+    return int(key[0])
+
+
+def _int_id(value: object, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequest(f"{label} id {value!r} must be a positive whole number")
+    return value
+
+
+def _member_id(conn: Connection, handle: str) -> int:
+    return int(
+        conn.execute(sa.select(member_t.c.id).where(member_t.c.handle == handle)).scalar_one()
+    )
+
+
+def _statuses(value: object, enum: type[E], label: str) -> list[E]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, Enum)) else list(value)  # type: ignore[call-overload]
+    return [parse_enum(enum, item, label) for item in items]
+
+
+def connect(
+    url: str | None = None, *, busy_timeout: float | None = None, clock: Clock | None = None
+) -> Rentcal:
+    """Open (and on first use create) a rentcal database.
+
+    Parameters:
+        url: ``sqlite:///PATH``, a bare file path, or
+            ``postgresql+psycopg://USER@HOST/DB``. ``None`` reads
+            ``$RENTCAL_DATABASE_URL``, else the embedded SQLite file
+            ``$XDG_DATA_HOME/rentcal/rentcal.db``.
+        busy_timeout: seconds a writer waits for another before ``Busy``.
+        clock: returns the current aware datetime (tests inject one).
+
+    Raises:
+        DatabaseError: unreachable, unreadable, or a schema newer than this rentcal.
+    """
+    from rentcal.store import DEFAULT_BUSY_TIMEOUT
+
+    store = Store(url, busy_timeout=DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout)
+    return Rentcal(store, clock=clock)
+
+
+__all__ = ["Rentcal", "RentcalError", "connect", "parse_enum"]

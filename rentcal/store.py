@@ -1,0 +1,310 @@
+"""Engines, SQLite pragmas, the locking recipe and THE transaction manager.
+
+All locking lives here so the service has one code path for every backend:
+
+* SQLite: the sqlite3 driver runs with ``isolation_level=None`` (we issue
+  BEGIN ourselves), write transactions start with ``BEGIN IMMEDIATE`` so the
+  write lock is taken *before* the availability re-check, reads stay deferred;
+  WAL, ``foreign_keys=ON`` and a busy timeout. ``FOR UPDATE`` is dropped by
+  SQLite's compiler, which is fine: BEGIN IMMEDIATE already serialises writers.
+* PostgreSQL: READ COMMITTED pinned explicitly (REPEATABLE READ double-books
+  with a row lock) and ``SELECT ... FOR UPDATE`` on the machine row.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine
+
+from rentcal import models
+from rentcal.errors import Busy, DatabaseError, InvalidRequest
+
+#: Seconds a writer waits for another writer before :class:`Busy`.
+DEFAULT_BUSY_TIMEOUT = 10.0
+_WRITE = "rentcal_write"
+#: Attempts for a transaction PostgreSQL aborted to resolve a conflict.
+RETRIES = 5
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+T = TypeVar("T")
+
+
+def default_sqlite_path() -> Path:
+    """$XDG_DATA_HOME/rentcal/rentcal.db, defaulting to ~/.local/share."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rentcal" / "rentcal.db"
+
+
+def resolve_url(url: str | None) -> str:
+    """The database URL to use: explicit, else $RENTCAL_DATABASE_URL, else the file.
+
+    A bare filesystem path is taken as a SQLite file; ``postgresql://`` is
+    routed to psycopg 3, the only PostgreSQL driver rentcal supports.
+    """
+    url = url or os.environ.get("RENTCAL_DATABASE_URL") or None
+    if url is None:
+        path = default_sqlite_path()
+        return f"sqlite:///{path}"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def overlap_clause(start_col: Any, end_col: Any, start: date, end: date) -> Any:
+    """THE SQL spelling of the overlap rule (see rentcal.core.ranges.overlaps)."""
+    return sa.and_(start_col <= end, end_col >= start)
+
+
+def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
+    connect_args: dict[str, Any] = {"timeout": busy_timeout, "isolation_level": None}
+    if sys.version_info >= (3, 12):  # pragma: no cover - pinned for 3.12+ drivers
+        connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _ensure_parent(Path(database))
+    engine = sa.create_engine(url, connect_args=connect_args)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if database and database != ":memory:":
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _ensure_parent(path: Path) -> None:
+    """Create the directory of the embedded database file on first use."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatabaseError(
+            f"cannot create directory {str(path.parent)!r}: {err.strerror}"
+        ) from None
+
+
+def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """An engine configured with rentcal's locking recipe for its backend."""
+    try:
+        parsed = sa.make_url(url)
+    except exc.ArgumentError:
+        raise InvalidRequest(f"database URL {url!r} is not a valid URL") from None
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(parsed, busy_timeout)
+        if backend == "postgresql":
+            return sa.create_engine(
+                parsed,
+                isolation_level="READ COMMITTED",
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": max(1, int(busy_timeout))},
+            )
+    except ImportError as err:
+        raise DatabaseError(
+            f"database URL {parsed.render_as_string(hide_password=True)!r} needs a driver "
+            f"that is not installed ({err.name}); for PostgreSQL: pip install 'rentcal[postgres]'"
+        ) from None
+    raise InvalidRequest(
+        f"database URL {parsed.render_as_string(hide_password=True)!r}: unsupported backend "
+        f"{backend!r} (use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+    )
+
+
+def _sqlstate(err: BaseException) -> str | None:
+    """The SQLSTATE of a PostgreSQL error (psycopg), or None."""
+    return getattr(getattr(err, "orig", None), "sqlstate", None)
+
+
+def describe_db_error(err: exc.DBAPIError | exc.SQLAlchemyError) -> str:
+    """One line of the driver's complaint, without SQL or parameters."""
+    orig = getattr(err, "orig", None) or err
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
+
+def is_locked(err: BaseException) -> bool:
+    """Whether a driver error means another writer kept the lock too long."""
+    text = str(getattr(err, "orig", err)).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+class Store:
+    """One database: its engine, schema check and transactions."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        create: bool = True,
+    ) -> None:
+        self.url = resolve_url(url)
+        self.busy_timeout = busy_timeout
+        self.engine = make_engine(self.url, busy_timeout)
+        self.dialect = self.engine.dialect.name
+        self._ready = False
+        if create:
+            self.ensure_schema()
+
+    def close(self) -> None:
+        """Release pooled connections (files stay closed between commands)."""
+        self.engine.dispose()
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return sa.make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """BEGIN ... COMMIT, or ROLLBACK on any exception.
+
+        ``write=True`` takes the database write lock up front on SQLite
+        (BEGIN IMMEDIATE); on PostgreSQL, writers lock rows with
+        :meth:`lock_machine`. Driver errors become :class:`DatabaseError`
+        (or :class:`Busy` when the lock wait timed out); rentcal's own errors
+        pass through after the rollback.
+        """
+        try:
+            with self.engine.connect() as conn:
+                if write:
+                    conn = conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
+        except exc.OperationalError as err:
+            if _sqlstate(err) in RETRYABLE_SQLSTATES:
+                raise
+            if is_locked(err):
+                raise Busy(
+                    f"the database stayed locked by another writer for more than "
+                    f"{self.busy_timeout:g}s; try again"
+                ) from None
+            raise DatabaseError(
+                f"database error ({self.display_url}): {describe_db_error(err)}"
+            ) from None
+        except exc.DBAPIError as err:
+            if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
+                raise
+            raise DatabaseError(
+                f"database error ({self.display_url}): {describe_db_error(err)}"
+            ) from None
+
+    def run(self, fn: Callable[[Connection], T], *, write: bool = False) -> T:
+        """``fn(conn)`` in one transaction; retried when PostgreSQL reports a
+        serialization failure or deadlock (40001 / 40P01), a bounded number of times."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                with self.transaction(write=write) as conn:
+                    return fn(conn)
+            except exc.DBAPIError as err:
+                if attempt < RETRIES and _sqlstate(err) in RETRYABLE_SQLSTATES:
+                    time.sleep(random.uniform(0, 0.01 * attempt))
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def is_overlap(err: exc.IntegrityError) -> bool:
+        """Whether the database itself refused an overlapping blocking rental."""
+        return _sqlstate(err) == "23P01" or models.OVERLAP_TRIGGER_MESSAGE in str(err.orig)
+
+    def lock_machine(self, conn: Connection, machine_id: int) -> None:
+        """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite)."""
+        if self.dialect != "sqlite":
+            conn.execute(
+                sa.select(models.machine_t.c.id)
+                .where(models.machine_t.c.id == machine_id)
+                .with_for_update()
+            )
+
+    def schema_version(self, conn: Connection) -> int | None:
+        """The stored schema version, or None for an empty database."""
+        if not sa.inspect(conn).has_table(models.meta_t.name):
+            return None
+        value = conn.execute(
+            sa.select(models.meta_t.c.value).where(models.meta_t.c.key == "schema_version")
+        ).scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    def ensure_schema(self) -> None:
+        """Create the schema on first use; refuse a newer one; upgrade an older one."""
+        if self._ready:
+            return
+        with self.transaction() as conn:
+            version = self.schema_version(conn)
+        if version != models.SCHEMA_VERSION:
+            with self.transaction(write=True) as conn:
+                version = self.schema_version(conn)  # re-read under the write lock
+                if version is None:
+                    self._create(conn)
+                elif version > models.SCHEMA_VERSION:
+                    raise DatabaseError(
+                        f"database {self.display_url} has schema version {version}, newer than "
+                        f"this rentcal understands ({models.SCHEMA_VERSION}); upgrade rentcal "
+                        f"(pip install -U rentcal)"
+                    )
+                elif version < models.SCHEMA_VERSION:
+                    upgrade(conn, version)
+        self._ready = True
+
+    def _create(self, conn: Connection) -> None:
+        if self.dialect == "postgresql":
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        models.metadata.create_all(conn)
+        conn.execute(
+            sa.insert(models.meta_t).values(key="schema_version", value=str(models.SCHEMA_VERSION))
+        )
+
+
+#: version -> function upgrading a database from that version to version + 1.
+UPGRADES: dict[int, Any] = {}
+
+
+def upgrade(conn: Connection, version: int) -> None:
+    """Run every upgrade step from ``version`` to the current one, in one transaction."""
+    while version < models.SCHEMA_VERSION:
+        step = UPGRADES.get(version)
+        if step is None:
+            raise DatabaseError(f"no upgrade path from schema version {version}")
+        step(conn)
+        version += 1
+    conn.execute(
+        sa.update(models.meta_t)
+        .where(models.meta_t.c.key == "schema_version")
+        .values(value=str(version))
+    )
+
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "Store",
+    "default_sqlite_path",
+    "make_engine",
+    "overlap_clause",
+    "resolve_url",
+]
