@@ -177,6 +177,7 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _add_relative(day: date, delta: relativedelta) -> date:
+    """``day + delta`` with its type pinned: dateutil ships no type hints."""
     result: date = day + delta
     return result
 

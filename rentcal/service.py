@@ -915,6 +915,77 @@ class Rentcal:
 
         return self._read(work)
 
+    # -- feeds ------------------------------------------------------------------------
+
+    def feed_items(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        all_statuses: bool = False,
+    ) -> tuple[list[Rental], list[Maintenance]]:
+        """What a feed shows: rentals (and, unless per member, maintenance) in a window.
+
+        By default only what occupies a machine: pending and approved rentals,
+        scheduled maintenance. A member's personal feed has no maintenance.
+        """
+        if start is not None and end is not None:
+            validate_range(start, end)
+        rentals = self.rentals(
+            machine=machine,
+            member=member,
+            status=None if all_statuses else sorted(BLOCKING_RENTAL_STATUSES),
+            start=start,
+            end=end,
+        )
+        if member is not None:
+            return rentals, []
+        upkeep = self.maintenance(
+            machine=machine,
+            status=None if all_statuses else sorted(BLOCKING_MAINTENANCE_STATUSES),
+            start=start,
+            end=end,
+        )
+        return rentals, upkeep
+
+    def events(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        all_statuses: bool = False,
+    ) -> list[dict[str, Any]]:
+        """FullCalendar event objects (exclusive ``end``, ``allDay``), see docs/feeds.md."""
+        from rentcal.feeds import fullcalendar
+
+        rentals, upkeep = self.feed_items(machine, member, start, end, all_statuses)
+        return fullcalendar.events(rentals, upkeep, multi_machine=machine is None)
+
+    def ical(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        all_statuses: bool = False,
+    ) -> bytes:
+        """An iCalendar (.ics) document of the same events, byte-stable between exports."""
+        from rentcal._version import __version__
+        from rentcal.feeds import ical
+
+        rentals, upkeep = self.feed_items(machine, member, start, end, all_statuses)
+        if machine is not None:
+            name = f"rentcal: {self.machine(machine).title}"
+        elif member is not None:
+            name = f"rentcal: {self.member(member).name}"
+        else:
+            name = "rentcal: all machines"
+        return ical.to_ics(
+            rentals, upkeep, name=name, multi_machine=machine is None, prodid_version=__version__
+        )
+
     # -- notifications --------------------------------------------------------------------
 
     def notifications(self, member: str, unread_only: bool = False) -> list[Notification]:

@@ -494,6 +494,17 @@ class TestResourcesAndLegend:
             event["textColor"],
         )
 
+    def test_docs_table_matches_legend(self) -> None:
+        docs = (REPO / "docs" / "feeds.md").read_text(encoding="utf-8")
+        for entry in LEGEND:
+            row = (
+                f"| {entry['type']} | {entry['status']} | `{entry['label']}` "
+                f"| `{entry['backgroundColor']}`"
+            )
+            assert row in docs, row
+            line = next(line for line in docs.splitlines() if line.startswith(row))
+            assert line.rstrip().endswith(f"| `{entry['textColor']}` |"), line
+
     def test_legend_hands_out_copies(self) -> None:
         legend()[0]["backgroundColor"] = "#000000"
         assert legend()[0]["backgroundColor"] == LEGEND[0]["backgroundColor"] != "#000000"
@@ -518,7 +529,7 @@ class TestImports:
         assert rentcal.feeds.to_ics is to_ics
         assert rentcal.feeds.build_calendar is build_calendar
         with pytest.raises(AttributeError):
-            _ = rentcal.feeds.no_such_name  # type: ignore[attr-defined]
+            _ = rentcal.feeds.no_such_name
 
 
 # --------------------------------------------------------------------------- iCalendar
@@ -617,7 +628,7 @@ class TestVevent:
 
     def test_rental_description_without_purpose(self) -> None:
         event = self.event(make_rental(purpose=None))
-        assert "Purpose" not in event["DESCRIPTION"]
+        assert "Purpose" not in str(event["DESCRIPTION"])
 
     def test_maintenance(self) -> None:
         event = self.event(make_maintenance())

@@ -116,7 +116,7 @@ def _legend() -> tuple[dict[str, str], ...]:
             {
                 "type": "rental",
                 "status": rental_status.value,
-                "label": _RENTAL_TITLES[rental_status].format(name="<member>"),
+                "label": _RENTAL_TITLES[rental_status].format(name="<name>"),
                 "backgroundColor": style.background,
                 "textColor": style.text,
                 "description": _RENTAL_DESCRIPTIONS[rental_status],
