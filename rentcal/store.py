@@ -274,7 +274,15 @@ class Store:
 
     def _create(self, conn: Connection) -> None:
         if self.dialect == "postgresql":
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+            try:
+                with conn.begin_nested():
+                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+            except exc.DBAPIError as err:
+                raise DatabaseError(
+                    f"cannot create the btree_gist extension in {self.display_url} "
+                    f"({describe_db_error(err)}); ask a superuser to run "
+                    f"'CREATE EXTENSION btree_gist;' in that database"
+                ) from None
         models.metadata.create_all(conn)
         conn.execute(
             sa.insert(models.meta_t).values(key="schema_version", value=str(models.SCHEMA_VERSION))

@@ -34,9 +34,9 @@ def _setup(url: str, machines: int = 1) -> None:
             cal.add_machine(f"m{i}", daily_price="10", acting="ada")
 
 
-def _outcome(call: Any) -> str:
+def _outcome(call: Any, *args: Any, **kwargs: Any) -> str:
     try:
-        call()
+        call(*args, **kwargs)
     except rentcal.Unavailable:
         return "unavailable"
     except rentcal.Busy:
@@ -50,7 +50,7 @@ def _book_same_days(url: str, barrier: Any, results: Any) -> None:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("m0")  # connect and warm up before the start signal
         barrier.wait()
-        results.put(_outcome(lambda: cal.book("m0", d(10), d(14), member="ada", today=TODAY)))
+        results.put(_outcome(cal.book, "m0", d(10), d(14), member="ada", today=TODAY))
 
 
 def _book_many(url: str, barrier: Any, results: Any, days: list[int]) -> None:
@@ -73,7 +73,7 @@ def _book_random(url: str, barrier: Any, results: Any, seed: int, attempts: int)
             machine = f"m{rng.randrange(2)}"
             start = TODAY + timedelta(days=rng.randrange(60))
             end = start + timedelta(days=rng.randrange(5))
-            results.put(_outcome(lambda: cal.book(machine, start, end, member="ada", today=TODAY)))
+            results.put(_outcome(cal.book, machine, start, end, member="ada", today=TODAY))
 
 
 def _run(target: Any, url: str, jobs: list[tuple[Any, ...]]) -> list[str]:

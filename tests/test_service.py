@@ -27,7 +27,7 @@ class TestMembers:
 
     def test_first_member_must_be_admin(self, cal: rentcal.Rentcal) -> None:
         assert cal.is_empty()
-        with pytest.raises(InvalidRequest, match="the first member .'bob'. must be an admin"):
+        with pytest.raises(InvalidRequest, match=r"the first member \('bob'\) must be an admin"):
             cal.add_member("bob")
         ada = cal.add_member("ada", admin=True)
         assert ada.is_admin and ada.verified
@@ -307,7 +307,7 @@ class TestTransitions:
 
     def test_complete_pending_is_illegal(self, seeded: rentcal.Rentcal) -> None:
         r = seeded.book("tractor", d(9), d(12), member="bob", **T)
-        with pytest.raises(InvalidTransition, match="cannot complete rental .*: it is pending"):
+        with pytest.raises(InvalidTransition, match=r"cannot complete rental \d+: it is pending"):
             seeded.complete(r.id, acting="ada", **T)
 
     def test_cannot_cancel_after_it_ended(self, seeded: rentcal.Rentcal) -> None:

@@ -1,0 +1,161 @@
+"""Schema versions, database errors, and the database's own overlap guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import rentcal
+from rentcal import models, store
+from tests.conftest import PG_ENV, TODAY, d
+
+
+def _set_version(url: str, version: int) -> None:
+    engine = sa.create_engine(rentcal.connect(url).store.url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE rentcal_meta SET value = :v WHERE key = 'schema_version'"),
+            {"v": str(version)},
+        )
+    engine.dispose()
+
+
+class TestSchemaVersion:
+    """Newer schemas are refused; older ones are upgraded without losing rows."""
+
+    def test_version_is_stored(self, cal: rentcal.Rentcal) -> None:
+        with cal.store.engine.connect() as conn:
+            assert cal.store.schema_version(conn) == models.SCHEMA_VERSION
+
+    def test_newer_schema_is_refused(self, db_url: str) -> None:
+        rentcal.connect(db_url).close()
+        _set_version(db_url, models.SCHEMA_VERSION + 1)
+        with pytest.raises(rentcal.DatabaseError) as info:
+            rentcal.connect(db_url)
+        message = str(info.value)
+        assert f"has schema version {models.SCHEMA_VERSION + 1}, newer than" in message
+        assert "upgrade rentcal" in message
+
+    def test_older_schema_is_upgraded_in_place(
+        self, db_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_machine("m", daily_price="5", acting="ada")
+            kept = cal.book("m", d(10), d(12), member="ada", today=TODAY)
+
+        def add_colour(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("ALTER TABLE machine ADD COLUMN colour VARCHAR(20)")
+            conn.exec_driver_sql("UPDATE machine SET colour = 'green'")
+
+        new = models.SCHEMA_VERSION + 1
+        monkeypatch.setattr(models, "SCHEMA_VERSION", new)
+        monkeypatch.setitem(store.UPGRADES, new - 1, add_colour)
+        with rentcal.connect(db_url) as cal:
+            assert cal.rental(kept.id) == kept
+            with cal.store.engine.connect() as conn:
+                assert cal.store.schema_version(conn) == new
+                assert conn.exec_driver_sql("SELECT colour FROM machine").scalar() == "green"
+
+    def test_failed_upgrade_changes_nothing(
+        self, db_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        rentcal.connect(db_url).close()
+
+        def broken(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("ALTER TABLE machine ADD COLUMN colour VARCHAR(20)")
+            conn.exec_driver_sql("SELECT no_such_column FROM machine")
+
+        monkeypatch.setattr(models, "SCHEMA_VERSION", models.SCHEMA_VERSION + 1)
+        monkeypatch.setitem(store.UPGRADES, models.SCHEMA_VERSION - 1, broken)
+        with pytest.raises(rentcal.DatabaseError):
+            rentcal.connect(db_url)
+        monkeypatch.undo()
+        with rentcal.connect(db_url) as cal, cal.store.engine.connect() as conn:
+            assert cal.store.schema_version(conn) == models.SCHEMA_VERSION
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("machine")}
+            assert "colour" not in columns
+
+
+class TestDatabaseErrors:
+    """Unusable databases are one clear DatabaseError, never a traceback."""
+
+    def test_directory_is_not_a_database(self, tmp_path: Path) -> None:
+        with pytest.raises(rentcal.DatabaseError, match="unable to open database file"):
+            rentcal.connect(str(tmp_path))
+
+    def test_garbage_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "garbage.db"
+        path.write_bytes(b"this is not a database" * 100)
+        with pytest.raises(rentcal.DatabaseError, match="file is not a database"):
+            rentcal.connect(str(path))
+        assert path.read_bytes() == b"this is not a database" * 100
+
+    def test_unsupported_url(self) -> None:
+        with pytest.raises(rentcal.InvalidRequest, match="unsupported backend 'mysql'"):
+            rentcal.connect("mysql://localhost/x")
+
+    def test_default_location_follows_xdg(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("RENTCAL_DATABASE_URL", raising=False)
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+        with rentcal.connect() as cal:
+            cal.add_member("ada", admin=True)
+        assert (tmp_path / "xdg" / "rentcal" / "rentcal.db").is_file()
+        monkeypatch.setenv("RENTCAL_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
+        with rentcal.connect() as cal:
+            assert cal.is_empty()
+        assert (tmp_path / "env.db").is_file()
+
+
+@pytest.mark.postgres
+class TestPostgresErrors:
+    """Unreachable server, unknown role or database: exit-4 material, one line."""
+
+    @pytest.fixture(autouse=True)
+    def _need_pg(self, pg_database: str) -> None:
+        self.base = sa.make_url(pg_database)
+
+    @pytest.mark.parametrize(
+        ("change", "fragment"),
+        [
+            pytest.param({"port": 1}, "connection", id="unreachable"),
+            pytest.param({"database": "rentcal_no_such_db"}, "does not exist", id="no-database"),
+            pytest.param(
+                {"username": "rentcal_no_such_role"}, "rentcal_no_such_role", id="no-role"
+            ),
+        ],
+    )
+    def test_connection_failures(self, change: dict[str, object], fragment: str) -> None:
+        url = self.base.set(**change).render_as_string(hide_password=False)  # type: ignore[arg-type]
+        with pytest.raises(rentcal.DatabaseError) as info:
+            rentcal.connect(url, busy_timeout=2)
+        assert fragment in str(info.value)
+        assert "\n" not in str(info.value)
+
+
+class TestOverlapGuardBecomesUnavailable:
+    """If the lock and re-check were bypassed, the database guard still refuses,
+    and the caller sees Unavailable with the conflicts — not an IntegrityError."""
+
+    def test_guard(self, seeded: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch) -> None:
+        first = seeded.book("tractor", d(10), d(14), member="bob", today=TODAY)
+        real = seeded._conflicts
+        calls: list[int] = []
+
+        def blind_once(*args: object, **kwargs: object) -> object:
+            calls.append(1)
+            return [] if len(calls) == 1 else real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(seeded, "_conflicts", blind_once)
+        with pytest.raises(rentcal.Unavailable) as info:
+            seeded.book("tractor", d(12), d(12), member="dan", today=TODAY)
+        assert [c.id for c in info.value.conflicts] == [first.id]
+        assert len(seeded.rentals()) == 1
+
+
+def test_postgres_env_name() -> None:
+    assert PG_ENV == "RENTCAL_TEST_POSTGRES_URL"
