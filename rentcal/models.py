@@ -122,7 +122,7 @@ class RentalRow(SQLModel, table=True):
             sqlite_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
             postgresql_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
         ),
-        sa.Index("ix_rental_machine_start", "machine_id", "start_date"),
+        sa.Index("ix_rental_machine", "machine_id", "status"),
         sa.Index("ix_rental_member_start", "member_id", "start_date"),
         # PostgreSQL refuses overlapping blocking rentals itself (btree_gist).
         ExcludeConstraint(

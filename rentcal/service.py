@@ -51,7 +51,7 @@ from rentcal.models import (
     notification_t,
     rental_t,
 )
-from rentcal.store import Store, overlap_clause
+from rentcal.store import CONFLICTS_STATEMENT, MACHINE_BY_NAME, Store, overlap_clause
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -196,7 +196,7 @@ class Rentcal:
 
     def _machine_row(self, conn: Connection, name: str) -> Row[Any]:
         handle = clean_handle(name, "machine")
-        row = conn.execute(sa.select(machine_t).where(machine_t.c.name == handle)).first()
+        row = conn.execute(MACHINE_BY_NAME, {"n": handle}).first()
         if row is None:
             raise NotFound(f"machine {handle!r} not found")
         return row
@@ -262,42 +262,14 @@ class Rentcal:
         rentals_only: bool = False,
     ) -> list[Conflict]:
         """Blocking rentals and maintenance of one machine overlapping [start, end]."""
-        r = rental_t.c
-        query = sa.select(r.id, r.start_date, r.end_date, r.status).where(
-            r.machine_id == machine_id,
-            r.status.in_(_RENTAL_BLOCKING),
-            overlap_clause(r.start_date, r.end_date, start, end),
-        )
-        if skip_rental is not None:
-            query = query.where(r.id != skip_rental)
+        rows = conn.execute(CONFLICTS_STATEMENT, {"m": machine_id, "s": start, "e": end})
         found = [
-            Conflict(
-                ConflictKind.RENTAL,
-                row.id,
-                row.start_date,
-                row.end_date,
-                str(RentalStatus(row.status).value),
-            )
-            for row in conn.execute(query)
+            Conflict(ConflictKind(kind), rid, first, last, str(status))
+            for kind, rid, first, last, status in rows
+            if not (kind == "rental" and rid == skip_rental)
         ]
-        if not rentals_only:
-            m = maintenance_t.c
-            found += [
-                Conflict(
-                    ConflictKind.MAINTENANCE,
-                    row.id,
-                    row.start_date,
-                    row.end_date,
-                    str(MaintenanceStatus(row.status).value),
-                )
-                for row in conn.execute(
-                    sa.select(m.id, m.start_date, m.end_date, m.status).where(
-                        m.machine_id == machine_id,
-                        m.status.in_(_MAINT_BLOCKING),
-                        overlap_clause(m.start_date, m.end_date, start, end),
-                    )
-                )
-            ]
+        if rentals_only:
+            return [c for c in found if c.kind is ConflictKind.RENTAL]
         return found
 
     def _notify(
@@ -809,7 +781,9 @@ class Rentcal:
 
         Over blocking rentals this raises Unavailable with the conflicts,
         unless ``force=True``: then it is stored, the rentals stay for an
-        admin to move, and their members are notified.
+        admin to move, and their members are notified. Over scheduled
+        maintenance it always raises: blocks of one machine never overlap,
+        which keeps availability checks O(log n).
         """
         validate_range(start, end, self.today(today))
         what = parse_enum(MaintenanceKind, kind, "maintenance kind")
@@ -819,7 +793,12 @@ class Rentcal:
             actor = self._admin(conn, acting, "schedule maintenance")
             mach = self._machine_row(conn, machine)
             self.store.lock_machine(conn, mach.id)
-            clashes = self._conflicts(conn, mach.id, start, end, rentals_only=True)
+            found_all = self._conflicts(conn, mach.id, start, end)
+            upkeep = [c for c in found_all if c.kind is ConflictKind.MAINTENANCE]
+            if upkeep:  # blocks of one machine never overlap: move or cancel the old one
+                found = availability(mach.name, start, end, upkeep)
+                raise Unavailable(f"maintenance overlaps maintenance: {found.message}", upkeep)
+            clashes = [c for c in found_all if c.kind is ConflictKind.RENTAL]
             if clashes and not force:
                 found = availability(mach.name, start, end, clashes)
                 raise Unavailable(

@@ -360,6 +360,13 @@ class TestMaintenance:
         assert [x.status for x in seeded.maintenance(machine="tractor")] == ["cancelled"]
         assert seeded.maintenance(status="scheduled") == []
 
+    def test_maintenance_never_overlaps_maintenance(self, seeded: rentcal.Rentcal) -> None:
+        first = seeded.add_maintenance("tractor", d(10), d(12), acting="ada", **T)
+        with pytest.raises(Unavailable, match="maintenance overlaps maintenance") as info:
+            seeded.add_maintenance("tractor", d(12), d(14), acting="ada", force=True, **T)
+        assert [(c.kind, c.id) for c in info.value.conflicts] == [("maintenance", first.id)]
+        assert seeded.add_maintenance("saw", d(12), d(14), acting="ada", **T).machine == "saw"
+
     def test_bookings_cannot_overlap_maintenance(self, seeded: rentcal.Rentcal) -> None:
         seeded.add_maintenance("tractor", d(10), d(11), acting="ada", **T)
         with pytest.raises(Unavailable):
@@ -446,3 +453,47 @@ class TestPersistence:
         r = seeded.book("tractor", d(10), d(14), member="bob", **T)
         seeded.close()
         assert r.as_dict()["price"] == "600.00" and r.machine_title == "Tractor 6120"
+
+
+class TestSqlAgreesWithPureRule:
+    """The O(log n) seek query finds exactly what the pure overlap rule finds."""
+
+    def test_seek_equals_brute_force(self, seeded: rentcal.Rentcal) -> None:
+        import random
+        from datetime import timedelta
+
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import strategies as st
+
+        from rentcal.core.ranges import overlaps
+
+        rng = random.Random(7)
+        for _ in range(120):
+            start = TODAY + timedelta(days=rng.randrange(200))
+            end = start + timedelta(days=rng.randrange(6))
+            try:
+                r = seeded.book("tractor", start, end, member="bob", **T)
+            except Unavailable:
+                continue
+            if rng.random() < 0.3:
+                seeded.cancel(r.id, acting="ada", **T)
+        for _ in range(15):
+            start = TODAY + timedelta(days=rng.randrange(200))
+            try:
+                seeded.add_maintenance("tractor", start, start, acting="ada", force=True, **T)
+            except Unavailable:
+                continue
+        blocking = [r for r in seeded.rentals(machine="tractor") if r.blocking]
+        upkeep = seeded.maintenance(machine="tractor", status="scheduled")
+
+        @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(st.integers(-5, 210), st.integers(0, 12))
+        def check(offset: int, length: int) -> None:
+            start = TODAY + timedelta(days=max(offset, 0))
+            end = start + timedelta(days=length)
+            got = {(c.kind.value, c.id) for c in seeded.check("tractor", start, end, **T).conflicts}
+            want = {("rental", r.id) for r in blocking if overlaps(start, end, r.start, r.end)}
+            want |= {("maintenance", m.id) for m in upkeep if overlaps(start, end, m.start, m.end)}
+            assert got == want
+
+        check()
