@@ -210,12 +210,19 @@ class MetaRow(SQLModel, table=True):
 
 # SQLite has no exclusion constraints: triggers refuse an overlapping blocking
 # rental on INSERT and UPDATE so even a buggy writer cannot store one.
-_SQLITE_OVERLAP = f"""
-    NEW.status IN ({BLOCKING_RENTAL_SQL}) AND EXISTS (
-        SELECT 1 FROM rental AS r
+# Like the service's seek (rentcal.store._blocking_seek) the guard relies on
+# blocking rentals never overlapping, which it enforces itself from the first
+# row on: a rental starting inside NEW's range, or the latest one starting
+# before it reaching into it, is the only possible clash. O(log n) per write.
+_SQLITE_OTHERS = f"""FROM rental AS r
         WHERE r.machine_id = NEW.machine_id AND r.id IS NOT NEW.id
-          AND r.status IN ({BLOCKING_RENTAL_SQL})
-          AND r.start_date <= NEW.end_date AND NEW.start_date <= r.end_date)
+          AND r.status IN ({BLOCKING_RENTAL_SQL})"""
+_SQLITE_OVERLAP = f"""
+    NEW.status IN ({BLOCKING_RENTAL_SQL}) AND (
+        EXISTS (SELECT 1 {_SQLITE_OTHERS}
+                AND r.start_date >= NEW.start_date AND r.start_date <= NEW.end_date)
+        OR COALESCE((SELECT r.end_date {_SQLITE_OTHERS} AND r.start_date < NEW.start_date
+                     ORDER BY r.start_date DESC LIMIT 1) >= NEW.start_date, 0))
 """
 OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
 SQLITE_TRIGGERS = [

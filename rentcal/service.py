@@ -43,6 +43,7 @@ from rentcal.errors import (
     RentcalError,
     Unavailable,
 )
+from rentcal.imports import BlockRow, ImportFailed, ImportResult, ImportRow, Problem, Sweep
 from rentcal.models import (
     history_t,
     machine_t,
@@ -893,6 +894,199 @@ class Rentcal:
             return [_maintenance(r) for r in conn.execute(query)]
 
         return self._read(work)
+
+    # -- bulk import ----------------------------------------------------------------
+
+    def import_rentals(
+        self,
+        rows: Iterable[ImportRow | Problem],
+        *,
+        acting: str | None = None,
+        skip_invalid: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportResult:
+        """Import rentals (history welcome: past dates, any status), all or nothing.
+
+        Each row is checked like ``book`` — known active machine, known member,
+        verified for blocking rows, valid dates — and blocking rows must not
+        overlap each other or what is stored. Invalid rows raise ImportFailed
+        listing their line numbers, unless ``skip_invalid``: then the valid
+        rows are stored and the problems returned. Admins only.
+        """
+        parsed = list(rows)
+
+        def work(conn: Connection) -> ImportResult:
+            actor = self._admin(conn, acting, "import rentals")
+            accepted, problems = self._vet_rentals(conn, parsed)
+            if problems and not skip_invalid:
+                raise ImportFailed(problems)
+            self._insert_rentals(conn, accepted, actor.id, progress)
+            return ImportResult(len(accepted), len(problems), tuple(problems))
+
+        return self._write(work)
+
+    def _vet_rentals(
+        self, conn: Connection, parsed: list[ImportRow | Problem]
+    ) -> tuple[list[tuple[ImportRow, int, int, Decimal]], list[Problem]]:
+        machines = {r.name: r for r in conn.execute(sa.select(machine_t))}
+        members = {r.handle: r for r in conn.execute(sa.select(member_t))}
+        sweeps: dict[int, Sweep] = {}
+        windows: dict[str, tuple[date, date]] = {}
+        for r in parsed:
+            if isinstance(r, ImportRow):
+                low, high = windows.get(r.machine, (r.start, r.end))
+                windows[r.machine] = (min(low, r.start), max(high, r.end))
+        accepted: list[tuple[ImportRow, int, int, Decimal]] = []
+        problems: list[Problem] = []
+        for row in parsed:
+            if isinstance(row, Problem):
+                problems.append(row)
+                continue
+            mach, who = machines.get(row.machine), members.get(row.member)
+            message = None
+            if mach is None:
+                message = f"machine {row.machine!r} not found"
+            elif who is None:
+                message = f"member {row.member!r} not found"
+            elif row.blocking and mach.status != MachineStatus.ACTIVE:
+                message = f"machine {row.machine!r} is retired and cannot be booked"
+            elif row.blocking and not who.verified:
+                message = f"member {row.member!r} is not verified"
+            elif row.blocking:
+                sweep = sweeps.get(mach.id) or sweeps.setdefault(
+                    mach.id, self._sweep(conn, mach.id, *windows[row.machine])
+                )
+                clash = sweep.clash(row.start, row.end)
+                if clash:
+                    message = f"{row.start.isoformat()}..{row.end.isoformat()} overlaps {clash}"
+                else:
+                    sweep.add(row.start, row.end, f"line {row.line}")
+            if message is not None:
+                problems.append(Problem(row.line, message))
+            else:
+                accepted.append((row, mach.id, who.id, mach.daily_price))  # type: ignore[union-attr]
+        return accepted, problems
+
+    def _sweep(self, conn: Connection, machine_id: int, first: date, last: date) -> Sweep:
+        """The stored blocking ranges of a machine within the file's window."""
+        found = self._conflicts(conn, machine_id, first, last)
+        return Sweep((c.start, c.end, f"{c.kind.value} {c.id} ({c.status})") for c in found)
+
+    def _insert_rentals(
+        self,
+        conn: Connection,
+        accepted: list[tuple[ImportRow, int, int, Decimal]],
+        actor_id: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        now = self.now()
+        before = conn.execute(sa.select(sa.func.max(rental_t.c.id))).scalar() or 0
+        total, chunk = len(accepted), 5000
+        for offset in range(0, total, chunk):
+            conn.execute(
+                sa.insert(rental_t),
+                [
+                    {
+                        "uid": str(uuid.uuid4()),
+                        "machine_id": machine_id,
+                        "member_id": member_id,
+                        "start_date": row.start,
+                        "end_date": row.end,
+                        "status": row.status,
+                        "purpose": row.purpose,
+                        "price": rental_price(price, row.start, row.end),
+                        "created_at": now,
+                        "updated_at": now,
+                        "sequence": 0,
+                        "status_changed_by_id": actor_id,
+                        "reason": "imported",
+                    }
+                    for row, machine_id, member_id, price in accepted[offset : offset + chunk]
+                ],
+            )
+            if progress is not None:
+                progress(min(offset + chunk, total), total)
+        r = rental_t.c
+        conn.execute(
+            sa.insert(history_t).from_select(
+                ["rental_id", "to_status", "changed_by_id", "reason", "changed_at"],
+                sa.select(
+                    r.id,
+                    r.status,
+                    sa.literal(actor_id),
+                    sa.literal("imported"),
+                    sa.literal(now, type_=history_t.c.changed_at.type),
+                ).where(r.id > before),
+            )
+        )
+
+    def import_maintenance(
+        self,
+        machine: str,
+        rows: Iterable[BlockRow | Problem],
+        *,
+        kind: str | MaintenanceKind = MaintenanceKind.PREVENTIVE,
+        acting: str | None = None,
+        skip_invalid: bool = False,
+    ) -> ImportResult:
+        """Import blocks (holidays, a workshop's schedule) as maintenance, all or nothing.
+
+        Blocks may not overlap blocking rentals, scheduled maintenance, or
+        each other; past blocks are welcome. Admins only.
+        """
+        what = parse_enum(MaintenanceKind, kind, "maintenance kind")
+        parsed = list(rows)
+
+        def work(conn: Connection) -> ImportResult:
+            actor = self._admin(conn, acting, "import maintenance")
+            mach = self._machine_row(conn, machine)
+            self.store.lock_machine(conn, mach.id)
+            blocks = [b for b in parsed if isinstance(b, BlockRow)]
+            problems = [p for p in parsed if isinstance(p, Problem)]
+            sweep = Sweep()
+            if blocks:
+                first, last = min(b.start for b in blocks), max(b.end for b in blocks)
+                sweep = Sweep(
+                    (c.start, c.end, f"{c.kind.value} {c.id} ({c.status})")
+                    for c in self._conflicts(conn, mach.id, first, last)
+                )
+            good: list[BlockRow] = []
+            for block in blocks:
+                clash = sweep.clash(block.start, block.end)
+                if clash:
+                    span = f"{block.start.isoformat()}..{block.end.isoformat()}"
+                    problems.append(Problem(block.line, f"{span} overlaps {clash}"))
+                    continue
+                sweep.add(block.start, block.end, f"event {block.line}")
+                good.append(block)
+            if problems and not skip_invalid:
+                raise ImportFailed(sorted(problems, key=lambda p: p.line))
+            now = self.now()
+            if good:
+                conn.execute(
+                    sa.insert(maintenance_t),
+                    [
+                        {
+                            "uid": str(uuid.uuid4()),
+                            "machine_id": mach.id,
+                            "start_date": b.start,
+                            "end_date": b.end,
+                            "kind": what,
+                            "status": MaintenanceStatus.SCHEDULED,
+                            "notes": b.notes,
+                            "created_by_id": actor.id,
+                            "created_at": now,
+                            "updated_at": now,
+                            "sequence": 0,
+                        }
+                        for b in good
+                    ],
+                )
+            return ImportResult(
+                len(good), len(problems), tuple(sorted(problems, key=lambda p: p.line))
+            )
+
+        return self._write(work)
 
     # -- feeds ------------------------------------------------------------------------
 

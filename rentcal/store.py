@@ -64,7 +64,7 @@ def resolve_url(url: str | None) -> str:
     return url
 
 
-def overlap_clause(start_col: Any, end_col: Any, start: date, end: date) -> Any:
+def overlap_clause(start_col: Any, end_col: Any, start: date | Any, end: date | Any) -> Any:
     """THE SQL spelling of the overlap rule (see rentcal.core.ranges.overlaps)."""
     return sa.and_(start_col <= end, end_col >= start)
 
@@ -81,9 +81,17 @@ def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
     """
     c = table.c
     blocking = sa.text(f"{table.name}.status IN ({blocking_sql})")
-    m, s, e = sa.bindparam("m"), sa.bindparam("s", type_=sa.Date), sa.bindparam("e", type_=sa.Date)
+    m: Any = sa.bindparam("m", type_=sa.Integer)
+    s: Any = sa.bindparam("s", type_=sa.Date)
+    e: Any = sa.bindparam("e", type_=sa.Date)
     status = sa.type_coerce(c.status, sa.String).label("status")
-    cols = (sa.literal_column(f"'{kind}'").label("kind"), c.id, c.start_date, c.end_date, status)
+    cols: tuple[Any, ...] = (
+        sa.literal_column(f"'{kind}'").label("kind"),
+        c.id,
+        c.start_date,
+        c.end_date,
+        status,
+    )
     inside = sa.select(*cols).where(
         c.machine_id == m,
         blocking,

@@ -1,0 +1,173 @@
+"""Bulk import: rentals from CSV, maintenance from iCalendar, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+import rentcal
+from rentcal.imports import ImportFailed, Problem, Sweep, read_blocks_ics, read_rentals_csv
+from tests.conftest import TODAY, d
+
+HEADER = "machine,member,start,end,status,purpose"
+
+
+def rows(*lines: str) -> list[object]:
+    return list(read_rentals_csv([HEADER, *lines]))
+
+
+class TestReadCsv:
+    """Parsing validates every field and numbers the bad lines."""
+
+    def test_good_and_bad_lines(self) -> None:
+        got = rows(
+            "tractor,bob,2029-01-01,2029-01-03,completed,old hay",
+            "tractor,bob,2030-02-30,2030-03-01,approved,",
+            "tractor,bob,2030-01-05,2030-01-01,pending,",
+            "tractor,bob,2030-01-05,2030-01-06,lost,",
+            "x'; DROP TABLE rental;--,bob,2030-01-05,2030-01-06,pending,",
+            "tractor,bob,2030-01-05,2030-01-06,,,extra",
+        )
+        first = got[0]
+        assert not isinstance(first, Problem)
+        assert (first.line, first.status, first.purpose) == (2, "completed", "old hay")
+        problems = {p.line: p.message for p in got if isinstance(p, Problem)}
+        assert "start date '2030-02-30' is not a date" in problems[3]
+        assert problems[4] == "end date 2030-01-01 is before start date 2030-01-05"
+        assert problems[5].startswith("status 'lost' is not one of")
+        assert "is not valid" in problems[6]
+        assert problems[7] == "1 more field(s) than the header"
+
+    def test_header_is_required(self) -> None:
+        with pytest.raises(rentcal.InvalidRequest, match="missing: end"):
+            list(read_rentals_csv(["machine,member,start", "a,b,2030-01-01"]))
+
+    def test_status_defaults_to_approved(self) -> None:
+        (row,) = list(
+            read_rentals_csv(["machine,member,start,end", "saw,bob,2030-01-01,2030-01-01"])
+        )
+        assert not isinstance(row, Problem) and row.status == "approved"
+
+
+class TestImportRentals:
+    """The service applies book's rules, history allowed, overlaps refused."""
+
+    def test_history_is_welcome(self, seeded: rentcal.Rentcal) -> None:
+        result = seeded.import_rentals(
+            rows(
+                "tractor,bob,2020-01-01,2020-01-03,completed,long ago",
+                "tractor,dan,2020-01-02,2020-01-02,cancelled,",
+                "tractor,carol,2020-02-01,2020-02-01,rejected,",  # unverified: non-blocking is fine
+                "saw,dan,2030-01-10,2030-01-12,approved,",
+            ),
+            acting="ada",
+        )
+        assert (result.imported, result.skipped, result.problems) == (4, 0, ())
+        stored = seeded.rentals()
+        assert [r.status for r in stored] == ["completed", "cancelled", "rejected", "approved"]
+        assert str(stored[0].price) == "360.00"
+        assert str(stored[3].price) == "46.50"
+        assert seeded.history(stored[0].id)[0]["reason"] == "imported"
+        assert not seeded.check("saw", d(12), d(12), today=TODAY).available
+
+    def test_all_or_nothing(self, seeded: rentcal.Rentcal) -> None:
+        existing = seeded.book("tractor", d(10), d(12), member="bob", today=TODAY)
+        batch = rows(
+            "tractor,bob,2030-01-20,2030-01-21,approved,",
+            "tractor,dan,2030-01-12,2030-01-13,pending,",  # overlaps the stored rental
+            "tractor,dan,2030-01-21,2030-01-22,pending,",  # overlaps line 2 of the file
+            "nope,dan,2030-01-21,2030-01-22,pending,",
+            "tractor,zed,2030-01-25,2030-01-25,pending,",
+            "tractor,carol,2030-01-26,2030-01-26,pending,",
+        )
+        with pytest.raises(ImportFailed) as info:
+            seeded.import_rentals(batch, acting="ada")
+        assert [p.line for p in info.value.problems] == [3, 4, 5, 6, 7]
+        messages = [p.message for p in info.value.problems]
+        assert messages[0] == f"2030-01-12..2030-01-13 overlaps rental {existing.id} (pending)"
+        assert messages[1] == "2030-01-21..2030-01-22 overlaps line 2"
+        assert messages[2:] == [
+            "machine 'nope' not found",
+            "member 'zed' not found",
+            "member 'carol' is not verified",
+        ]
+        assert "nothing imported" in str(info.value)
+        assert [r.id for r in seeded.rentals()] == [existing.id]
+        result = seeded.import_rentals(batch, acting="ada", skip_invalid=True)
+        assert (result.imported, result.skipped) == (1, 5)
+        assert len(seeded.rentals()) == 2
+
+    def test_admins_only_and_progress(self, seeded: rentcal.Rentcal) -> None:
+        with pytest.raises(rentcal.PermissionDenied, match="only admins can import rentals"):
+            seeded.import_rentals(rows("saw,bob,2030-01-10,2030-01-10,approved,"), acting="bob")
+        seen: list[tuple[int, int]] = []
+        batch = rows(
+            *[f"saw,bob,2031-01-{day:02d},2031-01-{day:02d},approved," for day in range(1, 29)]
+        )
+        seeded.import_rentals(
+            batch, acting="ada", progress=lambda done, total: seen.append((done, total))
+        )
+        assert seen[-1] == (28, 28)
+
+
+ICS = b"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:1\r
+SUMMARY:Christmas\r
+DTSTART;VALUE=DATE:20301224\r
+DTEND;VALUE=DATE:20301227\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:2\r
+SUMMARY:Workshop inspection\r
+DTSTART:20310105T090000Z\r
+DTEND:20310105T170000Z\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:3\r
+SUMMARY:Overlapping\r
+DTSTART;VALUE=DATE:20301226\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+class TestImportMaintenance:
+    """Calendar events become maintenance blocks; DTEND is exclusive."""
+
+    def test_read_blocks(self) -> None:
+        blocks = list(read_blocks_ics(ICS))
+        assert [(b.start, b.end, b.notes) for b in blocks] == [  # type: ignore[union-attr]
+            (date(2030, 12, 24), date(2030, 12, 26), "Christmas"),
+            (date(2031, 1, 5), date(2031, 1, 5), "Workshop inspection"),
+            (date(2030, 12, 26), date(2030, 12, 26), "Overlapping"),
+        ]
+
+    def test_import(self, seeded: rentcal.Rentcal) -> None:
+        with pytest.raises(ImportFailed, match=r"line 3: 2030-12-26\.\.2030-12-26 overlaps event 1"):
+            seeded.import_maintenance("tractor", read_blocks_ics(ICS), acting="ada")
+        assert seeded.maintenance() == []
+        result = seeded.import_maintenance(
+            "tractor", read_blocks_ics(ICS), kind="inspection", acting="ada", skip_invalid=True
+        )
+        assert (result.imported, result.skipped) == (2, 1)
+        assert [(m.kind, m.notes) for m in seeded.maintenance()] == [
+            ("inspection", "Christmas"),
+            ("inspection", "Workshop inspection"),
+        ]
+
+    def test_not_a_calendar(self) -> None:
+        with pytest.raises(rentcal.InvalidRequest, match="not an iCalendar file"):
+            list(read_blocks_ics(b"hello"))
+
+
+def test_sweep_finds_the_only_possible_clash() -> None:
+    sweep = Sweep([(d(1), d(10), "a"), (d(12), d(13), "b")])
+    assert sweep.clash(d(11), d(11)) is None
+    assert sweep.clash(d(5), d(11)) == "a"
+    assert sweep.clash(d(5), d(14)) == "b"
+    sweep.add(d(11), d(11), "c")
+    assert sweep.clash(d(11), d(11)) == "c"
