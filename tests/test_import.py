@@ -147,7 +147,9 @@ class TestImportMaintenance:
         ]
 
     def test_import(self, seeded: rentcal.Rentcal) -> None:
-        with pytest.raises(ImportFailed, match=r"line 3: 2030-12-26\.\.2030-12-26 overlaps event 1"):
+        with pytest.raises(
+            ImportFailed, match=r"line 3: 2030-12-26\.\.2030-12-26 overlaps event 1"
+        ):
             seeded.import_maintenance("tractor", read_blocks_ics(ICS), acting="ada")
         assert seeded.maintenance() == []
         result = seeded.import_maintenance(
