@@ -9,7 +9,7 @@ Results are frozen values from :mod:`rentcal.core.values`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -459,6 +459,54 @@ class Rentcal:
             return availability(row.name, start, end, self._conflicts(conn, row.id, start, end))
 
         return self._read(work)
+
+    def check_many(
+        self,
+        requests: Iterable[tuple[str, date, date] | RentcalError],
+        today: date | None = None,
+        chunk: int = 500,
+    ) -> Iterator[Availability | RentcalError]:
+        """Answer many checks in order, streaming: one result per request.
+
+        A bad request yields its error in its place and the run goes on; an
+        error given as a request (a line the caller could not parse) is passed
+        through. Requests are answered in read transactions of ``chunk``.
+        """
+        day = self.today(today)
+        batch: list[tuple[str, date, date] | RentcalError] = []
+        for request in requests:
+            batch.append(request)
+            if len(batch) >= chunk:
+                yield from self._answer_batch(batch, day)
+                batch = []
+        if batch:
+            yield from self._answer_batch(batch, day)
+
+    def _answer_batch(
+        self, batch: list[tuple[str, date, date] | RentcalError], day: date
+    ) -> list[Availability | RentcalError]:
+        return self._read(lambda conn: self._answer(conn, batch, day))
+
+    def _answer(
+        self, conn: Connection, batch: list[tuple[str, date, date] | RentcalError], day: date
+    ) -> list[Availability | RentcalError]:
+        machines: dict[str, Row[Any]] = {}
+        answers: list[Availability | RentcalError] = []
+        for request in batch:
+            if isinstance(request, RentcalError):
+                answers.append(request)
+                continue
+            name, start, end = request
+            try:
+                validate_range(start, end, day)
+                row = machines.get(name) or machines.setdefault(
+                    name, self._active_machine_row(conn, name)
+                )
+                spans = self._conflicts(conn, row.id, start, end)
+                answers.append(availability(row.name, start, end, spans))
+            except RentcalError as err:
+                answers.append(err)
+        return answers
 
     def free_windows(
         self, machine: str, start: date, end: date, min_days: int = 1

@@ -497,3 +497,28 @@ class TestSqlAgreesWithPureRule:
             assert got == want
 
         check()
+
+
+class TestCheckMany:
+    """Batch checks answer in order; bad requests yield errors in place."""
+
+    def test_in_order_with_errors(self, seeded: rentcal.Rentcal) -> None:
+        r = seeded.book("tractor", d(10), d(12), member="bob", **T)
+        passthrough = InvalidRequest("line 3: not JSON")
+        requests = [
+            ("tractor", d(12), d(13)),
+            ("saw", d(12), d(13)),
+            passthrough,
+            ("nope", d(12), d(13)),
+            ("tractor", d(5), d(6)),
+            ("tractor", d(13), d(14)),
+        ]
+        answers = list(seeded.check_many(requests, chunk=2, **T))
+        assert len(answers) == 6
+        first = answers[0]
+        assert isinstance(first, rentcal.Availability) and [c.id for c in first.conflicts] == [r.id]
+        assert isinstance(answers[1], rentcal.Availability) and answers[1].available
+        assert answers[2] is passthrough
+        assert isinstance(answers[3], NotFound)
+        assert isinstance(answers[4], InvalidRequest) and "in the past" in str(answers[4])
+        assert isinstance(answers[5], rentcal.Availability) and answers[5].available
