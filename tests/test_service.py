@@ -522,3 +522,21 @@ class TestCheckMany:
         assert isinstance(answers[3], NotFound)
         assert isinstance(answers[4], InvalidRequest) and "in the past" in str(answers[4])
         assert isinstance(answers[5], rentcal.Availability) and answers[5].available
+
+
+def test_rental_select_matches_value_fields() -> None:
+    """Rows unpack positionally into Rental: the column order must follow its fields."""
+    import dataclasses
+
+    from rentcal import service
+
+    names = [c.name for c in service._RENTAL_SELECT.selected_columns]
+    fields = [f.name for f in dataclasses.fields(rentcal.Rental)]
+    renamed = {
+        "machine_name": "machine",
+        "member_handle": "member",
+        "start_date": "start",
+        "end_date": "end",
+        "changer_handle": "status_changed_by",
+    }
+    assert [renamed.get(n, n) for n in names] == fields
