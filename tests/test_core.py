@@ -182,6 +182,7 @@ class TestPrices:
             pytest.param(1.5, "must be a Decimal or a string", id="float"),
             pytest.param("NaN", "is not a finite number", id="nan"),
             pytest.param("1e12", "is larger than", id="huge"),
+            pytest.param("1e400", "is larger than", id="overflow"),
         ],
     )
     def test_bad_amounts(self, value: object, message: str) -> None:

@@ -32,10 +32,10 @@ def parse_amount(value: object, *, label: str = "daily price") -> Decimal:
         raise InvalidRequest(f"{label} {value!r} is not a finite number")
     if amount < 0:
         raise InvalidRequest(f"{label} {value} is negative")
+    if amount > MAX_AMOUNT:  # before quantize(), which overflows on 1e400
+        raise InvalidRequest(f"{label} {value} is larger than {MAX_AMOUNT}")
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise InvalidRequest(f"{label} {value} has more than 2 decimal places")
-    if amount > MAX_AMOUNT:
-        raise InvalidRequest(f"{label} {value} is larger than {MAX_AMOUNT}")
     return amount.quantize(CENT)
 
 

@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from rentcal.errors import InvalidRequest
 
 ONE_DAY = timedelta(days=1)
+#: The last bookable day: feeds need the day after a rental's last day.
+LAST_DAY = date.max - ONE_DAY
 
 
 def overlaps(a_start: date, a_end: date, b_start: date, b_end: date) -> bool:
@@ -50,6 +52,10 @@ def validate_range(start: date, end: date, today: date | None = None) -> None:
             raise InvalidRequest(f"{label} date {value!r} is not a date")
     if end < start:
         raise InvalidRequest(f"end date {end.isoformat()} is before start date {start.isoformat()}")
+    if end > LAST_DAY:
+        raise InvalidRequest(
+            f"end date {end.isoformat()} is after the last bookable day {LAST_DAY.isoformat()}"
+        )
     if today is not None and start < today:
         raise InvalidRequest(
             f"start date {start.isoformat()} is in the past (today is {today.isoformat()})"
