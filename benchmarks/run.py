@@ -189,7 +189,8 @@ if kind == "ics":
 else:
     out = json.dumps(cal.events(start=date(2030, 1, 1), end=date.fromordinal(end))).encode()
 took = time.perf_counter() - t
-print(json.dumps({"seconds": took, "bytes": len(out), "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": took, "bytes": len(out), "maxrss_kb": rss}))
 """
     rows = []
     for kind, count in (("ics", 10_000), ("json", 100_000)):

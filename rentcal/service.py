@@ -126,7 +126,7 @@ def _member(row: Row[Any]) -> Member:
     return Member(row.id, row.handle, row.name, row.email, bool(row.verified), Role(row.role))
 
 
-def _rental(row: Row[Any]) -> Rental:
+def _rental(row: Any) -> Rental:
     # Positional: feeds turn 100,000 rows into values, and attribute lookups
     # on Row objects were the largest cost (see docs/performance.md).
     return Rental(*row)
@@ -1246,9 +1246,13 @@ def _insert(conn: Connection, table: sa.Table, **values: Any) -> int:
     return int(key[0])
 
 
+#: Ids are 32-bit on every backend; larger numbers cannot name a row.
+MAX_ID = 2**31 - 1
+
+
 def _int_id(value: object, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequest(f"{label} id {value!r} must be a positive whole number")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise InvalidRequest(f"{label} id {value!r} must be a whole number from 1 to {MAX_ID}")
     return value
 
 

@@ -326,7 +326,9 @@ class TestTransitions:
     def test_unknown_rental(self, seeded: rentcal.Rentcal) -> None:
         with pytest.raises(NotFound, match="rental 999 not found"):
             seeded.approve(999, acting="ada", **T)
-        with pytest.raises(InvalidRequest, match="rental id 0 must be a positive whole number"):
+        with pytest.raises(
+            InvalidRequest, match="rental id 0 must be a whole number from 1 to 2147483647"
+        ):
             seeded.rental(0)
 
 

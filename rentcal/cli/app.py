@@ -1,0 +1,99 @@
+"""The root ``rentcal`` Typer app: global options and the command registry.
+
+Importing this module must stay cheap: command modules import the database
+layer (sqlmodel / SQLAlchemy) and icalendar only inside command bodies, so
+``rentcal --help`` and ``rentcal --version`` never load them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rentcal._version import __version__
+from rentcal.cli.calendar_view import calendar_commands
+from rentcal.cli.context import DATABASE_ENV, USER_ENV, State
+from rentcal.cli.errors import EXIT_CODES, cli_command
+from rentcal.cli.feeds import feed_commands
+from rentcal.cli.machines import machine_app
+from rentcal.cli.maintenance import maintenance_app
+from rentcal.cli.members import member_app, notification_commands
+from rentcal.cli.rentals import rental_commands
+from rentcal.cli.setup import setup_commands
+
+
+def _epilog() -> str:
+    codes = "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
+    return (
+        "Dates: 2030-01-15, today, tomorrow, +3d, +2w, fri (the next Friday), '15 Jan 2030'."
+        f"\n\nExit codes:\n\n\b\n{codes}\n\n"
+        "Docs: docs/cli.md. Example: rentcal demo --db demo.db"
+    )
+
+
+app = typer.Typer(
+    name="rentcal",
+    help="Book shared machines on a calendar without ever double-booking one.",
+    epilog=_epilog(),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rentcal {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+@cli_command
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            envvar=DATABASE_ENV,
+            help="Database: sqlite:///PATH, a file path, or postgresql://USER@HOST/DB "
+            "[default: the embedded SQLite file].",
+        ),
+    ] = None,
+    acting: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="HANDLE",
+            envvar=USER_ENV,
+            help="Act as this member [default: your login name].",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Book shared machines on a calendar without ever double-booking one."""
+    ctx.obj = State.build(db, acting)
+
+
+# Order here is the order of `rentcal --help`.
+app.add_typer(setup_commands)
+app.add_typer(machine_app)
+app.add_typer(member_app)
+app.add_typer(rental_commands)
+app.add_typer(maintenance_app)
+app.add_typer(calendar_commands)
+app.add_typer(notification_commands)
+app.add_typer(feed_commands)
+
+__all__ = ["app"]

@@ -1,0 +1,146 @@
+"""What every command needs: the database URL, who is acting, and today.
+
+The root callback builds one :class:`State` per invocation and stores it on
+the Typer context; commands fetch it with :func:`get_state`. ``today`` is read
+here, once (``RENTCAL_TODAY`` overrides it for tests and demos), and passed
+to every library call that needs it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from rentcal.errors import InvalidRequest, PermissionDenied
+
+if TYPE_CHECKING:
+    from rentcal.service import Rentcal
+
+#: Hidden testing aid: pretend today is this YYYY-MM-DD date.
+TODAY_ENV = "RENTCAL_TODAY"
+DATABASE_ENV = "RENTCAL_DATABASE_URL"
+USER_ENV = "RENTCAL_USER"
+
+
+def pinned_today(env: Mapping[str, str] | None = None) -> date | None:
+    """``$RENTCAL_TODAY`` (strict YYYY-MM-DD) if set, else None."""
+    env = os.environ if env is None else env
+    value = env.get(TODAY_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{TODAY_ENV}={value[:40]!r} is not a YYYY-MM-DD date") from None
+
+
+def shifted_clock(today: date) -> Callable[[], datetime]:
+    """A clock running at real speed but on ``today``'s date (for ``RENTCAL_TODAY``).
+
+    Timestamps (created_at, notifications) then agree with the pinned day and
+    still increase from one command to the next.
+    """
+    offset = today - date.today()
+    return lambda: datetime.now(UTC) + offset
+
+
+def login_name() -> str | None:
+    """The OS login name, or None where the platform cannot tell."""
+    try:
+        return getpass.getuser() or None
+    except Exception:  # getpass raises OSError, KeyError or ImportError by platform
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Per-invocation settings from the global options."""
+
+    db: str | None
+    acting: str | None
+    today: date
+    #: Whether ``today`` was pinned by RENTCAL_TODAY (then the clock follows it).
+    pinned: bool = False
+
+    @classmethod
+    def build(cls, db: str | None, acting: str | None) -> State:
+        """The state for this invocation: reads ``today`` once, here."""
+        pinned = pinned_today()
+        today = date.today() if pinned is None else pinned
+        return cls(
+            db=db or None,
+            acting=acting or login_name(),
+            today=today,
+            pinned=pinned is not None,
+        )
+
+    def connect(self, db: str | None = None) -> Rentcal:
+        """Open the database (``db`` overrides ``--db``; None = env or the default file)."""
+        import rentcal
+
+        clock = shifted_clock(self.today) if self.pinned else None
+        return rentcal.connect(db if db is not None else self.db, clock=clock)
+
+    def who(self) -> str:
+        """The acting member's handle, or PermissionDenied when nobody is known."""
+        if not self.acting:
+            raise PermissionDenied(
+                "this needs an acting member: pass --as HANDLE or set RENTCAL_USER"
+            )
+        return self.acting
+
+    def day(self, text: str) -> date:
+        """A date expression (ISO, today, +3d, fri, ...) relative to ``today``."""
+        from rentcal.dates import parse_date
+
+        return parse_date(text, self.today)
+
+    def optional_day(self, text: str | None) -> date | None:
+        """:meth:`day`, or None for an option that was not given."""
+        return None if text is None else self.day(text)
+
+    def window(self, start: str | None, end: str | None, default_days: int) -> tuple[date, date]:
+        """``--from``/``--to``: START defaults to today, END to ``default_days`` days on."""
+        from rentcal.dates import end_from_days
+
+        first = self.today if start is None else self.day(start)
+        return first, end_from_days(first, default_days) if end is None else self.day(end)
+
+    def span(self, start: str, end: str | None, days: int | None) -> tuple[date, date]:
+        """START and END, or START and ``--days N`` (N days including START)."""
+        first = self.day(start)
+        if end is not None and days is not None:
+            raise InvalidRequest("give END or --days, not both")
+        if days is not None:
+            from rentcal.dates import end_from_days
+
+            return first, end_from_days(first, days)
+        if end is None:
+            raise InvalidRequest("missing END: give the last day, or --days N")
+        return first, self.day(end)
+
+
+def get_state(ctx: typer.Context) -> State:
+    """The :class:`State` the root callback stored on the context."""
+    found = ctx.find_object(State)
+    if found is None:  # pragma: no cover - every command runs under the root callback
+        raise RuntimeError("rentcal command invoked without the root callback")
+    return found
+
+
+__all__ = [
+    "DATABASE_ENV",
+    "TODAY_ENV",
+    "USER_ENV",
+    "State",
+    "get_state",
+    "login_name",
+    "pinned_today",
+    "shifted_clock",
+]

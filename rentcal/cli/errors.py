@@ -1,0 +1,148 @@
+"""THE one place where exceptions become messages and exit codes.
+
+Every command body is wrapped by :func:`cli_command`; the root entry point
+(:func:`rentcal.cli.main`) uses :func:`exit_code` as a last resort. No command
+has a try/except of its own.
+
+=====  ==========================================================================
+code   meaning
+=====  ==========================================================================
+0      success
+1      not available / conflict (:class:`~rentcal.errors.Unavailable`)
+2      bad input: usage, bad date, unknown machine / member / rental, illegal
+       transition (:class:`~rentcal.errors.InvalidRequest`, ``NotFound``,
+       ``InvalidTransition``)
+3      not permitted (:class:`~rentcal.errors.PermissionDenied`)
+4      database error: unreachable, unreadable, locked past the timeout, schema
+       newer than this rentcal (:class:`~rentcal.errors.DatabaseError`, ``Busy``)
+70     internal error (a bug: please report it)
+130    interrupted (Ctrl-C)
+=====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from rentcal.cli import render
+from rentcal.errors import (
+    DatabaseError,
+    NotFound,
+    PermissionDenied,
+    RentcalError,
+    Unavailable,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_OK = 0
+EXIT_UNAVAILABLE = 1
+EXIT_BAD_INPUT = 2
+EXIT_DENIED = 3
+EXIT_DATABASE = 4
+EXIT_INTERNAL = 70  # EX_SOFTWARE from sysexits.h
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
+#: Set to 1 to see the traceback of an internal error (for bug reports).
+DEBUG_ENV = "RENTCAL_DEBUG"
+
+#: (code, meaning) for the top-level help epilog and docs/cli.md.
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success"),
+    (EXIT_UNAVAILABLE, "not available / conflict"),
+    (
+        EXIT_BAD_INPUT,
+        "bad input: usage, bad date, unknown machine / member / rental, illegal transition",
+    ),
+    (EXIT_DENIED, "not permitted"),
+    (
+        EXIT_DATABASE,
+        "database error: unreachable, locked past the timeout, schema newer than this version",
+    ),
+    (EXIT_INTERNAL, "internal error (a bug: please report it)"),
+    (EXIT_INTERRUPTED, "interrupted"),
+)
+
+
+def exit_code(err: BaseException) -> int:
+    """The exit code for an exception; see the module docstring."""
+    if isinstance(err, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(err, Unavailable):
+        return EXIT_UNAVAILABLE
+    if isinstance(err, PermissionDenied):
+        return EXIT_DENIED
+    if isinstance(err, DatabaseError):  # Busy included
+        return EXIT_DATABASE
+    if isinstance(err, RentcalError):  # NotFound, InvalidRequest, InvalidTransition
+        return EXIT_BAD_INPUT
+    return EXIT_INTERNAL
+
+
+def _hint(err: RentcalError) -> str:
+    if isinstance(err, NotFound) and str(err).startswith("acting member"):
+        return " (choose who you are with --as HANDLE or RENTCAL_USER)"
+    return ""
+
+
+def report(err: BaseException, *, as_json: bool = False) -> int:
+    """Tell the user what went wrong (stderr; JSON conflicts on stdout); return the code."""
+    code = exit_code(err)
+    if isinstance(err, RentcalError):
+        if isinstance(err, Unavailable) and as_json:
+            render.emit_json({"error": str(err), "conflicts": [c.as_dict() for c in err.conflicts]})
+        render.error(str(err) + _hint(err))
+    elif isinstance(err, KeyboardInterrupt):
+        render.error("interrupted")
+    else:
+        render.error(f"internal error: {type(err).__name__}: {err}")
+        if os.environ.get(DEBUG_ENV):
+            traceback.print_exception(err, file=sys.stderr)
+        else:
+            render.error_line(f"(set {DEBUG_ENV}=1 to see the traceback, and please report it)")
+    return code
+
+
+def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command body, turning any exception into a message and an exit code.
+
+    A keyword argument ``as_json`` (the ``--json`` flag) makes an
+    :class:`~rentcal.errors.Unavailable` also print ``{"error", "conflicts"}``
+    on stdout. ``typer.Exit``/``typer.Abort`` pass through untouched.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # Typer handles these (a closed pipe exits quietly)
+        except (Exception, KeyboardInterrupt) as err:
+            code = report(err, as_json=bool(kwargs.get("as_json")))
+            raise typer.Exit(code) from None
+
+    return wrapper
+
+
+__all__ = [
+    "DEBUG_ENV",
+    "EXIT_BAD_INPUT",
+    "EXIT_CODES",
+    "EXIT_DATABASE",
+    "EXIT_DENIED",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "cli_command",
+    "exit_code",
+    "report",
+]

@@ -1,0 +1,185 @@
+"""The month grid of ``rentcal calendar``: pure day classification and layout.
+
+No database, no clock, no terminal: values and dates in, strings out. Colour
+is applied by a ``paint`` function the caller passes (identity without colour),
+so the symbols alone always tell the days apart.
+
+>>> from datetime import date, timedelta
+>>> states = classify_days(date(2030, 1, 1), date(2030, 1, 31), [], [])
+>>> states[date(2030, 1, 15)] is DayState.FREE
+True
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from enum import StrEnum
+
+from rentcal.core.ranges import day_count
+from rentcal.core.types import MaintenanceStatus, RentalStatus
+from rentcal.core.values import Maintenance, Rental
+
+
+class DayState(StrEnum):
+    """What occupies a machine on one day, as the calendar shows it."""
+
+    FREE = "free"
+    PENDING = "pending"
+    APPROVED = "approved"
+    MAINTENANCE = "maintenance"
+
+
+#: One ASCII symbol per state: distinguishable without colour.
+SYMBOLS: dict[DayState, str] = {
+    DayState.APPROVED: "#",
+    DayState.PENDING: "?",
+    DayState.MAINTENANCE: "M",
+    DayState.FREE: ".",
+}
+#: Terminal colours, the same hues as the feeds' palette (orange has no ANSI
+#: colour, so maintenance is magenta).
+COLOURS: dict[DayState, str | None] = {
+    DayState.APPROVED: "red",
+    DayState.PENDING: "yellow",
+    DayState.MAINTENANCE: "magenta",
+    DayState.FREE: None,
+}
+#: When two things cover one day, the stronger one is shown.
+_RANK = {DayState.FREE: 0, DayState.PENDING: 1, DayState.APPROVED: 2, DayState.MAINTENANCE: 3}
+_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)  # fmt: skip
+#: Longest machine name shown in the one-row-per-machine view.
+MAX_NAME = 20
+
+#: ``paint(text, state, is_today)`` -> text, maybe with colour codes.
+Painter = Callable[[str, DayState, bool], str]
+
+
+def days_of(first: date, last: date) -> list[date]:
+    """Every day of [first, last]; safe up to 9999-12-31 (no step past the last day)."""
+    return [first + timedelta(days=n) for n in range(day_count(first, last))]
+
+
+def plain(text: str, _state: DayState, _is_today: bool) -> str:
+    """The painter without colour."""
+    return text
+
+
+def classify_days(
+    first: date,
+    last: date,
+    rentals: Iterable[Rental],
+    maintenance: Iterable[Maintenance],
+) -> dict[date, DayState]:
+    """The state of every day in [first, last] for one machine's items.
+
+    Scheduled maintenance beats an approved rental, which beats a pending one;
+    rejected, cancelled and completed rentals and finished or cancelled
+    maintenance do not occupy a day.
+    """
+    states = dict.fromkeys(days_of(first, last), DayState.FREE)
+
+    def mark(start: date, end: date, state: DayState) -> None:
+        for day in days_of(max(start, first), min(end, last)):
+            if _RANK[state] > _RANK[states[day]]:
+                states[day] = state
+
+    for rental in rentals:
+        if rental.status == RentalStatus.APPROVED:
+            mark(rental.start, rental.end, DayState.APPROVED)
+        elif rental.status == RentalStatus.PENDING:
+            mark(rental.start, rental.end, DayState.PENDING)
+    for block in maintenance:
+        if block.status == MaintenanceStatus.SCHEDULED:
+            mark(block.start, block.end, DayState.MAINTENANCE)
+    return states
+
+
+def month_title(first: date) -> str:
+    """``January 2030``, in English whatever the locale."""
+    return f"{MONTH_NAMES[first.month - 1]} {first.year}"
+
+
+def month_grid(
+    first: date,
+    states: Mapping[date, DayState],
+    *,
+    title: str,
+    paint: Painter = plain,
+    today: date | None = None,
+) -> list[str]:
+    """A ``cal``-style month for one machine: weeks from Monday, ``15#`` per day."""
+    width = len(_WEEKDAYS) * 4 - 1
+    lines = [title.center(width).rstrip(), "  ".join(_WEEKDAYS)]
+    for week in calendar.Calendar(firstweekday=0).monthdayscalendar(first.year, first.month):
+        cells = []
+        for number in week:
+            if number == 0:
+                cells.append("   ")
+                continue
+            day = first.replace(day=number)
+            state = states.get(day, DayState.FREE)
+            cells.append(paint(f"{number:>2}{SYMBOLS[state]}", state, day == today))
+        lines.append(" ".join(cells).rstrip())
+    return lines
+
+
+def month_rows(
+    first: date,
+    last: date,
+    rows: Sequence[tuple[str, Mapping[date, DayState]]],
+    *,
+    title: str,
+    paint: Painter = plain,
+    today: date | None = None,
+) -> list[str]:
+    """One row per machine, the month's days across (weekday and day number on top)."""
+    days = days_of(first, last)
+    names = [_shorten(name) for name, _ in rows]
+    width = max([len(title), *map(len, names)])
+
+    def header(label: str, cells: Iterable[str]) -> str:
+        return f"{label:<{width}}  " + " ".join(cells)
+
+    lines = [
+        header(title, (_WEEKDAYS[d.weekday()][0] for d in days)),
+        header("", (str(d.day // 10) if d.day >= 10 else " " for d in days)).rstrip(),
+        header("", (str(d.day % 10) for d in days)),
+    ]
+    for name, (_, states) in zip(names, rows, strict=True):
+        cells = []
+        for day in days:
+            state = states.get(day, DayState.FREE)
+            cells.append(paint(SYMBOLS[state], state, day == today))
+        lines.append(header(name, cells))
+    return lines
+
+
+def legend(paint: Painter = plain) -> str:
+    """``# approved   ? pending   M maintenance   . free``."""
+    order = (DayState.APPROVED, DayState.PENDING, DayState.MAINTENANCE, DayState.FREE)
+    return "   ".join(f"{paint(SYMBOLS[s], s, False)} {s.value}" for s in order)
+
+
+def _shorten(name: str) -> str:
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "~"
+
+
+__all__ = [
+    "COLOURS",
+    "SYMBOLS",
+    "DayState",
+    "Painter",
+    "classify_days",
+    "days_of",
+    "legend",
+    "month_grid",
+    "month_rows",
+    "month_title",
+    "plain",
+]

@@ -1,0 +1,112 @@
+"""``rentcal maintenance add | list | cancel``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rentcal.cli import views
+from rentcal.cli.context import get_state
+from rentcal.cli.errors import cli_command
+from rentcal.cli.options import (
+    DaysOpt,
+    EndArg,
+    FromOpt,
+    JsonOpt,
+    MachineArg,
+    MachineOpt,
+    MaintenanceIdArg,
+    StartArg,
+    ToOpt,
+    examples,
+    group,
+)
+from rentcal.core.types import MaintenanceKind, MaintenanceStatus
+
+maintenance_app = group(
+    "maintenance",
+    "Take machines out of service, list and cancel that.",
+    "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection",
+    "rentcal maintenance list --machine tractor-6120",
+)
+
+
+@maintenance_app.command(
+    "add",
+    epilog=examples(
+        "rentcal --as ada maintenance add tractor-6120 2030-02-03 2030-02-04 --kind repair",
+        "rentcal --as ada maintenance add saw mon --days 2 --notes 'new blade' --force",
+    ),
+)
+@cli_command
+def add(
+    ctx: typer.Context,
+    machine: MachineArg,
+    start: StartArg,
+    end: EndArg = None,
+    days: DaysOpt = None,
+    kind: Annotated[
+        MaintenanceKind, typer.Option("--kind", case_sensitive=False, help="Why.")
+    ] = MaintenanceKind.PREVENTIVE,
+    notes: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Schedule it over rentals too (their members are notified)."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take MACHINE out of service from START to END (admins). Exit 1 over rentals."""
+    state = get_state(ctx)
+    first, last = state.span(start, end, days)
+    with state.connect() as cal:
+        item = cal.add_maintenance(
+            machine,
+            first,
+            last,
+            kind=kind,
+            notes=notes,
+            acting=state.acting,
+            force=force,
+            today=state.today,
+        )
+    views.show_maintenance(item, as_json, headline=f"Scheduled maintenance {item.id}.")
+
+
+@maintenance_app.command(
+    "list",
+    epilog=examples(
+        "rentcal maintenance list --machine tractor-6120", "rentcal maintenance list --json"
+    ),
+)
+@cli_command
+def list_maintenance(
+    ctx: typer.Context,
+    machine: MachineOpt = None,
+    status: Annotated[
+        list[MaintenanceStatus] | None,
+        typer.Option("--status", case_sensitive=False, help="Only this status (repeatable)."),
+    ] = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List maintenance blocks, optionally of one machine, status or window."""
+    state = get_state(ctx)
+    first, last = state.optional_day(from_), state.optional_day(to)
+    with state.connect() as cal:
+        items = cal.maintenance(machine=machine, status=status or None, start=first, end=last)
+    views.show_maintenance_list(items, as_json)
+
+
+@maintenance_app.command("cancel", epilog=examples("rentcal --as ada maintenance cancel 3"))
+@cli_command
+def cancel(ctx: typer.Context, maintenance_id: MaintenanceIdArg, as_json: JsonOpt = False) -> None:
+    """Cancel a scheduled maintenance block (admins); it stays in the history."""
+    state = get_state(ctx)
+    with state.connect() as cal:
+        item = cal.cancel_maintenance(maintenance_id, acting=state.acting)
+    views.show_maintenance(item, as_json, headline=f"Cancelled maintenance {item.id}.")
+
+
+__all__ = ["maintenance_app"]

@@ -1,0 +1,232 @@
+"""Output: one JSON document, tabulate tables, messages, colour, files.
+
+Data goes to stdout, diagnostics to stderr. Nothing here knows about
+rentals or machines (see :mod:`rentcal.cli.views`); nothing here touches the
+database. ``tabulate`` is imported on first use so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any
+
+import typer
+
+from rentcal.errors import InvalidRequest
+
+#: Longest free text shown in a table cell before it is cut with "...".
+MAX_CELL = 60
+
+# C0/C1 control characters (ESC included) and DEL: shown as "?" so data from
+# the database can never move the cursor or inject colour into a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_WHITESPACE = re.compile(r"[\t\n\r]+")
+
+
+# -- colour ------------------------------------------------------------------
+
+
+def colour_enabled(stream: IO[Any] | None = None, env: Mapping[str, str] | None = None) -> bool:
+    """Whether to colour output written to ``stream`` (default stdout).
+
+    Never when ``NO_COLOR`` is set to anything non-empty (https://no-color.org),
+    when ``TERM=dumb``, or when the stream is not a terminal (a pipe, a file).
+    """
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    target = sys.stdout if stream is None else stream
+    try:
+        return bool(target.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def paint(
+    text: str, fg: str | None = None, *, enabled: bool, bold: bool = False, dim: bool = False
+) -> str:
+    """``text`` in colour when ``enabled``, else unchanged."""
+    if not enabled:
+        return text
+    return typer.style(text, fg=fg, bold=bold or None, dim=dim or None)
+
+
+# -- text ----------------------------------------------------------------------
+
+
+def safe(text: str) -> str:
+    """``text`` with control characters replaced, safe to print on a terminal."""
+    return _CONTROL.sub("?", text)
+
+
+def cell(value: object, max_len: int = MAX_CELL) -> object:
+    """A table cell: one line, no control characters, long text cut short."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    text = safe(_WHITESPACE.sub(" ", str(value)))
+    if len(text) > max_len:
+        text = text[: max_len - 3] + "..."
+    return text
+
+
+def echo(text: str = "") -> None:
+    """A line of human output on stdout."""
+    typer.echo(text)
+
+
+def error(message: str) -> None:
+    """``Error: <message>`` on stderr (the prefix red on a colour terminal)."""
+    prefix = paint("Error:", "red", enabled=colour_enabled(sys.stderr), bold=True)
+    typer.echo(f"{prefix} {safe(message)}", err=True)
+
+
+def error_line(message: str) -> None:
+    """A further line of diagnostics on stderr."""
+    typer.echo(safe(message), err=True)
+
+
+def note(message: str, *, as_json: bool) -> None:
+    """A human remark: stdout normally, stderr when stdout carries JSON."""
+    if as_json:
+        error_line(message)
+    else:
+        echo(safe(message))
+
+
+# -- structured output -----------------------------------------------------------
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_json(data: object) -> str:
+    """The JSON text of ``data``: dates ISO 8601, money and enums as strings."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+
+
+def emit_json(data: object) -> None:
+    """Print ONE JSON document on stdout."""
+    typer.echo(to_json(data))
+
+
+def table_text(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, max_len: int = MAX_CELL
+) -> str:
+    """A plain-text table (tabulate's ``simple`` format), cells made safe."""
+    from tabulate import tabulate
+
+    body = [[cell(value, max_len) for value in row] for row in rows]
+    return str(tabulate(body, headers=list(headers), tablefmt="simple", disable_numparse=True))
+
+
+def emit_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: str) -> None:
+    """Print a table, or the ``empty`` sentence when there are no rows."""
+    echo(table_text(headers, rows) if rows else empty)
+
+
+def record_text(pairs: Sequence[tuple[str, object]], *, max_len: int = 2000) -> str:
+    """Label / value lines for one thing."""
+    from tabulate import tabulate
+
+    body = [[label, cell(value, max_len)] for label, value in pairs]
+    return str(tabulate(body, tablefmt="plain", disable_numparse=True))
+
+
+def emit_record(pairs: Sequence[tuple[str, object]]) -> None:
+    """Print label / value lines for one thing."""
+    echo(record_text(pairs))
+
+
+# -- files -----------------------------------------------------------------------
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: a temp file, fsync, os.replace.
+
+    A reader (a web server publishing the file) sees the old or the new
+    content, never half of it. An existing file keeps its permissions.
+
+    Raises:
+        InvalidRequest: the file cannot be written (naming the path and why).
+    """
+    target = path.expanduser()
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as err:
+        raise InvalidRequest(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(target)  # os.replace: atomic on POSIX and Windows
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise InvalidRequest(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+
+
+def write_output(data: str | bytes, path: Path | None) -> None:
+    """``data`` to stdout, or atomically to ``path``; text gets a final newline."""
+    raw = data if isinstance(data, bytes) else (data + "\n").encode("utf-8")
+    if path is not None:
+        write_atomic(path, raw)
+        return
+    if isinstance(data, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(raw)
+        sys.stdout.buffer.flush()
+    else:
+        typer.echo(data)
+
+
+__all__ = [
+    "MAX_CELL",
+    "cell",
+    "colour_enabled",
+    "echo",
+    "emit_json",
+    "emit_record",
+    "emit_table",
+    "error",
+    "error_line",
+    "note",
+    "paint",
+    "record_text",
+    "safe",
+    "table_text",
+    "to_json",
+    "write_atomic",
+    "write_output",
+]

@@ -1,0 +1,111 @@
+"""Getting started: ``rentcal init`` and ``rentcal demo``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rentcal.cli import render, views
+from rentcal.cli.context import get_state
+from rentcal.cli.errors import cli_command
+from rentcal.cli.options import JsonOpt, commands, examples
+
+setup_commands = commands()
+
+
+@setup_commands.command(
+    "init",
+    epilog=examples(
+        "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org",
+        "rentcal --db postgresql://rentcal@db.example.org/rentcal init --admin ada",
+    ),
+)
+@cli_command
+def init(
+    ctx: typer.Context,
+    admin: Annotated[
+        str, typer.Option("--admin", metavar="HANDLE", help="Handle of the first admin.")
+    ],
+    name: Annotated[str | None, typer.Option(help="The admin's display name.")] = None,
+    email: Annotated[str | None, typer.Option(help="The admin's e-mail address.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the database and its first (verified) admin. Safe to run again."""
+    state = get_state(ctx)
+    with state.connect() as cal:
+        member = (
+            cal.add_member(admin, name=name, email=email, admin=True) if cal.is_empty() else None
+        )
+        url = cal.url
+    if as_json:
+        render.emit_json(
+            {
+                "created": member is not None,
+                "database": url,
+                "admin": member.as_dict() if member else None,
+            }
+        )
+    elif member is None:
+        render.echo(render.safe(f"Database {url} is already initialised; nothing changed."))
+    else:
+        views.show_member(member, False, headline=f"Initialised {url} with admin {member.handle}.")
+        render.echo()
+        render.echo(f"Next: rentcal --as {member.handle} machine add NAME --price AMOUNT")
+
+
+@setup_commands.command(
+    "demo",
+    epilog=examples(
+        "rentcal demo --db demo.db",
+        "RENTCAL_DATABASE_URL=demo.db RENTCAL_USER=ada rentcal calendar",
+    ),
+)
+@cli_command
+def demo(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", metavar="URL", help="Where to build it (must be empty)."),
+    ] = None,
+) -> None:
+    """Build a small sample database (3 machines, members, rentals, maintenance) to try."""
+    from rentcal.demo import build_demo
+
+    state = get_state(ctx)
+    with state.connect(db) as cal:
+        summary = build_demo(cal, state.today)
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses().items()))
+    pending = summary.first("pending")
+    lines = [
+        f"Demo database ready: {summary.database}",
+        f"  {len(summary.machines)} machines, {len(summary.members)} members, "
+        f"{len(summary.rentals)} rentals ({statuses}), "
+        f"{len(summary.maintenance)} maintenance blocks.",
+        "",
+        "Try next:",
+    ]
+    steps: list[tuple[str, str]] = []
+    if db is not None or state.db is not None:
+        steps.append((f"export RENTCAL_DATABASE_URL='{db if db is not None else state.db}'", ""))
+    steps += [
+        (f"export RENTCAL_USER={summary.admin}", "act as the demo's admin"),
+        ("rentcal calendar", "this month, one row per machine"),
+        ("rentcal calendar tractor-6120", "one machine, like cal(1)"),
+        ("rentcal rentals --status pending", ""),
+        (f"rentcal approve {pending.id}", ""),
+        ("rentcal free excavator --days 3", "free windows of 3+ days"),
+        ("rentcal --as bob book saw +5d --days 2", "book as bob"),
+        ("rentcal --as bob notifications", ""),
+        ("rentcal events --ics -o demo.ics", "import into any calendar app"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    lines += [
+        f"  {command:<{width}}  # {comment}" if comment else f"  {command}"
+        for command, comment in steps
+    ]
+    for line in lines:
+        render.echo(render.safe(line))
+
+
+__all__ = ["setup_commands"]

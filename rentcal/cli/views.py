@@ -1,0 +1,268 @@
+"""How each kind of result is shown: its JSON shape (``as_dict``) or a table.
+
+Every ``show_*`` takes the library's values and the ``--json`` flag, so each
+command ends with exactly one call here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from rentcal.cli import render
+from rentcal.core.availability import Availability
+from rentcal.core.ranges import day_count
+from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+
+
+def _headline(text: str | None) -> None:
+    if text:
+        render.echo(render.safe(text))
+
+
+# -- rentals ----------------------------------------------------------------------
+
+RENTAL_HEADERS = ("id", "machine", "member", "start", "end", "days", "status", "price", "purpose")
+
+
+def rental_row(r: Rental) -> tuple[object, ...]:
+    """One table row of a rental."""
+    return (r.id, r.machine, r.member, r.start, r.end, r.days, r.status, r.price, r.purpose)
+
+
+def rental_pairs(r: Rental) -> list[tuple[str, object]]:
+    """Label / value lines describing one rental."""
+    pairs: list[tuple[str, object]] = [
+        ("rental", r.id),
+        ("status", r.status),
+        ("machine", f"{r.machine} ({r.machine_title})"),
+        ("member", f"{r.member} ({r.member_name})"),
+        ("dates", f"{r.start.isoformat()} .. {r.end.isoformat()} ({r.days} days)"),
+        ("price", r.price),
+        ("purpose", r.purpose),
+    ]
+    if r.reason:
+        pairs.append(("reason", r.reason))
+    if r.status_changed_by:
+        pairs.append(("changed by", r.status_changed_by))
+    pairs += [("created", r.created_at), ("updated", r.updated_at)]
+    return pairs
+
+
+def show_rental(rental: Rental, as_json: bool, *, headline: str | None = None) -> None:
+    """One rental: its JSON object, or a headline and label / value lines."""
+    if as_json:
+        render.emit_json(rental.as_dict())
+        return
+    _headline(headline)
+    render.emit_record(rental_pairs(rental))
+
+
+def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_json: bool) -> None:
+    """``rentcal show``: the rental (exact rental JSON shape) and, for humans, its history."""
+    if as_json:
+        render.emit_json(rental.as_dict())
+        return
+    render.emit_record(rental_pairs(rental))
+    render.echo()
+    render.echo("history:")
+    rows = [(h["at"], h["from"] or "-", h["to"], h["by"], h["reason"]) for h in history]
+    render.emit_table(("when", "from", "to", "by", "reason"), rows, empty="(none)")
+
+
+def show_rentals(rentals: Sequence[Rental], as_json: bool) -> None:
+    """A list of rentals."""
+    if as_json:
+        render.emit_json([r.as_dict() for r in rentals])
+    else:
+        rows = [rental_row(r) for r in rentals]
+        render.emit_table(RENTAL_HEADERS, rows, empty="No rentals match.")
+
+
+# -- machines / members --------------------------------------------------------------
+
+
+def machine_pairs(m: Machine) -> list[tuple[str, object]]:
+    """Label / value lines describing one machine."""
+    return [
+        ("machine", m.name),
+        ("title", m.title),
+        ("daily price", m.daily_price),
+        ("status", m.status),
+        ("auto-approve", m.auto_approve),
+        ("description", m.description),
+    ]
+
+
+def show_machine(machine: Machine, as_json: bool, *, headline: str | None = None) -> None:
+    """One machine."""
+    if as_json:
+        render.emit_json(machine.as_dict())
+        return
+    _headline(headline)
+    render.emit_record(machine_pairs(machine))
+
+
+def show_machine_details(
+    machine: Machine,
+    rentals: Sequence[Rental],
+    upkeep: Sequence[Maintenance],
+    as_json: bool,
+) -> None:
+    """``machine show``: the machine plus its upcoming rentals and maintenance."""
+    if as_json:
+        data = machine.as_dict()
+        data["upcoming_rentals"] = [r.as_dict() for r in rentals]
+        data["upcoming_maintenance"] = [m.as_dict() for m in upkeep]
+        render.emit_json(data)
+        return
+    render.emit_record(machine_pairs(machine))
+    render.echo()
+    render.echo("upcoming rentals:")
+    render.emit_table(RENTAL_HEADERS, [rental_row(r) for r in rentals], empty="(none)")
+    render.echo()
+    render.echo("upcoming maintenance:")
+    render.emit_table(MAINTENANCE_HEADERS, [maintenance_row(m) for m in upkeep], empty="(none)")
+
+
+def show_machines(machines: Sequence[Machine], as_json: bool) -> None:
+    """A list of machines."""
+    if as_json:
+        render.emit_json([m.as_dict() for m in machines])
+        return
+    rows = [(m.name, m.title, m.daily_price, m.status, m.auto_approve) for m in machines]
+    render.emit_table(
+        ("name", "title", "daily price", "status", "auto-approve"),
+        rows,
+        empty="No machines yet. Add one: rentcal machine add NAME --price AMOUNT",
+    )
+
+
+def show_member(member: Member, as_json: bool, *, headline: str | None = None) -> None:
+    """One member."""
+    if as_json:
+        render.emit_json(member.as_dict())
+        return
+    _headline(headline)
+    render.emit_record(
+        [
+            ("member", member.handle),
+            ("name", member.name),
+            ("email", member.email),
+            ("verified", member.verified),
+            ("role", member.role),
+        ]
+    )
+
+
+def show_members(members: Sequence[Member], as_json: bool) -> None:
+    """A list of members."""
+    if as_json:
+        render.emit_json([m.as_dict() for m in members])
+        return
+    rows = [(m.handle, m.name, m.email, m.verified, m.role) for m in members]
+    render.emit_table(
+        ("handle", "name", "email", "verified", "role"), rows, empty="No members yet."
+    )
+
+
+# -- maintenance -----------------------------------------------------------------------
+
+MAINTENANCE_HEADERS = ("id", "machine", "start", "end", "kind", "status", "notes")
+
+
+def maintenance_row(m: Maintenance) -> tuple[object, ...]:
+    """One table row of a maintenance block."""
+    return (m.id, m.machine, m.start, m.end, m.kind, m.status, m.notes)
+
+
+def show_maintenance(item: Maintenance, as_json: bool, *, headline: str | None = None) -> None:
+    """One maintenance block."""
+    if as_json:
+        render.emit_json(item.as_dict())
+        return
+    _headline(headline)
+    render.emit_record(
+        [
+            ("maintenance", item.id),
+            ("machine", f"{item.machine} ({item.machine_title})"),
+            ("dates", f"{item.start.isoformat()} .. {item.end.isoformat()}"),
+            ("kind", item.kind),
+            ("status", item.status),
+            ("notes", item.notes),
+        ]
+    )
+
+
+def show_maintenance_list(items: Sequence[Maintenance], as_json: bool) -> None:
+    """A list of maintenance blocks."""
+    if as_json:
+        render.emit_json([m.as_dict() for m in items])
+    else:
+        rows = [maintenance_row(m) for m in items]
+        render.emit_table(MAINTENANCE_HEADERS, rows, empty="No maintenance matches.")
+
+
+# -- availability ----------------------------------------------------------------------
+
+
+def show_availability(answer: Availability, as_json: bool) -> None:
+    """``check``: the availability object, or its message and the conflicts."""
+    if as_json:
+        render.emit_json(answer.as_dict())
+        return
+    colour = render.colour_enabled()
+    verdict = "available" if answer.available else "NOT available"
+    render.echo(
+        render.paint(verdict, "green" if answer.available else "red", enabled=colour, bold=True)
+        + ": "
+        + render.safe(answer.message)
+    )
+    if answer.conflicts:
+        rows = [(c.kind, c.id, c.start, c.end, c.status) for c in answer.conflicts]
+        render.emit_table(("kind", "id", "start", "end", "status"), rows, empty="")
+
+
+def show_free(windows: Sequence[tuple[date, date]], as_json: bool) -> None:
+    """``free``: ``[{"start", "end", "days"}]`` or a table."""
+    data = [
+        {"start": s.isoformat(), "end": e.isoformat(), "days": day_count(s, e)} for s, e in windows
+    ]
+    if as_json:
+        render.emit_json(data)
+    else:
+        rows = [(w["start"], w["end"], w["days"]) for w in data]
+        render.emit_table(("start", "end", "days"), rows, empty="No free window that long.")
+
+
+# -- notifications ---------------------------------------------------------------------
+
+
+def show_notifications(items: Sequence[Notification], as_json: bool) -> None:
+    """A member's notifications."""
+    if as_json:
+        render.emit_json([n.as_dict() for n in items])
+        return
+    rows = [
+        (n.id, n.created_at.isoformat(timespec="minutes"), n.rental_id, not n.read_at, n.message)
+        for n in items
+    ]
+    render.emit_table(("id", "when", "rental", "new", "message"), rows, empty="No notifications.")
+
+
+__all__ = [
+    "show_availability",
+    "show_free",
+    "show_machine",
+    "show_machine_details",
+    "show_machines",
+    "show_maintenance",
+    "show_maintenance_list",
+    "show_member",
+    "show_members",
+    "show_notifications",
+    "show_rental",
+    "show_rental_details",
+    "show_rentals",
+]

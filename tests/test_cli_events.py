@@ -1,0 +1,151 @@
+"""``rentcal events``: FullCalendar JSON, iCalendar, resources, legend and tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import rentcal
+from rentcal.feeds import fullcalendar
+from tests.conftest import d
+from tests.test_cli_support import cli, failed, ok_json
+
+
+@pytest.fixture
+def busy(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
+    """Rentals in several statuses and a maintenance block."""
+    a = seeded.book("tractor", d(10), d(12), member="bob", today=d(9))
+    seeded.approve(a.id, acting="ada", today=d(9))
+    seeded.book("saw", d(14), d(14), member="dan", purpose="fence", today=d(9))
+    c = seeded.book("tractor", d(20), d(21), member="dan", today=d(9))
+    seeded.cancel(c.id, acting="dan", today=d(9))
+    seeded.add_maintenance("saw", d(16), d(17), acting="ada", today=d(9))
+    return seeded
+
+
+class TestJson:
+    """--json is exactly the library's FullCalendar events."""
+
+    def test_all(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        data = ok_json(db_url, "events")
+        assert data == busy.events()
+        assert [e["id"] for e in data] == ["rental-1", "rental-2", "maintenance-1"]
+        assert data[0]["end"] == "2030-01-13"  # exclusive, as FullCalendar wants
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            pytest.param(["--machine", "saw"], id="machine"),
+            pytest.param(["--member", "dan"], id="member"),
+            pytest.param(["--from", "2030-01-13", "--to", "+10d"], id="window"),
+            pytest.param(["--all-statuses"], id="all-statuses"),
+        ],
+    )
+    def test_filters_match_the_library(
+        self, busy: rentcal.Rentcal, db_url: str, args: list[str]
+    ) -> None:
+        options = {"--machine": "machine", "--member": "member"}
+        kwargs: dict[str, object] = {}
+        for flag, name in options.items():
+            if flag in args:
+                kwargs[name] = args[args.index(flag) + 1]
+        if "--from" in args:
+            kwargs.update(start=d(13), end=d(19))
+        if "--all-statuses" in args:
+            kwargs["all_statuses"] = True
+        assert ok_json(db_url, "events", *args) == busy.events(**kwargs)  # type: ignore[arg-type]
+
+    def test_all_statuses_adds_cancelled(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        ids = [e["id"] for e in ok_json(db_url, "events", "--all-statuses")]
+        assert "rental-3" in ids
+        assert "rental-3" not in [e["id"] for e in ok_json(db_url, "events")]
+
+    def test_unknown_machine(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        failed(cli(db_url, "events", "--machine", "nope", "--json"), 2, "machine 'nope' not found")
+
+
+class TestIcs:
+    """--ics writes the library's bytes, to stdout or atomically to a file."""
+
+    def test_stdout(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        result = cli(db_url, "events", "--ics", "--machine", "tractor")
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout_bytes == busy.ical(machine="tractor")
+        assert result.stdout_bytes.startswith(b"BEGIN:VCALENDAR\r\n")  # CRLF kept
+        assert result.stderr == ""
+
+    def test_output_file(self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
+        public = tmp_path / "public"
+        public.mkdir()
+        target = public / "feed.ics"
+        target.write_text("stale")
+        result = cli(db_url, "events", "--ics", "-o", str(target))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == ""
+        assert target.read_bytes() == busy.ical()
+        assert [p.name for p in public.iterdir()] == ["feed.ics"]  # no temp file left
+
+    def test_json_to_file(self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
+        target = tmp_path / "events.json"
+        assert cli(db_url, "events", "--json", "--output", str(target)).exit_code == 0
+        assert json.loads(target.read_text()) == busy.events()
+
+    def test_unwritable_output(self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
+        result = cli(db_url, "events", "--ics", "-o", str(tmp_path / "no" / "such" / "x.ics"))
+        failed(result, 2, "cannot write")
+        assert result.stdout == ""
+
+
+class TestResourcesAndLegend:
+    """--resources and --legend."""
+
+    def test_resources_json(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        assert ok_json(db_url, "events", "--resources") == [
+            {"id": "saw", "title": "Band saw"},
+            {"id": "tractor", "title": "Tractor 6120"},
+        ]
+
+    def test_resources_table(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        lines = cli(db_url, "events", "--resources").stdout.splitlines()
+        assert lines[0].split() == ["id", "title"]
+        assert lines[3].split() == ["tractor", "Tractor", "6120"]
+
+    def test_legend(self, db_url: str) -> None:
+        assert ok_json(db_url, "events", "--legend") == fullcalendar.legend()
+        table = cli(db_url, "events", "--legend").stdout
+        assert "#ffc107" in table
+        assert "Requested by <name>" in table
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            pytest.param(["--json", "--ics"], id="json+ics"),
+            pytest.param(["--resources", "--legend"], id="resources+legend"),
+            pytest.param(["--ics", "--legend"], id="ics+legend"),
+        ],
+    )
+    def test_exclusive_flags(self, db_url: str, args: list[str]) -> None:
+        result = cli(db_url, "events", *args)
+        failed(result, 2, "cannot be combined")
+        assert result.stdout == ""
+
+
+class TestTable:
+    """Without --json / --ics: a table with the inclusive last day."""
+
+    def test_table(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        lines = cli(db_url, "events").stdout.splitlines()
+        assert lines[0].split() == ["id", "machine", "start", "end", "status", "title"]
+        assert lines[2].split()[:5] == [
+            "rental-1",
+            "tractor",
+            "2030-01-10",
+            "2030-01-12",
+            "approved",
+        ]
+        assert "Band saw — Maintenance: Preventive" in lines[4]
+
+    def test_empty(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        assert cli(db_url, "events").stdout == "No events match.\n"

@@ -1,0 +1,174 @@
+"""``rentcal init`` and ``rentcal demo`` (and the library's build_demo)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+import rentcal
+from rentcal.demo import DEMO_ADMIN, build_demo
+from tests.conftest import TODAY, make_clock
+from tests.test_cli_support import MEMBER_KEYS, cli, failed, ok_json, snapshot
+
+
+class TestInit:
+    """init creates the database and its first admin, once."""
+
+    def test_creates_the_first_admin(self, db_url: str) -> None:
+        result = cli(
+            db_url,
+            "init",
+            "--admin",
+            "Ada",
+            "--name",
+            "Ada L.",
+            "--email",
+            "ada@example.org",
+            as_=None,
+        )
+        assert result.exit_code == 0, result.stderr
+        assert "Initialised" in result.stdout
+        assert "with admin ada" in result.stdout
+        assert "rentcal --as ada machine add" in result.stdout
+        assert result.stderr == ""
+        with rentcal.connect(db_url) as cal:
+            [ada] = cal.members()
+        assert (ada.handle, ada.name, ada.email, ada.verified, ada.role.value) == (
+            "ada",
+            "Ada L.",
+            "ada@example.org",
+            True,
+            "admin",
+        )
+
+    def test_running_again_changes_nothing_and_says_so(self, db_url: str) -> None:
+        assert cli(db_url, "init", "--admin", "ada").exit_code == 0
+        with rentcal.connect(db_url) as cal:
+            before = snapshot(cal)
+        again = cli(db_url, "init", "--admin", "eve", "--name", "Eve")
+        assert again.exit_code == 0
+        assert "already initialised; nothing changed" in again.stdout
+        with rentcal.connect(db_url) as cal:
+            assert snapshot(cal) == before
+
+    def test_json(self, db_url: str) -> None:
+        first = ok_json(db_url, "init", "--admin", "ada")
+        assert first["created"] is True
+        assert set(first["admin"]) == MEMBER_KEYS
+        assert first["admin"]["role"] == "admin"
+        assert first["database"].startswith(db_url.split("://")[0])
+        second = ok_json(db_url, "init", "--admin", "ada")
+        assert second == {"created": False, "database": first["database"], "admin": None}
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            pytest.param(["--admin", "x'; DROP TABLE member;--"], "is not valid", id="sql"),
+            pytest.param(["--admin", "zoë"], "is not valid", id="unicode-handle"),
+            pytest.param(["--admin", "ada", "--email", "nope"], "is not an e-mail", id="email"),
+        ],
+    )
+    def test_bad_input(self, db_url: str, args: list[str], message: str) -> None:
+        failed(cli(db_url, "init", *args), 2, message)
+        with rentcal.connect(db_url) as cal:
+            assert cal.is_empty()
+
+    def test_missing_admin_is_a_usage_error(self, db_url: str) -> None:
+        failed(cli(db_url, "init"), 2, "Missing option '--admin'")
+
+
+class TestDemo:
+    """demo fills an empty database through the library and says what to try."""
+
+    def test_builds_sample_data(self, db_url: str) -> None:
+        result = cli(None, "demo", "--db", db_url, as_=None)
+        assert result.exit_code == 0, result.stderr
+        assert "Demo database ready" in result.stdout
+        assert "export RENTCAL_USER=ada" in result.stdout
+        assert "rentcal calendar" in result.stdout
+        with rentcal.connect(db_url) as cal:
+            assert len(cal.machines()) == 3
+            assert len(cal.members()) >= 3
+            statuses = {r.status.value for r in cal.rentals()}
+            assert statuses == {"pending", "approved", "rejected", "cancelled", "completed"}
+            assert cal.maintenance(status="scheduled")
+            pending = cal.rentals(status="pending")[0]
+        assert f"rentcal approve {pending.id}" in result.stdout
+
+    def test_dates_are_relative_to_today(self, db_url: str) -> None:
+        later = (TODAY + timedelta(days=400)).isoformat()
+        assert cli(db_url, "demo", env={"RENTCAL_TODAY": later}).exit_code == 0
+        with rentcal.connect(db_url) as cal:
+            rentals = cal.rentals()
+        base = TODAY + timedelta(days=400)
+        assert all(abs((r.start - base).days) <= 31 for r in rentals)
+        completed = [r for r in rentals if r.status.value == "completed"]
+        assert completed and all(r.end < base for r in completed)
+
+    def test_the_suggested_commands_work(self, db_url: str) -> None:
+        assert cli(db_url, "demo").exit_code == 0
+        with rentcal.connect(db_url) as cal:
+            pending = cal.rentals(status="pending")[0]
+        assert cli(db_url, "approve", str(pending.id), as_=DEMO_ADMIN).exit_code == 0
+        assert cli(db_url, "calendar", as_=DEMO_ADMIN).exit_code == 0
+        assert cli(db_url, "book", "saw", "+5d", "--days", "2", as_="bob").exit_code == 0
+
+    def test_refuses_a_database_that_is_not_empty(
+        self, seeded: rentcal.Rentcal, db_url: str
+    ) -> None:
+        before = snapshot(seeded)
+        result = cli(db_url, "demo")
+        failed(result, 2, "is not empty; the demo only fills a new database")
+        assert result.stdout == ""
+        assert snapshot(seeded) == before
+
+    def test_global_db_option_works_too(self, db_url: str) -> None:
+        assert cli(db_url, "demo").exit_code == 0
+        with rentcal.connect(db_url) as cal:
+            assert len(cal.machines()) == 3
+
+
+class TestBuildDemo:
+    """The library function behind the command."""
+
+    def test_summary(self, cal: rentcal.Rentcal) -> None:
+        summary = build_demo(cal, TODAY)
+        assert summary.admin == DEMO_ADMIN
+        assert sorted(summary.statuses()) == [
+            "approved",
+            "cancelled",
+            "completed",
+            "pending",
+            "rejected",
+        ]
+        assert [m.name for m in summary.machines] == ["tractor-6120", "saw", "excavator"]
+        assert {r.id for r in summary.rentals} == {r.id for r in cal.rentals()}
+        assert summary.first("pending").status.value == "pending"
+
+    def test_refuses_non_empty(self, seeded: rentcal.Rentcal) -> None:
+        with pytest.raises(rentcal.InvalidRequest, match="not empty"):
+            build_demo(seeded, TODAY)
+
+    def test_in_memory_with_a_clock(self) -> None:
+        with rentcal.connect("sqlite://", clock=make_clock()) as cal:
+            summary = build_demo(cal, TODAY)
+            assert len(summary.rentals) == len(cal.rentals()) == 7
+
+    def test_importable_without_the_cli(self) -> None:
+        code = (
+            "import json, sys, rentcal.demo\n"
+            "print(json.dumps(sorted(m for m in sys.modules\n"
+            "    if m.split('.')[0] in ('typer', 'click') or m.startswith('rentcal.cli'))))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == []
