@@ -70,6 +70,7 @@ class TestRegistry:
             ("calendar",),
             ("notifications",),
             ("events",),
+            ("import",),
         }
         assert set(COMMANDS) == expected
 

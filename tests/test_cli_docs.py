@@ -14,7 +14,15 @@ from rentcal.cli.app import app
 from tests.conftest import TODAY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
-SHELL_OPERATORS = {"|", ">", ">>", "&&", "||", ";"}
+SHELL_OPERATORS = {"|", ">", ">>", "&&", "||", ";", "<"}
+#: Files the import examples read, written into the example's working directory.
+SAMPLE_FILES = {
+    "rentals.csv": "machine,member,start,end,status,purpose\n"
+    "tractor-6120,ada,2020-01-01,2020-01-02,completed,old harvest\n",
+    "holidays.ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//example//EN\r\n"
+    "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20311224\r\n"
+    "DTEND;VALUE=DATE:20311227\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+}
 
 
 def _docs_examples() -> list[str]:
@@ -58,6 +66,8 @@ def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     if "postgresql://" in line:
         pytest.skip("needs a PostgreSQL server at the documented host")
     monkeypatch.chdir(tmp_path)
+    for name, text in SAMPLE_FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     runner = CliRunner()
     env = {"RENTCAL_TODAY": TODAY.isoformat(), "RENTCAL_USER": "ada", "NO_COLOR": None}
     demo = runner.invoke(app, ["--db", "example.db", "demo"], env=env)

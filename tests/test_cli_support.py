@@ -50,15 +50,16 @@ def cli(
     *args: str,
     as_: str | None = "ada",
     env: dict[str, str | None] | None = None,
+    input: str | None = None,
 ) -> Result:
-    """Run ``rentcal [--db URL] [--as HANDLE] ARGS...`` in-process."""
+    """Run ``rentcal [--db URL] [--as HANDLE] ARGS...`` in-process (``input``: stdin)."""
     argv: list[str] = []
     if db_url is not None:
         argv += ["--db", db_url]
     if as_ is not None:
         argv += ["--as", as_]
     argv += list(args)
-    return RUNNER.invoke(app, argv, env={**ENV, **(env or {})})
+    return RUNNER.invoke(app, argv, env={**ENV, **(env or {})}, input=input)
 
 
 def ok_json(db_url: str | None, *args: str, as_: str | None = "ada") -> Any:

@@ -24,6 +24,7 @@ from rentcal.cli.options import (
     examples,
 )
 from rentcal.core.types import RentalStatus
+from rentcal.errors import InvalidRequest
 
 rental_commands = commands()
 
@@ -38,19 +39,38 @@ ReasonOpt = Annotated[str | None, typer.Option(help="Why; the member is told.")]
     epilog=examples(
         "rentcal check tractor-6120 2030-01-15 2030-01-20",
         "rentcal check tractor-6120 fri --days 3 --json && echo free",
+        "rentcal check --batch < requests.ndjson > answers.ndjson",
     ),
 )
 @cli_command
 def check(
     ctx: typer.Context,
-    machine: MachineArg,
-    start: StartArg,
+    machine: Annotated[
+        str | None, typer.Argument(metavar="MACHINE", help="Machine name, e.g. tractor.")
+    ] = None,
+    start: Annotated[str | None, typer.Argument(metavar="START", help="First day.")] = None,
     end: EndArg = None,
     days: DaysOpt = None,
     as_json: JsonOpt = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Read NDJSON requests {machine, start, end} from stdin; write one NDJSON "
+            "result per line, in order. Exit 1 if any was unavailable, 2 if any was invalid.",
+        ),
+    ] = False,
 ) -> None:
     """Is MACHINE free on every day from START to END? Exit 0 yes, 1 no (conflicts listed)."""
     state = get_state(ctx)
+    if batch:
+        from rentcal.cli.bulk import check_batch
+
+        if machine is not None or start is not None:
+            raise InvalidRequest("--batch reads its requests from stdin: give no MACHINE/START")
+        raise typer.Exit(check_batch(state))
+    if machine is None or start is None:
+        raise InvalidRequest("missing MACHINE and START (or use --batch)")
     first, last = state.span(start, end, days)
     with state.connect() as cal:
         answer = cal.check(machine, first, last, today=state.today)

@@ -1,0 +1,109 @@
+"""`rentcal import` and `rentcal check --batch`: exit codes, output, nothing half-done."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import rentcal
+from tests.conftest import TODAY, d
+from tests.test_cli_support import cli
+
+CSV = "machine,member,start,end,status,purpose\n"
+
+
+class TestImport:
+    """All or nothing by default; --skip-invalid; --json summary."""
+
+    def test_all_or_nothing_then_skip(
+        self, seeded: rentcal.Rentcal, db_url: str, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "rentals.csv"
+        path.write_text(
+            CSV + "tractor,bob,2020-01-01,2020-01-03,completed,old\n"
+            "tractor,zed,2020-02-01,2020-02-01,completed,\n",
+            encoding="utf-8",
+        )
+        bad = cli(db_url, "import", str(path), as_="ada")
+        assert bad.exit_code == 2
+        assert bad.stdout == ""
+        assert "line 3: member 'zed' not found" in bad.stderr
+        assert seeded.rentals() == []
+        good = cli(db_url, "import", str(path), "--skip-invalid", "--json", as_="ada")
+        assert good.exit_code == 0
+        assert json.loads(good.stdout) == {
+            "imported": 1,
+            "skipped": 1,
+            "problems": [{"line": 3, "message": "member 'zed' not found"}],
+        }
+        assert [r.status for r in seeded.rentals()] == ["completed"]
+
+    def test_members_cannot_import(
+        self, seeded: rentcal.Rentcal, db_url: str, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "rentals.csv"
+        path.write_text(CSV + "saw,bob,2030-01-10,2030-01-10,approved,\n", encoding="utf-8")
+        result = cli(db_url, "import", str(path), as_="bob")
+        assert result.exit_code == 3
+        assert "only admins can import rentals" in result.stderr
+        assert seeded.rentals() == []
+
+    def test_maintenance_from_ics(
+        self, seeded: rentcal.Rentcal, db_url: str, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "holidays.ics"
+        path.write_bytes(
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+            b"SUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20301224\r\nDTEND;VALUE=DATE:20301226\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+        assert cli(db_url, "import", str(path), as_="ada").exit_code == 2
+        result = cli(
+            db_url, "import", str(path), "--machine", "tractor", "--as-maintenance", as_="ada"
+        )
+        assert result.exit_code == 0, result.stderr
+        assert [
+            (m.start.isoformat(), m.end.isoformat(), m.notes) for m in seeded.maintenance()
+        ] == [("2030-12-24", "2030-12-25", "Christmas")]
+
+    def test_missing_file(self, seeded: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
+        result = cli(db_url, "import", str(tmp_path / "nope.csv"), as_="ada")
+        assert result.exit_code == 2
+        assert "does not exist" in result.stderr
+
+
+class TestBatch:
+    """One NDJSON answer per request line, in order; the exit code summarises."""
+
+    def test_answers_in_order(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        r = seeded.book("tractor", d(10), d(12), member="bob", today=TODAY)
+        lines = [
+            {"machine": "tractor", "start": "2030-01-20", "end": "+12d"},
+            {"machine": "tractor", "start": "2030-01-12", "end": "2030-01-13"},
+            "not json",
+            {"machine": "nope", "start": "+1d", "end": "+2d"},
+            {"machine": "saw"},
+        ]
+        text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
+        result = cli(db_url, "check", "--batch", input=text + "\n")
+        assert result.exit_code == 2, result.stderr
+        answers = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(answers) == 5
+        assert answers[0]["available"] is True and answers[0]["end"] == "2030-01-21"
+        assert answers[1]["available"] is False
+        assert [c["id"] for c in answers[1]["conflicts"]] == [r.id]
+        assert answers[2] == {"error": "line 3: not JSON (Expecting value)"}
+        assert answers[3] == {"error": "machine 'nope' not found"}
+        assert answers[4] == {"error": "line 5: missing or non-text field(s): start, end"}
+
+    def test_unavailable_only_exits_one(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        seeded.book("saw", d(10), d(10), member="bob", today=TODAY)
+        text = json.dumps({"machine": "saw", "start": "2030-01-10", "end": "2030-01-10"}) + "\n"
+        result = cli(db_url, "check", "--batch", input=text)
+        assert result.exit_code == 1
+        assert json.loads(result.stdout)["available"] is False
+
+    def test_batch_takes_no_arguments(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        result = cli(db_url, "check", "saw", "--batch", input="")
+        assert result.exit_code == 2
+        assert "give no MACHINE/START" in result.stderr
