@@ -14,16 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rentcal._version import __version__
-from rentcal.core.availability import Availability, Conflict
-from rentcal.core.types import (
-    ConflictKind,
-    MachineStatus,
-    MaintenanceKind,
-    MaintenanceStatus,
-    RentalStatus,
-    Role,
-)
-from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
 from rentcal.errors import (
     Busy,
     DatabaseError,
@@ -36,17 +26,46 @@ from rentcal.errors import (
 )
 
 if TYPE_CHECKING:
+    from rentcal.core.availability import Availability, Conflict
+    from rentcal.core.types import (
+        ConflictKind,
+        MachineStatus,
+        MaintenanceKind,
+        MaintenanceStatus,
+        RentalStatus,
+        Role,
+    )
+    from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
     from rentcal.service import Rentcal, connect
 
-_LAZY = {"connect": "rentcal.service", "Rentcal": "rentcal.service"}
+#: Public names loaded on first use, so ``rentcal --version`` imports almost nothing.
+_LAZY = {
+    "connect": "rentcal.service",
+    "Rentcal": "rentcal.service",
+    "Availability": "rentcal.core.availability",
+    "Conflict": "rentcal.core.availability",
+    "ConflictKind": "rentcal.core.types",
+    "MachineStatus": "rentcal.core.types",
+    "MaintenanceKind": "rentcal.core.types",
+    "MaintenanceStatus": "rentcal.core.types",
+    "RentalStatus": "rentcal.core.types",
+    "Role": "rentcal.core.types",
+    "Machine": "rentcal.core.values",
+    "Maintenance": "rentcal.core.values",
+    "Member": "rentcal.core.values",
+    "Notification": "rentcal.core.values",
+    "Rental": "rentcal.core.values",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Load the database layer only when it is first needed."""
+    """Load the public names only when they are first needed."""
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'rentcal' has no attribute {name!r}")
 
 

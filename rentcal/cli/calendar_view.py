@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rentcal.cli import grid, render
+from rentcal.cli import render
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples
@@ -14,11 +14,15 @@ from rentcal.cli.options import JsonOpt, commands, examples
 if TYPE_CHECKING:
     from datetime import date
 
+    from rentcal.cli import grid
+
 calendar_commands = commands()
 
 
 def painter(enabled: bool) -> grid.Painter:
     """Colour by day state (today in reverse video), or no colour at all."""
+    from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
+
     if not enabled:
         return grid.plain
 
@@ -53,6 +57,7 @@ def calendar(
     as_json: JsonOpt = False,
 ) -> None:
     """Show a month: each day approved (#), pending (?), maintenance (M) or free (.)."""
+    from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
     from rentcal.dates import parse_month
 
     state = get_state(ctx)
@@ -95,6 +100,8 @@ def _draw(
     today: date,
     one_machine: bool,
 ) -> None:
+    from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
+
     paint = painter(render.colour_enabled())
     title = grid.month_title(first)
     if not rows:
