@@ -1206,8 +1206,14 @@ class Rentcal:
 
     # -- notifications --------------------------------------------------------------------
 
-    def notifications(self, member: str, unread_only: bool = False) -> list[Notification]:
-        """A member's notifications, oldest first."""
+    def notifications(
+        self, member: str, unread_only: bool = False, mark_read: bool = False
+    ) -> list[Notification]:
+        """A member's notifications, oldest first.
+
+        ``mark_read=True`` marks exactly the returned ones read in the same
+        transaction, so one that arrives meanwhile is never marked unseen.
+        """
 
         def work(conn: Connection) -> list[Notification]:
             row = self._member_row(conn, member)
@@ -1215,12 +1221,21 @@ class Rentcal:
             query = sa.select(notification_t).where(n.member_id == row.id).order_by(n.id)
             if unread_only:
                 query = query.where(n.read_at.is_(None))
-            return [
+            found = [
                 Notification(r.id, row.handle, r.rental_id, r.message, r.created_at, r.read_at)
                 for r in conn.execute(query)
             ]
+            unread = [item.id for item in found if item.read_at is None]
+            now = self.now()
+            for i in range(0, len(unread) if mark_read else 0, 10_000):  # bounded IN lists
+                conn.execute(
+                    sa.update(notification_t)
+                    .where(n.id.in_(unread[i : i + 10_000]))
+                    .values(read_at=now)
+                )
+            return found
 
-        return self._read(work)
+        return self._write(work) if mark_read else self._read(work)
 
     def mark_read(self, member: str) -> int:
         """Mark all of a member's unread notifications read; returns how many."""

@@ -89,8 +89,8 @@ def notifications(
     state = get_state(ctx)
     who = state.who()
     with state.connect() as cal:
-        items = cal.notifications(who, unread_only=unread)
-        marked = cal.mark_read(who) if mark_read else None
+        items = cal.notifications(who, unread_only=unread, mark_read=mark_read)
+    marked = sum(1 for item in items if item.read_at is None) if mark_read else None
     views.show_notifications(items, as_json)
     if marked is not None:
         render.note(f"Marked {marked} notification(s) read.", as_json=as_json)
