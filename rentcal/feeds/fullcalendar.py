@@ -160,6 +160,11 @@ def _capitalise(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
+def _rental_status(value: object) -> RentalStatus:
+    """The status as an enum; values from the library already are (no Enum call)."""
+    return value if isinstance(value, RentalStatus) else RentalStatus(value)
+
+
 def _prefixed(title: str, machine_title: str, multi_machine: bool) -> str:
     return f"{machine_title}{TITLE_SEPARATOR}{title}" if multi_machine else title
 
@@ -171,7 +176,7 @@ def rental_title(rental: Rental, *, multi_machine: bool = False) -> str:
         rental: The rental.
         multi_machine: Prefix the machine's title, for feeds of all machines.
     """
-    title = _RENTAL_TITLES[RentalStatus(rental.status)].format(name=rental.member_name)
+    title = _RENTAL_TITLES[_rental_status(rental.status)].format(name=rental.member_name)
     return _prefixed(title, rental.machine_title, multi_machine)
 
 
@@ -189,7 +194,7 @@ def maintenance_title(maintenance: Maintenance, *, multi_machine: bool = False) 
 
 def rental_style(rental: Rental) -> Style:
     """The colours of a rental, chosen by its status."""
-    return RENTAL_STYLES[RentalStatus(rental.status)]
+    return RENTAL_STYLES[_rental_status(rental.status)]
 
 
 def maintenance_style(maintenance: Maintenance) -> Style:
@@ -240,7 +245,7 @@ def rental_event(rental: Rental, *, multi_machine: bool = False) -> dict[str, ob
     Returns:
         A JSON-able dict; ``end`` is exclusive (the day after the last day).
     """
-    status = RentalStatus(rental.status)
+    status = _rental_status(rental.status)
     return _event(
         event_id=f"rental-{rental.id}",
         title=rental_title(rental, multi_machine=multi_machine),
