@@ -271,10 +271,15 @@ class Store:
                 with self.transaction(write=write) as conn:
                     return fn(conn)
             except exc.DBAPIError as err:
-                if attempt < RETRIES and _sqlstate(err) in RETRYABLE_SQLSTATES:
-                    time.sleep(random.uniform(0, 0.01 * attempt))
-                    continue
-                raise
+                state = _sqlstate(err)
+                if state not in RETRYABLE_SQLSTATES:
+                    raise
+                if attempt == RETRIES:
+                    raise Busy(
+                        f"the database aborted the transaction {RETRIES} times to resolve "
+                        f"conflicts with concurrent writers (SQLSTATE {state}); try again"
+                    ) from None
+                time.sleep(random.uniform(0, 0.01 * attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod

@@ -159,3 +159,50 @@ class TestOverlapGuardBecomesUnavailable:
 
 def test_postgres_env_name() -> None:
     assert PG_ENV == "RENTCAL_TEST_POSTGRES_URL"
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+class TestRetries:
+    """Serialization failures and deadlocks are retried, a bounded number of times."""
+
+    def test_retried_then_succeeds(self, sqlite_url: str) -> None:
+        cal = rentcal.connect(sqlite_url)
+        calls: list[int] = []
+
+        def flaky(conn: sa.Connection) -> str:
+            calls.append(1)
+            if len(calls) < 3:
+                raise sa.exc.OperationalError("UPDATE ...", {}, _PgError("40001"))
+            return "done"
+
+        assert cal.store.run(flaky, write=True) == "done"
+        assert len(calls) == 3
+
+    def test_gives_up_after_the_bound(self, sqlite_url: str) -> None:
+        cal = rentcal.connect(sqlite_url)
+        calls: list[int] = []
+
+        def deadlocked(conn: sa.Connection) -> None:
+            calls.append(1)
+            raise sa.exc.OperationalError("UPDATE ...", {}, _PgError("40P01"))
+
+        with pytest.raises(rentcal.Busy, match=r"aborted the transaction 5 times .*40P01"):
+            cal.store.run(deadlocked, write=True)
+        assert len(calls) == store.RETRIES
+
+    def test_other_errors_are_not_retried(self, sqlite_url: str) -> None:
+        cal = rentcal.connect(sqlite_url)
+        calls: list[int] = []
+
+        def broken(conn: sa.Connection) -> None:
+            calls.append(1)
+            raise sa.exc.OperationalError("SELECT", {}, _PgError("42P01"))
+
+        with pytest.raises(rentcal.DatabaseError):
+            cal.store.run(broken)
+        assert len(calls) == 1
