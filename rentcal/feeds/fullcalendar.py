@@ -160,7 +160,7 @@ def _capitalise(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _rental_status(value: object) -> RentalStatus:
+def _rental_status(value: str) -> RentalStatus:
     """The status as an enum; values from the library already are (no Enum call)."""
     return value if isinstance(value, RentalStatus) else RentalStatus(value)
 
