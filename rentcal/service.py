@@ -307,7 +307,7 @@ class Rentcal:
         the database. Admins are always verified.
         """
         clean = clean_handle(handle, "member handle")
-        display = clean_text(name, "name", max_len=MAX_TITLE) or clean
+        display = clean_text(name, "name", max_len=MAX_TITLE, multiline=False) or clean
         mail = clean_email(email)
 
         def work(conn: Connection) -> Member:
@@ -386,7 +386,7 @@ class Rentcal:
         """Add a bookable machine (admins only)."""
         clean = clean_handle(name, "machine name")
         price = parse_amount(daily_price)
-        label = clean_text(title, "title", max_len=MAX_TITLE) or clean
+        label = clean_text(title, "title", max_len=MAX_TITLE, multiline=False) or clean
         about = clean_text(description, "description")
 
         def work(conn: Connection) -> Machine:
@@ -692,6 +692,13 @@ class Rentcal:
                     action=action.value,
                 )
             if action is Action.APPROVE:
+                status = conn.execute(
+                    sa.select(machine_t.c.status).where(machine_t.c.id == machine_id)
+                ).scalar_one()
+                if status != MachineStatus.ACTIVE:
+                    raise InvalidRequest(
+                        f"cannot approve rental {rid}: machine {rental.machine!r} is retired"
+                    )
                 conflicts = self._conflicts(
                     conn, machine_id, rental.start, rental.end, skip_rental=rid
                 )
@@ -848,7 +855,8 @@ class Rentcal:
             if clashes and not force:
                 found = availability(mach.name, start, end, clashes)
                 raise Unavailable(
-                    f"maintenance overlaps rentals: {found.message} (use force to schedule anyway)",
+                    f"maintenance overlaps rentals: {found.message} "
+                    "(force=True / --force schedules it anyway)",
                     found.conflicts,
                 )
             now = self.now()

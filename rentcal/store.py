@@ -37,6 +37,10 @@ _WRITE = "rentcal_write"
 #: Attempts for a transaction PostgreSQL aborted to resolve a conflict.
 RETRIES = 5
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+#: Advisory lock key serialising schema creation/upgrade on PostgreSQL ("rentcal").
+SCHEMA_LOCK_KEY = 0x72656E7463616C
+#: PostgreSQL: lock_timeout expired while waiting for a row lock.
+LOCK_NOT_AVAILABLE = "55P03"
 T = TypeVar("T")
 
 
@@ -146,6 +150,26 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
     return engine
 
 
+def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
+    """READ COMMITTED pinned; lock waits bounded like SQLite's busy timeout."""
+    engine = sa.create_engine(
+        url,
+        isolation_level="READ COMMITTED",
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": max(1, int(busy_timeout))},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # A writer waiting for a machine's row lock longer than this gets Busy
+        # (SQLSTATE 55P03), never an endless wait.
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
+        dbapi_conn.commit()
+
+    return engine
+
+
 def _ensure_parent(path: Path) -> None:
     """Create the directory of the embedded database file on first use."""
     try:
@@ -167,12 +191,7 @@ def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
         if backend == "sqlite":
             return _sqlite_engine(parsed, busy_timeout)
         if backend == "postgresql":
-            return sa.create_engine(
-                parsed,
-                isolation_level="READ COMMITTED",
-                pool_pre_ping=True,
-                connect_args={"connect_timeout": max(1, int(busy_timeout))},
-            )
+            return _postgres_engine(parsed, busy_timeout)
     except ImportError as err:
         raise DatabaseError(
             f"database URL {parsed.render_as_string(hide_password=True)!r} needs a driver "
@@ -198,6 +217,8 @@ def describe_db_error(err: exc.DBAPIError | exc.SQLAlchemyError) -> str:
 
 def is_locked(err: BaseException) -> bool:
     """Whether a driver error means another writer kept the lock too long."""
+    if _sqlstate(err) == LOCK_NOT_AVAILABLE:
+        return True
     text = str(getattr(err, "orig", err)).lower()
     return "database is locked" in text or "database table is locked" in text
 
@@ -249,19 +270,24 @@ class Store:
             if _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
             if is_locked(err):
-                raise Busy(
-                    f"the database stayed locked by another writer for more than "
-                    f"{self.busy_timeout:g}s; try again"
-                ) from None
+                raise self._busy() from None
             raise DatabaseError(
                 f"database error ({self.display_url}): {describe_db_error(err)}"
             ) from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
+            if is_locked(err):
+                raise self._busy() from None
             raise DatabaseError(
                 f"database error ({self.display_url}): {describe_db_error(err)}"
             ) from None
+
+    def _busy(self) -> Busy:
+        return Busy(
+            f"the database stayed locked by another writer for more than "
+            f"{self.busy_timeout:g}s; try again"
+        )
 
     def run(self, fn: Callable[[Connection], T], *, write: bool = False) -> T:
         """``fn(conn)`` in one transaction; retried when PostgreSQL reports a
@@ -303,7 +329,15 @@ class Store:
         value = conn.execute(
             sa.select(models.meta_t.c.value).where(models.meta_t.c.key == "schema_version")
         ).scalar_one_or_none()
-        return int(value) if value is not None else None
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            raise DatabaseError(
+                f"database {self.display_url} has an unreadable schema version {value!r}; "
+                f"it was not created by rentcal"
+            ) from None
 
     def ensure_schema(self) -> None:
         """Create the schema on first use; refuse a newer one; upgrade an older one."""
@@ -313,6 +347,8 @@ class Store:
             version = self.schema_version(conn)
         if version != models.SCHEMA_VERSION:
             with self.transaction(write=True) as conn:
+                if self.dialect == "postgresql":  # first use by many hosts at once
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
                 version = self.schema_version(conn)  # re-read under the write lock
                 if version is None:
                     self._create(conn)

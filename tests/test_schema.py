@@ -206,3 +206,60 @@ class TestRetries:
         with pytest.raises(rentcal.DatabaseError):
             cal.store.run(broken)
         assert len(calls) == 1
+
+
+def test_unreadable_schema_version(sqlite_url: str) -> None:
+    rentcal.connect(sqlite_url).close()
+    engine = sa.create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE rentcal_meta SET value = 'abc'")
+    engine.dispose()
+    with pytest.raises(rentcal.DatabaseError, match="unreadable schema version 'abc'"):
+        rentcal.connect(sqlite_url)
+
+
+@pytest.mark.postgres
+class TestPostgresLocking:
+    """A writer waiting on a machine's row lock past the timeout gets Busy."""
+
+    def test_lock_timeout_is_busy(self, db_url: str) -> None:
+        if not db_url.startswith("postgresql"):
+            pytest.skip("PostgreSQL row locks")
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_machine("m", daily_price="1", acting="ada")
+        holder = sa.create_engine(rentcal.connect(db_url).store.url)
+        with holder.connect() as conn, conn.begin():
+            conn.exec_driver_sql("SELECT id FROM machine WHERE name = 'm' FOR UPDATE")
+            with rentcal.connect(db_url, busy_timeout=0.5) as cal:
+                with pytest.raises(rentcal.Busy, match=r"more than 0\.5s"):
+                    cal.book("m", d(10), d(10), member="ada", today=TODAY)
+                assert cal.check("m", d(10), d(10), today=TODAY).available  # reads go on
+        holder.dispose()
+        with rentcal.connect(db_url) as cal:
+            assert cal.rentals() == []
+
+
+def _connect_fresh(url: str, barrier: object, results: object) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    try:
+        with rentcal.connect(url) as cal:
+            cal.machines()
+        results.put("ok")  # type: ignore[attr-defined]
+    except Exception as err:
+        results.put(f"{type(err).__name__}: {err}")  # type: ignore[attr-defined]
+
+
+def test_first_use_by_eight_processes_at_once(db_url: str) -> None:
+    """Schema creation is serialised: nobody sees a half-created schema."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    barrier, results = ctx.Barrier(8), ctx.Queue()
+    procs = [ctx.Process(target=_connect_fresh, args=(db_url, barrier, results)) for _ in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    outcomes = [results.get(timeout=5) for _ in procs]
+    assert outcomes == ["ok"] * 8, outcomes

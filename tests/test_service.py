@@ -550,3 +550,51 @@ def test_rental_select_matches_value_fields() -> None:
         "changer_handle": "status_changed_by",
     }
     assert [renamed.get(n, n) for n in names] == fields
+
+
+class TestTextValidation:
+    """Free text is printable Unicode; one-line fields have no line breaks."""
+
+    @pytest.mark.parametrize(
+        ("purpose", "message"),
+        [
+            pytest.param("caf\udce9", "purpose is not valid UTF-8 text", id="surrogate"),
+            pytest.param("a\x1b[2Jb", "control character '\\x1b' at position 2", id="escape"),
+            pytest.param("bell\x07", "control character '\\x07' at position 5", id="bell"),
+        ],
+    )
+    def test_refused(self, seeded: rentcal.Rentcal, purpose: str, message: str) -> None:
+        with pytest.raises(InvalidRequest) as info:
+            seeded.book("tractor", d(10), d(10), member="bob", purpose=purpose, **T)
+        assert message in str(info.value)
+        assert seeded.rentals() == []
+
+    def test_line_breaks(self, seeded: rentcal.Rentcal) -> None:
+        r = seeded.book("tractor", d(10), d(10), member="bob", purpose="a\r\nb\rc\td", **T)
+        assert r.purpose == "a\nb\nc\td"
+        with pytest.raises(InvalidRequest, match="name contains the control character '\\\\n'"):
+            seeded.add_member("eve", name="Eve\nEvil", acting="ada")
+
+    def test_emails(self, seeded: rentcal.Rentcal) -> None:
+        assert seeded.add_member("eve", email="a@b", acting="ada").email == "a@b"
+
+    def test_datetimes_are_not_dates(self, seeded: rentcal.Rentcal) -> None:
+        from datetime import datetime
+
+        with pytest.raises(InvalidRequest, match="is a datetime; pass a date"):
+            seeded.check("tractor", datetime(2030, 1, 10, 9), d(11), **T)  # type: ignore[arg-type]
+
+    def test_negative_zero_price(self, seeded: rentcal.Rentcal) -> None:
+        assert (
+            str(seeded.add_machine("drill", daily_price="-0", acting="ada").daily_price) == "0.00"
+        )
+
+    def test_one_day_message(self, seeded: rentcal.Rentcal) -> None:
+        assert seeded.check("tractor", d(10), d(10), **T).message.endswith("(1 day)")
+
+    def test_cannot_approve_on_a_retired_machine(self, seeded: rentcal.Rentcal) -> None:
+        r = seeded.book("tractor", d(10), d(10), member="bob", **T)
+        seeded.retire_machine("tractor", acting="ada")
+        with pytest.raises(InvalidRequest, match="machine 'tractor' is retired"):
+            seeded.approve(r.id, acting="ada", **T)
+        assert seeded.cancel(r.id, acting="ada", **T).status == "cancelled"

@@ -80,7 +80,8 @@ def availability(machine: str, start: date, end: date, spans: Iterable[Conflict]
     conflicts = find_conflicts(start, end, spans)
     span = f"{start.isoformat()}..{end.isoformat()}"
     if not conflicts:
-        message = f"{machine} is available {span} ({day_count(start, end)} days)"
+        days = day_count(start, end)
+        message = f"{machine} is available {span} ({days} day{'' if days == 1 else 's'})"
     else:
         listed = "; ".join(c.describe() for c in conflicts)
         message = f"{machine} is not available {span}: {listed}"

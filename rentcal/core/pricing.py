@@ -36,7 +36,7 @@ def parse_amount(value: object, *, label: str = "daily price") -> Decimal:
         raise InvalidRequest(f"{label} {value} is larger than {MAX_AMOUNT}")
     if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
         raise InvalidRequest(f"{label} {value} has more than 2 decimal places")
-    return amount.quantize(CENT)
+    return abs(amount).quantize(CENT) if amount == 0 else amount.quantize(CENT)  # no "-0.00"
 
 
 def rental_price(daily_price: Decimal, start: date, end: date) -> Decimal:

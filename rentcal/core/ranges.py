@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from rentcal.errors import InvalidRequest
 
@@ -48,6 +48,8 @@ def validate_range(start: date, end: date, today: date | None = None) -> None:
         InvalidRequest: non-dates, end before start, or start before today.
     """
     for label, value in (("start", start), ("end", end)):
+        if isinstance(value, datetime):  # a date subclass, but not a whole day
+            raise InvalidRequest(f"{label} date {value!r} is a datetime; pass a date")
         if not isinstance(value, date):
             raise InvalidRequest(f"{label} date {value!r} is not a date")
     if end < start:

@@ -11,7 +11,10 @@ import re
 from rentcal.errors import InvalidRequest
 
 HANDLE_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}\Z")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\Z")
+#: C0/C1 control characters other than tab and newline: RFC 5545 forbids them
+#: in text values and they would drive a terminal (escape sequences).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 MAX_TITLE = 200
 MAX_TEXT = 2000
 
@@ -34,18 +37,37 @@ def clean_handle(value: object, label: str) -> str:
 
 
 def clean_text(
-    value: object, label: str, *, max_len: int = MAX_TEXT, required: bool = False
+    value: object,
+    label: str,
+    *,
+    max_len: int = MAX_TEXT,
+    required: bool = False,
+    multiline: bool = True,
 ) -> str | None:
-    """Free text (titles, purposes, notes): trimmed, bounded, no NUL characters."""
+    """Free text (titles, purposes, notes): trimmed, bounded, printable.
+
+    Line breaks are normalised to ``\n`` (and refused in one-line text such as
+    titles and names); other control characters, NUL and text that is not
+    valid Unicode (undecodable bytes from a terminal) are refused.
+    """
     if value is None:
         if required:
             raise InvalidRequest(f"{label} is required")
         return None
     if not isinstance(value, str):
         raise InvalidRequest(f"{label} {value!r} must be text")
-    text = value.strip()
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequest(f"{label} is not valid UTF-8 text") from None
     if "\x00" in text:
         raise InvalidRequest(f"{label} contains a NUL character")
+    bad = CONTROL_RE.search(text) or (None if multiline else re.search("\n", text))
+    if bad:
+        raise InvalidRequest(
+            f"{label} contains the control character {bad.group()!r} at position {bad.start() + 1}"
+        )
     if len(text) > max_len:
         raise InvalidRequest(f"{label} is {len(text)} characters long; the limit is {max_len}")
     if not text:
@@ -57,7 +79,7 @@ def clean_text(
 
 def clean_email(value: object) -> str | None:
     """An optional e-mail address, checked only for an obvious shape."""
-    email = clean_text(value, "email", max_len=254)
+    email = clean_text(value, "email", max_len=254, multiline=False)
     if email is not None and not EMAIL_RE.match(email):
         raise InvalidRequest(f"email {email!r} is not an e-mail address")
     return email
