@@ -11,10 +11,11 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES, RentalStatus
-from rentcal.core.validate import MAX_TITLE, clean_handle, clean_text
+from rentcal.core.validate import clean_handle, clean_text
 from rentcal.errors import InvalidRequest, RentcalError
 
 RENTAL_COLUMNS = ("machine", "member", "start", "end", "status", "purpose")
@@ -114,25 +115,63 @@ def parse_rental_row(line: int, raw: dict[str, str | None]) -> ImportRow:
     return ImportRow(line, machine, member, start, end, status, purpose)
 
 
+def decode_lines(raw: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 lines of a binary file (a leading BOM dropped), refusing other
+    encodings with the number of the first line that is not UTF-8."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InvalidRequest(f"line {number} is not UTF-8 text: {err.reason}") from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
 def read_rentals_csv(lines: Iterable[str]) -> Iterator[ImportRow | Problem]:
     """Rows of a rentals CSV (header: machine, member, start, end, status, purpose).
 
     ``status`` and ``purpose`` may be missing (approved, none). Each bad row
-    becomes a :class:`Problem` with its line number; reading goes on.
+    becomes a :class:`Problem` with its line number; reading goes on. A file
+    that is not UTF-8 CSV at all raises InvalidRequest naming the line.
     """
-    reader = csv.DictReader(lines)
+    reader = csv.DictReader(lines, strict=True)
+    try:
+        yield from _records(reader)
+    except UnicodeDecodeError as err:
+        raise InvalidRequest(
+            f"the file is not UTF-8 text (line {reader.line_num + 1}): {err.reason}"
+        ) from None
+    except csv.Error as err:
+        raise InvalidRequest(
+            f"the file is not valid CSV (line {reader.line_num + 1}): {err}"
+        ) from None
+
+
+def _records(reader: csv.DictReader[str]) -> Iterator[ImportRow | Problem]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
-    missing = [c for c in RENTAL_COLUMNS[:4] if c not in header]
+    required = RENTAL_COLUMNS[:4]
+    missing = [c for c in required if c not in header]
     if missing:
         raise InvalidRequest(
-            f"the CSV header must name the columns {', '.join(RENTAL_COLUMNS)}; "
-            f"missing: {', '.join(missing)}"
+            f"the CSV header must name the columns {', '.join(required)} (and may add "
+            f"status, purpose); missing: {', '.join(missing)}"
         )
+    doubled = sorted({h for h in header if header.count(h) > 1})
+    unknown = [h for h in header if h not in RENTAL_COLUMNS]
+    if doubled or unknown:
+        what = f"repeated column(s) {', '.join(doubled)}" if doubled else ""
+        what += ("; " if what and unknown else "") + (
+            f"unknown column(s) {', '.join(unknown)}" if unknown else ""
+        )
+        raise InvalidRequest(f"the CSV header has {what}")
     reader.fieldnames = header
     for record in reader:
         line = reader.line_num
         if None in record:
             yield Problem(line, f"{len(record[None])} more field(s) than the header")
+            continue
+        short = [c for c in header if record.get(c) is None]
+        if short:
+            yield Problem(line, f"missing field(s): {', '.join(short)}")
             continue
         try:
             yield parse_rental_row(line, record)
@@ -140,40 +179,73 @@ def read_rentals_csv(lines: Iterable[str]) -> Iterator[ImportRow | Problem]:
             yield Problem(line, str(err))
 
 
-def _day(value: object) -> date:
-    return value.date() if isinstance(value, datetime) else value  # type: ignore[return-value]
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def read_blocks_ics(data: bytes) -> Iterator[BlockRow | Problem]:
     """All-day blocks from the VEVENTs of an iCalendar document.
 
     DTEND is exclusive for dates (RFC 5545), so the last blocked day is the
-    day before it; timed events block every day they touch.
+    day before it; timed events block every day they touch. Cancelled events
+    are left out; recurring ones (RRULE/RDATE) are refused, not half-imported.
     """
     import icalendar
 
     try:
         calendar = icalendar.Calendar.from_ical(data)
-    except ValueError as err:
-        raise InvalidRequest(f"not an iCalendar file: {err}") from None
+    except (ValueError, IndexError, KeyError) as err:
+        text = str(err).encode("unicode_escape").decode("ascii")[:200]
+        raise InvalidRequest(f"not an iCalendar file: {text}") from None
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
-        summary = clean_text(str(event.get("SUMMARY", "")), "summary", max_len=MAX_TITLE) or None
-        try:
-            start = event.decoded("DTSTART")
-        except KeyError:
-            yield Problem(number, f"event {summary or number!r} has no DTSTART")
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
             continue
-        end_value = event.decoded("DTEND") if "DTEND" in event else None
-        if end_value is None and "DURATION" in event:
-            end_value = start + event.decoded("DURATION")
-        first = _day(start)
-        if end_value is None:
-            last = first
-        elif isinstance(end_value, datetime):
-            last = _day(end_value - timedelta(microseconds=1)) if end_value > start else first
-        else:
-            last = max(first, end_value - timedelta(days=1))
-        yield BlockRow(number, first, last, summary)
+        try:
+            yield _block(number, event)
+        except RentcalError as err:
+            yield Problem(number, f"event {number}: {err}")
+
+
+def _decoded_day(event: Any, name: str) -> date | datetime | None:
+    if name not in event:
+        return None
+    try:
+        value = event.decoded(name)
+    except (ValueError, TypeError, KeyError):
+        value = None
+    if not isinstance(value, date):
+        raw = str(
+            event.get(name).to_ical() if hasattr(event.get(name), "to_ical") else event.get(name)
+        )
+        raise InvalidRequest(f"{name} {raw[:40]!r} is not a date or date-time")
+    return value
+
+
+def _block(number: int, event: Any) -> BlockRow:
+    """One VEVENT as an inclusive block of days."""
+    summary = clean_text(str(event.get("SUMMARY", "")), "SUMMARY") or None
+    if "RRULE" in event or "RDATE" in event:
+        raise InvalidRequest("recurring events (RRULE/RDATE) are not supported; expand them first")
+    start = _decoded_day(event, "DTSTART")
+    if start is None:
+        raise InvalidRequest("no DTSTART")
+    end = _decoded_day(event, "DTEND")
+    if end is None and "DURATION" in event:
+        duration = event.decoded("DURATION")
+        if not isinstance(duration, timedelta) or duration < timedelta(0):
+            raise InvalidRequest("DURATION must be a positive duration")
+        end = start + duration
+    first = _day(start)
+    if end is None:
+        last = first
+    elif isinstance(end, datetime):  # exclusive instant: the day holding its last moment
+        last = _day(end - timedelta(microseconds=1)) if _day(end) > first else first
+    else:
+        last = end - timedelta(days=1) if end > first else first
+    if end is not None and _day(end) < first:
+        raise InvalidRequest(f"DTEND {_day(end).isoformat()} is before DTSTART {first.isoformat()}")
+    validate_range(first, last)
+    return BlockRow(number, first, last, summary)
 
 
 class Sweep:
@@ -205,6 +277,7 @@ __all__ = [
     "ImportRow",
     "Problem",
     "Sweep",
+    "decode_lines",
     "read_blocks_ics",
     "read_rentals_csv",
 ]

@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 import rentcal
-from rentcal.imports import ImportFailed, Problem, Sweep, read_blocks_ics, read_rentals_csv
+from rentcal.imports import (
+    ImportFailed,
+    Problem,
+    Sweep,
+    decode_lines,
+    read_blocks_ics,
+    read_rentals_csv,
+)
 from tests.conftest import TODAY, d
 
 HEADER = "machine,member,start,end,status,purpose"
@@ -173,3 +180,91 @@ def test_sweep_finds_the_only_possible_clash() -> None:
     assert sweep.clash(d(5), d(14)) == "b"
     sweep.add(d(11), d(11), "c")
     assert sweep.clash(d(11), d(11)) == "c"
+
+
+def _ics(*events: str) -> bytes:
+    body = "".join(f"BEGIN:VEVENT\r\nUID:{i}\r\n{e}END:VEVENT\r\n" for i, e in enumerate(events))
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n{body}END:VCALENDAR\r\n".encode()
+
+
+class TestOddCalendars:
+    """Odd but real calendar files give per-event problems, never a crash."""
+
+    def test_problems_and_skips(self) -> None:
+        data = _ics(
+            "DTSTART;VALUE=DATE:20300110\r\nDTEND:20300111T120000Z\r\n",  # mixed date/date-time
+            "DTSTART;VALUE=DATE:20300230\r\n",  # impossible date
+            "DTSTART;VALUE=DATE:20300110\r\nRRULE:FREQ=WEEKLY;COUNT=5\r\n",
+            "DTSTART;VALUE=DATE:20300110\r\nSTATUS:CANCELLED\r\n",
+            "DTSTART;VALUE=DATE:20300110\r\nDTEND;VALUE=DATE:20300105\r\n",
+            "DTSTART;VALUE=DATE:20300110\r\nDURATION:-P3D\r\n",
+            f"DTSTART;VALUE=DATE:20300110\r\nSUMMARY:{'x' * 2500}\r\n",
+        )
+        got = list(read_blocks_ics(data))
+        blocks = [(b.line, b.start, b.end) for b in got if not isinstance(b, Problem)]
+        assert blocks == [(1, d(10), d(11))]
+        problems = {p.line: p.message for p in got if isinstance(p, Problem)}
+        assert set(problems) == {2, 3, 5, 6, 7}  # event 4 is cancelled: left out
+        assert "is not a date or date-time" in problems[2]
+        assert "recurring events" in problems[3]
+        assert "DTEND 2030-01-05 is before DTSTART 2030-01-10" in problems[5]
+        assert "DURATION must be a positive duration" in problems[6]
+        assert "SUMMARY is 2500 characters long" in problems[7]
+
+    def test_binary_garbage(self) -> None:
+        with pytest.raises(rentcal.InvalidRequest, match="not an iCalendar file") as info:
+            list(read_blocks_ics(bytes(range(256)) * 4))
+        assert len(str(info.value)) < 300 and str(info.value).isprintable()
+
+
+class TestOddCsv:
+    """Malformed CSV files are refused with the line, never a crash."""
+
+    def test_not_utf8(self, tmp_path: object) -> None:
+        from pathlib import Path
+
+        path = Path(str(tmp_path)) / "latin1.csv"
+        path.write_bytes(
+            (HEADER + "\ntractor,bob,2030-01-10,2030-01-10,pending,caf\xe9\n").encode("latin-1")
+        )
+        with (
+            path.open("rb") as handle,
+            pytest.raises(rentcal.InvalidRequest, match="line 2 is not UTF-8 text"),
+        ):
+            list(read_rentals_csv(decode_lines(handle)))
+        bom = ("\ufeff" + HEADER + "\nsaw,bob,2030-01-10,2030-01-10,pending,ok\n").encode()
+        (row,) = list(read_rentals_csv(decode_lines(bom.splitlines(keepends=True))))
+        assert not isinstance(row, Problem) and row.purpose == "ok"
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            pytest.param(
+                "machine,member,start,end,machine\nsaw,bob,2030-01-10,2030-01-10,tractor\n",
+                "repeated column(s) machine",
+                id="repeated",
+            ),
+            pytest.param(
+                "machine,member,start,end,colour\n", "unknown column(s) colour", id="unknown"
+            ),
+            pytest.param(
+                HEADER + '\nsaw,bob,2030-01-10,2030-01-10,pending,"unterminated\n',
+                "not valid CSV",
+                id="quote",
+            ),
+            pytest.param(
+                HEADER + "\nsaw,bob," + "x" * 200_000 + "\n", "not valid CSV (line 2)", id="huge"
+            ),
+        ],
+    )
+    def test_refused(self, text: str, message: str) -> None:
+        with pytest.raises(rentcal.InvalidRequest) as info:
+            list(read_rentals_csv(text.splitlines(keepends=True)))
+        assert message in str(info.value)
+
+    def test_short_row(self) -> None:
+        (problem,) = rows("saw,bob,2030-01-10")
+        assert (
+            isinstance(problem, Problem)
+            and problem.message == "missing field(s): end, status, purpose"
+        )
