@@ -174,6 +174,13 @@ class MaintenanceRow(SQLModel, table=True):
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="ck_maintenance_dates"),
+        ExcludeConstraint(
+            (sa.column("machine_id"), "="),
+            (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
+            where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
+            using="gist",
+            name="ex_maintenance_overlap",
+        ).ddl_if(dialect="postgresql"),
         sa.Index(
             "ix_maintenance_blocking",
             "machine_id",
@@ -210,37 +217,51 @@ class MetaRow(SQLModel, table=True):
 
 # SQLite has no exclusion constraints: triggers refuse an overlapping blocking
 # rental on INSERT and UPDATE so even a buggy writer cannot store one.
-# Like the service's seek (rentcal.store._blocking_seek) the guard relies on
-# blocking rentals never overlapping, which it enforces itself from the first
-# row on: a rental starting inside NEW's range, or the latest one starting
-# before it reaching into it, is the only possible clash. O(log n) per write.
-_SQLITE_OTHERS = f"""FROM rental AS r
+# Like the service's seek (rentcal.store._blocking_seek) the guards rely on
+# blocking rows of one machine never overlapping, which they enforce
+# themselves from the first row on: a row starting inside NEW's range, or the
+# latest one starting before it reaching into it, is the only possible clash.
+# O(log n) per write. The same rule guards scheduled maintenance blocks.
+OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
+MAINTENANCE_TRIGGER_MESSAGE = "rentcal: overlapping scheduled maintenance refused"
+
+
+def _sqlite_guards(table: str, blocking_sql: str, message: str) -> list[str]:
+    """INSERT and UPDATE triggers refusing an overlapping blocking row."""
+    others = f"""FROM {table} AS r
         WHERE r.machine_id = NEW.machine_id AND r.id IS NOT NEW.id
-          AND r.status IN ({BLOCKING_RENTAL_SQL})"""
-_SQLITE_OVERLAP = f"""
-    NEW.status IN ({BLOCKING_RENTAL_SQL}) AND (
-        EXISTS (SELECT 1 {_SQLITE_OTHERS}
+          AND r.status IN ({blocking_sql})"""
+    overlap = f"""
+    NEW.status IN ({blocking_sql}) AND (
+        EXISTS (SELECT 1 {others}
                 AND r.start_date >= NEW.start_date AND r.start_date <= NEW.end_date)
-        OR COALESCE((SELECT r.end_date {_SQLITE_OTHERS} AND r.start_date < NEW.start_date
+        OR COALESCE((SELECT r.end_date {others} AND r.start_date < NEW.start_date
                      ORDER BY r.start_date DESC LIMIT 1) >= NEW.start_date, 0))
 """
-OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS trg_rental_no_overlap_insert
-        BEFORE INSERT ON rental WHEN {_SQLITE_OVERLAP}
-        BEGIN SELECT RAISE(ABORT, '{OVERLAP_TRIGGER_MESSAGE}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS trg_rental_no_overlap_update
-        BEFORE UPDATE OF machine_id, start_date, end_date, status ON rental
-        WHEN {_SQLITE_OVERLAP}
-        BEGIN SELECT RAISE(ABORT, '{OVERLAP_TRIGGER_MESSAGE}'); END""",
-]
+    raise_ = f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_insert
+        BEFORE INSERT ON {table} WHEN {overlap} {raise_}""",
+        f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_update
+        BEFORE UPDATE OF machine_id, start_date, end_date, status ON {table}
+        WHEN {overlap} {raise_}""",
+    ]
 
-for _ddl in SQLITE_TRIGGERS:
-    sa.event.listen(
-        RentalRow.__table__,  # type: ignore[attr-defined]
-        "after_create",
-        sa.DDL(_ddl).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
-    )
+
+SQLITE_TRIGGERS = {
+    RentalRow: _sqlite_guards("rental", BLOCKING_RENTAL_SQL, OVERLAP_TRIGGER_MESSAGE),
+    MaintenanceRow: _sqlite_guards(
+        "maintenance", BLOCKING_MAINTENANCE_SQL, MAINTENANCE_TRIGGER_MESSAGE
+    ),
+}
+
+for _model, _ddls in SQLITE_TRIGGERS.items():
+    for _ddl in _ddls:
+        sa.event.listen(
+            _model.__table__,  # type: ignore[attr-defined]
+            "after_create",
+            sa.DDL(_ddl).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
+        )
 
 machine_t: sa.Table = MachineRow.__table__  # type: ignore[attr-defined]
 member_t: sa.Table = MemberRow.__table__  # type: ignore[attr-defined]

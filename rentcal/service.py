@@ -185,7 +185,15 @@ class Rentcal:
         return today if today is not None else self._clock().astimezone().date()
 
     def _write(self, fn: Callable[[Connection], T]) -> T:
-        return self.store.run(fn, write=True)
+        try:
+            return self.store.run(fn, write=True)
+        except exc.IntegrityError as err:
+            if not self.store.is_overlap(err):
+                raise
+            # Only reachable if something bypassed the lock: the database guard held.
+            raise Unavailable(
+                "the database refused an overlapping rental or maintenance block"
+            ) from None
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
         return self.store.run(fn, write=False)
@@ -610,7 +618,7 @@ class Rentcal:
     def _guarded(self, work: Callable[[Connection], T], machine: str, start: date, end: date) -> T:
         """Run a write; a database-level overlap refusal becomes Unavailable."""
         try:
-            return self._write(work)
+            return self.store.run(work, write=True)
         except exc.IntegrityError as err:
             if not self.store.is_overlap(err):
                 raise

@@ -311,7 +311,11 @@ class Store:
     @staticmethod
     def is_overlap(err: exc.IntegrityError) -> bool:
         """Whether the database itself refused an overlapping blocking rental."""
-        return _sqlstate(err) == "23P01" or models.OVERLAP_TRIGGER_MESSAGE in str(err.orig)
+        text = str(err.orig)
+        return _sqlstate(err) == "23P01" or any(
+            message in text
+            for message in (models.OVERLAP_TRIGGER_MESSAGE, models.MAINTENANCE_TRIGGER_MESSAGE)
+        )
 
     def lock_machine(self, conn: Connection, machine_id: int) -> None:
         """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite)."""

@@ -245,3 +245,27 @@ def test_sqlite_connection_settings(sqlite_url: str) -> None:
 
 def test_day_arithmetic_helper() -> None:
     assert d(10) - TODAY == timedelta(days=1) and isinstance(d(1), date)
+
+
+class TestMaintenanceGuard:
+    """Scheduled maintenance of one machine cannot overlap, even through raw SQL."""
+
+    INSERT = sa.text(
+        "INSERT INTO maintenance (uid, machine_id, start_date, end_date, kind, status, "
+        "created_at, updated_at, sequence) VALUES (:uid, 1, :s, :e, 'repair', :status, "
+        "'2030-01-01 00:00:00', '2030-01-01 00:00:00', 0)"
+    )
+
+    def test_raw_insert_overlap_refused(self, db_url: str) -> None:
+        _setup(db_url)
+        engine = sa.create_engine(rentcal.connect(db_url).store.url)
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(14), "status": "scheduled"})
+            conn.execute(self.INSERT, {"uid": "b", "s": d(12), "e": d(12), "status": "cancelled"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "c", "s": d(14), "e": d(20), "status": "scheduled"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE maintenance SET status = 'scheduled' WHERE uid = 'b'"))
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "d", "s": d(15), "e": d(20), "status": "scheduled"})
+        engine.dispose()
