@@ -965,6 +965,7 @@ class Rentcal:
         acting: str | None = None,
         skip_invalid: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        today: date | None = None,
     ) -> ImportResult:
         """Import rentals (history welcome: past dates, any status), all or nothing.
 
@@ -975,10 +976,11 @@ class Rentcal:
         rows are stored and the problems returned. Admins only.
         """
         parsed = list(rows)
+        day = self.today(today)
 
         def work(conn: Connection) -> ImportResult:
             actor = self._admin(conn, acting, "import rentals")
-            accepted, problems = self._vet_rentals(conn, parsed)
+            accepted, problems = self._vet_rentals(conn, parsed, day)
             if problems and not skip_invalid:
                 raise ImportFailed(problems)
             self._insert_rentals(conn, accepted, actor.id, progress)
@@ -987,7 +989,7 @@ class Rentcal:
         return self._write(work)
 
     def _vet_rentals(
-        self, conn: Connection, parsed: list[ImportRow | Problem]
+        self, conn: Connection, parsed: list[ImportRow | Problem], today: date
     ) -> tuple[list[tuple[ImportRow, int, int, Decimal]], list[Problem]]:
         machines = {r.name: r for r in conn.execute(sa.select(machine_t))}
         members = {r.handle: r for r in conn.execute(sa.select(member_t))}
@@ -1009,6 +1011,11 @@ class Rentcal:
                 message = f"machine {row.machine!r} not found"
             elif who is None:
                 message = f"member {row.member!r} not found"
+            elif row.status is RentalStatus.COMPLETED and row.start > today:
+                message = (
+                    f"a completed rental cannot start after today ({row.start.isoformat()} > "
+                    f"{today.isoformat()})"
+                )
             elif row.blocking and mach.status != MachineStatus.ACTIVE:
                 message = f"machine {row.machine!r} is retired and cannot be booked"
             elif row.blocking and not who.verified:

@@ -128,7 +128,10 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
         connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        _ensure_parent(Path(database))
+        path = Path(database)
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise DatabaseError(f"{database!r} is not a regular file (a device or a pipe?)")
+        _ensure_parent(path)
     engine = sa.create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")

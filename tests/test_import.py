@@ -268,3 +268,15 @@ class TestOddCsv:
             isinstance(problem, Problem)
             and problem.message == "missing field(s): end, status, purpose"
         )
+
+
+def test_completed_rentals_cannot_lie_in_the_future(seeded: rentcal.Rentcal) -> None:
+    with pytest.raises(ImportFailed, match="a completed rental cannot start after today"):
+        seeded.import_rentals(
+            rows("tractor,bob,2030-02-01,2030-02-02,completed,"), acting="ada", today=TODAY
+        )
+
+
+def test_device_is_not_a_database() -> None:
+    with pytest.raises(rentcal.DatabaseError, match="is not a regular file"):
+        rentcal.connect("/dev/null")
