@@ -297,6 +297,81 @@ class TestErrorMapping:
         assert result.exit_code == 0, result.stderr
         assert [m["name"] for m in json.loads(result.stdout)] == ["saw", "tractor"]
 
+    @pytest.mark.parametrize("value", ["", "  "], ids=["empty", "blank"])
+    @pytest.mark.parametrize(
+        ("option", "what"),
+        [("--db", "a database URL or file path"), ("--as", "a member handle")],
+    )
+    def test_empty_global_option_is_refused(
+        self, seeded: rentcal.Rentcal, db_url: str, option: str, what: str, value: str
+    ) -> None:
+        db, acting = (value, "ada") if option == "--db" else (db_url, value)
+        result = cli(db, "machine", "list", as_=acting)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"Error: {option} is empty: give {what}, or leave {option} out to use the default\n"
+        )
+
+    @pytest.mark.parametrize("value", ["", "  "], ids=["empty", "blank"])
+    @pytest.mark.parametrize(
+        ("variable", "option", "what"),
+        [
+            ("RENTCAL_DATABASE_URL", "--db", "a database URL or file path"),
+            ("RENTCAL_USER", "--as", "a member handle"),
+        ],
+    )
+    def test_empty_environment_variable_is_refused(
+        self,
+        seeded: rentcal.Rentcal,
+        db_url: str,
+        variable: str,
+        option: str,
+        what: str,
+        value: str,
+    ) -> None:
+        db = None if option == "--db" else db_url
+        result = cli(db, "book", "saw", "+1d", "+2d", as_=None, env={variable: value})
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"Error: {option} is empty: {variable} is set to {value!r}; "
+            f"unset it to use the default, or set it to {what}\n"
+        )
+        assert seeded.rentals() == []
+
+    def test_empty_option_is_named_even_when_the_variable_is_empty_too(
+        self, seeded: rentcal.Rentcal
+    ) -> None:
+        result = cli("", "machine", "list", env={"RENTCAL_DATABASE_URL": ""})
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr.startswith("Error: --db is empty: give a database URL")
+
+    def test_a_set_option_wins_over_an_empty_variable(
+        self, seeded: rentcal.Rentcal, db_url: str
+    ) -> None:
+        result = cli(
+            db_url,
+            "machine",
+            "list",
+            "--json",
+            as_="bob",
+            env={"RENTCAL_DATABASE_URL": "", "RENTCAL_USER": ""},
+        )
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr == ""
+        assert [m["name"] for m in json.loads(result.stdout)] == ["saw", "tractor"]
+
+    def test_empty_demo_db_is_refused(self, tmp_path: Path) -> None:
+        result = cli(None, "demo", "--db", "", env={"XDG_DATA_HOME": str(tmp_path)})
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            "Error: --db is empty: give a database URL or file path for the demo\n"
+        )
+        assert list(tmp_path.iterdir()) == []
+
     def test_unknown_acting_member_gets_a_hint(self, seeded: rentcal.Rentcal, db_url: str) -> None:
         failed(
             cli(db_url, "machine", "add", "drill", "--price", "5", as_="nobody"),

@@ -6,9 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import rentcal
-from rentcal.models import meta_t
+from rentcal.models import meta_t, rental_t
+from rentcal.store import resolve_url
 from tests.conftest import d
 from tests.test_cli_support import cli, failed, ok_json, snapshot
 
@@ -136,7 +138,18 @@ class TestStoredVerbatim:
         self, seeded: rentcal.Rentcal, db_url: str
     ) -> None:
         evil = "\x1b[2J\x1b[31mgotcha"
-        assert cli(db_url, "book", "saw", "+1d", "+2d", "--purpose", evil, as_="bob").exit_code == 0
+        refused = cli(db_url, "book", "saw", "+1d", "+2d", "--purpose", evil, as_="bob")
+        assert refused.exit_code == 2  # the library refuses control characters in text
+        assert refused.stdout == ""
+        assert refused.stderr.startswith("Error: purpose contains the control character")
+        assert "\x1b" not in refused.stderr
+        assert seeded.rentals() == []
+        # Text stored before that rule (or by other tools) is still shown safely.
+        assert cli(db_url, "book", "saw", "+1d", "+2d", as_="bob").exit_code == 0
+        engine = sa.create_engine(resolve_url(db_url))
+        with engine.begin() as conn:
+            conn.execute(sa.update(rental_t).values(purpose=evil))
+        engine.dispose()
         assert seeded.rentals()[0].purpose == evil
         for args in (["rentals"], ["show", "1"]):
             out = cli(db_url, *args).stdout

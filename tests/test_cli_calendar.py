@@ -117,6 +117,12 @@ class TestClassifyDays:
 class TestLayout:
     """The cal(1)-like grid and the one-row-per-machine view."""
 
+    def test_month_title_and_key_have_four_digit_years(self) -> None:
+        assert grid.month_title(date(1, 1, 1)) == "January 0001"
+        assert grid.month_key(date(1, 1, 1)) == "0001-01"
+        assert grid.month_title(date(9999, 12, 1)) == "December 9999"
+        assert grid.month_key(date(2030, 2, 1)) == "2030-02"
+
     def test_month_grid(self) -> None:
         states = grid.classify_days(
             d(1), d(31), [rental(d(15), d(16), "approved")], [block(d(20), d(20))]
@@ -210,6 +216,42 @@ class TestCommand:
         assert result.exit_code == 0
         assert "No machines yet" in result.stdout
         assert json.loads(cli(db_url, "calendar", "--json").stdout)["machines"] == []
+
+    def test_last_month_of_the_calendar(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        seeded.add_maintenance("saw", date(9999, 12, 29), date(9999, 12, 30), acting="ada")
+        one = cli(db_url, "calendar", "saw", "--month", "9999-12")
+        assert one.exit_code == 0, one.stderr
+        assert one.stderr == ""
+        lines = one.stdout.splitlines()
+        assert lines[0].strip() == "December 9999 - saw"
+        assert lines[6] == "27. 28. 29M 30M 31."
+        every = cli(db_url, "calendar", "--month", "9999-12")
+        assert every.exit_code == 0, every.stderr
+        assert every.stderr == ""
+        assert every.stdout.startswith("December 9999 ")
+        data = ok_json(db_url, "calendar", "--month", "9999-12")
+        assert (data["month"], data["start"], data["end"]) == (
+            "9999-12",
+            "9999-12-01",
+            "9999-12-31",
+        )
+        saw = data["machines"][0]["days"]
+        assert (saw["9999-12-30"], saw["9999-12-31"]) == ("maintenance", "free")
+
+    def test_first_month_of_the_calendar(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        one = cli(db_url, "calendar", "saw", "--month", "0001-01")
+        assert one.exit_code == 0, one.stderr
+        assert one.stderr == ""
+        assert one.stdout.splitlines()[0].strip() == "January 0001 - saw"
+        every = cli(db_url, "calendar", "--month", "0001-01")
+        assert every.exit_code == 0, every.stderr
+        assert every.stdout.startswith("January 0001 ")
+        data = ok_json(db_url, "calendar", "--month", "0001-01")
+        assert (data["month"], data["start"], data["end"]) == (
+            "0001-01",
+            "0001-01-01",
+            "0001-01-31",
+        )
 
     @pytest.mark.parametrize(
         ("args", "message"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -96,6 +99,104 @@ class TestIcs:
         result = cli(db_url, "events", "--ics", "-o", str(tmp_path / "no" / "such" / "x.ics"))
         failed(result, 2, "cannot write")
         assert result.stdout == ""
+
+
+class TestOutputPath:
+    """-o: '-' is stdout, symlinks are followed, FIFOs and devices are written into."""
+
+    def test_dash_is_stdout(
+        self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        out = tmp_path / "out"
+        out.mkdir()
+        monkeypatch.chdir(out)
+        result = cli(db_url, "events", "--ics", "-o", "-")
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout_bytes == busy.ical()
+        assert result.stderr == ""
+        as_json = cli(db_url, "events", "--json", "--output", "-")
+        assert as_json.exit_code == 0, as_json.stderr
+        assert json.loads(as_json.stdout) == busy.events()
+        assert as_json.stderr == ""
+        assert list(out.iterdir()) == []  # no file named '-'
+
+    def test_symlink_target_is_replaced_and_the_link_kept(
+        self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path
+    ) -> None:
+        out = tmp_path / "out"
+        out.mkdir()
+        real = out / "real.ics"
+        real.write_bytes(b"stale")
+        real.chmod(0o640)
+        www = out / "www"
+        www.mkdir()
+        link = www / "x.ics"
+        link.symlink_to("../real.ics")
+        result = cli(db_url, "events", "--ics", "-o", str(link))
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout == ""
+        assert result.stderr == ""
+        assert link.is_symlink()
+        assert link.readlink() == Path("../real.ics")
+        assert real.read_bytes() == busy.ical()
+        assert stat.S_IMODE(real.stat().st_mode) == 0o640
+        assert sorted(p.name for p in www.iterdir()) == ["x.ics"]  # no temp file left
+        assert sorted(p.name for p in out.iterdir()) == ["real.ics", "www"]
+
+    def test_dangling_symlink_creates_its_target(
+        self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path
+    ) -> None:
+        link = tmp_path / "feed.json"
+        link.symlink_to("published.json")
+        result = cli(db_url, "events", "--json", "-o", str(link))
+        assert result.exit_code == 0, result.stderr
+        assert (result.stdout, result.stderr) == ("", "")
+        assert link.is_symlink()
+        assert json.loads((tmp_path / "published.json").read_text()) == busy.events()
+
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+    def test_fifo_is_written_into(self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        out.mkdir()
+        fifo = out / "feed.fifo"
+        os.mkfifo(fifo)
+        received: list[bytes] = []
+
+        def read() -> None:
+            with open(fifo, "rb") as handle:
+                received.append(handle.read())
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            result = cli(db_url, "events", "--ics", "-o", str(fifo))
+            reader.join(timeout=30)
+        finally:
+            if reader.is_alive():  # the command never opened it: release the reader
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                reader.join(timeout=5)
+        assert result.exit_code == 0, result.stderr
+        assert (result.stdout, result.stderr) == ("", "")
+        assert received == [busy.ical()]
+        assert stat.S_ISFIFO(fifo.lstat().st_mode)
+        assert [p.name for p in out.iterdir()] == ["feed.fifo"]  # no temp file left
+
+    @pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+    def test_dev_null_stays_a_device(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        result = cli(db_url, "events", "--ics", "-o", "/dev/null")
+        assert result.exit_code == 0, result.stderr
+        assert (result.stdout, result.stderr) == ("", "")
+        assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+    def test_directory_is_refused(self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        out.mkdir()
+        result = cli(db_url, "events", "--ics", "-o", str(out))
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == f"Error: output path {str(out)!r} is a directory\n"
+        assert out.is_dir()
+        assert list(out.iterdir()) == []
 
 
 class TestResourcesAndLegend:

@@ -7,6 +7,9 @@ import json
 import pytest
 
 import rentcal
+from rentcal.core.availability import Conflict
+from rentcal.core.types import ConflictKind
+from rentcal.errors import Unavailable
 from tests.conftest import d
 from tests.test_cli_support import MAINTENANCE_KEYS, cli, failed, ok_json, snapshot
 
@@ -51,11 +54,51 @@ class TestAdd:
         result = cli(db_url, "maintenance", "add", "tractor", "+2d", "+3d", "--json")
         assert result.exit_code == 1
         assert json.loads(result.stdout)["conflicts"][0]["id"] == rental.id
-        assert "use force to schedule anyway" in result.stderr
+        assert result.stderr.startswith("Error: maintenance overlaps rentals: ")
+        assert "--force" in result.stderr
+        assert result.stderr.count("\n") == 1
+        human = cli(db_url, "maintenance", "add", "tractor", "+2d", "+3d")
+        assert human.exit_code == 1
+        assert human.stdout == ""
+        assert human.stderr.startswith("Error: maintenance overlaps rentals: ")
+        assert "--force" in human.stderr
         assert snapshot(seeded) == before
         forced = ok_json(db_url, "maintenance", "add", "tractor", "+2d", "+3d", "--force")
         assert forced["status"] == "scheduled"
         assert any("overlaps your rental" in n.message for n in seeded.notifications("bob"))
+
+    @pytest.mark.parametrize(
+        ("message", "kind", "hinted"),
+        [
+            pytest.param("maintenance overlaps rentals: x", "rental", True, id="no-hint"),
+            pytest.param("overlaps rentals (--force schedules it)", "rental", False, id="has-hint"),
+            pytest.param("maintenance overlaps maintenance: x", "maintenance", False, id="upkeep"),
+        ],
+    )
+    def test_force_hint_when_the_library_gives_none(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        seeded: rentcal.Rentcal,
+        db_url: str,
+        message: str,
+        kind: str,
+        hinted: bool,
+    ) -> None:
+        conflict = Conflict(ConflictKind(kind), 1, d(10), d(12), "pending")
+
+        def refuse(*_args: object, **_kwargs: object) -> None:
+            raise Unavailable(message, [conflict])
+
+        monkeypatch.setattr("rentcal.service.Rentcal.add_maintenance", refuse)
+        result = cli(db_url, "maintenance", "add", "tractor", "+2d", "+3d")
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        hint = " (add --force to schedule it anyway; their members are notified)"
+        assert result.stderr == f"Error: {message}{hint if hinted else ''}\n"
+        as_json = cli(db_url, "maintenance", "add", "tractor", "+2d", "+3d", "--json")
+        assert as_json.exit_code == 1
+        assert json.loads(as_json.stdout)["error"] == message
+        assert as_json.stderr == result.stderr
 
     @pytest.mark.parametrize(
         ("args", "code", "message"),

@@ -97,6 +97,23 @@ class TestCheck:
         failed(result, 2, message)
         assert result.stdout == ""
 
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            pytest.param(["saw"], "missing START (and END or --days N)", id="no-start"),
+            pytest.param(
+                [], "missing MACHINE and START (and END or --days N), or use --batch", id="nothing"
+            ),
+        ],
+    )
+    def test_says_exactly_what_is_missing(
+        self, seeded: rentcal.Rentcal, db_url: str, args: list[str], message: str
+    ) -> None:
+        result = cli(db_url, "check", *args)
+        assert result.exit_code == 2
+        assert result.stdout == ""
+        assert result.stderr == f"Error: {message}\n"
+
 
 class TestFree:
     """free: windows at least N days long; default the next 90 days."""

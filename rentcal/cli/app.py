@@ -84,7 +84,12 @@ def root(
     ] = False,
 ) -> None:
     """Book shared machines on a calendar without ever double-booking one."""
-    ctx.obj = State.build(db, acting)
+    given = [
+        name
+        for name in ("db", "acting")
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    ]
+    ctx.obj = State.build(db, acting, command_line=given)
 
 
 # Order here is the order of `rentcal --help`.

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,33 +25,53 @@ from rentcal.errors import InvalidRequest, RentcalError
 bulk_commands = commands()
 
 
-def _requests(
-    state: State, lines: Iterator[str]
-) -> Iterator[tuple[str, date, date] | RentcalError]:
-    """Parse NDJSON check requests; a bad line becomes its error, in its place."""
+Request = tuple[str, date, date] | RentcalError
+
+
+def _parse(state: State, line: str) -> Request:
+    """One NDJSON check request, or the error that explains what is wrong with it."""
+    try:
+        item: Any = json.loads(line)
+        if not isinstance(item, dict):
+            raise InvalidRequest("expected an object {machine, start, end}")
+        missing = [k for k in ("machine", "start", "end") if not isinstance(item.get(k), str)]
+        if missing:
+            raise InvalidRequest(f"missing or non-text field(s): {', '.join(missing)}")
+        return item["machine"], state.day(item["start"]), state.day(item["end"])
+    except json.JSONDecodeError as err:
+        return InvalidRequest(f"not JSON ({err.msg})")
+    except RentcalError as err:
+        return err
+
+
+def _requests(state: State, lines: Iterable[str], numbers: deque[int]) -> Iterator[Request]:
+    """Parse NDJSON check requests, skipping blank lines; a bad line becomes its error.
+
+    The input line number of every request yielded is appended to ``numbers``
+    (blank lines count too), so answers, which come back one per request and
+    in order, can be matched to their line.
+    """
     for number, line in enumerate(lines, start=1):
-        try:
-            item: Any = json.loads(line)
-            if not isinstance(item, dict):
-                raise InvalidRequest("expected an object {machine, start, end}")
-            missing = [k for k in ("machine", "start", "end") if not isinstance(item.get(k), str)]
-            if missing:
-                raise InvalidRequest(f"missing or non-text field(s): {', '.join(missing)}")
-            yield item["machine"], state.day(item["start"]), state.day(item["end"])
-        except json.JSONDecodeError as err:
-            yield InvalidRequest(f"line {number}: not JSON ({err.msg})")
-        except RentcalError as err:
-            yield InvalidRequest(f"line {number}: {err}")
+        if not line.strip():
+            continue
+        numbers.append(number)
+        yield _parse(state, line)
 
 
 def check_batch(state: State) -> int:
-    """Answer NDJSON requests from stdin; the exit code summarises them."""
-    lines = (line for line in sys.stdin if line.strip())
+    """Answer NDJSON requests from stdin; the exit code summarises them.
+
+    Every ``{"error": ...}`` starts with ``line N: `` (N counts every input
+    line, blank ones included), whether the line could not be read or the
+    library refused the request.
+    """
+    numbers: deque[int] = deque()
     worst = EXIT_OK
     with state.connect() as cal:
-        for answer in cal.check_many(_requests(state, lines), today=state.today):
+        for answer in cal.check_many(_requests(state, sys.stdin, numbers), today=state.today):
+            number = numbers.popleft()
             if isinstance(answer, RentcalError):
-                out: dict[str, object] = {"error": str(answer)}
+                out: dict[str, object] = {"error": f"line {number}: {answer}"}
                 worst = EXIT_BAD_INPUT
             else:
                 out = answer.as_dict()
@@ -117,11 +138,15 @@ def import_(
     else:
         if file.suffix.lower() == ".ics":
             raise InvalidRequest(f"{str(file)!r} is a calendar: add --as-maintenance --machine M")
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(imports.read_rentals_csv(handle))
+        with file.open("rb") as handle:  # decoded line by line: errors name the line
+            rows = list(imports.read_rentals_csv(imports.decode_lines(handle)))
         with state.connect() as cal, _progress(len(rows)) as tick:
             result = cal.import_rentals(
-                rows, acting=state.who(), skip_invalid=skip_invalid, progress=tick
+                rows,
+                acting=state.who(),
+                skip_invalid=skip_invalid,
+                progress=tick,
+                today=state.today,
             )
     _report(result, as_json)
 

@@ -58,13 +58,17 @@ def calendar(
 ) -> None:
     """Show a month: each day approved (#), pending (?), maintenance (M) or free (.)."""
     from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
+    from rentcal.core.ranges import LAST_DAY
     from rentcal.dates import parse_month
 
     state = get_state(ctx)
     first, last = parse_month(month, state.today)
+    # Nothing can occupy 9999-12-31 (feeds need the day after an end), and the
+    # library refuses a window that ends there: ask for the days that can be
+    # booked, show the month whole.
     with state.connect() as cal:
         machines = [cal.machine(machine)] if machine else cal.machines()
-        rentals, upkeep = cal.feed_items(machine=machine, start=first, end=last)
+        rentals, upkeep = cal.feed_items(machine=machine, start=first, end=min(last, LAST_DAY))
     rows = [
         (
             m.name,
@@ -80,7 +84,7 @@ def calendar(
     if as_json:
         render.emit_json(
             {
-                "month": f"{first:%Y-%m}",
+                "month": grid.month_key(first),
                 "start": first.isoformat(),
                 "end": last.isoformat(),
                 "machines": [

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -38,6 +38,38 @@ def pinned_today(env: Mapping[str, str] | None = None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidRequest(f"{TODAY_ENV}={value[:40]!r} is not a YYYY-MM-DD date") from None
+
+
+def given_value(
+    value: str | None,
+    option: str,
+    envvar: str,
+    what: str,
+    env: Mapping[str, str],
+    *,
+    on_command_line: bool = False,
+) -> str | None:
+    """An option's value; None only when neither ``option`` nor ``envvar`` is set.
+
+    Typer (its Click) takes an empty environment variable for an unset one,
+    so an explicitly empty ``envvar`` is looked up here. Empty or blank, from
+    the command line or the environment, raises InvalidRequest saying which.
+    """
+    if value is None:
+        if envvar not in env:
+            return None
+        value = env[envvar]
+        on_command_line = False
+    if value.strip():
+        return value
+    if not on_command_line:
+        raise InvalidRequest(
+            f"{option} is empty: {envvar} is set to {value!r}; "
+            f"unset it to use the default, or set it to {what}"
+        )
+    raise InvalidRequest(
+        f"{option} is empty: give {what}, or leave {option} out to use the default"
+    )
 
 
 def shifted_clock(today: date) -> Callable[[], datetime]:
@@ -69,12 +101,44 @@ class State:
     pinned: bool = False
 
     @classmethod
-    def build(cls, db: str | None, acting: str | None) -> State:
-        """The state for this invocation: reads ``today`` once, here."""
-        pinned = pinned_today()
+    def build(
+        cls,
+        db: str | None,
+        acting: str | None,
+        env: Mapping[str, str] | None = None,
+        *,
+        command_line: Collection[str] = (),
+    ) -> State:
+        """The state for this invocation: reads ``today`` once, here.
+
+        ``db`` and ``acting`` are the ``--db`` / ``--as`` values as Typer gives
+        them (None when neither the option nor its variable is set: the
+        defaults); ``command_line`` names those of ``"db"``, ``"acting"`` that
+        were given as options rather than read from the environment. Given but
+        empty, from the option or the variable, is an
+        InvalidRequest rather than a silent fall back to the default.
+        """
+        env = os.environ if env is None else env
+        db = given_value(
+            db,
+            "--db",
+            DATABASE_ENV,
+            "a database URL or file path",
+            env,
+            on_command_line="db" in command_line,
+        )
+        acting = given_value(
+            acting,
+            "--as",
+            USER_ENV,
+            "a member handle",
+            env,
+            on_command_line="acting" in command_line,
+        )
+        pinned = pinned_today(env)
         today = date.today() if pinned is None else pinned
         return cls(
-            db=db or None,
+            db=db,
             acting=acting or login_name(),
             today=today,
             pinned=pinned is not None,
@@ -140,6 +204,7 @@ __all__ = [
     "USER_ENV",
     "State",
     "get_state",
+    "given_value",
     "login_name",
     "pinned_today",
     "shifted_clock",

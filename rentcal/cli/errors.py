@@ -27,13 +27,14 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 import typer
 
 from rentcal.cli import render
 from rentcal.errors import (
     DatabaseError,
+    InvalidRequest,
     NotFound,
     PermissionDenied,
     RentcalError,
@@ -87,19 +88,66 @@ def exit_code(err: BaseException) -> int:
     return EXIT_INTERNAL
 
 
+#: At most this many problems of a failed import are listed on stderr.
+MAX_PROBLEM_LINES = 50
+
+#: A command's own hint: extra text for the ``Error:`` line of an error, or "".
+Hint = Callable[[RentcalError], str]
+
+
 def _hint(err: RentcalError) -> str:
     if isinstance(err, NotFound) and str(err).startswith("acting member"):
         return " (choose who you are with --as HANDLE or RENTCAL_USER)"
     return ""
 
 
-def report(err: BaseException, *, as_json: bool = False) -> int:
+def _import_problems(err: RentcalError) -> tuple[Any, ...] | None:
+    """The ``Problem`` rows of a failed all-or-nothing import, else None."""
+    if not isinstance(err, InvalidRequest) or not hasattr(err, "problems"):
+        return None
+    from rentcal.imports import ImportFailed  # lazily: only on this error path
+
+    return err.problems if isinstance(err, ImportFailed) else None
+
+
+def _report_import_failed(problems: tuple[Any, ...], *, as_json: bool) -> None:
+    """A failed import: a short ``Error:`` line, then one problem per line.
+
+    With ``--json`` the summary (``imported`` 0, every problem) goes to stdout
+    instead of the problem lines, so scripts read the same shape either way.
+    """
+    if as_json:
+        render.emit_json(
+            {
+                "imported": 0,
+                "skipped": len(problems),
+                "problems": [{"line": p.line, "message": p.message} for p in problems],
+            }
+        )
+    render.error(
+        f"{len(problems)} invalid row(s), nothing imported "
+        "(use --skip-invalid to import the rest)" + ("" if as_json else ":")
+    )
+    if as_json:
+        return
+    for problem in problems[:MAX_PROBLEM_LINES]:
+        render.error_line(f"  line {problem.line}: {problem.message}")
+    if len(problems) > MAX_PROBLEM_LINES:
+        render.error_line(f"  ... and {len(problems) - MAX_PROBLEM_LINES} more")
+
+
+def report(err: BaseException, *, as_json: bool = False, hint: Hint | None = None) -> int:
     """Tell the user what went wrong (stderr; JSON conflicts on stdout); return the code."""
     code = exit_code(err)
     if isinstance(err, RentcalError):
+        problems = _import_problems(err)
+        if problems is not None:
+            _report_import_failed(problems, as_json=as_json)
+            return code
         if isinstance(err, Unavailable) and as_json:
             render.emit_json({"error": str(err), "conflicts": [c.as_dict() for c in err.conflicts]})
-        render.error(str(err) + _hint(err))
+        extra = hint(err) if hint is not None else ""
+        render.error(str(err) + _hint(err) + extra)
     elif isinstance(err, KeyboardInterrupt):
         render.error("interrupted")
     else:
@@ -111,14 +159,7 @@ def report(err: BaseException, *, as_json: bool = False) -> int:
     return code
 
 
-def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run a command body, turning any exception into a message and an exit code.
-
-    A keyword argument ``as_json`` (the ``--json`` flag) makes an
-    :class:`~rentcal.errors.Unavailable` also print ``{"error", "conflicts"}``
-    on stdout. ``typer.Exit``/``typer.Abort`` pass through untouched.
-    """
-
+def _wrap(fn: Callable[P, R], hint: Hint | None) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
@@ -126,10 +167,40 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise  # Typer handles these (a closed pipe exits quietly)
         except (Exception, KeyboardInterrupt) as err:
-            code = report(err, as_json=bool(kwargs.get("as_json")))
+            code = report(err, as_json=bool(kwargs.get("as_json")), hint=hint)
             raise typer.Exit(code) from None
 
     return wrapper
+
+
+@overload
+def cli_command(fn: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def cli_command(*, hint: Hint) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def cli_command(
+    fn: Callable[P, R] | None = None, /, *, hint: Hint | None = None
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a command body, turning any exception into a message and an exit code.
+
+    A keyword argument ``as_json`` (the ``--json`` flag) makes an
+    :class:`~rentcal.errors.Unavailable` also print ``{"error", "conflicts"}``
+    on stdout, and a failed import print its summary there.
+    ``typer.Exit``/``typer.Abort`` pass through untouched.
+
+    Used bare (``@cli_command``) or with ``hint=`` (``@cli_command(hint=f)``):
+    ``f(err)`` returns text appended to the ``Error:`` line (or "").
+    """
+    if fn is not None:
+        return _wrap(fn, hint)
+
+    def decorate(body: Callable[P, R]) -> Callable[P, R]:
+        return _wrap(body, hint)
+
+    return decorate
 
 
 __all__ = [
@@ -142,6 +213,8 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_UNAVAILABLE",
+    "MAX_PROBLEM_LINES",
+    "Hint",
     "cli_command",
     "exit_code",
     "report",

@@ -101,8 +101,13 @@ def classify_days(
 
 
 def month_title(first: date) -> str:
-    """``January 2030``, in English whatever the locale."""
-    return f"{MONTH_NAMES[first.month - 1]} {first.year}"
+    """``January 2030``, in English whatever the locale; always 4 digits (``January 0001``)."""
+    return f"{MONTH_NAMES[first.month - 1]} {first.year:04d}"
+
+
+def month_key(first: date) -> str:
+    """``2030-01``: the YYYY-MM of ``first`` (strftime drops the zeros of year 1)."""
+    return f"{first.year:04d}-{first.month:02d}"
 
 
 def month_grid(
@@ -179,6 +184,7 @@ __all__ = [
     "days_of",
     "legend",
     "month_grid",
+    "month_key",
     "month_rows",
     "month_title",
     "plain",

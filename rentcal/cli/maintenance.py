@@ -22,7 +22,8 @@ from rentcal.cli.options import (
     examples,
     group,
 )
-from rentcal.core.types import MaintenanceKind, MaintenanceStatus
+from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
+from rentcal.errors import RentcalError, Unavailable
 
 maintenance_app = group(
     "maintenance",
@@ -32,6 +33,15 @@ maintenance_app = group(
 )
 
 
+def force_hint(err: RentcalError) -> str:
+    """Point at ``--force`` when only rentals are in the way and the message does not."""
+    if not isinstance(err, Unavailable) or "--force" in str(err) or not err.conflicts:
+        return ""
+    if all(c.kind is ConflictKind.RENTAL for c in err.conflicts):
+        return " (add --force to schedule it anyway; their members are notified)"
+    return ""
+
+
 @maintenance_app.command(
     "add",
     epilog=examples(
@@ -39,7 +49,7 @@ maintenance_app = group(
         "rentcal --as ada maintenance add saw mon --days 2 --notes 'new blade' --force",
     ),
 )
-@cli_command
+@cli_command(hint=force_hint)
 def add(
     ctx: typer.Context,
     machine: MachineArg,
@@ -109,4 +119,4 @@ def cancel(ctx: typer.Context, maintenance_id: MaintenanceIdArg, as_json: JsonOp
     views.show_maintenance(item, as_json, headline=f"Cancelled maintenance {item.id}.")
 
 
-__all__ = ["maintenance_app"]
+__all__ = ["force_hint", "maintenance_app"]

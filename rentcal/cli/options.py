@@ -38,7 +38,11 @@ MemberOpt = Annotated[
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE instead of stdout ('-' is stdout). A regular file is replaced "
+        "atomically (through symlinks); a FIFO or device is written into.",
     ),
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -170,21 +171,40 @@ def _umask() -> int:
     return current
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: a temp file, fsync, os.replace.
+def _cannot_write(path: Path, err: OSError) -> InvalidRequest:
+    return InvalidRequest(f"cannot write {str(path)!r}: {err.strerror or err}")
 
+
+def resolve_output(path: Path) -> Path:
+    """Where writing ``path`` really lands: ``~`` expanded, every symlink followed.
+
+    A symlinked publish path (``/var/www/html/x.ics -> ../real.ics``) then
+    stays a symlink and its target is what gets replaced.
+    """
+    return Path(os.path.realpath(path.expanduser()))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace the file at ``path`` with ``data`` all at once.
+
+    Symlinks are followed first; the (final) target is replaced by a temp
+    file written in the target's directory, fsynced, then ``os.replace``-d.
     A reader (a web server publishing the file) sees the old or the new
-    content, never half of it. An existing file keeps its permissions.
+    content, never half of it. An existing file keeps its permission bits;
+    a new one gets the usual ``0666 & ~umask``.
 
     Raises:
         InvalidRequest: the file cannot be written (naming the path and why).
     """
-    target = path.expanduser()
+    target = resolve_output(path)
     try:
-        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask()
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as err:
-        raise InvalidRequest(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+        raise _cannot_write(path, err) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
@@ -194,14 +214,59 @@ def write_atomic(path: Path, data: bytes) -> None:
         Path(tmp).replace(target)  # os.replace: atomic on POSIX and Windows
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
-        raise InvalidRequest(f"cannot write {str(path)!r}: {err.strerror or err}") from None
+        raise _cannot_write(path, err) from None
+
+
+def _write_in_place(path: Path, target: Path, data: bytes) -> None:
+    """Write into an existing FIFO, device or socket-like file without replacing it."""
+    try:
+        with open(target, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+    except OSError as err:
+        raise _cannot_write(path, err) from None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` the way ``-o FILE`` promises (see docs/cli.md).
+
+    * a regular file, or nothing yet: replaced atomically (:func:`write_atomic`),
+      following symlinks so a link keeps pointing at the new content;
+    * an existing FIFO or character device (``/dev/null``, ``/dev/stdout``):
+      written into directly, never replaced;
+    * a directory: refused.
+
+    Raises:
+        InvalidRequest: a directory, or the file cannot be written.
+    """
+    target = resolve_output(path)
+    try:
+        info: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        raise _cannot_write(path, err) from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise InvalidRequest(f"output path {str(path)!r} is a directory")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        _write_in_place(path, target, data)
+        return
+    write_atomic(target, data)
+
+
+def is_stdout(path: Path | None) -> bool:
+    """Whether ``-o`` means stdout: not given, or ``-``."""
+    return path is None or str(path) == "-"
 
 
 def write_output(data: str | bytes, path: Path | None) -> None:
-    """``data`` to stdout, or atomically to ``path``; text gets a final newline."""
+    """``data`` to stdout (no path, or ``-``) or to ``path`` (:func:`write_file`).
+
+    Text gets a final newline; bytes are written as they are.
+    """
     raw = data if isinstance(data, bytes) else (data + "\n").encode("utf-8")
-    if path is not None:
-        write_atomic(path, raw)
+    if path is not None and not is_stdout(path):
+        write_file(path, raw)
         return
     if isinstance(data, bytes):
         sys.stdout.flush()
@@ -221,12 +286,15 @@ __all__ = [
     "emit_table",
     "error",
     "error_line",
+    "is_stdout",
     "note",
     "paint",
     "record_text",
+    "resolve_output",
     "safe",
     "table_text",
     "to_json",
     "write_atomic",
+    "write_file",
     "write_output",
 ]

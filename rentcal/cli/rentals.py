@@ -66,11 +66,27 @@ def check(
     if batch:
         from rentcal.cli.bulk import check_batch
 
-        if machine is not None or start is not None:
-            raise InvalidRequest("--batch reads its requests from stdin: give no MACHINE/START")
+        given = [
+            name
+            for name, value in (
+                ("MACHINE", machine),
+                ("START", start),
+                ("END", end),
+                ("--days", days),
+                ("--json", as_json or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InvalidRequest(
+                f"--batch cannot be combined with {', '.join(given)}: it reads every request "
+                "from stdin and always answers in NDJSON"
+            )
         raise typer.Exit(check_batch(state))
-    if machine is None or start is None:
-        raise InvalidRequest("missing MACHINE and START (or use --batch)")
+    if machine is None:
+        raise InvalidRequest("missing MACHINE and START (and END or --days N), or use --batch")
+    if start is None:
+        raise InvalidRequest("missing START (and END or --days N)")
     first, last = state.span(start, end, days)
     with state.connect() as cal:
         answer = cal.check(machine, first, last, today=state.today)

@@ -10,6 +10,7 @@ from rentcal.cli import render, views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples
+from rentcal.errors import InvalidRequest
 
 setup_commands = commands()
 
@@ -73,6 +74,8 @@ def demo(
     from rentcal.demo import build_demo
 
     state = get_state(ctx)
+    if db is not None and not db.strip():
+        raise InvalidRequest("--db is empty: give a database URL or file path for the demo")
     with state.connect(db) as cal:
         summary = build_demo(cal, state.today)
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses().items()))

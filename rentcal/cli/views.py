@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rentcal.cli import render
-from rentcal.core.availability import Availability
-from rentcal.core.ranges import day_count
-from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+
+if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
+    from rentcal.core.availability import Availability
+    from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
 
 
 def _headline(text: str | None) -> None:
@@ -226,6 +227,8 @@ def show_availability(answer: Availability, as_json: bool) -> None:
 
 def show_free(windows: Sequence[tuple[date, date]], as_json: bool) -> None:
     """``free``: ``[{"start", "end", "days"}]`` or a table."""
+    from rentcal.core.ranges import day_count
+
     data = [
         {"start": s.isoformat(), "end": e.isoformat(), "days": day_count(s, e)} for s, e in windows
     ]
