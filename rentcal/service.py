@@ -809,18 +809,7 @@ class Rentcal:
                 query = query.where(rental_t.c.machine_id == self._machine_row(conn, machine).id)
             if member is not None:
                 query = query.where(rental_t.c.member_id == self._member_row(conn, member).id)
-            if statuses:
-                query = query.where(rental_t.c.status.in_([s.value for s in statuses]))
-            if start is not None or end is not None:
-                query = query.where(
-                    overlap_clause(
-                        rental_t.c.start_date,
-                        rental_t.c.end_date,
-                        start or date.min,
-                        end or date.max,
-                    )
-                )
-            query = query.order_by(rental_t.c.start_date, rental_t.c.id)
+            query = _narrowed(query, rental_t, statuses, start, end)
             return [_rental(r) for r in conn.execute(query)]
 
         return self._read(work)
@@ -940,18 +929,7 @@ class Rentcal:
                 query = query.where(
                     maintenance_t.c.machine_id == self._machine_row(conn, machine).id
                 )
-            if statuses:
-                query = query.where(maintenance_t.c.status.in_([s.value for s in statuses]))
-            if start is not None or end is not None:
-                query = query.where(
-                    overlap_clause(
-                        maintenance_t.c.start_date,
-                        maintenance_t.c.end_date,
-                        start or date.min,
-                        end or date.max,
-                    )
-                )
-            query = query.order_by(maintenance_t.c.start_date, maintenance_t.c.id)
+            query = _narrowed(query, maintenance_t, statuses, start, end)
             return [_maintenance(r) for r in conn.execute(query)]
 
         return self._read(work)
@@ -1274,6 +1252,20 @@ class Rentcal:
             return int(result.rowcount)
 
         return self._write(work)
+
+
+def _narrowed(
+    query: Any, table: sa.Table, statuses: Sequence[Enum], start: date | None, end: date | None
+) -> Any:
+    """``query`` limited to ``statuses`` and to rows touching [start, end], by start then id."""
+    c = table.c
+    if statuses:
+        query = query.where(c.status.in_([s.value for s in statuses]))
+    if start is not None or end is not None:
+        query = query.where(
+            overlap_clause(c.start_date, c.end_date, start or date.min, end or date.max)
+        )
+    return query.order_by(c.start_date, c.id)
 
 
 def _insert(conn: Connection, table: sa.Table, **values: Any) -> int:
