@@ -273,3 +273,30 @@ def test_maintenance_guard_becomes_unavailable(
     with pytest.raises(rentcal.Unavailable, match="the database refused an overlapping"):
         seeded.add_maintenance("tractor", d(11), d(11), acting="ada", today=TODAY)
     assert len(seeded.maintenance()) == 1
+
+
+def test_server_gone_mid_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backend is terminated inside a booking: one DatabaseError, nothing written."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("terminates a PostgreSQL backend")
+    with rentcal.connect(db_url) as cal:
+        cal.add_member("ada", admin=True)
+        cal.add_machine("m", daily_price="1", acting="ada")
+        killer = sa.create_engine(cal.store.url, isolation_level="AUTOCOMMIT")
+        real = cal._notify
+
+        def notify_then_die(conn: sa.Connection, *args: object, **kwargs: object) -> None:
+            real(conn, *args, **kwargs)  # type: ignore[arg-type]
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with killer.connect() as other:
+                other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            conn.exec_driver_sql("SELECT 1")  # the server is gone for this connection
+
+        monkeypatch.setattr(cal, "_notify", notify_then_die)
+        with pytest.raises(rentcal.DatabaseError) as info:
+            cal.book("m", d(10), d(10), member="ada", today=TODAY)
+        assert "\n" not in str(info.value)
+        killer.dispose()
+    with rentcal.connect(db_url) as cal:
+        assert cal.rentals() == []
+        assert cal.notifications("ada") == []
