@@ -69,7 +69,7 @@ def build(path: Path, total: int) -> tuple[float, int]:
         cal.add_machine(f"m{i}", daily_price="25.00", acting="admin")
     lines = rental_lines(total)
     started = time.perf_counter()
-    result = cal.import_rentals(read_rentals_csv(lines), acting="admin")
+    result = cal.import_rentals(read_rentals_csv(lines), acting="admin", today=TODAY)
     seconds = time.perf_counter() - started
     cal.close()
     with sqlite3.connect(path) as conn:
@@ -174,7 +174,7 @@ def bench_feeds(workdir: Path) -> list[list[object]]:
         for k in range(1000):
             day = TODAY + timedelta(days=2 * k)
             lines.append(f'm{m},admin,{day},{day},approved,"purpose {k}, with commas; and ü"')
-    cal.import_rentals(read_rentals_csv(lines), acting="admin")
+    cal.import_rentals(read_rentals_csv(lines), acting="admin", today=TODAY)
     cal.close()
     code = """
 import sys, time, json
