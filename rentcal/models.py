@@ -16,7 +16,6 @@ from decimal import Decimal
 from enum import Enum
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
 from rentcal.core.types import (
@@ -120,18 +119,9 @@ class RentalRow(SQLModel, table=True):
             "machine_id",
             "start_date",
             sqlite_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
-            postgresql_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
         ),
         sa.Index("ix_rental_machine", "machine_id", "status"),
         sa.Index("ix_rental_member_start", "member_id", "start_date"),
-        # PostgreSQL refuses overlapping blocking rentals itself (btree_gist).
-        ExcludeConstraint(
-            (sa.column("machine_id"), "="),
-            (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
-            where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
-            using="gist",
-            name="ex_rental_overlap",
-        ).ddl_if(dialect="postgresql"),
     )
 
 
@@ -174,19 +164,11 @@ class MaintenanceRow(SQLModel, table=True):
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="ck_maintenance_dates"),
-        ExcludeConstraint(
-            (sa.column("machine_id"), "="),
-            (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
-            where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
-            using="gist",
-            name="ex_maintenance_overlap",
-        ).ddl_if(dialect="postgresql"),
         sa.Index(
             "ix_maintenance_blocking",
             "machine_id",
             "start_date",
             sqlite_where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
-            postgresql_where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
         ),
     )
 
@@ -262,6 +244,38 @@ for _model, _ddls in SQLITE_TRIGGERS.items():
             "after_create",
             sa.DDL(_ddl).execute_if(dialect="sqlite"),  # type: ignore[no-untyped-call]
         )
+
+
+def add_postgres_guards() -> None:
+    """Attach PostgreSQL's exclusion constraints: the database itself refuses
+    overlapping blocking rentals and overlapping scheduled maintenance.
+
+    Called when a PostgreSQL engine is made, so SQLite users never import
+    SQLAlchemy's PostgreSQL dialect (17 ms of start-up); ``ddl_if`` keeps the
+    constraints out of SQLite DDL in a process that uses both. Idempotent.
+    """
+    from sqlalchemy.dialects.postgresql import ExcludeConstraint
+
+    for table, blocking in (
+        (rental_t, BLOCKING_RENTAL_SQL),
+        (maintenance_t, BLOCKING_MAINTENANCE_SQL),
+    ):
+        for index in table.indexes:  # the partial availability index, PostgreSQL's spelling
+            if index.name == f"ix_{table.name}_blocking":
+                index.dialect_options["postgresql"]["where"] = sa.text(f"status IN ({blocking})")
+        name = f"ex_{table.name}_overlap"
+        if any(c.name == name for c in table.constraints):
+            continue
+        table.append_constraint(
+            ExcludeConstraint(
+                (table.c.machine_id, "="),
+                (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
+                where=sa.text(f"status IN ({blocking})"),
+                using="gist",
+                name=name,
+            ).ddl_if(dialect="postgresql")
+        )
+
 
 machine_t: sa.Table = MachineRow.__table__  # type: ignore[attr-defined]
 member_t: sa.Table = MemberRow.__table__  # type: ignore[attr-defined]

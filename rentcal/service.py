@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -43,7 +43,6 @@ from rentcal.errors import (
     RentcalError,
     Unavailable,
 )
-from rentcal.imports import BlockRow, ImportFailed, ImportResult, ImportRow, Problem, Sweep
 from rentcal.models import (
     history_t,
     machine_t,
@@ -53,6 +52,9 @@ from rentcal.models import (
     rental_t,
 )
 from rentcal.store import CONFLICTS_STATEMENT, MACHINE_BY_NAME, Store, overlap_clause
+
+if TYPE_CHECKING:  # the import machinery loads only when an import runs
+    from rentcal.imports import BlockRow, ImportResult, ImportRow, Problem, Sweep
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -953,6 +955,8 @@ class Rentcal:
         listing their line numbers, unless ``skip_invalid``: then the valid
         rows are stored and the problems returned. Admins only.
         """
+        from rentcal.imports import ImportFailed, ImportResult
+
         parsed = list(rows)
         day = self.today(today)
 
@@ -969,6 +973,8 @@ class Rentcal:
     def _vet_rentals(
         self, conn: Connection, parsed: list[ImportRow | Problem], today: date
     ) -> tuple[list[tuple[ImportRow, int, int, Decimal]], list[Problem]]:
+        from rentcal.imports import ImportRow, Problem
+
         machines = {r.name: r for r in conn.execute(sa.select(machine_t))}
         members = {r.handle: r for r in conn.execute(sa.select(member_t))}
         sweeps: dict[int, Sweep] = {}
@@ -1015,6 +1021,8 @@ class Rentcal:
 
     def _sweep(self, conn: Connection, machine_id: int, first: date, last: date) -> Sweep:
         """The stored blocking ranges of a machine within the file's window."""
+        from rentcal.imports import Sweep
+
         found = self._conflicts(conn, machine_id, first, last)
         return Sweep((c.start, c.end, f"{c.kind.value} {c.id} ({c.status})") for c in found)
 
@@ -1080,6 +1088,8 @@ class Rentcal:
         Blocks may not overlap blocking rentals, scheduled maintenance, or
         each other; past blocks are welcome. Admins only.
         """
+        from rentcal.imports import BlockRow, ImportFailed, ImportResult, Problem, Sweep
+
         what = parse_enum(MaintenanceKind, kind, "maintenance kind")
         parsed = list(rows)
 

@@ -155,6 +155,7 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
 
 def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
     """READ COMMITTED pinned; lock waits bounded like SQLite's busy timeout."""
+    models.add_postgres_guards()
     engine = sa.create_engine(
         url,
         isolation_level="READ COMMITTED",

@@ -300,3 +300,49 @@ def test_server_gone_mid_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -
     with rentcal.connect(db_url) as cal:
         assert cal.rentals() == []
         assert cal.notifications("ada") == []
+
+
+def test_sqlite_never_loads_the_postgresql_dialect(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rentcal\n"
+        f"cal = rentcal.connect({str(tmp_path / 'x.db')!r})\n"
+        "cal.add_member('ada', admin=True)\n"
+        "assert 'sqlalchemy.dialects.postgresql' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_guards_and_partial_index_exist(cal: rentcal.Rentcal) -> None:
+    """The schema really holds the database-level guarantees on each backend."""
+    with cal.store.engine.connect() as conn:
+        if cal.store.dialect == "postgresql":
+            constraints = set(
+                conn.exec_driver_sql(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'x'"
+                    " AND connamespace = current_schema()::regnamespace"
+                ).scalars()
+            )
+            assert constraints == {"ex_rental_overlap", "ex_maintenance_overlap"}
+            index = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_rental_blocking'"
+                " AND schemaname = current_schema()"
+            ).scalar_one()
+        else:
+            triggers = set(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                ).scalars()
+            )
+            assert triggers == {
+                "trg_rental_no_overlap_insert",
+                "trg_rental_no_overlap_update",
+                "trg_maintenance_no_overlap_insert",
+                "trg_maintenance_no_overlap_update",
+            }
+            index = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_rental_blocking'"
+            ).scalar_one()
+        assert "WHERE" in index and "'approved'" in index and "'pending'" in index
