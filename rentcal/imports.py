@@ -14,12 +14,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from rentcal.core.ranges import validate_range
-from rentcal.core.types import BLOCKING_RENTAL_STATUSES, RentalStatus
+from rentcal.core.types import BLOCKING_RENTAL_STATUSES, RentalStatus, parse_enum
 from rentcal.core.validate import clean_handle, clean_text
 from rentcal.errors import InvalidRequest, RentcalError
 
 RENTAL_COLUMNS = ("machine", "member", "start", "end", "status", "purpose")
-_STATUS_BY_VALUE = {s.value: s for s in RentalStatus}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +105,7 @@ def parse_rental_row(line: int, raw: dict[str, str | None]) -> ImportRow:
     start = _iso(raw.get("start") or "", "start date")
     end = _iso(raw.get("end") or "", "end date")
     validate_range(start, end)
-    status_text = (raw.get("status") or "").strip().lower() or "approved"
-    status = _STATUS_BY_VALUE.get(status_text)
-    if status is None:
-        choices = ", ".join(_STATUS_BY_VALUE)
-        raise InvalidRequest(f"status {status_text!r} is not one of: {choices}")
+    status = parse_enum(RentalStatus, (raw.get("status") or "").strip() or "approved", "status")
     purpose = clean_text(raw.get("purpose"), "purpose")
     return ImportRow(line, machine, member, start, end, status, purpose)
 

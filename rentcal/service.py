@@ -32,6 +32,7 @@ from rentcal.core.types import (
     MaintenanceStatus,
     RentalStatus,
     Role,
+    parse_enum,
 )
 from rentcal.core.validate import MAX_TITLE, clean_email, clean_handle, clean_text
 from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
@@ -91,24 +92,10 @@ _MAINTENANCE_SELECT = sa.select(
     machine_t.c.title.label("machine_title"),
 ).select_from(maintenance_t.join(machine_t, machine_t.c.id == maintenance_t.c.machine_id))
 
-_RENTAL_BLOCKING = [s.value for s in BLOCKING_RENTAL_STATUSES]
-_MAINT_BLOCKING = [s.value for s in BLOCKING_MAINTENANCE_STATUSES]
-
 
 def utc_now() -> datetime:
     """The default clock: an aware UTC datetime."""
     return datetime.now(UTC)
-
-
-def parse_enum(enum: type[E], value: object, label: str) -> E:
-    """An enum member from its value, or InvalidRequest listing the choices."""
-    if isinstance(value, enum):
-        return value
-    try:
-        return enum(str(value).strip().lower())
-    except ValueError:
-        choices = ", ".join(str(m.value) for m in enum)
-        raise InvalidRequest(f"{label} {value!r} is not one of: {choices}") from None
 
 
 def _machine(row: Row[Any]) -> Machine:
@@ -568,10 +555,8 @@ class Rentcal:
             self.store.lock_machine(conn, mach.id)
             conflicts = self._conflicts(conn, mach.id, start, end)
             if conflicts:
-                raise Unavailable(
-                    availability(mach.name, start, end, conflicts).message,
-                    availability(mach.name, start, end, conflicts).conflicts,
-                )
+                refused = availability(mach.name, start, end, conflicts)
+                raise Unavailable(refused.message, refused.conflicts)
             status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
             now = self.now()
             rental_id = _insert(
@@ -1331,4 +1316,4 @@ def connect(
     return Rentcal(store, clock=clock)
 
 
-__all__ = ["Rentcal", "RentcalError", "connect", "parse_enum"]
+__all__ = ["Rentcal", "RentcalError", "connect"]

@@ -7,6 +7,11 @@ database stores their *values* (never the Python member names).
 from __future__ import annotations
 
 from enum import Enum, StrEnum
+from typing import TypeVar
+
+from rentcal.errors import InvalidRequest
+
+E = TypeVar("E", bound=Enum)
 
 
 class MachineStatus(StrEnum):
@@ -71,6 +76,17 @@ def values(enum: type[Enum]) -> list[str]:
     return [str(member.value) for member in enum]
 
 
+def parse_enum(enum: type[E], value: object, label: str) -> E:
+    """An enum member from its value (any case), or InvalidRequest listing the choices."""
+    if isinstance(value, enum):
+        return value
+    try:
+        return enum(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(str(m.value) for m in enum)
+        raise InvalidRequest(f"{label} {value!r} is not one of: {choices}") from None
+
+
 __all__ = [
     "BLOCKING_MAINTENANCE_STATUSES",
     "BLOCKING_RENTAL_STATUSES",
@@ -80,5 +96,6 @@ __all__ = [
     "MaintenanceStatus",
     "RentalStatus",
     "Role",
+    "parse_enum",
     "values",
 ]
