@@ -117,13 +117,9 @@ def _report_import_failed(problems: tuple[Any, ...], *, as_json: bool) -> None:
     instead of the problem lines, so scripts read the same shape either way.
     """
     if as_json:
-        render.emit_json(
-            {
-                "imported": 0,
-                "skipped": len(problems),
-                "problems": [{"line": p.line, "message": p.message} for p in problems],
-            }
-        )
+        from rentcal.imports import ImportResult
+
+        render.emit_json(ImportResult(0, len(problems), problems).as_dict())
     render.error(
         f"{len(problems)} invalid row(s), nothing imported "
         "(use --skip-invalid to import the rest)" + ("" if as_json else ":")
