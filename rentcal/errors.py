@@ -3,31 +3,57 @@
 Every error a caller can act on is a :class:`RentcalError`; the CLI maps each
 subclass to an exit code in exactly one place (``rentcal.cli.errors``).
 Errors carry structured fields besides their message so callers need not
-parse text.
+parse text: ``field`` (the parameter or column concerned), ``value`` (what was
+given), ``reason`` (a short stable code such as ``"not-admin"``). Messages are
+sentences about the library's world: they never name a command-line flag —
+front ends add their own hints from the fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rentcal.core.availability import Conflict
+    from rentcal.core.values import Problem
 
 
 class RentcalError(Exception):
-    """Base class: something the caller asked for cannot be done."""
+    """Base class: something the caller asked for cannot be done.
 
-    def __init__(self, message: str) -> None:
+    Parameters:
+        message: one sentence for a human.
+        field: the parameter or input field concerned, if any.
+        value: the offending value, if any.
+        reason: a short stable code for programs (e.g. ``"first-member-admin"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: object = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+        self.value = value
+        self.reason = reason
 
     def __str__(self) -> str:
         return self.message
 
 
 class NotFound(RentcalError):
-    """A machine, member, rental or maintenance named by the caller does not exist."""
+    """A machine, member, rental or maintenance named by the caller does not exist.
+
+    ``field`` is what was looked up (``"machine"``, ``"acting member"``, ...),
+    ``value`` the key given.
+    """
 
 
 class InvalidRequest(RentcalError):
@@ -35,27 +61,66 @@ class InvalidRequest(RentcalError):
 
 
 class PermissionDenied(RentcalError):
-    """The acting member may not do this (not an admin, not verified, not theirs)."""
+    """The acting member may not do this (not an admin, not verified, not theirs).
+
+    ``reason`` is one of ``"no-actor"``, ``"not-admin"``, ``"not-verified"``,
+    ``"not-owner"``; ``value`` the acting member's handle when known.
+    """
 
 
 class Unavailable(RentcalError):
     """The machine is blocked on some of the requested days.
 
-    ``conflicts`` lists what blocks it, so callers can show or move them.
+    ``conflicts`` lists what blocks it, so callers can show or move them;
+    ``machine``/``start``/``end`` name the request; ``overridable`` is true
+    when the caller may force the write anyway (maintenance over rentals).
     """
 
-    def __init__(self, message: str, conflicts: Sequence[Conflict] = ()) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        conflicts: Sequence[Conflict] = (),
+        *,
+        machine: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        overridable: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message, field="dates", value=machine, reason=reason)
         self.conflicts: tuple[Conflict, ...] = tuple(conflicts)
+        self.machine = machine
+        self.start = start
+        self.end = end
+        self.overridable = overridable
 
 
 class InvalidTransition(RentcalError):
     """A status change that the rental's current status does not allow."""
 
     def __init__(self, message: str, current: str = "", action: str = "") -> None:
-        super().__init__(message)
+        super().__init__(message, field="status", value=current, reason=action or None)
         self.current = current
         self.action = action
+
+
+class ImportFailed(InvalidRequest):
+    """An all-or-nothing import found invalid rows; nothing was stored.
+
+    ``problems`` lists every refused row (``line``, ``message``); the message
+    shows the first ``limit`` of them.
+    """
+
+    def __init__(self, problems: Iterable[Problem], limit: int = 20) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        shown = "; ".join(str(p) for p in self.problems[:limit])
+        more = len(self.problems) - limit
+        tail = f"; and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{len(self.problems)} invalid row(s), nothing imported: {shown}{tail}",
+            field="rows",
+            reason="invalid-rows",
+        )
 
 
 class DatabaseError(RentcalError):
@@ -69,6 +134,7 @@ class Busy(DatabaseError):
 __all__ = [
     "Busy",
     "DatabaseError",
+    "ImportFailed",
     "InvalidRequest",
     "InvalidTransition",
     "NotFound",

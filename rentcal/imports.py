@@ -6,17 +6,18 @@ the rows against the database and writes them in one transaction.
 
 from __future__ import annotations
 
-import bisect
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from rentcal.core.availability import Sweep
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES, RentalStatus, parse_enum
 from rentcal.core.validate import clean_handle, clean_text
-from rentcal.errors import InvalidRequest, RentcalError
+from rentcal.core.values import Problem
+from rentcal.errors import ImportFailed, InvalidRequest, RentcalError
 
 RENTAL_COLUMNS = ("machine", "member", "start", "end", "status", "purpose")
 
@@ -50,17 +51,6 @@ class BlockRow:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """Why one input row was refused."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
 class ImportResult:
     """What an import stored and what it refused."""
 
@@ -75,20 +65,6 @@ class ImportResult:
             "skipped": self.skipped,
             "problems": [{"line": p.line, "message": p.message} for p in self.problems],
         }
-
-
-class ImportFailed(InvalidRequest):
-    """An all-or-nothing import found invalid rows; nothing was stored."""
-
-    def __init__(self, problems: Iterable[Problem], limit: int = 20) -> None:
-        self.problems = tuple(problems)
-        shown = "; ".join(str(p) for p in self.problems[:limit])
-        more = len(self.problems) - limit
-        tail = f"; and {more} more" if more > 0 else ""
-        super().__init__(
-            f"{len(self.problems)} invalid row(s), nothing imported "
-            f"(use --skip-invalid to import the rest): {shown}{tail}"
-        )
 
 
 def _iso(value: str, label: str) -> date:
@@ -241,28 +217,6 @@ def _block(number: int, event: Any) -> BlockRow:
         raise InvalidRequest(f"DTEND {_day(end).isoformat()} is before DTSTART {first.isoformat()}")
     validate_range(first, last)
     return BlockRow(number, first, last, summary)
-
-
-class Sweep:
-    """Accepted blocking ranges of one machine, sorted, for O(log n) overlap tests."""
-
-    def __init__(self, ranges: Iterable[tuple[date, date, str]] = ()) -> None:
-        items = sorted(ranges)
-        self.starts = [s for s, _, _ in items]
-        self.items = items
-
-    def clash(self, start: date, end: date) -> str | None:
-        """The label of an accepted range overlapping [start, end], if any."""
-        i = bisect.bisect_right(self.starts, end)  # ranges starting on or before end
-        if i and self.items[i - 1][1] >= start:
-            return self.items[i - 1][2]
-        return None
-
-    def add(self, start: date, end: date, label: str) -> None:
-        """Accept a range (the caller checked it does not clash)."""
-        i = bisect.bisect_right(self.starts, start)
-        self.starts.insert(i, start)
-        self.items.insert(i, (start, end, label))
 
 
 __all__ = [

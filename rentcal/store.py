@@ -20,7 +20,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
-from rentcal import models
+from rentcal import models, queries
 from rentcal.errors import Busy, DatabaseError, InvalidRequest
 
 #: Seconds a writer waits for another writer before :class:`Busy`.
@@ -66,60 +65,6 @@ def resolve_url(url: str | None) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def overlap_clause(start_col: Any, end_col: Any, start: date | Any, end: date | Any) -> Any:
-    """THE SQL spelling of the overlap rule (see rentcal.core.ranges.overlaps)."""
-    return sa.and_(start_col <= end, end_col >= start)
-
-
-def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
-    """Blocking rows of one machine overlapping [:s, :e], in O(log n).
-
-    Blocking rows of one machine never overlap each other (the service keeps
-    it so and the database guards rentals), so only two kinds of rows can meet
-    the range: those starting inside it (one index range read) and the single
-    latest one starting before it (one index seek, ORDER BY ... DESC LIMIT 1).
-    Both are still filtered by :func:`overlap_clause`, THE rule. The status
-    test is a literal matching the partial index, which SQLite needs to use it.
-    """
-    c = table.c
-    blocking = sa.text(f"{table.name}.status IN ({blocking_sql})")
-    m: Any = sa.bindparam("m", type_=sa.Integer)
-    s: Any = sa.bindparam("s", type_=sa.Date)
-    e: Any = sa.bindparam("e", type_=sa.Date)
-    status = sa.type_coerce(c.status, sa.String).label("status")
-    cols: tuple[Any, ...] = (
-        sa.literal_column(f"'{kind}'").label("kind"),
-        c.id,
-        c.start_date,
-        c.end_date,
-        status,
-    )
-    inside = sa.select(*cols).where(
-        c.machine_id == m,
-        blocking,
-        c.start_date >= s,
-        overlap_clause(c.start_date, c.end_date, s, e),
-    )
-    latest = (
-        sa.select(*cols)
-        .where(c.machine_id == m, blocking, c.start_date < s)
-        .order_by(c.start_date.desc())
-        .limit(1)
-        .subquery()
-    )
-    before = sa.select(latest).where(latest.c.end_date >= s)
-    return [inside, before]
-
-
-#: Conflicts of one machine with [:s, :e]: blocking rentals, then scheduled maintenance.
-CONFLICTS_STATEMENT = sa.union_all(
-    *_blocking_seek(models.rental_t, models.BLOCKING_RENTAL_SQL, "rental"),
-    *_blocking_seek(models.maintenance_t, models.BLOCKING_MAINTENANCE_SQL, "maintenance"),
-)
-#: The machine row a check needs, looked up by its unique name.
-MACHINE_BY_NAME = sa.select(models.machine_t).where(models.machine_t.c.name == sa.bindparam("n"))
 
 
 def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
@@ -324,11 +269,7 @@ class Store:
     def lock_machine(self, conn: Connection, machine_id: int) -> None:
         """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite)."""
         if self.dialect != "sqlite":
-            conn.execute(
-                sa.select(models.machine_t.c.id)
-                .where(models.machine_t.c.id == machine_id)
-                .with_for_update()
-            )
+            queries.lock_machine(conn, machine_id)
 
     def schema_version(self, conn: Connection) -> int | None:
         """The stored schema version, or None for an empty database."""
@@ -407,12 +348,9 @@ def upgrade(conn: Connection, version: int) -> None:
 
 
 __all__ = [
-    "CONFLICTS_STATEMENT",
     "DEFAULT_BUSY_TIMEOUT",
-    "MACHINE_BY_NAME",
     "Store",
     "default_sqlite_path",
     "make_engine",
-    "overlap_clause",
     "resolve_url",
 ]

@@ -71,7 +71,6 @@ class TestAdd:
         ("message", "kind", "hinted"),
         [
             pytest.param("maintenance overlaps rentals: x", "rental", True, id="no-hint"),
-            pytest.param("overlaps rentals (--force schedules it)", "rental", False, id="has-hint"),
             pytest.param("maintenance overlaps maintenance: x", "maintenance", False, id="upkeep"),
         ],
     )

@@ -265,16 +265,6 @@ def test_first_use_by_eight_processes_at_once(db_url: str) -> None:
     assert outcomes == ["ok"] * 8, outcomes
 
 
-def test_maintenance_guard_becomes_unavailable(
-    seeded: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seeded.add_maintenance("tractor", d(10), d(12), acting="ada", today=TODAY)
-    monkeypatch.setattr(seeded, "_conflicts", lambda *a, **k: [])
-    with pytest.raises(rentcal.Unavailable, match="the database refused an overlapping"):
-        seeded.add_maintenance("tractor", d(11), d(11), acting="ada", today=TODAY)
-    assert len(seeded.maintenance()) == 1
-
-
 def test_server_gone_mid_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The backend is terminated inside a booking: one DatabaseError, nothing written."""
     if not db_url.startswith("postgresql"):

@@ -538,9 +538,9 @@ def test_rental_select_matches_value_fields() -> None:
     """Rows unpack positionally into Rental: the column order must follow its fields."""
     import dataclasses
 
-    from rentcal import service
+    from rentcal import queries
 
-    names = [c.name for c in service._RENTAL_SELECT.selected_columns]
+    names = [c.name for c in queries.RENTAL_SELECT.selected_columns]
     fields = [f.name for f in dataclasses.fields(rentcal.Rental)]
     renamed = {
         "machine_name": "machine",

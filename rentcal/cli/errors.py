@@ -34,6 +34,7 @@ import typer
 from rentcal.cli import render
 from rentcal.errors import (
     DatabaseError,
+    ImportFailed,
     InvalidRequest,
     NotFound,
     PermissionDenied,
@@ -95,18 +96,24 @@ MAX_PROBLEM_LINES = 50
 Hint = Callable[[RentcalError], str]
 
 
+#: CLI spellings of the library's choices, added to messages by ``reason``/``field``.
+_HINTS: dict[tuple[type[RentcalError], str | None, str | None], str] = {
+    (NotFound, "acting member", None): " (choose who you are with --as HANDLE or RENTCAL_USER)",
+    (PermissionDenied, "acting", "no-actor"): ": pass --as HANDLE or set RENTCAL_USER",
+    (InvalidRequest, "admin", "first-member-admin"): " (add --admin)",
+}
+
+
 def _hint(err: RentcalError) -> str:
-    if isinstance(err, NotFound) and str(err).startswith("acting member"):
-        return " (choose who you are with --as HANDLE or RENTCAL_USER)"
+    """The command-line hint for a library error, chosen from its fields, never its text."""
+    for (kind, field, reason), hint in _HINTS.items():
+        if isinstance(err, kind) and err.field == field and reason in (None, err.reason):
+            return hint
     return ""
 
 
 def _import_problems(err: RentcalError) -> tuple[Any, ...] | None:
     """The ``Problem`` rows of a failed all-or-nothing import, else None."""
-    if not isinstance(err, InvalidRequest) or not hasattr(err, "problems"):
-        return None
-    from rentcal.imports import ImportFailed  # lazily: only on this error path
-
     return err.problems if isinstance(err, ImportFailed) else None
 
 

@@ -34,10 +34,10 @@ maintenance_app = group(
 
 
 def force_hint(err: RentcalError) -> str:
-    """Point at ``--force`` when only rentals are in the way and the message does not."""
-    if not isinstance(err, Unavailable) or "--force" in str(err) or not err.conflicts:
+    """Point at ``--force`` when only rentals are in the way (the error says it may be forced)."""
+    if not isinstance(err, Unavailable) or not err.conflicts:
         return ""
-    if all(c.kind is ConflictKind.RENTAL for c in err.conflicts):
+    if err.overridable or all(c.kind is ConflictKind.RENTAL for c in err.conflicts):
         return " (add --force to schedule it anyway; their members are notified)"
     return ""
 

@@ -35,9 +35,7 @@ def init(
     """Create the database and its first (verified) admin. Safe to run again."""
     state = get_state(ctx)
     with state.connect() as cal:
-        member = (
-            cal.add_member(admin, name=name, email=email, admin=True) if cal.is_empty() else None
-        )
+        member = cal.init(admin, name=name, email=email)
         url = cal.url
     if as_json:
         render.emit_json(

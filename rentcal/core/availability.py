@@ -6,6 +6,7 @@ Keeping the decision pure lets property tests compare it with brute force.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -118,4 +119,33 @@ def free_windows(
     return [(s, e) for s, e in windows if day_count(s, e) >= min_days]
 
 
-__all__ = ["Availability", "Conflict", "availability", "find_conflicts", "free_windows"]
+class Sweep:
+    """Accepted blocking ranges of one machine that never overlap each other.
+
+    Bulk imports test each new range against everything accepted so far. As
+    accepted ranges never overlap, only the latest one starting on or before a
+    new range's end can meet it: one bisection, then THE rule (:func:`overlaps`).
+    """
+
+    def __init__(self, ranges: Iterable[tuple[date, date, str]] = ()) -> None:
+        items = sorted(ranges)
+        self.starts = [s for s, _, _ in items]
+        self.items = items
+
+    def clash(self, start: date, end: date) -> str | None:
+        """The label of an accepted range overlapping [start, end], if any."""
+        i = bisect.bisect_right(self.starts, end)  # ranges starting on or before end
+        if i:
+            first, last, label = self.items[i - 1]
+            if overlaps(first, last, start, end):
+                return label
+        return None
+
+    def add(self, start: date, end: date, label: str) -> None:
+        """Accept a range (the caller checked it does not clash)."""
+        i = bisect.bisect_right(self.starts, start)
+        self.starts.insert(i, start)
+        self.items.insert(i, (start, end, label))
+
+
+__all__ = ["Availability", "Conflict", "Sweep", "availability", "find_conflicts", "free_windows"]

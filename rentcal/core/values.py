@@ -169,4 +169,15 @@ class Notification:
         return data
 
 
-__all__ = ["Machine", "Maintenance", "Member", "Notification", "Rental"]
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why one input row of a bulk import was refused; ``line`` is its line in the file."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+__all__ = ["Machine", "Maintenance", "Member", "Notification", "Problem", "Rental"]

@@ -1,0 +1,248 @@
+"""What every use case shares: the store, the clock, lookups, the guarded write.
+
+:class:`ServiceBase` is the common ancestor of the use-case modules; the
+public facade :class:`rentcal.service.Rentcal` combines them. Every public
+method opens exactly one transaction, through :meth:`ServiceBase._read` or
+:meth:`ServiceBase._write`; the latter is THE guarded write: when the
+database itself refuses an overlap (something bypassed the machine's lock),
+the caller gets the same :class:`~rentcal.errors.Unavailable`, with its
+conflicts, as when the service found them first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Row
+
+from rentcal import queries as q
+from rentcal.core.availability import Conflict, availability, find_conflicts
+from rentcal.core.types import MachineStatus, parse_enum
+from rentcal.core.validate import clean_handle
+from rentcal.core.values import Machine, Maintenance, Member, Rental
+from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.store import Store
+
+E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+#: What a guarded write may occupy: (machine name, first day, last day).
+Span = tuple[str, date, date]
+#: The spans of a write, or a function giving them (called only on a refusal).
+Spans = Iterable[Span] | Callable[[], Iterable[Span]]
+
+#: Ids are 32-bit on every backend; larger numbers cannot name a row.
+MAX_ID = 2**31 - 1
+
+
+def utc_now() -> datetime:
+    """The default clock: an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def int_id(value: object, label: str) -> int:
+    """``value`` as a row id, or InvalidRequest naming ``label``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise InvalidRequest(
+            f"{label} id {value!r} must be a whole number from 1 to {MAX_ID}",
+            field=f"{label}_id",
+            value=value,
+            reason="bad-id",
+        )
+    return value
+
+
+def statuses(value: object, enum: type[E], label: str) -> list[E]:
+    """A status filter (one value, several, or None) as enum members."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, (str, Enum)) else list(value)  # type: ignore[call-overload]
+    return [parse_enum(enum, item, label) for item in items]
+
+
+def span_text(start: date, end: date) -> str:
+    """``2030-01-02..2030-01-04``: how messages name an inclusive range."""
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
+class ServiceBase:
+    """A connection to one rentcal database: store, clock and shared lookups."""
+
+    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
+        self.store = store
+        self._clock = clock or utc_now
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL in use, password hidden."""
+        return self.store.display_url
+
+    def now(self) -> datetime:
+        """The injected clock's aware UTC time."""
+        return self._clock()
+
+    def today(self, today: date | None = None) -> date:
+        """``today`` if given, else the clock's local date (the one place 'today' is read)."""
+        return today if today is not None else self._clock().astimezone().date()
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        return self.store.run(fn, write=False)
+
+    def _write(self, fn: Callable[[Connection], T], spans: Spans = ()) -> T:
+        """THE write path: one write transaction; a database overlap refusal -> Unavailable.
+
+        ``spans`` names what the write may occupy. The service decides
+        availability under the machine's lock before writing, so the guard
+        fires only when something bypassed the lock; then the conflicts are
+        read afresh for ``spans`` and reported like any other refusal.
+        """
+        try:
+            return self.store.run(fn, write=True)
+        except exc.IntegrityError as err:
+            if not self.store.is_overlap(err):
+                raise
+        raise self._refused(list(spans() if callable(spans) else spans))
+
+    def _refused(self, spans: list[Span]) -> Unavailable:
+        """The Unavailable a database guard refusal stands for, with its conflicts."""
+
+        def work(conn: Connection) -> list[tuple[Span, list[Conflict]]]:
+            found = []
+            for name, start, end in spans:
+                row = q.machine_row(conn, name)
+                if row is not None:
+                    found.append(((row.name, start, end), q.conflicts(conn, row.id, start, end)))
+            return found
+
+        found = self._read(work)
+        if len(found) == 1:
+            (name, start, end), spans_found = found[0]
+            answer = availability(name, start, end, spans_found)
+            return Unavailable(answer.message, answer.conflicts, machine=name, start=start, end=end)
+        conflicts = [c for (_, s, e), hits in found for c in find_conflicts(s, e, hits)]
+        return Unavailable(
+            "the database refused an overlapping rental or maintenance block", conflicts
+        )
+
+    # -- lookups ------------------------------------------------------------------
+
+    def _machine_row(self, conn: Connection, name: str) -> Row[Any]:
+        handle = clean_handle(name, "machine")
+        row = q.machine_row(conn, handle)
+        if row is None:
+            raise NotFound(f"machine {handle!r} not found", field="machine", value=handle)
+        return row
+
+    def _active_machine_row(self, conn: Connection, name: str) -> Row[Any]:
+        row = self._machine_row(conn, name)
+        if row.status != MachineStatus.ACTIVE:
+            raise InvalidRequest(
+                f"machine {row.name!r} is retired and cannot be booked",
+                field="machine",
+                value=row.name,
+                reason="retired",
+            )
+        return row
+
+    def _member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
+        clean = clean_handle(handle, label)
+        row = q.member_row(conn, clean)
+        if row is None:
+            raise NotFound(f"{label} {clean!r} not found", field=label, value=clean)
+        return row
+
+    def _actor(self, conn: Connection, acting: str | None) -> Member:
+        if acting is None:
+            raise PermissionDenied("this needs an acting member", field="acting", reason="no-actor")
+        return q.member(self._member_row(conn, acting, "acting member"))
+
+    def _admin(self, conn: Connection, acting: str | None, what: str) -> Member:
+        actor = self._actor(conn, acting)
+        if not actor.is_admin:
+            raise PermissionDenied(
+                f"member {actor.handle!r} is not an admin; only admins can {what}",
+                field="acting",
+                value=actor.handle,
+                reason="not-admin",
+            )
+        return actor
+
+    def _get_rental(self, conn: Connection, rental_id: int) -> Rental:
+        found = q.rental_by_id(conn, int_id(rental_id, "rental"))
+        if found is None:
+            raise NotFound(f"rental {rental_id} not found", field="rental", value=rental_id)
+        return found
+
+    def _get_maintenance(self, conn: Connection, maintenance_id: int) -> Maintenance:
+        found = q.maintenance_by_id(conn, int_id(maintenance_id, "maintenance"))
+        if found is None:
+            raise NotFound(
+                f"maintenance {maintenance_id} not found",
+                field="maintenance",
+                value=maintenance_id,
+            )
+        return found
+
+    def _conflicts(
+        self,
+        conn: Connection,
+        machine_id: int,
+        start: date,
+        end: date,
+        *,
+        skip_rental: int | None = None,
+    ) -> list[Conflict]:
+        """Blocking rentals and maintenance of one machine overlapping [start, end]."""
+        found = q.conflicts(conn, machine_id, start, end)
+        if skip_rental is None:
+            return found
+        return [c for c in found if not (c.kind.value == "rental" and c.id == skip_rental)]
+
+    def _notify(
+        self,
+        conn: Connection,
+        member_ids: Iterable[int],
+        message: str,
+        rental_id: int | None = None,
+    ) -> None:
+        """One notification per member (each at most once), in the caller's transaction."""
+        now = self.now()
+        q.add_notifications(
+            conn,
+            (
+                {
+                    "member_id": mid,
+                    "rental_id": rental_id,
+                    "message": message,
+                    "created_at": now,
+                    "read_at": None,
+                }
+                for mid in dict.fromkeys(member_ids)
+            ),
+        )
+
+    def _machine_value(self, conn: Connection, name: str) -> Machine:
+        return q.machine(self._machine_row(conn, name))
+
+
+__all__ = [
+    "MAX_ID",
+    "Clock",
+    "ServiceBase",
+    "Span",
+    "Spans",
+    "int_id",
+    "span_text",
+    "statuses",
+    "utc_now",
+]

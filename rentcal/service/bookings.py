@@ -1,0 +1,323 @@
+"""Bookings and their status transitions: book, approve, reject, cancel, complete.
+
+Every write that depends on availability takes the machine's lock first and
+re-checks availability inside the same write transaction, so two bookers can
+never both win; the database guard behind it reports the same Unavailable
+(see :meth:`ServiceBase._write`). Every change is kept in the rental's history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from rentcal import queries as q
+from rentcal.core.availability import availability
+from rentcal.core.pricing import rental_price
+from rentcal.core.ranges import validate_range
+from rentcal.core.transitions import Action, next_status
+from rentcal.core.types import MachineStatus, RentalStatus
+from rentcal.core.validate import clean_text
+from rentcal.core.values import Member, Rental
+from rentcal.errors import (
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+from rentcal.service.base import ServiceBase, int_id, span_text, statuses
+
+
+class Bookings(ServiceBase):
+    """Use cases that create and change rentals, and read them back."""
+
+    def book(
+        self,
+        machine: str,
+        start: date,
+        end: date,
+        *,
+        member: str,
+        purpose: str | None = None,
+        acting: str | None = None,
+        today: date | None = None,
+    ) -> Rental:
+        """Book ``machine`` for ``member`` on [start, end], all or nothing.
+
+        ``acting`` (default: the member) may differ only when it is an admin
+        booking for a member. Raises Unavailable (with ``.conflicts``) when
+        any day is blocked — decided under the machine's lock.
+        """
+        validate_range(start, end, self.today(today))
+        text = clean_text(purpose, "purpose")
+
+        def work(conn: Connection) -> Rental:
+            mach = self._active_machine_row(conn, machine)
+            who = q.member(self._member_row(conn, member))
+            actor = who if acting is None else self._actor(conn, acting)
+            self._may_book(actor, who)
+            self.store.lock_machine(conn, mach.id)
+            conflicts = self._conflicts(conn, mach.id, start, end)
+            if conflicts:
+                refused = availability(mach.name, start, end, conflicts)
+                raise Unavailable(
+                    refused.message, refused.conflicts, machine=mach.name, start=start, end=end
+                )
+            status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
+            now = self.now()
+            rental_id = q.insert_rental(
+                conn,
+                uid=str(uuid.uuid4()),
+                machine_id=mach.id,
+                member_id=who.id,
+                start_date=start,
+                end_date=end,
+                status=status,
+                purpose=text,
+                price=rental_price(mach.daily_price, start, end),
+                created_at=now,
+                updated_at=now,
+                sequence=0,
+                status_changed_by_id=actor.id,
+                reason=None,
+            )
+            q.add_history(
+                conn,
+                rental_id=rental_id,
+                from_status=None,
+                to_status=status,
+                changed_by_id=actor.id,
+                reason=None,
+                changed_at=now,
+            )
+            span = span_text(start, end)
+            self._notify(
+                conn,
+                q.admin_ids(conn),
+                f"new request: rental {rental_id}, {who.handle} booked {mach.name} {span}"
+                + (" (auto-approved)" if mach.auto_approve else ""),
+                rental_id,
+            )
+            if mach.auto_approve:
+                self._notify(
+                    conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
+                )
+            return self._get_rental(conn, rental_id)
+
+        return self._write(work, [(machine, start, end)])
+
+    @staticmethod
+    def _may_book(actor: Member, who: Member) -> None:
+        """Members book for themselves, admins for anyone; only verified members book."""
+        if actor.id != who.id and not actor.is_admin:
+            raise PermissionDenied(
+                f"member {actor.handle!r} is not an admin; only admins can book for {who.handle!r}",
+                field="acting",
+                value=actor.handle,
+                reason="not-admin",
+            )
+        if not who.verified:
+            raise PermissionDenied(
+                f"member {who.handle!r} is not verified yet; an admin must verify them first",
+                field="member",
+                value=who.handle,
+                reason="not-verified",
+            )
+
+    def approve(
+        self, rental_id: int, acting: str | None = None, today: date | None = None
+    ) -> Rental:
+        """Approve a pending rental (admins), re-checking availability under the lock."""
+        return self._transition(rental_id, Action.APPROVE, acting, None, today)
+
+    def reject(
+        self,
+        rental_id: int,
+        acting: str | None = None,
+        reason: str | None = None,
+        today: date | None = None,
+    ) -> Rental:
+        """Reject a pending or approved rental (admins), keeping it with the reason."""
+        return self._transition(rental_id, Action.REJECT, acting, reason, today)
+
+    def cancel(
+        self,
+        rental_id: int,
+        acting: str | None = None,
+        reason: str | None = None,
+        today: date | None = None,
+    ) -> Rental:
+        """Cancel a rental: its member or an admin, before it has ended."""
+        return self._transition(rental_id, Action.CANCEL, acting, reason, today)
+
+    def complete(
+        self, rental_id: int, acting: str | None = None, today: date | None = None
+    ) -> Rental:
+        """Mark an approved rental that has started as completed (admins)."""
+        return self._transition(rental_id, Action.COMPLETE, acting, None, today)
+
+    def _transition(
+        self,
+        rental_id: int,
+        action: Action,
+        acting: str | None,
+        reason: str | None,
+        today: date | None,
+    ) -> Rental:
+        day = self.today(today)
+        note = clean_text(reason, "reason")
+        rid = int_id(rental_id, "rental")
+
+        def work(conn: Connection) -> Rental:
+            machine_id = q.rental_machine_id(conn, rid)
+            if machine_id is None:
+                raise NotFound(f"rental {rid} not found", field="rental", value=rid)
+            self.store.lock_machine(conn, machine_id)
+            rental = self._get_rental(conn, rid)  # re-read under the lock
+            actor = self._actor(conn, acting)
+            self._may_change(actor, rental, action)
+            new = next_status(rid, rental.status, action, end=rental.end, today=day)
+            if action is Action.COMPLETE and rental.start > day:
+                raise InvalidTransition(
+                    f"cannot complete rental {rid}: it starts on {rental.start.isoformat()}",
+                    current=rental.status.value,
+                    action=action.value,
+                )
+            if action is Action.APPROVE:
+                self._approvable(conn, rental, machine_id)
+            self._record(conn, rental, new, actor.id, note)
+            return self._get_rental(conn, rid)
+
+        return self._write(work, lambda: self._days_of(rid))
+
+    def _days_of(self, rental_id: int) -> list[tuple[str, date, date]]:
+        """What a transition may occupy: the rental's own days."""
+        found = self.rental(rental_id)
+        return [(found.machine, found.start, found.end)]
+
+    @staticmethod
+    def _may_change(actor: Member, rental: Rental, action: Action) -> None:
+        """Admins change any rental; a member may only cancel their own."""
+        if action is Action.CANCEL:
+            if not actor.is_admin and actor.handle != rental.member:
+                raise PermissionDenied(
+                    f"member {actor.handle!r} cannot cancel rental {rental.id}: it belongs to "
+                    f"{rental.member!r} (only its member or an admin can)",
+                    field="acting",
+                    value=actor.handle,
+                    reason="not-owner",
+                )
+        elif not actor.is_admin:
+            raise PermissionDenied(
+                f"member {actor.handle!r} is not an admin; only admins can {action.value} rentals",
+                field="acting",
+                value=actor.handle,
+                reason="not-admin",
+            )
+
+    def _approvable(self, conn: Connection, rental: Rental, machine_id: int) -> None:
+        """An approval needs an active machine and the rental's days still free."""
+        machine = self._machine_row(conn, rental.machine)
+        if machine.status != MachineStatus.ACTIVE:
+            raise InvalidRequest(
+                f"cannot approve rental {rental.id}: machine {rental.machine!r} is retired",
+                field="machine",
+                value=rental.machine,
+                reason="retired",
+            )
+        conflicts = self._conflicts(
+            conn, machine_id, rental.start, rental.end, skip_rental=rental.id
+        )
+        if conflicts:
+            found = availability(rental.machine, rental.start, rental.end, conflicts)
+            raise Unavailable(
+                f"cannot approve rental {rental.id}: {found.message}",
+                found.conflicts,
+                machine=rental.machine,
+                start=rental.start,
+                end=rental.end,
+            )
+
+    def _record(
+        self, conn: Connection, rental: Rental, new: RentalStatus, actor_id: int, note: str | None
+    ) -> None:
+        """Store a status change, its history row and the member's notification."""
+        now = self.now()
+        q.update_rental(
+            conn,
+            rental.id,
+            status=new,
+            updated_at=now,
+            bump=True,
+            status_changed_by_id=actor_id,
+            reason=note,
+        )
+        q.add_history(
+            conn,
+            rental_id=rental.id,
+            from_status=rental.status,
+            to_status=new,
+            changed_by_id=actor_id,
+            reason=note,
+            changed_at=now,
+        )
+        span = span_text(rental.start, rental.end)
+        message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
+        self._notify(
+            conn,
+            [q.rental_owner_id(conn, rental.id)],
+            message + (f" ({note})" if note else ""),
+            rental.id,
+        )
+
+    # -- reading rentals ----------------------------------------------------------
+
+    def rental(self, rental_id: int) -> Rental:
+        """One rental by id."""
+        return self._read(lambda conn: self._get_rental(conn, rental_id))
+
+    def history(self, rental_id: int) -> list[dict[str, Any]]:
+        """Every status change of a rental, oldest first: who, when, from, to, why."""
+        rid = int_id(rental_id, "rental")
+
+        def work(conn: Connection) -> list[dict[str, Any]]:
+            self._get_rental(conn, rid)
+            return q.history(conn, rid)
+
+        return self._read(work)
+
+    def rentals(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        status: str | RentalStatus | Sequence[str | RentalStatus] | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Rental]:
+        """Rentals matching every filter given, by start day then id.
+
+        ``start``/``end`` select rentals touching that inclusive window.
+        """
+        wanted = statuses(status, RentalStatus, "status")
+        if start is not None and end is not None:
+            validate_range(start, end)
+
+        def work(conn: Connection) -> list[Rental]:
+            return q.find_rentals(
+                conn,
+                machine_id=None if machine is None else self._machine_row(conn, machine).id,
+                member_id=None if member is None else self._member_row(conn, member).id,
+                statuses=wanted,
+                start=start,
+                end=end,
+            )
+
+        return self._read(work)
+
+
+__all__ = ["Bookings"]

@@ -1,0 +1,257 @@
+"""Bulk imports: rentals (history welcome) and maintenance blocks, all or nothing.
+
+Rows arrive parsed (:mod:`rentcal.imports`); here they are checked against
+the database like ``book`` would, and against each other with the core's
+:class:`~rentcal.core.availability.Sweep` (THE overlap rule), then written in
+one guarded write transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection, Row
+
+from rentcal import queries as q
+from rentcal.core.availability import Sweep
+from rentcal.core.pricing import rental_price
+from rentcal.core.types import (
+    MachineStatus,
+    MaintenanceKind,
+    MaintenanceStatus,
+    RentalStatus,
+    parse_enum,
+)
+from rentcal.core.values import Problem
+from rentcal.errors import ImportFailed
+from rentcal.service.base import ServiceBase, Span, span_text
+
+if TYPE_CHECKING:  # the import machinery loads only when an import runs
+    from rentcal.imports import BlockRow, ImportResult, ImportRow
+
+#: An accepted rental row: the row, its machine id, member id and daily price.
+Accepted = tuple["ImportRow", int, int, Decimal]
+#: Rows written per executemany, and per progress report.
+CHUNK = 5000
+
+
+def _label(conflict: Any) -> str:
+    return f"{conflict.kind.value} {conflict.id} ({conflict.status})"
+
+
+class Bulk(ServiceBase):
+    """Use cases that write many rows at once."""
+
+    def import_rentals(
+        self,
+        rows: Iterable[ImportRow | Problem],
+        *,
+        acting: str | None = None,
+        skip_invalid: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        today: date | None = None,
+    ) -> ImportResult:
+        """Import rentals (history welcome: past dates, any status), all or nothing.
+
+        Each row is checked like ``book`` — known active machine, known member,
+        verified for blocking rows, valid dates — and blocking rows must not
+        overlap each other or what is stored. Invalid rows raise ImportFailed
+        listing their line numbers, unless ``skip_invalid``: then the valid
+        rows are stored and the problems returned. Admins only.
+        """
+        from rentcal.imports import ImportResult, ImportRow
+
+        parsed = list(rows)
+        day = self.today(today)
+
+        def work(conn: Connection) -> ImportResult:
+            actor = self._admin(conn, acting, "import rentals")
+            accepted, problems = self._vet_rentals(conn, parsed, day)
+            if problems and not skip_invalid:
+                raise ImportFailed(problems)
+            self._insert_rentals(conn, accepted, actor.id, progress)
+            return ImportResult(len(accepted), len(problems), tuple(problems))
+
+        spans: list[Span] = [
+            (r.machine, r.start, r.end) for r in parsed if isinstance(r, ImportRow)
+        ]
+        return self._write(work, spans)
+
+    def _vet_rentals(
+        self, conn: Connection, parsed: list[ImportRow | Problem], today: date
+    ) -> tuple[list[Accepted], list[Problem]]:
+        from rentcal.imports import ImportRow
+
+        machines, members = q.machines_by_name(conn), q.members_by_handle(conn)
+        sweeps: dict[int, Sweep] = {}
+        windows: dict[str, tuple[date, date]] = {}
+        for r in parsed:
+            if isinstance(r, ImportRow):
+                low, high = windows.get(r.machine, (r.start, r.end))
+                windows[r.machine] = (min(low, r.start), max(high, r.end))
+        accepted: list[Accepted] = []
+        problems: list[Problem] = []
+        for row in parsed:
+            if isinstance(row, Problem):
+                problems.append(row)
+                continue
+            mach, who = machines.get(row.machine), members.get(row.member)
+            message = self._refusal(row, mach, who, today)
+            if message is None and row.blocking and mach is not None:
+                sweep = sweeps.get(mach.id) or sweeps.setdefault(
+                    mach.id, self._sweep(conn, mach.id, *windows[row.machine])
+                )
+                clash = sweep.clash(row.start, row.end)
+                if clash:
+                    message = f"{span_text(row.start, row.end)} overlaps {clash}"
+                else:
+                    sweep.add(row.start, row.end, f"line {row.line}")
+            if message is not None:
+                problems.append(Problem(row.line, message))
+            elif mach is not None and who is not None:
+                accepted.append((row, mach.id, who.id, mach.daily_price))
+        return accepted, problems
+
+    @staticmethod
+    def _refusal(
+        row: ImportRow, mach: Row[Any] | None, who: Row[Any] | None, today: date
+    ) -> str | None:
+        """Why a row cannot be imported, before any overlap test; None if it can."""
+        if mach is None:
+            return f"machine {row.machine!r} not found"
+        if who is None:
+            return f"member {row.member!r} not found"
+        if row.status is RentalStatus.COMPLETED and row.start > today:
+            return (
+                f"a completed rental cannot start after today ({row.start.isoformat()} > "
+                f"{today.isoformat()})"
+            )
+        if row.blocking and mach.status != MachineStatus.ACTIVE:
+            return f"machine {row.machine!r} is retired and cannot be booked"
+        if row.blocking and not who.verified:
+            return f"member {row.member!r} is not verified"
+        return None
+
+    def _sweep(self, conn: Connection, machine_id: int, first: date, last: date) -> Sweep:
+        """The stored blocking ranges of a machine within the file's window."""
+        found = self._conflicts(conn, machine_id, first, last)
+        return Sweep((c.start, c.end, _label(c)) for c in found)
+
+    def _insert_rentals(
+        self,
+        conn: Connection,
+        accepted: list[Accepted],
+        actor_id: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        now = self.now()
+        before = q.max_rental_id(conn)
+        total = len(accepted)
+        for offset in range(0, total, CHUNK):
+            q.insert_rentals(
+                conn,
+                [
+                    {
+                        "uid": str(uuid.uuid4()),
+                        "machine_id": machine_id,
+                        "member_id": member_id,
+                        "start_date": row.start,
+                        "end_date": row.end,
+                        "status": row.status,
+                        "purpose": row.purpose,
+                        "price": rental_price(price, row.start, row.end),
+                        "created_at": now,
+                        "updated_at": now,
+                        "sequence": 0,
+                        "status_changed_by_id": actor_id,
+                        "reason": "imported",
+                    }
+                    for row, machine_id, member_id, price in accepted[offset : offset + CHUNK]
+                ],
+            )
+            if progress is not None:
+                progress(min(offset + CHUNK, total), total)
+        q.add_import_history(conn, before, actor_id, now)
+
+    def import_maintenance(
+        self,
+        machine: str,
+        rows: Iterable[BlockRow | Problem],
+        *,
+        kind: str | MaintenanceKind = MaintenanceKind.PREVENTIVE,
+        acting: str | None = None,
+        skip_invalid: bool = False,
+    ) -> ImportResult:
+        """Import blocks (holidays, a workshop's schedule) as maintenance, all or nothing.
+
+        Blocks may not overlap blocking rentals, scheduled maintenance, or
+        each other; past blocks are welcome. Admins only.
+        """
+        from rentcal.imports import BlockRow, ImportResult
+
+        what = parse_enum(MaintenanceKind, kind, "maintenance kind")
+        parsed = list(rows)
+        blocks = [b for b in parsed if isinstance(b, BlockRow)]
+
+        def work(conn: Connection) -> ImportResult:
+            actor = self._admin(conn, acting, "import maintenance")
+            mach = self._machine_row(conn, machine)
+            self.store.lock_machine(conn, mach.id)
+            problems = [p for p in parsed if isinstance(p, Problem)]
+            good = self._vet_blocks(conn, mach.id, blocks, problems)
+            if problems and not skip_invalid:
+                raise ImportFailed(sorted(problems, key=lambda p: p.line))
+            now = self.now()
+            if good:
+                q.insert_maintenance_rows(
+                    conn,
+                    [
+                        {
+                            "uid": str(uuid.uuid4()),
+                            "machine_id": mach.id,
+                            "start_date": b.start,
+                            "end_date": b.end,
+                            "kind": what,
+                            "status": MaintenanceStatus.SCHEDULED,
+                            "notes": b.notes,
+                            "created_by_id": actor.id,
+                            "created_at": now,
+                            "updated_at": now,
+                            "sequence": 0,
+                        }
+                        for b in good
+                    ],
+                )
+            return ImportResult(
+                len(good), len(problems), tuple(sorted(problems, key=lambda p: p.line))
+            )
+
+        spans: list[Span] = [(machine, b.start, b.end) for b in blocks]
+        return self._write(work, spans)
+
+    def _vet_blocks(
+        self, conn: Connection, machine_id: int, blocks: list[BlockRow], problems: list[Problem]
+    ) -> list[BlockRow]:
+        """The blocks that overlap nothing stored nor each other; the rest -> ``problems``."""
+        sweep = Sweep()
+        if blocks:
+            first, last = min(b.start for b in blocks), max(b.end for b in blocks)
+            sweep = self._sweep(conn, machine_id, first, last)
+        good: list[BlockRow] = []
+        for block in blocks:
+            clash = sweep.clash(block.start, block.end)
+            if clash:
+                problems.append(
+                    Problem(block.line, f"{span_text(block.start, block.end)} overlaps {clash}")
+                )
+                continue
+            sweep.add(block.start, block.end, f"event {block.line}")
+            good.append(block)
+        return good
+
+
+__all__ = ["Bulk"]

@@ -1,0 +1,120 @@
+"""Feeds: what a calendar shows, read in one transaction, formatted by rentcal.feeds.
+
+The rows come from one read transaction, so a feed never mixes two states of
+the database; the formatting is pure (:mod:`rentcal.feeds`), and icalendar
+is imported only when an .ics document is asked for.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from rentcal import queries as q
+from rentcal.core.ranges import validate_range
+from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
+from rentcal.core.values import Maintenance, Rental
+from rentcal.service.base import ServiceBase
+
+#: (rentals, maintenance blocks, the calendar's name) of one feed.
+FeedRows = tuple[list[Rental], list[Maintenance], str]
+
+
+class Feeds(ServiceBase):
+    """Use cases that publish calendars."""
+
+    def feed_items(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        all_statuses: bool = False,
+    ) -> tuple[list[Rental], list[Maintenance]]:
+        """What a feed shows: rentals (and, unless per member, maintenance) in a window.
+
+        By default only what occupies a machine: pending and approved rentals,
+        scheduled maintenance. A member's personal feed has no maintenance.
+        """
+        rentals, upkeep, _ = self._feed(machine, member, start, end, all_statuses)
+        return rentals, upkeep
+
+    def _feed(
+        self,
+        machine: str | None,
+        member: str | None,
+        start: date | None,
+        end: date | None,
+        all_statuses: bool,
+    ) -> FeedRows:
+        """A feed's rows and its calendar name, in ONE read transaction."""
+        if start is not None and end is not None:
+            validate_range(start, end)
+
+        def work(conn: Connection) -> FeedRows:
+            mach = None if machine is None else self._machine_row(conn, machine)
+            who = None if member is None else self._member_row(conn, member)
+            rentals = q.find_rentals(
+                conn,
+                machine_id=None if mach is None else mach.id,
+                member_id=None if who is None else who.id,
+                statuses=[] if all_statuses else sorted(BLOCKING_RENTAL_STATUSES),
+                start=start,
+                end=end,
+            )
+            upkeep = (
+                []
+                if who is not None
+                else q.find_maintenance(
+                    conn,
+                    machine_id=None if mach is None else mach.id,
+                    statuses=[] if all_statuses else sorted(BLOCKING_MAINTENANCE_STATUSES),
+                    start=start,
+                    end=end,
+                )
+            )
+            if mach is not None:
+                name = f"rentcal: {mach.title}"
+            elif who is not None:
+                name = f"rentcal: {who.name}"
+            else:
+                name = "rentcal: all machines"
+            return rentals, upkeep, name
+
+        return self._read(work)
+
+    def events(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        all_statuses: bool = False,
+    ) -> list[dict[str, Any]]:
+        """FullCalendar event objects (exclusive ``end``, ``allDay``), see docs/feeds.md."""
+        from rentcal.feeds import fullcalendar
+
+        rentals, upkeep, _ = self._feed(machine, member, start, end, all_statuses)
+        return fullcalendar.events(rentals, upkeep, multi_machine=machine is None)
+
+    def ical(
+        self,
+        machine: str | None = None,
+        member: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        all_statuses: bool = False,
+    ) -> bytes:
+        """An iCalendar (.ics) document of the same events, byte-stable between exports."""
+        from rentcal._version import __version__
+        from rentcal.feeds import ical
+
+        rentals, upkeep, name = self._feed(machine, member, start, end, all_statuses)
+        return ical.to_ics(
+            rentals, upkeep, name=name, multi_machine=machine is None, prodid_version=__version__
+        )
+
+
+__all__ = ["Feeds"]
