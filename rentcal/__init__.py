@@ -17,6 +17,7 @@ from rentcal._version import __version__
 from rentcal.errors import (
     Busy,
     DatabaseError,
+    ImportFailed,
     InvalidRequest,
     InvalidTransition,
     NotFound,
@@ -75,6 +76,7 @@ __all__ = [
     "Conflict",
     "ConflictKind",
     "DatabaseError",
+    "ImportFailed",
     "InvalidRequest",
     "InvalidTransition",
     "Machine",
