@@ -8,8 +8,9 @@ Every event is all-day. rentcal's ranges are *inclusive* (``end`` is the last
 day); FullCalendar's ``end`` is *exclusive*, so :func:`rental_event` and
 :func:`maintenance_event` emit ``end`` as the day after the last day.
 
-The same titles and palette are used by :mod:`rentcal.feeds.ical`, so a
-calendar app and a FullCalendar page show the same words and colours.
+The titles and palette come from :mod:`rentcal.feeds.common`, shared with
+:mod:`rentcal.feeds.ical`, so a calendar app and a FullCalendar page show the
+same words and colours.
 
 Examples:
 
@@ -36,101 +37,55 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from rentcal.core.ranges import ONE_DAY
-from rentcal.core.types import MaintenanceKind, MaintenanceStatus, RentalStatus
+from rentcal.core.types import MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import Machine, Maintenance, Rental
-
-#: Separator between the machine's title and the event title in multi-machine feeds.
-TITLE_SEPARATOR: Final = " — "
-
-
-@dataclass(frozen=True, slots=True)
-class Style:
-    """How one status is drawn.
-
-    ``background`` and ``text`` are the FullCalendar colours (hex);
-    ``css_name`` is the nearest CSS colour *name*, which is what RFC 7986's
-    ``COLOR`` property of an iCalendar event requires.
-    """
-
-    background: str
-    text: str
-    css_name: str
-
-
-RED: Final = Style("#dc3545", "#ffffff", "red")
-YELLOW: Final = Style("#ffc107", "#000000", "gold")
-ORANGE: Final = Style("#fd7e14", "#ffffff", "orange")
-GREY: Final = Style("#6c757d", "#ffffff", "gray")
-
-RENTAL_STYLES: Final[dict[RentalStatus, Style]] = {
-    RentalStatus.PENDING: YELLOW,
-    RentalStatus.APPROVED: RED,
-    RentalStatus.REJECTED: GREY,
-    RentalStatus.CANCELLED: GREY,
-    RentalStatus.COMPLETED: GREY,
-}
-MAINTENANCE_STYLES: Final[dict[MaintenanceStatus, Style]] = {
-    MaintenanceStatus.SCHEDULED: ORANGE,
-    MaintenanceStatus.DONE: GREY,
-    MaintenanceStatus.CANCELLED: GREY,
-}
-
-# Title templates; ``{name}`` is the member's display name, ``{kind}`` the
-# capitalised maintenance kind.
-_RENTAL_TITLES: Final[dict[RentalStatus, str]] = {
-    RentalStatus.PENDING: "Requested by {name}",
-    RentalStatus.APPROVED: "Rented by {name}",
-    RentalStatus.REJECTED: "Rejected: {name}",
-    RentalStatus.CANCELLED: "Cancelled: {name}",
-    RentalStatus.COMPLETED: "Completed by {name}",
-}
-_MAINTENANCE_TITLES: Final[dict[MaintenanceStatus, str]] = {
-    MaintenanceStatus.SCHEDULED: "Maintenance: {kind}",
-    MaintenanceStatus.DONE: "Maintenance done: {kind}",
-    MaintenanceStatus.CANCELLED: "Cancelled maintenance: {kind}",
-}
-
-_RENTAL_DESCRIPTIONS: Final[dict[RentalStatus, str]] = {
-    RentalStatus.PENDING: "Rental requested, waiting for an admin",
-    RentalStatus.APPROVED: "Rental approved: the machine is taken",
-    RentalStatus.REJECTED: "Rental request rejected by an admin",
-    RentalStatus.CANCELLED: "Rental cancelled",
-    RentalStatus.COMPLETED: "Rental finished",
-}
-_MAINTENANCE_DESCRIPTIONS: Final[dict[MaintenanceStatus, str]] = {
-    MaintenanceStatus.SCHEDULED: "Machine out of service for maintenance",
-    MaintenanceStatus.DONE: "Maintenance carried out",
-    MaintenanceStatus.CANCELLED: "Maintenance called off",
-}
+from rentcal.feeds.common import (
+    GREY,
+    MAINTENANCE_DESCRIPTIONS,
+    MAINTENANCE_STYLES,
+    MAINTENANCE_TITLES,
+    ORANGE,
+    RED,
+    RENTAL_DESCRIPTIONS,
+    RENTAL_STYLES,
+    RENTAL_TITLES,
+    TITLE_SEPARATOR,
+    YELLOW,
+    Style,
+    exclusive_end,
+    maintenance_style,
+    maintenance_title,
+    rental_status,
+    rental_style,
+    rental_title,
+)
 
 
 def _legend() -> tuple[dict[str, str], ...]:
     entries: list[dict[str, str]] = []
-    for rental_status, style in RENTAL_STYLES.items():
+    for status_, style in RENTAL_STYLES.items():
         entries.append(
             {
                 "type": "rental",
-                "status": rental_status.value,
-                "label": _RENTAL_TITLES[rental_status].format(name="<name>"),
+                "status": status_.value,
+                "label": RENTAL_TITLES[status_].format(name="<name>"),
                 "backgroundColor": style.background,
                 "textColor": style.text,
-                "description": _RENTAL_DESCRIPTIONS[rental_status],
+                "description": RENTAL_DESCRIPTIONS[status_],
             }
         )
-    for maintenance_status, style in MAINTENANCE_STYLES.items():
+    for status_, style in MAINTENANCE_STYLES.items():
         entries.append(
             {
                 "type": "maintenance",
-                "status": maintenance_status.value,
-                "label": _MAINTENANCE_TITLES[maintenance_status].format(kind="<Kind>"),
+                "status": status_.value,
+                "label": MAINTENANCE_TITLES[status_].format(kind="<Kind>"),
                 "backgroundColor": style.background,
                 "textColor": style.text,
-                "description": _MAINTENANCE_DESCRIPTIONS[maintenance_status],
+                "description": MAINTENANCE_DESCRIPTIONS[status_],
             }
         )
     return tuple(entries)
@@ -154,57 +109,6 @@ def legend() -> list[dict[str, str]]:
         ('pending', '#ffc107')
     """
     return [dict(entry) for entry in LEGEND]
-
-
-def _capitalise(word: str) -> str:
-    return word[:1].upper() + word[1:]
-
-
-def _rental_status(value: str) -> RentalStatus:
-    """The status as an enum; values from the library already are (no Enum call)."""
-    return value if isinstance(value, RentalStatus) else RentalStatus(value)
-
-
-def _prefixed(title: str, machine_title: str, multi_machine: bool) -> str:
-    return f"{machine_title}{TITLE_SEPARATOR}{title}" if multi_machine else title
-
-
-def rental_title(rental: Rental, *, multi_machine: bool = False) -> str:
-    """The one-line title of a rental, e.g. ``"Rented by John Doe"``.
-
-    Parameters:
-        rental: The rental.
-        multi_machine: Prefix the machine's title, for feeds of all machines.
-    """
-    title = _RENTAL_TITLES[_rental_status(rental.status)].format(name=rental.member_name)
-    return _prefixed(title, rental.machine_title, multi_machine)
-
-
-def maintenance_title(maintenance: Maintenance, *, multi_machine: bool = False) -> str:
-    """The one-line title of a maintenance block, e.g. ``"Maintenance: Preventive"``.
-
-    Parameters:
-        maintenance: The maintenance block.
-        multi_machine: Prefix the machine's title, for feeds of all machines.
-    """
-    template = _MAINTENANCE_TITLES[MaintenanceStatus(maintenance.status)]
-    title = template.format(kind=_capitalise(MaintenanceKind(maintenance.kind).value))
-    return _prefixed(title, maintenance.machine_title, multi_machine)
-
-
-def rental_style(rental: Rental) -> Style:
-    """The colours of a rental, chosen by its status."""
-    return RENTAL_STYLES[_rental_status(rental.status)]
-
-
-def maintenance_style(maintenance: Maintenance) -> Style:
-    """The colours of a maintenance block, chosen by its status."""
-    return MAINTENANCE_STYLES[MaintenanceStatus(maintenance.status)]
-
-
-def exclusive_end(last_day: date) -> date:
-    """The day after ``last_day``: the exclusive end FullCalendar and iCalendar want."""
-    return last_day + ONE_DAY
 
 
 def _event(
@@ -245,7 +149,7 @@ def rental_event(rental: Rental, *, multi_machine: bool = False) -> dict[str, ob
     Returns:
         A JSON-able dict; ``end`` is exclusive (the day after the last day).
     """
-    status = _rental_status(rental.status)
+    status = rental_status(rental.status)
     return _event(
         event_id=f"rental-{rental.id}",
         title=rental_title(rental, multi_machine=multi_machine),

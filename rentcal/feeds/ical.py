@@ -44,12 +44,13 @@ from icalendar import STATUS, TRANSP, Calendar, Event, vDuration, vText
 
 from rentcal.core.types import MaintenanceKind, MaintenanceStatus, RentalStatus
 from rentcal.core.values import Maintenance, Rental
-from rentcal.feeds.fullcalendar import (
+from rentcal.feeds.common import (
     exclusive_end,
     maintenance_style,
     maintenance_title,
     rental_style,
     rental_title,
+    sort_key,
 )
 
 #: How often clients should re-fetch a subscribed feed (REFRESH-INTERVAL, X-PUBLISHED-TTL).
@@ -190,10 +191,6 @@ def maintenance_vevent(maintenance: Maintenance, *, multi_machine: bool = False)
     )
 
 
-def _sort_key(item: Rental | Maintenance) -> tuple[date, str]:
-    return (item.start, item.uid)
-
-
 def build_calendar(
     rentals: Iterable[Rental],
     maintenance: Iterable[Maintenance] = (),
@@ -231,7 +228,7 @@ def build_calendar(
     calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
 
     items: list[Rental | Maintenance] = [*rentals, *maintenance]
-    items.sort(key=_sort_key)
+    items.sort(key=sort_key)
     for item in items:
         if isinstance(item, Rental):
             calendar.add_component(rental_vevent(item, multi_machine=multi_machine))
