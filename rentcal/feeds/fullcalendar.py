@@ -77,15 +77,15 @@ def _legend() -> tuple[dict[str, str], ...]:
                 "description": RENTAL_DESCRIPTIONS[status_],
             }
         )
-    for status_, style in MAINTENANCE_STYLES.items():
+    for upkeep, style in MAINTENANCE_STYLES.items():
         entries.append(
             {
                 "type": "maintenance",
-                "status": status_.value,
-                "label": MAINTENANCE_TITLES[status_].format(kind="<Kind>"),
+                "status": upkeep.value,
+                "label": MAINTENANCE_TITLES[upkeep].format(kind="<Kind>"),
                 "backgroundColor": style.background,
                 "textColor": style.text,
-                "description": MAINTENANCE_DESCRIPTIONS[status_],
+                "description": MAINTENANCE_DESCRIPTIONS[upkeep],
             }
         )
     return tuple(entries)
