@@ -38,6 +38,8 @@ RETRIES = 5
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 #: Advisory lock key serialising schema creation/upgrade on PostgreSQL ("rentcal").
 SCHEMA_LOCK_KEY = 0x72656E7463616C
+#: Advisory lock key serialising the first member's creation on PostgreSQL.
+MEMBERS_LOCK_KEY = SCHEMA_LOCK_KEY + 1
 #: PostgreSQL: lock_timeout expired while waiting for a row lock.
 LOCK_NOT_AVAILABLE = "55P03"
 T = TypeVar("T")
@@ -270,6 +272,15 @@ class Store:
         """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite)."""
         if self.dialect != "sqlite":
             queries.lock_machine(conn, machine_id)
+
+    def lock_members(self, conn: Connection) -> None:
+        """Serialise writers that decide on "the database has no members yet".
+
+        Needed on PostgreSQL, where READ COMMITTED lets two first ``init`` runs
+        both see an empty table; SQLite's BEGIN IMMEDIATE already serialises.
+        """
+        if self.dialect != "sqlite":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MEMBERS_LOCK_KEY)))
 
     def schema_version(self, conn: Connection) -> int | None:
         """The stored schema version, or None for an empty database."""

@@ -44,6 +44,7 @@ class Catalogue(ServiceBase):
         mail = clean_email(email)
 
         def work(conn: Connection) -> Member:
+            self.store.lock_members(conn)
             if q.member_count(conn) == 0:
                 if not admin:
                     raise InvalidRequest(
@@ -97,6 +98,7 @@ class Catalogue(ServiceBase):
         mail = clean_email(email)
 
         def work(conn: Connection) -> Member | None:
+            self.store.lock_members(conn)
             if q.member_count(conn) > 0:
                 return None
             return self._insert_member(conn, clean, display, mail, True, True)
