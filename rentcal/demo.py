@@ -67,8 +67,10 @@ def build_demo(cal: Rentcal, today: date) -> DemoSummary:
     """
     if not cal.is_empty():
         raise InvalidRequest(
-            f"database {cal.url} is not empty; the demo only fills a new database "
-            "(choose another with --db, e.g. --db demo.db)"
+            f"database {cal.url} is not empty; the demo only fills a new database",
+            field="database",
+            value=cal.url,
+            reason="not-empty",
         )
 
     def day(offset: int) -> date:

@@ -261,11 +261,16 @@ class Store:
 
     @staticmethod
     def is_overlap(err: exc.IntegrityError) -> bool:
-        """Whether the database itself refused an overlapping blocking rental."""
-        text = str(err.orig)
-        return _sqlstate(err) == "23P01" or any(
-            message in text
-            for message in (models.OVERLAP_TRIGGER_MESSAGE, models.MAINTENANCE_TRIGGER_MESSAGE)
+        """Whether the database itself refused an overlapping blocking row.
+
+        Decided by error codes, never message text: PostgreSQL's exclusion
+        violation (23P01) or a RAISE from one of SQLite's triggers (rentcal's
+        only triggers are the overlap guards).
+        """
+        orig = err.orig
+        return (
+            _sqlstate(err) == "23P01"
+            or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_TRIGGER"
         )
 
     def lock_machine(self, conn: Connection, machine_id: int) -> None:

@@ -45,3 +45,40 @@ def test_no_date_today_outside_the_edges() -> None:
         assert "date.today()" not in text, path
         if path != PACKAGE / "service" / "base.py":  # utc_now(), the default clock
             assert "datetime.now(" not in text, path
+
+
+def _non_docstring_strings(path: Path) -> list[tuple[int, str]]:
+    """String constants of a module that are not docstrings, with their lines."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_only_the_cli_speaks_cli() -> None:
+    """Library messages never name a command-line flag: the CLI adds its own hints."""
+    import re
+
+    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {text!r}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "cli" not in path.relative_to(PACKAGE).parts
+        for line, text in _non_docstring_strings(path)
+        if flag.search(text)
+    ]
+    assert offenders == []

@@ -101,6 +101,7 @@ _HINTS: dict[tuple[type[RentcalError], str | None, str | None], str] = {
     (NotFound, "acting member", None): " (choose who you are with --as HANDLE or RENTCAL_USER)",
     (PermissionDenied, "acting", "no-actor"): ": pass --as HANDLE or set RENTCAL_USER",
     (InvalidRequest, "admin", "first-member-admin"): " (add --admin)",
+    (InvalidRequest, "database", "not-empty"): " (choose another with --db, e.g. --db demo.db)",
 }
 
 
