@@ -9,7 +9,7 @@ import random
 import signal
 import sqlite3
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -76,6 +76,14 @@ def _book_random(url: str, barrier: Any, results: Any, seed: int, attempts: int)
             results.put(_outcome(cal.book, machine, start, end, member="ada", today=TODAY))
 
 
+def _book_range(url: str, barrier: Any, results: Any, machine: str, start: int, end: int) -> None:
+    with rentcal.connect(url, busy_timeout=30) as cal:
+        cal.machine(machine)
+        barrier.wait()
+        outcome = _outcome(cal.book, machine, d(start), d(end), member="ada", today=TODAY)
+        results.put(f"{machine} {start}-{end}: {outcome}")
+
+
 def _run(target: Any, url: str, jobs: list[tuple[Any, ...]]) -> list[str]:
     barrier = CTX.Barrier(len(jobs))
     results = CTX.Queue()
@@ -128,6 +136,19 @@ class TestRaces:
         assert outcomes.count("ok") >= 2
         with rentcal.connect(db_url) as cal:
             assert len(cal.rentals()) == outcomes.count("ok")
+        assert _overlaps(db_url) == 0
+
+    def test_inclusive_ends_under_contention(self, db_url: str) -> None:
+        """Ranges meeting on one day clash; ranges on consecutive days do not."""
+        _setup(db_url, machines=2)
+        jobs = [("m0", 10, 14), ("m0", 15, 20), ("m1", 10, 14), ("m1", 14, 20)]
+        outcomes = dict(o.split(": ", 1) for o in _run(_book_range, db_url, jobs))
+        assert outcomes["m0 10-14"] == outcomes["m0 15-20"] == "ok", outcomes
+        assert sorted([outcomes["m1 10-14"], outcomes["m1 14-20"]]) == ["ok", "unavailable"]
+        winner = next(key for key in ("m1 10-14", "m1 14-20") if outcomes[key] == "ok")
+        with rentcal.connect(db_url) as cal:
+            stored = sorted(f"{r.machine} {r.start.day}-{r.end.day}" for r in cal.rentals())
+        assert stored == sorted(["m0 10-14", "m0 15-20", winner])
         assert _overlaps(db_url) == 0
 
 
@@ -241,10 +262,6 @@ def test_sqlite_connection_settings(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
-
-
-def test_day_arithmetic_helper() -> None:
-    assert d(10) - TODAY == timedelta(days=1) and isinstance(d(1), date)
 
 
 class TestMaintenanceGuard:

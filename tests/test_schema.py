@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal import models, store
-from tests.conftest import PG_ENV, TODAY, d
+from tests.conftest import TODAY, d
 
 
 def _set_version(url: str, version: int) -> None:
@@ -157,8 +157,19 @@ class TestOverlapGuardBecomesUnavailable:
         assert len(seeded.rentals()) == 1
 
 
-def test_postgres_env_name() -> None:
-    assert PG_ENV == "RENTCAL_TEST_POSTGRES_URL"
+def test_fresh_database_as_a_second_connection_sees_it(db_url: str) -> None:
+    """A new database holds every table, empty, and its schema version: nothing else."""
+    rentcal.connect(db_url).close()
+    engine = sa.create_engine(rentcal.connect(db_url).store.url)
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        data = {"machine", "member", "rental", "rental_history", "maintenance", "notification"}
+        assert data | {"rentcal_meta"} <= tables
+        for table in sorted(data):
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+        meta = conn.execute(sa.text("SELECT key, value FROM rentcal_meta")).all()
+    engine.dispose()
+    assert [tuple(row) for row in meta] == [("schema_version", str(models.SCHEMA_VERSION))]
 
 
 class _PgError(Exception):
