@@ -12,8 +12,8 @@ import pytest
 
 import rentcal
 from rentcal.feeds import fullcalendar
+from tests.cli_support import cli, failed, ok_json
 from tests.conftest import d
-from tests.test_cli_support import cli, failed, ok_json
 
 
 @pytest.fixture
