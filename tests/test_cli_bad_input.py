@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import rentcal
 from rentcal.models import meta_t, rental_t
 from rentcal.store import resolve_url
+from tests.cli_support import cli, failed, ok_json, snapshot
 from tests.conftest import d
-from tests.test_cli_support import cli, failed, ok_json, snapshot
 
 SQL = "x'; DROP TABLE rental;--"
 LONG = "p" * 10_000  # a 10 kB purpose

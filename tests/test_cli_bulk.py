@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import rentcal
+from tests.cli_support import cli
 from tests.conftest import TODAY, d
-from tests.test_cli_support import cli
 
 CSV = "machine,member,start,end,status,purpose\n"
 

@@ -14,8 +14,8 @@ from rentcal.cli.calendar_view import painter
 from rentcal.cli.grid import DayState
 from rentcal.core.types import MaintenanceKind, MaintenanceStatus, RentalStatus
 from rentcal.core.values import Maintenance, Rental
+from tests.cli_support import cli, failed, ok_json
 from tests.conftest import d
-from tests.test_cli_support import cli, failed, ok_json
 
 AT = datetime(2030, 1, 1, tzinfo=UTC)
 

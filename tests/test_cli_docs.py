@@ -1,40 +1,234 @@
-"""Every example in docs/cli.md and in the commands' help runs as documented."""
+"""Every example in docs/cli.md and in the commands' help runs as documented.
+
+docs/cli.md: each ```console block is a shell session, run in order in a fresh
+directory holding a copy of the demo database (``RENTCAL_DATABASE_URL=demo.db``,
+``RENTCAL_USER=ada``, ``RENTCAL_TODAY=2030-01-09``). A session that starts with
+``rentcal demo`` starts from an empty directory; one that starts with
+``rentcal init`` also from the default database location. In a block:
+
+* ``$ rentcal ...`` is run; a trailing ``# exit N`` gives its exit code (else 0);
+* the lines under it (until the next ``$``) are what its output must contain,
+  in order; ``...`` stands for any text, a line of only ``...`` for lines left
+  out, and runs of spaces count as one (table widths follow the data);
+* ``$ cat FILE`` writes the lines under it into FILE when FILE does not exist
+  yet (an input the next commands read), else FILE must contain them;
+* ``$ export NAME=VALUE ...`` sets variables for the rest of the block;
+* ``< FILE`` feeds FILE to stdin; ``>``, ``|`` and what follows are not run:
+  the command's own output is what is checked.
+
+Help epilogs live in rentcal/cli/*.py; their examples are checked against
+HELP_EXPECTED below, which must have one entry per example.
+"""
 
 from __future__ import annotations
 
 import re
 import shlex
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from rentcal.cli.app import app
-from tests.conftest import TODAY
+from tests.conftest import TODAY, _pg_schema_url
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
-SHELL_OPERATORS = {"|", ">", ">>", "&&", "||", ";", "<"}
-#: Files the import examples read, written into the example's working directory.
+SHELL_OPERATORS = {"|", ">", ">>", "&&", "||", ";"}
+EXIT_MARK = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+BASE_ENV: dict[str, str | None] = {
+    "RENTCAL_TODAY": TODAY.isoformat(),
+    "RENTCAL_USER": "ada",
+    "RENTCAL_DATABASE_URL": "demo.db",
+    "RENTCAL_DEBUG": None,
+    "NO_COLOR": None,
+    "XDG_DATA_HOME": None,
+}
+#: The documented PostgreSQL URL, replaced by the test server's when it is set.
+DOCUMENTED_PG = "postgresql://rentcal@db.example.org/rentcal"
+#: Files the help examples read, written into each help example's directory.
 SAMPLE_FILES = {
     "rentals.csv": "machine,member,start,end,status,purpose\n"
     "tractor-6120,ada,2020-01-01,2020-01-02,completed,old harvest\n",
     "holidays.ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//example//EN\r\n"
     "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20311224\r\n"
     "DTEND;VALUE=DATE:20311227\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    "requests.ndjson": '{"machine": "saw", "start": "+20d", "end": "+21d"}\n',
+}
+
+#: Every example of every command's --help: (exit code, text its output must
+#: contain). A new help example fails test_every_help_example_is_annotated
+#: until it is added here. Run on a fresh copy of the demo database, as ada.
+HELP_EXPECTED: dict[str, tuple[int, str]] = {
+    "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
+        0,
+        "with admin ada.",
+    ),
+    f"rentcal --db {DOCUMENTED_PG} init --admin ada": (0, "with admin ada."),
+    "rentcal demo --db demo.db": (0, "Demo database ready: sqlite:///demo.db"),
+    "RENTCAL_DATABASE_URL=demo.db RENTCAL_USER=ada rentcal calendar": (
+        0,
+        "tractor-6120  . . . . . . . . . . # # #",
+    ),
+    "rentcal --as ada machine add mower --price 40": (0, "Added machine mower."),
+    "rentcal --as ada machine add mower --price 40 --title 'Ride-on mower'": (
+        0,
+        "title         Ride-on mower",
+    ),
+    "rentcal --as ada machine add drill --price 7.50 --auto-approve --json": (
+        0,
+        '"auto_approve": true',
+    ),
+    "rentcal machine list": (0, "tractor-6120  Tractor 6120    120.00"),
+    "rentcal machine list --json": (0, '"name": "excavator"'),
+    "rentcal machine show tractor-6120": (0, "upcoming rentals:"),
+    "rentcal machine show tractor-6120 --json": (0, '"upcoming_maintenance": ['),
+    "rentcal --as ada machine retire tractor-6120": (0, "Retired machine tractor-6120."),
+    "rentcal --as ada member add eve --verified": (0, "Added member eve."),
+    "rentcal --as ada member add eve --name 'Eve Example' --email eve@example.org --verified": (
+        0,
+        "name      Eve Example",
+    ),
+    "rentcal --as ada member add zed --admin --json": (0, '"role": "admin"'),
+    "rentcal --as ada member verify carol": (0, "Member carol is verified."),
+    "rentcal member list": (0, "dan       Dan Newcomer"),
+    "rentcal member list --json": (0, '"handle": "dan"'),
+    "rentcal check tractor-6120 2030-01-15 2030-01-20": (
+        1,
+        "NOT available: tractor-6120 is not available 2030-01-15..2030-01-20",
+    ),
+    "rentcal check tractor-6120 fri --days 3 --json && echo free": (1, '"available": false'),
+    "rentcal check --batch < requests.ndjson > answers.ndjson": (
+        0,
+        '{"available": true, "machine": "saw", "start": "2030-01-29", "end": "2030-01-30"',
+    ),
+    "rentcal free tractor-6120": (0, "2030-01-09  2030-01-10  2"),
+    "rentcal free tractor-6120 --from 2030-02-01 --to 2030-03-31 --days 5 --json": (
+        0,
+        '"end": "2030-02-07"',
+    ),
+    "rentcal book tractor-6120 2030-01-15 2030-01-20 --purpose 'hay harvest'": (
+        1,
+        "Error: tractor-6120 is not available 2030-01-15..2030-01-20",
+    ),
+    "rentcal book saw tomorrow --days 3 --json": (
+        1,
+        '"error": "saw is not available 2030-01-10..2030-01-12',
+    ),
+    "rentcal --as ada book tractor-6120 fri +10d --for bob": (
+        1,
+        "Error: tractor-6120 is not available 2030-01-11..2030-01-19",
+    ),
+    "rentcal rentals --machine tractor-6120 --from today": (0, "2030-01-11  2030-01-13"),
+    "rentcal rentals --status pending --status approved --json": (0, '"status": "approved"'),
+    "rentcal show 7": (0, "purpose     drainage ditch"),
+    "rentcal show 7 --json": (0, '"id": 7,'),
+    "rentcal --as ada approve 7": (0, "Approved rental 7."),
+    "rentcal --as ada reject 7 --reason 'machine in repair'": (0, "Rejected rental 7."),
+    "rentcal cancel 7": (0, "Cancelled rental 7."),
+    "rentcal --as ada cancel 7 --reason 'rain'": (0, "reason      rain"),
+    "rentcal --as ada complete 4": (0, "Completed rental 4."),
+    "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection": (
+        1,
+        "rental 3 (pending) 2030-01-16..2030-01-18",
+    ),
+    "rentcal --as ada maintenance add tractor-6120 2030-02-03 2030-02-04 --kind repair": (
+        0,
+        "Scheduled maintenance 4.",
+    ),
+    "rentcal --as ada maintenance add saw mon --days 2 --notes 'new blade' --force": (
+        0,
+        "notes        new blade",
+    ),
+    "rentcal maintenance list --machine tractor-6120": (0, "2030-02-08  2030-02-09  repair"),
+    "rentcal maintenance list --json": (0, '"notes": "blade guard check"'),
+    "rentcal --as ada maintenance cancel 3": (0, "Cancelled maintenance 3."),
+    "rentcal calendar": (0, "saw           . . . . . . . . # # . M"),
+    "rentcal calendar tractor-6120 --month 2030-02": (0, "February 2030 - tractor-6120"),
+    "rentcal calendar --month next --json": (0, '"month": "2030-02"'),
+    "rentcal notifications --unread": (0, "new request: rental 1"),
+    "rentcal --as bob notifications --mark-read --json": (0, "Marked 4 notification(s) read."),
+    "rentcal events --from today --to +30d": (0, "Band saw — Rented by Carol Carter"),
+    "rentcal events --machine tractor-6120 --json": (0, '"id": "rental-2"'),
+    # -o FILE: the text is looked for in FILE (here published.ics, not /var/www)
+    "rentcal events --ics -o /var/www/html/rentcal.ics": (0, "SUMMARY:Band saw — Rented by"),
+    "rentcal events --member bob --all-statuses --ics > bob.ics": (
+        0,
+        "SUMMARY:Mini excavator — Rejected: Bob Baker",
+    ),
+    "rentcal events --resources --json": (0, '"title": "Mini excavator"'),
+    "rentcal events --legend": (0, "Maintenance done: <Kind>"),
+    "rentcal --as ada import rentals.csv": (0, "imported 1 row(s), skipped 0"),
+    "rentcal --as ada import rentals.csv --skip-invalid --json": (0, '"imported": 1,'),
+    "rentcal --as ada import holidays.ics --machine tractor-6120 --as-maintenance": (
+        0,
+        "imported 1 row(s), skipped 0",
+    ),
 }
 
 
-def _docs_examples() -> list[str]:
-    return re.findall(r"^\$ (rentcal .*)$", DOCS.read_text(encoding="utf-8"), re.M)
+# --------------------------------------------------------------------------- parsing
 
 
-def _help_examples() -> list[str]:
+@dataclass
+class Step:
+    """One ``$`` line of a docs block and the lines shown under it."""
+
+    line: int
+    command: str
+    exit_code: int = 0
+    shown: list[str] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[str]:
+        return shlex.split(self.command, comments=True)
+
+
+@dataclass
+class Block:
+    """A ```console block of docs/cli.md: one shell session."""
+
+    line: int
+    steps: list[Step]
+
+    @property
+    def runs(self) -> list[Step]:
+        return [s for s in self.steps if s.words[0] == "rentcal"]
+
+
+def docs_blocks(text: str) -> list[Block]:
+    """The ```console blocks of ``text`` that hold at least one ``$`` line."""
+    blocks: list[Block] = []
+    current: Block | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if current is None:
+            if raw.strip() == "```console":
+                current = Block(number, [])
+            continue
+        if raw.strip() == "```":
+            if current.steps:
+                blocks.append(current)
+            current = None
+        elif raw.startswith("$ "):
+            command = raw[2:]
+            mark = EXIT_MARK.search(command)
+            code = int(mark.group(1)) if mark else 0
+            current.steps.append(Step(number, command, code))
+        elif current.steps:
+            current.steps[-1].shown.append(raw)
+    return blocks
+
+
+def help_examples() -> list[str]:
+    """The example lines of every --help epilog (``rentcal ...``, maybe after VAR=value)."""
     found: list[str] = []
 
     def walk(command: object) -> None:
         epilog = getattr(command, "epilog", None) or ""
-        found.extend(re.findall(r"^\s+(rentcal .*)$", epilog, re.M))
+        found.extend(re.findall(r"^\s+((?:[A-Z_]+=\S*\s+)*rentcal\s.*)$", epilog, re.M))
         for sub in getattr(command, "commands", {}).values():
             walk(sub)
 
@@ -42,42 +236,191 @@ def _help_examples() -> list[str]:
     return found
 
 
-def _argv(line: str) -> list[str]:
+@dataclass
+class Invocation:
+    """A command line split into what the test runs."""
+
+    env: dict[str, str]
+    argv: list[str]
+    stdin: str | None = None
+
+
+def parse_command(line: str) -> Invocation:
+    """``[VAR=value...] rentcal ARGS [< FILE] [> FILE | ...]`` -> what to run."""
     words = shlex.split(line, comments=True)
+    env: dict[str, str] = {}
+    while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    assert words[:1] == ["rentcal"], f"not a rentcal command: {line!r}"
+    words = words[1:]
     for index, word in enumerate(words):
         if word in SHELL_OPERATORS:
             words = words[:index]
             break
-    assert words[0] == "rentcal"
-    return words[1:]
+    stdin = None
+    if "<" in words:
+        at = words.index("<")
+        stdin = words[at + 1]
+        words = words[:at] + words[at + 2 :]
+    return Invocation(env, words, stdin)
 
 
-EXAMPLES = sorted(set(_docs_examples()) | set(_help_examples()))
+def _normal(line: str) -> str:
+    return " ".join(line.split())
 
 
-def test_there_are_examples() -> None:
-    assert len(_docs_examples()) >= 30
-    assert len(_help_examples()) >= 30
+def missing_lines(shown: list[str], output: str) -> list[str]:
+    """The shown lines (``...`` = anything) not found, in order, in ``output``."""
+    produced = [_normal(line) for line in output.splitlines() if line.strip()]
+    at = 0
+    missing: list[str] = []
+    for want in (_normal(line) for line in shown):
+        if not want or want == "...":
+            continue
+        pattern = re.compile(".*".join(re.escape(part) for part in want.split("...")))
+        for index in range(at, len(produced)):
+            if pattern.fullmatch(produced[index]):
+                at = index + 1
+                break
+        else:
+            missing.append(want)
+    return missing
 
 
-@pytest.mark.parametrize("line", EXAMPLES)
-def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run against a fresh demo database; only exit 0 (or 1 for 'not available') is fine."""
-    if "postgresql://" in line:
-        pytest.skip("needs a PostgreSQL server at the documented host")
+# --------------------------------------------------------------------------- running
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database, built once per test session; examples run on copies."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    env = {**BASE_ENV, "RENTCAL_DATABASE_URL": None}
+    result = CliRunner().invoke(app, ["--db", str(path), "demo"], env=env)
+    assert result.exit_code == 0, result.output
+    assert not path.with_name("demo.db-wal").exists(), "the demo left a WAL file"
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An example's working directory, also its HOME (for --install-completion)."""
     monkeypatch.chdir(tmp_path)
-    for name, text in SAMPLE_FILES.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    runner = CliRunner()
-    env = {"RENTCAL_TODAY": TODAY.isoformat(), "RENTCAL_USER": "ada", "NO_COLOR": None}
-    demo = runner.invoke(app, ["--db", "example.db", "demo"], env=env)
-    assert demo.exit_code == 0, demo.output
-    env["RENTCAL_DATABASE_URL"] = "example.db"
-    argv = _argv(line)
-    if argv[:1] == ["demo"] or argv[:1] == ["init"]:
-        env["RENTCAL_DATABASE_URL"] = "fresh.db"  # these start from nothing
-    if "-o" in argv and argv[argv.index("-o") + 1].startswith("/"):
-        argv[argv.index("-o") + 1] = "published.ics"  # not /var/www in a test
-    result = runner.invoke(app, argv, env=env)
-    assert result.exit_code in (0, 1), (line, result.exit_code, result.output)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    # the completion example names the user's shell: pin it, whoever runs the suite
+    monkeypatch.setattr("typer._completion_shared._get_shell_name", lambda: "bash")
+    yield tmp_path
+
+
+def _starts_from_nothing(argv: list[str]) -> bool:
+    return argv[:1] in (["demo"], ["init"])
+
+
+def _prepare(workdir: Path, demo_db: Path, first: list[str]) -> dict[str, str | None]:
+    """Copy the demo database in (unless the session starts from nothing)."""
+    env = dict(BASE_ENV)
+    if not _starts_from_nothing(first):
+        shutil.copyfile(demo_db, workdir / "demo.db")
+    if first[:1] == ["init"]:  # init's examples show the default location
+        env.update(RENTCAL_DATABASE_URL=None, XDG_DATA_HOME=str(workdir / "xdg"))
+    return env
+
+
+def _invoke(call: Invocation, env: dict[str, str | None], workdir: Path) -> Result:
+    stdin = (workdir / call.stdin).read_text(encoding="utf-8") if call.stdin else None
+    return CliRunner().invoke(app, call.argv, env={**env, **call.env}, input=stdin)
+
+
+# --------------------------------------------------------------------------- docs/cli.md
+
+
+BLOCKS = docs_blocks(DOCS.read_text(encoding="utf-8"))
+
+
+def test_docs_have_examples() -> None:
+    everywhere = re.findall(r"^\$ rentcal ", DOCS.read_text(encoding="utf-8"), re.M)
+    assert sum(len(b.runs) for b in BLOCKS) == len(everywhere) >= 45, "outside ```console?"
+    assert all(b.runs for b in BLOCKS), [b.line for b in BLOCKS if not b.runs]
+
+
+def test_every_docs_example_shows_its_output() -> None:
+    """Each `$ rentcal` line shows output, or is followed by `$ cat` of what it wrote."""
+    bare: list[str] = []
+    for block in BLOCKS:
+        for step, after in zip(block.steps, [*block.steps[1:], None], strict=True):
+            if step.words[0] != "rentcal" or any(s.strip() for s in step.shown):
+                continue
+            if after is None or after.words[0] != "cat":
+                bare.append(f"docs/cli.md:{step.line}: {step.command}")
+    assert not bare, "examples showing no output:\n" + "\n".join(bare)
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"cli.md:{b.line}" for b in BLOCKS])
+def test_docs_block_runs_as_shown(block: Block, workdir: Path, demo_db: Path) -> None:
+    env = _prepare(workdir, demo_db, parse_command(block.runs[0].command).argv)
+    for step in block.steps:
+        where = f"docs/cli.md:{step.line}: {step.command}"
+        words = step.words
+        if words[0] == "export":
+            env.update(word.partition("=")[::2] for word in words[1:])
+        elif words[0] == "cat":
+            target = workdir / words[1]
+            if target.exists():
+                text = target.read_text(encoding="utf-8")
+                assert not missing_lines(step.shown, text), (where, text)
+            else:
+                target.write_text("".join(f"{s}\n" for s in step.shown), encoding="utf-8")
+        else:
+            assert words[0] == "rentcal", f"{where}: only rentcal, cat and export are run"
+            result = _invoke(parse_command(step.command), env, workdir)
+            assert result.exit_code == step.exit_code, (where, result.exit_code, result.output)
+            missing = missing_lines(step.shown, result.output)
+            assert not missing, f"{where}\nmissing: {missing}\noutput:\n{result.output}"
+            assert "Traceback" not in result.output
+
+
+def test_shown_lines_must_appear_in_order() -> None:
+    """The matcher itself: order, '...' wildcards, spacing, a missing line."""
+    output = "a  b\nx 1.5 y\n\nlast one\n"
+    assert missing_lines(["a b", "...", "x ... y", "last ..."], output) == []
+    assert missing_lines(["last one", "a b"], output) == ["a b"]
+    assert missing_lines(["x 1.5"], output) == ["x 1.5"]  # whole lines, not parts
+    assert missing_lines(["nowhere"], output) == ["nowhere"]
+
+
+# --------------------------------------------------------------------------- --help
+
+
+HELP = sorted(set(help_examples()))
+
+
+def test_every_help_example_is_annotated() -> None:
+    assert len(HELP) >= 30
+    unannotated = sorted(set(HELP) - set(HELP_EXPECTED))
+    stale = sorted(set(HELP_EXPECTED) - set(HELP))
+    assert not unannotated, f"add these help examples to HELP_EXPECTED: {unannotated}"
+    assert not stale, f"HELP_EXPECTED lists examples no --help shows: {stale}"
+
+
+@pytest.mark.parametrize("line", HELP)
+def test_help_example_runs(
+    line: str, workdir: Path, demo_db: Path, request: pytest.FixtureRequest
+) -> None:
+    code, text = HELP_EXPECTED[line]
+    if DOCUMENTED_PG in line:  # on the test server (skipped when there is none)
+        url = _pg_schema_url(request.getfixturevalue("pg_database"))
+        line = line.replace(DOCUMENTED_PG, shlex.quote(url))
+    call = parse_command(line)
+    env = _prepare(workdir, demo_db, call.argv)
+    for name, content in SAMPLE_FILES.items():
+        (workdir / name).write_text(content, encoding="utf-8", newline="")
+    output_file = None
+    if "-o" in call.argv:
+        at = call.argv.index("-o") + 1
+        call.argv[at] = "published.ics"  # not /var/www in a test
+        output_file = workdir / "published.ics"
+    result = _invoke(call, env, workdir)
+    assert result.exit_code == code, (line, result.exit_code, result.output)
+    produced = output_file.read_text(encoding="utf-8") if output_file else result.output
+    assert text in produced, (line, produced)
     assert "Traceback" not in result.output

@@ -10,8 +10,8 @@ import rentcal
 from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind
 from rentcal.errors import Unavailable
+from tests.cli_support import MAINTENANCE_KEYS, cli, failed, ok_json, snapshot
 from tests.conftest import d
-from tests.test_cli_support import MAINTENANCE_KEYS, cli, failed, ok_json, snapshot
 
 
 class TestAdd:

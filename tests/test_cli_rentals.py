@@ -7,8 +7,7 @@ import json
 import pytest
 
 import rentcal
-from tests.conftest import d
-from tests.test_cli_support import (
+from tests.cli_support import (
     CHECK_KEYS,
     CONFLICT_KEYS,
     FREE_KEYS,
@@ -18,6 +17,7 @@ from tests.test_cli_support import (
     ok_json,
     snapshot,
 )
+from tests.conftest import d
 
 
 class TestCheck:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 import rentcal
 from rentcal.demo import DEMO_ADMIN, build_demo
-from tests.conftest import TODAY, make_clock
-from tests.test_cli_support import MEMBER_KEYS, cli, failed, ok_json, snapshot
+from tests.cli_support import MEMBER_KEYS, cli, failed, ok_json, snapshot
+from tests.conftest import TODAY, d, make_clock
 
 
 class TestInit:
@@ -105,17 +107,32 @@ class TestDemo:
         with rentcal.connect(db_url) as cal:
             rentals = cal.rentals()
         base = TODAY + timedelta(days=400)
+        assert len(rentals) == 7
         assert all(abs((r.start - base).days) <= 31 for r in rentals)
         completed = [r for r in rentals if r.status.value == "completed"]
         assert completed and all(r.end < base for r in completed)
 
-    def test_the_suggested_commands_work(self, db_url: str) -> None:
-        assert cli(db_url, "demo").exit_code == 0
+    def test_the_suggested_commands_work(
+        self, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every command under "Try next" runs as printed, acting as the demo's admin."""
+        monkeypatch.chdir(tmp_path)  # "events --ics -o demo.ics" writes here
+        shown = cli(db_url, "demo").stdout
+        lines = [ln.strip() for ln in shown.splitlines() if ln.strip().startswith("rentcal ")]
+        assert len(lines) >= 8, shown
         with rentcal.connect(db_url) as cal:
             pending = cal.rentals(status="pending")[0]
-        assert cli(db_url, "approve", str(pending.id), as_=DEMO_ADMIN).exit_code == 0
-        assert cli(db_url, "calendar", as_=DEMO_ADMIN).exit_code == 0
-        assert cli(db_url, "book", "saw", "+5d", "--days", "2", as_="bob").exit_code == 0
+        assert f"rentcal approve {pending.id}" in lines
+        for line in lines:
+            args = shlex.split(line, comments=True)[1:]
+            result = cli(db_url, *args, as_=None, env={"RENTCAL_USER": DEMO_ADMIN})
+            assert result.exit_code == 0, (line, result.output)
+            assert "Traceback" not in result.output
+        with rentcal.connect(db_url) as cal:
+            assert cal.rental(pending.id).status == "approved"
+            newest = max(cal.rentals(), key=lambda r: r.id)  # "--as bob book saw +5d ..."
+            assert (newest.member, newest.machine, newest.start) == ("bob", "saw", d(14))
+        assert (tmp_path / "demo.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
 
     def test_refuses_a_database_that_is_not_empty(
         self, seeded: rentcal.Rentcal, db_url: str

@@ -1,8 +1,9 @@
 """Calendar feeds: FullCalendar JSON and iCalendar, from values only.
 
 Golden files live in ``tests/golden/``; regenerate them after a deliberate
-change with ``RENTCAL_REGEN_GOLDEN=1 pytest tests/test_feeds.py`` and review
-the diff.
+change with ``RENTCAL_REGEN_GOLDEN=1 pytest tests/test_feeds.py`` (the golden
+tests then fail, naming each file they rewrote), review the diff, and rerun
+without the variable.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from rentcal.feeds.fullcalendar import (
 from rentcal.feeds.ical import build_calendar, to_ics
 
 GOLDEN = Path(__file__).parent / "golden"
-REGEN = os.environ.get("RENTCAL_REGEN_GOLDEN") == "1"
+REGEN_ENV = "RENTCAL_REGEN_GOLDEN"
 REPO = Path(__file__).resolve().parent.parent
 
 STAMP = datetime(2030, 1, 2, 9, 30, 15, tzinfo=UTC)
@@ -223,12 +224,17 @@ def normalise_ics(ics: bytes) -> list[Any]:
 
 
 def check_golden(name: str, produced: bytes) -> None:
-    """Compare ``produced`` with ``tests/golden/<name>`` after normalisation."""
+    """Compare ``produced`` with ``tests/golden/<name>`` after normalisation.
+
+    With ``RENTCAL_REGEN_GOLDEN=1`` the file is rewritten and the test FAILS,
+    so a regenerating run can never pass for a checking one.
+    """
     path = GOLDEN / name
-    if REGEN:
+    if os.environ.get(REGEN_ENV) == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(produced)
-    assert path.exists(), f"{path} is missing: run with RENTCAL_REGEN_GOLDEN=1"
+        pytest.fail(f"regenerated {path}; review the diff and rerun without {REGEN_ENV}")
+    assert path.exists(), f"{path} is missing: run with {REGEN_ENV}=1"
     expected = path.read_bytes()
     if name.endswith(".json"):
         assert json.loads(produced) == json.loads(expected)
@@ -871,6 +877,22 @@ class TestGolden:
         rentals, maintenance = all_rows()
         ics = to_ics(rentals, maintenance, name="rentcal: all machines", multi_machine=True)
         check_golden("feed.multi.ics", ics)
+
+    def test_regenerating_writes_and_fails(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(sys.modules[__name__], "GOLDEN", tmp_path)
+        monkeypatch.setenv(REGEN_ENV, "1")
+        with pytest.raises(pytest.fail.Exception) as info:
+            check_golden("x.json", b"[1]\n")
+        assert (tmp_path / "x.json").read_bytes() == b"[1]\n"
+        assert str(info.value) == (
+            f"regenerated {tmp_path / 'x.json'}; review the diff and rerun without {REGEN_ENV}"
+        )
+        monkeypatch.delenv(REGEN_ENV)
+        check_golden("x.json", b"[1]")  # the regenerated file is what is checked next
+        with pytest.raises(AssertionError):
+            check_golden("x.json", b"[2]")
 
     def test_normalisation_ignores_property_order(self) -> None:
         ics = b"BEGIN:VCALENDAR\r\nA:1\r\nB;Y=2;X=1:2\r\nEND:VCALENDAR\r\n"

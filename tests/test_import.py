@@ -275,8 +275,3 @@ def test_completed_rentals_cannot_lie_in_the_future(seeded: rentcal.Rentcal) -> 
         seeded.import_rentals(
             rows("tractor,bob,2030-02-01,2030-02-02,completed,"), acting="ada", today=TODAY
         )
-
-
-def test_device_is_not_a_database() -> None:
-    with pytest.raises(rentcal.DatabaseError, match="is not a regular file"):
-        rentcal.connect("/dev/null")

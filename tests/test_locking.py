@@ -1,5 +1,6 @@
 """Real processes racing on a real database: nobody double-books, nobody sees
-"database is locked", a killed writer leaves nothing half-written."""
+"database is locked", a killed writer leaves nothing half-written; lock
+timeouts are Busy and aborted transactions are retried a bounded number of times."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import random
 import signal
 import sqlite3
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 import rentcal
+from rentcal import store
 from tests.conftest import TODAY, d
 
 CTX = mp.get_context("fork")
@@ -76,6 +78,14 @@ def _book_random(url: str, barrier: Any, results: Any, seed: int, attempts: int)
             results.put(_outcome(cal.book, machine, start, end, member="ada", today=TODAY))
 
 
+def _book_range(url: str, barrier: Any, results: Any, machine: str, start: int, end: int) -> None:
+    with rentcal.connect(url, busy_timeout=30) as cal:
+        cal.machine(machine)
+        barrier.wait()
+        outcome = _outcome(cal.book, machine, d(start), d(end), member="ada", today=TODAY)
+        results.put(f"{machine} {start}-{end}: {outcome}")
+
+
 def _run(target: Any, url: str, jobs: list[tuple[Any, ...]]) -> list[str]:
     barrier = CTX.Barrier(len(jobs))
     results = CTX.Queue()
@@ -130,6 +140,19 @@ class TestRaces:
             assert len(cal.rentals()) == outcomes.count("ok")
         assert _overlaps(db_url) == 0
 
+    def test_inclusive_ends_under_contention(self, db_url: str) -> None:
+        """Ranges meeting on one day clash; ranges on consecutive days do not."""
+        _setup(db_url, machines=2)
+        jobs = [("m0", 10, 14), ("m0", 15, 20), ("m1", 10, 14), ("m1", 14, 20)]
+        outcomes = dict(o.split(": ", 1) for o in _run(_book_range, db_url, jobs))
+        assert outcomes["m0 10-14"] == outcomes["m0 15-20"] == "ok", outcomes
+        assert sorted([outcomes["m1 10-14"], outcomes["m1 14-20"]]) == ["ok", "unavailable"]
+        winner = next(key for key in ("m1 10-14", "m1 14-20") if outcomes[key] == "ok")
+        with rentcal.connect(db_url) as cal:
+            stored = sorted(f"{r.machine} {r.start.day}-{r.end.day}" for r in cal.rentals())
+        assert stored == sorted(["m0 10-14", "m0 15-20", winner])
+        assert _overlaps(db_url) == 0
+
 
 class TestBusy:
     """A writer that cannot get the lock in time gets Busy and writes nothing."""
@@ -154,49 +177,6 @@ class TestBusy:
         with rentcal.connect(sqlite_url) as cal:
             assert cal.rentals() == []
             assert cal.book("m0", d(10), d(10), member="ada", today=TODAY).status == "pending"
-
-
-class TestDatabaseGuard:
-    """Even raw SQL cannot store overlapping blocking rentals."""
-
-    INSERT = sa.text(
-        "INSERT INTO rental (uid, machine_id, member_id, start_date, end_date, status, price, "
-        "created_at, updated_at, sequence) VALUES (:uid, 1, 1, :s, :e, :status, 0, "
-        "'2030-01-01 00:00:00', '2030-01-01 00:00:00', 0)"
-    )
-
-    def _engine(self, url: str) -> sa.Engine:
-        return sa.create_engine(rentcal.connect(url).store.url)
-
-    def test_raw_insert_overlap_refused(self, db_url: str) -> None:
-        _setup(db_url)
-        engine = self._engine(db_url)
-        with engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(14), "status": "approved"})
-            # non-blocking rows may overlap anything
-            conn.execute(self.INSERT, {"uid": "b", "s": d(12), "e": d(12), "status": "cancelled"})
-        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "c", "s": d(14), "e": d(20), "status": "pending"})
-        with engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "d", "s": d(15), "e": d(20), "status": "pending"})
-        engine.dispose()
-
-    def test_raw_update_extending_or_reactivating_refused(self, db_url: str) -> None:
-        _setup(db_url)
-        engine = self._engine(db_url)
-        with engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(12), "status": "approved"})
-            conn.execute(self.INSERT, {"uid": "b", "s": d(13), "e": d(15), "status": "pending"})
-            conn.execute(self.INSERT, {"uid": "c", "s": d(11), "e": d(11), "status": "cancelled"})
-        for sql in (
-            "UPDATE rental SET end_date = '2030-01-13' WHERE uid = 'a'",
-            "UPDATE rental SET status = 'pending' WHERE uid = 'c'",
-        ):
-            with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-                conn.execute(sa.text(sql))
-        with engine.begin() as conn:  # moving within free days is fine
-            conn.execute(sa.text("UPDATE rental SET end_date = '2030-01-20' WHERE uid = 'b'"))
-        engine.dispose()
 
 
 def _book_and_hang(url: str, ready: Any) -> None:
@@ -243,29 +223,70 @@ def test_sqlite_connection_settings(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
 
 
-def test_day_arithmetic_helper() -> None:
-    assert d(10) - TODAY == timedelta(days=1) and isinstance(d(1), date)
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
 
 
-class TestMaintenanceGuard:
-    """Scheduled maintenance of one machine cannot overlap, even through raw SQL."""
+class TestRetries:
+    """Serialization failures and deadlocks are retried, a bounded number of times."""
 
-    INSERT = sa.text(
-        "INSERT INTO maintenance (uid, machine_id, start_date, end_date, kind, status, "
-        "created_at, updated_at, sequence) VALUES (:uid, 1, :s, :e, 'repair', :status, "
-        "'2030-01-01 00:00:00', '2030-01-01 00:00:00', 0)"
-    )
+    def test_retried_then_succeeds(self, sqlite_url: str) -> None:
+        cal = rentcal.connect(sqlite_url)
+        calls: list[int] = []
 
-    def test_raw_insert_overlap_refused(self, db_url: str) -> None:
-        _setup(db_url)
-        engine = sa.create_engine(rentcal.connect(db_url).store.url)
-        with engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(14), "status": "scheduled"})
-            conn.execute(self.INSERT, {"uid": "b", "s": d(12), "e": d(12), "status": "cancelled"})
-        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "c", "s": d(14), "e": d(20), "status": "scheduled"})
-        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
-            conn.execute(sa.text("UPDATE maintenance SET status = 'scheduled' WHERE uid = 'b'"))
-        with engine.begin() as conn:
-            conn.execute(self.INSERT, {"uid": "d", "s": d(15), "e": d(20), "status": "scheduled"})
-        engine.dispose()
+        def flaky(conn: sa.Connection) -> str:
+            calls.append(1)
+            if len(calls) < 3:
+                raise sa.exc.OperationalError("UPDATE ...", {}, _PgError("40001"))
+            return "done"
+
+        assert cal.store.run(flaky, write=True) == "done"
+        assert len(calls) == 3
+
+    def test_gives_up_after_the_bound(self, sqlite_url: str) -> None:
+        cal = rentcal.connect(sqlite_url)
+        calls: list[int] = []
+
+        def deadlocked(conn: sa.Connection) -> None:
+            calls.append(1)
+            raise sa.exc.OperationalError("UPDATE ...", {}, _PgError("40P01"))
+
+        with pytest.raises(rentcal.Busy, match=r"aborted the transaction 5 times .*40P01"):
+            cal.store.run(deadlocked, write=True)
+        assert len(calls) == store.RETRIES
+
+    def test_other_errors_are_not_retried(self, sqlite_url: str) -> None:
+        cal = rentcal.connect(sqlite_url)
+        calls: list[int] = []
+
+        def broken(conn: sa.Connection) -> None:
+            calls.append(1)
+            raise sa.exc.OperationalError("SELECT", {}, _PgError("42P01"))
+
+        with pytest.raises(rentcal.DatabaseError):
+            cal.store.run(broken)
+        assert len(calls) == 1
+
+
+@pytest.mark.postgres
+class TestPostgresLocking:
+    """A writer waiting on a machine's row lock past the timeout gets Busy."""
+
+    def test_lock_timeout_is_busy(self, db_url: str) -> None:
+        if not db_url.startswith("postgresql"):
+            pytest.skip("PostgreSQL row locks")
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_machine("m", daily_price="1", acting="ada")
+        holder = sa.create_engine(rentcal.connect(db_url).store.url)
+        with holder.connect() as conn, conn.begin():
+            conn.exec_driver_sql("SELECT id FROM machine WHERE name = 'm' FOR UPDATE")
+            with rentcal.connect(db_url, busy_timeout=0.5) as cal:
+                with pytest.raises(rentcal.Busy, match=r"more than 0\.5s"):
+                    cal.book("m", d(10), d(10), member="ada", today=TODAY)
+                assert cal.check("m", d(10), d(10), today=TODAY).available  # reads go on
+        holder.dispose()
+        with rentcal.connect(db_url) as cal:
+            assert cal.rentals() == []

@@ -9,9 +9,12 @@ import shlex
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+import rentcal
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -23,13 +26,34 @@ def _block(section: str, lang: str) -> str:
     return match.group(1)
 
 
-def test_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_library_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It books three days, is refused an overlap, finds the next free week; and re-runs."""
     monkeypatch.chdir(tmp_path)
     script = tmp_path / "example.py"
     script.write_text(_block("Use it as a library", "python"), encoding="utf-8")
     runpy.run_path(str(script), run_name="__main__")  # twice: the example is re-runnable
+    first = capsys.readouterr().out
     runpy.run_path(str(script), run_name="__main__")
-    assert (tmp_path / "example.db").is_file()
+    assert capsys.readouterr().out == first
+    refused, windows = first.splitlines()
+    match = re.fullmatch(
+        r"tractor-6120 is not available (\S+)\.\.\1: rental 1 \(approved\) (\S+)\.\.\1 \[1\]",
+        refused,
+    )
+    assert match, refused
+    end, start = (date.fromisoformat(group) for group in match.groups())
+    assert end - start == timedelta(days=2)  # inclusive: three days
+    assert windows == repr([(end + timedelta(days=1), start + timedelta(days=9))])
+    with rentcal.connect(str(tmp_path / "example.db")) as cal:
+        [rental] = cal.rentals()
+    assert (rental.member, rental.status, rental.start, rental.end) == (
+        "bob",
+        "approved",
+        start,
+        end,
+    )
 
 
 def test_quick_start_runs(tmp_path: Path) -> None:

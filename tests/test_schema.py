@@ -1,4 +1,6 @@
-"""Schema versions, database errors, and the database's own overlap guard."""
+"""The database itself: schema versions, unusable databases, and the overlap
+guards the schema holds (raw SQL is refused; the service turns a refusal into
+Unavailable)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,14 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal import models, store
-from tests.conftest import PG_ENV, TODAY, d
+from tests.conftest import TODAY, d
+
+
+def _admin_and_machine(url: str) -> None:
+    """Admin 'ada' (member 1) and machine 'm0' (machine 1), for raw-SQL rows."""
+    with rentcal.connect(url) as cal:
+        cal.add_member("ada", admin=True)
+        cal.add_machine("m0", daily_price="10", acting="ada")
 
 
 def _set_version(url: str, version: int) -> None:
@@ -93,6 +102,10 @@ class TestDatabaseErrors:
             rentcal.connect(str(path))
         assert path.read_bytes() == b"this is not a database" * 100
 
+    def test_device_is_not_a_database(self) -> None:
+        with pytest.raises(rentcal.DatabaseError, match="is not a regular file"):
+            rentcal.connect("/dev/null")
+
     def test_unsupported_url(self) -> None:
         with pytest.raises(rentcal.InvalidRequest, match="unsupported backend 'mysql'"):
             rentcal.connect("mysql://localhost/x")
@@ -157,55 +170,19 @@ class TestOverlapGuardBecomesUnavailable:
         assert len(seeded.rentals()) == 1
 
 
-def test_postgres_env_name() -> None:
-    assert PG_ENV == "RENTCAL_TEST_POSTGRES_URL"
-
-
-class _PgError(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(f"sqlstate {sqlstate}")
-        self.sqlstate = sqlstate
-
-
-class TestRetries:
-    """Serialization failures and deadlocks are retried, a bounded number of times."""
-
-    def test_retried_then_succeeds(self, sqlite_url: str) -> None:
-        cal = rentcal.connect(sqlite_url)
-        calls: list[int] = []
-
-        def flaky(conn: sa.Connection) -> str:
-            calls.append(1)
-            if len(calls) < 3:
-                raise sa.exc.OperationalError("UPDATE ...", {}, _PgError("40001"))
-            return "done"
-
-        assert cal.store.run(flaky, write=True) == "done"
-        assert len(calls) == 3
-
-    def test_gives_up_after_the_bound(self, sqlite_url: str) -> None:
-        cal = rentcal.connect(sqlite_url)
-        calls: list[int] = []
-
-        def deadlocked(conn: sa.Connection) -> None:
-            calls.append(1)
-            raise sa.exc.OperationalError("UPDATE ...", {}, _PgError("40P01"))
-
-        with pytest.raises(rentcal.Busy, match=r"aborted the transaction 5 times .*40P01"):
-            cal.store.run(deadlocked, write=True)
-        assert len(calls) == store.RETRIES
-
-    def test_other_errors_are_not_retried(self, sqlite_url: str) -> None:
-        cal = rentcal.connect(sqlite_url)
-        calls: list[int] = []
-
-        def broken(conn: sa.Connection) -> None:
-            calls.append(1)
-            raise sa.exc.OperationalError("SELECT", {}, _PgError("42P01"))
-
-        with pytest.raises(rentcal.DatabaseError):
-            cal.store.run(broken)
-        assert len(calls) == 1
+def test_fresh_database_as_a_second_connection_sees_it(db_url: str) -> None:
+    """A new database holds every table, empty, and its schema version: nothing else."""
+    rentcal.connect(db_url).close()
+    engine = sa.create_engine(rentcal.connect(db_url).store.url)
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        data = {"machine", "member", "rental", "rental_history", "maintenance", "notification"}
+        assert data | {"rentcal_meta"} <= tables
+        for table in sorted(data):
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+        meta = conn.execute(sa.text("SELECT key, value FROM rentcal_meta")).all()
+    engine.dispose()
+    assert [tuple(row) for row in meta] == [("schema_version", str(models.SCHEMA_VERSION))]
 
 
 def test_unreadable_schema_version(sqlite_url: str) -> None:
@@ -216,28 +193,6 @@ def test_unreadable_schema_version(sqlite_url: str) -> None:
     engine.dispose()
     with pytest.raises(rentcal.DatabaseError, match="unreadable schema version 'abc'"):
         rentcal.connect(sqlite_url)
-
-
-@pytest.mark.postgres
-class TestPostgresLocking:
-    """A writer waiting on a machine's row lock past the timeout gets Busy."""
-
-    def test_lock_timeout_is_busy(self, db_url: str) -> None:
-        if not db_url.startswith("postgresql"):
-            pytest.skip("PostgreSQL row locks")
-        with rentcal.connect(db_url) as cal:
-            cal.add_member("ada", admin=True)
-            cal.add_machine("m", daily_price="1", acting="ada")
-        holder = sa.create_engine(rentcal.connect(db_url).store.url)
-        with holder.connect() as conn, conn.begin():
-            conn.exec_driver_sql("SELECT id FROM machine WHERE name = 'm' FOR UPDATE")
-            with rentcal.connect(db_url, busy_timeout=0.5) as cal:
-                with pytest.raises(rentcal.Busy, match=r"more than 0\.5s"):
-                    cal.book("m", d(10), d(10), member="ada", today=TODAY)
-                assert cal.check("m", d(10), d(10), today=TODAY).available  # reads go on
-        holder.dispose()
-        with rentcal.connect(db_url) as cal:
-            assert cal.rentals() == []
 
 
 def _connect_fresh(url: str, barrier: object, results: object) -> None:
@@ -336,3 +291,70 @@ def test_guards_and_partial_index_exist(cal: rentcal.Rentcal) -> None:
                 "SELECT sql FROM sqlite_master WHERE name = 'ix_rental_blocking'"
             ).scalar_one()
         assert "WHERE" in index and "'approved'" in index and "'pending'" in index
+
+
+class TestDatabaseGuard:
+    """Even raw SQL cannot store overlapping blocking rentals."""
+
+    INSERT = sa.text(
+        "INSERT INTO rental (uid, machine_id, member_id, start_date, end_date, status, price, "
+        "created_at, updated_at, sequence) VALUES (:uid, 1, 1, :s, :e, :status, 0, "
+        "'2030-01-01 00:00:00', '2030-01-01 00:00:00', 0)"
+    )
+
+    def _engine(self, url: str) -> sa.Engine:
+        return sa.create_engine(rentcal.connect(url).store.url)
+
+    def test_raw_insert_overlap_refused(self, db_url: str) -> None:
+        _admin_and_machine(db_url)
+        engine = self._engine(db_url)
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(14), "status": "approved"})
+            # non-blocking rows may overlap anything
+            conn.execute(self.INSERT, {"uid": "b", "s": d(12), "e": d(12), "status": "cancelled"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "c", "s": d(14), "e": d(20), "status": "pending"})
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "d", "s": d(15), "e": d(20), "status": "pending"})
+        engine.dispose()
+
+    def test_raw_update_extending_or_reactivating_refused(self, db_url: str) -> None:
+        _admin_and_machine(db_url)
+        engine = self._engine(db_url)
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(12), "status": "approved"})
+            conn.execute(self.INSERT, {"uid": "b", "s": d(13), "e": d(15), "status": "pending"})
+            conn.execute(self.INSERT, {"uid": "c", "s": d(11), "e": d(11), "status": "cancelled"})
+        for sql in (
+            "UPDATE rental SET end_date = '2030-01-13' WHERE uid = 'a'",
+            "UPDATE rental SET status = 'pending' WHERE uid = 'c'",
+        ):
+            with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+                conn.execute(sa.text(sql))
+        with engine.begin() as conn:  # moving within free days is fine
+            conn.execute(sa.text("UPDATE rental SET end_date = '2030-01-20' WHERE uid = 'b'"))
+        engine.dispose()
+
+
+class TestMaintenanceGuard:
+    """Scheduled maintenance of one machine cannot overlap, even through raw SQL."""
+
+    INSERT = sa.text(
+        "INSERT INTO maintenance (uid, machine_id, start_date, end_date, kind, status, "
+        "created_at, updated_at, sequence) VALUES (:uid, 1, :s, :e, 'repair', :status, "
+        "'2030-01-01 00:00:00', '2030-01-01 00:00:00', 0)"
+    )
+
+    def test_raw_insert_overlap_refused(self, db_url: str) -> None:
+        _admin_and_machine(db_url)
+        engine = sa.create_engine(rentcal.connect(db_url).store.url)
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "a", "s": d(10), "e": d(14), "status": "scheduled"})
+            conn.execute(self.INSERT, {"uid": "b", "s": d(12), "e": d(12), "status": "cancelled"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "c", "s": d(14), "e": d(20), "status": "scheduled"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(sa.text("UPDATE maintenance SET status = 'scheduled' WHERE uid = 'b'"))
+        with engine.begin() as conn:
+            conn.execute(self.INSERT, {"uid": "d", "s": d(15), "e": d(20), "status": "scheduled"})
+        engine.dispose()
