@@ -162,7 +162,7 @@ class TestBatch:
         assert [c["id"] for c in answers[1]["conflicts"]] == [r.id]
         assert answers[2] == {"error": "line 3: not JSON (Expecting value)"}
         assert answers[3] == {"error": "line 4: machine 'nope' not found"}
-        assert answers[4] == {"error": "line 5: missing or non-text field(s): start, end"}
+        assert answers[4] == {"error": "line 5: missing or non-text fields: start, end"}
 
     def test_line_numbers_count_blank_lines(self, seeded: rentcal.Rentcal, db_url: str) -> None:
         text = "\n".join(

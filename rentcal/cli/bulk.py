@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from rentcal.cli import render
 from rentcal.cli.context import State, get_state
 from rentcal.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, cli_command
 from rentcal.cli.options import JsonOpt, MachineOpt, commands, examples
+from rentcal.core.wording import quote, shorten
 from rentcal.errors import InvalidRequest, RentcalError
 
 bulk_commands = commands()
@@ -27,58 +27,138 @@ bulk_commands = commands()
 
 Request = tuple[str, date, date] | RentcalError
 
+#: Fields of a batch request: ``machine``, ``start``, and ``end`` or ``days``.
+REQUEST_FIELDS = ("machine", "start", "end", "days")
+#: A request line longer than this is refused (its answer is an error) unread.
+MAX_REQUEST_LINE = 64 * 1024
+#: Bytes asked of stdin per read: what has arrived is answered before reading on.
+READ_SIZE = 64 * 1024
 
-def _parse(state: State, line: str) -> Request:
+
+def _fields(item: dict[str, Any]) -> tuple[str, str, str | None, int | None]:
+    """machine, start, end, days of a request object, or InvalidRequest saying why not."""
+    unknown = [k for k in item if k not in REQUEST_FIELDS]
+    if unknown:
+        listed = ", ".join(shorten(str(k)) for k in unknown[:5])
+        raise InvalidRequest(
+            f"unknown {'field' if len(unknown) == 1 else 'fields'} {listed} "
+            "(a request has machine, start, and end or days)"
+        )
+    end, days = item.get("end"), item.get("days")
+    wanted = ["machine", "start"] + (["end"] if days is None else [])
+    missing = [k for k in wanted if not isinstance(item.get(k), str)]
+    if missing:
+        raise InvalidRequest(
+            f"missing or non-text {'field' if len(missing) == 1 else 'fields'}: "
+            f"{', '.join(missing)}"
+        )
+    if end is not None and days is not None:
+        raise InvalidRequest("give end or days, not both")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+        raise InvalidRequest(f"days {quote(days)} must be a whole number of at least 1")
+    return item["machine"], item["start"], end, days
+
+
+def _parse(state: State, raw: bytes, first: bool) -> Request:
     """One NDJSON check request, or the error that explains what is wrong with it."""
     try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return InvalidRequest(f"not UTF-8 text (byte {err.start + 1}: {err.reason})")
+    if first:
+        line = line.removeprefix("\ufeff")  # a BOM, as editors on Windows write one
+    try:
         item: Any = json.loads(line)
-        if not isinstance(item, dict):
-            raise InvalidRequest("expected an object {machine, start, end}")
-        missing = [k for k in ("machine", "start", "end") if not isinstance(item.get(k), str)]
-        if missing:
-            raise InvalidRequest(f"missing or non-text field(s): {', '.join(missing)}")
-        return item["machine"], state.day(item["start"]), state.day(item["end"])
+    except RecursionError:
+        return InvalidRequest("not JSON (nested too deeply)")
     except json.JSONDecodeError as err:
         return InvalidRequest(f"not JSON ({err.msg})")
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        return InvalidRequest(f"not JSON ({shorten(str(err))})")
+    if not isinstance(item, dict):
+        return InvalidRequest("expected an object {machine, start, end}")
+    from rentcal.dates import end_from_days
+
+    try:
+        machine, start, end, days = _fields(item)
+        first_day = state.day(start)
+        if days is not None:
+            return machine, first_day, end_from_days(first_day, days)
+        return machine, first_day, state.day(end or "")
     except RentcalError as err:
         return err
 
 
-def _requests(state: State, lines: Iterable[str], numbers: deque[int]) -> Iterator[Request]:
-    """Parse NDJSON check requests, skipping blank lines; a bad line becomes its error.
+def _lines(stream: Any) -> Iterator[list[tuple[int, bytes | None]]]:
+    """Numbered input lines, in groups: every group is what one read of stdin brought.
 
-    The input line number of every request yielded is appended to ``numbers``
-    (blank lines count too), so answers, which come back one per request and
-    in order, can be matched to their line.
+    A co-process that writes one request and waits for its answer gets it:
+    nothing waits for a full buffer. ``None`` stands for a line longer than
+    :data:`MAX_REQUEST_LINE`, which is skipped without being kept in memory.
     """
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        numbers.append(number)
-        yield _parse(state, line)
+    read = getattr(stream, "read1", None) or stream.read
+    pending = bytearray()
+    number = 0
+    too_long = False
+    while chunk := read(READ_SIZE):
+        *complete, rest = bytes(chunk).split(b"\n")
+        group: list[tuple[int, bytes | None]] = []
+        for piece in complete:
+            number += 1
+            if too_long or len(pending) + len(piece) > MAX_REQUEST_LINE:
+                group.append((number, None))
+            else:
+                group.append((number, bytes(pending + piece)))
+            pending.clear()
+            too_long = False
+        if len(pending) + len(rest) > MAX_REQUEST_LINE:
+            too_long = True
+            pending.clear()
+        else:
+            pending += rest
+        if group:
+            yield group
+    if pending or too_long:
+        yield [(number + 1, None if too_long else bytes(pending))]
+
+
+def _requests(state: State, group: list[tuple[int, bytes | None]]) -> list[tuple[int, Request]]:
+    """The requests of a group of lines with their line numbers; blank lines are skipped."""
+    found: list[tuple[int, Request]] = []
+    for number, raw in group:
+        if raw is None:
+            found.append((number, InvalidRequest(f"longer than {MAX_REQUEST_LINE} bytes")))
+        elif raw.strip(b" \t\r\n\f\v") and raw.strip() != b"\xef\xbb\xbf":
+            found.append((number, _parse(state, raw, number == 1)))
+    return found
 
 
 def check_batch(state: State) -> int:
-    """Answer NDJSON requests from stdin; the exit code summarises them.
+    """Answer NDJSON requests from stdin as they arrive; the exit code summarises them.
 
     Every ``{"error": ...}`` starts with ``line N: `` (N counts every input
     line, blank ones included), whether the line could not be read or the
-    library refused the request.
+    library refused the request. Answers are flushed after every read of
+    stdin, so ``check --batch`` works as a co-process.
     """
-    numbers: deque[int] = deque()
     worst = EXIT_OK
+    stdin = getattr(sys.stdin, "buffer", sys.stdin)
     with state.connect() as cal:
-        for answer in cal.check_many(_requests(state, sys.stdin, numbers), today=state.today):
-            number = numbers.popleft()
-            if isinstance(answer, RentcalError):
-                out: dict[str, object] = {"error": f"line {number}: {answer}"}
-                worst = EXIT_BAD_INPUT
-            else:
-                out = answer.as_dict()
-                if not answer.available and worst == EXIT_OK:
-                    worst = EXIT_UNAVAILABLE
-            sys.stdout.write(json.dumps(out) + "\n")
-    sys.stdout.flush()
+        for group in _lines(stdin):
+            numbered = _requests(state, group)
+            if not numbered:
+                continue
+            answers = cal.check_many([r for _, r in numbered], today=state.today)
+            for (number, _), answer in zip(numbered, answers, strict=True):
+                if isinstance(answer, RentcalError):
+                    out: dict[str, object] = {"error": f"line {number}: {answer}"}
+                    worst = EXIT_BAD_INPUT
+                else:
+                    out = answer.as_dict()
+                    if not answer.available and worst == EXIT_OK:
+                        worst = EXIT_UNAVAILABLE
+                sys.stdout.write(json.dumps(out) + "\n")
+            sys.stdout.flush()
     return worst
 
 

@@ -16,7 +16,10 @@ code   meaning
 4      database error: unreachable, unreadable, locked past the timeout, schema
        newer than this rentcal (:class:`~rentcal.errors.DatabaseError`, ``Busy``)
 70     internal error (a bug: please report it)
+74     the output could not be written: disk full, stdout closed
+       (:class:`~rentcal.cli.streams.OutputFailed`)
 130    interrupted (Ctrl-C)
+141    the reader of the output went away (a closed pipe); nothing is printed
 =====  ==========================================================================
 """
 
@@ -32,6 +35,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 import typer
 
 from rentcal.cli import render
+from rentcal.cli.streams import EXIT_BROKEN_PIPE, EXIT_OUTPUT, OutputFailed
 from rentcal.errors import (
     DatabaseError,
     InvalidRequest,
@@ -69,7 +73,9 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         "database error: unreachable, locked past the timeout, schema newer than this version",
     ),
     (EXIT_INTERNAL, "internal error (a bug: please report it)"),
+    (EXIT_OUTPUT, "the output could not be written (disk full, stdout closed)"),
     (EXIT_INTERRUPTED, "interrupted"),
+    (EXIT_BROKEN_PIPE, "the output's reader went away (closed pipe), quietly"),
 )
 
 
@@ -77,6 +83,8 @@ def exit_code(err: BaseException) -> int:
     """The exit code for an exception; see the module docstring."""
     if isinstance(err, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(err, OutputFailed):
+        return EXIT_BROKEN_PIPE if err.broken_pipe else EXIT_OUTPUT
     if isinstance(err, Unavailable):
         return EXIT_UNAVAILABLE
     if isinstance(err, PermissionDenied):
@@ -144,6 +152,9 @@ def report(err: BaseException, *, as_json: bool = False, hint: Hint | None = Non
             render.emit_json({"error": str(err), "conflicts": [c.as_dict() for c in err.conflicts]})
         extra = hint(err) if hint is not None else ""
         render.error(str(err) + _hint(err) + extra)
+    elif isinstance(err, OutputFailed):
+        if not err.broken_pipe:  # a closed pipe is the reader's choice: say nothing
+            render.error(str(err))
     elif isinstance(err, KeyboardInterrupt):
         render.error("interrupted")
     else:
@@ -160,8 +171,8 @@ def _wrap(fn: Callable[P, R], hint: Hint | None) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, BrokenPipeError):
-            raise  # Typer handles these (a closed pipe exits quietly)
+        except (typer.Exit, typer.Abort):
+            raise  # Typer handles these
         except (Exception, KeyboardInterrupt) as err:
             code = report(err, as_json=bool(kwargs.get("as_json")), hint=hint)
             raise typer.Exit(code) from None
@@ -208,6 +219,8 @@ __all__ = [
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_OUTPUT",
+    "EXIT_BROKEN_PIPE",
     "EXIT_UNAVAILABLE",
     "MAX_PROBLEM_LINES",
     "Hint",

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import typer
 
+from rentcal.cli.streams import OutputFailed, stdout_is_utf8
 from rentcal.errors import InvalidRequest
 
 #: Longest free text shown in a table cell before it is cut with "...".
@@ -124,14 +125,14 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def to_json(data: object) -> str:
+def to_json(data: object, *, ascii_only: bool = False) -> str:
     """The JSON text of ``data``: dates ISO 8601, money and enums as strings."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    return json.dumps(data, indent=2, ensure_ascii=ascii_only, default=_json_default)
 
 
 def emit_json(data: object) -> None:
-    """Print ONE JSON document on stdout."""
-    typer.echo(to_json(data))
+    """Print ONE JSON document on stdout (all ASCII when stdout is not UTF-8)."""
+    typer.echo(to_json(data, ascii_only=not stdout_is_utf8()))
 
 
 def table_text(
@@ -194,7 +195,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     a new one gets the usual ``0666 & ~umask``.
 
     Raises:
-        InvalidRequest: the file cannot be written (naming the path and why).
+        InvalidRequest: the file cannot be created (naming the path and why).
+        OutputFailed: writing it failed (a full disk); the old content is kept.
     """
     target = resolve_output(path)
     try:
@@ -212,19 +214,23 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(target)  # os.replace: atomic on POSIX and Windows
-    except OSError as err:
+    except OSError as err:  # a full disk, an I/O error: the old file is kept
         Path(tmp).unlink(missing_ok=True)
-        raise _cannot_write(path, err) from None
+        raise OutputFailed(err, repr(str(path))) from None
 
 
 def _write_in_place(path: Path, target: Path, data: bytes) -> None:
     """Write into an existing FIFO, device or socket-like file without replacing it."""
     try:
-        with open(target, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        handle = open(target, "wb")  # noqa: SIM115 - open and write fail differently
     except OSError as err:
         raise _cannot_write(path, err) from None
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+    except OSError as err:  # /dev/full, a FIFO whose reader left
+        raise OutputFailed(err, repr(str(path))) from None
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -237,7 +243,8 @@ def write_file(path: Path, data: bytes) -> None:
     * a directory: refused.
 
     Raises:
-        InvalidRequest: a directory, or the file cannot be written.
+        InvalidRequest: a directory, or the file cannot be opened or created.
+        OutputFailed: writing the data failed (exit 74).
     """
     target = resolve_output(path)
     try:
