@@ -116,7 +116,7 @@ _DRIVERS = {
     "postgresql+psycopg": "postgresql",
 }
 _USERINFO_SECRET = re.compile(r"(://[^/?#@]*?:)[^/?#@]*@")
-_QUERY_SECRET = re.compile(r"([?&](?:%s)=)[^&#]*" % "|".join(sorted(SECRET_OPTIONS)), re.I)
+_QUERY_SECRET = re.compile(rf"([?&](?:{'|'.join(sorted(SECRET_OPTIONS))})=)[^&#]*", re.I)
 
 
 def safe_url(url: str) -> str:
@@ -207,8 +207,7 @@ def _check_sqlite(url: str, parsed: sa.URL) -> None:
 def _check_options(url: str, parsed: sa.URL, backend: str) -> None:
     allowed = URL_OPTIONS[backend]
     for key, value in parsed.query.items():
-        check = allowed.get(key, False)
-        if check is False:
+        if key not in allowed:
             choices = ", ".join(allowed)
             raise _bad_url(
                 url,
@@ -219,6 +218,7 @@ def _check_options(url: str, parsed: sa.URL, backend: str) -> None:
         shown = "***" if key in SECRET_OPTIONS else shorten(value)
         if not value.strip():
             raise _bad_url(url, f"option {key!r} is empty")
+        check = allowed[key]
         reason = check(value) if check is not None else None
         if reason:
             raise _bad_url(url, f"option {key}={shown!r} {reason}")
@@ -259,7 +259,7 @@ def _engine_url(parsed: sa.URL) -> sa.URL:
     """The URL SQLAlchemy gets: rentcal's SQLite options become an SQLite URI."""
     if parsed.get_backend_name() != "sqlite" or parsed.query.get("mode") != "ro":
         return parsed
-    path = os.path.abspath(parsed.database or "")
+    path = str(Path(parsed.database or "").absolute())
     uri = "file:" + urllib.parse.quote(path, safe="/")
     return parsed.set(database=uri, query={"mode": "ro", "uri": "true"})
 
@@ -343,10 +343,43 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if conn.get_execution_options().get(_WRITE, False):
+            _sqlite_busy_retry(conn, busy_timeout)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+#: SQLite waits for another writer's lock in slices this long (seconds).
+BUSY_SLICE = 0.1
+
+
+def _sqlite_busy_retry(conn: Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for another writer.
+
+    SQLite's busy handler sleeps inside the C library, where Python cannot
+    deliver Ctrl-C: one 10-second wait would ignore it for 10 seconds. So the
+    wait is cut into :data:`BUSY_SLICE` slices with a Python-level retry loop
+    until the deadline; a KeyboardInterrupt arrives between two slices. The
+    connection's own busy timeout is restored afterwards (other statements
+    keep waiting as before). At the deadline the last "database is locked"
+    error is raised, which :meth:`Store.transaction` reports as Busy.
+    """
+    raw = conn.connection.dbapi_connection
+    assert raw is not None  # a checked-out connection always has one
+    deadline = time.monotonic() + timeout
+    raw.execute(f"PRAGMA busy_timeout = {int(min(BUSY_SLICE, timeout) * 1000)}")
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except exc.OperationalError as err:
+                if not is_locked(err) or time.monotonic() >= deadline:
+                    raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:

@@ -17,7 +17,7 @@ import typer
 
 from rentcal.cli import render
 from rentcal.cli.context import State, get_state
-from rentcal.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, cli_command
+from rentcal.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, cli_command, cli_wording
 from rentcal.cli.options import JsonOpt, MachineOpt, commands, examples
 from rentcal.core.wording import quote, shorten
 from rentcal.errors import InvalidRequest, RentcalError
@@ -151,7 +151,7 @@ def check_batch(state: State) -> int:
             answers = cal.check_many([r for _, r in numbered], today=state.today)
             for (number, _), answer in zip(numbered, answers, strict=True):
                 if isinstance(answer, RentcalError):
-                    out: dict[str, object] = {"error": f"line {number}: {answer}"}
+                    out: dict[str, object] = {"error": f"line {number}: {cli_wording(str(answer))}"}
                     worst = EXIT_BAD_INPUT
                 else:
                     out = answer.as_dict()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from rentcal.cli.options import empty_option
 from rentcal.errors import InvalidRequest, PermissionDenied
 
 if TYPE_CHECKING:
@@ -67,9 +68,7 @@ def given_value(
             f"{option} is empty: {envvar} is set to {value!r}; "
             f"unset it to use the default, or set it to {what}"
         )
-    raise InvalidRequest(
-        f"{option} is empty: give {what}, or leave {option} out to use the default"
-    )
+    raise InvalidRequest(empty_option(option, what))
 
 
 def shifted_clock(today: date) -> Callable[[], datetime]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -35,7 +36,9 @@ from typing import Any, ParamSpec, TypeVar, overload
 import typer
 
 from rentcal.cli import render
+from rentcal.cli.options import refuse_empty_options
 from rentcal.cli.streams import EXIT_BROKEN_PIPE, EXIT_OUTPUT, OutputFailed
+from rentcal.core.wording import quote
 from rentcal.errors import (
     DatabaseError,
     InvalidRequest,
@@ -103,6 +106,65 @@ MAX_PROBLEM_LINES = 50
 Hint = Callable[[RentcalError], str]
 
 
+#: Prefixes of the validation library Typer uses, never shown to the user.
+_LIBRARY_PREFIX = re.compile(r"^(?:Value error|Assertion failed), ")
+
+
+#: Library keyword arguments named in its messages, and the CLI's spelling of each.
+API_OPTIONS = {
+    "acting": "--as HANDLE",
+    "admin": "--admin",
+    "all_statuses": "--all-statuses",
+    "auto_approve": "--auto-approve",
+    "force": "--force",
+    "mark_read": "--mark-read",
+    "min_days": "--days",
+    "skip_invalid": "--skip-invalid",
+    "unread_only": "--unread",
+    "verified": "--verified",
+}
+# "force=True / --force" -> "--force"; a lone "force=True" -> "--force".
+_API_OR_OPTION = re.compile(r"\b[a-z_]+=[A-Za-z_]+ / (?=--)")
+_API_SPELLING = re.compile(r"\b([a-z_]+)=(?:True|False|[A-Z_]+)\b")
+
+
+def cli_wording(message: str) -> str:
+    """A library message as the CLI says it: options, not Python keyword arguments.
+
+    The library names its parameters ("force=True / --force schedules it
+    anyway"); on the command line only the option means anything.
+    """
+    message = _API_OR_OPTION.sub("", message)
+    return _API_SPELLING.sub(
+        lambda m: API_OPTIONS.get(m.group(1), m.group(0)), _LIBRARY_PREFIX.sub("", message)
+    )
+
+
+def plain_bad_value(err: Exception) -> str:
+    """rentcal's sentence for a value Typer could not convert (``--days abc``).
+
+    Typer converts values with pydantic and passes on its phrasing ("Input
+    should be a valid integer, unable to parse string as an integer", "Value
+    error, ..."); the details it keeps (``err.__cause__``) give the value and
+    the bound, so the sentence is rentcal's own.
+    """
+    message = str(getattr(err, "message", err))
+    errors = getattr(err.__cause__, "errors", None)
+    details = errors()[0] if callable(errors) and errors() else {}
+    kind, value = details.get("type", ""), details.get("input")
+    bounds = details.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{quote(value)} is not a whole number"
+    if kind == "greater_than_equal":
+        return f"{quote(value)} is too small: the least is {bounds.get('ge')}"
+    if kind == "less_than_equal":
+        return f"{quote(value)} is too large: the most is {bounds.get('le')}"
+    message = _LIBRARY_PREFIX.sub("", str(details.get("msg", message)))
+    if message.startswith("Input should be "):
+        return f"{quote(value)}: expected {message.removeprefix('Input should be ')}"
+    return message
+
+
 def _hint(err: RentcalError) -> str:
     if isinstance(err, NotFound) and str(err).startswith("acting member"):
         return " (choose who you are with --as HANDLE or RENTCAL_USER)"
@@ -149,9 +211,11 @@ def report(err: BaseException, *, as_json: bool = False, hint: Hint | None = Non
             _report_import_failed(problems, as_json=as_json)
             return code
         if isinstance(err, Unavailable) and as_json:
-            render.emit_json({"error": str(err), "conflicts": [c.as_dict() for c in err.conflicts]})
+            render.emit_json(
+                {"error": cli_wording(str(err)), "conflicts": [c.as_dict() for c in err.conflicts]}
+            )
         extra = hint(err) if hint is not None else ""
-        render.error(str(err) + _hint(err) + extra)
+        render.error(cli_wording(str(err)) + _hint(err) + extra)
     elif isinstance(err, OutputFailed):
         if not err.broken_pipe:  # a closed pipe is the reader's choice: say nothing
             render.error(str(err))
@@ -170,6 +234,9 @@ def _wrap(fn: Callable[P, R], hint: Hint | None) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            ctx = kwargs.get("ctx")
+            if ctx is not None:  # Typer passes Click's Context, not a typer.Context
+                refuse_empty_options(ctx)  # type: ignore[arg-type]
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise  # Typer handles these
@@ -213,6 +280,7 @@ def cli_command(
 __all__ = [
     "DEBUG_ENV",
     "EXIT_BAD_INPUT",
+    "EXIT_BROKEN_PIPE",
     "EXIT_CODES",
     "EXIT_DATABASE",
     "EXIT_DENIED",
@@ -220,11 +288,12 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_OUTPUT",
-    "EXIT_BROKEN_PIPE",
     "EXIT_UNAVAILABLE",
     "MAX_PROBLEM_LINES",
     "Hint",
     "cli_command",
+    "cli_wording",
     "exit_code",
+    "plain_bad_value",
     "report",
 ]

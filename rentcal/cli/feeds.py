@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -114,7 +115,7 @@ def events(
             else:
                 found_events = cal.events(machine, member, first, last, all_statuses)
                 data = render.to_json(found_events) if as_json else _events_table(found_events)
-    render.write_output(data, output)
+    render.write_output(data, None if output is None else Path(output))
 
 
 __all__ = ["feed_commands"]

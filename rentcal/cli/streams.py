@@ -31,7 +31,7 @@ EXIT_OUTPUT = 74
 EXIT_BROKEN_PIPE = 141
 
 
-class OutputFailed(Exception):  # noqa: N818 - named like rentcal's other failures
+class OutputFailed(Exception):
     """Writing the command's output failed; ``where`` names stdout or the file.
 
     Deliberately not an ``OSError``: Click turns an EPIPE ``OSError`` into exit 1.
@@ -94,7 +94,7 @@ class _GuardedFd(io.RawIOBase):
 
 def _reserve_standard_fds() -> set[int]:
     """Open /dev/null on every closed fd 0-2; return the ones that were closed."""
-    closed = set()
+    closed: set[int] = set()
     while True:
         fd = os.open(os.devnull, os.O_RDWR)
         if fd > 2:
@@ -104,30 +104,37 @@ def _reserve_standard_fds() -> set[int]:
 
 
 def guard_stdio() -> None:
-    """Put stdout and stderr behind :class:`_GuardedFd`; make a closed stdin empty."""
+    """Put stdout and stderr behind :class:`_GuardedFd`; make a closed stdin empty.
+
+    Only the interpreter's own streams (or missing ones) are replaced: when
+    something else already owns ``sys.stdout`` (a test capturing output, an
+    application embedding rentcal), it is left alone.
+    """
     try:
         closed = _reserve_standard_fds()
     except OSError:  # pragma: no cover - no /dev/null: leave the streams alone
         return
     old = sys.stdout
-    encoding = getattr(old, "encoding", None) or "utf-8"
-    strict = getattr(old, "errors", "strict") == "strict"
-    raw = _GuardedFd(1, closed_at_start=1 in closed or old is None)
-    sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(raw),
-        encoding=encoding,
-        # A character the terminal's encoding lacks is escaped, never a crash.
-        errors="backslashreplace" if strict else getattr(old, "errors", "strict"),
-        line_buffering=raw.isatty(),
-    )
+    if old is None or old is sys.__stdout__:
+        raw = _GuardedFd(1, closed_at_start=1 in closed or old is None)
+        strict = getattr(old, "errors", "strict") == "strict"
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw),
+            encoding=getattr(old, "encoding", None) or "utf-8",
+            # A character the terminal's encoding lacks is escaped, never a crash.
+            errors="backslashreplace" if strict else getattr(old, "errors", "strict"),
+            line_buffering=raw.isatty(),
+        )
     old_err = sys.stderr
-    sys.stderr = io.TextIOWrapper(
-        io.BufferedWriter(_GuardedFd(2, closed_at_start=2 in closed or old_err is None, quiet=True)),
-        encoding=getattr(old_err, "encoding", None) or "utf-8",
-        errors="backslashreplace",
-        write_through=True,
-    )
-    if sys.stdin is None or 0 in closed:
+    if old_err is None or old_err is sys.__stderr__:
+        quiet = _GuardedFd(2, closed_at_start=2 in closed or old_err is None, quiet=True)
+        sys.stderr = io.TextIOWrapper(
+            io.BufferedWriter(quiet),
+            encoding=getattr(old_err, "encoding", None) or "utf-8",
+            errors="backslashreplace",
+            write_through=True,
+        )
+    if sys.stdin is None:
         sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
 
 
