@@ -119,11 +119,11 @@ _USERINFO_SECRET = re.compile(r"(://[^/?#@]*?:)[^/?#@]*@")
 _QUERY_SECRET = re.compile(rf"([?&](?:{'|'.join(sorted(SECRET_OPTIONS))})=)[^&#]*", re.I)
 
 
-def safe_url(url: str) -> str:
+def safe_url(url: str, limit: int | None = MAX_URL_SHOWN) -> str:
     """``url`` fit for a message: every password replaced by ``***``, at most
-    :data:`MAX_URL_SHOWN` characters. Works on text that is not a valid URL too."""
+    ``limit`` characters (None: all). Works on text that is not a valid URL too."""
     masked = _QUERY_SECRET.sub(r"\1***", _USERINFO_SECRET.sub(r"\1***@", url))
-    return shorten(masked, MAX_URL_SHOWN)
+    return masked if limit is None else shorten(masked, limit)
 
 
 def url_secrets(url: str) -> list[str]:
@@ -180,6 +180,9 @@ def parse_url(url: str) -> sa.URL:
             f"unsupported backend {shorten(parsed.drivername)!r} "
             "(use sqlite:///PATH or postgresql://USER@HOST/DB)",
         )
+    parts = (parsed.database, parsed.host, parsed.username, parsed.password)
+    if any("\x00" in part for part in parts if part):
+        raise _bad_url(url, "contains a NUL character")
     if parsed.port is not None and not 1 <= parsed.port <= 65535:
         raise _bad_url(url, "the port must be a number from 1 to 65535")
     if backend == "sqlite":
@@ -206,6 +209,10 @@ def _check_sqlite(url: str, parsed: sa.URL) -> None:
 
 def _check_options(url: str, parsed: sa.URL, backend: str) -> None:
     allowed = URL_OPTIONS[backend]
+    # SQLAlchemy drops "?mode=" and "?mode" silently: look at the text itself.
+    for key, value in urllib.parse.parse_qsl(url.partition("?")[2], keep_blank_values=True):
+        if not value.strip():
+            raise _bad_url(url, f"option {shorten(key)!r} is empty")
     for key, value in parsed.query.items():
         if key not in allowed:
             choices = ", ".join(allowed)
@@ -485,7 +492,7 @@ class Store:
     @property
     def display_url(self) -> str:
         """The URL with any password hidden, for messages."""
-        return safe_url(self.url)
+        return safe_url(self.url, limit=None)
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[Connection]:

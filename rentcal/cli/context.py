@@ -146,9 +146,13 @@ class State:
     def connect(self, db: str | None = None) -> Rentcal:
         """Open the database (``db`` overrides ``--db``; None = env or the default file)."""
         import rentcal
+        from rentcal.cli import render
+        from rentcal.store import url_secrets
 
+        url = db if db is not None else self.db
+        render.hide(url_secrets(url or os.environ.get(DATABASE_ENV, "")))
         clock = shifted_clock(self.today) if self.pinned else None
-        return rentcal.connect(db if db is not None else self.db, clock=clock)
+        return rentcal.connect(url, clock=clock)
 
     def who(self) -> str:
         """The acting member's handle, or PermissionDenied when nobody is known."""

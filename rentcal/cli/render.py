@@ -23,6 +23,7 @@ from typing import IO, Any
 import typer
 
 from rentcal.cli.streams import OutputFailed, stdout_is_utf8
+from rentcal.core.wording import shorten
 from rentcal.errors import InvalidRequest
 
 #: Longest free text shown in a table cell before it is cut with "...".
@@ -93,15 +94,36 @@ def echo(text: str = "") -> None:
     typer.echo(text)
 
 
+#: Longest diagnostic line: messages quote bounded input, this is the safety net.
+MAX_MESSAGE = 1000
+
+
 def error(message: str) -> None:
     """``Error: <message>`` on stderr (the prefix red on a colour terminal)."""
     prefix = paint("Error:", "red", enabled=colour_enabled(sys.stderr), bold=True)
-    typer.echo(f"{prefix} {safe(message)}", err=True)
+    typer.echo(f"{prefix} {shorten(safe(scrub(message)), MAX_MESSAGE)}", err=True)
 
 
 def error_line(message: str) -> None:
     """A further line of diagnostics on stderr."""
-    typer.echo(safe(message), err=True)
+    typer.echo(shorten(safe(scrub(message)), MAX_MESSAGE), err=True)
+
+
+#: Passwords of the database URL in use: never printed (see :func:`scrub`).
+_SECRETS: set[str] = set()
+
+
+def hide(secrets: Iterable[str]) -> None:
+    """Remember secrets (a URL's passwords) that no diagnostic may show."""
+    _SECRETS.update(s for s in secrets if len(s) >= 3)
+
+
+def scrub(message: str) -> str:
+    """``message`` with every remembered secret replaced by ``***``: a driver's
+    error text could quote a connection string."""
+    for secret in _SECRETS:
+        message = message.replace(secret, "***")
+    return message
 
 
 def note(message: str, *, as_json: bool) -> None:
@@ -293,12 +315,14 @@ __all__ = [
     "emit_table",
     "error",
     "error_line",
+    "hide",
     "is_stdout",
     "note",
     "paint",
     "record_text",
     "resolve_output",
     "safe",
+    "scrub",
     "table_text",
     "to_json",
     "write_atomic",
