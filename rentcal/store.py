@@ -210,8 +210,8 @@ def _check_sqlite(url: str, parsed: sa.URL) -> None:
 def _check_options(url: str, parsed: sa.URL, backend: str) -> None:
     allowed = URL_OPTIONS[backend]
     # SQLAlchemy drops "?mode=" and "?mode" silently: look at the text itself.
-    for key, value in urllib.parse.parse_qsl(url.partition("?")[2], keep_blank_values=True):
-        if not value.strip():
+    for key, text in urllib.parse.parse_qsl(url.partition("?")[2], keep_blank_values=True):
+        if not text.strip():
             raise _bad_url(url, f"option {shorten(key)!r} is empty")
     for key, value in parsed.query.items():
         if key not in allowed:
