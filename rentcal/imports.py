@@ -16,6 +16,7 @@ from typing import Any
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES, RentalStatus, parse_enum
 from rentcal.core.validate import clean_handle, clean_text
+from rentcal.core.wording import plural, shorten
 from rentcal.errors import InvalidRequest, RentcalError
 
 RENTAL_COLUMNS = ("machine", "member", "start", "end", "status", "purpose")
@@ -86,7 +87,7 @@ class ImportFailed(InvalidRequest):
         more = len(self.problems) - limit
         tail = f"; and {more} more" if more > 0 else ""
         super().__init__(
-            f"{len(self.problems)} invalid row(s), nothing imported "
+            f"{plural(len(self.problems), 'invalid row')}, nothing imported "
             f"(use --skip-invalid to import the rest): {shown}{tail}"
         )
 
@@ -141,6 +142,11 @@ def read_rentals_csv(lines: Iterable[str]) -> Iterator[ImportRow | Problem]:
         ) from None
 
 
+def _listed(names: list[str], word: str) -> str:
+    """``column colour`` or ``columns colour, size``."""
+    return f"{word if len(names) == 1 else word + 's'} {', '.join(shorten(n) for n in names)}"
+
+
 def _records(reader: csv.DictReader[str]) -> Iterator[ImportRow | Problem]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     required = RENTAL_COLUMNS[:4]
@@ -153,20 +159,22 @@ def _records(reader: csv.DictReader[str]) -> Iterator[ImportRow | Problem]:
     doubled = sorted({h for h in header if header.count(h) > 1})
     unknown = [h for h in header if h not in RENTAL_COLUMNS]
     if doubled or unknown:
-        what = f"repeated column(s) {', '.join(doubled)}" if doubled else ""
+        what = f"repeated {_listed(doubled, 'column')}" if doubled else ""
         what += ("; " if what and unknown else "") + (
-            f"unknown column(s) {', '.join(unknown)}" if unknown else ""
+            f"unknown {_listed(unknown, 'column')}" if unknown else ""
         )
         raise InvalidRequest(f"the CSV header has {what}")
     reader.fieldnames = header
     for record in reader:
         line = reader.line_num
         if None in record:
-            yield Problem(line, f"{len(record[None])} more field(s) than the header")
+            yield Problem(line, f"{plural(len(record[None]), 'more field')} than the header")
             continue
         short = [c for c in header if record.get(c) is None]
         if short:
-            yield Problem(line, f"missing field(s): {', '.join(short)}")
+            yield Problem(
+                line, f"missing {'field' if len(short) == 1 else 'fields'}: {', '.join(short)}"
+            )
             continue
         try:
             yield parse_rental_row(line, record)

@@ -44,7 +44,7 @@ class TestReadCsv:
         assert problems[4] == "end date 2030-01-01 is before start date 2030-01-05"
         assert problems[5].startswith("status 'lost' is not one of")
         assert "is not valid" in problems[6]
-        assert problems[7] == "1 more field(s) than the header"
+        assert problems[7] == "1 more field than the header"
 
     def test_header_is_required(self) -> None:
         with pytest.raises(rentcal.InvalidRequest, match="missing: end"):
@@ -241,11 +241,11 @@ class TestOddCsv:
         [
             pytest.param(
                 "machine,member,start,end,machine\nsaw,bob,2030-01-10,2030-01-10,tractor\n",
-                "repeated column(s) machine",
+                "repeated column machine",
                 id="repeated",
             ),
             pytest.param(
-                "machine,member,start,end,colour\n", "unknown column(s) colour", id="unknown"
+                "machine,member,start,end,colour\n", "unknown column colour", id="unknown"
             ),
             pytest.param(
                 HEADER + '\nsaw,bob,2030-01-10,2030-01-10,pending,"unterminated\n',
@@ -266,7 +266,7 @@ class TestOddCsv:
         (problem,) = rows("saw,bob,2030-01-10")
         assert (
             isinstance(problem, Problem)
-            and problem.message == "missing field(s): end, status, purpose"
+            and problem.message == "missing fields: end, status, purpose"
         )
 
 

@@ -19,7 +19,7 @@ from rentcal.cli import render
 from rentcal.cli.context import State, get_state
 from rentcal.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, cli_command, cli_wording
 from rentcal.cli.options import JsonOpt, MachineOpt, commands, examples
-from rentcal.core.wording import quote, shorten
+from rentcal.core.wording import plural, quote, shorten
 from rentcal.errors import InvalidRequest, RentcalError
 
 bulk_commands = commands()
@@ -259,6 +259,6 @@ def _report(result: Any, as_json: bool) -> None:
     if as_json:
         render.emit_json(result.as_dict())
     else:
-        render.echo(f"imported {result.imported} row(s), skipped {result.skipped}")
+        render.echo(f"imported {plural(result.imported, 'row')}, skipped {result.skipped}")
         for problem in result.problems:
             render.error_line(str(problem))

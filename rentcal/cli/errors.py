@@ -38,7 +38,7 @@ import typer
 from rentcal.cli import render
 from rentcal.cli.options import refuse_empty_options
 from rentcal.cli.streams import EXIT_BROKEN_PIPE, EXIT_OUTPUT, OutputFailed
-from rentcal.core.wording import quote
+from rentcal.core.wording import plural, quote
 from rentcal.errors import (
     DatabaseError,
     InvalidRequest,
@@ -191,7 +191,7 @@ def _report_import_failed(problems: tuple[Any, ...], *, as_json: bool) -> None:
 
         render.emit_json(ImportResult(0, len(problems), problems).as_dict())
     render.error(
-        f"{len(problems)} invalid row(s), nothing imported "
+        f"{plural(len(problems), 'invalid row')}, nothing imported "
         "(use --skip-invalid to import the rest)" + ("" if as_json else ":")
     )
     if as_json:

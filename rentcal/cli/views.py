@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rentcal.cli import render
+from rentcal.core.wording import plural
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
     from rentcal.core.availability import Availability
@@ -39,7 +40,7 @@ def rental_pairs(r: Rental) -> list[tuple[str, object]]:
         ("status", r.status),
         ("machine", f"{r.machine} ({r.machine_title})"),
         ("member", f"{r.member} ({r.member_name})"),
-        ("dates", f"{r.start.isoformat()} .. {r.end.isoformat()} ({r.days} days)"),
+        ("dates", f"{r.start.isoformat()} .. {r.end.isoformat()} ({plural(r.days, 'day')})"),
         ("price", r.price),
         ("purpose", r.purpose),
     ]
@@ -61,9 +62,12 @@ def show_rental(rental: Rental, as_json: bool, *, headline: str | None = None) -
 
 
 def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_json: bool) -> None:
-    """``rentcal show``: the rental (exact rental JSON shape) and, for humans, its history."""
+    """``rentcal show``: the rental and its history (JSON: the rental object plus
+    ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first)."""
     if as_json:
-        render.emit_json(rental.as_dict())
+        data = rental.as_dict()
+        data["history"] = [dict(h) for h in history]
+        render.emit_json(data)
         return
     render.emit_record(rental_pairs(rental))
     render.echo()
