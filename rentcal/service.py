@@ -1098,7 +1098,7 @@ class Rentcal:
                     span = f"{block.start.isoformat()}..{block.end.isoformat()}"
                     problems.append(Problem(block.line, f"{span} overlaps {clash}"))
                     continue
-                sweep.add(block.start, block.end, f"event {block.line}")
+                sweep.add(block.start, block.end, f"the event on line {block.line}")
                 good.append(block)
             if problems and not skip_invalid:
                 raise ImportFailed(sorted(problems, key=lambda p: p.line))

@@ -6,6 +6,7 @@ and a progress bar appears only on a terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -191,8 +192,9 @@ def import_(
         bool, typer.Option("--as-maintenance", help="Import the .ics events as maintenance.")
     ] = False,
     kind: Annotated[
-        str, typer.Option(help="Maintenance kind for --as-maintenance.")
-    ] = "preventive",
+        str | None,
+        typer.Option(help="Maintenance kind for --as-maintenance [default: preventive]."),
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Import the valid rows, report the rest.")
     ] = False,
@@ -203,32 +205,134 @@ def import_(
     Rows are checked with the same rules as `book`, except that history is
     welcome: past dates and any status. Blocking rows must not overlap each
     other or what is stored. Invalid rows are reported with their line numbers.
+    A row already stored (same machine, member and days; for a calendar: same
+    machine and days) is left out, so importing a file twice stores nothing twice.
     """
     from rentcal import imports
 
     state = get_state(ctx)
-    if as_maintenance:
-        if machine is None:
-            raise InvalidRequest("--as-maintenance needs --machine MACHINE")
-        blocks = list(imports.read_blocks_ics(file.read_bytes()))
+    data = file.read_bytes()
+    calendar = is_calendar(file, data)
+    _check_options(file, calendar, machine=machine, as_maintenance=as_maintenance, kind=kind)
+    if calendar:
+        assert machine is not None  # checked above
+        items = list(imports.read_blocks_ics(data))
         with state.connect() as cal:
+            blocks, ignored = _new_blocks(cal, machine, items)
             result = cal.import_maintenance(
-                machine, blocks, kind=kind, acting=state.who(), skip_invalid=skip_invalid
-            )
-    else:
-        if file.suffix.lower() == ".ics":
-            raise InvalidRequest(f"{str(file)!r} is a calendar: add --as-maintenance --machine M")
-        with file.open("rb") as handle:  # decoded line by line: errors name the line
-            rows = list(imports.read_rentals_csv(imports.decode_lines(handle)))
-        with state.connect() as cal, _progress(len(rows)) as tick:
-            result = cal.import_rentals(
-                rows,
+                machine,
+                blocks,
+                kind=kind or "preventive",
                 acting=state.who(),
                 skip_invalid=skip_invalid,
-                progress=tick,
-                today=state.today,
             )
-    _report(result, as_json)
+    else:
+        with file.open("rb") as handle:  # decoded line by line: errors name the line
+            parsed = list(imports.read_rentals_csv(imports.decode_lines(handle)))
+        with state.connect() as cal:
+            rows, ignored = _new_rentals(cal, parsed)
+            with _progress(len(rows)) as tick:
+                result = cal.import_rentals(
+                    rows,
+                    acting=state.who(),
+                    skip_invalid=skip_invalid,
+                    progress=tick,
+                    today=state.today,
+                )
+    _report(dataclasses.replace(result, ignored=result.ignored + tuple(ignored)), as_json)
+
+
+def is_calendar(file: Path, data: bytes) -> bool:
+    """Whether FILE is an iCalendar file: named .ics, or starting BEGIN:VCALENDAR."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
+    return file.suffix.lower() == ".ics" or head.startswith(b"BEGIN:VCALENDAR")
+
+
+def _check_options(
+    file: Path, calendar: bool, *, machine: str | None, as_maintenance: bool, kind: str | None
+) -> None:
+    """Refuse an option that does not apply to the file's kind, rather than ignore it."""
+    name = shorten(str(file))
+    if calendar:
+        if not as_maintenance or machine is None:
+            raise InvalidRequest(f"{name!r} is a calendar: add --as-maintenance --machine M")
+        return
+    given = [
+        option
+        for option, value in (
+            ("--machine", machine),
+            ("--as-maintenance", as_maintenance or None),
+            ("--kind", kind),
+        )
+        if value is not None
+    ]
+    if given:
+        raise InvalidRequest(
+            f"{', '.join(given)} only apply to a calendar (.ics) import; {name!r} is a "
+            "rentals CSV file, whose rows name their machine"
+        )
+
+
+def _new_rentals(cal: Any, parsed: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The CSV rows not stored yet, and an ``Ignored`` for each one that is.
+
+    A rental is identified by machine, member, first and last day (two
+    rentals of a machine never share all four): a row matching a stored
+    rental is left out and named. Rows of one file are not compared with each
+    other here: two blocking ones overlap and are refused as such.
+    """
+    from rentcal.imports import Ignored, ImportRow
+
+    rows = [r for r in parsed if isinstance(r, ImportRow)]
+    stored: dict[tuple[str, str, date, date], int] = {}
+    for name in {r.machine for r in rows}:
+        mine = [r for r in rows if r.machine == name]
+        try:
+            found = cal.rentals(
+                machine=name, start=min(r.start for r in mine), end=max(r.end for r in mine)
+            )
+        except RentcalError:  # an unknown machine: the import reports it per row
+            continue
+        stored.update({(f.machine, f.member, f.start, f.end): f.id for f in found})
+    keep: list[Any] = []
+    ignored: list[Any] = []
+    for row in parsed:
+        key = (row.machine, row.member, row.start, row.end) if isinstance(row, ImportRow) else None
+        if key in stored:
+            ignored.append(Ignored(row.line, f"already stored as rental {stored[key]}"))
+        else:
+            keep.append(row)
+    return keep, ignored
+
+
+def _new_blocks(cal: Any, machine: str, items: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The calendar's events not stored yet (and cancelled ones), as ``Ignored``.
+
+    A block is identified by its machine and its days: an event matching a
+    stored block that is not cancelled is left out.
+    """
+    from rentcal.imports import BlockRow, Ignored
+
+    ignored = [i for i in items if isinstance(i, Ignored)]
+    blocks = [b for b in items if isinstance(b, BlockRow)]
+    stored: dict[tuple[date, date], int] = {}
+    if blocks:
+        found = cal.maintenance(
+            machine=machine,
+            start=min(b.start for b in blocks),
+            end=max(b.end for b in blocks),
+        )
+        stored = {(m.start, m.end): m.id for m in found if m.status.value != "cancelled"}
+    keep: list[Any] = []
+    for item in items:
+        key = (item.start, item.end) if isinstance(item, BlockRow) else None
+        if isinstance(item, Ignored):
+            continue
+        if key in stored:
+            ignored.append(Ignored(item.line, f"already stored as maintenance {stored[key]}"))
+        else:
+            keep.append(item)
+    return keep, sorted(ignored, key=lambda i: i.line)
 
 
 class _progress:  # noqa: N801 - used as a context manager like typer.progressbar
@@ -258,7 +362,12 @@ class _progress:  # noqa: N801 - used as a context manager like typer.progressba
 def _report(result: Any, as_json: bool) -> None:
     if as_json:
         render.emit_json(result.as_dict())
-    else:
-        render.echo(f"imported {plural(result.imported, 'row')}, skipped {result.skipped}")
-        for problem in result.problems:
-            render.error_line(str(problem))
+        return
+    line = f"imported {plural(result.imported, 'row')}, skipped {result.skipped}"
+    if result.ignored:
+        line += f", left out {len(result.ignored)} (already stored or cancelled)"
+    render.echo(line)
+    for problem in result.problems:
+        render.error_line(str(problem))
+    for item in result.ignored:
+        render.error_line(f"{item} (left out)")

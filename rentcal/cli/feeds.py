@@ -111,7 +111,7 @@ def events(
         first, last = state.optional_day(from_), state.optional_day(to)
         with state.connect() as cal:
             if ics:
-                data = cal.ical(machine, member, first, last, all_statuses)
+                data = render.safe_ics(cal.ical(machine, member, first, last, all_statuses))
             else:
                 found_events = cal.events(machine, member, first, last, all_statuses)
                 data = render.to_json(found_events) if as_json else _events_table(found_events)

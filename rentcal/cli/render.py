@@ -23,15 +23,21 @@ from typing import IO, Any
 import typer
 
 from rentcal.cli.streams import OutputFailed, stdout_is_utf8
+from rentcal.core.validate import INVISIBLE_RE
 from rentcal.core.wording import shorten
 from rentcal.errors import InvalidRequest
 
 #: Longest free text shown in a table cell before it is cut with "...".
 MAX_CELL = 60
 
-# C0/C1 control characters (ESC included) and DEL: shown as "?" so data from
-# the database can never move the cursor or inject colour into a terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 control characters (ESC included) and DEL, and the characters that
+# hide or reorder text (bidi overrides, zero-width spaces, U+2028/2029, ...):
+# shown as "?" so data from the database can never move the cursor, inject
+# colour or make one text look like another on a terminal.
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f]|{INVISIBLE_RE.pattern}")
+# The same in JSON text, except what json.dumps escapes itself (C0): escaped
+# as \uXXXX, so the document keeps the data exactly and prints safely.
+_JSON_UNSAFE = re.compile(rf"[\x7f-\x9f]|{INVISIBLE_RE.pattern}")
 _WHITESPACE = re.compile(r"[\t\n\r]+")
 
 
@@ -69,6 +75,18 @@ def paint(
 def safe(text: str) -> str:
     """``text`` with control characters replaced, safe to print on a terminal."""
     return _CONTROL.sub("?", text)
+
+
+def safe_ics(data: bytes) -> bytes:
+    """An iCalendar document with characters that hide or reorder text shown as "?".
+
+    New text never holds them (the library refuses them); this covers text
+    stored before that rule or by other tools. Lines only get shorter, so the
+    75-octet folding of RFC 5545 still holds.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")
+    cleaned = _JSON_UNSAFE.sub("?", text)
+    return data if cleaned == text else cleaned.encode("utf-8", errors="surrogateescape")
 
 
 def cell(value: object, max_len: int = MAX_CELL) -> object:
@@ -147,9 +165,22 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells astral characters
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def to_json(data: object, *, ascii_only: bool = False) -> str:
-    """The JSON text of ``data``: dates ISO 8601, money and enums as strings."""
-    return json.dumps(data, indent=2, ensure_ascii=ascii_only, default=_json_default)
+    """The JSON text of ``data``: dates ISO 8601, money and enums as strings.
+
+    Characters that could drive or fool a terminal are escaped (``\\u202e``),
+    so the text is safe to print and parses back to exactly the data.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=ascii_only, default=_json_default)
+    return text if ascii_only else _JSON_UNSAFE.sub(_json_escape, text)
 
 
 def emit_json(data: object) -> None:
@@ -322,6 +353,7 @@ __all__ = [
     "record_text",
     "resolve_output",
     "safe",
+    "safe_ics",
     "scrub",
     "table_text",
     "to_json",
