@@ -41,7 +41,14 @@ def _events_table(events: list[dict[str, Any]]) -> str:
         props = event["extendedProps"]
         last = date.fromisoformat(event["end"]) - timedelta(days=1)
         rows.append(
-            (event["id"], props["machine"], event["start"], last, props["status"], event["title"])
+            (
+                render.Whole(event["id"]),
+                render.Whole(props["machine"]),
+                event["start"],
+                last,
+                props["status"],
+                event["title"],
+            )
         )
     return render.table_text(("id", "machine", "start", "end", "status", "title"), rows)
 
@@ -105,7 +112,9 @@ def events(
         data = (
             render.to_json(found)
             if as_json
-            else render.table_text(("id", "title"), [(r["id"], r["title"]) for r in found])
+            else render.table_text(
+                ("id", "title"), [(render.Whole(r["id"]), r["title"]) for r in found]
+            )
         )
     else:
         first, last = state.optional_day(from_), state.optional_day(to)

@@ -89,8 +89,18 @@ def safe_ics(data: bytes) -> bytes:
     return data if cleaned == text else cleaned.encode("utf-8", errors="surrogateescape")
 
 
+class Whole(str):
+    """Text a table never cuts short: a name that tells two things apart
+    (machine names and member handles are at most 64 characters)."""
+
+    __slots__ = ()
+
+
 def cell(value: object, max_len: int = MAX_CELL) -> object:
-    """A table cell: one line, no control characters, long text cut short."""
+    """A table cell: one line, no control characters, long text cut short
+    (except :class:`Whole` names, which must stay distinguishable)."""
+    if isinstance(value, Whole):
+        return safe(_WHITESPACE.sub(" ", value))
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -338,6 +348,7 @@ def write_output(data: str | bytes, path: Path | None) -> None:
 
 __all__ = [
     "MAX_CELL",
+    "Whole",
     "cell",
     "colour_enabled",
     "echo",
