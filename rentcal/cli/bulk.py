@@ -40,7 +40,7 @@ def _fields(item: dict[str, Any]) -> tuple[str, str, str | None, int | None]:
     """machine, start, end, days of a request object, or InvalidRequest saying why not."""
     unknown = [k for k in item if k not in REQUEST_FIELDS]
     if unknown:
-        listed = ", ".join(shorten(str(k)) for k in unknown[:5])
+        listed = ", ".join(quote(str(k)) for k in unknown[:5])
         raise InvalidRequest(
             f"unknown {'field' if len(unknown) == 1 else 'fields'} {listed} "
             "(a request has machine, start, and end or days)"
@@ -74,8 +74,8 @@ def _parse(state: State, raw: bytes, first: bool) -> Request:
         return InvalidRequest("not JSON (nested too deeply)")
     except json.JSONDecodeError as err:
         return InvalidRequest(f"not JSON ({err.msg})")
-    except ValueError as err:  # e.g. an integer of more than 4300 digits
-        return InvalidRequest(f"not JSON ({shorten(str(err))})")
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        return InvalidRequest("not JSON (a number with too many digits)")
     if not isinstance(item, dict):
         return InvalidRequest("expected an object {machine, start, end}")
     from rentcal.dates import end_from_days
