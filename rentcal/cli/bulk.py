@@ -211,12 +211,12 @@ def import_(
     from rentcal import imports
 
     state = get_state(ctx)
-    data = file.read_bytes()
-    calendar = is_calendar(file, data)
+    with file.open("rb") as handle:
+        calendar = is_calendar(file, handle.read(64))
     _check_options(file, calendar, machine=machine, as_maintenance=as_maintenance, kind=kind)
     if calendar:
         assert machine is not None  # checked above
-        items = list(imports.read_blocks_ics(data))
+        items = list(imports.read_blocks_ics(file.read_bytes()))
         with state.connect() as cal:
             blocks, ignored = _new_blocks(cal, machine, items)
             result = cal.import_maintenance(
@@ -242,9 +242,9 @@ def import_(
     _report(dataclasses.replace(result, ignored=result.ignored + tuple(ignored)), as_json)
 
 
-def is_calendar(file: Path, data: bytes) -> bool:
+def is_calendar(file: Path, head: bytes) -> bool:
     """Whether FILE is an iCalendar file: named .ics, or starting BEGIN:VCALENDAR."""
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n").upper()
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n").upper()
     return file.suffix.lower() == ".ics" or head.startswith(b"BEGIN:VCALENDAR")
 
 
