@@ -116,8 +116,9 @@ class ImportFailed(InvalidRequest):
         shown = "; ".join(str(p) for p in self.problems[:limit])
         more = len(self.problems) - limit
         tail = f"; and {more} more" if more > 0 else ""
+        count = len(self.problems)
         super().__init__(
-            f"{len(self.problems)} invalid row(s), nothing imported: {shown}{tail}",
+            f"{count} invalid row{'' if count == 1 else 's'}, nothing imported: {shown}{tail}",
             field="rows",
             reason="invalid-rows",
         )

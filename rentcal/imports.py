@@ -17,6 +17,7 @@ from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES, RentalStatus, parse_enum
 from rentcal.core.validate import clean_handle, clean_text
 from rentcal.core.values import Problem
+from rentcal.core.wording import plural, quote, shorten
 from rentcal.errors import ImportFailed, InvalidRequest, RentcalError
 
 RENTAL_COLUMNS = ("machine", "member", "start", "end", "status", "purpose")
@@ -42,7 +43,8 @@ class ImportRow:
 
 @dataclass(frozen=True, slots=True)
 class BlockRow:
-    """One maintenance block read from a calendar; ``line`` numbers its VEVENT."""
+    """One maintenance block read from a calendar; ``line`` is the file line of
+    its ``BEGIN:VEVENT``."""
 
     line: int
     start: date
@@ -51,27 +53,52 @@ class BlockRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Ignored:
+    """An input row left out on purpose (a cancelled event), and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ImportResult:
-    """What an import stored and what it refused."""
+    """What an import stored, what it refused, and what it left out on purpose.
+
+    Every row (every VEVENT of a calendar) is counted once: ``imported``, one
+    of ``problems`` (``skipped`` of them with ``--skip-invalid``), or one of
+    ``ignored`` with its reason.
+    """
 
     imported: int
     skipped: int
     problems: tuple[Problem, ...]
+    ignored: tuple[Ignored, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """The JSON summary of ``rentcal import --json``."""
-        return {
+        data: dict[str, object] = {
             "imported": self.imported,
             "skipped": self.skipped,
             "problems": [{"line": p.line, "message": p.message} for p in self.problems],
         }
+        if self.ignored:
+            data["ignored"] = [{"line": i.line, "reason": i.reason} for i in self.ignored]
+        return data
 
 
 def _iso(value: str, label: str) -> date:
+    text = value.strip()
+    if not text:
+        raise InvalidRequest(f"{label} is empty (expected YYYY-MM-DD)")
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(text)
     except ValueError as err:
-        raise InvalidRequest(f"{label} {value!r} is not a date (YYYY-MM-DD): {err}") from None
+        # fromisoformat's own message repeats the whole value: keep only a reason.
+        reason = str(err) if "isoformat" not in str(err) else "expected YYYY-MM-DD"
+        raise InvalidRequest(f"{label} {quote(text)} is not a date: {reason}") from None
 
 
 def parse_rental_row(line: int, raw: dict[str, str | None]) -> ImportRow:
@@ -117,6 +144,11 @@ def read_rentals_csv(lines: Iterable[str]) -> Iterator[ImportRow | Problem]:
         ) from None
 
 
+def _listed(names: list[str], word: str) -> str:
+    """``column colour`` or ``columns colour, size``."""
+    return f"{word if len(names) == 1 else word + 's'} {', '.join(shorten(n) for n in names)}"
+
+
 def _records(reader: csv.DictReader[str]) -> Iterator[ImportRow | Problem]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     required = RENTAL_COLUMNS[:4]
@@ -129,20 +161,22 @@ def _records(reader: csv.DictReader[str]) -> Iterator[ImportRow | Problem]:
     doubled = sorted({h for h in header if header.count(h) > 1})
     unknown = [h for h in header if h not in RENTAL_COLUMNS]
     if doubled or unknown:
-        what = f"repeated column(s) {', '.join(doubled)}" if doubled else ""
+        what = f"repeated {_listed(doubled, 'column')}" if doubled else ""
         what += ("; " if what and unknown else "") + (
-            f"unknown column(s) {', '.join(unknown)}" if unknown else ""
+            f"unknown {_listed(unknown, 'column')}" if unknown else ""
         )
         raise InvalidRequest(f"the CSV header has {what}")
     reader.fieldnames = header
     for record in reader:
         line = reader.line_num
         if None in record:
-            yield Problem(line, f"{len(record[None])} more field(s) than the header")
+            yield Problem(line, f"{plural(len(record[None]), 'more field')} than the header")
             continue
         short = [c for c in header if record.get(c) is None]
         if short:
-            yield Problem(line, f"missing field(s): {', '.join(short)}")
+            yield Problem(
+                line, f"missing {'field' if len(short) == 1 else 'fields'}: {', '.join(short)}"
+            )
             continue
         try:
             yield parse_rental_row(line, record)
@@ -154,12 +188,14 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def read_blocks_ics(data: bytes) -> Iterator[BlockRow | Problem]:
+def read_blocks_ics(data: bytes) -> Iterator[BlockRow | Problem | Ignored]:
     """All-day blocks from the VEVENTs of an iCalendar document.
 
     DTEND is exclusive for dates (RFC 5545), so the last blocked day is the
     day before it; timed events block every day they touch. Cancelled events
-    are left out; recurring ones (RRULE/RDATE) are refused, not half-imported.
+    are :class:`Ignored`; recurring ones (RRULE/RDATE) are refused, not
+    half-imported. Every event yields exactly one item, whose ``line`` is the
+    file line of its ``BEGIN:VEVENT`` (messages also name the event's number).
     """
     import icalendar
 
@@ -168,13 +204,30 @@ def read_blocks_ics(data: bytes) -> Iterator[BlockRow | Problem]:
     except (ValueError, IndexError, KeyError) as err:
         text = str(err).encode("unicode_escape").decode("ascii")[:200]
         raise InvalidRequest(f"not an iCalendar file: {text}") from None
-    for number, event in enumerate(calendar.walk("VEVENT"), start=1):
+    events = calendar.walk("VEVENT")
+    lines = _event_lines(data)
+    if len(lines) != len(events):  # an odd layout: fall back to the events' numbers
+        lines = list(range(1, len(events) + 1))
+    for number, (event, line) in enumerate(zip(events, lines, strict=True), start=1):
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            yield Ignored(line, f"event {number} is cancelled (STATUS:CANCELLED)")
             continue
         try:
-            yield _block(number, event)
+            yield _block(line, event)
         except RentcalError as err:
-            yield Problem(number, f"event {number}: {err}")
+            yield Problem(line, f"event {number}: {err}")
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as err:
+            # icalendar raises these on values it cannot decode: one event's problem.
+            yield Problem(line, f"event {number}: cannot be read ({shorten(str(err))})")
+
+
+def _event_lines(data: bytes) -> list[int]:
+    """The 1-based line numbers of the ``BEGIN:VEVENT`` lines, in order."""
+    return [
+        number
+        for number, raw in enumerate(data.split(b"\n"), start=1)
+        if raw.strip().upper() == b"BEGIN:VEVENT"
+    ]
 
 
 def _decoded_day(event: Any, name: str) -> date | datetime | None:
@@ -202,10 +255,19 @@ def _block(number: int, event: Any) -> BlockRow:
         raise InvalidRequest("no DTSTART")
     end = _decoded_day(event, "DTEND")
     if end is None and "DURATION" in event:
-        duration = event.decoded("DURATION")
+        try:
+            duration = event.decoded("DURATION")
+        except (ValueError, TypeError, KeyError):
+            duration = None
         if not isinstance(duration, timedelta) or duration < timedelta(0):
             raise InvalidRequest("DURATION must be a positive duration")
-        end = start + duration
+        try:
+            end = start + duration
+        except OverflowError:
+            raise InvalidRequest(
+                f"DURATION {duration.days} days from {_day(start).isoformat()} ends after "
+                "9999-12-31"
+            ) from None
     first = _day(start)
     if end is None:
         last = first
@@ -221,6 +283,7 @@ def _block(number: int, event: Any) -> BlockRow:
 
 __all__ = [
     "BlockRow",
+    "Ignored",
     "ImportFailed",
     "ImportResult",
     "ImportRow",

@@ -13,11 +13,11 @@ All locking lives here so the service has one code path for every backend:
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +28,14 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
 from rentcal import models, queries
-from rentcal.errors import Busy, DatabaseError, InvalidRequest
+from rentcal.errors import Busy, DatabaseError
+from rentcal.urls import (
+    default_sqlite_path,
+    parse_url,
+    resolve_url,
+    safe_url,
+    url_secrets,
+)
 
 #: Seconds a writer waits for another writer before :class:`Busy`.
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -45,28 +52,13 @@ LOCK_NOT_AVAILABLE = "55P03"
 T = TypeVar("T")
 
 
-def default_sqlite_path() -> Path:
-    """$XDG_DATA_HOME/rentcal/rentcal.db, defaulting to ~/.local/share."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "rentcal" / "rentcal.db"
-
-
-def resolve_url(url: str | None) -> str:
-    """The database URL to use: explicit, else $RENTCAL_DATABASE_URL, else the file.
-
-    A bare filesystem path is taken as a SQLite file; ``postgresql://`` is
-    routed to psycopg 3, the only PostgreSQL driver rentcal supports.
-    """
-    url = url or os.environ.get("RENTCAL_DATABASE_URL") or None
-    if url is None:
-        path = default_sqlite_path()
-        return f"sqlite:///{path}"
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser()}"
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+def _engine_url(parsed: sa.URL) -> sa.URL:
+    """The URL SQLAlchemy gets: rentcal's SQLite options become an SQLite URI."""
+    if parsed.get_backend_name() != "sqlite" or parsed.query.get("mode") != "ro":
+        return parsed
+    path = str(Path(parsed.database or "").absolute())
+    uri = "file:" + urllib.parse.quote(path, safe="/")
+    return parsed.set(database=uri, query={"mode": "ro", "uri": "true"})
 
 
 def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
@@ -94,10 +86,43 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if conn.get_execution_options().get(_WRITE, False):
+            _sqlite_busy_retry(conn, busy_timeout)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+#: SQLite waits for another writer's lock in slices this long (seconds).
+BUSY_SLICE = 0.1
+
+
+def _sqlite_busy_retry(conn: Connection, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for another writer.
+
+    SQLite's busy handler sleeps inside the C library, where Python cannot
+    deliver Ctrl-C: one 10-second wait would ignore it for 10 seconds. So the
+    wait is cut into :data:`BUSY_SLICE` slices with a Python-level retry loop
+    until the deadline; a KeyboardInterrupt arrives between two slices. The
+    connection's own busy timeout is restored afterwards (other statements
+    keep waiting as before). At the deadline the last "database is locked"
+    error is raised, which :meth:`Store.transaction` reports as Busy.
+    """
+    raw = conn.connection.dbapi_connection
+    assert raw is not None  # a checked-out connection always has one
+    deadline = time.monotonic() + timeout
+    raw.execute(f"PRAGMA busy_timeout = {int(min(BUSY_SLICE, timeout) * 1000)}")
+    try:
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except exc.OperationalError as err:
+                if not is_locked(err) or time.monotonic() >= deadline:
+                    raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
 
 def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
@@ -132,26 +157,30 @@ def _ensure_parent(path: Path) -> None:
 
 
 def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
-    """An engine configured with rentcal's locking recipe for its backend."""
+    """An engine configured with rentcal's locking recipe for its backend.
+
+    Raises:
+        InvalidRequest: the URL is not one rentcal accepts (:func:`parse_url`).
+        DatabaseError: its driver is not installed.
+    """
+    parsed = parse_url(url)
     try:
-        parsed = sa.make_url(url)
-    except exc.ArgumentError:
-        raise InvalidRequest(f"database URL {url!r} is not a valid URL") from None
-    backend = parsed.get_backend_name()
-    try:
-        if backend == "sqlite":
-            return _sqlite_engine(parsed, busy_timeout)
-        if backend == "postgresql":
-            return _postgres_engine(parsed, busy_timeout)
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(_engine_url(parsed), busy_timeout)
+        engine = _postgres_engine(parsed, busy_timeout)
     except ImportError as err:
         raise DatabaseError(
-            f"database URL {parsed.render_as_string(hide_password=True)!r} needs a driver "
-            f"that is not installed ({err.name}); for PostgreSQL: pip install 'rentcal[postgres]'"
+            f"database URL {safe_url(url)!r} needs a driver that is not installed "
+            f"({err.name}); for PostgreSQL: pip install 'rentcal[postgres]'"
         ) from None
-    raise InvalidRequest(
-        f"database URL {parsed.render_as_string(hide_password=True)!r}: unsupported backend "
-        f"{backend!r} (use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
-    )
+    given = {k: v for k, v in parsed.query.items() if isinstance(v, str)}
+
+    @event.listens_for(engine, "do_connect")
+    def _url_wins(_dialect: Any, _record: Any, _args: Any, kwargs: dict[str, Any]) -> None:
+        # What the URL says beats rentcal's defaults (e.g. its connect_timeout).
+        kwargs.update(given)
+
+    return engine
 
 
 def _sqlstate(err: BaseException) -> str | None:
@@ -199,7 +228,7 @@ class Store:
     @property
     def display_url(self) -> str:
         """The URL with any password hidden, for messages."""
-        return sa.make_url(self.url).render_as_string(hide_password=True)
+        return safe_url(self.url, limit=None)
 
     @contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[Connection]:
@@ -368,5 +397,8 @@ __all__ = [
     "Store",
     "default_sqlite_path",
     "make_engine",
+    "parse_url",
     "resolve_url",
+    "safe_url",
+    "url_secrets",
 ]

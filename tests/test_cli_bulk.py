@@ -61,7 +61,7 @@ class TestImport:
             ],
         }
         assert result.stderr == (
-            "Error: 2 invalid row(s), nothing imported (use --skip-invalid to import the rest)\n"
+            "Error: 2 invalid rows, nothing imported (use --skip-invalid to import the rest)\n"
         )
         assert seeded.rentals() == []
 
@@ -78,7 +78,7 @@ class TestImport:
         assert result.exit_code == 2
         assert result.stdout == ""
         assert result.stderr.splitlines() == [
-            "Error: 2 invalid row(s), nothing imported (use --skip-invalid to import the rest):",
+            "Error: 2 invalid rows, nothing imported (use --skip-invalid to import the rest):",
             "  line 2: member 'zed' not found",
             "  line 3: machine 'nope' not found",
         ]
@@ -95,7 +95,7 @@ class TestImport:
         assert result.exit_code == 2
         assert result.stdout == ""
         lines = result.stderr.splitlines()
-        assert lines[0].startswith("Error: 60 invalid row(s), nothing imported")
+        assert lines[0].startswith("Error: 60 invalid rows, nothing imported")
         assert lines[1] == "  line 2: member 'zed' not found"
         assert lines[50] == "  line 51: member 'zed' not found"
         assert lines[51:] == ["  ... and 10 more"]
@@ -162,7 +162,7 @@ class TestBatch:
         assert [c["id"] for c in answers[1]["conflicts"]] == [r.id]
         assert answers[2] == {"error": "line 3: not JSON (Expecting value)"}
         assert answers[3] == {"error": "line 4: machine 'nope' not found"}
-        assert answers[4] == {"error": "line 5: missing or non-text field(s): start, end"}
+        assert answers[4] == {"error": "line 5: missing or non-text fields: start, end"}
 
     def test_line_numbers_count_blank_lines(self, seeded: rentcal.Rentcal, db_url: str) -> None:
         text = "\n".join(

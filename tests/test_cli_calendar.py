@@ -265,3 +265,43 @@ class TestCommand:
         self, seeded: rentcal.Rentcal, db_url: str, args: list[str], message: str
     ) -> None:
         failed(cli(db_url, "calendar", *args), 2, message)
+
+
+class TestDistinctLabels:
+    """Shortened row labels never make two machines look the same."""
+
+    def test_names_differing_only_at_the_end(self) -> None:
+        names = ["excavator-komatsu-pc-01", "excavator-komatsu-pc-02", "saw"]
+        labels = grid.distinct_labels(names)
+        assert len(set(labels)) == 3
+        assert labels[2] == "saw"
+        free = grid.classify_days(d(1), d(2), [], [])
+        lines = grid.month_rows(d(1), d(2), [(n, free) for n in names], title="T")
+        assert len({line.split()[0] for line in lines[3:]}) == 3
+
+    def test_widest_case_shows_full_names(self) -> None:
+        names = ["a" * 63 + "1", "a" * 63 + "2"]
+        assert grid.distinct_labels(names) == names
+
+    def test_short_when_enough(self) -> None:
+        assert grid.distinct_labels(["a" * 30, "b" * 30]) == ["a" * 19 + "~", "b" * 19 + "~"]
+
+    def test_calendar_command(self, seeded: rentcal.Rentcal, db_url: str) -> None:
+        for suffix in ("1", "2"):
+            seeded.add_machine("tractor-john-deere-6120-" + suffix, acting="ada")
+        out = cli(db_url, "calendar", "--month", "2030-01").stdout.splitlines()
+        labels = [line.split()[0] for line in out[3:] if line and not line.startswith("#")]
+        assert len(labels) == len(set(labels)) == 4, out
+
+
+def test_tables_never_cut_names(seeded: rentcal.Rentcal, db_url: str) -> None:
+    """Machine names of 61-64 characters sharing a prefix stay apart in every table."""
+    long = ["m" * 60 + "-001", "m" * 60 + "-002"]
+    for name in long:
+        seeded.add_machine(name, acting="ada")
+        seeded.book(name, d(20), d(20), member="bob", today=d(9))
+        seeded.add_maintenance(name, d(25), d(25), acting="ada", today=d(9))
+    for args in (["rentals"], ["machine", "list"], ["maintenance", "list"], ["events"]):
+        out = cli(db_url, *args).stdout
+        for name in long:
+            assert name in out, (args, out)

@@ -150,7 +150,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal calendar tractor-6120 --month 2030-02": (0, "February 2030 - tractor-6120"),
     "rentcal calendar --month next --json": (0, '"month": "2030-02"'),
     "rentcal notifications --unread": (0, "new request: rental 1"),
-    "rentcal --as bob notifications --mark-read --json": (0, "Marked 4 notification(s) read."),
+    "rentcal --as bob notifications --mark-read --json": (0, "Marked 4 notifications read."),
     "rentcal events --from today --to +30d": (0, "Band saw — Rented by Carol Carter"),
     "rentcal events --machine tractor-6120 --json": (0, '"id": "rental-2"'),
     # -o FILE: the text is looked for in FILE (here published.ics, not /var/www)
@@ -161,11 +161,11 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal events --resources --json": (0, '"title": "Mini excavator"'),
     "rentcal events --legend": (0, "Maintenance done: <Kind>"),
-    "rentcal --as ada import rentals.csv": (0, "imported 1 row(s), skipped 0"),
+    "rentcal --as ada import rentals.csv": (0, "imported 1 row, skipped 0"),
     "rentcal --as ada import rentals.csv --skip-invalid --json": (0, '"imported": 1,'),
     "rentcal --as ada import holidays.ics --machine tractor-6120 --as-maintenance": (
         0,
-        "imported 1 row(s), skipped 0",
+        "imported 1 row, skipped 0",
     ),
 }
 

@@ -82,7 +82,7 @@ class TestNotifications:
         marked = cli(db_url, "notifications", "--mark-read", "--json", as_="bob")
         assert marked.exit_code == 0
         assert json.loads(marked.stdout) == data  # what was shown, before marking
-        assert marked.stderr == "Marked 1 notification(s) read.\n"
+        assert marked.stderr == "Marked 1 notification read.\n"
         assert ok_json(db_url, "notifications", "--unread", as_="bob") == []
         assert len(ok_json(db_url, "notifications", as_="bob")) == 1
 
@@ -91,7 +91,7 @@ class TestNotifications:
         result = cli(db_url, "notifications", "--mark-read", as_="ada")
         assert result.exit_code == 0
         assert "new request: rental 1, bob booked tractor" in result.stdout
-        assert "Marked 1 notification(s) read." in result.stdout
+        assert "Marked 1 notification read." in result.stdout
         empty = cli(db_url, "notifications", "--unread", as_="ada")
         assert empty.stdout == "No notifications.\n"
 

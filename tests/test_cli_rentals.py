@@ -322,7 +322,15 @@ class TestShowAndTransitions:
         rental = seeded.book("tractor", d(10), d(11), member="bob", purpose="hay", today=d(9))
         seeded.reject(rental.id, acting="ada", reason="broken", today=d(9))
         data = ok_json(db_url, "show", str(rental.id))
+        history = data.pop("history")  # the rental object, plus its history
         assert data == seeded.rental(rental.id).as_dict()
+        assert [(h["from"], h["to"], h["by"], h["reason"]) for h in history] == [
+            (None, "pending", "bob", None),
+            ("pending", "rejected", "ada", "broken"),
+        ]
+        assert [h["at"] for h in history] == [
+            h["at"].isoformat() for h in seeded.history(rental.id)
+        ]
         human = cli(db_url, "show", str(rental.id)).stdout
         assert "history:" in human
         assert human.splitlines()[-1].split()[1:] == ["pending", "rejected", "ada", "broken"]

@@ -8,6 +8,8 @@ import pytest
 
 import rentcal
 from rentcal.imports import (
+    BlockRow,
+    Ignored,
     ImportFailed,
     Problem,
     Sweep,
@@ -44,7 +46,7 @@ class TestReadCsv:
         assert problems[4] == "end date 2030-01-01 is before start date 2030-01-05"
         assert problems[5].startswith("status 'lost' is not one of")
         assert "is not valid" in problems[6]
-        assert problems[7] == "1 more field(s) than the header"
+        assert problems[7] == "1 more field than the header"
 
     def test_header_is_required(self) -> None:
         with pytest.raises(rentcal.InvalidRequest, match="missing: end"):
@@ -155,7 +157,9 @@ class TestImportMaintenance:
 
     def test_import(self, seeded: rentcal.Rentcal) -> None:
         with pytest.raises(
-            ImportFailed, match=r"line 3: 2030-12-26\.\.2030-12-26 overlaps event 1"
+            # lines of the file: event 3 begins on line 16, event 1 on line 4
+            ImportFailed,
+            match=r"line 16: 2030-12-26\.\.2030-12-26 overlaps the event on line 4",
         ):
             seeded.import_maintenance("tractor", read_blocks_ics(ICS), acting="ada")
         assert seeded.maintenance() == []
@@ -201,15 +205,40 @@ class TestOddCalendars:
             f"DTSTART;VALUE=DATE:20300110\r\nSUMMARY:{'x' * 2500}\r\n",
         )
         got = list(read_blocks_ics(data))
-        blocks = [(b.line, b.start, b.end) for b in got if not isinstance(b, Problem)]
-        assert blocks == [(1, d(10), d(11))]
+        assert len(got) == 7  # every event accounted for
+        # `line` is the file line of each event's BEGIN:VEVENT
+        begins = [n for n, t in enumerate(data.split(b"\r\n"), 1) if t == b"BEGIN:VEVENT"]
+        assert [item.line for item in got] == begins
+        event = dict(zip(range(1, 8), begins, strict=True))
+        blocks = [(b.line, b.start, b.end) for b in got if isinstance(b, BlockRow)]
+        assert blocks == [(event[1], d(10), d(11))]
         problems = {p.line: p.message for p in got if isinstance(p, Problem)}
-        assert set(problems) == {2, 3, 5, 6, 7}  # event 4 is cancelled: left out
-        assert "is not a date or date-time" in problems[2]
-        assert "recurring events" in problems[3]
-        assert "DTEND 2030-01-05 is before DTSTART 2030-01-10" in problems[5]
-        assert "DURATION must be a positive duration" in problems[6]
-        assert "SUMMARY is 2500 characters long" in problems[7]
+        assert set(problems) == {event[n] for n in (2, 3, 5, 6, 7)}
+        assert [(i.line, i.reason) for i in got if isinstance(i, Ignored)] == [
+            (event[4], "event 4 is cancelled (STATUS:CANCELLED)")
+        ]
+        assert problems[event[2]].startswith("event 2: ")
+        assert "is not a date or date-time" in problems[event[2]]
+        assert "recurring events" in problems[event[3]]
+        assert "DTEND 2030-01-05 is before DTSTART 2030-01-10" in problems[event[5]]
+        assert "DURATION must be a positive duration" in problems[event[6]]
+        assert "SUMMARY is 2500 characters long" in problems[event[7]]
+
+    def test_duration_past_the_calendar(self) -> None:
+        data = _ics(
+            "DTSTART;VALUE=DATE:99991230\r\nDURATION:P30D\r\n",
+            "DTSTART:99991231T230000Z\r\nDURATION:PT2H\r\n",
+            "DTSTART;VALUE=DATE:20300110\r\nDURATION:P999999999D\r\n",
+            "DTSTART;VALUE=DATE:20300110\r\nDURATION:P1D\r\n",
+        )
+        got = list(read_blocks_ics(data))
+        assert [type(item).__name__ for item in got] == [
+            "Problem",
+            "Problem",
+            "Problem",
+            "BlockRow",
+        ]
+        assert "ends after 9999-12-31" in got[0].message  # type: ignore[union-attr]
 
     def test_binary_garbage(self) -> None:
         with pytest.raises(rentcal.InvalidRequest, match="not an iCalendar file") as info:
@@ -241,11 +270,11 @@ class TestOddCsv:
         [
             pytest.param(
                 "machine,member,start,end,machine\nsaw,bob,2030-01-10,2030-01-10,tractor\n",
-                "repeated column(s) machine",
+                "repeated column machine",
                 id="repeated",
             ),
             pytest.param(
-                "machine,member,start,end,colour\n", "unknown column(s) colour", id="unknown"
+                "machine,member,start,end,colour\n", "unknown column colour", id="unknown"
             ),
             pytest.param(
                 HEADER + '\nsaw,bob,2030-01-10,2030-01-10,pending,"unterminated\n',
@@ -266,7 +295,7 @@ class TestOddCsv:
         (problem,) = rows("saw,bob,2030-01-10")
         assert (
             isinstance(problem, Problem)
-            and problem.message == "missing field(s): end, status, purpose"
+            and problem.message == "missing fields: end, status, purpose"
         )
 
 

@@ -73,7 +73,8 @@ def test_only_the_cli_speaks_cli() -> None:
     """Library messages never name a command-line flag: the CLI adds its own hints."""
     import re
 
-    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    # a command-line flag ("--force"), or a Python spelling of one ("force=True")
+    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+|\b[a-z_]+=(?:True|False|[A-Z_]{2,})\b")
     offenders = [
         f"{path.relative_to(ROOT)}:{line}: {text!r}"
         for path in sorted(PACKAGE.rglob("*.py"))

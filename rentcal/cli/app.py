@@ -7,15 +7,16 @@ layer (sqlmodel / SQLAlchemy) and icalendar only inside command bodies, so
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from rentcal._version import __version__
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.context import DATABASE_ENV, USER_ENV, State
-from rentcal.cli.errors import EXIT_CODES, cli_command
+from rentcal.cli.errors import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.feeds import feed_commands
 from rentcal.cli.machines import machine_app
 from rentcal.cli.maintenance import maintenance_app
@@ -33,8 +34,24 @@ def _epilog() -> str:
     )
 
 
+class RentcalGroup(TyperGroup):
+    """The root command: usage errors about a value are worded by rentcal.
+
+    Every subcommand's arguments are parsed inside this group's ``invoke``, so
+    one ``except`` here rewords them all (see :func:`plain_bad_value`).
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.BadParameter as err:
+            err.message = plain_bad_value(err)
+            raise
+
+
 app = typer.Typer(
     name="rentcal",
+    cls=RentcalGroup,
     help="Book shared machines on a calendar without ever double-booking one.",
     epilog=_epilog(),
     no_args_is_help=True,

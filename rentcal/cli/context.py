@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from rentcal.cli.options import empty_option
 from rentcal.errors import InvalidRequest, PermissionDenied
 
 if TYPE_CHECKING:
@@ -67,9 +68,7 @@ def given_value(
             f"{option} is empty: {envvar} is set to {value!r}; "
             f"unset it to use the default, or set it to {what}"
         )
-    raise InvalidRequest(
-        f"{option} is empty: give {what}, or leave {option} out to use the default"
-    )
+    raise InvalidRequest(empty_option(option, what))
 
 
 def shifted_clock(today: date) -> Callable[[], datetime]:
@@ -147,9 +146,13 @@ class State:
     def connect(self, db: str | None = None) -> Rentcal:
         """Open the database (``db`` overrides ``--db``; None = env or the default file)."""
         import rentcal
+        from rentcal.cli import render
+        from rentcal.urls import url_secrets
 
+        url = db if db is not None else self.db
+        render.hide(url_secrets(url or os.environ.get(DATABASE_ENV, "")))
         clock = shifted_clock(self.today) if self.pinned else None
-        return rentcal.connect(db if db is not None else self.db, clock=clock)
+        return rentcal.connect(url, clock=clock)
 
     def who(self) -> str:
         """The acting member's handle, or PermissionDenied when nobody is known."""

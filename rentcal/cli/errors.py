@@ -16,7 +16,10 @@ code   meaning
 4      database error: unreachable, unreadable, locked past the timeout, schema
        newer than this rentcal (:class:`~rentcal.errors.DatabaseError`, ``Busy``)
 70     internal error (a bug: please report it)
+74     the output could not be written: disk full, stdout closed
+       (:class:`~rentcal.cli.streams.OutputFailed`)
 130    interrupted (Ctrl-C)
+141    the reader of the output went away (a closed pipe); nothing is printed
 =====  ==========================================================================
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -32,6 +36,9 @@ from typing import Any, ParamSpec, TypeVar, overload
 import typer
 
 from rentcal.cli import render
+from rentcal.cli.options import refuse_empty_options
+from rentcal.cli.streams import EXIT_BROKEN_PIPE, EXIT_OUTPUT, OutputFailed
+from rentcal.core.wording import plural, quote
 from rentcal.errors import (
     DatabaseError,
     ImportFailed,
@@ -70,7 +77,9 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         "database error: unreachable, locked past the timeout, schema newer than this version",
     ),
     (EXIT_INTERNAL, "internal error (a bug: please report it)"),
+    (EXIT_OUTPUT, "the output could not be written (disk full, stdout closed)"),
     (EXIT_INTERRUPTED, "interrupted"),
+    (EXIT_BROKEN_PIPE, "the output's reader went away (closed pipe), quietly"),
 )
 
 
@@ -78,6 +87,8 @@ def exit_code(err: BaseException) -> int:
     """The exit code for an exception; see the module docstring."""
     if isinstance(err, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(err, OutputFailed):
+        return EXIT_BROKEN_PIPE if err.broken_pipe else EXIT_OUTPUT
     if isinstance(err, Unavailable):
         return EXIT_UNAVAILABLE
     if isinstance(err, PermissionDenied):
@@ -105,6 +116,35 @@ _HINTS: dict[tuple[type[RentcalError], str | None, str | None], str] = {
 }
 
 
+#: Prefixes of the validation library Typer uses, never shown to the user.
+_LIBRARY_PREFIX = re.compile(r"^(?:Value error|Assertion failed), ")
+
+
+def plain_bad_value(err: Exception) -> str:
+    """rentcal's sentence for a value Typer could not convert (``--days abc``).
+
+    Typer converts values with pydantic and passes on its phrasing ("Input
+    should be a valid integer, unable to parse string as an integer", "Value
+    error, ..."); the details it keeps (``err.__cause__``) give the value and
+    the bound, so the sentence is rentcal's own.
+    """
+    message = str(getattr(err, "message", err))
+    errors = getattr(err.__cause__, "errors", None)
+    details = errors()[0] if callable(errors) and errors() else {}
+    kind, value = details.get("type", ""), details.get("input")
+    bounds = details.get("ctx") or {}
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"{quote(value)} is not a whole number"
+    if kind == "greater_than_equal":
+        return f"{quote(value)} is too small: the least is {bounds.get('ge')}"
+    if kind == "less_than_equal":
+        return f"{quote(value)} is too large: the most is {bounds.get('le')}"
+    message = _LIBRARY_PREFIX.sub("", str(details.get("msg", message)))
+    if message.startswith("Input should be "):
+        return f"{quote(value)}: expected {message.removeprefix('Input should be ')}"
+    return message
+
+
 def _hint(err: RentcalError) -> str:
     """The command-line hint for a library error, chosen from its fields, never its text."""
     for (kind, field, reason), hint in _HINTS.items():
@@ -129,7 +169,7 @@ def _report_import_failed(problems: tuple[Any, ...], *, as_json: bool) -> None:
 
         render.emit_json(ImportResult(0, len(problems), problems).as_dict())
     render.error(
-        f"{len(problems)} invalid row(s), nothing imported "
+        f"{plural(len(problems), 'invalid row')}, nothing imported "
         "(use --skip-invalid to import the rest)" + ("" if as_json else ":")
     )
     if as_json:
@@ -152,6 +192,9 @@ def report(err: BaseException, *, as_json: bool = False, hint: Hint | None = Non
             render.emit_json({"error": str(err), "conflicts": [c.as_dict() for c in err.conflicts]})
         extra = hint(err) if hint is not None else ""
         render.error(str(err) + _hint(err) + extra)
+    elif isinstance(err, OutputFailed):
+        if not err.broken_pipe:  # a closed pipe is the reader's choice: say nothing
+            render.error(str(err))
     elif isinstance(err, KeyboardInterrupt):
         render.error("interrupted")
     else:
@@ -167,9 +210,12 @@ def _wrap(fn: Callable[P, R], hint: Hint | None) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            ctx = kwargs.get("ctx")
+            if ctx is not None:  # Typer passes Click's Context, not a typer.Context
+                refuse_empty_options(ctx)  # type: ignore[arg-type]
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, BrokenPipeError):
-            raise  # Typer handles these (a closed pipe exits quietly)
+        except (typer.Exit, typer.Abort):
+            raise  # Typer handles these
         except (Exception, KeyboardInterrupt) as err:
             code = report(err, as_json=bool(kwargs.get("as_json")), hint=hint)
             raise typer.Exit(code) from None
@@ -210,16 +256,19 @@ def cli_command(
 __all__ = [
     "DEBUG_ENV",
     "EXIT_BAD_INPUT",
+    "EXIT_BROKEN_PIPE",
     "EXIT_CODES",
     "EXIT_DATABASE",
     "EXIT_DENIED",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_OUTPUT",
     "EXIT_UNAVAILABLE",
     "MAX_PROBLEM_LINES",
     "Hint",
     "cli_command",
     "exit_code",
+    "plain_bad_value",
     "report",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -40,7 +41,14 @@ def _events_table(events: list[dict[str, Any]]) -> str:
         props = event["extendedProps"]
         last = date.fromisoformat(event["end"]) - timedelta(days=1)
         rows.append(
-            (event["id"], props["machine"], event["start"], last, props["status"], event["title"])
+            (
+                render.Whole(event["id"]),
+                render.Whole(props["machine"]),
+                event["start"],
+                last,
+                props["status"],
+                event["title"],
+            )
         )
     return render.table_text(("id", "machine", "start", "end", "status", "title"), rows)
 
@@ -104,17 +112,19 @@ def events(
         data = (
             render.to_json(found)
             if as_json
-            else render.table_text(("id", "title"), [(r["id"], r["title"]) for r in found])
+            else render.table_text(
+                ("id", "title"), [(render.Whole(r["id"]), r["title"]) for r in found]
+            )
         )
     else:
         first, last = state.optional_day(from_), state.optional_day(to)
         with state.connect() as cal:
             if ics:
-                data = cal.ical(machine, member, first, last, all_statuses)
+                data = render.safe_ics(cal.ical(machine, member, first, last, all_statuses))
             else:
                 found_events = cal.events(machine, member, first, last, all_statuses)
                 data = render.to_json(found_events) if as_json else _events_table(found_events)
-    render.write_output(data, output)
+    render.write_output(data, None if output is None else Path(output))
 
 
 __all__ = ["feed_commands"]

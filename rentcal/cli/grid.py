@@ -145,7 +145,7 @@ def month_rows(
 ) -> list[str]:
     """One row per machine, the month's days across (weekday and day number on top)."""
     days = days_of(first, last)
-    names = [_shorten(name) for name, _ in rows]
+    names = distinct_labels([name for name, _ in rows])
     width = max([len(title), *map(len, names)])
 
     def header(label: str, cells: Iterable[str]) -> str:
@@ -171,8 +171,25 @@ def legend(paint: Painter = plain) -> str:
     return "   ".join(f"{paint(SYMBOLS[s], s, False)} {s.value}" for s in order)
 
 
-def _shorten(name: str) -> str:
-    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "~"
+def _shorten(name: str, width: int) -> str:
+    """``name`` in ``width`` characters, cut with "~"."""
+    return name if len(name) <= width else name[: width - 1] + "~"
+
+
+def distinct_labels(names: Sequence[str], width: int = MAX_NAME) -> list[str]:
+    """Row labels of at most ``width`` characters where that keeps them apart;
+    wider (up to the full names) where it would not.
+
+    Two different machines never get the same label: the narrowest width from
+    ``width`` up at which every shortened label is different is used, and at
+    the longest name's width nothing is shortened at all.
+    """
+    longest = max((len(n) for n in names), default=0)
+    for size in range(width, longest + 1):
+        labels = [_shorten(n, size) for n in names]
+        if len(set(labels)) == len(set(names)):
+            return labels
+    return list(names)
 
 
 __all__ = [
@@ -182,6 +199,7 @@ __all__ = [
     "Painter",
     "classify_days",
     "days_of",
+    "distinct_labels",
     "legend",
     "month_grid",
     "month_key",

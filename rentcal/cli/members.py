@@ -10,6 +10,7 @@ from rentcal.cli import render, views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples, group
+from rentcal.core.wording import plural
 
 member_app = group(
     "member",
@@ -93,7 +94,7 @@ def notifications(
     marked = sum(1 for item in items if item.read_at is None) if mark_read else None
     views.show_notifications(items, as_json)
     if marked is not None:
-        render.note(f"Marked {marked} notification(s) read.", as_json=as_json)
+        render.note(f"Marked {plural(marked, 'notification')} read.", as_json=as_json)
 
 
 __all__ = ["member_app", "notification_commands"]

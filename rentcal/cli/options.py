@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,7 +35,7 @@ MemberOpt = Annotated[
     str | None, typer.Option("--member", metavar="HANDLE", help="Only this member.")
 ]
 OutputOpt = Annotated[
-    Path | None,
+    str | None,  # text, not Path: Click would turn '' into '.' (then refused as empty)
     typer.Option(
         "--output",
         "-o",
@@ -45,6 +44,64 @@ OutputOpt = Annotated[
         "atomically (through symlinks); a FIFO or device is written into.",
     ),
 ]
+
+
+#: What an option's METAVAR asks for, in words, for the "is empty" message.
+METAVAR_WORDS = {
+    "AMOUNT": "an amount",
+    "DATE": "a date",
+    "FILE": "a file path",
+    "HANDLE": "a member handle",
+    "NAME": "a name",
+    "URL": "a database URL or file path",
+    "YYYY-MM": "a month (YYYY-MM, this or next)",
+}
+
+
+def empty_option(option: str, what: str, *, optional: bool = True) -> str:
+    """THE sentence refusing an empty option value, the same for every option."""
+    tail = f", or leave {option} out to use the default" if optional else ""
+    return f"{option} is empty: give {what}{tail}"
+
+
+def refuse_empty_options(ctx: typer.Context) -> None:
+    """Refuse every option given as '' or blank (``--for ''``, ``--purpose ' '``).
+
+    Click passes an empty value through as if it meant something: ``--for ''``
+    would book for the acting admin and ``--purpose ''`` store no purpose.
+    Run before every command body (:func:`rentcal.cli.errors.cli_command`), so
+    no option of any command can forget it. Arguments are left to the
+    library, which refuses an empty machine name or date with its reason.
+    """
+    from rentcal.errors import InvalidRequest
+
+    for param in getattr(getattr(ctx, "command", None), "params", ()):
+        if getattr(param, "param_type_name", "") != "option" or param.name is None:
+            continue
+        source = getattr(ctx.get_parameter_source(param.name), "name", None)
+        if source == "ENVIRONMENT":  # the root callback names the variable instead
+            continue
+        value = ctx.params.get(param.name)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            option = max(param.opts, key=len)
+            special = EMPTY_MESSAGES.get((ctx.command.name or "", option))
+            if special:
+                raise InvalidRequest(special)
+            what = METAVAR_WORDS.get(param.metavar or "", "a value")
+            if param.metavar is None and option in TEXT_OPTIONS:
+                what = "some text"
+            raise InvalidRequest(empty_option(option, what, optional=not param.required))
+
+
+#: (command, option) whose empty value deserves its own sentence.
+EMPTY_MESSAGES = {("demo", "--db"): "--db is empty: give a database URL or file path for the demo"}
+
+
+#: Free-text options: "give some text" reads better than "give a value".
+TEXT_OPTIONS = frozenset(
+    {"--purpose", "--reason", "--notes", "--title", "--description", "--name", "--email"}
+)
 
 
 def group(name: str, help: str, *example_lines: str) -> typer.Typer:
@@ -87,6 +144,8 @@ __all__ = [
     "StartArg",
     "ToOpt",
     "commands",
+    "empty_option",
     "examples",
     "group",
+    "refuse_empty_options",
 ]

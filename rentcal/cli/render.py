@@ -22,14 +22,22 @@ from typing import IO, Any
 
 import typer
 
+from rentcal.cli.streams import OutputFailed, stdout_is_utf8
+from rentcal.core.validate import INVISIBLE_RE
+from rentcal.core.wording import shorten
 from rentcal.errors import InvalidRequest
 
 #: Longest free text shown in a table cell before it is cut with "...".
 MAX_CELL = 60
 
-# C0/C1 control characters (ESC included) and DEL: shown as "?" so data from
-# the database can never move the cursor or inject colour into a terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0/C1 control characters (ESC included) and DEL, and the characters that
+# hide or reorder text (bidi overrides, zero-width spaces, U+2028/2029, ...):
+# shown as "?" so data from the database can never move the cursor, inject
+# colour or make one text look like another on a terminal.
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f]|{INVISIBLE_RE.pattern}")
+# The same in JSON text, except what json.dumps escapes itself (C0): escaped
+# as \uXXXX, so the document keeps the data exactly and prints safely.
+_JSON_UNSAFE = re.compile(rf"[\x7f-\x9f]|{INVISIBLE_RE.pattern}")
 _WHITESPACE = re.compile(r"[\t\n\r]+")
 
 
@@ -69,8 +77,30 @@ def safe(text: str) -> str:
     return _CONTROL.sub("?", text)
 
 
+def safe_ics(data: bytes) -> bytes:
+    """An iCalendar document with characters that hide or reorder text shown as "?".
+
+    New text never holds them (the library refuses them); this covers text
+    stored before that rule or by other tools. Lines only get shorter, so the
+    75-octet folding of RFC 5545 still holds.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")
+    cleaned = _JSON_UNSAFE.sub("?", text)
+    return data if cleaned == text else cleaned.encode("utf-8", errors="surrogateescape")
+
+
+class Whole(str):
+    """Text a table never cuts short: a name that tells two things apart
+    (machine names and member handles are at most 64 characters)."""
+
+    __slots__ = ()
+
+
 def cell(value: object, max_len: int = MAX_CELL) -> object:
-    """A table cell: one line, no control characters, long text cut short."""
+    """A table cell: one line, no control characters, long text cut short
+    (except :class:`Whole` names, which must stay distinguishable)."""
+    if isinstance(value, Whole):
+        return safe(_WHITESPACE.sub(" ", value))
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -92,15 +122,36 @@ def echo(text: str = "") -> None:
     typer.echo(text)
 
 
+#: Longest diagnostic line: messages quote bounded input, this is the safety net.
+MAX_MESSAGE = 1000
+
+
 def error(message: str) -> None:
     """``Error: <message>`` on stderr (the prefix red on a colour terminal)."""
     prefix = paint("Error:", "red", enabled=colour_enabled(sys.stderr), bold=True)
-    typer.echo(f"{prefix} {safe(message)}", err=True)
+    typer.echo(f"{prefix} {shorten(safe(scrub(message)), MAX_MESSAGE)}", err=True)
 
 
 def error_line(message: str) -> None:
     """A further line of diagnostics on stderr."""
-    typer.echo(safe(message), err=True)
+    typer.echo(shorten(safe(scrub(message)), MAX_MESSAGE), err=True)
+
+
+#: Passwords of the database URL in use: never printed (see :func:`scrub`).
+_SECRETS: set[str] = set()
+
+
+def hide(secrets: Iterable[str]) -> None:
+    """Remember secrets (a URL's passwords) that no diagnostic may show."""
+    _SECRETS.update(s for s in secrets if len(s) >= 3)
+
+
+def scrub(message: str) -> str:
+    """``message`` with every remembered secret replaced by ``***``: a driver's
+    error text could quote a connection string."""
+    for secret in _SECRETS:
+        message = message.replace(secret, "***")
+    return message
 
 
 def note(message: str, *, as_json: bool) -> None:
@@ -124,14 +175,27 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def to_json(data: object) -> str:
-    """The JSON text of ``data``: dates ISO 8601, money and enums as strings."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells astral characters
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def to_json(data: object, *, ascii_only: bool = False) -> str:
+    """The JSON text of ``data``: dates ISO 8601, money and enums as strings.
+
+    Characters that could drive or fool a terminal are escaped (``\\u202e``),
+    so the text is safe to print and parses back to exactly the data.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=ascii_only, default=_json_default)
+    return text if ascii_only else _JSON_UNSAFE.sub(_json_escape, text)
 
 
 def emit_json(data: object) -> None:
-    """Print ONE JSON document on stdout."""
-    typer.echo(to_json(data))
+    """Print ONE JSON document on stdout (all ASCII when stdout is not UTF-8)."""
+    typer.echo(to_json(data, ascii_only=not stdout_is_utf8()))
 
 
 def table_text(
@@ -194,7 +258,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     a new one gets the usual ``0666 & ~umask``.
 
     Raises:
-        InvalidRequest: the file cannot be written (naming the path and why).
+        InvalidRequest: the file cannot be created (naming the path and why).
+        OutputFailed: writing it failed (a full disk); the old content is kept.
     """
     target = resolve_output(path)
     try:
@@ -212,19 +277,23 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         Path(tmp).replace(target)  # os.replace: atomic on POSIX and Windows
-    except OSError as err:
+    except OSError as err:  # a full disk, an I/O error: the old file is kept
         Path(tmp).unlink(missing_ok=True)
-        raise _cannot_write(path, err) from None
+        raise OutputFailed(err, repr(str(path))) from None
 
 
 def _write_in_place(path: Path, target: Path, data: bytes) -> None:
     """Write into an existing FIFO, device or socket-like file without replacing it."""
     try:
-        with open(target, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+        handle = open(target, "wb")  # noqa: SIM115 - open and write fail differently
     except OSError as err:
         raise _cannot_write(path, err) from None
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+    except OSError as err:  # /dev/full, a FIFO whose reader left
+        raise OutputFailed(err, repr(str(path))) from None
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -237,7 +306,8 @@ def write_file(path: Path, data: bytes) -> None:
     * a directory: refused.
 
     Raises:
-        InvalidRequest: a directory, or the file cannot be written.
+        InvalidRequest: a directory, or the file cannot be opened or created.
+        OutputFailed: writing the data failed (exit 74).
     """
     target = resolve_output(path)
     try:
@@ -278,6 +348,7 @@ def write_output(data: str | bytes, path: Path | None) -> None:
 
 __all__ = [
     "MAX_CELL",
+    "Whole",
     "cell",
     "colour_enabled",
     "echo",
@@ -286,12 +357,15 @@ __all__ = [
     "emit_table",
     "error",
     "error_line",
+    "hide",
     "is_stdout",
     "note",
     "paint",
     "record_text",
     "resolve_output",
     "safe",
+    "safe_ics",
+    "scrub",
     "table_text",
     "to_json",
     "write_atomic",

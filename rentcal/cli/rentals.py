@@ -203,7 +203,7 @@ def show(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False) -
     """Show one rental and its history of status changes."""
     with get_state(ctx).connect() as cal:
         rental = cal.rental(rental_id)
-        history = [] if as_json else cal.history(rental_id)
+        history = cal.history(rental_id)
     views.show_rental_details(rental, history, as_json)
 
 

@@ -11,6 +11,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rentcal.cli import render
+from rentcal.cli.render import Whole
+from rentcal.core.wording import plural
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
     from rentcal.core.availability import Availability
@@ -29,7 +31,17 @@ RENTAL_HEADERS = ("id", "machine", "member", "start", "end", "days", "status", "
 
 def rental_row(r: Rental) -> tuple[object, ...]:
     """One table row of a rental."""
-    return (r.id, r.machine, r.member, r.start, r.end, r.days, r.status, r.price, r.purpose)
+    return (
+        r.id,
+        Whole(r.machine),
+        Whole(r.member),
+        r.start,
+        r.end,
+        r.days,
+        r.status,
+        r.price,
+        r.purpose,
+    )
 
 
 def rental_pairs(r: Rental) -> list[tuple[str, object]]:
@@ -39,7 +51,7 @@ def rental_pairs(r: Rental) -> list[tuple[str, object]]:
         ("status", r.status),
         ("machine", f"{r.machine} ({r.machine_title})"),
         ("member", f"{r.member} ({r.member_name})"),
-        ("dates", f"{r.start.isoformat()} .. {r.end.isoformat()} ({r.days} days)"),
+        ("dates", f"{r.start.isoformat()} .. {r.end.isoformat()} ({plural(r.days, 'day')})"),
         ("price", r.price),
         ("purpose", r.purpose),
     ]
@@ -61,9 +73,12 @@ def show_rental(rental: Rental, as_json: bool, *, headline: str | None = None) -
 
 
 def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_json: bool) -> None:
-    """``rentcal show``: the rental (exact rental JSON shape) and, for humans, its history."""
+    """``rentcal show``: the rental and its history (JSON: the rental object plus
+    ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first)."""
     if as_json:
-        render.emit_json(rental.as_dict())
+        data = rental.as_dict()
+        data["history"] = [dict(h) for h in history]
+        render.emit_json(data)
         return
     render.emit_record(rental_pairs(rental))
     render.echo()
@@ -132,7 +147,7 @@ def show_machines(machines: Sequence[Machine], as_json: bool) -> None:
     if as_json:
         render.emit_json([m.as_dict() for m in machines])
         return
-    rows = [(m.name, m.title, m.daily_price, m.status, m.auto_approve) for m in machines]
+    rows = [(Whole(m.name), m.title, m.daily_price, m.status, m.auto_approve) for m in machines]
     render.emit_table(
         ("name", "title", "daily price", "status", "auto-approve"),
         rows,
@@ -162,7 +177,7 @@ def show_members(members: Sequence[Member], as_json: bool) -> None:
     if as_json:
         render.emit_json([m.as_dict() for m in members])
         return
-    rows = [(m.handle, m.name, m.email, m.verified, m.role) for m in members]
+    rows = [(Whole(m.handle), m.name, m.email, m.verified, m.role) for m in members]
     render.emit_table(
         ("handle", "name", "email", "verified", "role"), rows, empty="No members yet."
     )
@@ -175,7 +190,7 @@ MAINTENANCE_HEADERS = ("id", "machine", "start", "end", "kind", "status", "notes
 
 def maintenance_row(m: Maintenance) -> tuple[object, ...]:
     """One table row of a maintenance block."""
-    return (m.id, m.machine, m.start, m.end, m.kind, m.status, m.notes)
+    return (m.id, Whole(m.machine), m.start, m.end, m.kind, m.status, m.notes)
 
 
 def show_maintenance(item: Maintenance, as_json: bool, *, headline: str | None = None) -> None:

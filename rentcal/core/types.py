@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 from typing import TypeVar
 
+from rentcal.core.wording import quote
 from rentcal.errors import InvalidRequest
 
 E = TypeVar("E", bound=Enum)
@@ -84,7 +85,7 @@ def parse_enum(enum: type[E], value: object, label: str) -> E:
         return enum(str(value).strip().lower())
     except ValueError:
         choices = ", ".join(str(m.value) for m in enum)
-        raise InvalidRequest(f"{label} {value!r} is not one of: {choices}") from None
+        raise InvalidRequest(f"{label} {quote(value)} is not one of: {choices}") from None
 
 
 __all__ = [

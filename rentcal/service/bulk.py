@@ -249,7 +249,7 @@ class Bulk(ServiceBase):
                     Problem(block.line, f"{span_text(block.start, block.end)} overlaps {clash}")
                 )
                 continue
-            sweep.add(block.start, block.end, f"event {block.line}")
+            sweep.add(block.start, block.end, f"the event on line {block.line}")
             good.append(block)
         return good
 
