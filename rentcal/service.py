@@ -1295,7 +1295,11 @@ def _statuses(value: object, enum: type[E], label: str) -> list[E]:
 
 
 def connect(
-    url: str | None = None, *, busy_timeout: float | None = None, clock: Clock | None = None
+    url: str | None = None,
+    *,
+    busy_timeout: float | None = None,
+    clock: Clock | None = None,
+    create: bool = True,
 ) -> Rentcal:
     """Open (and on first use create) a rentcal database.
 
@@ -1306,14 +1310,18 @@ def connect(
             ``$XDG_DATA_HOME/rentcal/rentcal.db``.
         busy_timeout: seconds a writer waits for another before ``Busy``.
         clock: returns the current aware datetime (tests inject one).
+        create: give a missing or empty database rentcal's schema (the
+            default); ``False`` refuses it instead and creates nothing.
 
     Raises:
-        DatabaseError: unreachable, unreadable, or a schema newer than this rentcal.
+        DatabaseError: unreachable, unreadable, no rentcal database there
+            (``create=False``), another application's database, or a schema
+            newer than this rentcal.
     """
     from rentcal.store import DEFAULT_BUSY_TIMEOUT
 
-    store = Store(url, busy_timeout=DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout)
-    return Rentcal(store, clock=clock)
+    timeout = DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+    return Rentcal(Store(url, busy_timeout=timeout, create=create), clock=clock)
 
 
 __all__ = ["Rentcal", "RentcalError", "connect"]

@@ -20,16 +20,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
-from rentcal import models
-from rentcal.errors import Busy, DatabaseError, InvalidRequest
+from rentcal import models, schema
+from rentcal.errors import Busy, DamagedDatabase, DatabaseError, InvalidRequest
 
 #: Seconds a writer waits for another writer before :class:`Busy`.
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -122,16 +124,26 @@ CONFLICTS_STATEMENT = sa.union_all(
 MACHINE_BY_NAME = sa.select(models.machine_t).where(models.machine_t.c.name == sa.bindparam("n"))
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
+def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> Engine:
     connect_args: dict[str, Any] = {"timeout": busy_timeout, "isolation_level": None}
     if sys.version_info >= (3, 12):  # pragma: no cover - pinned for 3.12+ drivers
         connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
     database = url.database or ""
+    read_only: str | None = None  # why this user cannot write, when it cannot
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database)
         if path.exists() and not path.is_file() and not path.is_dir():
             raise DatabaseError(f"{database!r} is not a regular file (a device or a pipe?)")
-        _ensure_parent(path)
+        if not path.exists():
+            if not create:
+                raise schema.no_database(database, "the file does not exist")
+            _create_private_file(path)
+        elif path.is_file():
+            access = sqlite_access(path)
+            if access.mode != "rw":
+                read_only = access.reason
+                url = _read_only_url(path, access.mode)
+                connect_args["uri"] = True
     engine = sa.create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
@@ -140,14 +152,19 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if database and database != ":memory:":
-            cursor.execute("PRAGMA journal_mode = WAL")
+        # Damaged pages are reported when read instead of being trusted.
+        cursor.execute("PRAGMA cell_size_check = ON")
+        if database and database != ":memory:" and read_only is None:
+            # WAL itself is switched on by Store.ensure_schema, once the file is
+            # known to be rentcal's: changing the journal mode writes the file.
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get(_WRITE, False)
+        if write and read_only is not None:
+            raise DatabaseError(f"cannot write to {database}: {read_only}; reading works")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
@@ -175,17 +192,122 @@ def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
 
 
 def _ensure_parent(path: Path) -> None:
-    """Create the directory of the embedded database file on first use."""
+    """Create the directories of a new embedded database, private (0700) as XDG asks.
+
+    Only directories rentcal creates get that mode; existing ones keep theirs.
+    """
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by a concurrent first use, or a file there (mkdir below says)
+        except OSError as err:
+            raise DatabaseError(
+                f"cannot create directory {str(directory)!r}: {err.strerror}"
+            ) from None
+    if not path.parent.is_dir():
+        raise DatabaseError(f"cannot create directory {str(path.parent)!r}: Not a directory")
+
+
+def _create_private_file(path: Path) -> None:
+    """An empty database file readable by its owner only (0600); SQLite gives the
+    -wal and -shm files beside it the same mode."""
+    _ensure_parent(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return  # a concurrent first use made it: fine, it is just as new
     except OSError as err:
+        raise DatabaseError(f"cannot create database file {str(path)!r}: {err.strerror}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteAccess:
+    """How this user can open an existing SQLite file.
+
+    ``mode``: ``"rw"``; ``"ro"`` (read-only through the -wal/-shm files that are
+    already there, creating nothing); or ``"immutable"`` (nobody can be writing
+    it: read-only mount, or no write permission on the file or its directory
+    for anyone, and no -wal content — SQLite then reads the file alone, without
+    locks, and leaves no -wal/-shm behind). ``reason`` says why it is not
+    ``"rw"``.
+    """
+
+    mode: str
+    reason: str = ""
+
+
+def sqlite_access(path: Path) -> SqliteAccess:
+    """Decide how to open ``path`` (see :class:`SqliteAccess`); refuse what cannot be read.
+
+    In WAL mode SQLite keeps two files beside the database, ``-wal`` and
+    ``-shm``, and needs them even to read: without write access it can only
+    use ones that exist. A reader must never create them either when someone
+    else writes the database: they would carry the reader's owner and mode and
+    keep the writer out.
+    """
+    directory = path.parent
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    can_write_file = os.access(path, os.W_OK)
+    can_write_dir = os.access(directory, os.W_OK | os.X_OK)
+    if can_write_file and (
+        can_write_dir or all(p.exists() and os.access(p, os.W_OK) for p in (wal, shm))
+    ):
+        return SqliteAccess("rw")
+    reason = (
+        f"this user may not write the file {str(path)!r}"
+        if not can_write_file
+        else f"this user may not create files in its directory {str(directory)!r}, which "
+        f"SQLite needs for the -wal and -shm files it keeps beside the database"
+    )
+    if wal.exists() and shm.exists():
+        return SqliteAccess("ro", reason)
+    if wal.exists() and wal.stat().st_size > 0:
         raise DatabaseError(
-            f"cannot create directory {str(path.parent)!r}: {err.strerror}"
-        ) from None
+            f"cannot read {str(path)!r}: {str(wal)!r} holds committed changes that SQLite can "
+            f"only read through {str(shm)!r}, which {reason.replace('this user may', 'it may')}; "
+            f"open it once with write access (as its owner) to merge them into the file"
+        )
+    if _nobody_writes(path):
+        return SqliteAccess("immutable", reason)
+    raise DatabaseError(
+        f"cannot read {str(path)!r} safely: {reason}, and reading it would create "
+        f"{str(shm)!r} beside it as this user, which would keep its owner from writing; "
+        f"read it with write access to the file and its directory, or read a copy "
+        f"made with 'rentcal backup'"
+    )
 
 
-def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
-    """An engine configured with rentcal's locking recipe for its backend."""
+def _nobody_writes(path: Path) -> bool:
+    """Nobody but root can change the database now: read-only mount, or no write bits."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:  # pragma: no cover - statvfs fails only on exotic file systems
+        pass
+    no_write_bits = 0o222
+    return not (path.stat().st_mode & no_write_bits) or not (
+        path.parent.stat().st_mode & no_write_bits
+    )
+
+
+def _read_only_url(path: Path, mode: str) -> sa.URL:
+    """A ``file:`` URI opening ``path`` read-only (``immutable=1`` for "immutable")."""
+    query = {"mode": "ro", "uri": "true"}
+    if mode == "immutable":
+        query["immutable"] = "1"
+    return sa.URL.create("sqlite", database="file:" + quote(str(path.resolve())), query=query)
+
+
+def make_engine(
+    url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, *, create: bool = True
+) -> Engine:
+    """An engine configured with rentcal's locking recipe for its backend.
+
+    ``create=False``: a SQLite file that does not exist is a DatabaseError, and
+    neither it nor its directory is created.
+    """
     try:
         parsed = sa.make_url(url)
     except exc.ArgumentError:
@@ -193,7 +315,7 @@ def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
-            return _sqlite_engine(parsed, busy_timeout)
+            return _sqlite_engine(parsed, busy_timeout, create=create)
         if backend == "postgresql":
             return _postgres_engine(parsed, busy_timeout)
     except ImportError as err:
@@ -216,7 +338,19 @@ def describe_db_error(err: exc.DBAPIError | exc.SQLAlchemyError) -> str:
     """One line of the driver's complaint, without SQL or parameters."""
     orig = getattr(err, "orig", None) or err
     text = str(orig).strip().splitlines()
-    return text[0] if text else type(orig).__name__
+    first = text[0] if text else type(orig).__name__
+    if is_corrupt(err):
+        return (
+            f"the database file is damaged ({first}); nothing was written; "
+            f"run 'rentcal db check' for what is damaged and how to recover"
+        )
+    return first
+
+
+def is_corrupt(err: BaseException) -> bool:
+    """Whether SQLite reported a damaged file (SQLITE_CORRUPT, any extended code)."""
+    code = getattr(getattr(err, "orig", err), "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_CORRUPT
 
 
 def is_locked(err: BaseException) -> bool:
@@ -236,13 +370,22 @@ class Store:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         create: bool = True,
+        check: bool = True,
     ) -> None:
+        """Open ``url``; with ``check``, make sure it holds rentcal's schema at head.
+
+        ``create``: whether an empty (or, for SQLite, missing) database may be
+        given rentcal's schema; without it such a database is a DatabaseError
+        and nothing is created. ``check=False`` opens without looking at the
+        schema (``rentcal db status`` and friends look for themselves).
+        """
         self.url = resolve_url(url)
         self.busy_timeout = busy_timeout
-        self.engine = make_engine(self.url, busy_timeout)
+        self.create = create
+        self.engine = make_engine(self.url, busy_timeout, create=create)
         self.dialect = self.engine.dialect.name
         self._ready = False
-        if create:
+        if check:
             self.ensure_schema()
 
     def close(self) -> None:
@@ -275,17 +418,18 @@ class Store:
                 raise
             if is_locked(err):
                 raise self._busy() from None
-            raise DatabaseError(
-                f"database error ({self.display_url}): {describe_db_error(err)}"
-            ) from None
+            raise self._database_error(err) from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
             if is_locked(err):
                 raise self._busy() from None
-            raise DatabaseError(
-                f"database error ({self.display_url}): {describe_db_error(err)}"
-            ) from None
+            raise self._database_error(err) from None
+
+    def _database_error(self, err: exc.DBAPIError) -> DatabaseError:
+        """A driver error as rentcal's: DamagedDatabase when SQLite reports damage."""
+        kind = DamagedDatabase if is_corrupt(err) else DatabaseError
+        return kind(f"database error ({self.display_url}): {describe_db_error(err)}")
 
     def _busy(self) -> Busy:
         return Busy(
@@ -330,89 +474,104 @@ class Store:
                 .with_for_update()
             )
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this SQLite file was opened read-only (this user cannot write it)."""
+        return self.engine.url.query.get("mode") == "ro"
+
+    @property
+    def where(self) -> str:
+        """The database for messages: a SQLite file's path, else the URL (password hidden)."""
+        database = sa.make_url(self.url).database or ""
+        if self.dialect == "sqlite" and database not in ("", ":memory:"):
+            return database
+        return self.display_url
+
     def schema_version(self, conn: Connection) -> int | None:
-        """The stored schema version, or None for an empty database."""
-        if not sa.inspect(conn).has_table(models.meta_t.name):
-            return None
-        value = conn.execute(
-            sa.select(models.meta_t.c.value).where(models.meta_t.c.key == "schema_version")
-        ).scalar_one_or_none()
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise DatabaseError(
-                f"database {self.display_url} has an unreadable schema version {value!r}; "
-                f"it was not created by rentcal"
-            ) from None
+        """The stored ``rentcal_meta`` schema version, or None for a database without one."""
+        return schema.read_state(conn).version
+
+    def state(self) -> schema.SchemaState:
+        """What the database holds (tables, schema version, revision); reads only."""
+        with self.transaction() as conn:
+            return schema.read_state(conn)
 
     def ensure_schema(self) -> None:
-        """Create the schema on first use; refuse a newer one; upgrade an older one."""
+        """Create the schema in an empty database (if allowed), upgrade an older one,
+        refuse a newer or a foreign one.
+
+        The fast path — a database at head — reads the state in one short read
+        transaction and never imports Alembic. Creating or upgrading happens in
+        one write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL also holds
+        an advisory lock), re-reading the state under the lock, so many hosts
+        opening a new or old database at once are serialised and all or nothing.
+        """
         if self._ready:
             return
-        with self.transaction() as conn:
-            version = self.schema_version(conn)
-        if version != models.SCHEMA_VERSION:
+        state = self.state()
+        self._refuse(state)
+        if not state.ready:
+            if self.read_only:
+                raise DatabaseError(
+                    f"database {self.where} needs an upgrade to schema revision "
+                    f"{schema.HEAD!r}, which needs write access: run 'rentcal db upgrade' "
+                    f"as a user who may write it"
+                )
             with self.transaction(write=True) as conn:
                 if self.dialect == "postgresql":  # first use by many hosts at once
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-                version = self.schema_version(conn)  # re-read under the write lock
-                if version is None:
-                    self._create(conn)
-                elif version > models.SCHEMA_VERSION:
-                    raise DatabaseError(
-                        f"database {self.display_url} has schema version {version}, newer than "
-                        f"this rentcal understands ({models.SCHEMA_VERSION}); upgrade rentcal "
-                        f"(pip install -U rentcal)"
-                    )
-                elif version < models.SCHEMA_VERSION:
-                    upgrade(conn, version)
+                state = schema.read_state(conn)  # re-read under the write lock
+                self._refuse(state)
+                if state.empty:
+                    schema.create(conn)
+                elif not state.ready:
+                    self._upgrade(conn, state)
+        self._use_wal()
         self._ready = True
 
-    def _create(self, conn: Connection) -> None:
-        if self.dialect == "postgresql":
-            try:
-                with conn.begin_nested():
-                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
-            except exc.DBAPIError as err:
-                raise DatabaseError(
-                    f"cannot create the btree_gist extension in {self.display_url} "
-                    f"({describe_db_error(err)}); ask a superuser to run "
-                    f"'CREATE EXTENSION btree_gist;' in that database"
-                ) from None
-        models.metadata.create_all(conn)
-        conn.execute(
-            sa.insert(models.meta_t).values(key="schema_version", value=str(models.SCHEMA_VERSION))
-        )
+    def _refuse(self, state: schema.SchemaState) -> None:
+        refusal = schema.refusal(state, self.where, create=self.create)
+        if refusal is not None:
+            raise refusal
 
+    def _upgrade(self, conn: Connection, state: schema.SchemaState) -> None:
+        """Alembic's upgrade to head, inside the caller's write transaction."""
+        from alembic.util import CommandError
 
-#: version -> function upgrading a database from that version to version + 1.
-UPGRADES: dict[int, Any] = {}
+        from rentcal.migrations import runner
 
+        try:
+            runner.upgrade(conn, state)
+        except CommandError as err:
+            raise DatabaseError(f"cannot upgrade database {self.where}: {err}") from None
 
-def upgrade(conn: Connection, version: int) -> None:
-    """Run every upgrade step from ``version`` to the current one, in one transaction."""
-    while version < models.SCHEMA_VERSION:
-        step = UPGRADES.get(version)
-        if step is None:
-            raise DatabaseError(f"no upgrade path from schema version {version}")
-        step(conn)
-        version += 1
-    conn.execute(
-        sa.update(models.meta_t)
-        .where(models.meta_t.c.key == "schema_version")
-        .values(value=str(version))
-    )
+    def _use_wal(self) -> None:
+        """SQLite files: WAL (readers never block the writer), once they are known to be
+        rentcal's. A no-op for a file already in WAL mode; never on a read-only file."""
+        database = self.engine.url.database or ""
+        if self.dialect != "sqlite" or self.read_only or database in ("", ":memory:"):
+            return
+        try:
+            with self.engine.connect() as conn:
+                driver: Any = conn.connection.driver_connection  # no BEGIN around the pragma
+                driver.execute("PRAGMA journal_mode = WAL").close()
+        except (sqlite3.Error, exc.DBAPIError) as err:
+            if is_locked(err):
+                raise self._busy() from None
+            raise DatabaseError(
+                f"database error ({self.display_url}): {err}".splitlines()[0]
+            ) from None
 
 
 __all__ = [
     "CONFLICTS_STATEMENT",
     "DEFAULT_BUSY_TIMEOUT",
     "MACHINE_BY_NAME",
+    "SqliteAccess",
     "Store",
     "default_sqlite_path",
     "make_engine",
     "overlap_clause",
     "resolve_url",
+    "sqlite_access",
 ]

@@ -71,6 +71,11 @@ class TestRegistry:
             ("notifications",),
             ("events",),
             ("import",),
+            ("db",),
+            ("db", "status"),
+            ("db", "upgrade"),
+            ("db", "check"),
+            ("backup",),
         }
         assert set(COMMANDS) == expected
 
@@ -222,6 +227,7 @@ class TestErrorMapping:
         def explode(*_args: object, **_kwargs: object) -> None:
             raise error
 
+        rentcal.connect(db_url).close()  # read commands never create a database
         monkeypatch.setattr("rentcal.service.Rentcal.machines", explode)
         result = cli(db_url, "machine", "list")
         failed(result, code, message)
@@ -233,6 +239,7 @@ class TestErrorMapping:
         def explode(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("boom")
 
+        rentcal.connect(db_url).close()  # read commands never create a database
         monkeypatch.setattr("rentcal.service.Rentcal.machines", explode)
         result = cli(db_url, "machine", "list", env={"RENTCAL_DEBUG": "1"})
         assert result.exit_code == 70

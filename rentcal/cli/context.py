@@ -144,12 +144,16 @@ class State:
             pinned=pinned is not None,
         )
 
-    def connect(self, db: str | None = None) -> Rentcal:
-        """Open the database (``db`` overrides ``--db``; None = env or the default file)."""
+    def connect(self, db: str | None = None, *, create: bool = False) -> Rentcal:
+        """Open the database (``db`` overrides ``--db``; None = env or the default file).
+
+        Only ``init`` and ``demo`` pass ``create=True``: every other command on a
+        missing file or an empty database is an error (exit 4) and creates nothing.
+        """
         import rentcal
 
         clock = shifted_clock(self.today) if self.pinned else None
-        return rentcal.connect(db if db is not None else self.db, clock=clock)
+        return rentcal.connect(db if db is not None else self.db, clock=clock, create=create)
 
     def who(self) -> str:
         """The acting member's handle, or PermissionDenied when nobody is known."""

@@ -35,6 +35,7 @@ from rentcal.cli import render
 from rentcal.errors import (
     DatabaseError,
     InvalidRequest,
+    NoDatabase,
     NotFound,
     PermissionDenied,
     RentcalError,
@@ -98,6 +99,8 @@ Hint = Callable[[RentcalError], str]
 def _hint(err: RentcalError) -> str:
     if isinstance(err, NotFound) and str(err).startswith("acting member"):
         return " (choose who you are with --as HANDLE or RENTCAL_USER)"
+    if isinstance(err, NoDatabase):
+        return " (or choose another database with --db URL or RENTCAL_DATABASE_URL)"
     return ""
 
 
