@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal import models, schema
 from rentcal.errors import DamagedDatabase, DatabaseError, InvalidRequest, NoDatabase
-from rentcal.store import Store, overlap_clause, resolve_url
+from rentcal.store import Store, damage_marker, mark_damaged, overlap_clause, resolve_url
 
 #: At most this many problems of one kind are listed by :func:`check`.
 MAX_LISTED = 20
@@ -193,6 +193,11 @@ class CheckReport:
 
 
 RESTORE = "restore the latest backup (made with 'rentcal backup')"
+SALVAGE = (
+    f"the file is damaged: stop writing to it (rentcal now refuses to), {RESTORE}, or "
+    f"salvage what is readable with sqlite3 (sqlite3 BROKEN.db .recover | sqlite3 "
+    f"RECOVERED.db) and check the result"
+)
 
 
 Probe = Callable[[Connection, Store], list["Finding"]]
@@ -209,14 +214,31 @@ def check(url: str | None = None) -> CheckReport:
         try:
             state = _rentcal_state(store)
         except DamagedDatabase as err:
-            return CheckReport(store.display_url, (_unreadable(str(err)),))
+            report = CheckReport(store.display_url, (_damaged("schema", err.detail),))
+            _mark(store, report)
+            return report
         findings = [_schema_finding(state)]
         for name, probe in PROBES:
             try:
                 findings.extend(_run(store, probe))
             except DamagedDatabase as err:
-                findings.append(Finding(name, False, str(err), RESTORE))
-        return CheckReport(store.display_url, tuple(findings))
+                findings.append(_damaged(name, err.detail))
+        report = CheckReport(store.display_url, tuple(findings))
+        _mark(store, report)
+        return report
+
+
+def _mark(store: Store, report: CheckReport) -> None:
+    """Damage found: mark the file, so writes are refused; all well: clear the mark."""
+    if store.dialect != "sqlite" or store.where == store.display_url:
+        return
+    path = Path(store.where)
+    damaged = [f for f in report.findings if f.advice == SALVAGE]
+    if damaged:
+        mark_damaged(path, damaged[0].detail)
+    elif report.ok:
+        with suppress(FileNotFoundError, PermissionError):
+            damage_marker(path).unlink()
 
 
 def _run(store: Store, probe: Probe) -> list[Finding]:
@@ -228,14 +250,9 @@ def _run(store: Store, probe: Probe) -> list[Finding]:
     return store.run(work)
 
 
-def _unreadable(detail: str) -> Finding:
-    return Finding(
-        "integrity",
-        False,
-        detail,
-        f"the file cannot be read as a database: {RESTORE}, or salvage what is readable "
-        f"with sqlite3 (sqlite3 BROKEN.db .recover | sqlite3 RECOVERED.db)",
-    )
+def _damaged(name: str, detail: str) -> Finding:
+    """A check that could not even be read through: SQLite reports the file damaged."""
+    return Finding(name, False, f"SQLite: {detail} (while checking {name})", SALVAGE)
 
 
 def _schema_finding(state: schema.SchemaState) -> Finding:
@@ -267,9 +284,7 @@ def _integrity(conn: Connection, store: Store) -> list[Finding]:
             "integrity",
             False,
             "SQLite integrity_check: " + "; ".join(rows),
-            f"the file is damaged: stop writing to it (rentcal refuses writes that meet the "
-            f"damage), {RESTORE}, or salvage what is readable with sqlite3 "
-            f"(sqlite3 BROKEN.db .recover | sqlite3 RECOVERED.db) and check the result",
+            SALVAGE,
         )
     ]
 
@@ -434,14 +449,12 @@ def backup(url: str | None, target: str | os.PathLike[str]) -> Backup:
     """
     path = Path(target).expanduser()
     with _opened(url) as store:
+        _rentcal_state(store)
         if store.dialect != "sqlite":
             raise InvalidRequest(
                 f"backup copies SQLite files; {store.display_url} is PostgreSQL: use its own "
                 f"tools, e.g. pg_dump (see docs/postgres.md)"
             )
-        if store.where == store.display_url:
-            raise InvalidRequest("an in-memory database has nothing to back up")
-        _rentcal_state(store)
         _check_target(path)
         temporary = _private_temporary(path)
         try:

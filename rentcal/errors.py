@@ -67,7 +67,14 @@ class Busy(DatabaseError):
 
 
 class DamagedDatabase(DatabaseError):
-    """SQLite reported the file damaged (SQLITE_CORRUPT): nothing was written."""
+    """SQLite reported the file damaged (SQLITE_CORRUPT): nothing was written.
+
+    ``detail`` is SQLite's own words ("database disk image is malformed").
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class NoDatabase(DatabaseError):

@@ -19,7 +19,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -130,8 +130,10 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> 
         connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
     database = url.database or ""
     read_only: str | None = None  # why this user cannot write, when it cannot
+    marker: Path | None = None  # present while the file is known to be damaged
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database)
+        marker = damage_marker(path)
         if path.exists() and not path.is_file() and not path.is_dir():
             raise DatabaseError(f"{database!r} is not a regular file (a device or a pipe?)")
         if not path.exists():
@@ -165,6 +167,12 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> 
         write = conn.get_execution_options().get(_WRITE, False)
         if write and read_only is not None:
             raise DatabaseError(f"cannot write to {database}: {read_only}; reading works")
+        if write and marker is not None and marker.exists():
+            raise DamagedDatabase(
+                f"{database} was found damaged (see {marker}): rentcal refuses to write to "
+                f"it; run 'rentcal db check' for what is damaged and how to recover "
+                f"(writes resume once it passes)"
+            )
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
@@ -189,6 +197,22 @@ def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
         dbapi_conn.commit()
 
     return engine
+
+
+def damage_marker(path: Path) -> Path:
+    """``PATH-damaged``: written when SQLite reports ``PATH`` damaged; while it exists
+    every write is refused. ``rentcal db check`` removes it once the file passes."""
+    return Path(f"{path}-damaged")
+
+
+def mark_damaged(path: Path, detail: str) -> None:
+    """Leave the damage marker beside ``path`` (best effort: a read-only directory
+    cannot hold it, and then only the writes that meet the damage are refused)."""
+    with suppress(OSError):
+        fd = os.open(damage_marker(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(f"SQLite reported this database damaged: {detail}\n")
+            out.write("Run 'rentcal db check' for what is damaged and how to recover.\n")
 
 
 def _ensure_parent(path: Path) -> None:
@@ -341,8 +365,8 @@ def describe_db_error(err: exc.DBAPIError | exc.SQLAlchemyError) -> str:
     first = text[0] if text else type(orig).__name__
     if is_corrupt(err):
         return (
-            f"the database file is damaged ({first}); nothing was written; "
-            f"run 'rentcal db check' for what is damaged and how to recover"
+            f"the database file is damaged ({first}); rentcal changed nothing and refuses "
+            f"further writes; run 'rentcal db check' for what is damaged and how to recover"
         )
     return first
 
@@ -427,9 +451,15 @@ class Store:
             raise self._database_error(err) from None
 
     def _database_error(self, err: exc.DBAPIError) -> DatabaseError:
-        """A driver error as rentcal's: DamagedDatabase when SQLite reports damage."""
-        kind = DamagedDatabase if is_corrupt(err) else DatabaseError
-        return kind(f"database error ({self.display_url}): {describe_db_error(err)}")
+        """A driver error as rentcal's: DamagedDatabase when SQLite reports damage
+        (and the file is marked, so that no later write goes ahead either)."""
+        message = f"database error ({self.display_url}): {describe_db_error(err)}"
+        if not is_corrupt(err):
+            return DatabaseError(message)
+        detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
+        if self.dialect == "sqlite" and self.where != self.display_url:
+            mark_damaged(Path(self.where), detail)
+        return DamagedDatabase(message, detail)
 
     def _busy(self) -> Busy:
         return Busy(
@@ -569,6 +599,7 @@ __all__ = [
     "MACHINE_BY_NAME",
     "SqliteAccess",
     "Store",
+    "damage_marker",
     "default_sqlite_path",
     "make_engine",
     "overlap_clause",

@@ -110,11 +110,11 @@ def check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     else:
         rows = [(f.check, "ok" if f.ok else "PROBLEM", f.detail) for f in report.findings]
         render.echo(render.table_text(("check", "result", "detail"), rows, max_len=200))
-        advice = [f for f in report.findings if f.advice]
+        advice = list(dict.fromkeys(f.advice for f in report.findings if f.advice))
         if advice:
             render.echo()
-        for finding in advice:
-            render.echo(render.safe(f"{finding.check}: {finding.advice}"))
+        for text in advice:
+            render.echo(render.safe(f"- {text}"))
     if not report.ok:
         count = len(report.problems)
         raise DatabaseError(
