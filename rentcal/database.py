@@ -272,7 +272,7 @@ def _integrity(conn: Connection, store: Store) -> list[Finding]:
             Finding(
                 "integrity",
                 True,
-                "not checked by rentcal on PostgreSQL (the server checksums its own pages)",
+                "not checked by rentcal on PostgreSQL",
                 "for a deep check of tables and indexes use PostgreSQL's pg_amcheck",
             )
         ]

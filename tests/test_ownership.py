@@ -207,10 +207,10 @@ class TestNewFilesArePrivate:
     def test_existing_directory_and_file_keep_their_modes(self, tmp_path: Path) -> None:
         shared = tmp_path / "shared"
         shared.mkdir(mode=0o755)
-        os.chmod(shared, 0o775)
+        shared.chmod(0o775)
         path = shared / "rentcal.db"
         path.touch()
-        os.chmod(path, 0o660)
+        path.chmod(0o660)
         assert cli(str(path), "init", "--admin", "ada").exit_code == 0
         assert stat.S_IMODE(shared.stat().st_mode) == 0o775
         assert stat.S_IMODE(path.stat().st_mode) == 0o660

@@ -30,6 +30,7 @@ def config(location: Path | None = None, output: TextIO | None = None) -> Config
     cfg = Config(output_buffer=output)
     where = LOCATION if location is None else location
     cfg.set_main_option("script_location", str(where).replace("%", "%%"))
+    cfg.set_main_option("file_template", "r%%(rev)s")  # r0003_what.py for rev 0003_what
     return cfg
 
 
