@@ -99,10 +99,16 @@ class SchemaState:
 
     @property
     def newer(self) -> bool:
-        """Written by a later rentcal: a revision or schema version this one does not know."""
-        if self.revision is not None and self.revision not in REVISIONS:
-            return True
-        return self.version is not None and self.version > models.SCHEMA_VERSION
+        """Written by a later rentcal: a revision or schema version this one does not know.
+
+        Only a database with rentcal's schema version can be that: another
+        application's ``alembic_version`` says nothing about rentcal.
+        """
+        if self.version is None:
+            return False
+        return self.version > models.SCHEMA_VERSION or (
+            self.revision is not None and self.revision not in REVISIONS
+        )
 
     @property
     def stamped(self) -> bool:
@@ -129,8 +135,8 @@ def read_state(conn: Connection) -> SchemaState:
     schema, tables = _table_names(conn)
     version = _meta_version(conn) if META_TABLE in tables else None
     revision = None
-    if VERSION_TABLE in tables:
-        revision = conn.execute(sa.select(version_t.c.version_num)).scalar()
+    if VERSION_TABLE in tables:  # plain SQL: nothing to compile on the hot path
+        revision = conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
     return SchemaState(tables, version, revision, schema)
 
 
@@ -155,8 +161,8 @@ def _table_names(conn: Connection) -> tuple[str | None, tuple[str, ...]]:
 
 
 def _meta_version(conn: Connection) -> int | None:
-    value = conn.execute(
-        sa.select(models.meta_t.c.value).where(models.meta_t.c.key == "schema_version")
+    value = conn.exec_driver_sql(
+        f"SELECT value FROM {META_TABLE} WHERE {_quoted(conn, 'key')} = 'schema_version'"
     ).scalar_one_or_none()
     if value is None:
         return None
@@ -167,6 +173,10 @@ def _meta_version(conn: Connection) -> int | None:
             f"database {_where(conn)} has an unreadable schema version {value!r}; "
             f"it was not created by rentcal"
         ) from None
+
+
+def _quoted(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
 
 
 def _where(conn: Connection) -> str:

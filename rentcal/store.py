@@ -409,6 +409,7 @@ class Store:
         self.engine = make_engine(self.url, busy_timeout, create=create)
         self.dialect = self.engine.dialect.name
         self._ready = False
+        self._file_journal: str | None = None  # SQLite file's journal mode, once read
         if check:
             self.ensure_schema()
 
@@ -524,7 +525,13 @@ class Store:
     def state(self) -> schema.SchemaState:
         """What the database holds (tables, schema version, revision); reads only."""
         with self.transaction() as conn:
+            if self._file_journal is None and self._is_file():  # SQLite: WAL yet?
+                self._file_journal = str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
             return schema.read_state(conn)
+
+    def _is_file(self) -> bool:
+        database = self.engine.url.database or ""
+        return self.dialect == "sqlite" and database not in ("", ":memory:")
 
     def ensure_schema(self) -> None:
         """Create the schema in an empty database (if allowed), upgrade an older one,
@@ -578,13 +585,13 @@ class Store:
     def _use_wal(self) -> None:
         """SQLite files: WAL (readers never block the writer), once they are known to be
         rentcal's. A no-op for a file already in WAL mode; never on a read-only file."""
-        database = self.engine.url.database or ""
-        if self.dialect != "sqlite" or self.read_only or database in ("", ":memory:"):
+        if not self._is_file() or self.read_only or self._file_journal == "wal":
             return
         try:
             with self.engine.connect() as conn:
                 driver: Any = conn.connection.driver_connection  # no BEGIN around the pragma
                 driver.execute("PRAGMA journal_mode = WAL").close()
+            self._file_journal = "wal"
         except (sqlite3.Error, exc.DBAPIError) as err:
             if is_locked(err):
                 raise self._busy() from None

@@ -25,7 +25,7 @@ from tests.conftest import TODAY
 from tests.test_cli_support import cli, failed
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
-HEAVY = ("sqlalchemy", "sqlmodel", "icalendar")
+HEAVY = ("sqlalchemy", "sqlmodel", "icalendar", "alembic")
 
 
 def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

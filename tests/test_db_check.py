@@ -155,5 +155,5 @@ class TestDamagedFile:
         assert "run 'rentcal db check'" in result.stderr
         assert big.read_bytes() == damaged
         assert Path(f"{big}-damaged").is_file()
-        with pytest.raises(rentcal.DamagedDatabase):
-            rentcal.connect(str(big)).retire_machine("saw", acting="ada")
+        with rentcal.connect(str(big)) as cal, pytest.raises(rentcal.DamagedDatabase):
+            cal.retire_machine("saw", acting="ada")

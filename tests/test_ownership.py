@@ -178,6 +178,18 @@ class TestForeignDatabase:
         assert path.read_bytes() == content
         assert _files(tmp_path) == ["other.db"]
 
+    def test_another_alembic_application(self, db_url: str) -> None:
+        """Its alembic_version is its own: "not rentcal's", never "newer than rentcal"."""
+        _add_foreign_tables(db_url, ["orders"])
+        engine = sa.create_engine(db_url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+            conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+        engine.dispose()
+        with pytest.raises(rentcal.ForeignDatabase, match=r"rentcal does not know \(orders\)"):
+            rentcal.connect(db_url)
+        failed(cli(db_url, "db", "status"), 4, "is not a rentcal database")
+
     def test_own_database_with_an_extra_table_still_works(self, db_url: str) -> None:
         """A table someone added to rentcal's database is theirs; rentcal leaves it alone."""
         rentcal.connect(db_url).close()
