@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import rentcal
-from rentcal.store import sqlite_access
+from rentcal.sqlite_file import sqlite_access
 from tests.test_cli_support import cli
 
 NOBODY = 65534
