@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -121,9 +120,9 @@ def check(store: Store) -> CheckReport:
 
 def _mark(store: Store, report: CheckReport) -> None:
     """Damage found: mark the file, so writes are refused; all well: clear the mark."""
-    if store.dialect != "sqlite" or store.where == store.display_url:
+    path = store.file_path
+    if path is None:
         return
-    path = Path(store.where)
     damaged = [f for f in report.findings if f.advice == SALVAGE]
     if damaged:
         mark_damaged(path, damaged[0].detail)

@@ -338,8 +338,8 @@ class Store:
         if not is_corrupt(err):
             return DatabaseError(message)
         detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
-        if self.dialect == "sqlite" and self.where != self.display_url:
-            mark_damaged(Path(self.where), detail)
+        if self.file_path is not None:
+            mark_damaged(self.file_path, detail)
         return DamagedDatabase(message, detail)
 
     def _busy(self) -> Busy:
@@ -397,6 +397,15 @@ class Store:
         if self.dialect == "sqlite" and database not in ("", ":memory:"):
             return database
         return self.display_url
+
+    @property
+    def file_path(self) -> Path | None:
+        """The SQLite file, when the database is one given by its path (not in memory,
+        not a ``file:`` URI): where its -wal, -shm and -damaged companions live."""
+        database = sa.make_url(self.url).database or ""
+        if self.dialect != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return Path(database)
 
     def schema_version(self, conn: Connection) -> int | None:
         """The stored ``rentcal_meta`` schema version, or None for a database without one."""

@@ -356,6 +356,17 @@ class TestNewerSchemas:
         assert result.exit_code == 4
         assert "newer than this rentcal understands" in result.stderr
 
+    def test_revision_table_removed_by_hand(self, db_url: str) -> None:
+        rentcal.connect(db_url).close()
+
+        def drop(conn: sa.Connection) -> None:
+            with conn.begin():
+                conn.exec_driver_sql("DROP TABLE alembic_version")
+
+        raw(db_url, drop)
+        with pytest.raises(rentcal.DatabaseError, match="schema version 2 but no record of its"):
+            rentcal.connect(db_url)
+
     def test_rentcal_0_1_refuses_an_upgraded_database(self, db_url: str) -> None:
         """0.1 refuses any schema_version above 1: after the upgrade it reads 2."""
         load_v1(db_url)
