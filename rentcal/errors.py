@@ -132,12 +132,50 @@ class Busy(DatabaseError):
     """The database stayed locked past the timeout. Retryable; never 'unavailable'."""
 
 
+class DamagedDatabase(DatabaseError):
+    """SQLite reported the file damaged (SQLITE_CORRUPT): nothing was written.
+
+    ``detail`` is SQLite's own words ("database disk image is malformed").
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class NoDatabase(DatabaseError):
+    """There is no rentcal database where asked, and creating one was not allowed.
+
+    ``where`` is the file or URL (password hidden), ``found`` what is there
+    instead ("the file does not exist", "the file has no tables", ...).
+    """
+
+    def __init__(self, message: str, where: str = "", found: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+        self.found = found
+
+
+class ForeignDatabase(DatabaseError):
+    """The database belongs to another application: rentcal adds nothing to it.
+
+    ``tables`` lists the tables rentcal does not know.
+    """
+
+    def __init__(self, message: str, tables: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.tables: tuple[str, ...] = tuple(tables)
+
+
 __all__ = [
     "Busy",
+    "DamagedDatabase",
     "DatabaseError",
+    "ForeignDatabase",
     "ImportFailed",
     "InvalidRequest",
     "InvalidTransition",
+    "NoDatabase",
     "NotFound",
     "PermissionDenied",
     "RentcalError",

@@ -29,8 +29,10 @@ from rentcal.core.types import (
     values,
 )
 
-#: Bumped whenever the schema changes; see rentcal.store for upgrades.
-SCHEMA_VERSION = 1
+#: rentcal_meta.schema_version: 1 was rentcal 0.1 (before Alembic); 2 means the Alembic
+#: revision (rentcal.schema.HEAD) describes the schema. Raise it only to lock out releases
+#: that know nothing of Alembic again; schema changes are Alembic revisions.
+SCHEMA_VERSION = 2
 
 MONEY = sa.Numeric(12, 2, asdecimal=True)
 

@@ -27,8 +27,15 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
-from rentcal import models, queries
-from rentcal.errors import Busy, DatabaseError
+from rentcal import models, queries, schema
+from rentcal.errors import Busy, DamagedDatabase, DatabaseError
+from rentcal.sqlite_file import (
+    create_private_file,
+    damage_marker,
+    mark_damaged,
+    read_only_url,
+    sqlite_access,
+)
 from rentcal.urls import (
     default_sqlite_path,
     parse_url,
@@ -61,16 +68,28 @@ def _engine_url(parsed: sa.URL) -> sa.URL:
     return parsed.set(database=uri, query={"mode": "ro", "uri": "true"})
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
+def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> Engine:
     connect_args: dict[str, Any] = {"timeout": busy_timeout, "isolation_level": None}
     if sys.version_info >= (3, 12):  # pragma: no cover - pinned for 3.12+ drivers
         connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
     database = url.database or ""
+    read_only: str | None = None  # why this user cannot write, when it cannot
+    marker: Path | None = None  # present while the file is known to be damaged
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database)
+        marker = damage_marker(path)
         if path.exists() and not path.is_file() and not path.is_dir():
             raise DatabaseError(f"{database!r} is not a regular file (a device or a pipe?)")
-        _ensure_parent(path)
+        if not path.exists():
+            if not create:
+                raise schema.no_database(database, "the file does not exist")
+            create_private_file(path)
+        elif path.is_file():
+            access = sqlite_access(path)
+            if access.mode != "rw":
+                read_only = access.reason
+                url = read_only_url(path, access.mode)
+                connect_args["uri"] = True
     engine = sa.create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
@@ -79,14 +98,26 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if database and database != ":memory:":
-            cursor.execute("PRAGMA journal_mode = WAL")
+        # Damaged pages are reported when read instead of being trusted.
+        cursor.execute("PRAGMA cell_size_check = ON")
+        if database and database != ":memory:" and read_only is None:
+            # WAL itself is switched on by Store.ensure_schema, once the file is
+            # known to be rentcal's: changing the journal mode writes the file.
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get(_WRITE, False):
+        write = conn.get_execution_options().get(_WRITE, False)
+        if write and read_only is not None:
+            raise DatabaseError(f"cannot write to {database}: {read_only}; reading works")
+        if write and marker is not None and marker.exists():
+            raise DamagedDatabase(
+                f"{database} was found damaged (see {marker}): rentcal refuses to write to "
+                f"it; run 'rentcal db check' for what is damaged and how to recover "
+                f"(writes resume once it passes)"
+            )
+        if write:
             _sqlite_busy_retry(conn, busy_timeout)
         else:
             conn.exec_driver_sql("BEGIN")
@@ -146,27 +177,22 @@ def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
     return engine
 
 
-def _ensure_parent(path: Path) -> None:
-    """Create the directory of the embedded database file on first use."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise DatabaseError(
-            f"cannot create directory {str(path.parent)!r}: {err.strerror}"
-        ) from None
-
-
-def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+def make_engine(
+    url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, *, create: bool = True
+) -> Engine:
     """An engine configured with rentcal's locking recipe for its backend.
+
+    ``create=False``: a SQLite file that does not exist is a DatabaseError, and
+    neither it nor its directory is created.
 
     Raises:
         InvalidRequest: the URL is not one rentcal accepts (:func:`parse_url`).
-        DatabaseError: its driver is not installed.
+        DatabaseError: its driver is not installed; no such file with ``create=False``.
     """
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(_engine_url(parsed), busy_timeout)
+            return _sqlite_engine(_engine_url(parsed), busy_timeout, create=create)
         engine = _postgres_engine(parsed, busy_timeout)
     except ImportError as err:
         raise DatabaseError(
@@ -192,7 +218,19 @@ def describe_db_error(err: exc.DBAPIError | exc.SQLAlchemyError) -> str:
     """One line of the driver's complaint, without SQL or parameters."""
     orig = getattr(err, "orig", None) or err
     text = str(orig).strip().splitlines()
-    return text[0] if text else type(orig).__name__
+    first = text[0] if text else type(orig).__name__
+    if is_corrupt(err):
+        return (
+            f"the database file is damaged ({first}); rentcal changed nothing and refuses "
+            f"further writes; run 'rentcal db check' for what is damaged and how to recover"
+        )
+    return first
+
+
+def is_corrupt(err: BaseException) -> bool:
+    """Whether SQLite reported a damaged file (SQLITE_CORRUPT, any extended code)."""
+    code = getattr(getattr(err, "orig", err), "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_CORRUPT
 
 
 def is_locked(err: BaseException) -> bool:
@@ -212,13 +250,23 @@ class Store:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         create: bool = True,
+        check: bool = True,
     ) -> None:
+        """Open ``url``; with ``check``, make sure it holds rentcal's schema at head.
+
+        ``create``: whether an empty (or, for SQLite, missing) database may be
+        given rentcal's schema; without it such a database is a DatabaseError
+        and nothing is created. ``check=False`` opens without looking at the
+        schema (``rentcal db status`` and friends look for themselves).
+        """
         self.url = resolve_url(url)
         self.busy_timeout = busy_timeout
-        self.engine = make_engine(self.url, busy_timeout)
+        self.create = create
+        self.engine = make_engine(self.url, busy_timeout, create=create)
         self.dialect = self.engine.dialect.name
         self._ready = False
-        if create:
+        self._file_journal: str | None = None  # SQLite file's journal mode, once read
+        if check:
             self.ensure_schema()
 
     def close(self) -> None:
@@ -251,17 +299,24 @@ class Store:
                 raise
             if is_locked(err):
                 raise self._busy() from None
-            raise DatabaseError(
-                f"database error ({self.display_url}): {describe_db_error(err)}"
-            ) from None
+            raise self._database_error(err) from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
             if is_locked(err):
                 raise self._busy() from None
-            raise DatabaseError(
-                f"database error ({self.display_url}): {describe_db_error(err)}"
-            ) from None
+            raise self._database_error(err) from None
+
+    def _database_error(self, err: exc.DBAPIError) -> DatabaseError:
+        """A driver error as rentcal's: DamagedDatabase when SQLite reports damage
+        (and the file is marked, so that no later write goes ahead either)."""
+        message = f"database error ({self.display_url}): {describe_db_error(err)}"
+        if not is_corrupt(err):
+            return DatabaseError(message)
+        detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
+        if self.file_path is not None:
+            mark_damaged(self.file_path, detail)
+        return DamagedDatabase(message, detail)
 
     def _busy(self) -> Busy:
         return Busy(
@@ -316,80 +371,108 @@ class Store:
         if self.dialect != "sqlite":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MEMBERS_LOCK_KEY)))
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this SQLite file was opened read-only (this user cannot write it)."""
+        return self.engine.url.query.get("mode") == "ro"
+
+    @property
+    def where(self) -> str:
+        """The database for messages: a SQLite file's path, else the URL (password hidden)."""
+        database = sa.make_url(self.url).database or ""
+        if self.dialect == "sqlite" and database not in ("", ":memory:"):
+            return database
+        return self.display_url
+
+    @property
+    def file_path(self) -> Path | None:
+        """The SQLite file, when the database is one given by its path (not in memory,
+        not a ``file:`` URI): where its -wal, -shm and -damaged companions live."""
+        database = sa.make_url(self.url).database or ""
+        if self.dialect != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return Path(database)
+
     def schema_version(self, conn: Connection) -> int | None:
-        """The stored schema version, or None for an empty database."""
-        if not sa.inspect(conn).has_table(models.meta_t.name):
-            return None
-        value = conn.execute(
-            sa.select(models.meta_t.c.value).where(models.meta_t.c.key == "schema_version")
-        ).scalar_one_or_none()
-        if value is None:
-            return None
-        try:
-            return int(value)
-        except ValueError:
-            raise DatabaseError(
-                f"database {self.display_url} has an unreadable schema version {value!r}; "
-                f"it was not created by rentcal"
-            ) from None
+        """The stored ``rentcal_meta`` schema version, or None for a database without one."""
+        return schema.read_state(conn).version
+
+    def state(self) -> schema.SchemaState:
+        """What the database holds (tables, schema version, revision); reads only."""
+        with self.transaction() as conn:
+            if self._file_journal is None and self._is_file():  # SQLite: WAL yet?
+                self._file_journal = str(conn.exec_driver_sql("PRAGMA journal_mode").scalar())
+            return schema.read_state(conn)
+
+    def _is_file(self) -> bool:
+        database = self.engine.url.database or ""
+        return self.dialect == "sqlite" and database not in ("", ":memory:")
 
     def ensure_schema(self) -> None:
-        """Create the schema on first use; refuse a newer one; upgrade an older one."""
+        """Create the schema in an empty database (if allowed), upgrade an older one,
+        refuse a newer or a foreign one.
+
+        The fast path — a database at head — reads the state in one short read
+        transaction and never imports Alembic. Creating or upgrading happens in
+        one write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL also holds
+        an advisory lock), re-reading the state under the lock, so many hosts
+        opening a new or old database at once are serialised and all or nothing.
+        """
         if self._ready:
             return
-        with self.transaction() as conn:
-            version = self.schema_version(conn)
-        if version != models.SCHEMA_VERSION:
+        state = self.state()
+        self._refuse(state)
+        if not state.ready:
+            if self.read_only:
+                raise DatabaseError(
+                    f"database {self.where} needs an upgrade to schema revision "
+                    f"{schema.HEAD!r}, which needs write access: run 'rentcal db upgrade' "
+                    f"as a user who may write it"
+                )
             with self.transaction(write=True) as conn:
                 if self.dialect == "postgresql":  # first use by many hosts at once
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-                version = self.schema_version(conn)  # re-read under the write lock
-                if version is None:
-                    self._create(conn)
-                elif version > models.SCHEMA_VERSION:
-                    raise DatabaseError(
-                        f"database {self.display_url} has schema version {version}, newer than "
-                        f"this rentcal understands ({models.SCHEMA_VERSION}); upgrade rentcal "
-                        f"(pip install -U rentcal)"
-                    )
-                elif version < models.SCHEMA_VERSION:
-                    upgrade(conn, version)
+                state = schema.read_state(conn)  # re-read under the write lock
+                self._refuse(state)
+                if state.empty:
+                    schema.create(conn)
+                elif not state.ready:
+                    self._upgrade(conn, state)
+        self._use_wal()
         self._ready = True
 
-    def _create(self, conn: Connection) -> None:
-        if self.dialect == "postgresql":
-            try:
-                with conn.begin_nested():
-                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
-            except exc.DBAPIError as err:
-                raise DatabaseError(
-                    f"cannot create the btree_gist extension in {self.display_url} "
-                    f"({describe_db_error(err)}); ask a superuser to run "
-                    f"'CREATE EXTENSION btree_gist;' in that database"
-                ) from None
-        models.metadata.create_all(conn)
-        conn.execute(
-            sa.insert(models.meta_t).values(key="schema_version", value=str(models.SCHEMA_VERSION))
-        )
+    def _refuse(self, state: schema.SchemaState) -> None:
+        refusal = schema.refusal(state, self.where, create=self.create)
+        if refusal is not None:
+            raise refusal
 
+    def _upgrade(self, conn: Connection, state: schema.SchemaState) -> None:
+        """Alembic's upgrade to head, inside the caller's write transaction."""
+        from alembic.util import CommandError
 
-#: version -> function upgrading a database from that version to version + 1.
-UPGRADES: dict[int, Any] = {}
+        from rentcal.migrations import runner
 
+        try:
+            runner.upgrade(conn, state)
+        except CommandError as err:
+            raise DatabaseError(f"cannot upgrade database {self.where}: {err}") from None
 
-def upgrade(conn: Connection, version: int) -> None:
-    """Run every upgrade step from ``version`` to the current one, in one transaction."""
-    while version < models.SCHEMA_VERSION:
-        step = UPGRADES.get(version)
-        if step is None:
-            raise DatabaseError(f"no upgrade path from schema version {version}")
-        step(conn)
-        version += 1
-    conn.execute(
-        sa.update(models.meta_t)
-        .where(models.meta_t.c.key == "schema_version")
-        .values(value=str(version))
-    )
+    def _use_wal(self) -> None:
+        """SQLite files: WAL (readers never block the writer), once they are known to be
+        rentcal's. A no-op for a file already in WAL mode; never on a read-only file."""
+        if not self._is_file() or self.read_only or self._file_journal == "wal":
+            return
+        try:
+            with self.engine.connect() as conn:
+                driver: Any = conn.connection.driver_connection  # no BEGIN around the pragma
+                driver.execute("PRAGMA journal_mode = WAL").close()
+            self._file_journal = "wal"
+        except (sqlite3.Error, exc.DBAPIError) as err:
+            if is_locked(err):
+                raise self._busy() from None
+            raise DatabaseError(
+                f"database error ({self.display_url}): {err}".splitlines()[0]
+            ) from None
 
 
 __all__ = [

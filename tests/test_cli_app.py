@@ -24,7 +24,7 @@ from tests.cli_support import cli, failed
 from tests.conftest import TODAY
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
-HEAVY = ("sqlalchemy", "sqlmodel", "icalendar")
+HEAVY = ("sqlalchemy", "sqlmodel", "icalendar", "alembic")
 
 
 def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -70,6 +70,11 @@ class TestRegistry:
             ("notifications",),
             ("events",),
             ("import",),
+            ("db",),
+            ("db", "status"),
+            ("db", "upgrade"),
+            ("db", "check"),
+            ("backup",),
         }
         assert set(COMMANDS) == expected
 
@@ -221,6 +226,7 @@ class TestErrorMapping:
         def explode(*_args: object, **_kwargs: object) -> None:
             raise error
 
+        rentcal.connect(db_url).close()  # read commands never create a database
         monkeypatch.setattr("rentcal.service.Rentcal.machines", explode)
         result = cli(db_url, "machine", "list")
         failed(result, code, message)
@@ -232,6 +238,7 @@ class TestErrorMapping:
         def explode(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("boom")
 
+        rentcal.connect(db_url).close()  # read commands never create a database
         monkeypatch.setattr("rentcal.service.Rentcal.machines", explode)
         result = cli(db_url, "machine", "list", env={"RENTCAL_DEBUG": "1"})
         assert result.exit_code == 70

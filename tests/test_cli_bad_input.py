@@ -177,7 +177,14 @@ class TestUnreadableDatabase:
     def test_below_a_file(self, tmp_path: Path) -> None:
         (tmp_path / "file").write_text("x")
         failed(
-            cli(str(tmp_path / "file" / "x.db"), "machine", "list"), 4, "cannot create directory"
+            cli(str(tmp_path / "file" / "x.db"), "init", "--admin", "ada"),
+            4,
+            "cannot create directory",
+        )
+        failed(
+            cli(str(tmp_path / "file" / "x.db"), "machine", "list"),
+            4,
+            "no rentcal database at",  # reading never creates the file or its directory
         )
 
     def test_unreachable_postgresql(self) -> None:

@@ -63,6 +63,18 @@ SAMPLE_FILES = {
 #: contain). A new help example fails test_every_help_example_is_annotated
 #: until it is added here. Run on a fresh copy of the demo database, as ada.
 HELP_EXPECTED: dict[str, tuple[int, str]] = {
+    "rentcal backup rentcal-backup.db": (0, "Backed up sqlite:///demo.db to rentcal-backup.db"),
+    "RENTCAL_DATABASE_URL=/srv/rentcal/rentcal.db rentcal backup /srv/backup/rentcal.db": (
+        4,
+        "no rentcal database at /srv/rentcal/rentcal.db: the file does not exist",
+    ),
+    "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
+    "rentcal db check --json": (0, '"ok": true'),
+    "rentcal db status": (0, "current   0002_managed_by_alembic"),
+    "rentcal db status --json": (0, '"pending": []'),
+    "rentcal db upgrade": (0, "is at 0002_managed_by_alembic: nothing to upgrade."),
+    "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
+    f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
         0,
         "with admin ada.",

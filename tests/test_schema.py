@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import models, store
+from rentcal import models
 from tests.conftest import TODAY, d
 
 
@@ -32,7 +32,7 @@ def _set_version(url: str, version: int) -> None:
 
 
 class TestSchemaVersion:
-    """Newer schemas are refused; older ones are upgraded without losing rows."""
+    """Newer schemas are refused (upgrades: tests/test_migrations.py)."""
 
     def test_version_is_stored(self, cal: rentcal.Rentcal) -> None:
         with cal.store.engine.connect() as conn:
@@ -46,46 +46,6 @@ class TestSchemaVersion:
         message = str(info.value)
         assert f"has schema version {models.SCHEMA_VERSION + 1}, newer than" in message
         assert "upgrade rentcal" in message
-
-    def test_older_schema_is_upgraded_in_place(
-        self, db_url: str, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        with rentcal.connect(db_url) as cal:
-            cal.add_member("ada", admin=True)
-            cal.add_machine("m", daily_price="5", acting="ada")
-            kept = cal.book("m", d(10), d(12), member="ada", today=TODAY)
-
-        def add_colour(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("ALTER TABLE machine ADD COLUMN colour VARCHAR(20)")
-            conn.exec_driver_sql("UPDATE machine SET colour = 'green'")
-
-        new = models.SCHEMA_VERSION + 1
-        monkeypatch.setattr(models, "SCHEMA_VERSION", new)
-        monkeypatch.setitem(store.UPGRADES, new - 1, add_colour)
-        with rentcal.connect(db_url) as cal:
-            assert cal.rental(kept.id) == kept
-            with cal.store.engine.connect() as conn:
-                assert cal.store.schema_version(conn) == new
-                assert conn.exec_driver_sql("SELECT colour FROM machine").scalar() == "green"
-
-    def test_failed_upgrade_changes_nothing(
-        self, db_url: str, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        rentcal.connect(db_url).close()
-
-        def broken(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("ALTER TABLE machine ADD COLUMN colour VARCHAR(20)")
-            conn.exec_driver_sql("SELECT no_such_column FROM machine")
-
-        monkeypatch.setattr(models, "SCHEMA_VERSION", models.SCHEMA_VERSION + 1)
-        monkeypatch.setitem(store.UPGRADES, models.SCHEMA_VERSION - 1, broken)
-        with pytest.raises(rentcal.DatabaseError):
-            rentcal.connect(db_url)
-        monkeypatch.undo()
-        with rentcal.connect(db_url) as cal, cal.store.engine.connect() as conn:
-            assert cal.store.schema_version(conn) == models.SCHEMA_VERSION
-            columns = {c["name"] for c in sa.inspect(conn).get_columns("machine")}
-            assert "colour" not in columns
 
 
 class TestDatabaseErrors:

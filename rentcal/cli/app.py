@@ -16,6 +16,7 @@ from rentcal._version import __version__
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.context import DATABASE_ENV, USER_ENV, State
+from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.errors import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.feeds import feed_commands
 from rentcal.cli.machines import machine_app
@@ -119,5 +120,7 @@ app.add_typer(calendar_commands)
 app.add_typer(notification_commands)
 app.add_typer(feed_commands)
 app.add_typer(bulk_commands)
+app.add_typer(db_app)
+app.add_typer(backup_commands)
 
 __all__ = ["app"]

@@ -143,8 +143,12 @@ class State:
             pinned=pinned is not None,
         )
 
-    def connect(self, db: str | None = None) -> Rentcal:
-        """Open the database (``db`` overrides ``--db``; None = env or the default file)."""
+    def connect(self, db: str | None = None, *, create: bool = False) -> Rentcal:
+        """Open the database (``db`` overrides ``--db``; None = env or the default file).
+
+        Only ``init`` and ``demo`` pass ``create=True``: every other command on a
+        missing file or an empty database is an error (exit 4) and creates nothing.
+        """
         import rentcal
         from rentcal.cli import render
         from rentcal.urls import url_secrets
@@ -152,7 +156,7 @@ class State:
         url = db if db is not None else self.db
         render.hide(url_secrets(url or os.environ.get(DATABASE_ENV, "")))
         clock = shifted_clock(self.today) if self.pinned else None
-        return rentcal.connect(url, clock=clock)
+        return rentcal.connect(url, clock=clock, create=create)
 
     def who(self) -> str:
         """The acting member's handle, or PermissionDenied when nobody is known."""

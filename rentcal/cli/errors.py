@@ -43,6 +43,7 @@ from rentcal.errors import (
     DatabaseError,
     ImportFailed,
     InvalidRequest,
+    NoDatabase,
     NotFound,
     PermissionDenied,
     RentcalError,
@@ -113,6 +114,7 @@ _HINTS: dict[tuple[type[RentcalError], str | None, str | None], str] = {
     (PermissionDenied, "acting", "no-actor"): ": pass --as HANDLE or set RENTCAL_USER",
     (InvalidRequest, "admin", "first-member-admin"): " (add --admin)",
     (InvalidRequest, "database", "not-empty"): " (choose another with --db, e.g. --db demo.db)",
+    (NoDatabase, None, None): " (or choose another database with --db URL or RENTCAL_DATABASE_URL)",
 }
 
 
@@ -148,7 +150,7 @@ def plain_bad_value(err: Exception) -> str:
 def _hint(err: RentcalError) -> str:
     """The command-line hint for a library error, chosen from its fields, never its text."""
     for (kind, field, reason), hint in _HINTS.items():
-        if isinstance(err, kind) and err.field == field and reason in (None, err.reason):
+        if isinstance(err, kind) and field in (None, err.field) and reason in (None, err.reason):
             return hint
     return ""
 

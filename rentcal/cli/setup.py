@@ -34,7 +34,7 @@ def init(
 ) -> None:
     """Create the database and its first (verified) admin. Safe to run again."""
     state = get_state(ctx)
-    with state.connect() as cal:
+    with state.connect(create=True) as cal:
         member = cal.init(admin, name=name, email=email)
         url = cal.url
     if as_json:
@@ -74,7 +74,7 @@ def demo(
     state = get_state(ctx)
     if db is not None and not db.strip():
         raise InvalidRequest("--db is empty: give a database URL or file path for the demo")
-    with state.connect(db) as cal:
+    with state.connect(db, create=True) as cal:
         summary = build_demo(cal, state.today)
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses().items()))
     pending = summary.first("pending")

@@ -48,7 +48,11 @@ class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox):
 
 
 def connect(
-    url: str | None = None, *, busy_timeout: float | None = None, clock: Clock | None = None
+    url: str | None = None,
+    *,
+    busy_timeout: float | None = None,
+    clock: Clock | None = None,
+    create: bool = True,
 ) -> Rentcal:
     """Open (and on first use create) a rentcal database.
 
@@ -59,14 +63,18 @@ def connect(
             ``$XDG_DATA_HOME/rentcal/rentcal.db``.
         busy_timeout: seconds a writer waits for another before ``Busy``.
         clock: returns the current aware datetime (tests inject one).
+        create: give a missing or empty database rentcal's schema (the
+            default); ``False`` refuses it instead and creates nothing.
 
     Raises:
-        DatabaseError: unreachable, unreadable, or a schema newer than this rentcal.
+        DatabaseError: unreachable, unreadable, no rentcal database there
+            (``create=False``), another application's database, or a schema
+            newer than this rentcal.
     """
     from rentcal.store import DEFAULT_BUSY_TIMEOUT
 
-    store = Store(url, busy_timeout=DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout)
-    return Rentcal(store, clock=clock)
+    timeout = DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+    return Rentcal(Store(url, busy_timeout=timeout, create=create), clock=clock)
 
 
 __all__ = ["Rentcal", "RentcalError", "connect", "utc_now"]
