@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rentcal._version import __version__
 from rentcal.errors import (
+    ArgumentTypeError,
     Busy,
     DatabaseError,
     ImportFailed,
@@ -71,6 +72,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ArgumentTypeError",
     "Availability",
     "Busy",
     "Conflict",

@@ -7,14 +7,17 @@ that combines them. Where things live:
 ``base``                  the store, the clock, lookups, THE guarded write
 ``catalogue``             members and machines (``init``, ``add_member``, ...)
 ``availability``          ``check``, ``check_many``, ``free_windows``
+``lifecycle``             recording a rental's status change; settling a retirement
 ``bookings``              ``book``, approve / reject / cancel / complete, reads
-``maintenance``           ``add_maintenance``, ``cancel_maintenance``, reads
+``maintenance``           ``add_maintenance``, cancel / complete, reads
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
 ``notifications``         ``notifications``, ``mark_read``
 ========================  ===============================================
 
-Every method opens exactly one transaction through :class:`rentcal.store.Store`;
+Every public method checks its arguments first (:mod:`rentcal.core.checks`:
+a wrong type is an ArgumentTypeError naming the parameter, nothing is
+coerced), then opens exactly one transaction through :class:`rentcal.store.Store`;
 every write that depends on availability re-checks it *inside* the write
 transaction after taking the machine's lock, so two bookers can never both win.
 Results are frozen values from :mod:`rentcal.core.values`.
@@ -62,10 +65,20 @@ def connect(
 
     Raises:
         DatabaseError: unreachable, unreadable, or a schema newer than this rentcal.
+        ArgumentTypeError: ``url`` not a str, ``busy_timeout`` not a number,
+            ``clock`` not callable.
     """
+    from rentcal.core import checks
     from rentcal.store import DEFAULT_BUSY_TIMEOUT
 
-    store = Store(url, busy_timeout=DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout)
+    checks.text_or_none(url, "url")
+    timeout = (
+        DEFAULT_BUSY_TIMEOUT
+        if busy_timeout is None
+        else checks.seconds(busy_timeout, "busy_timeout")
+    )
+    checks.callback(clock, "clock")
+    store = Store(url, busy_timeout=timeout)
     return Rentcal(store, clock=clock)
 
 
