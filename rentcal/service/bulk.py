@@ -28,7 +28,7 @@ from rentcal.core.types import (
     RentalStatus,
 )
 from rentcal.core.values import Problem
-from rentcal.errors import ImportFailed
+from rentcal.errors import ImportFailed, InvalidRequest
 from rentcal.service.base import ServiceBase, Span, span_text
 
 if TYPE_CHECKING:  # the import machinery loads only when an import runs
@@ -295,8 +295,12 @@ def _rows(rows: object, kind: type, expected: str) -> list[Any]:
             if isinstance(value, datetime):
                 raise checks.wrong_type(f"rows[{index}].{attr}", "a date", value, field="rows")
         if not isinstance(row, Problem):
-            with checks.about("rows", row):
+            try:
                 validate_range(row.start, row.end)
+            except InvalidRequest as err:
+                raise InvalidRequest(
+                    f"rows[{index}] (line {row.line}): {err}", field="rows", value=row
+                ) from None
     return found
 
 
