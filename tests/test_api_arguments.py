@@ -137,6 +137,8 @@ SECONDS = [
     ("bool", True, WRONG),
     ("negative", -1, BAD),
     ("nan", float("nan"), BAD),
+    ("zero", 0, BAD),  # PostgreSQL would read lock_timeout 0 as "wait forever"
+    ("huge", 1e308, BAD),  # used to overflow converting to milliseconds
 ]
 
 #: (method, parameter, bad values): THE table.

@@ -184,13 +184,13 @@ def record_id(value: object, name: str, label: str) -> int:
     return value
 
 
-def seconds(value: object, name: str) -> float:
-    """A finite, non-negative number of seconds (int or float, not bool)."""
+def seconds(value: object, name: str, low: float, high: float) -> float:
+    """A number of seconds (int or float, not bool) from ``low`` to ``high``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise wrong_type(name, "a number of seconds", value)
-    if not math.isfinite(value) or value < 0:
+    if not (math.isfinite(value) and low <= value <= high):
         raise InvalidRequest(
-            f"{name} {value!r} must be a finite number of seconds >= 0",
+            f"{name} {value!r} must be a number of seconds from {low:g} to {high:g}",
             field=name,
             value=value,
             reason="range",

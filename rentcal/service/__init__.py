@@ -36,6 +36,10 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.notifications import Inbox
 from rentcal.store import Store
 
+#: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
+#: forever"), at most a day (its lock_timeout holds under 25 days).
+BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
+
 
 class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox):
     """A connection to one rentcal database; see :func:`rentcal.connect`."""
@@ -60,7 +64,8 @@ def connect(
             ``postgresql+psycopg://USER@HOST/DB``. ``None`` reads
             ``$RENTCAL_DATABASE_URL``, else the embedded SQLite file
             ``$XDG_DATA_HOME/rentcal/rentcal.db``.
-        busy_timeout: seconds a writer waits for another before ``Busy``.
+        busy_timeout: seconds a writer waits for another before ``Busy``
+            (from 0.001 to 86400).
         clock: returns the current aware datetime (tests inject one).
 
     Raises:
@@ -75,7 +80,7 @@ def connect(
     timeout = (
         DEFAULT_BUSY_TIMEOUT
         if busy_timeout is None
-        else checks.seconds(busy_timeout, "busy_timeout")
+        else checks.seconds(busy_timeout, "busy_timeout", *BUSY_TIMEOUT_RANGE)
     )
     checks.callback(clock, "clock")
     store = Store(url, busy_timeout=timeout)
