@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rentcal._version import __version__
 from rentcal.errors import (
+    ArgumentTypeError,
     Busy,
     DamagedDatabase,
     DatabaseError,
@@ -74,6 +75,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ArgumentTypeError",
     "Availability",
     "Busy",
     "Conflict",

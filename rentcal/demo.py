@@ -156,6 +156,16 @@ def build_demo(cal: Rentcal, today: date) -> DemoSummary:
             acting=admin,
             today=today,
         ),
+        # Scheduled last week and over now, not yet marked done (`maintenance done 4`).
+        cal.add_maintenance(
+            "saw",
+            day(-3),
+            day(-2),
+            kind=MaintenanceKind.REPAIR,
+            notes="new blade",
+            acting=admin,
+            today=day(-3),
+        ),
     )
     return DemoSummary(
         database=cal.url,

@@ -60,6 +60,18 @@ class InvalidRequest(RentcalError):
     """The request is malformed: bad dates, bad amounts, retired machine, ..."""
 
 
+class ArgumentTypeError(InvalidRequest, TypeError):
+    """A public method got an argument of the wrong type (a bug in the caller).
+
+    Both an :class:`InvalidRequest` (front ends report it like any bad input)
+    and a :class:`TypeError` (what Python code expects for a wrong type).
+    ``field`` is the parameter's name (``"rows"`` for an item of ``rows``),
+    ``value`` what was given, ``reason`` ``"wrong-type"``. rentcal never
+    converts such a value into something else: ``admin="no"`` is refused,
+    not taken as true.
+    """
+
+
 class PermissionDenied(RentcalError):
     """The acting member may not do this (not an admin, not verified, not theirs).
 
@@ -168,6 +180,7 @@ class ForeignDatabase(DatabaseError):
 
 
 __all__ = [
+    "ArgumentTypeError",
     "Busy",
     "DamagedDatabase",
     "DatabaseError",

@@ -65,6 +65,7 @@ class TestRegistry:
             ("maintenance", "add"),
             ("maintenance", "list"),
             ("maintenance", "cancel"),
+            ("maintenance", "done"),
             ("free",),
             ("calendar",),
             ("notifications",),

@@ -149,8 +149,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal --as ada maintenance add tractor-6120 2030-02-03 2030-02-04 --kind repair": (
         0,
-        "Scheduled maintenance 4.",
+        "Scheduled maintenance 5.",
     ),
+    "rentcal --as ada maintenance done 4": (0, "Maintenance 4 done."),
+    "rentcal --as ada maintenance done 4 --json": (0, '"status": "done"'),
     "rentcal --as ada maintenance add saw mon --days 2 --notes 'new blade' --force": (
         0,
         "notes        new blade",
@@ -158,7 +160,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal maintenance list --machine tractor-6120": (0, "2030-02-08  2030-02-09  repair"),
     "rentcal maintenance list --json": (0, '"notes": "blade guard check"'),
     "rentcal --as ada maintenance cancel 3": (0, "Cancelled maintenance 3."),
-    "rentcal calendar": (0, "saw           . . . . . . . . # # . M"),
+    "rentcal calendar": (0, "saw           . . . . . M M . # # . M"),
     "rentcal calendar tractor-6120 --month 2030-02": (0, "February 2030 - tractor-6120"),
     "rentcal calendar --month next --json": (0, '"month": "2030-02"'),
     "rentcal notifications --unread": (0, "new request: rental 1"),

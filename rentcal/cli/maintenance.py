@@ -1,4 +1,4 @@
-"""``rentcal maintenance add | list | cancel``."""
+"""``rentcal maintenance add | list | cancel | done``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from rentcal.errors import RentcalError, Unavailable
 
 maintenance_app = group(
     "maintenance",
-    "Take machines out of service, list and cancel that.",
+    "Take machines out of service; list, cancel or mark that done.",
     "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection",
     "rentcal maintenance list --machine tractor-6120",
 )
@@ -112,11 +112,30 @@ def list_maintenance(
 @maintenance_app.command("cancel", epilog=examples("rentcal --as ada maintenance cancel 3"))
 @cli_command
 def cancel(ctx: typer.Context, maintenance_id: MaintenanceIdArg, as_json: JsonOpt = False) -> None:
-    """Cancel a scheduled maintenance block (admins); it stays in the history."""
+    """Cancel a scheduled block (admins) until its last day has passed; it stays listed."""
     state = get_state(ctx)
     with state.connect() as cal:
-        item = cal.cancel_maintenance(maintenance_id, acting=state.acting)
+        item = cal.cancel_maintenance(maintenance_id, acting=state.acting, today=state.today)
     views.show_maintenance(item, as_json, headline=f"Cancelled maintenance {item.id}.")
+
+
+@maintenance_app.command(
+    "done",
+    epilog=examples(
+        "rentcal --as ada maintenance done 4", "rentcal --as ada maintenance done 4 --json"
+    ),
+)
+@cli_command
+def done(ctx: typer.Context, maintenance_id: MaintenanceIdArg, as_json: JsonOpt = False) -> None:
+    """Mark a scheduled block done (admins), once its first day has come.
+
+    A done block no longer blocks the machine: its remaining days, today
+    included, can be booked again.
+    """
+    state = get_state(ctx)
+    with state.connect() as cal:
+        item = cal.complete_maintenance(maintenance_id, acting=state.acting, today=state.today)
+    views.show_maintenance(item, as_json, headline=f"Maintenance {item.id} done.")
 
 
 __all__ = ["force_hint", "maintenance_app"]

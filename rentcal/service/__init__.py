@@ -7,14 +7,17 @@ that combines them. Where things live:
 ``base``                  the store, the clock, lookups, THE guarded write
 ``catalogue``             members and machines (``init``, ``add_member``, ...)
 ``availability``          ``check``, ``check_many``, ``free_windows``
+``lifecycle``             recording a rental's status change; settling a retirement
 ``bookings``              ``book``, approve / reject / cancel / complete, reads
-``maintenance``           ``add_maintenance``, ``cancel_maintenance``, reads
+``maintenance``           ``add_maintenance``, cancel / complete, reads
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
 ``notifications``         ``notifications``, ``mark_read``
 ========================  ===============================================
 
-Every method opens exactly one transaction through :class:`rentcal.store.Store`;
+Every public method checks its arguments first (:mod:`rentcal.core.checks`:
+a wrong type is an ArgumentTypeError naming the parameter, nothing is
+coerced), then opens exactly one transaction through :class:`rentcal.store.Store`;
 every write that depends on availability re-checks it *inside* the write
 transaction after taking the machine's lock, so two bookers can never both win.
 Results are frozen values from :mod:`rentcal.core.values`.
@@ -32,6 +35,10 @@ from rentcal.service.feeds import Feeds
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.notifications import Inbox
 from rentcal.store import Store
+
+#: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
+#: forever"), at most a day (its lock_timeout holds under 25 days).
+BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
 
 
 class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox):
@@ -61,7 +68,8 @@ def connect(
             ``postgresql+psycopg://USER@HOST/DB``. ``None`` reads
             ``$RENTCAL_DATABASE_URL``, else the embedded SQLite file
             ``$XDG_DATA_HOME/rentcal/rentcal.db``.
-        busy_timeout: seconds a writer waits for another before ``Busy``.
+        busy_timeout: seconds a writer waits for another before ``Busy``
+            (from 0.001 to 86400).
         clock: returns the current aware datetime (tests inject one).
         create: give a missing or empty database rentcal's schema (the
             default); ``False`` refuses it instead and creates nothing.
@@ -70,10 +78,20 @@ def connect(
         DatabaseError: unreachable, unreadable, no rentcal database there
             (``create=False``), another application's database, or a schema
             newer than this rentcal.
+        ArgumentTypeError: ``url`` not a str, ``busy_timeout`` not a number,
+            ``clock`` not callable, ``create`` not a bool.
     """
+    from rentcal.core import checks
     from rentcal.store import DEFAULT_BUSY_TIMEOUT
 
-    timeout = DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+    checks.text_or_none(url, "url")
+    timeout = (
+        DEFAULT_BUSY_TIMEOUT
+        if busy_timeout is None
+        else checks.seconds(busy_timeout, "busy_timeout", *BUSY_TIMEOUT_RANGE)
+    )
+    checks.callback(clock, "clock")
+    checks.flag(create, "create")
     return Rentcal(Store(url, busy_timeout=timeout, create=create), clock=clock)
 
 

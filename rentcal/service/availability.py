@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
+from rentcal.core import checks
 from rentcal.core.availability import Availability, availability, free_windows
 from rentcal.core.ranges import validate_range
 from rentcal.errors import InvalidRequest, RentcalError
@@ -32,10 +33,13 @@ class Availabilities(ServiceBase):
         Raises InvalidRequest for bad dates or a retired machine, NotFound for
         an unknown one. Being booked is an answer, not an error.
         """
+        name = checks.handle(machine, "machine")
+        checks.day(start, "start")
+        checks.day(end, "end")
         validate_range(start, end, self.today(today))
 
         def work(conn: Connection) -> Availability:
-            row = self._active_machine_row(conn, machine)
+            row = self._active_machine_row(conn, name)
             return availability(row.name, start, end, self._conflicts(conn, row.id, start, end))
 
         return self._read(work)
@@ -50,12 +54,22 @@ class Availabilities(ServiceBase):
 
         A bad request yields its error in its place and the run goes on; an
         error given as a request (a line the caller could not parse) is passed
-        through. Requests are answered in read transactions of ``chunk``.
+        through. A request that is not a ``(machine, start, end)`` tuple of
+        str, date, date yields an ArgumentTypeError naming ``requests[i]``.
+        Requests are answered in read transactions of ``chunk``. The
+        arguments themselves are checked at the call, not on first iteration.
         """
+        source = checks.iterable(requests, "requests")
         day = self.today(today)
+        size = checks.positive_int(chunk, "chunk")
+        return self._stream(source, day, size)
+
+    def _stream(
+        self, requests: Iterable[object], day: date, chunk: int
+    ) -> Iterator[Availability | RentcalError]:
         batch: list[Request] = []
-        for request in requests:
-            batch.append(request)
+        for index, request in enumerate(requests):
+            batch.append(_request(request, index))
             if len(batch) >= chunk:
                 yield from self._answer_batch(batch, day)
                 batch = []
@@ -87,23 +101,61 @@ class Availabilities(ServiceBase):
         return answers
 
     def free_windows(
-        self, machine: str, start: date, end: date, min_days: int = 1
+        self,
+        machine: str,
+        start: date,
+        end: date,
+        min_days: int = 1,
+        today: date | None = None,
     ) -> list[tuple[date, date]]:
-        """Inclusive free ranges of at least ``min_days`` days inside [start, end]."""
-        validate_range(start, end)
-        if isinstance(min_days, bool) or not isinstance(min_days, int) or min_days < 1:
+        """Inclusive free ranges of at least ``min_days`` bookable days inside [start, end].
+
+        Only days that can be booked are offered: the window is clipped to
+        start today (past days cannot be booked); a window that ended before
+        today, and a retired machine, are refused (InvalidRequest) like
+        ``check`` refuses them, rather than answered with an empty list.
+        """
+        name = checks.handle(machine, "machine")
+        first, last = checks.day(start, "start"), checks.day(end, "end")
+        days = checks.positive_int(min_days, "min_days", "a number of days")
+        validate_range(first, last)
+        day = self.today(today)
+        if last < day:
             raise InvalidRequest(
-                f"minimum length {min_days!r} must be a whole number of days >= 1",
-                field="min_days",
-                value=min_days,
+                f"no day from {first.isoformat()} to {last.isoformat()} can be booked: "
+                f"the end date is before today ({day.isoformat()})",
+                field="end",
+                value=last,
+                reason="past",
             )
+        first = max(first, day)
 
         def work(conn: Connection) -> list[tuple[date, date]]:
-            row = self._machine_row(conn, machine)
-            busy = [(c.start, c.end) for c in self._conflicts(conn, row.id, start, end)]
-            return free_windows(start, end, busy, min_days)
+            row = self._active_machine_row(conn, name)
+            busy = [(c.start, c.end) for c in self._conflicts(conn, row.id, first, last)]
+            return free_windows(first, last, busy, days)
 
         return self._read(work)
+
+
+def _request(request: object, index: int) -> Request:
+    """A batch request as given, or the ArgumentTypeError for a malformed one (in its place)."""
+    if isinstance(request, RentcalError):
+        return request
+    if (
+        isinstance(request, (tuple, list))
+        and len(request) == 3
+        and isinstance(request[0], str)
+        and isinstance(request[1], date)
+        and isinstance(request[2], date)
+    ):
+        return (request[0], request[1], request[2])
+    return checks.wrong_type(
+        f"requests[{index}]",
+        "a (machine, start, end) tuple of str, date, date, or a RentcalError",
+        request,
+        field="requests",
+    )
 
 
 __all__ = ["Availabilities", "Request"]

@@ -20,9 +20,9 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
 
 from rentcal import queries as q
+from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
-from rentcal.core.types import MachineStatus, parse_enum
-from rentcal.core.validate import clean_handle
+from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.store import Store
@@ -36,7 +36,7 @@ Span = tuple[str, date, date]
 Spans = Iterable[Span] | Callable[[], Iterable[Span]]
 
 #: Ids are 32-bit on every backend; larger numbers cannot name a row.
-MAX_ID = 2**31 - 1
+MAX_ID = checks.MAX_ID
 
 
 def utc_now() -> datetime:
@@ -45,23 +45,13 @@ def utc_now() -> datetime:
 
 
 def int_id(value: object, label: str) -> int:
-    """``value`` as a row id, or InvalidRequest naming ``label``."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise InvalidRequest(
-            f"{label} id {value!r} must be a whole number from 1 to {MAX_ID}",
-            field=f"{label}_id",
-            value=value,
-            reason="bad-id",
-        )
-    return value
+    """``value`` as a row id, or InvalidRequest naming the parameter ``{label}_id``."""
+    return checks.record_id(value, f"{label}_id", label)
 
 
-def statuses(value: object, enum: type[E], label: str) -> list[E]:
-    """A status filter (one value, several, or None) as enum members."""
-    if value is None:
-        return []
-    items = [value] if isinstance(value, (str, Enum)) else list(value)  # type: ignore[call-overload]
-    return [parse_enum(enum, item, label) for item in items]
+def statuses(value: object, enum: type[E], label: str, name: str = "status") -> list[E]:
+    """A status filter (one value, several, or None) as enum members; ``name`` is the parameter."""
+    return checks.choices(value, enum, name, label)
 
 
 def span_text(start: date, end: date) -> str:
@@ -93,7 +83,8 @@ class ServiceBase:
 
     def today(self, today: date | None = None) -> date:
         """``today`` if given, else the clock's local date (the one place 'today' is read)."""
-        return today if today is not None else self._clock().astimezone().date()
+        given = checks.optional_day(today, "today")
+        return given if given is not None else self._clock().astimezone().date()
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
         return self.store.run(fn, write=False)
@@ -137,7 +128,7 @@ class ServiceBase:
     # -- lookups ------------------------------------------------------------------
 
     def _machine_row(self, conn: Connection, name: str) -> Row[Any]:
-        handle = clean_handle(name, "machine")
+        handle = checks.handle(name, "machine")
         row = q.machine_row(conn, handle)
         if row is None:
             raise NotFound(f"machine {handle!r} not found", field="machine", value=handle)
@@ -155,7 +146,7 @@ class ServiceBase:
         return row
 
     def _member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
-        clean = clean_handle(handle, label)
+        clean = checks.handle(handle, "acting" if label == "acting member" else "member", label)
         row = q.member_row(conn, clean)
         if row is None:
             raise NotFound(f"{label} {clean!r} not found", field=label, value=clean)

@@ -1,5 +1,8 @@
 """Bookings and their status transitions: book, approve, reject, cancel, complete.
 
+What may happen when is one table in :mod:`rentcal.core.transitions`, shared
+with maintenance blocks.
+
 Every write that depends on availability takes the machine's lock first and
 re-checks availability inside the same write transaction, so two bookers can
 never both win; the database guard behind it reports the same Unavailable
@@ -16,24 +19,19 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
+from rentcal.core import checks
 from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus
-from rentcal.core.validate import clean_text
 from rentcal.core.values import Member, Rental
-from rentcal.errors import (
-    InvalidRequest,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    Unavailable,
-)
-from rentcal.service.base import ServiceBase, int_id, span_text, statuses
+from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.service.base import int_id, span_text, statuses
+from rentcal.service.lifecycle import Lifecycle
 
 
-class Bookings(ServiceBase):
+class Bookings(Lifecycle):
     """Use cases that create and change rentals, and read them back."""
 
     def book(
@@ -53,15 +51,20 @@ class Bookings(ServiceBase):
         booking for a member. Raises Unavailable (with ``.conflicts``) when
         any day is blocked — decided under the machine's lock.
         """
-        validate_range(start, end, self.today(today))
-        text = clean_text(purpose, "purpose")
+        name = checks.handle(machine, "machine")
+        first, last = checks.day(start, "start"), checks.day(end, "end")
+        checks.handle(member, "member")
+        text = checks.free_text(purpose, "purpose")
+        checks.optional_handle(acting, "acting", "acting member")
+        validate_range(first, last, self.today(today))
 
         def work(conn: Connection) -> Rental:
-            mach = self._active_machine_row(conn, machine)
+            mach = self._active_machine_row(conn, name)
             who = q.member(self._member_row(conn, member))
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)
             self.store.lock_machine(conn, mach.id)
+            mach = self._active_machine_row(conn, name)  # re-read under the lock: retired?
             conflicts = self._conflicts(conn, mach.id, start, end)
             if conflicts:
                 refused = availability(mach.name, start, end, conflicts)
@@ -132,7 +135,11 @@ class Bookings(ServiceBase):
     def approve(
         self, rental_id: int, acting: str | None = None, today: date | None = None
     ) -> Rental:
-        """Approve a pending rental (admins), re-checking availability under the lock."""
+        """Approve a pending rental (admins), re-checking availability under the lock.
+
+        Like ``book``, only while no day of it is in the past (its first day is
+        today or later); see :mod:`rentcal.core.transitions`.
+        """
         return self._transition(rental_id, Action.APPROVE, acting, None, today)
 
     def reject(
@@ -142,7 +149,11 @@ class Bookings(ServiceBase):
         reason: str | None = None,
         today: date | None = None,
     ) -> Rental:
-        """Reject a pending or approved rental (admins), keeping it with the reason."""
+        """Reject a pending or approved rental (admins), keeping it with the reason.
+
+        A pending request can be rejected at any time; an approved rental only
+        until its last day has passed (then it happened: complete it).
+        """
         return self._transition(rental_id, Action.REJECT, acting, reason, today)
 
     def cancel(
@@ -152,13 +163,20 @@ class Bookings(ServiceBase):
         reason: str | None = None,
         today: date | None = None,
     ) -> Rental:
-        """Cancel a rental: its member or an admin, before it has ended."""
+        """Cancel a rental: its member or an admin.
+
+        The same timing as ``reject``: a pending request at any time, an
+        approved rental until its last day has passed.
+        """
         return self._transition(rental_id, Action.CANCEL, acting, reason, today)
 
     def complete(
         self, rental_id: int, acting: str | None = None, today: date | None = None
     ) -> Rental:
-        """Mark an approved rental that has started as completed (admins)."""
+        """Mark an approved rental that has begun (``start <= today``) as completed (admins).
+
+        Completing it before its last day frees the remaining days.
+        """
         return self._transition(rental_id, Action.COMPLETE, acting, None, today)
 
     def _transition(
@@ -169,9 +187,10 @@ class Bookings(ServiceBase):
         reason: str | None,
         today: date | None,
     ) -> Rental:
-        day = self.today(today)
-        note = clean_text(reason, "reason")
         rid = int_id(rental_id, "rental")
+        checks.optional_handle(acting, "acting", "acting member")
+        note = checks.free_text(reason, "reason")
+        day = self.today(today)
 
         def work(conn: Connection) -> Rental:
             machine_id = q.rental_machine_id(conn, rid)
@@ -181,13 +200,9 @@ class Bookings(ServiceBase):
             rental = self._get_rental(conn, rid)  # re-read under the lock
             actor = self._actor(conn, acting)
             self._may_change(actor, rental, action)
-            new = next_status(rid, rental.status, action, end=rental.end, today=day)
-            if action is Action.COMPLETE and rental.start > day:
-                raise InvalidTransition(
-                    f"cannot complete rental {rid}: it starts on {rental.start.isoformat()}",
-                    current=rental.status.value,
-                    action=action.value,
-                )
+            new = next_status(
+                rid, rental.status, action, start=rental.start, end=rental.end, today=day
+            )
             if action is Action.APPROVE:
                 self._approvable(conn, rental, machine_id)
             self._record(conn, rental, new, actor.id, note)
@@ -243,43 +258,12 @@ class Bookings(ServiceBase):
                 end=rental.end,
             )
 
-    def _record(
-        self, conn: Connection, rental: Rental, new: RentalStatus, actor_id: int, note: str | None
-    ) -> None:
-        """Store a status change, its history row and the member's notification."""
-        now = self.now()
-        q.update_rental(
-            conn,
-            rental.id,
-            status=new,
-            updated_at=now,
-            bump=True,
-            status_changed_by_id=actor_id,
-            reason=note,
-        )
-        q.add_history(
-            conn,
-            rental_id=rental.id,
-            from_status=rental.status,
-            to_status=new,
-            changed_by_id=actor_id,
-            reason=note,
-            changed_at=now,
-        )
-        span = span_text(rental.start, rental.end)
-        message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
-        self._notify(
-            conn,
-            [q.rental_owner_id(conn, rental.id)],
-            message + (f" ({note})" if note else ""),
-            rental.id,
-        )
-
     # -- reading rentals ----------------------------------------------------------
 
     def rental(self, rental_id: int) -> Rental:
         """One rental by id."""
-        return self._read(lambda conn: self._get_rental(conn, rental_id))
+        rid = int_id(rental_id, "rental")
+        return self._read(lambda conn: self._get_rental(conn, rid))
 
     def history(self, rental_id: int) -> list[dict[str, Any]]:
         """Every status change of a rental, oldest first: who, when, from, to, why."""
@@ -303,18 +287,21 @@ class Bookings(ServiceBase):
 
         ``start``/``end`` select rentals touching that inclusive window.
         """
+        name = checks.optional_handle(machine, "machine")
+        who = checks.optional_handle(member, "member")
         wanted = statuses(status, RentalStatus, "status")
-        if start is not None and end is not None:
-            validate_range(start, end)
+        first, last = checks.optional_day(start, "start"), checks.optional_day(end, "end")
+        if first is not None and last is not None:
+            validate_range(first, last)
 
         def work(conn: Connection) -> list[Rental]:
             return q.find_rentals(
                 conn,
-                machine_id=None if machine is None else self._machine_row(conn, machine).id,
-                member_id=None if member is None else self._member_row(conn, member).id,
+                machine_id=None if name is None else self._machine_row(conn, name).id,
+                member_id=None if who is None else self._member_row(conn, who).id,
                 statuses=wanted,
-                start=start,
-                end=end,
+                start=first,
+                end=last,
             )
 
         return self._read(work)

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Row
 
 from rentcal import queries as q
+from rentcal.core import checks
 from rentcal.core.availability import Sweep
 from rentcal.core.pricing import rental_price
+from rentcal.core.ranges import LAST_DAY, validate_range
 from rentcal.core.types import (
     MachineStatus,
     MaintenanceKind,
     MaintenanceStatus,
     RentalStatus,
-    parse_enum,
 )
 from rentcal.core.values import Problem
-from rentcal.errors import ImportFailed
+from rentcal.errors import ImportFailed, InvalidRequest
 from rentcal.service.base import ServiceBase, Span, span_text
 
 if TYPE_CHECKING:  # the import machinery loads only when an import runs
@@ -65,7 +66,10 @@ class Bulk(ServiceBase):
         """
         from rentcal.imports import ImportResult, ImportRow
 
-        parsed = list(rows)
+        parsed = _rows(rows, ImportRow, "ImportRow (from rentcal.imports.read_rentals_csv)")
+        checks.optional_handle(acting, "acting", "acting member")
+        checks.flag(skip_invalid, "skip_invalid")
+        checks.callback(progress, "progress")
         day = self.today(today)
 
         def work(conn: Connection) -> ImportResult:
@@ -193,13 +197,16 @@ class Bulk(ServiceBase):
         """
         from rentcal.imports import BlockRow, ImportResult
 
-        what = parse_enum(MaintenanceKind, kind, "maintenance kind")
-        parsed = list(rows)
+        name = checks.handle(machine, "machine")
+        parsed = _rows(rows, BlockRow, "BlockRow (from rentcal.imports.read_blocks_ics)")
+        what = checks.choice(kind, MaintenanceKind, "kind", "maintenance kind")
+        checks.optional_handle(acting, "acting", "acting member")
+        checks.flag(skip_invalid, "skip_invalid")
         blocks = [b for b in parsed if isinstance(b, BlockRow)]
 
         def work(conn: Connection) -> ImportResult:
             actor = self._admin(conn, acting, "import maintenance")
-            mach = self._machine_row(conn, machine)
+            mach = self._machine_row(conn, name)
             self.store.lock_machine(conn, mach.id)
             problems = [p for p in parsed if isinstance(p, Problem)]
             good = self._vet_blocks(conn, mach.id, blocks, problems)
@@ -230,7 +237,7 @@ class Bulk(ServiceBase):
                 len(good), len(problems), tuple(sorted(problems, key=lambda p: p.line))
             )
 
-        spans: list[Span] = [(machine, b.start, b.end) for b in blocks]
+        spans: list[Span] = [(name, b.start, b.end) for b in blocks]
         return self._write(work, spans)
 
     def _vet_blocks(
@@ -252,6 +259,84 @@ class Bulk(ServiceBase):
             sweep.add(block.start, block.end, f"the event on line {block.line}")
             good.append(block)
         return good
+
+
+#: The field types of hand-built rows (rows read by rentcal.imports always match).
+_FIELDS: dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]] = {
+    "ImportRow": (
+        ("line", int),
+        ("machine", str),
+        ("member", str),
+        ("start", date),
+        ("end", date),
+        ("status", RentalStatus),
+        ("purpose", (str, type(None))),
+    ),
+    "BlockRow": (("line", int), ("start", date), ("end", date), ("notes", (str, type(None)))),
+    "Problem": (("line", int), ("message", str)),
+}
+
+
+def _rows(rows: object, kind: type, expected: str) -> list[Any]:
+    """Import rows as given: ``kind`` or Problem instances with well-typed fields.
+
+    A dict, a tuple or a row holding a str where a date belongs is a caller's
+    bug: ArgumentTypeError naming ``rows[i]`` (or ``rows[i].field``), before
+    anything is read or written. Rows read by :mod:`rentcal.imports` pass the
+    fast test (a million rows in about a second); only a failing row is
+    examined field by field, for the message.
+    """
+    found = checks.items(rows, (kind, Problem), "rows", f"an {expected} or a Problem")
+    blocks = kind.__name__ == "BlockRow"
+    for index, row in enumerate(found):
+        if not _well_formed(row, blocks):
+            _refuse_row(index, row)
+    return found
+
+
+def _well_formed(row: Any, blocks: bool) -> bool:
+    """The fast test: exact field types (so no datetime, no bool) and a valid range."""
+    if type(row) is Problem:
+        return type(row.line) is int and type(row.message) is str
+    common = (
+        type(row.line) is int
+        and type(row.start) is date
+        and type(row.end) is date
+        and row.start <= row.end <= LAST_DAY
+    )
+    if blocks:
+        return common and (row.notes is None or type(row.notes) is str)
+    return (
+        common
+        and type(row.machine) is str
+        and type(row.member) is str
+        and type(row.status) is RentalStatus
+        and (row.purpose is None or type(row.purpose) is str)
+    )
+
+
+def _refuse_row(index: int, row: Any) -> None:
+    """Raise the error naming what is wrong with ``rows[index]``."""
+    for attr, types in _FIELDS[type(row).__name__]:
+        value = getattr(row, attr)
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise checks.wrong_type(
+                f"rows[{index}].{attr}", _type_names(types), value, field="rows"
+            )
+        if isinstance(value, datetime):
+            raise checks.wrong_type(f"rows[{index}].{attr}", "a date", value, field="rows")
+    try:
+        validate_range(row.start, row.end)
+    except InvalidRequest as err:
+        raise InvalidRequest(
+            f"rows[{index}] (line {row.line}): {err}", field="rows", value=row
+        ) from None
+    raise checks.wrong_type(f"rows[{index}]", "a well-formed row", row, field="rows")
+
+
+def _type_names(types: type | tuple[type, ...]) -> str:
+    names = [t.__name__ for t in (types if isinstance(types, tuple) else (types,))]
+    return " or ".join("None" if n == "NoneType" else f"a {n}" for n in names)
 
 
 __all__ = ["Bulk"]

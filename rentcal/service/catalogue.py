@@ -7,20 +7,20 @@ in one write transaction, so two ``init`` runs at once cannot race.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
-from rentcal.core.pricing import parse_amount
+from rentcal.core import checks
 from rentcal.core.types import MachineStatus, Role
-from rentcal.core.validate import MAX_TITLE, clean_email, clean_handle, clean_text
 from rentcal.core.values import Machine, Member
 from rentcal.errors import InvalidRequest
-from rentcal.service.base import ServiceBase
+from rentcal.service.lifecycle import Lifecycle
 
 
-class Catalogue(ServiceBase):
+class Catalogue(Lifecycle):
     """Use cases about members and machines."""
 
     # -- members ------------------------------------------------------------------
@@ -39,9 +39,12 @@ class Catalogue(ServiceBase):
         The first member must be an admin: otherwise nobody could ever manage
         the database. Admins are always verified.
         """
-        clean = clean_handle(handle, "member handle")
-        display = clean_text(name, "name", max_len=MAX_TITLE, multiline=False) or clean
-        mail = clean_email(email)
+        clean = checks.handle(handle, "handle", "member handle")
+        display = checks.title(name, "name") or clean
+        mail = checks.email(email, "email")
+        checks.flag(verified, "verified")
+        checks.flag(admin, "admin")
+        checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Member:
             self.store.lock_members(conn)
@@ -93,9 +96,9 @@ class Catalogue(ServiceBase):
         (then nothing changes). The check and the insert share one write
         transaction, so two ``init`` runs at once never both create an admin.
         """
-        clean = clean_handle(admin, "admin handle")
-        display = clean_text(name, "name", max_len=MAX_TITLE, multiline=False) or clean
-        mail = clean_email(email)
+        clean = checks.handle(admin, "admin", "admin handle")
+        display = checks.title(name, "name") or clean
+        mail = checks.email(email, "email")
 
         def work(conn: Connection) -> Member | None:
             self.store.lock_members(conn)
@@ -107,6 +110,8 @@ class Catalogue(ServiceBase):
 
     def verify_member(self, handle: str, acting: str | None = None) -> Member:
         """Mark a member verified so they may book (admins only; idempotent)."""
+        checks.handle(handle, "handle", "member")
+        checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Member:
             self._admin(conn, acting, "verify members")
@@ -122,6 +127,7 @@ class Catalogue(ServiceBase):
 
     def member(self, handle: str) -> Member:
         """One member by handle."""
+        checks.handle(handle, "handle", "member")
         return self._read(lambda conn: q.member(self._member_row(conn, handle)))
 
     def members(self) -> list[Member]:
@@ -144,10 +150,12 @@ class Catalogue(ServiceBase):
         acting: str | None = None,
     ) -> Machine:
         """Add a bookable machine (admins only)."""
-        clean = clean_handle(name, "machine name")
-        price = parse_amount(daily_price)
-        label = clean_text(title, "title", max_len=MAX_TITLE, multiline=False) or clean
-        about = clean_text(description, "description")
+        clean = checks.handle(name, "name", "machine name")
+        price = checks.amount(daily_price, "daily_price", "daily price")
+        label = checks.title(title, "title") or clean
+        about = checks.free_text(description, "description")
+        checks.flag(auto_approve, "auto_approve")
+        checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Machine:
             self._admin(conn, acting, "add machines")
@@ -163,21 +171,36 @@ class Catalogue(ServiceBase):
                 daily_price=price,
                 description=about,
                 status=MachineStatus.ACTIVE,
-                auto_approve=bool(auto_approve),
+                auto_approve=auto_approve,
                 created_at=now,
             )
             return Machine(
-                new_id, clean, label, price, about, MachineStatus.ACTIVE, bool(auto_approve), now
+                new_id, clean, label, price, about, MachineStatus.ACTIVE, auto_approve, now
             )
 
         return self._write(work)
 
-    def retire_machine(self, name: str, acting: str | None = None) -> Machine:
-        """Stop new bookings of a machine; its history and existing rentals stay."""
+    def retire_machine(
+        self, name: str, acting: str | None = None, today: date | None = None
+    ) -> Machine:
+        """Stop new bookings of a machine and settle its open requests (admins).
+
+        In the same write transaction: every pending rental of the machine is
+        rejected with the reason ``"machine retired"`` (its member is told);
+        every approved rental that has not ended stands — its member and the
+        admins are told, so an admin can cancel it if it cannot go ahead.
+        Each settled rental gets a history row. Ended rentals and the
+        machine's history stay as they are.
+        """
+        clean = checks.handle(name, "name", "machine")
+        checks.optional_handle(acting, "acting", "acting member")
+        day = self.today(today)
 
         def work(conn: Connection) -> Machine:
-            self._admin(conn, acting, "retire machines")
-            row = self._machine_row(conn, name)
+            actor = self._admin(conn, acting, "retire machines")
+            row = self._machine_row(conn, clean)
+            self.store.lock_machine(conn, row.id)
+            row = self._machine_row(conn, clean)  # re-read under the lock
             if row.status == MachineStatus.RETIRED:
                 raise InvalidRequest(
                     f"machine {row.name!r} is already retired",
@@ -186,16 +209,19 @@ class Catalogue(ServiceBase):
                     reason="retired",
                 )
             q.update_machine(conn, row.id, status=MachineStatus.RETIRED)
+            self._settle_retired(conn, row.id, actor.id, day)
             return self._machine_value(conn, row.name)
 
         return self._write(work)
 
     def machine(self, name: str) -> Machine:
         """One machine by name."""
+        checks.handle(name, "name", "machine")
         return self._read(lambda conn: self._machine_value(conn, name))
 
     def machines(self, include_retired: bool = True) -> list[Machine]:
         """All machines by name (retired ones too unless told otherwise)."""
+        checks.flag(include_retired, "include_retired")
         return self._read(lambda conn: q.all_machines(conn, include_retired))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
+from rentcal.core import checks
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Maintenance, Rental
@@ -50,19 +51,23 @@ class Feeds(ServiceBase):
         all_statuses: bool,
     ) -> FeedRows:
         """A feed's rows and its calendar name, in ONE read transaction."""
-        if start is not None and end is not None:
-            validate_range(start, end)
+        machine_name = checks.optional_handle(machine, "machine")
+        handle = checks.optional_handle(member, "member")
+        first, last = checks.optional_day(start, "start"), checks.optional_day(end, "end")
+        every = checks.flag(all_statuses, "all_statuses")
+        if first is not None and last is not None:
+            validate_range(first, last)
 
         def work(conn: Connection) -> FeedRows:
-            mach = None if machine is None else self._machine_row(conn, machine)
-            who = None if member is None else self._member_row(conn, member)
+            mach = None if machine_name is None else self._machine_row(conn, machine_name)
+            who = None if handle is None else self._member_row(conn, handle)
             rentals = q.find_rentals(
                 conn,
                 machine_id=None if mach is None else mach.id,
                 member_id=None if who is None else who.id,
-                statuses=[] if all_statuses else sorted(BLOCKING_RENTAL_STATUSES),
-                start=start,
-                end=end,
+                statuses=[] if every else sorted(BLOCKING_RENTAL_STATUSES),
+                start=first,
+                end=last,
             )
             upkeep = (
                 []
@@ -70,9 +75,9 @@ class Feeds(ServiceBase):
                 else q.find_maintenance(
                     conn,
                     machine_id=None if mach is None else mach.id,
-                    statuses=[] if all_statuses else sorted(BLOCKING_MAINTENANCE_STATUSES),
-                    start=start,
-                    end=end,
+                    statuses=[] if every else sorted(BLOCKING_MAINTENANCE_STATUSES),
+                    start=first,
+                    end=last,
                 )
             )
             if mach is not None:

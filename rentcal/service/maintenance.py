@@ -1,8 +1,12 @@
-"""Maintenance: taking a machine out of service, and listing or cancelling that.
+"""Maintenance: taking a machine out of service, listing, cancelling, marking it done.
 
 Scheduled blocks of one machine never overlap each other (that keeps the
 availability check O(log n)); over blocking rentals a block is refused unless
-forced, and then the rentals' members are notified.
+forced, and then the rentals' members are notified. Cancelling and marking
+done follow the life-cycle rule rentals follow (:mod:`rentcal.core.transitions`):
+a block can be cancelled until its last day has passed, and marked done once
+its first day has come. Only a *scheduled* block blocks the machine: a done
+block frees its remaining days.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from datetime import date
 from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
+from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability
 from rentcal.core.ranges import validate_range
-from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus, parse_enum
-from rentcal.core.validate import clean_text
+from rentcal.core.transitions import Action, next_maintenance_status
+from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import Maintenance
-from rentcal.errors import InvalidTransition, Unavailable
-from rentcal.service.base import ServiceBase, span_text, statuses
+from rentcal.errors import Unavailable
+from rentcal.service.base import ServiceBase, int_id, span_text, statuses
 
 
 class Upkeep(ServiceBase):
@@ -45,13 +50,18 @@ class Upkeep(ServiceBase):
         Over scheduled maintenance it always raises: blocks of one machine
         never overlap, which keeps availability checks O(log n).
         """
+        name = checks.handle(machine, "machine")
+        checks.day(start, "start")
+        checks.day(end, "end")
+        what = checks.choice(kind, MaintenanceKind, "kind", "maintenance kind")
+        text = checks.free_text(notes, "notes")
+        checks.optional_handle(acting, "acting", "acting member")
+        checks.flag(force, "force")
         validate_range(start, end, self.today(today))
-        what = parse_enum(MaintenanceKind, kind, "maintenance kind")
-        text = clean_text(notes, "notes")
 
         def work(conn: Connection) -> Maintenance:
             actor = self._admin(conn, acting, "schedule maintenance")
-            mach = self._machine_row(conn, machine)
+            mach = self._machine_row(conn, name)
             self.store.lock_machine(conn, mach.id)
             clashes = self._refuse_overlaps(conn, mach.id, mach.name, start, end, force)
             now = self.now()
@@ -111,21 +121,47 @@ class Upkeep(ServiceBase):
             )
         return clashes
 
-    def cancel_maintenance(self, maintenance_id: int, acting: str | None = None) -> Maintenance:
-        """Cancel a scheduled maintenance block (admins); it stays in history."""
+    def cancel_maintenance(
+        self, maintenance_id: int, acting: str | None = None, today: date | None = None
+    ) -> Maintenance:
+        """Cancel a scheduled block (admins) until its last day has passed; it stays listed.
+
+        A block that has ended happened: mark it done instead
+        (:meth:`complete_maintenance`).
+        """
+        return self._change(maintenance_id, Action.CANCEL, acting, today, "cancel maintenance")
+
+    def complete_maintenance(
+        self, maintenance_id: int, acting: str | None = None, today: date | None = None
+    ) -> Maintenance:
+        """Mark a scheduled block done (admins), once its first day has come.
+
+        A done block no longer blocks the machine: marked done before its last
+        day, the remaining days (today included) can be booked again. Its days
+        stay listed, with status ``done``.
+        """
+        return self._change(maintenance_id, Action.COMPLETE, acting, today, "mark maintenance done")
+
+    def _change(
+        self,
+        maintenance_id: int,
+        action: Action,
+        acting: str | None,
+        today: date | None,
+        what: str,
+    ) -> Maintenance:
+        """One status change of a block, under the shared life-cycle rule."""
+        mid = int_id(maintenance_id, "maintenance")
+        checks.optional_handle(acting, "acting", "acting member")
+        day = self.today(today)
 
         def work(conn: Connection) -> Maintenance:
-            self._admin(conn, acting, "cancel maintenance")
-            item = self._get_maintenance(conn, maintenance_id)
-            if item.status is not MaintenanceStatus.SCHEDULED:
-                raise InvalidTransition(
-                    f"cannot cancel maintenance {item.id}: it is {item.status.value}",
-                    current=item.status.value,
-                    action="cancel",
-                )
-            q.update_maintenance(
-                conn, item.id, status=MaintenanceStatus.CANCELLED, updated_at=self.now(), bump=True
+            self._admin(conn, acting, what)
+            item = self._get_maintenance(conn, mid)
+            new = next_maintenance_status(
+                item.id, item.status, action, start=item.start, end=item.end, today=day
             )
+            q.update_maintenance(conn, item.id, status=new, updated_at=self.now(), bump=True)
             return self._get_maintenance(conn, item.id)
 
         return self._write(work)
@@ -138,15 +174,19 @@ class Upkeep(ServiceBase):
         end: date | None = None,
     ) -> list[Maintenance]:
         """Maintenance blocks, optionally of one machine / status / window, by start day."""
+        name = checks.optional_handle(machine, "machine")
         wanted = statuses(status, MaintenanceStatus, "maintenance status")
+        first, last = checks.optional_day(start, "start"), checks.optional_day(end, "end")
+        if first is not None and last is not None:
+            validate_range(first, last)
 
         def work(conn: Connection) -> list[Maintenance]:
             return q.find_maintenance(
                 conn,
-                machine_id=None if machine is None else self._machine_row(conn, machine).id,
+                machine_id=None if name is None else self._machine_row(conn, name).id,
                 statuses=wanted,
-                start=start,
-                end=end,
+                start=first,
+                end=last,
             )
 
         return self._read(work)

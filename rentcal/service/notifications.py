@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
+from rentcal.core import checks
 from rentcal.core.values import Notification
 from rentcal.service.base import ServiceBase
 
@@ -25,18 +26,22 @@ class Inbox(ServiceBase):
         ``mark_read=True`` marks exactly the returned ones read in the same
         transaction, so one that arrives meanwhile is never marked unseen.
         """
+        checks.handle(member, "member")
+        unread = checks.flag(unread_only, "unread_only")
+        marking = checks.flag(mark_read, "mark_read")
 
         def work(conn: Connection) -> list[Notification]:
             row = self._member_row(conn, member)
-            found = q.notifications(conn, row.id, row.handle, bool(unread_only))
-            if mark_read:
+            found = q.notifications(conn, row.id, row.handle, unread)
+            if marking:
                 q.mark_read(conn, [n.id for n in found if n.read_at is None], self.now())
             return found
 
-        return self._write(work) if mark_read else self._read(work)
+        return self._write(work) if marking else self._read(work)
 
     def mark_read(self, member: str) -> int:
         """Mark all of a member's unread notifications read; returns how many."""
+        checks.handle(member, "member")
 
         def work(conn: Connection) -> int:
             return q.mark_all_read(conn, self._member_row(conn, member).id, self.now())

@@ -1,0 +1,132 @@
+"""Status changes shared by several use cases: recording one, settling a retirement.
+
+A rental's status changes in one place (:meth:`Lifecycle._record`): the row,
+its history row and its member's notification, in the caller's transaction.
+Retiring a machine (:mod:`rentcal.service.catalogue`) and the transitions of
+:mod:`rentcal.service.bookings` both go through it, under the one life-cycle
+rule of :mod:`rentcal.core.transitions`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.engine import Connection
+
+from rentcal import queries as q
+from rentcal.core.transitions import Action, next_status
+from rentcal.core.types import RentalStatus
+from rentcal.core.values import Rental
+from rentcal.service.base import ServiceBase, span_text
+
+#: The reason stored on (and told about) rentals settled by a retirement.
+RETIRED_REASON = "machine retired"
+
+
+class Lifecycle(ServiceBase):
+    """Recording status changes, and settling the rentals of a retired machine."""
+
+    def _record(
+        self,
+        conn: Connection,
+        rental: Rental,
+        new: RentalStatus,
+        actor_id: int,
+        note: str | None,
+    ) -> None:
+        """Store a status change, its history row and the member's notification."""
+        now = self.now()
+        q.update_rental(
+            conn,
+            rental.id,
+            status=new,
+            updated_at=now,
+            bump=True,
+            status_changed_by_id=actor_id,
+            reason=note,
+        )
+        q.add_history(
+            conn,
+            rental_id=rental.id,
+            from_status=rental.status,
+            to_status=new,
+            changed_by_id=actor_id,
+            reason=note,
+            changed_at=now,
+        )
+        span = span_text(rental.start, rental.end)
+        message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
+        self._notify(
+            conn,
+            [q.rental_owner_id(conn, rental.id)],
+            message + (f" ({note})" if note else ""),
+            rental.id,
+        )
+
+    def _settle_retired(
+        self, conn: Connection, machine_id: int, actor_id: int, today: date
+    ) -> None:
+        """What retiring a machine does to its rentals (the caller holds its lock).
+
+        Pending requests, whatever their dates, are rejected: nobody can
+        approve them any more. Approved rentals that have not ended stand —
+        retiring means "no new bookings", and cancelling what a member counts
+        on cannot be undone — but their members and the admins are told, and
+        a history row records it. Ended rentals are history and stay as they are.
+        """
+        pending = q.find_rentals(
+            conn,
+            machine_id=machine_id,
+            member_id=None,
+            statuses=[RentalStatus.PENDING],
+            start=None,
+            end=None,
+        )
+        for rental in pending:
+            new = next_status(
+                rental.id,
+                rental.status,
+                Action.REJECT,
+                start=rental.start,
+                end=rental.end,
+                today=today,
+            )
+            self._record(conn, rental, new, actor_id, RETIRED_REASON)
+        standing = q.find_rentals(
+            conn,
+            machine_id=machine_id,
+            member_id=None,
+            statuses=[RentalStatus.APPROVED],
+            start=today,
+            end=None,
+        )
+        admins = q.admin_ids(conn)
+        now = self.now()
+        for rental in standing:
+            span = span_text(rental.start, rental.end)
+            q.add_history(
+                conn,
+                rental_id=rental.id,
+                from_status=rental.status,
+                to_status=rental.status,
+                changed_by_id=actor_id,
+                reason=f"{RETIRED_REASON}; the rental stands",
+                changed_at=now,
+            )
+            self._notify(
+                conn,
+                [q.rental_owner_id(conn, rental.id)],
+                f"machine {rental.machine} was retired; your approved rental {rental.id} "
+                f"({span}) stands, and an admin will tell you if it cannot go ahead",
+                rental.id,
+            )
+            self._notify(
+                conn,
+                admins,
+                f"machine {rental.machine} was retired with approved rental {rental.id} "
+                f"({rental.member}, {span}) still to come: it stands unless an admin cancels it",
+                rental.id,
+            )
+
+
+__all__ = ["RETIRED_REASON", "Lifecycle"]

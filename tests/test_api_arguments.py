@@ -1,0 +1,477 @@
+"""Every public method refuses a wrong argument, naming the parameter: ONE table.
+
+:data:`TABLE` has a row for every parameter of every public ``Rentcal`` method
+(and of ``rentcal.connect``): the parameter, the kind of bad values it gets
+and the exception expected. A test introspects ``Rentcal`` and fails when a
+method or a parameter has no row, so new API must be added here. Each bad
+value is refused with the expected exception *class* (``ArgumentTypeError``
+for a wrong type — also a ``TypeError`` — or ``InvalidRequest`` for a
+nonsense value of the right type), a message and a ``field`` naming the
+parameter, and nothing written; on SQLite and PostgreSQL alike. Never an
+``AttributeError``, a SQLAlchemy or psycopg error, or a silent answer.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import rentcal
+from rentcal import ArgumentTypeError, InvalidRequest, MaintenanceStatus, RentalStatus
+from rentcal.core.values import Problem
+from rentcal.imports import BlockRow, ImportRow
+from rentcal.service import Rentcal
+from tests.cli_support import snapshot
+from tests.conftest import TODAY, d, make_clock
+
+WRONG = ArgumentTypeError
+BAD = InvalidRequest
+
+#: A past, completed rental row and a maintenance block, as rentcal.imports reads them.
+GOOD_ROW = ImportRow(
+    2, "tractor", "bob", d(1, 6, 2029), d(2, 6, 2029), RentalStatus.COMPLETED, None
+)
+GOOD_BLOCK = BlockRow(1, d(1, 6), d(2, 6), "holiday")
+
+# -- bad values by kind of parameter: (id, value, expected exception class) ---------------
+
+FLAG = [
+    ("str-no", "no", WRONG),
+    ("str-false", "False", WRONG),
+    ("int", 1, WRONG),
+    ("none", None, WRONG),
+]
+DAY = [
+    ("int", 20300110, WRONG),
+    ("str", "2030-01-10", WRONG),
+    ("datetime", datetime(2030, 1, 10, 9), WRONG),
+]
+OPTIONAL_DAY = DAY  # None is fine: "no filter"
+HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("none", None, WRONG)]
+OPTIONAL_HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("list", ["bob"], WRONG)]
+TEXT = [("int", 5, WRONG), ("bytes", b"text", WRONG)]
+RECORD_ID = [
+    ("str", "1", WRONG),
+    ("bool", True, WRONG),
+    ("float", 1.0, WRONG),
+    ("zero", 0, BAD),
+    ("too-big", 2**31, BAD),
+]
+COUNT = [("str", "2", WRONG), ("bool", True, WRONG), ("float", 2.0, WRONG), ("zero", 0, BAD)]
+RENTAL_STATUS = [
+    ("int", 5, WRONG),
+    ("other-enum", MaintenanceStatus.SCHEDULED, WRONG),
+    ("list-of-int", [5], WRONG),
+    ("dict", {"pending": True}, WRONG),
+    ("unknown", "lost", BAD),
+]
+MAINTENANCE_STATUS = [
+    ("int", 5, WRONG),
+    ("other-enum", RentalStatus.CANCELLED, WRONG),  # "cancelled" exists in both enums
+    ("unknown", "lost", BAD),
+]
+KIND = [("int", 5, WRONG), ("other-enum", RentalStatus.PENDING, WRONG), ("unknown", "oil", BAD)]
+PRICE = [
+    ("list", [1], WRONG),
+    ("bool", True, WRONG),
+    ("float", 1.5, WRONG),
+    ("none", None, WRONG),
+    ("negative", "-1", BAD),
+]
+RENTAL_ROWS = [
+    ("int", 5, WRONG),
+    ("str", "machine,member,start,end\n", WRONG),
+    ("dict-row", [{"machine": "tractor", "member": "bob"}], WRONG),
+    ("tuple-row", [("tractor", "bob", d(1, 6, 2029), d(2, 6, 2029))], WRONG),
+    ("block-row", [GOOD_BLOCK], WRONG),
+    (
+        "str-date",
+        [ImportRow(2, "tractor", "bob", "2029-06-01", d(2, 6, 2029), RentalStatus.COMPLETED, None)],
+        WRONG,
+    ),  # type: ignore[arg-type]
+    (
+        "str-status",
+        [ImportRow(2, "tractor", "bob", d(1, 6, 2029), d(2, 6, 2029), "completed", None)],
+        WRONG,
+    ),  # type: ignore[arg-type]
+    (
+        "int-machine",
+        [ImportRow(2, 5, "bob", d(1, 6, 2029), d(2, 6, 2029), RentalStatus.COMPLETED, None)],
+        WRONG,
+    ),  # type: ignore[arg-type]
+    ("bad-problem", [Problem("2", "oops")], WRONG),  # type: ignore[arg-type]
+    (
+        "end-before-start",
+        [
+            ImportRow(
+                2, "tractor", "bob", d(2, 6, 2029), d(1, 6, 2029), RentalStatus.COMPLETED, None
+            )
+        ],
+        BAD,
+    ),
+]
+BLOCK_ROWS = [
+    ("int", 5, WRONG),
+    ("dict-row", [{"start": d(1, 6), "end": d(2, 6)}], WRONG),
+    ("import-row", [GOOD_ROW], WRONG),
+    ("str-date", [BlockRow(1, "2030-06-01", d(2, 6), None)], WRONG),  # type: ignore[arg-type]
+    ("datetime", [BlockRow(1, datetime(2030, 6, 1, 9), d(2, 6), None)], WRONG),
+    ("end-before-start", [BlockRow(1, d(2, 6), d(1, 6), None)], BAD),
+]
+REQUESTS = [
+    ("int", 5, WRONG),
+    ("str", "tractor 2030-01-20 2030-01-21", WRONG),
+    ("dict-request", [{"machine": "tractor", "start": d(20), "end": d(21)}], WRONG),
+    ("str-dates", [("tractor", "2030-01-20", "2030-01-21")], WRONG),
+    ("two-items", [("tractor", d(20))], WRONG),
+]
+CALLBACK = [("int", 5, WRONG), ("str", "print", WRONG)]
+URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
+SECONDS = [
+    ("str", "10", WRONG),
+    ("bool", True, WRONG),
+    ("negative", -1, BAD),
+    ("nan", float("nan"), BAD),
+    ("zero", 0, BAD),  # PostgreSQL would read lock_timeout 0 as "wait forever"
+    ("huge", 1e308, BAD),  # used to overflow converting to milliseconds
+]
+
+#: (method, parameter, bad values): THE table.
+TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
+    ("connect", "url", URL),
+    ("connect", "busy_timeout", SECONDS),
+    ("connect", "clock", CALLBACK),
+    ("connect", "create", FLAG),
+    ("add_member", "handle", HANDLE),
+    ("add_member", "name", TEXT),
+    ("add_member", "email", TEXT),
+    ("add_member", "verified", FLAG),
+    ("add_member", "admin", FLAG),
+    ("add_member", "acting", OPTIONAL_HANDLE),
+    ("init", "admin", HANDLE),
+    ("init", "name", TEXT),
+    ("init", "email", TEXT),
+    ("verify_member", "handle", HANDLE),
+    ("verify_member", "acting", OPTIONAL_HANDLE),
+    ("member", "handle", HANDLE),
+    ("add_machine", "name", HANDLE),
+    ("add_machine", "daily_price", PRICE),
+    ("add_machine", "title", TEXT),
+    ("add_machine", "description", TEXT),
+    ("add_machine", "auto_approve", FLAG),
+    ("add_machine", "acting", OPTIONAL_HANDLE),
+    ("retire_machine", "name", HANDLE),
+    ("retire_machine", "acting", OPTIONAL_HANDLE),
+    ("retire_machine", "today", OPTIONAL_DAY),
+    ("machine", "name", HANDLE),
+    ("machines", "include_retired", FLAG),
+    ("check", "machine", HANDLE),
+    ("check", "start", DAY),
+    ("check", "end", DAY),
+    ("check", "today", OPTIONAL_DAY),
+    ("check_many", "requests", REQUESTS),
+    ("check_many", "today", OPTIONAL_DAY),
+    ("check_many", "chunk", COUNT),
+    ("free_windows", "machine", HANDLE),
+    ("free_windows", "start", DAY),
+    ("free_windows", "end", DAY),
+    ("free_windows", "min_days", COUNT),
+    ("free_windows", "today", OPTIONAL_DAY),
+    ("book", "machine", HANDLE),
+    ("book", "start", DAY),
+    ("book", "end", DAY),
+    ("book", "member", HANDLE),
+    ("book", "purpose", TEXT),
+    ("book", "acting", OPTIONAL_HANDLE),
+    ("book", "today", OPTIONAL_DAY),
+    ("approve", "rental_id", RECORD_ID),
+    ("approve", "acting", OPTIONAL_HANDLE),
+    ("approve", "today", OPTIONAL_DAY),
+    ("reject", "rental_id", RECORD_ID),
+    ("reject", "acting", OPTIONAL_HANDLE),
+    ("reject", "reason", TEXT),
+    ("reject", "today", OPTIONAL_DAY),
+    ("cancel", "rental_id", RECORD_ID),
+    ("cancel", "acting", OPTIONAL_HANDLE),
+    ("cancel", "reason", TEXT),
+    ("cancel", "today", OPTIONAL_DAY),
+    ("complete", "rental_id", RECORD_ID),
+    ("complete", "acting", OPTIONAL_HANDLE),
+    ("complete", "today", OPTIONAL_DAY),
+    ("rental", "rental_id", RECORD_ID),
+    ("history", "rental_id", RECORD_ID),
+    ("rentals", "machine", OPTIONAL_HANDLE),
+    ("rentals", "member", OPTIONAL_HANDLE),
+    ("rentals", "status", RENTAL_STATUS),
+    ("rentals", "start", OPTIONAL_DAY),
+    ("rentals", "end", OPTIONAL_DAY),
+    ("add_maintenance", "machine", HANDLE),
+    ("add_maintenance", "start", DAY),
+    ("add_maintenance", "end", DAY),
+    ("add_maintenance", "kind", KIND),
+    ("add_maintenance", "notes", TEXT),
+    ("add_maintenance", "acting", OPTIONAL_HANDLE),
+    ("add_maintenance", "force", FLAG),
+    ("add_maintenance", "today", OPTIONAL_DAY),
+    ("cancel_maintenance", "maintenance_id", RECORD_ID),
+    ("cancel_maintenance", "acting", OPTIONAL_HANDLE),
+    ("cancel_maintenance", "today", OPTIONAL_DAY),
+    ("complete_maintenance", "maintenance_id", RECORD_ID),
+    ("complete_maintenance", "acting", OPTIONAL_HANDLE),
+    ("complete_maintenance", "today", OPTIONAL_DAY),
+    ("maintenance", "machine", OPTIONAL_HANDLE),
+    ("maintenance", "status", MAINTENANCE_STATUS),
+    ("maintenance", "start", OPTIONAL_DAY),
+    ("maintenance", "end", OPTIONAL_DAY),
+    ("import_rentals", "rows", RENTAL_ROWS),
+    ("import_rentals", "acting", OPTIONAL_HANDLE),
+    ("import_rentals", "skip_invalid", FLAG),
+    ("import_rentals", "progress", CALLBACK),
+    ("import_rentals", "today", OPTIONAL_DAY),
+    ("import_maintenance", "machine", HANDLE),
+    ("import_maintenance", "rows", BLOCK_ROWS),
+    ("import_maintenance", "kind", KIND),
+    ("import_maintenance", "acting", OPTIONAL_HANDLE),
+    ("import_maintenance", "skip_invalid", FLAG),
+    *(
+        (feed, param, values)
+        for feed in ("feed_items", "events", "ical")
+        for param, values in (
+            ("machine", OPTIONAL_HANDLE),
+            ("member", OPTIONAL_HANDLE),
+            ("start", OPTIONAL_DAY),
+            ("end", OPTIONAL_DAY),
+            ("all_statuses", FLAG),
+        )
+    ),
+    ("notifications", "member", HANDLE),
+    ("notifications", "unread_only", FLAG),
+    ("notifications", "mark_read", FLAG),
+    ("mark_read", "member", HANDLE),
+    ("today", "today", OPTIONAL_DAY),
+]
+
+#: Public methods without parameters (listed, so a new method is a decision).
+NO_PARAMETERS = {"close", "is_empty", "members", "now"}
+
+#: A call that works on :func:`api` for every method: each row changes one argument.
+GOOD: dict[str, dict[str, Any]] = {
+    "connect": {"busy_timeout": 5, "clock": make_clock()},
+    "add_member": {
+        "handle": "eve",
+        "name": "Eve",
+        "email": "eve@example.org",
+        "verified": True,
+        "admin": False,
+        "acting": "ada",
+    },
+    "init": {"admin": "zed", "name": "Zed", "email": "zed@example.org"},
+    "verify_member": {"handle": "carol", "acting": "ada"},
+    "member": {"handle": "bob"},
+    "add_machine": {
+        "name": "drill",
+        "daily_price": Decimal("7.50"),
+        "title": "Drill",
+        "description": "cordless",
+        "auto_approve": False,
+        "acting": "ada",
+    },
+    "retire_machine": {"name": "tractor", "acting": "ada", "today": TODAY},
+    "machine": {"name": "saw"},
+    "machines": {"include_retired": False},
+    "check": {"machine": "tractor", "start": d(20), "end": d(21), "today": TODAY},
+    "check_many": {"requests": [("tractor", d(20), d(21))], "today": TODAY, "chunk": 10},
+    "free_windows": {
+        "machine": "tractor",
+        "start": d(9),
+        "end": d(25),
+        "min_days": 1,
+        "today": TODAY,
+    },
+    "book": {
+        "machine": "tractor",
+        "start": d(20),
+        "end": d(21),
+        "member": "bob",
+        "purpose": "hay",
+        "acting": "ada",
+        "today": TODAY,
+    },
+    "approve": {"rental_id": 1, "acting": "ada", "today": TODAY},
+    "reject": {"rental_id": 1, "acting": "ada", "reason": "harvest", "today": TODAY},
+    "cancel": {"rental_id": 1, "acting": "bob", "reason": "plans changed", "today": TODAY},
+    "complete": {"rental_id": 2, "acting": "ada", "today": TODAY},
+    "rental": {"rental_id": 1},
+    "history": {"rental_id": 1},
+    "rentals": {
+        "machine": "tractor",
+        "member": "bob",
+        "status": ["pending"],
+        "start": d(1),
+        "end": d(31),
+    },
+    "add_maintenance": {
+        "machine": "tractor",
+        "start": d(20),
+        "end": d(21),
+        "kind": "repair",
+        "notes": "oil",
+        "acting": "ada",
+        "force": False,
+        "today": TODAY,
+    },
+    "cancel_maintenance": {"maintenance_id": 1, "acting": "ada", "today": TODAY},
+    "complete_maintenance": {"maintenance_id": 1, "acting": "ada", "today": TODAY},
+    "maintenance": {"machine": "tractor", "status": "scheduled", "start": d(1), "end": d(31)},
+    "import_rentals": {
+        "rows": [GOOD_ROW],
+        "acting": "ada",
+        "skip_invalid": False,
+        "progress": None,
+        "today": TODAY,
+    },
+    "import_maintenance": {
+        "machine": "saw",
+        "rows": [GOOD_BLOCK],
+        "kind": "preventive",
+        "acting": "ada",
+        "skip_invalid": False,
+    },
+    **{
+        feed: {
+            "machine": "tractor",
+            "member": None,
+            "start": d(1),
+            "end": d(31),
+            "all_statuses": True,
+        }
+        for feed in ("feed_items", "events", "ical")
+    },
+    "notifications": {"member": "bob", "unread_only": True, "mark_read": True},
+    "mark_read": {"member": "bob"},
+    "today": {"today": TODAY},
+}
+
+
+def _rows() -> Iterator[Any]:
+    for method, param, values in TABLE:
+        for label, value, error in values:
+            yield pytest.param(method, param, value, error, id=f"{method}-{param}-{label}")
+
+
+def public_methods() -> dict[str, Any]:
+    """The public methods of Rentcal (properties such as ``url`` are not calls)."""
+    return {
+        name: fn
+        for name, fn in inspect.getmembers(Rentcal, inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+def parameters(fn: Any) -> list[str]:
+    return [p for p in inspect.signature(fn).parameters if p != "self"]
+
+
+@pytest.fixture
+def api(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
+    """``seeded`` plus rental 1 (pending, tractor 10-12, bob), rental 2 (approved,
+    saw today, bob) and maintenance 1 (tractor today)."""
+    assert seeded.book("tractor", d(10), d(12), member="bob", today=TODAY).id == 1
+    assert seeded.book("saw", d(9), d(9), member="bob", today=TODAY).id == 2
+    assert seeded.add_maintenance("tractor", d(9), d(9), acting="ada", today=TODAY).id == 1
+    return seeded
+
+
+def call(cal: rentcal.Rentcal, db_url: str, method: str, kwargs: dict[str, Any]) -> Any:
+    """Call ``method`` with ``kwargs``; consume a stream, raising the first error it yields."""
+    if method == "connect":
+        with rentcal.connect(**{"url": db_url, **kwargs}) as other:
+            return other.members()
+    result = getattr(cal, method)(**kwargs)
+    if isinstance(result, Iterator):
+        for item in result:
+            if isinstance(item, Exception):
+                raise item
+    return result
+
+
+class TestTable:
+    """The table covers the whole public API, and each row is refused as it says."""
+
+    def test_every_public_method_and_parameter_has_a_row(self) -> None:
+        covered = {(method, param) for method, param, _ in TABLE}
+        missing = []
+        for name, fn in public_methods().items():
+            params = parameters(fn)
+            if not params:
+                assert name in NO_PARAMETERS, f"Rentcal.{name}: add it to NO_PARAMETERS"
+            missing += [f"Rentcal.{name}({p})" for p in params if (name, p) not in covered]
+        missing += [
+            f"connect({p})" for p in parameters(rentcal.connect) if ("connect", p) not in covered
+        ]
+        assert not missing, f"add rows to TABLE for: {', '.join(missing)}"
+
+    def test_no_row_names_a_parameter_that_does_not_exist(self) -> None:
+        methods = {**public_methods(), "connect": rentcal.connect}
+        for method, param, _ in TABLE:
+            assert param in parameters(methods[method]), (method, param)
+        assert set(GOOD) == {name for name, fn in methods.items() if parameters(fn)}
+
+    @pytest.mark.parametrize("method", sorted(GOOD))
+    def test_the_good_call_works(self, api: rentcal.Rentcal, db_url: str, method: str) -> None:
+        """So a refused row is refused for its one bad argument, nothing else."""
+        call(api, db_url, method, GOOD[method])
+
+    @pytest.mark.parametrize(("method", "param", "value", "error"), list(_rows()))
+    def test_bad_argument_is_refused(
+        self,
+        api: rentcal.Rentcal,
+        db_url: str,
+        method: str,
+        param: str,
+        value: Any,
+        error: type[Exception],
+    ) -> None:
+        before = snapshot(api)
+        with pytest.raises(Exception) as info:
+            call(api, db_url, method, {**GOOD[method], param: value})
+        err = info.value
+        assert type(err) is error, (type(err), err)
+        assert isinstance(err, InvalidRequest)
+        assert isinstance(err, TypeError) is (error is WRONG)
+        message = str(err)
+        assert param in message or param.replace("_", " ") in message, message
+        assert err.field == param, (err.field, message)
+        assert type(err).__module__ == "rentcal.errors"
+        assert snapshot(api) == before
+
+
+class TestNoCoercion:
+    """The examples of the issue, spelled out: nothing is taken for what it is not."""
+
+    def test_no_is_not_admin(self, seeded: rentcal.Rentcal) -> None:
+        with pytest.raises(TypeError, match="admin must be True or False, not str 'no'"):
+            seeded.add_member("eve", admin="no", acting="ada")  # type: ignore[arg-type]
+        assert [m.handle for m in seeded.members()] == ["ada", "bob", "carol", "dan"]
+
+    @pytest.mark.parametrize("value", [20300110, "2030-01-10"], ids=["int", "str"])
+    def test_a_date_filter_is_a_date(self, seeded: rentcal.Rentcal, value: object) -> None:
+        seeded.book("tractor", d(10), d(12), member="bob", today=TODAY)
+        with pytest.raises(ArgumentTypeError, match=r"start must be a datetime\.date") as info:
+            seeded.rentals(start=value)  # type: ignore[arg-type]
+        assert info.value.field == "start" and info.value.value == value
+
+    def test_a_dict_is_not_an_import_row(self, seeded: rentcal.Rentcal) -> None:
+        with pytest.raises(ArgumentTypeError, match=r"rows\[1\] must be an ImportRow"):
+            seeded.import_rentals([GOOD_ROW, {"machine": "tractor"}], acting="ada")  # type: ignore[list-item]
+        assert seeded.rentals() == []
+
+    def test_a_well_typed_value_still_means_what_it_says(self, seeded: rentcal.Rentcal) -> None:
+        assert seeded.add_member("eve", admin=False, acting="ada").is_admin is False
+        assert seeded.rentals(start=date(2030, 1, 1)) == []
+        assert seeded.rentals(status=RentalStatus.PENDING) == []
