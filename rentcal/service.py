@@ -1295,7 +1295,11 @@ def _statuses(value: object, enum: type[E], label: str) -> list[E]:
 
 
 def connect(
-    url: str | None = None, *, busy_timeout: float | None = None, clock: Clock | None = None
+    url: str | None = None,
+    *,
+    busy_timeout: float | None = None,
+    clock: Clock | None = None,
+    pool_size: int | None = None,
 ) -> Rentcal:
     """Open (and on first use create) a rentcal database.
 
@@ -1304,15 +1308,16 @@ def connect(
             ``postgresql+psycopg://USER@HOST/DB``. ``None`` reads
             ``$RENTCAL_DATABASE_URL``, else the embedded SQLite file
             ``$XDG_DATA_HOME/rentcal/rentcal.db``.
-        busy_timeout: seconds a writer waits for another before ``Busy``.
+        busy_timeout: seconds an operation may wait (for locks, connections,
+            retries) before ``Busy``; ``None`` reads ``$RENTCAL_BUSY_TIMEOUT``, else 10.
         clock: returns the current aware datetime (tests inject one).
+        pool_size: most connections this object opens at once; ``None`` reads
+            ``$RENTCAL_POOL_SIZE``, else 5 (see docs/postgres.md).
 
     Raises:
         DatabaseError: unreachable, unreadable, or a schema newer than this rentcal.
     """
-    from rentcal.store import DEFAULT_BUSY_TIMEOUT
-
-    store = Store(url, busy_timeout=DEFAULT_BUSY_TIMEOUT if busy_timeout is None else busy_timeout)
+    store = Store(url, busy_timeout=busy_timeout, pool_size=pool_size)
     return Rentcal(store, clock=clock)
 
 

@@ -13,13 +13,18 @@ All locking lives here so the service has one code path for every backend:
 
 from __future__ import annotations
 
+import math
 import os
 import random
+import socket
 import sqlite3
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,12 +36,51 @@ from sqlalchemy.engine import Connection, Engine
 from rentcal import models
 from rentcal.errors import Busy, DatabaseError, InvalidRequest
 
-#: Seconds a writer waits for another writer before :class:`Busy`.
+#: Seconds an operation may wait (for locks, connections, retries) before :class:`Busy`.
 DEFAULT_BUSY_TIMEOUT = 10.0
+#: Environment variables overriding the busy timeout and the connection pool size.
+BUSY_TIMEOUT_ENV = "RENTCAL_BUSY_TIMEOUT"
+POOL_SIZE_ENV = "RENTCAL_POOL_SIZE"
+#: Connections one Store opens at most (threads beyond it wait, within the deadline).
+DEFAULT_POOL_SIZE = 5
+MAX_BUSY_TIMEOUT = 86_400.0
+#: Seconds beyond the busy timeout after which a silent PostgreSQL connection is
+#: lost: the server ends an idle transaction then, the client drops the socket.
+MARGIN = 2.0
+#: statement_timeout exceeds lock_timeout by this much, so a plain lock wait
+#: reports itself as one (55P03) and statement_timeout only ends chained waits.
+LOCK_SLACK = 0.25
+#: SQLite's write-lock wait (see _begin_immediate): each attempt waits one slice
+#: inside SQLite's busy handler, from SQLITE_SLICE (a writer that has just
+#: started) down to SQLITE_URGENT_SLICE (one between URGENT_FROM and URGENT_AT
+#: of its timeout: faster polling, so the oldest waiters win), with a random
+#: pause of up to SQLITE_PAUSE between attempts.
+SQLITE_SLICE = 0.5
+SQLITE_URGENT_SLICE = 0.03
+SQLITE_PAUSE = 0.01
+URGENT_FROM, URGENT_AT = 0.2, 0.5
+#: Longest pause with jitter between retries of a whole transaction.
+RETRY_PAUSE = 0.01
+#: Pause range between connection attempts a full server refused.
+CONNECT_PAUSE = (0.05, 0.25)
+#: How often the watchdog looks for connections past their bound.
+WATCHDOG_TICK = 0.1
 _WRITE = "rentcal_write"
+_FRESH = "rentcal_fresh"
+#: The monotonic deadline of the operation Store.run is running in this context.
+_DEADLINE: ContextVar[float | None] = ContextVar("rentcal_deadline", default=None)
 #: Attempts for a transaction PostgreSQL aborted to resolve a conflict.
 RETRIES = 5
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+#: PostgreSQL: statement_timeout expired (also ends chained lock waits).
+QUERY_CANCELED = "57014"
+#: What PostgreSQL says when it has no connection slot left (SQLSTATE 53300,
+#: not exposed by libpq for a failed connection attempt).
+TOO_MANY_CLIENTS = (
+    "too many clients",
+    "too many connections",
+    "remaining connection slots are reserved",
+)
 #: Advisory lock key serialising schema creation/upgrade on PostgreSQL ("rentcal").
 SCHEMA_LOCK_KEY = 0x72656E7463616C
 #: PostgreSQL: lock_timeout expired while waiting for a row lock.
@@ -122,7 +166,7 @@ CONFLICTS_STATEMENT = sa.union_all(
 MACHINE_BY_NAME = sa.select(models.machine_t).where(models.machine_t.c.name == sa.bindparam("n"))
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
+def _sqlite_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine:
     connect_args: dict[str, Any] = {"timeout": busy_timeout, "isolation_level": None}
     if sys.version_info >= (3, 12):  # pragma: no cover - pinned for 3.12+ drivers
         connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
@@ -132,13 +176,17 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
         if path.exists() and not path.is_file() and not path.is_dir():
             raise DatabaseError(f"{database!r} is not a regular file (a device or a pipe?)")
         _ensure_parent(path)
-    engine = sa.create_engine(url, connect_args=connect_args)
+    pool: dict[str, Any] = {}
+    if database and database != ":memory:":  # a file: a QueuePool, sized like PostgreSQL's
+        pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": busy_timeout}
+    engine = sa.create_engine(url, connect_args=connect_args, **pool)
+    full_wait = f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute(full_wait)
         cursor.execute("PRAGMA foreign_keys = ON")
         if database and database != ":memory:":
             cursor.execute("PRAGMA journal_mode = WAL")
@@ -147,31 +195,231 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not conn.get_execution_options().get(_WRITE, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        deadline = _DEADLINE.get()
+        if deadline is None:  # a bare transaction(): one wait of the full timeout
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        raw: sqlite3.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
+        try:
+            _begin_immediate(raw, deadline, busy_timeout)
+        except sqlite3.OperationalError as err:  # wrapped like any statement's error
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, err) from None
+        finally:
+            raw.execute(full_wait)
 
     return engine
 
 
-def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
-    """READ COMMITTED pinned; lock waits bounded like SQLite's busy timeout."""
+def _begin_immediate(raw: sqlite3.Connection, deadline: float, budget: float) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock until ``deadline``, oldest first.
+
+    SQLite's own busy handler backs off to 100 ms sleeps, so a writer that
+    has waited long polls least often and newcomers overtake it: at 256
+    writers some starved past the timeout while the median wait was 1 ms.
+    Here each attempt waits one slice in SQLite's handler (its schedule
+    restarts with quick polls), and the slices shorten once a writer has
+    used a fifth of its ``budget`` (the whole timeout): the longer it has
+    waited, the more often it polls, so the lock tends to pass to whoever
+    waited longest. Urgent polling is bounded (30 ms slices): if every
+    waiter polled flat out, the lock holder itself would starve of CPU.
+    Slices of at most 0.5 s keep Ctrl-C responsive (the handler sleeps in
+    C). The loop runs on the raw driver: a retry through SQLAlchemy costs a
+    hundred times more CPU, which 256 waiters on two cores cannot spare.
+    """
+    started = deadline - budget
+    while True:
+        now = time.monotonic()
+        age = (now - started) / max(budget, 1e-3)
+        urgency = min(1.0, max(0.0, (age - URGENT_FROM) / (URGENT_AT - URGENT_FROM)))
+        slice_ = SQLITE_SLICE - (SQLITE_SLICE - SQLITE_URGENT_SLICE) * urgency
+        wait = max(0.0, min(slice_, deadline - now))
+        raw.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if not is_locked(err) or time.monotonic() >= deadline:
+                raise
+        time.sleep(random.uniform(0, SQLITE_PAUSE))
+
+
+def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine:
+    """READ COMMITTED pinned; every wait bounded by the operation's deadline.
+
+    Server side, each transaction starts with ``SET LOCAL`` timeouts taken
+    from the time left (so they hold behind PgBouncer's transaction pooling
+    too): ``lock_timeout`` (Busy, SQLSTATE 55P03), ``statement_timeout``
+    (which also ends a row-lock wait that PostgreSQL queues twice, on the
+    tuple and on the holder, where lock_timeout would restart), and
+    ``idle_in_transaction_session_timeout`` (a client that vanished cannot
+    keep a machine locked). Client side, libpq's ``connect_timeout``, TCP
+    keepalives and ``tcp_user_timeout`` notice a dead peer, and a
+    :class:`_Watchdog` drops a connection whose statement got no answer in
+    time — a stalled proxy or a frozen host that TCP cannot notice.
+    """
     models.add_postgres_guards()
+    bound = busy_timeout + MARGIN
+    connect_args: dict[str, Any] = {
+        "keepalives": 1,
+        "keepalives_idle": max(1, math.ceil(busy_timeout / 2)),
+        "keepalives_interval": max(1, math.ceil(busy_timeout / 6)),
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(bound * 1000),
+    }
+    if "application_name" not in url.query:
+        connect_args["application_name"] = "rentcal"
     engine = sa.create_engine(
         url,
         isolation_level="READ COMMITTED",
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": max(1, int(busy_timeout))},
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=busy_timeout,
     )
+    watchdog = _WATCHDOGS[engine] = _Watchdog(bound)
+    idle = f"{int(bound * 1000)}ms"
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_within_deadline(
+        _dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]
+    ) -> None:
+        left = _remaining(busy_timeout)
+        cparams.setdefault("connect_timeout", max(2, math.ceil(left)))
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # A writer waiting for a machine's row lock longer than this gets Busy
-        # (SQLSTATE 55P03), never an endless wait.
-        with dbapi_conn.cursor() as cursor:
-            cursor.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
-        dbapi_conn.commit()
+    def _fresh(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_FRESH] = True
 
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # pool_pre_ping, but watched: a pooled connection whose peer went
+        # silent must not hang the ping (SQLAlchemy's own ping is unbounded).
+        if record.info.pop(_FRESH, False):
+            return
+        watchdog.arm(dbapi_conn)
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:
+            watchdog.disarm(dbapi_conn)
+            raise exc.DisconnectionError(str(err)) from err
+
+    @event.listens_for(engine, "begin")
+    def _timeouts(conn: Connection) -> None:
+        left = max(0.001, _remaining(busy_timeout))
+        conn.exec_driver_sql(
+            "SELECT set_config('lock_timeout', %(lock)s, true), "
+            "set_config('statement_timeout', %(stmt)s, true), "
+            "set_config('idle_in_transaction_session_timeout', %(idle)s, true)",
+            {
+                "lock": f"{max(1, int(left * 1000))}ms",
+                "stmt": f"{int((left + LOCK_SLACK) * 1000)}ms",
+                "idle": idle,
+            },
+        )
+
+    def _arm(conn: Connection, *_args: Any) -> None:
+        if not conn.invalidated:  # a dropped connection has nothing left to watch
+            watchdog.arm(conn.connection.dbapi_connection)
+
+    for name in ("before_cursor_execute", "after_cursor_execute", "commit", "rollback"):
+        event.listen(engine, name, _arm)
+
+    def _arm_raw(dbapi_conn: Any, *_args: Any) -> None:
+        watchdog.arm(dbapi_conn)
+
+    def _disarm(dbapi_conn: Any, *_args: Any) -> None:
+        watchdog.disarm(dbapi_conn)
+
+    event.listen(engine, "reset", _arm_raw)
+    for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+        event.listen(engine, name, _disarm)
     return engine
+
+
+class _Watchdog:
+    """Drops the socket of a PostgreSQL connection that got no answer in time.
+
+    Armed (with ``bound`` seconds) at every statement, answer, commit,
+    rollback and ping of a checked-out connection; disarmed at check-in.
+    ``bound`` exceeds what the server itself allows a statement or an idle
+    transaction, so a healthy server always answers first; past it the
+    connection is lost, and shutting its socket down makes the waiting
+    driver fail at once instead of waiting for TCP (hours). One daemon
+    thread per engine, started on first use (and again after a fork).
+    """
+
+    def __init__(self, bound: float) -> None:
+        self.bound = bound
+        self._armed: dict[int, tuple[float, Any, int]] = {}
+        self._dropped: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, dbapi_conn: Any) -> None:
+        """(Re)start the countdown for ``dbapi_conn``, used by this thread."""
+        if dbapi_conn is None:
+            return
+        expires = time.monotonic() + self.bound
+        self._armed[id(dbapi_conn)] = (expires, dbapi_conn, threading.get_ident())
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._watch, name="rentcal-watchdog", daemon=True
+                    )
+                    self._thread.start()
+
+    def disarm(self, dbapi_conn: Any) -> None:
+        """Stop watching ``dbapi_conn`` (checked in, invalidated or closed)."""
+        self._armed.pop(id(dbapi_conn), None)
+
+    def dropped(self) -> bool:
+        """Whether a connection of the calling thread was dropped (and forget it)."""
+        ident = threading.get_ident()
+        with self._lock:
+            if ident in self._dropped:
+                self._dropped.discard(ident)
+                return True
+        return False
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCHDOG_TICK)
+            now = time.monotonic()
+            for key, (expires, dbapi_conn, ident) in list(self._armed.items()):
+                if expires <= now and self._armed.get(key, (0.0, None, 0))[1] is dbapi_conn:
+                    self._armed.pop(key, None)
+                    if self._drop(dbapi_conn):
+                        with self._lock:
+                            self._dropped.add(ident)
+
+    @staticmethod
+    def _drop(dbapi_conn: Any) -> bool:
+        try:
+            if dbapi_conn.closed:
+                return False
+            fd = os.dup(dbapi_conn.fileno())
+        except Exception:  # closed meanwhile: nothing to drop
+            return False
+        with socket.socket(fileno=fd) as sock:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                return False
+        return True
+
+
+def _remaining(busy_timeout: float) -> float:
+    """Seconds left before the current operation's deadline (a full timeout outside run())."""
+    deadline = _DEADLINE.get()
+    return busy_timeout if deadline is None else deadline - time.monotonic()
+
+
+#: The watchdog of each PostgreSQL engine.
+_WATCHDOGS: weakref.WeakKeyDictionary[Engine, _Watchdog] = weakref.WeakKeyDictionary()
 
 
 def _ensure_parent(path: Path) -> None:
@@ -184,7 +432,9 @@ def _ensure_parent(path: Path) -> None:
         ) from None
 
 
-def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+def make_engine(
+    url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, pool_size: int = DEFAULT_POOL_SIZE
+) -> Engine:
     """An engine configured with rentcal's locking recipe for its backend."""
     try:
         parsed = sa.make_url(url)
@@ -193,9 +443,9 @@ def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     backend = parsed.get_backend_name()
     try:
         if backend == "sqlite":
-            return _sqlite_engine(parsed, busy_timeout)
+            return _sqlite_engine(parsed, busy_timeout, pool_size)
         if backend == "postgresql":
-            return _postgres_engine(parsed, busy_timeout)
+            return _postgres_engine(parsed, busy_timeout, pool_size)
     except ImportError as err:
         raise DatabaseError(
             f"database URL {parsed.render_as_string(hide_password=True)!r} needs a driver "
@@ -227,6 +477,47 @@ def is_locked(err: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+def is_out_of_connections(err: BaseException) -> bool:
+    """Whether PostgreSQL refused a connection because all its slots are taken."""
+    text = str(getattr(err, "orig", err)).lower()
+    return any(phrase in text for phrase in TOO_MANY_CLIENTS)
+
+
+def busy_timeout_setting(value: object) -> float:
+    """``value`` (seconds), else $RENTCAL_BUSY_TIMEOUT, else the default; checked."""
+    label = "busy_timeout"
+    if value is None:
+        env = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+        if not env:
+            return DEFAULT_BUSY_TIMEOUT
+        label = BUSY_TIMEOUT_ENV
+        try:
+            value = float(env)
+        except ValueError:
+            value = env
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequest(f"{label} {value!r} must be a number of seconds")
+    if not 0 <= value <= MAX_BUSY_TIMEOUT:  # also refuses NaN
+        raise InvalidRequest(f"{label} {value!r} must be from 0 to {MAX_BUSY_TIMEOUT:g} seconds")
+    return float(value)
+
+
+def pool_size_setting(value: object) -> int:
+    """``value``, else $RENTCAL_POOL_SIZE, else the default; a whole number from 1."""
+    label = "pool_size"
+    if value is None:
+        env = os.environ.get(POOL_SIZE_ENV, "").strip()
+        if not env:
+            return DEFAULT_POOL_SIZE
+        label = POOL_SIZE_ENV
+        value = int(env) if env.isdigit() else env
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise InvalidRequest(
+            f"{label} {value!r} must be a whole number of connections from 1 to 10000"
+        )
+    return value
+
+
 class Store:
     """One database: its engine, schema check and transactions."""
 
@@ -234,13 +525,16 @@ class Store:
         self,
         url: str | None = None,
         *,
-        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        busy_timeout: float | None = None,
         create: bool = True,
+        pool_size: int | None = None,
     ) -> None:
         self.url = resolve_url(url)
-        self.busy_timeout = busy_timeout
-        self.engine = make_engine(self.url, busy_timeout)
+        self.busy_timeout = busy_timeout_setting(busy_timeout)
+        self.pool_size = pool_size_setting(pool_size)
+        self.engine = make_engine(self.url, self.busy_timeout, self.pool_size)
         self.dialect = self.engine.dialect.name
+        self._watchdog = _WATCHDOGS.get(self.engine)
         self._ready = False
         if create:
             self.ensure_schema()
@@ -261,31 +555,62 @@ class Store:
         ``write=True`` takes the database write lock up front on SQLite
         (BEGIN IMMEDIATE); on PostgreSQL, writers lock rows with
         :meth:`lock_machine`. Driver errors become :class:`DatabaseError`
-        (or :class:`Busy` when the lock wait timed out); rentcal's own errors
-        pass through after the rollback.
+        (or :class:`Busy` when a wait for a lock or a connection ran out);
+        rentcal's own errors pass through after the rollback. Outside
+        :meth:`run`, waits are bounded by one busy timeout and nothing is retried.
         """
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 if write:
                     conn = conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
-        except exc.OperationalError as err:
-            if _sqlstate(err) in RETRYABLE_SQLSTATES:
-                raise
-            if is_locked(err):
-                raise self._busy() from None
-            raise DatabaseError(
-                f"database error ({self.display_url}): {describe_db_error(err)}"
+        except exc.TimeoutError:  # every pooled connection stayed in use
+            raise Busy(
+                f"all {self.pool_size} database connections of this process stayed in use "
+                f"for more than {self.busy_timeout:g}s (pool_size={self.pool_size}); try again"
             ) from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
-            if is_locked(err):
-                raise self._busy() from None
-            raise DatabaseError(
-                f"database error ({self.display_url}): {describe_db_error(err)}"
-            ) from None
+            raise self._translate(err) from None
+
+    def _connect(self) -> Connection:
+        """A pooled connection; a server out of connection slots is asked again
+        (with a random pause) until the deadline, as other clients finish."""
+        deadline = _DEADLINE.get() or time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return self.engine.connect()
+            except exc.DBAPIError as err:
+                left = deadline - time.monotonic()
+                if not is_out_of_connections(err) or left <= 0:
+                    raise
+            time.sleep(min(left, random.uniform(*CONNECT_PAUSE)))
+
+    def _translate(self, err: exc.DBAPIError) -> DatabaseError:
+        """THE mapping of a driver error to rentcal's one-line errors."""
+        if self._watchdog is not None and self._watchdog.dropped():
+            return DatabaseError(
+                f"no answer from the database server ({self.display_url}) for "
+                f"{self._watchdog.bound:g}s: the connection was dropped (network or server "
+                f"failure?); the transaction was not committed unless the server had "
+                f"finished it; try again"
+            )
+        if is_locked(err):
+            return self._busy()
+        if _sqlstate(err) == QUERY_CANCELED:
+            return Busy(
+                f"the database did not finish within {self.busy_timeout:g}s (another writer "
+                f"held the lock, or the server is overloaded); try again"
+            )
+        if is_out_of_connections(err):
+            return Busy(
+                f"the database server ({self.display_url}) refused connections for "
+                f"{self.busy_timeout:g}s: {describe_db_error(err)} (max_connections); use a "
+                f"smaller pool_size or a pooler such as PgBouncer (docs/postgres.md)"
+            )
+        return DatabaseError(f"database error ({self.display_url}): {describe_db_error(err)}")
 
     def _busy(self) -> Busy:
         return Busy(
@@ -294,23 +619,42 @@ class Store:
         )
 
     def run(self, fn: Callable[[Connection], T], *, write: bool = False) -> T:
-        """``fn(conn)`` in one transaction; retried when PostgreSQL reports a
-        serialization failure or deadlock (40001 / 40P01), a bounded number of times."""
-        for attempt in range(1, RETRIES + 1):
-            try:
-                with self.transaction(write=write) as conn:
-                    return fn(conn)
-            except exc.DBAPIError as err:
-                state = _sqlstate(err)
-                if state not in RETRYABLE_SQLSTATES:
-                    raise
-                if attempt == RETRIES:
-                    raise Busy(
-                        f"the database aborted the transaction {RETRIES} times to resolve "
-                        f"conflicts with concurrent writers (SQLSTATE {state}); try again"
-                    ) from None
-                time.sleep(random.uniform(0, 0.01 * attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        """``fn(conn)`` in one transaction, all waits bounded by ONE deadline.
+
+        The busy timeout is a deadline for the whole operation: lock waits,
+        connection attempts and retries all come out of it. Retried (with a
+        random pause, only while time is left): a wait for SQLite's write lock
+        (in short slices, see ``_sqlite_engine``), a connection PostgreSQL
+        refused for want of slots, and — at most :data:`RETRIES` times —
+        transactions PostgreSQL aborted to resolve a serialization failure or
+        a deadlock (40001 / 40P01). ``fn`` may therefore run more than once;
+        each failed attempt was rolled back.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        token = _DEADLINE.set(deadline)
+        try:
+            aborted = 0
+            while True:
+                try:
+                    with self.transaction(write=write) as conn:
+                        return fn(conn)
+                except Busy:
+                    if time.monotonic() >= deadline:
+                        raise
+                except exc.DBAPIError as err:
+                    state = _sqlstate(err)
+                    if state not in RETRYABLE_SQLSTATES:
+                        raise
+                    aborted += 1
+                    if aborted >= RETRIES or time.monotonic() >= deadline:
+                        raise Busy(
+                            f"the database aborted the transaction {aborted} times to resolve "
+                            f"conflicts with concurrent writers (SQLSTATE {state}); try again"
+                        ) from None
+                left = deadline - time.monotonic()
+                time.sleep(max(0.0, min(left, random.uniform(0, RETRY_PAUSE))))
+        finally:
+            _DEADLINE.reset(token)
 
     @staticmethod
     def is_overlap(err: exc.IntegrityError) -> bool:
@@ -322,7 +666,11 @@ class Store:
         )
 
     def lock_machine(self, conn: Connection, machine_id: int) -> None:
-        """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite)."""
+        """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite).
+
+        On PostgreSQL the wait is bounded by the transaction's SET LOCAL
+        timeouts, i.e. by the operation's deadline.
+        """
         if self.dialect != "sqlite":
             conn.execute(
                 sa.select(models.machine_t.c.id)
