@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -518,6 +519,45 @@ def pool_size_setting(value: object) -> int:
     return value
 
 
+class _Gate:
+    """At most ``size`` holders at once, admitted strictly in arrival order.
+
+    SQLAlchemy's pool lets a thread that has just returned a connection take
+    it straight back, ahead of threads already waiting for one, so with more
+    threads than connections some waited past the deadline. The gate hands a
+    released place directly to the longest waiter instead.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: deque[threading.Event] = deque()
+        self._lock = threading.Lock()
+
+    def enter(self, timeout: float) -> bool:
+        """Take a place within ``timeout`` seconds; whether one was taken."""
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(max(0.0, timeout)):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def leave(self) -> None:
+        """Give the place to the next waiter, if any."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
 class Store:
     """One database: its engine, schema check and transactions."""
 
@@ -535,6 +575,7 @@ class Store:
         self.engine = make_engine(self.url, self.busy_timeout, self.pool_size)
         self.dialect = self.engine.dialect.name
         self._watchdog = _WATCHDOGS.get(self.engine)
+        self._gate = _Gate(self.pool_size)
         self._ready = False
         if create:
             self.ensure_schema()
@@ -559,26 +600,33 @@ class Store:
         rentcal's own errors pass through after the rollback. Outside
         :meth:`run`, waits are bounded by one busy timeout and nothing is retried.
         """
+        deadline = _DEADLINE.get() or time.monotonic() + self.busy_timeout
+        if not self._gate.enter(deadline - time.monotonic()):
+            raise self._no_connection()
         try:
-            with self._connect() as conn:
+            with self._connect(deadline) as conn:
                 if write:
                     conn = conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
-        except exc.TimeoutError:  # every pooled connection stayed in use
-            raise Busy(
-                f"all {self.pool_size} database connections of this process stayed in use "
-                f"for more than {self.busy_timeout:g}s (pool_size={self.pool_size}); try again"
-            ) from None
+        except exc.TimeoutError:  # the pool itself, used beside the gate
+            raise self._no_connection() from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
             raise self._translate(err) from None
+        finally:
+            self._gate.leave()
 
-    def _connect(self) -> Connection:
+    def _no_connection(self) -> Busy:
+        return Busy(
+            f"all {self.pool_size} database connections of this process stayed in use "
+            f"for more than {self.busy_timeout:g}s (pool_size={self.pool_size}); try again"
+        )
+
+    def _connect(self, deadline: float) -> Connection:
         """A pooled connection; a server out of connection slots is asked again
         (with a random pause) until the deadline, as other clients finish."""
-        deadline = _DEADLINE.get() or time.monotonic() + self.busy_timeout
         while True:
             try:
                 return self.engine.connect()
