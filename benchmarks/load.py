@@ -174,8 +174,7 @@ def run_load(
     _setup(url)
     procs_n = min(writers, processes or writers)
     groups = [list(range(p, writers, procs_n)) for p in range(procs_n)]
-    pool = None if procs_n == writers else max(len(g) for g in groups)
-    pool = pool if pool is None else min(pool, 4)
+    pool = None if procs_n == writers else min(4, max(len(g) for g in groups))
     connections = f"{procs_n} × 1" if pool is None else f"{procs_n} × pool {pool}"
     barrier = CTX.Barrier(procs_n + 1)
     results = CTX.Queue()
@@ -269,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pg-processes",
         type=int,
-        default=32,
+        default=16,
         help="PostgreSQL: at most this many processes (connections = processes × pool)",
     )
     args = parser.parse_args(argv)

@@ -484,12 +484,22 @@ def is_out_of_connections(err: BaseException) -> bool:
     return any(phrase in text for phrase in TOO_MANY_CLIENTS)
 
 
+def _setting_from_env(name: str, default: str) -> str | None:
+    """The variable's value, None when unset; set but blank is refused (like the CLI's)."""
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    if not value.strip():
+        raise InvalidRequest(f"{name} is set but empty; unset it for the default ({default})")
+    return value.strip()
+
+
 def busy_timeout_setting(value: object) -> float:
     """``value`` (seconds), else $RENTCAL_BUSY_TIMEOUT, else the default; checked."""
     label = "busy_timeout"
     if value is None:
-        env = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
-        if not env:
+        env = _setting_from_env(BUSY_TIMEOUT_ENV, f"{DEFAULT_BUSY_TIMEOUT:g} s")
+        if env is None:
             return DEFAULT_BUSY_TIMEOUT
         label = BUSY_TIMEOUT_ENV
         try:
@@ -507,8 +517,8 @@ def pool_size_setting(value: object) -> int:
     """``value``, else $RENTCAL_POOL_SIZE, else the default; a whole number from 1."""
     label = "pool_size"
     if value is None:
-        env = os.environ.get(POOL_SIZE_ENV, "").strip()
-        if not env:
+        env = _setting_from_env(POOL_SIZE_ENV, str(DEFAULT_POOL_SIZE))
+        if env is None:
             return DEFAULT_POOL_SIZE
         label = POOL_SIZE_ENV
         value = int(env) if env.isdigit() else env
