@@ -269,9 +269,10 @@ def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine
         "keepalives_interval": max(1, math.ceil(busy_timeout / 6)),
         "keepalives_count": 3,
         "tcp_user_timeout": int(bound * 1000),
+        "application_name": "rentcal",
     }
-    if "application_name" not in url.query:
-        connect_args["application_name"] = "rentcal"
+    for key in url.query:  # what the URL says wins
+        connect_args.pop(key, None)
     engine = sa.create_engine(
         url,
         isolation_level="READ COMMITTED",
@@ -390,12 +391,14 @@ class _Watchdog:
         while True:
             time.sleep(WATCHDOG_TICK)
             now = time.monotonic()
-            for key, (expires, dbapi_conn, ident) in list(self._armed.items()):
+            for key, (expires, dbapi_conn, ident) in self._armed.copy().items():
                 if expires <= now and self._armed.get(key, (0.0, None, 0))[1] is dbapi_conn:
                     self._armed.pop(key, None)
-                    if self._drop(dbapi_conn):
+                    with self._lock:  # before the drop wakes its thread up
+                        self._dropped.add(ident)
+                    if not self._drop(dbapi_conn):
                         with self._lock:
-                            self._dropped.add(ident)
+                            self._dropped.discard(ident)
 
     @staticmethod
     def _drop(dbapi_conn: Any) -> bool:
@@ -611,6 +614,8 @@ class Store:
         :meth:`run`, waits are bounded by one busy timeout and nothing is retried.
         """
         deadline = _DEADLINE.get() or time.monotonic() + self.busy_timeout
+        if self._watchdog is not None:
+            self._watchdog.dropped()  # forget a drop an earlier operation already reported
         if not self._gate.enter(deadline - time.monotonic()):
             raise self._no_connection()
         try:

@@ -207,6 +207,30 @@ class TestServerBounds:
         assert set(outside.values()) == {"0"}  # nothing leaks into the session
 
 
+class TestConnectionSettings:
+    """libpq notices a dead peer by itself: keepalives, user timeout, connect timeout."""
+
+    def test_libpq_parameters(self, pg_url: str) -> None:
+        with rentcal.connect(pg_url, busy_timeout=10) as cal, cal.store.engine.connect() as conn:
+            params = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+        assert params["keepalives"] == "1"
+        assert params["keepalives_idle"] == "5" and params["keepalives_count"] == "3"
+        assert params["tcp_user_timeout"] == str(int((10 + MARGIN) * 1000))
+        assert params["application_name"] == "rentcal"
+        assert 2 <= int(params["connect_timeout"]) <= 10
+
+    def test_url_parameters_win(self, pg_url: str) -> None:
+        url = sa.make_url(pg_url).update_query_dict(
+            {"keepalives_idle": "42", "application_name": "mine"}
+        )
+        with (
+            rentcal.connect(url.render_as_string(False)) as cal,
+            cal.store.engine.connect() as conn,
+        ):
+            params = conn.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+        assert params["keepalives_idle"] == "42" and params["application_name"] == "mine"
+
+
 @pytest.fixture
 def limited_role(pg_database: str) -> Iterator[tuple[str, str]]:
     """A role allowed one connection, owning a fresh schema; (its URL, admin URL)."""
