@@ -247,16 +247,25 @@ def _begin_immediate(raw: sqlite3.Connection, deadline: float, budget: float) ->
         time.sleep(random.uniform(0, SQLITE_PAUSE))
 
 
+#: The PostgreSQL timeouts rentcal sets, for the session or (``local``) one transaction.
+_SET_TIMEOUTS = (
+    "SELECT set_config('lock_timeout', %(lock)s, {local}), "
+    "set_config('statement_timeout', %(stmt)s, {local}), "
+    "set_config('idle_in_transaction_session_timeout', %(idle)s, {local})"
+)
+
+
 def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine:
     """READ COMMITTED pinned; every wait bounded by the operation's deadline.
 
-    Server side, each transaction starts with ``SET LOCAL`` timeouts taken
-    from the time left (so they hold behind PgBouncer's transaction pooling
-    too): ``lock_timeout`` (Busy, SQLSTATE 55P03), ``statement_timeout``
-    (which also ends a row-lock wait that PostgreSQL queues twice, on the
-    tuple and on the holder, where lock_timeout would restart), and
-    ``idle_in_transaction_session_timeout`` (a client that vanished cannot
-    keep a machine locked). Client side, libpq's ``connect_timeout``, TCP
+    Server side, each session gets ``lock_timeout`` (Busy, SQLSTATE 55P03),
+    ``statement_timeout`` (which also ends a row-lock wait that PostgreSQL
+    queues twice, on the tuple and on the holder, where lock_timeout would
+    restart) and ``idle_in_transaction_session_timeout`` (a client that
+    vanished cannot keep a machine locked); each *write* transaction sets
+    them again with ``SET LOCAL`` from the time left in the operation, so
+    retries stay within the deadline and the bounds hold behind PgBouncer's
+    transaction pooling too. Client side, libpq's ``connect_timeout``, TCP
     keepalives and ``tcp_user_timeout`` notice a dead peer, and a
     :class:`_Watchdog` drops a connection whose statement got no answer in
     time — a stalled proxy or a frozen host that TCP cannot notice.
@@ -282,7 +291,6 @@ def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine
         pool_timeout=busy_timeout,
     )
     watchdog = _WATCHDOGS[engine] = _Watchdog(bound)
-    idle = f"{int(bound * 1000)}ms"
 
     @event.listens_for(engine, "do_connect")
     def _connect_within_deadline(
@@ -291,9 +299,20 @@ def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine
         left = _remaining(busy_timeout)
         cparams.setdefault("connect_timeout", max(2, math.ceil(left)))
 
+    def _timeouts(left: float) -> dict[str, str]:
+        return {
+            "lock": f"{max(1, int(left * 1000))}ms",
+            "stmt": f"{int((left + LOCK_SLACK) * 1000)}ms",
+            "idle": f"{int(bound * 1000)}ms",
+        }
+
     @event.listens_for(engine, "connect")
-    def _fresh(_dbapi_conn: Any, record: Any) -> None:
+    def _session(dbapi_conn: Any, record: Any) -> None:
+        # The session's own bounds, for reads (one round trip per connection).
         record.info[_FRESH] = True
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(_SET_TIMEOUTS.format(local="false"), _timeouts(busy_timeout))
+        dbapi_conn.commit()
 
     @event.listens_for(engine, "checkout")
     def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
@@ -309,18 +328,12 @@ def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine
             raise exc.DisconnectionError(str(err)) from err
 
     @event.listens_for(engine, "begin")
-    def _timeouts(conn: Connection) -> None:
-        left = max(0.001, _remaining(busy_timeout))
-        conn.exec_driver_sql(
-            "SELECT set_config('lock_timeout', %(lock)s, true), "
-            "set_config('statement_timeout', %(stmt)s, true), "
-            "set_config('idle_in_transaction_session_timeout', %(idle)s, true)",
-            {
-                "lock": f"{max(1, int(left * 1000))}ms",
-                "stmt": f"{int((left + LOCK_SLACK) * 1000)}ms",
-                "idle": idle,
-            },
-        )
+    def _deadline(conn: Connection) -> None:
+        # Writers lock machines: their waits come out of the operation's
+        # deadline, set per transaction (SET LOCAL: PgBouncer-safe).
+        if conn.get_execution_options().get(_WRITE, False):
+            left = max(0.001, _remaining(busy_timeout))
+            conn.exec_driver_sql(_SET_TIMEOUTS.format(local="true"), _timeouts(left))
 
     def _arm(conn: Connection, *_args: Any) -> None:
         if not conn.invalidated:  # a dropped connection has nothing left to watch

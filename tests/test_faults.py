@@ -189,22 +189,46 @@ class TestServerBounds:
         assert "did not finish within 1s" in str(err)
         assert seconds <= BOUND
 
-    def test_timeouts_are_set_per_transaction(self, pg_url: str) -> None:
-        """SET LOCAL, so they hold behind a transaction-pooling PgBouncer too."""
-        settings = (
-            "SELECT name, setting FROM pg_settings WHERE name IN "
-            "('lock_timeout', 'statement_timeout', 'idle_in_transaction_session_timeout')"
-        )
+    SETTINGS = (
+        "SELECT name, setting FROM pg_settings WHERE name IN "
+        "('lock_timeout', 'statement_timeout', 'idle_in_transaction_session_timeout')"
+    )
+
+    LOCK_TIMEOUT = "SELECT setting::int FROM pg_settings WHERE name = 'lock_timeout'"
+
+    def test_write_transactions_set_their_timeouts_locally(self, pg_url: str) -> None:
+        """SET LOCAL from the time left: retries stay within the deadline, and
+        the bounds hold behind a transaction-pooling PgBouncer too."""
         with rentcal.connect(pg_url, busy_timeout=3) as cal:
-            inside = dict(cal.store.run(lambda conn: conn.exec_driver_sql(settings).all()))
-            with cal.store.engine.connect() as conn:  # the session, outside rentcal's BEGIN
-                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                cursor.execute(settings)
-                outside = dict(cursor.fetchall())
+
+            def late_write(conn: sa.Connection) -> dict[str, str]:
+                return dict(conn.exec_driver_sql(self.SETTINGS).all())  # type: ignore[arg-type]
+
+            inside = cal.store.run(late_write, write=True)
+            session = dict(cal.store.run(lambda conn: conn.exec_driver_sql(self.SETTINGS).all()))
         assert 2000 < int(inside["lock_timeout"]) <= 3000
-        assert int(inside["lock_timeout"]) < int(inside["statement_timeout"]) <= 3500
+        assert int(inside["lock_timeout"]) < int(inside["statement_timeout"]) <= 3250
         assert int(inside["idle_in_transaction_session_timeout"]) == (3 + MARGIN) * 1000
-        assert set(outside.values()) == {"0"}  # nothing leaks into the session
+        assert session == {
+            "lock_timeout": "3000",
+            "statement_timeout": "3250",
+            "idle_in_transaction_session_timeout": str(int((3 + MARGIN) * 1000)),
+        }
+
+    def test_a_retry_gets_only_the_time_left(self, pg_url: str) -> None:
+        seen: list[int] = []
+        with rentcal.connect(pg_url, busy_timeout=3) as cal:
+
+            def conflicting(conn: sa.Connection) -> None:
+                seen.append(int(conn.exec_driver_sql(self.LOCK_TIMEOUT).scalar_one()))
+                if len(seen) == 1:
+                    time.sleep(1)
+                    conn.exec_driver_sql(  # as PostgreSQL does when it aborts a serialization loser
+                        "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001'; END $$"
+                    )
+
+            cal.store.run(conflicting, write=True)
+        assert len(seen) == 2 and seen[1] <= 2000 < seen[0]
 
 
 class TestConnectionSettings:
