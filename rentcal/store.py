@@ -9,6 +9,11 @@ All locking lives here so the service has one code path for every backend:
   SQLite's compiler, which is fine: BEGIN IMMEDIATE already serialises writers.
 * PostgreSQL: READ COMMITTED pinned explicitly (REPEATABLE READ double-books
   with a row lock) and ``SELECT ... FOR UPDATE`` on the machine row.
+
+Every operation (:meth:`Store.run`) has ONE deadline, the busy timeout: all
+its waits — for a connection, for the lock, retries — end by then, and a
+PostgreSQL connection that stops answering is dropped soon after
+(:data:`MARGIN`), so nothing waits forever, whatever the network does.
 """
 
 from __future__ import annotations
@@ -359,11 +364,13 @@ class _Watchdog:
 
     Armed (with ``bound`` seconds) at every statement, answer, commit,
     rollback and ping of a checked-out connection; disarmed at check-in.
-    ``bound`` exceeds what the server itself allows a statement or an idle
-    transaction, so a healthy server always answers first; past it the
-    connection is lost, and shutting its socket down makes the waiting
-    driver fail at once instead of waiting for TCP (hours). One daemon
-    thread per engine, started on first use (and again after a fork).
+    ``bound`` exceeds what the server itself allows a statement, so a
+    healthy server always answers first; past it the connection is lost, and
+    shutting its socket down makes the waiting driver fail at once instead
+    of waiting for TCP (hours). A checked-out connection left idle longer
+    than ``bound`` is dropped too: the server ends such a transaction at the
+    same moment (idle_in_transaction_session_timeout). One daemon thread per
+    engine, started on first use (and again after a fork).
     """
 
     def __init__(self, bound: float) -> None:
@@ -623,8 +630,9 @@ class Store:
         (BEGIN IMMEDIATE); on PostgreSQL, writers lock rows with
         :meth:`lock_machine`. Driver errors become :class:`DatabaseError`
         (or :class:`Busy` when a wait for a lock or a connection ran out);
-        rentcal's own errors pass through after the rollback. Outside
-        :meth:`run`, waits are bounded by one busy timeout and nothing is retried.
+        rentcal's own errors pass through after the rollback. Waits end at
+        the deadline of the :meth:`run` in progress, else one busy timeout
+        from now; the transaction itself is never retried here.
         """
         deadline = _DEADLINE.get() or time.monotonic() + self.busy_timeout
         if self._watchdog is not None:
@@ -697,14 +705,16 @@ class Store:
     def run(self, fn: Callable[[Connection], T], *, write: bool = False) -> T:
         """``fn(conn)`` in one transaction, all waits bounded by ONE deadline.
 
-        The busy timeout is a deadline for the whole operation: lock waits,
-        connection attempts and retries all come out of it. Retried (with a
-        random pause, only while time is left): a wait for SQLite's write lock
-        (in short slices, see ``_sqlite_engine``), a connection PostgreSQL
-        refused for want of slots, and — at most :data:`RETRIES` times —
-        transactions PostgreSQL aborted to resolve a serialization failure or
-        a deadlock (40001 / 40P01). ``fn`` may therefore run more than once;
-        each failed attempt was rolled back.
+        The busy timeout is a deadline for the whole operation: a turn at
+        this process's connections (:class:`_Gate`), connection attempts to a
+        full server (:meth:`_connect`), the database lock (SQLite:
+        :func:`_begin_immediate`; PostgreSQL: SET LOCAL timeouts from the time
+        left) and retries all come out of it. Retried here, after a random
+        pause and only while time is left: a lock conflict reported mid-way
+        (Busy), and — at most :data:`RETRIES` times — transactions PostgreSQL
+        aborted to resolve a serialization failure or a deadlock (40001 /
+        40P01). ``fn`` may therefore run more than once; each failed attempt
+        was rolled back.
         """
         deadline = time.monotonic() + self.busy_timeout
         token = _DEADLINE.set(deadline)
