@@ -3,9 +3,13 @@
     python benchmarks/run.py                 # full: 10,000 vs 1,000,000 rentals
     python benchmarks/run.py --rentals 50000 # a smaller "large" database (CI smoke test)
 
+    python benchmarks/run.py --postgres postgresql+psycopg://root@127.0.0.1:5432/test
+
 It builds its own SQLite databases through rentcal's bulk import, then
 measures availability checks (ours beside the original design's query on the
-same database), bulk import, batch checks, feeds, and start-up of the CLI.
+same database), bulk import, batch checks, feeds, start-up of the CLI, and
+concurrent writers (``benchmarks/load.py``: 4 to 256 writers booking one
+machine on SQLite and, with ``--postgres``, PostgreSQL: outcomes and waits).
 Nothing here is a pass/fail test; see docs/performance.md for the figures.
 """
 
@@ -30,6 +34,10 @@ from pathlib import Path
 
 import rentcal
 from rentcal.imports import read_rentals_csv
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+from benchmarks.load import HEADERS as LOAD_HEADERS
+from benchmarks.load import bench_load
 
 MACHINES = 100
 TODAY = date(2030, 1, 1)
@@ -285,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--startup-runs", type=int, default=15)
     parser.add_argument("--skip-feeds", action="store_true")
+    parser.add_argument(
+        "--writers", type=int, nargs="*", default=[4, 16, 64, 128, 256], help="load: writer counts"
+    )
+    parser.add_argument("--load-bookings", type=int, default=16, help="load: bookings per writer")
+    parser.add_argument("--postgres", metavar="URL", help="load: also on this PostgreSQL")
     args = parser.parse_args(argv)
     out = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="rentcal-bench-") as tmp:
@@ -333,6 +346,21 @@ def main(argv: list[str] | None = None) -> int:
             ),
             file=out,
         )
+        if args.writers:
+            print(file=out)
+            print(
+                f"load: each writer a process booking one machine {args.load_bookings} times "
+                f"(half on days all want, half on its own), busy timeout 10 s",
+                file=out,
+            )
+            results = bench_load(
+                args.writers,
+                postgres=args.postgres,
+                bookings=args.load_bookings,
+                busy_timeout=10.0,
+                pg_processes=16,
+            )
+            print(tabulate([r.row() for r in results], headers=LOAD_HEADERS), file=out)
     print(out.getvalue())
     return 0
 

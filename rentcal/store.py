@@ -9,17 +9,29 @@ All locking lives here so the service has one code path for every backend:
   SQLite's compiler, which is fine: BEGIN IMMEDIATE already serialises writers.
 * PostgreSQL: READ COMMITTED pinned explicitly (REPEATABLE READ double-books
   with a row lock) and ``SELECT ... FOR UPDATE`` on the machine row.
+
+Every operation (:meth:`Store.run`) has ONE deadline, the busy timeout: all
+its waits — for a connection, for the lock, retries — end by then, and a
+PostgreSQL connection that stops answering is dropped soon after
+(:data:`MARGIN`), so nothing waits forever, whatever the network does.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import random
+import socket
 import sqlite3
 import sys
+import threading
 import time
 import urllib.parse
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +40,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
 from rentcal import models, queries, schema
-from rentcal.errors import Busy, DamagedDatabase, DatabaseError
+from rentcal.errors import Busy, DamagedDatabase, DatabaseError, InvalidRequest
 from rentcal.sqlite_file import (
     create_private_file,
     damage_marker,
@@ -44,12 +56,51 @@ from rentcal.urls import (
     url_secrets,
 )
 
-#: Seconds a writer waits for another writer before :class:`Busy`.
+#: Seconds an operation may wait (for locks, connections, retries) before :class:`Busy`.
 DEFAULT_BUSY_TIMEOUT = 10.0
+#: Environment variables overriding the busy timeout and the connection pool size.
+BUSY_TIMEOUT_ENV = "RENTCAL_BUSY_TIMEOUT"
+POOL_SIZE_ENV = "RENTCAL_POOL_SIZE"
+#: Connections one Store opens at most (threads beyond it wait, within the deadline).
+DEFAULT_POOL_SIZE = 5
+MAX_BUSY_TIMEOUT = 86_400.0
+#: Seconds beyond the busy timeout after which a silent PostgreSQL connection is
+#: lost: the server ends an idle transaction then, the client drops the socket.
+MARGIN = 2.0
+#: statement_timeout exceeds lock_timeout by this much, so a plain lock wait
+#: reports itself as one (55P03) and statement_timeout only ends chained waits.
+LOCK_SLACK = 0.25
+#: SQLite's write-lock wait (see _begin_immediate): each attempt waits one slice
+#: inside SQLite's busy handler, from SQLITE_SLICE (a writer that has just
+#: started) down to SQLITE_URGENT_SLICE (one between URGENT_FROM and URGENT_AT
+#: of its timeout: faster polling, so the oldest waiters win), with a random
+#: pause of up to SQLITE_PAUSE between attempts.
+SQLITE_SLICE = 0.5
+SQLITE_URGENT_SLICE = 0.03
+SQLITE_PAUSE = 0.01
+URGENT_FROM, URGENT_AT = 0.2, 0.5
+#: Longest pause with jitter between retries of a whole transaction.
+RETRY_PAUSE = 0.01
+#: Pause range between connection attempts a full server refused.
+CONNECT_PAUSE = (0.05, 0.25)
+#: How often the watchdog looks for connections past their bound.
+WATCHDOG_TICK = 0.1
 _WRITE = "rentcal_write"
+_FRESH = "rentcal_fresh"
+#: The monotonic deadline of the operation Store.run is running in this context.
+_DEADLINE: ContextVar[float | None] = ContextVar("rentcal_deadline", default=None)
 #: Attempts for a transaction PostgreSQL aborted to resolve a conflict.
 RETRIES = 5
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+#: PostgreSQL: statement_timeout expired (also ends chained lock waits).
+QUERY_CANCELED = "57014"
+#: What PostgreSQL says when it has no connection slot left (SQLSTATE 53300,
+#: not exposed by libpq for a failed connection attempt).
+TOO_MANY_CLIENTS = (
+    "too many clients",
+    "too many connections",
+    "remaining connection slots are reserved",
+)
 #: Advisory lock key serialising schema creation/upgrade on PostgreSQL ("rentcal").
 SCHEMA_LOCK_KEY = 0x72656E7463616C
 #: Advisory lock key serialising the first member's creation on PostgreSQL.
@@ -68,7 +119,9 @@ def _engine_url(parsed: sa.URL) -> sa.URL:
     return parsed.set(database=uri, query={"mode": "ro", "uri": "true"})
 
 
-def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> Engine:
+def _sqlite_engine(
+    url: sa.URL, busy_timeout: float, pool_size: int, *, create: bool = True
+) -> Engine:
     connect_args: dict[str, Any] = {"timeout": busy_timeout, "isolation_level": None}
     if sys.version_info >= (3, 12):  # pragma: no cover - pinned for 3.12+ drivers
         connect_args["autocommit"] = sqlite3.LEGACY_TRANSACTION_CONTROL  # type: ignore[attr-defined]
@@ -90,13 +143,17 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> 
                 read_only = access.reason
                 url = read_only_url(path, access.mode)
                 connect_args["uri"] = True
-    engine = sa.create_engine(url, connect_args=connect_args)
+    pool: dict[str, Any] = {}
+    if database and database != ":memory:":  # a file: a QueuePool, sized like PostgreSQL's
+        pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": busy_timeout}
+    engine = sa.create_engine(url, connect_args=connect_args, **pool)
+    full_wait = f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute(full_wait)
         cursor.execute("PRAGMA foreign_keys = ON")
         # Damaged pages are reported when read instead of being trusted.
         cursor.execute("PRAGMA cell_size_check = ON")
@@ -117,68 +174,255 @@ def _sqlite_engine(url: sa.URL, busy_timeout: float, *, create: bool = True) -> 
                 f"it; run 'rentcal db check' for what is damaged and how to recover "
                 f"(writes resume once it passes)"
             )
-        if write:
-            _sqlite_busy_retry(conn, busy_timeout)
-        else:
+        if not write:
             conn.exec_driver_sql("BEGIN")
+            return
+        # A bare transaction() (outside run()) waits its full timeout, in slices too.
+        deadline = _DEADLINE.get() or time.monotonic() + busy_timeout
+        raw: sqlite3.Connection = conn.connection.dbapi_connection  # type: ignore[assignment]
+        try:
+            _begin_immediate(raw, deadline, busy_timeout)
+        except sqlite3.OperationalError as err:  # wrapped like any statement's error
+            raise exc.OperationalError("BEGIN IMMEDIATE", None, err) from None
+        finally:
+            raw.execute(full_wait)
 
     return engine
 
 
-#: SQLite waits for another writer's lock in slices this long (seconds).
-BUSY_SLICE = 0.1
+def _begin_immediate(raw: sqlite3.Connection, deadline: float, budget: float) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock until ``deadline``, oldest first.
 
-
-def _sqlite_busy_retry(conn: Connection, timeout: float) -> None:
-    """``BEGIN IMMEDIATE``, waiting up to ``timeout`` seconds for another writer.
-
-    SQLite's busy handler sleeps inside the C library, where Python cannot
-    deliver Ctrl-C: one 10-second wait would ignore it for 10 seconds. So the
-    wait is cut into :data:`BUSY_SLICE` slices with a Python-level retry loop
-    until the deadline; a KeyboardInterrupt arrives between two slices. The
-    connection's own busy timeout is restored afterwards (other statements
-    keep waiting as before). At the deadline the last "database is locked"
-    error is raised, which :meth:`Store.transaction` reports as Busy.
+    SQLite's own busy handler backs off to 100 ms sleeps, so a writer that
+    has waited long polls least often and newcomers overtake it: at 256
+    writers some starved past the timeout while the median wait was 1 ms.
+    Here each attempt waits one slice in SQLite's handler (its schedule
+    restarts with quick polls), and the slices shorten once a writer has
+    used a fifth of its ``budget`` (the whole timeout): the longer it has
+    waited, the more often it polls, so the lock tends to pass to whoever
+    waited longest. Urgent polling is bounded (30 ms slices): if every
+    waiter polled flat out, the lock holder itself would starve of CPU.
+    Slices of at most 0.5 s keep Ctrl-C responsive (the handler sleeps in
+    C). The loop runs on the raw driver: a retry through SQLAlchemy costs a
+    hundred times more CPU, which 256 waiters on two cores cannot spare.
     """
-    raw = conn.connection.dbapi_connection
-    assert raw is not None  # a checked-out connection always has one
-    deadline = time.monotonic() + timeout
-    raw.execute(f"PRAGMA busy_timeout = {int(min(BUSY_SLICE, timeout) * 1000)}")
-    try:
-        while True:
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-                return
-            except exc.OperationalError as err:
-                if not is_locked(err) or time.monotonic() >= deadline:
-                    raise
-    finally:
-        raw.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    started = deadline - budget
+    while True:
+        now = time.monotonic()
+        age = (now - started) / max(budget, 1e-3)
+        urgency = min(1.0, max(0.0, (age - URGENT_FROM) / (URGENT_AT - URGENT_FROM)))
+        slice_ = SQLITE_SLICE - (SQLITE_SLICE - SQLITE_URGENT_SLICE) * urgency
+        wait = max(0.0, min(slice_, deadline - now))
+        raw.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if not is_locked(err) or time.monotonic() >= deadline:
+                raise
+        time.sleep(random.uniform(0, SQLITE_PAUSE))
 
 
-def _postgres_engine(url: sa.URL, busy_timeout: float) -> Engine:
-    """READ COMMITTED pinned; lock waits bounded like SQLite's busy timeout."""
+#: The PostgreSQL timeouts rentcal sets, for the session or (``local``) one transaction.
+_SET_TIMEOUTS = (
+    "SELECT set_config('lock_timeout', %(lock)s, {local}), "
+    "set_config('statement_timeout', %(stmt)s, {local}), "
+    "set_config('idle_in_transaction_session_timeout', %(idle)s, {local})"
+)
+
+
+def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine:
+    """READ COMMITTED pinned; every wait bounded by the operation's deadline.
+
+    Server side, each session gets ``lock_timeout`` (Busy, SQLSTATE 55P03),
+    ``statement_timeout`` (which also ends a row-lock wait that PostgreSQL
+    queues twice, on the tuple and on the holder, where lock_timeout would
+    restart) and ``idle_in_transaction_session_timeout`` (a client that
+    vanished cannot keep a machine locked); each *write* transaction sets
+    them again with ``SET LOCAL`` from the time left in the operation, so
+    retries stay within the deadline and the bounds hold behind PgBouncer's
+    transaction pooling too. Client side, libpq's ``connect_timeout``, TCP
+    keepalives and ``tcp_user_timeout`` notice a dead peer, and a
+    :class:`_Watchdog` drops a connection whose statement got no answer in
+    time — a stalled proxy or a frozen host that TCP cannot notice.
+    """
     models.add_postgres_guards()
+    bound = busy_timeout + MARGIN
+    connect_args: dict[str, Any] = {
+        "keepalives": 1,
+        "keepalives_idle": max(1, math.ceil(busy_timeout / 2)),
+        "keepalives_interval": max(1, math.ceil(busy_timeout / 6)),
+        "keepalives_count": 3,
+        "tcp_user_timeout": int(bound * 1000),
+        "application_name": "rentcal",
+    }
+    for key in url.query:  # what the URL says wins
+        connect_args.pop(key, None)
     engine = sa.create_engine(
         url,
         isolation_level="READ COMMITTED",
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": max(1, int(busy_timeout))},
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=busy_timeout,
     )
+    watchdog = _WATCHDOGS[engine] = _Watchdog(bound)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect_within_deadline(
+        _dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]
+    ) -> None:
+        left = _remaining(busy_timeout)
+        cparams.setdefault("connect_timeout", max(2, math.ceil(left)))
+
+    def _timeouts(left: float) -> dict[str, str]:
+        return {
+            "lock": f"{max(1, int(left * 1000))}ms",
+            "stmt": f"{int((left + LOCK_SLACK) * 1000)}ms",
+            "idle": f"{int(bound * 1000)}ms",
+        }
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # A writer waiting for a machine's row lock longer than this gets Busy
-        # (SQLSTATE 55P03), never an endless wait.
+    def _session(dbapi_conn: Any, record: Any) -> None:
+        # The session's own bounds, for reads (one round trip per connection).
+        record.info[_FRESH] = True
         with dbapi_conn.cursor() as cursor:
-            cursor.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
+            cursor.execute(_SET_TIMEOUTS.format(local="false"), _timeouts(busy_timeout))
         dbapi_conn.commit()
 
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # pool_pre_ping, but watched: a pooled connection whose peer went
+        # silent must not hang the ping (SQLAlchemy's own ping is unbounded).
+        if record.info.pop(_FRESH, False):
+            return
+        watchdog.arm(dbapi_conn)
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:
+            watchdog.disarm(dbapi_conn)
+            raise exc.DisconnectionError(str(err)) from err
+
+    @event.listens_for(engine, "begin")
+    def _deadline(conn: Connection) -> None:
+        # Writers lock machines: their waits come out of the operation's
+        # deadline, set per transaction (SET LOCAL: PgBouncer-safe).
+        if conn.get_execution_options().get(_WRITE, False):
+            left = max(0.001, _remaining(busy_timeout))
+            conn.exec_driver_sql(_SET_TIMEOUTS.format(local="true"), _timeouts(left))
+
+    def _arm(conn: Connection, *_args: Any) -> None:
+        if not conn.invalidated:  # a dropped connection has nothing left to watch
+            watchdog.arm(conn.connection.dbapi_connection)
+
+    for name in ("before_cursor_execute", "after_cursor_execute", "commit", "rollback"):
+        event.listen(engine, name, _arm)
+
+    def _arm_raw(dbapi_conn: Any, *_args: Any) -> None:
+        watchdog.arm(dbapi_conn)
+
+    def _disarm(dbapi_conn: Any, *_args: Any) -> None:
+        watchdog.disarm(dbapi_conn)
+
+    event.listen(engine, "reset", _arm_raw)
+    for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+        event.listen(engine, name, _disarm)
     return engine
 
 
+class _Watchdog:
+    """Drops the socket of a PostgreSQL connection that got no answer in time.
+
+    Armed (with ``bound`` seconds) at every statement, answer, commit,
+    rollback and ping of a checked-out connection; disarmed at check-in.
+    ``bound`` exceeds what the server itself allows a statement, so a
+    healthy server always answers first; past it the connection is lost, and
+    shutting its socket down makes the waiting driver fail at once instead
+    of waiting for TCP (hours). A checked-out connection left idle longer
+    than ``bound`` is dropped too: the server ends such a transaction at the
+    same moment (idle_in_transaction_session_timeout). One daemon thread per
+    engine, started on first use (and again after a fork).
+    """
+
+    def __init__(self, bound: float) -> None:
+        self.bound = bound
+        self._armed: dict[int, tuple[float, Any, int]] = {}
+        self._dropped: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, dbapi_conn: Any) -> None:
+        """(Re)start the countdown for ``dbapi_conn``, used by this thread."""
+        if dbapi_conn is None:
+            return
+        expires = time.monotonic() + self.bound
+        self._armed[id(dbapi_conn)] = (expires, dbapi_conn, threading.get_ident())
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._watch, name="rentcal-watchdog", daemon=True
+                    )
+                    self._thread.start()
+
+    def disarm(self, dbapi_conn: Any) -> None:
+        """Stop watching ``dbapi_conn`` (checked in, invalidated or closed)."""
+        self._armed.pop(id(dbapi_conn), None)
+
+    def dropped(self) -> bool:
+        """Whether a connection of the calling thread was dropped (and forget it)."""
+        ident = threading.get_ident()
+        with self._lock:
+            if ident in self._dropped:
+                self._dropped.discard(ident)
+                return True
+        return False
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCHDOG_TICK)
+            now = time.monotonic()
+            for key, (expires, dbapi_conn, ident) in self._armed.copy().items():
+                if expires <= now and self._armed.get(key, (0.0, None, 0))[1] is dbapi_conn:
+                    self._armed.pop(key, None)
+                    with self._lock:  # before the drop wakes its thread up
+                        self._dropped.add(ident)
+                    if not self._drop(dbapi_conn):
+                        with self._lock:
+                            self._dropped.discard(ident)
+
+    @staticmethod
+    def _drop(dbapi_conn: Any) -> bool:
+        try:
+            if dbapi_conn.closed:
+                return False
+            fd = os.dup(dbapi_conn.fileno())
+        except Exception:  # closed meanwhile: nothing to drop
+            return False
+        with socket.socket(fileno=fd) as sock:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                return False
+        return True
+
+
+def _remaining(busy_timeout: float) -> float:
+    """Seconds left before the current operation's deadline (a full timeout outside run())."""
+    deadline = _DEADLINE.get()
+    return busy_timeout if deadline is None else deadline - time.monotonic()
+
+
+#: The watchdog of each PostgreSQL engine.
+_WATCHDOGS: weakref.WeakKeyDictionary[Engine, _Watchdog] = weakref.WeakKeyDictionary()
+
+
 def make_engine(
-    url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, *, create: bool = True
+    url: str,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    *,
+    create: bool = True,
 ) -> Engine:
     """An engine configured with rentcal's locking recipe for its backend.
 
@@ -192,8 +436,8 @@ def make_engine(
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(_engine_url(parsed), busy_timeout, create=create)
-        engine = _postgres_engine(parsed, busy_timeout)
+            return _sqlite_engine(_engine_url(parsed), busy_timeout, pool_size, create=create)
+        engine = _postgres_engine(parsed, busy_timeout, pool_size)
     except ImportError as err:
         raise DatabaseError(
             f"database URL {safe_url(url)!r} needs a driver that is not installed "
@@ -241,6 +485,96 @@ def is_locked(err: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+def is_out_of_connections(err: BaseException) -> bool:
+    """Whether PostgreSQL refused a connection because all its slots are taken."""
+    text = str(getattr(err, "orig", err)).lower()
+    return any(phrase in text for phrase in TOO_MANY_CLIENTS)
+
+
+def _setting_from_env(name: str, default: str) -> str | None:
+    """The variable's value, None when unset; set but blank is refused (like the CLI's)."""
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    if not value.strip():
+        raise InvalidRequest(f"{name} is set but empty; unset it for the default ({default})")
+    return value.strip()
+
+
+def busy_timeout_setting(value: object) -> float:
+    """``value`` (seconds), else $RENTCAL_BUSY_TIMEOUT, else the default; checked."""
+    label = "busy_timeout"
+    if value is None:
+        env = _setting_from_env(BUSY_TIMEOUT_ENV, f"{DEFAULT_BUSY_TIMEOUT:g} s")
+        if env is None:
+            return DEFAULT_BUSY_TIMEOUT
+        label = BUSY_TIMEOUT_ENV
+        try:
+            value = float(env)
+        except ValueError:
+            value = env
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidRequest(f"{label} {value!r} must be a number of seconds")
+    if not 0 <= value <= MAX_BUSY_TIMEOUT:  # also refuses NaN
+        raise InvalidRequest(f"{label} {value!r} must be from 0 to {MAX_BUSY_TIMEOUT:g} seconds")
+    return float(value)
+
+
+def pool_size_setting(value: object) -> int:
+    """``value``, else $RENTCAL_POOL_SIZE, else the default; a whole number from 1."""
+    label = "pool_size"
+    if value is None:
+        env = _setting_from_env(POOL_SIZE_ENV, str(DEFAULT_POOL_SIZE))
+        if env is None:
+            return DEFAULT_POOL_SIZE
+        label = POOL_SIZE_ENV
+        value = int(env) if env.isdigit() else env
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise InvalidRequest(
+            f"{label} {value!r} must be a whole number of connections from 1 to 10000"
+        )
+    return value
+
+
+class _Gate:
+    """At most ``size`` holders at once, admitted strictly in arrival order.
+
+    SQLAlchemy's pool lets a thread that has just returned a connection take
+    it straight back, ahead of threads already waiting for one, so with more
+    threads than connections some waited past the deadline. The gate hands a
+    released place directly to the longest waiter instead.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: deque[threading.Event] = deque()
+        self._lock = threading.Lock()
+
+    def enter(self, timeout: float) -> bool:
+        """Take a place within ``timeout`` seconds; whether one was taken."""
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(max(0.0, timeout)):
+            return True
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ended
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def leave(self) -> None:
+        """Give the place to the next waiter, if any."""
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._free += 1
+
+
 class Store:
     """One database: its engine, schema check and transactions."""
 
@@ -248,9 +582,10 @@ class Store:
         self,
         url: str | None = None,
         *,
-        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        busy_timeout: float | None = None,
         create: bool = True,
         check: bool = True,
+        pool_size: int | None = None,
     ) -> None:
         """Open ``url``; with ``check``, make sure it holds rentcal's schema at head.
 
@@ -260,10 +595,13 @@ class Store:
         schema (``rentcal db status`` and friends look for themselves).
         """
         self.url = resolve_url(url)
-        self.busy_timeout = busy_timeout
+        self.busy_timeout = busy_timeout_setting(busy_timeout)
+        self.pool_size = pool_size_setting(pool_size)
         self.create = create
-        self.engine = make_engine(self.url, busy_timeout, create=create)
+        self.engine = make_engine(self.url, self.busy_timeout, self.pool_size, create=create)
         self.dialect = self.engine.dialect.name
+        self._watchdog = _WATCHDOGS.get(self.engine)
+        self._gate = _Gate(self.pool_size)
         self._ready = False
         self._file_journal: str | None = None  # SQLite file's journal mode, once read
         if check:
@@ -285,27 +623,72 @@ class Store:
         ``write=True`` takes the database write lock up front on SQLite
         (BEGIN IMMEDIATE); on PostgreSQL, writers lock rows with
         :meth:`lock_machine`. Driver errors become :class:`DatabaseError`
-        (or :class:`Busy` when the lock wait timed out); rentcal's own errors
-        pass through after the rollback.
+        (or :class:`Busy` when a wait for a lock or a connection ran out);
+        rentcal's own errors pass through after the rollback. Waits end at
+        the deadline of the :meth:`run` in progress, else one busy timeout
+        from now; the transaction itself is never retried here.
         """
+        deadline = _DEADLINE.get() or time.monotonic() + self.busy_timeout
+        if self._watchdog is not None:
+            self._watchdog.dropped()  # forget a drop an earlier operation already reported
+        if not self._gate.enter(deadline - time.monotonic()):
+            raise self._no_connection()
         try:
-            with self.engine.connect() as conn:
+            with self._connect(deadline) as conn:
                 if write:
                     conn = conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
-        except exc.OperationalError as err:
-            if _sqlstate(err) in RETRYABLE_SQLSTATES:
-                raise
-            if is_locked(err):
-                raise self._busy() from None
-            raise self._database_error(err) from None
+        except exc.TimeoutError:  # the pool itself, used beside the gate
+            raise self._no_connection() from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or _sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
-            if is_locked(err):
-                raise self._busy() from None
-            raise self._database_error(err) from None
+            raise self._translate(err) from None
+        finally:
+            self._gate.leave()
+
+    def _no_connection(self) -> Busy:
+        return Busy(
+            f"all {self.pool_size} database connections of this process stayed in use "
+            f"for more than {self.busy_timeout:g}s (pool_size={self.pool_size}); try again"
+        )
+
+    def _connect(self, deadline: float) -> Connection:
+        """A pooled connection; a server out of connection slots is asked again
+        (with a random pause) until the deadline, as other clients finish."""
+        while True:
+            try:
+                return self.engine.connect()
+            except exc.DBAPIError as err:
+                left = deadline - time.monotonic()
+                if not is_out_of_connections(err) or left <= 0:
+                    raise
+            time.sleep(min(left, random.uniform(*CONNECT_PAUSE)))
+
+    def _translate(self, err: exc.DBAPIError) -> DatabaseError:
+        """THE mapping of a driver error to rentcal's one-line errors."""
+        if self._watchdog is not None and self._watchdog.dropped():
+            return DatabaseError(
+                f"no answer from the database server ({self.display_url}) for "
+                f"{self._watchdog.bound:g}s: the connection was dropped (network or server "
+                f"failure?); the transaction was not committed unless the server had "
+                f"finished it; try again"
+            )
+        if is_locked(err):
+            return self._busy()
+        if _sqlstate(err) == QUERY_CANCELED:
+            return Busy(
+                f"the database did not finish within {self.busy_timeout:g}s (another writer "
+                f"held the lock, or the server is overloaded); try again"
+            )
+        if is_out_of_connections(err):
+            return Busy(
+                f"the database server ({self.display_url}) refused connections for "
+                f"{self.busy_timeout:g}s: {describe_db_error(err)} (max_connections); use a "
+                f"smaller pool_size or a pooler such as PgBouncer (docs/postgres.md)"
+            )
+        return self._database_error(err)
 
     def _database_error(self, err: exc.DBAPIError) -> DatabaseError:
         """A driver error as rentcal's: DamagedDatabase when SQLite reports damage
@@ -325,23 +708,44 @@ class Store:
         )
 
     def run(self, fn: Callable[[Connection], T], *, write: bool = False) -> T:
-        """``fn(conn)`` in one transaction; retried when PostgreSQL reports a
-        serialization failure or deadlock (40001 / 40P01), a bounded number of times."""
-        for attempt in range(1, RETRIES + 1):
-            try:
-                with self.transaction(write=write) as conn:
-                    return fn(conn)
-            except exc.DBAPIError as err:
-                state = _sqlstate(err)
-                if state not in RETRYABLE_SQLSTATES:
-                    raise
-                if attempt == RETRIES:
-                    raise Busy(
-                        f"the database aborted the transaction {RETRIES} times to resolve "
-                        f"conflicts with concurrent writers (SQLSTATE {state}); try again"
-                    ) from None
-                time.sleep(random.uniform(0, 0.01 * attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+        """``fn(conn)`` in one transaction, all waits bounded by ONE deadline.
+
+        The busy timeout is a deadline for the whole operation: a turn at
+        this process's connections (:class:`_Gate`), connection attempts to a
+        full server (:meth:`_connect`), the database lock (SQLite:
+        :func:`_begin_immediate`; PostgreSQL: SET LOCAL timeouts from the time
+        left) and retries all come out of it. Retried here, after a random
+        pause and only while time is left: a lock conflict reported mid-way
+        (Busy), and — at most :data:`RETRIES` times — transactions PostgreSQL
+        aborted to resolve a serialization failure or a deadlock (40001 /
+        40P01). ``fn`` may therefore run more than once; each failed attempt
+        was rolled back.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        token = _DEADLINE.set(deadline)
+        try:
+            aborted = 0
+            while True:
+                try:
+                    with self.transaction(write=write) as conn:
+                        return fn(conn)
+                except Busy:
+                    if time.monotonic() >= deadline:
+                        raise
+                except exc.DBAPIError as err:
+                    state = _sqlstate(err)
+                    if state not in RETRYABLE_SQLSTATES:
+                        raise
+                    aborted += 1
+                    if aborted >= RETRIES or time.monotonic() >= deadline:
+                        raise Busy(
+                            f"the database aborted the transaction {aborted} times to resolve "
+                            f"conflicts with concurrent writers (SQLSTATE {state}); try again"
+                        ) from None
+                left = deadline - time.monotonic()
+                time.sleep(max(0.0, min(left, random.uniform(0, RETRY_PAUSE))))
+        finally:
+            _DEADLINE.reset(token)
 
     @staticmethod
     def is_overlap(err: exc.IntegrityError) -> bool:
@@ -358,7 +762,11 @@ class Store:
         )
 
     def lock_machine(self, conn: Connection, machine_id: int) -> None:
-        """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite)."""
+        """Hold the machine's lock until commit (a no-op beyond BEGIN IMMEDIATE on SQLite).
+
+        On PostgreSQL the wait is bounded by the transaction's SET LOCAL
+        timeouts, i.e. by the operation's deadline.
+        """
         if self.dialect != "sqlite":
             queries.lock_machine(conn, machine_id)
 

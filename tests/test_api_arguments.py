@@ -147,6 +147,7 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("connect", "busy_timeout", SECONDS),
     ("connect", "clock", CALLBACK),
     ("connect", "create", FLAG),
+    ("connect", "pool_size", COUNT),
     ("add_member", "handle", HANDLE),
     ("add_member", "name", TEXT),
     ("add_member", "email", TEXT),

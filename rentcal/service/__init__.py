@@ -60,6 +60,7 @@ def connect(
     busy_timeout: float | None = None,
     clock: Clock | None = None,
     create: bool = True,
+    pool_size: int | None = None,
 ) -> Rentcal:
     """Open (and on first use create) a rentcal database.
 
@@ -68,31 +69,36 @@ def connect(
             ``postgresql+psycopg://USER@HOST/DB``. ``None`` reads
             ``$RENTCAL_DATABASE_URL``, else the embedded SQLite file
             ``$XDG_DATA_HOME/rentcal/rentcal.db``.
-        busy_timeout: seconds a writer waits for another before ``Busy``
-            (from 0.001 to 86400).
+        busy_timeout: seconds an operation may wait (for locks, connections,
+            retries) before ``Busy``, from 0.001 to 86400; ``None`` reads
+            ``$RENTCAL_BUSY_TIMEOUT``, else 10.
         clock: returns the current aware datetime (tests inject one).
         create: give a missing or empty database rentcal's schema (the
             default); ``False`` refuses it instead and creates nothing.
+        pool_size: most connections this object opens at once; ``None`` reads
+            ``$RENTCAL_POOL_SIZE``, else 5 (see docs/postgres.md).
 
     Raises:
         DatabaseError: unreachable, unreadable, no rentcal database there
             (``create=False``), another application's database, or a schema
             newer than this rentcal.
         ArgumentTypeError: ``url`` not a str, ``busy_timeout`` not a number,
-            ``clock`` not callable, ``create`` not a bool.
+            ``clock`` not callable, ``create`` not a bool, ``pool_size`` not an int.
     """
     from rentcal.core import checks
-    from rentcal.store import DEFAULT_BUSY_TIMEOUT
 
     checks.text_or_none(url, "url")
     timeout = (
-        DEFAULT_BUSY_TIMEOUT
+        None
         if busy_timeout is None
         else checks.seconds(busy_timeout, "busy_timeout", *BUSY_TIMEOUT_RANGE)
     )
     checks.callback(clock, "clock")
     checks.flag(create, "create")
-    return Rentcal(Store(url, busy_timeout=timeout, create=create), clock=clock)
+    if pool_size is not None:
+        checks.positive_int(pool_size, "pool_size")
+    store = Store(url, busy_timeout=timeout, create=create, pool_size=pool_size)
+    return Rentcal(store, clock=clock)
 
 
 __all__ = ["Rentcal", "RentcalError", "connect", "utc_now"]
