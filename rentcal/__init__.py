@@ -15,18 +15,22 @@ from typing import TYPE_CHECKING, Any
 
 from rentcal._version import __version__
 from rentcal.errors import (
+    AuthFailed,
     Busy,
     DatabaseError,
+    IdempotencyMismatch,
     ImportFailed,
     InvalidRequest,
     InvalidTransition,
     NotFound,
     PermissionDenied,
     RentcalError,
+    Throttled,
     Unavailable,
 )
 
 if TYPE_CHECKING:
+    from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
     from rentcal.core.availability import Availability, Conflict
     from rentcal.core.types import (
         ConflictKind,
@@ -56,6 +60,10 @@ _LAZY = {
     "Member": "rentcal.core.values",
     "Notification": "rentcal.core.values",
     "Rental": "rentcal.core.values",
+    "ApiToken": "rentcal.core.accounts",
+    "FeedScope": "rentcal.core.accounts",
+    "FeedToken": "rentcal.core.accounts",
+    "Session": "rentcal.core.accounts",
 }
 
 
@@ -71,11 +79,16 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ApiToken",
+    "AuthFailed",
     "Availability",
     "Busy",
     "Conflict",
     "ConflictKind",
     "DatabaseError",
+    "FeedScope",
+    "FeedToken",
+    "IdempotencyMismatch",
     "ImportFailed",
     "InvalidRequest",
     "InvalidTransition",
@@ -93,6 +106,8 @@ __all__ = [
     "Rentcal",
     "RentcalError",
     "Role",
+    "Session",
+    "Throttled",
     "Unavailable",
     "__version__",
     "connect",
