@@ -22,6 +22,7 @@ SAMPLE_FILES = {
     "holidays.ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//example//EN\r\n"
     "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20311224\r\n"
     "DTEND;VALUE=DATE:20311227\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    "new-password.txt": "correct horse battery staple\n",
 }
 
 
@@ -52,6 +53,22 @@ def _argv(line: str) -> list[str]:
     return words[1:]
 
 
+def _then(line: str) -> str | None:
+    """The ``rentcal ...`` command after ``&&`` in ``line``, if any (run after the first)."""
+    words = shlex.split(line, comments=True)
+    if "&&" in words and words[words.index("&&") + 1 :][:1] == ["rentcal"]:
+        return shlex.join(words[words.index("&&") + 1 :])
+    return None
+
+
+def _stdin(line: str) -> str | None:
+    """The text of a sample file redirected into the command (``< FILE``), if any."""
+    words = shlex.split(line, comments=True)
+    if "<" in words and words.index("<") + 1 < len(words):
+        return SAMPLE_FILES.get(words[words.index("<") + 1])
+    return None
+
+
 EXAMPLES = sorted(set(_docs_examples()) | set(_help_examples()))
 
 
@@ -62,7 +79,10 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("line", EXAMPLES)
 def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run against a fresh demo database; only exit 0 (or 1 for 'not available') is fine."""
+    """Run against a fresh demo database; only exit 0 (or 1 for 'not available') is fine.
+
+    ``< FILE`` of a sample file feeds it to stdin; ``&& rentcal ...`` runs that next.
+    """
     if "postgresql://" in line:
         pytest.skip("needs a PostgreSQL server at the documented host")
     monkeypatch.chdir(tmp_path)
@@ -76,8 +96,12 @@ def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     argv = _argv(line)
     if argv[:1] == ["demo"] or argv[:1] == ["init"]:
         env["RENTCAL_DATABASE_URL"] = "fresh.db"  # these start from nothing
-    if "-o" in argv and argv[argv.index("-o") + 1].startswith("/"):
-        argv[argv.index("-o") + 1] = "published.ics"  # not /var/www in a test
-    result = runner.invoke(app, argv, env=env)
-    assert result.exit_code in (0, 1), (line, result.exit_code, result.output)
-    assert "Traceback" not in result.output
+    command: str | None = line
+    while command is not None:
+        argv = _argv(command)
+        if "-o" in argv and argv[argv.index("-o") + 1].startswith("/"):
+            argv[argv.index("-o") + 1] = "published.ics"  # not /var/www in a test
+        result = runner.invoke(app, argv, env=env, input=_stdin(command))
+        assert result.exit_code in (0, 1), (command, result.exit_code, result.output)
+        assert "Traceback" not in result.output
+        command = _then(command)

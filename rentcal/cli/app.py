@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from rentcal._version import __version__
+from rentcal.cli.accounts import feed_app, token_app  # also adds `member passwd`
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.context import DATABASE_ENV, USER_ENV, State
@@ -101,6 +102,8 @@ app.add_typer(maintenance_app)
 app.add_typer(calendar_commands)
 app.add_typer(notification_commands)
 app.add_typer(feed_commands)
+app.add_typer(feed_app)
+app.add_typer(token_app)
 app.add_typer(bulk_commands)
 
 __all__ = ["app"]
