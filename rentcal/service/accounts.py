@@ -185,7 +185,8 @@ class Accounts(ServiceBase):
         attempt_id, member_id, stored = self._write(
             lambda conn: self._attempt(conn, key), calendar=False
         )
-        if member_id is None or not verify_password(stored, password):
+        matched = verify_password(stored, password)  # the full cost, known handle or not
+        if member_id is None or not matched:
             raise AuthFailed()
         fresh = hasher().hash(password) if hasher().check_needs_rehash(stored or "") else None
         secret = new_secret()
