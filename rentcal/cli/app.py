@@ -22,6 +22,7 @@ from rentcal.cli.machines import machine_app
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.rentals import rental_commands
+from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
 
 
@@ -105,5 +106,6 @@ app.add_typer(feed_commands)
 app.add_typer(feed_app)
 app.add_typer(token_app)
 app.add_typer(bulk_commands)
+app.add_typer(serve_commands)
 
 __all__ = ["app"]

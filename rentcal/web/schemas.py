@@ -288,33 +288,44 @@ class StatusOut(Shape):
 
 
 class TokenOut(Shape):
-    """An API token (never its secret, except once in :class:`NewTokenOut`)."""
+    """An API token (``rentcal token list --json``), never its secret."""
 
     id: int
     member: str
     name: str | None
     created_at: str
+    created_by: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+    active: bool
 
 
 class NewTokenOut(TokenOut):
-    """A token just created: ``secret`` is shown this once."""
+    """A token just created (``rentcal token create --json``): ``token`` is shown this once."""
 
-    secret: str
+    token: str
 
 
 class FeedOut(Shape):
-    """A secret feed URL's record (never its secret, except once in :class:`NewFeedOut`)."""
+    """A secret feed URL's record (``rentcal feed list --json``), never its secret."""
 
     id: int
     scope: Literal["machine", "member", "all"]
     machine: str | None
     member: str | None
     format: Literal["ics", "json"]
+    name: str | None
+    owner: str
+    created_at: str
+    revoked_at: str | None
+    active: bool
 
 
 class NewFeedOut(FeedOut):
-    """A feed just created: its ``url`` (holding the secret) is shown this once."""
+    """A feed just created (``rentcal feed create --json``): shown this once."""
 
+    token: str
+    path: str
     url: str
 
 

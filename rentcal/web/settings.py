@@ -63,6 +63,8 @@ class Settings:
         heartbeat_seconds: an SSE comment line this often keeps proxies from closing.
         poll_seconds: how often one process reads the revision (SQLite; a
             fallback on PostgreSQL, which is told by LISTEN/NOTIFY).
+        assets_dir: a local folder of FullCalendar's files for the pages
+            (``--assets``); None: the pages load it from a CDN.
     """
 
     base_url: str | None = None
@@ -73,6 +75,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     heartbeat_seconds: float = 15.0
     poll_seconds: float = 1.0
+    assets_dir: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))

@@ -54,9 +54,12 @@ def tokens(member: CurrentMember, cal: Cal, revoked: bool = False) -> Response:
 
 @router.post("/tokens", response_model=NewTokenOut, status_code=201)
 def create_token(body: TokenRequest, member: CurrentMember, cal: Cal) -> Response:
-    """A new API token; its ``secret`` is in this answer only. ``for``: admins only."""
+    """A new API token; the ``token`` is in this answer only. ``for``: admins only.
+
+    The ``rentcal token create --json`` shape.
+    """
     token, secret = cal.create_token(member.handle, member=body.for_, name=body.name)
-    return as_json({**token.as_dict(), "secret": secret}, status=201)
+    return as_json({**token.as_dict(), "token": secret}, status=201)
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenOut)
@@ -86,7 +89,10 @@ def feeds(member: CurrentMember, cal: Cal, revoked: bool = False) -> Response:
 def create_feed(
     request: Request, body: FeedRequest, member: CurrentMember, cal: Cal, settings: Config
 ) -> Response:
-    """A new secret feed URL (``url`` is in this answer only); members: their own rentals."""
+    """A new secret feed URL (in this answer only); members: their own rentals.
+
+    The ``rentcal feed create --json`` shape.
+    """
     feed, secret = cal.create_feed(
         member.handle,
         machine=body.machine,
@@ -95,8 +101,10 @@ def create_feed(
         fmt=body.format,
         name=body.name,
     )
-    url = public_base(request, settings) + feed.path(secret)
-    return as_json({**feed.as_dict(), "url": url}, status=201)
+    path = feed.path(secret)
+    data = {**feed.as_dict(), "token": secret, "path": path}
+    data["url"] = public_base(request, settings) + path
+    return as_json(data, status=201)
 
 
 @router.post("/feeds/{feed_id}/revoke", response_model=FeedOut)

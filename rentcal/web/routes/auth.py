@@ -118,14 +118,20 @@ def login_page(request: Request, next: str = "/") -> Response:
     return render_login(request, next=next[:MAX_FIELD])
 
 
+def is_browser(request: Request) -> bool:
+    """A form posted by a browser (answered with pages and redirects), not a script."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "application/json" not in accept
+
+
 async def credentials(request: Request) -> tuple[str, str, str, bool]:
-    """(handle, password, next, is_a_form) from a form or JSON body."""
+    """(handle, password, next, from_a_browser) from a form or JSON body."""
     kind = request.headers.get("content-type", "")
     raw = await request.body()
     if kind.split(";", 1)[0].strip().lower() == FORM:
         fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
         data: dict[str, Any] = {k: v[0] for k, v in fields.items()}
-        form = True
+        form = is_browser(request)
     elif is_json(kind):
         try:
             data = json.loads(raw or b"null")
