@@ -35,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from rentcal._version import __version__
 from rentcal.service import Rentcal
-from rentcal.web import errors, metrics
+from rentcal.web import errors, metrics, pages
 from rentcal.web.auth import CurrentMember
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
@@ -145,6 +145,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(pages.router)  # the HTML pages (issue 12), after the JSON API
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json(request: Request, member: CurrentMember) -> Response:
