@@ -30,7 +30,8 @@ class Web:
 
     def anonymous(self, **kwargs: Any) -> TestClient:
         """A client without credentials."""
-        return TestClient(self.app, base_url=BASE, **kwargs)
+        kwargs.setdefault("base_url", BASE)
+        return TestClient(self.app, **kwargs)
 
     def token(self, handle: str) -> str:
         """A fresh API token of ``handle``."""
