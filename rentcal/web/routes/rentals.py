@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from rentcal.core.values import Member
 from rentcal.errors import PermissionDenied, RentcalError, Unavailable
 from rentcal.service import Rentcal
 from rentcal.web import metrics
-from rentcal.web.auth import AdminMember, Cal, CurrentMember, VerifiedMember
+from rentcal.web.auth import AdminMember, Cal, CurrentMember, verified_member
 from rentcal.web.routes.common import COMMON, RentalId, errors
 from rentcal.web.schemas import BookingRequest, ReasonRequest, RentalDetailsOut, RentalOut
 from rentcal.web.views import as_json, rental_details, rental_view, rentals_view
@@ -57,6 +57,16 @@ def book(body: BookingRequest, member: Member, cal: Rentcal, key: str | None) ->
     )
 
 
+def booker(member: CurrentMember) -> Member:
+    """``verified_member``, with its refusals counted as denied bookings."""
+    try:
+        return verified_member(member)
+    except PermissionDenied:
+        metrics.BOOKINGS.labels("denied").inc()
+        raise
+
+
+Booker = Annotated[Member, Depends(booker)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -70,7 +80,7 @@ IdempotencyKey = Annotated[
 @router.post("/rentals", response_model=RentalOut, status_code=201, responses=errors(409, 422))
 def create_rental(
     body: BookingRequest,
-    member: VerifiedMember,
+    member: Booker,
     cal: Cal,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
