@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -50,9 +51,7 @@ class ServeOptions:
                 field="workers",
                 value=self.workers,
             )
-        if self.root_path and (
-            not self.root_path.startswith("/") or self.root_path.endswith("/")
-        ):
+        if self.root_path and (not self.root_path.startswith("/") or self.root_path.endswith("/")):
             raise InvalidRequest(
                 f"--root-path {self.root_path!r} must start with '/' and not end with one "
                 "(e.g. /rentcal)",
@@ -92,27 +91,36 @@ def metrics_directory(options: ServeOptions) -> Iterator[None]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _stopped(_sig: int, _frame: object) -> None:
+    """After a graceful stop uvicorn re-raises SIGTERM: exit 0, as for Ctrl-C."""
+    raise SystemExit(0)
+
+
 def launch(options: ServeOptions) -> None:
-    """Serve until SIGTERM / SIGINT (blocking)."""
+    """Serve until SIGTERM / SIGINT (blocking); both end in a graceful stop and exit 0."""
     import uvicorn
 
     check_address(options.host, options.port)
     os.environ[SETTINGS_ENV] = options.settings.to_env()
+    previous = signal.signal(signal.SIGTERM, _stopped)
     with metrics_directory(options):
-        uvicorn.run(
-            APP_FACTORY,
-            factory=True,
-            host=options.host,
-            port=options.port,
-            workers=options.workers,
-            root_path=options.root_path,
-            proxy_headers=options.proxy_headers,
-            log_level=options.log_level,
-            access_log=False,  # rentcal.web logs each request, secrets redacted
-            server_header=False,
-            timeout_graceful_shutdown=GRACEFUL_SECONDS,
-            lifespan="on",
-        )
+        try:
+            uvicorn.run(
+                APP_FACTORY,
+                factory=True,
+                host=options.host,
+                port=options.port,
+                workers=options.workers,
+                root_path=options.root_path,
+                proxy_headers=options.proxy_headers,
+                log_level=options.log_level,
+                access_log=False,  # rentcal.web logs each request, secrets redacted
+                server_header=False,
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                lifespan="on",
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 __all__ = ["APP_FACTORY", "GRACEFUL_SECONDS", "ServeOptions", "check_address", "launch"]
