@@ -80,6 +80,7 @@ class TestRegistry:
             ("notifications",),
             ("events",),
             ("import",),
+            ("serve",),
         }
         assert set(COMMANDS) == expected
 
