@@ -170,9 +170,11 @@ async def form_fields(request: Request) -> dict[str, str]:
     which needs python-multipart for this simple encoding too.
     """
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    body = await request.body()
+    if not body:
+        return {}  # a form of buttons only
     if kind != "application/x-www-form-urlencoded":
         raise FormError("this form must be sent as application/x-www-form-urlencoded")
-    body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise FormError("the form is too large")
     try:
