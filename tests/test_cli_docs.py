@@ -82,6 +82,7 @@ def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """Run against a fresh demo database; only exit 0 (or 1 for 'not available') is fine.
 
     ``< FILE`` of a sample file feeds it to stdin; ``&& rentcal ...`` runs that next.
+    ``rentcal serve`` runs up to the point where it would start listening.
     """
     if "postgresql://" in line:
         pytest.skip("needs a PostgreSQL server at the documented host")
@@ -96,6 +97,11 @@ def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     argv = _argv(line)
     if argv[:1] == ["demo"] or argv[:1] == ["init"]:
         env["RENTCAL_DATABASE_URL"] = "fresh.db"  # these start from nothing
+    launched: list[object] = []
+    if argv[:1] == ["serve"]:
+        import rentcal.web.server
+
+        monkeypatch.setattr(rentcal.web.server, "launch", launched.append)
     command: str | None = line
     while command is not None:
         argv = _argv(command)
@@ -105,3 +111,4 @@ def test_example_runs(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert result.exit_code in (0, 1), (command, result.exit_code, result.output)
         assert "Traceback" not in result.output
         command = _then(command)
+    assert bool(launched) == (argv[:1] == ["serve"])
