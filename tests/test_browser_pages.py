@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -222,9 +223,15 @@ def assert_no_reload(page: Any) -> None:
 
 
 def wait_live(page: Any, expression: str, arg: Any, committed_at: float) -> float:
-    """Wait until ``expression`` holds in the page; the seconds it took after the commit."""
+    """Wait until ``expression`` holds in the page; the seconds it took after the commit
+    (also written to tests/artifacts/live-seconds.jsonl, for the record)."""
     page.wait_for_function(expression, arg=arg, timeout=15_000, polling=50)
-    return time.monotonic() - committed_at
+    seconds = time.monotonic() - committed_at
+    harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with open(harness.ARTIFACTS / "live-seconds.jsonl", "a", encoding="utf-8") as log:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+        log.write(json.dumps({"test": test, "seconds": round(seconds, 3)}) + "\n")
+    return seconds
 
 
 def rentals_of(site: Site, machine: str) -> list[Any]:
@@ -687,3 +694,28 @@ class TestAssets:
         page.goto(site.url + "/me")
         assert hosts == {site.url.split("/")[2]}
         close(page)  # asserts no CSP violation was reported on the console
+
+
+class TestScreenshots:
+    """The main pages on a desktop and a phone, with a range chosen (docs/img/ takes two)."""
+
+    def test_screenshots(self, browser: Any, site: Site, month: date) -> None:
+        cal = site.cal
+        cal.add_machine("tractor-6120", daily_price="120.00", title="Tractor 6120", acting="ada")
+        taken = cal.book("tractor-6120", day(month, 5), day(month, 9), member="bob", purpose="hay")
+        cal.approve(taken.id, acting="ada")
+        cal.book("tractor-6120", day(month, 13), day(month, 14), member="ada")
+        cal.add_maintenance("tractor-6120", day(month, 21), day(month, 22), acting="ada")
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page = open_page(browser, site, "bob", viewport=viewport)
+            calendar_page(page, site, "tractor-6120", month)
+            page.fill("#start", day(month, 16).isoformat())
+            page.fill("#end", day(month, 18).isoformat())
+            page.wait_for_selector("#availability.free")
+            page.evaluate("document.activeElement.blur()")
+            shot(page, f"{name}-booking-free")
+            page.goto(f"{site.url}/rentals/{taken.id}")
+            shot(page, f"{name}-rental")
+            page.goto(site.url + "/me")
+            shot(page, f"{name}-me")
+            close(page)
