@@ -232,7 +232,7 @@
   const CHOICE = "rc-choice";
 
   function drawChoice() {
-    if (!calendar) { return; }
+    if (!calendar) { markGrid(); return; }
     const old = calendar.getEventById(CHOICE);
     if (old) { old.remove(); }
     const req = request();
@@ -389,10 +389,29 @@
     return 1;
   }
 
+  /** Without FullCalendar, the server's grid takes the same clicks and shades the range. */
+  function markGrid() {
+    const req = request();
+    const start = req.start || firstPick;
+    const end = req.end || start;
+    el.grid.querySelectorAll("td[data-date]").forEach(function (td) {
+      const d = td.dataset.date;
+      td.classList.toggle("chosen", Boolean(start && end && d >= start && d <= end));
+    });
+  }
+
+  function startGrid() {
+    document.documentElement.classList.add("no-fc");
+    el.grid.addEventListener("click", function (event) {
+      const cell = event.target.closest("td[data-date]");
+      if (cell && !event.target.closest("a")) { onDateClick({ dateStr: cell.dataset.date }); }
+    });
+  }
+
   function startCalendar() {
     if (!window.FullCalendar) {
       // Blocked, offline or not loaded: the server-rendered month grid stays.
-      document.documentElement.classList.add("no-fc");
+      startGrid();
       return;
     }
     calendar = new window.FullCalendar.Calendar(el.calendar, {
@@ -432,6 +451,7 @@
     const fresh = page.getElementById("fallback-grid");
     if (fresh) { el.grid.replaceChildren.apply(el.grid, Array.from(fresh.childNodes)); }
     R.localise(el.grid);
+    markGrid();
   }
 
   function refresh() {
