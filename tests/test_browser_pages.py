@@ -141,10 +141,12 @@ def open_page(browser: Any, site: Site, handle: str | None, **options: Any) -> A
     return page
 
 
-def calendar_page(page: Any, site: Site, machine: str | None, month: date) -> None:
-    """The booking page of ``machine`` at ``month``, with its events loaded."""
-    query = f"?month={month:%Y-%m}" + (f"&machine={machine}" if machine else "")
-    page.goto(site.url + "/" + query)
+def calendar_page(page: Any, site: Site, machine: str | None, month: date | None) -> None:
+    """The booking page of ``machine`` at ``month`` (None: this month), its events loaded."""
+    query = "&".join(
+        ([f"month={month:%Y-%m}"] if month else []) + ([f"machine={machine}"] if machine else [])
+    )
+    page.goto(site.url + "/?" + query)
     wait_events(page)
 
 
@@ -383,10 +385,11 @@ class TestBookingForm:
     ) -> None:
         taken = site.cal.book(machine, day(month, 14), day(month, 16), member="ada")
         page = open_page(browser, site, "bob")
-        calendar_page(page, site, machine, month)
+        calendar_page(page, site, machine, None)  # this month: typed days bring the calendar along
         page.fill("#start", day(month, 10).isoformat())
         page.fill("#end", day(month, 12).isoformat())
         page.wait_for_selector("#availability.free")
+        page.wait_for_selector(f'td.fc-daygrid-day[data-date="{day(month, 10)}"]')
         assert page.inner_text("#availability").startswith("Available.")
         assert page.inner_text("#quote") == "Price: 3 days × 100.00 = 300.00"
         assert page.is_enabled("#book")

@@ -388,6 +388,8 @@ class TestMePage:
             "/me/password", data={"current": PASSWORD, "new": "n" * 9, "confirm": "n" * 9}
         )
         assert done.headers["location"] == "/login?next=%2Fme&done=password"
+        login = TestClient(pages.app).get(done.headers["location"]).text
+        assert "Password changed" in login and 'name="next" value="/me"' in login
         pages.cal.login("bob", "n" * 9)
 
 

@@ -249,6 +249,16 @@
     el.status.textContent = text;
   }
 
+  /** Typed days in another month: show that month. */
+  function follow() {
+    const start = el.start.value;
+    if (!calendar || !start) { return; }
+    const view = calendar.view;
+    const from = calendar.formatIso(view.activeStart, true);
+    const until = calendar.formatIso(view.activeEnd, true);   // exclusive
+    if (start < from || start >= until) { calendar.gotoDate(start); }
+  }
+
   /** Everything that follows a change of machine or days. */
   function changed() {
     clearErrors();
@@ -526,7 +536,7 @@
     changed();
   });
   ["start", "end"].forEach(function (name) {
-    el[name].addEventListener("change", function () { firstPick = null; changed(); });
+    el[name].addEventListener("change", function () { firstPick = null; follow(); changed(); });
   });
   el.purpose.addEventListener("input", renewKey);
   form.addEventListener("submit", submit);
