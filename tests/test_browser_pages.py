@@ -223,7 +223,22 @@ def close(page: Any) -> None:
 
 
 def mark_no_reload(page: Any) -> None:
-    page.evaluate("window.__rentcalMarker = 'still here'")
+    """Mark the page (a reload would lose it) and count the fewest events ever drawn from
+    now on: a refresh that blanked the calendar for a moment (flicker) would show as 0."""
+    page.evaluate(
+        """() => {
+      window.__rentcalMarker = 'still here';
+      const count = () => document.querySelectorAll('#calendar .fc-daygrid-event').length;
+      window.__rentcalFewest = count();
+      new MutationObserver(() => {
+        window.__rentcalFewest = Math.min(window.__rentcalFewest, count());
+      }).observe(document.querySelector('#calendar'), {childList: true, subtree: true});
+    }"""
+    )
+
+
+def fewest_events(page: Any) -> int:
+    return int(page.evaluate("window.__rentcalFewest"))
 
 
 def assert_no_reload(page: Any) -> None:
@@ -451,6 +466,7 @@ class TestBookingForm:
     def test_rentcal_book_in_a_shell_appears_live(
         self, browser: Any, site: Site, machine: str, month: date
     ) -> None:
+        site.cal.book(machine, day(month, 2), day(month, 2), member="bob")
         page = open_page(browser, site, "bob")
         calendar_page(page, site, machine, month)
         page.fill("#start", day(month, 17).isoformat())
@@ -477,6 +493,7 @@ class TestBookingForm:
         # The availability answer shown (green) was re-checked: now red.
         page.wait_for_selector("#availability.taken", timeout=5_000)
         assert_no_reload(page)
+        assert fewest_events(page) >= 1, "the calendar blanked while refreshing"
         assert seconds <= LIVE_SECONDS, f"the page saw it after {seconds:.2f} s"
         close(page)
 
@@ -536,6 +553,7 @@ class TestAdmin:
             committed,
         )
         assert_no_reload(member)
+        assert fewest_events(member) >= 1, "the calendar blanked while refreshing"
         assert seconds <= LIVE_SECONDS, f"the member saw it after {seconds:.2f} s"
         assert site.cal.rental(rental.id).status == "approved"
         close(member)

@@ -148,6 +148,7 @@
   }
 
   function showIdle(text) {
+    delete el.box.dataset.answer;
     boxState("idle");
     const p = document.createElement("p");
     p.textContent = text || "Choose a machine and both days to see whether it is free.";
@@ -156,6 +157,13 @@
 
   /** The green or red box from a `check --json` answer (or a 409's conflicts). */
   function showAvailability(answer) {
+    setBookable(answer.available);
+    // A re-check after a live change that finds the same answer changes nothing on screen
+    // (and so announces nothing again to a screen reader).
+    const signature = JSON.stringify([answer.available, answer.machine, answer.start,
+      answer.end, (answer.conflicts || []).map(function (c) { return [c.kind, c.id, c.status]; })]);
+    if (el.box.dataset.answer === signature) { return; }
+    el.box.dataset.answer = signature;
     const p = document.createElement("p");
     const head = document.createElement("strong");
     if (answer.available) {
@@ -180,7 +188,6 @@
       });
       el.box.replaceChildren(p, list);
     }
-    setBookable(answer.available);
   }
 
   function scheduleCheck() {
