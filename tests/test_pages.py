@@ -326,8 +326,13 @@ class TestMePage:
         cal = pages.cal
         later = cal.book("tractor", d(25), d(26), member="bob")
         sooner = cal.book("saw", d(12), d(12), member="bob")
+        called_off = cal.book("tractor", d(10), d(10), member="bob")
+        cal.cancel(called_off.id, acting="bob")
         page = pages.as_("bob").get("/me").text
-        assert page.index(f"Rental {sooner.id}<") < page.index(f"Rental {later.id}<")
+        upcoming = text_of(page, "upcoming")
+        assert upcoming.index(f"Rental {sooner.id} ") < upcoming.index(f"Rental {later.id} ")
+        assert f"Rental {called_off.id} " in text_of(page, "past")
+        assert f"Rental {called_off.id} " not in upcoming
 
     def test_notifications_unread_then_mark_all_read(self, pages: Pages) -> None:
         rental = pages.cal.book("tractor", d(15), d(17), member="bob")

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.types import BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Member, Rental
 from rentcal.errors import AuthFailed, RentcalError, Throttled
 from rentcal.service import Rentcal
@@ -41,9 +42,14 @@ DONE = {
 
 
 def split_rentals(rentals: list[Rental], today: date) -> tuple[list[Rental], list[Rental]]:
-    """(upcoming and current, soonest first; past, latest first)."""
-    upcoming = [r for r in rentals if r.end >= today]
-    past = [r for r in rentals if r.end < today]
+    """(upcoming and current ones still on, soonest first; the rest — past, cancelled,
+    rejected — latest first)."""
+
+    def on(rental: Rental) -> bool:
+        return rental.end >= today and rental.status in BLOCKING_RENTAL_STATUSES
+
+    upcoming = [r for r in rentals if on(r)]
+    past = [r for r in rentals if not on(r)]
     upcoming.sort(key=lambda r: (r.start, r.id))
     past.sort(key=lambda r: (r.start, r.id), reverse=True)
     return upcoming, past
