@@ -25,14 +25,18 @@ SESSION_COOKIE = "rentcal_session"
 CSRF_COOKIE = "csrftoken"
 
 
-def get_cal(request: Request) -> Rentcal:
-    """The app's library connection (one per process, shared by all requests)."""
+async def get_cal(request: Request) -> Rentcal:
+    """The app's library connection (one per process, shared by all requests).
+
+    ``async`` only so FastAPI runs it on the event loop: a plain ``def``
+    dependency costs a trip through the thread pool for nothing.
+    """
     cal: Rentcal = request.app.state.cal
     return cal
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's :class:`~rentcal.web.settings.Settings`."""
+async def get_settings(request: Request) -> Settings:
+    """The app's :class:`~rentcal.web.settings.Settings` (``async``: see :func:`get_cal`)."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from rentcal.errors import RentcalError
 from rentcal.web import metrics
 from rentcal.web.auth import Cal, CurrentMember
+from rentcal.web.blocking import quick_read
 from rentcal.web.routes.common import COMMON
 from rentcal.web.schemas import AvailabilityOut, AvailabilityRequest
 from rentcal.web.views import as_json
@@ -16,14 +17,16 @@ router = APIRouter(prefix="/api", tags=["availability"], responses=COMMON)
 
 
 @router.post("/check-availability", response_model=AvailabilityOut)
-def check_availability(body: AvailabilityRequest, member: CurrentMember, cal: Cal) -> Response:
+async def check_availability(
+    body: AvailabilityRequest, member: CurrentMember, cal: Cal
+) -> Response:
     """Whether a machine is free on every day of [start, end] (inclusive).
 
     Always 200 when the question makes sense: ``available`` is true or false,
     with the conflicts in the way (``rentcal check --json``).
     """
     try:
-        answer = cal.check(body.machine, body.start, body.end)
+        answer = await quick_read(cal, lambda: cal.check(body.machine, body.start, body.end))
     except RentcalError:
         metrics.AVAILABILITY_CHECKS.labels("invalid").inc()
         raise

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from rentcal.web.auth import Cal, CurrentMember
+from rentcal.web.blocking import quick_read
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.routes.common import COMMON
 from rentcal.web.schemas import RevisionOut
@@ -15,9 +16,9 @@ router = APIRouter(prefix="/api", tags=["changes"], responses=COMMON)
 
 
 @router.get("/revision", response_model=RevisionOut)
-def revision(member: CurrentMember, cal: Cal) -> Response:
+async def revision(member: CurrentMember, cal: Cal) -> Response:
     """The calendar's revision: it grows with every change of what a calendar shows."""
-    number, _ = cal.revision()
+    number, _ = await quick_read(cal, cal.revision)
     return as_json({"revision": number})
 
 

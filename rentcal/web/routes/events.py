@@ -24,6 +24,7 @@ from starlette.responses import Response
 from rentcal.errors import InvalidRequest
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
+from rentcal.web.blocking import in_thread, quick_read
 from rentcal.web.caching import http_date, make_etag, not_modified
 from rentcal.web.routes.common import COMMON
 from rentcal.web.schemas import EventOut, ResourceOut
@@ -99,7 +100,7 @@ def window(start: str | None, end: str | None) -> tuple[date, date]:
     return first, stop - timedelta(days=1)
 
 
-def events_response(
+async def events_response(
     request: Request,
     cal: Rentcal,
     *,
@@ -111,7 +112,7 @@ def events_response(
 ) -> Response:
     """Events of a window with the revision's ETag; 304 when the client's copy is current."""
     first, last = window(start, end)
-    revision, changed_at = cal.revision()
+    revision, changed_at = await quick_read(cal, cal.revision)
     etag = make_etag(revision, "events", machine, member, first, last, all_statuses)
     headers = {
         "ETag": etag,
@@ -120,12 +121,12 @@ def events_response(
     }
     if not_modified(request, etag, changed_at):
         return Response(status_code=304, headers=headers)
-    found = cal.events(machine, member, first, last, all_statuses)
+    found = await in_thread(lambda: cal.events(machine, member, first, last, all_statuses))
     return as_json(found, headers=headers)
 
 
 @router.get("/machines/{name}/events", response_model=list[EventOut])
-def machine_events(
+async def machine_events(
     request: Request,
     name: str,
     member: CurrentMember,
@@ -136,13 +137,13 @@ def machine_events(
     all_statuses: AllStatusesQ = False,
 ) -> Response:
     """The FullCalendar events of one machine (``rentcal events --machine M --json``)."""
-    return events_response(
+    return await events_response(
         request, cal, machine=name, member=None, start=start, end=end, all_statuses=all_statuses
     )
 
 
 @router.get("/events", response_model=list[EventOut])
-def all_events(
+async def all_events(
     request: Request,
     member: CurrentMember,
     cal: Cal,
@@ -154,7 +155,7 @@ def all_events(
     all_statuses: AllStatusesQ = False,
 ) -> Response:
     """Events of every machine, with ``resourceId`` (``rentcal events --json``)."""
-    return events_response(
+    return await events_response(
         request, cal, machine=machine, member=of, start=start, end=end, all_statuses=all_statuses
     )
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from rentcal.service import Rentcal
 from rentcal.web import metrics
 from rentcal.web.auth import Cal
+from rentcal.web.blocking import in_thread, quick_read
 from rentcal.web.caching import http_date, make_etag, not_modified
 from rentcal.web.errors import WebError
 from rentcal.web.routes.common import errors
@@ -36,10 +37,10 @@ class FeedNotFound(WebError):
         super().__init__(404, "not_found", "no such feed")
 
 
-def serve_feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Response:
+async def serve_feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Response:
     """One feed request: 404, 304 or the document; counted by kind and status."""
     try:
-        response = _feed(request, cal, secret, kind)
+        response = await _feed(request, cal, secret, kind)
     except FeedNotFound:
         metrics.FEED_REQUESTS.labels(kind, "404").inc()
         raise
@@ -47,11 +48,13 @@ def serve_feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Respon
     return response
 
 
-def _feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Response:
-    feed = cal.feed_by_secret(secret)
+async def _feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Response:
+    # before the build: a write racing it only makes the next request fetch again
+    feed, (revision, changed_at) = await quick_read(
+        cal, lambda: (cal.feed_by_secret(secret), cal.revision())
+    )
     if feed is None or feed.format != kind:
         raise FeedNotFound()
-    revision, changed_at = cal.revision()  # before the build: a racing write refetches
     etag = make_etag(revision, "feed", feed.id, kind)
     headers = {
         "ETag": etag,
@@ -61,12 +64,16 @@ def _feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Response:
     }
     if not_modified(request, etag, changed_at):
         return Response(status_code=304, headers=headers)
-    if kind == "ics":
-        body = cal.ical(feed.machine, feed.member)
-    else:
-        events = cal.events(feed.machine, feed.member)
-        body = (json.dumps(events, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    body = await in_thread(lambda: build(cal, feed.machine, feed.member, kind))
     return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
+
+
+def build(cal: Rentcal, machine: str | None, member: str | None, kind: str) -> bytes:
+    """Exactly what ``rentcal events --ics`` (or ``--json``) prints for this scope."""
+    if kind == "ics":
+        return cal.ical(machine, member)
+    events = cal.events(machine, member)
+    return (json.dumps(events, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 FEED_RESPONSES = errors(404, 500, 503)
@@ -81,9 +88,9 @@ FEED_RESPONSES = errors(404, 500, 503)
         **FEED_RESPONSES,
     },
 )
-def ics_feed(request: Request, secret: str, cal: Cal) -> Response:
+async def ics_feed(request: Request, secret: str, cal: Cal) -> Response:
     """An iCalendar feed by its secret URL (as printed by ``rentcal feed create``)."""
-    return serve_feed(request, cal, secret, "ics")
+    return await serve_feed(request, cal, secret, "ics")
 
 
 @router.get(
@@ -95,9 +102,9 @@ def ics_feed(request: Request, secret: str, cal: Cal) -> Response:
         **FEED_RESPONSES,
     },
 )
-def json_feed(request: Request, secret: str, cal: Cal) -> Response:
+async def json_feed(request: Request, secret: str, cal: Cal) -> Response:
     """A FullCalendar JSON feed by its secret URL."""
-    return serve_feed(request, cal, secret, "json")
+    return await serve_feed(request, cal, secret, "json")
 
 
 __all__ = ["router", "serve_feed"]
