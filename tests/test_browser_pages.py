@@ -382,9 +382,15 @@ class TestBookingForm:
         page = open_page(browser, site, "bob")
         calendar_page(page, site, machine, month)
         page.click(f'td.fc-daygrid-day[data-date="{day(month, 22)}"]')
+        # As a person would: the second click after the first one's shading is drawn.
+        page.wait_for_selector(f'td.fc-daygrid-day[data-date="{day(month, 22)}"] .rc-choice')
+        assert page.input_value("#start") == day(month, 22).isoformat()
+        assert page.input_value("#end") == ""
+        assert "Now click the last day" in page.inner_text("#calendar-status")
         page.click(f'td.fc-daygrid-day[data-date="{day(month, 12)}"]')  # either order
         assert page.input_value("#start") == day(month, 12).isoformat()
         assert page.input_value("#end") == day(month, 22).isoformat()
+        page.wait_for_selector(f'td.fc-daygrid-day[data-date="{day(month, 12)}"] .rc-choice')
         first = page.locator(f'td.fc-daygrid-day[data-date="{day(month, 8)}"]').bounding_box()
         last = page.locator(f'td.fc-daygrid-day[data-date="{day(month, 10)}"]').bounding_box()
         page.mouse.move(first["x"] + first["width"] / 2, first["y"] + first["height"] / 2)
