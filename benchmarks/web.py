@@ -34,9 +34,6 @@ from pathlib import Path
 import rentcal
 from benchmarks.run import MACHINES, build, requests
 
-#: One month of history of one machine (the database's rentals end at TODAY).
-MONTH = (date(2029, 12, 1), date(2030, 1, 1))  # FullCalendar's [start, end)
-
 
 @dataclass
 class Load:
@@ -49,6 +46,14 @@ class Load:
     p99_ms: float
     errors: int
     requests: int
+
+
+def busy_month(cal: rentcal.Rentcal) -> tuple[date, date]:
+    """FullCalendar's [start, end) of the month where m0's pending/approved rentals begin."""
+    found = cal.rentals(machine="m0", status=["approved", "pending"])
+    first = (found[0].start if found else date(2030, 1, 1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following
 
 
 def _free_port() -> int:
@@ -64,7 +69,9 @@ def _ms(text: str) -> float:
 
 def parse_wrk(name: str, connections: int, out: str) -> Load:
     """Requests/s, p50, p99 and errors (socket errors + non-2xx/3xx) from wrk --latency."""
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    if set(pct) != {"50", "99"}:
+        raise SystemExit(f"{name}: wrk measured nothing:\n{out}")
     socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     total = re.search(r"(\d+) requests in", out)
@@ -194,12 +201,17 @@ def main(argv: list[str] | None = None) -> int:
             _, token = cal.create_token("admin")
             feed, secret = cal.create_feed("admin", machine="m1")
             checks = requests(500)
+            month_window = busy_month(cal)
+            shown = sum(
+                len(cal.events(f"m{i}", None, month_window[0], month_window[1]))
+                for i in range(MACHINES)
+            )
         auth = {"Authorization": f"Bearer {token}"}
         bodies = [
             json.dumps({"machine": m, "start": s.isoformat(), "end": e.isoformat()})
             for m, s, e in checks
         ]
-        month = f"?start={MONTH[0].isoformat()}&end={MONTH[1].isoformat()}"
+        month = f"?start={month_window[0].isoformat()}&end={month_window[1].isoformat()}"
         event_paths = [f"/api/machines/m{i}/events{month}" for i in range(MACHINES)]
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
@@ -251,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.seconds,
                     ),
                 ]
-                first, last = MONTH[0], MONTH[1] - timedelta(days=1)
+                first, last = month_window[0], month_window[1] - timedelta(days=1)
                 it = iter(range(10**9))
                 lib = [
                     library(lambda: cal.check(*checks[next(it) % len(checks)]), args.seconds / 2),
@@ -283,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; "
         f"SQLite file with {rows:,} rentals over {MACHINES} machines; rentcal serve --workers 2; "
-        f"wrk -t2, {args.seconds:g} s per row (wrk runs on the same cores)\n"
+        f"wrk -t2, {args.seconds:g} s per row (wrk runs on the same cores); the month of "
+        f"events is {month_window[0]:%Y-%m} ({shown / MACHINES:.1f} events per machine)\n"
     )
     print(
         tabulate(

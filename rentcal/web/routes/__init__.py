@@ -33,17 +33,18 @@ from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.metrics import router as metrics
 from rentcal.web.routes.rentals import router as rentals
 
+#: Matched in this order: the busiest endpoints first (no two routers share a path).
 ROUTERS: tuple[APIRouter, ...] = (
-    health,
-    auth,
-    machines,
-    availability,
-    rentals,
-    events,
     feeds,
+    availability,
+    events,
+    rentals,
     changes,
+    machines,
     admin,
     account,
+    auth,
+    health,
     metrics,
     design,
 )
