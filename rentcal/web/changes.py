@@ -64,6 +64,7 @@ class RevisionWatcher:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self._reading: asyncio.Lock | None = None
 
     # -- the one reader per process -------------------------------------------------
 
@@ -72,6 +73,7 @@ class RevisionWatcher:
         if self._loop is not loop or self._task is None or self._task.done():
             self._loop = loop
             self._changed = asyncio.Event()
+            self._reading = asyncio.Lock()
             self._stopping = False
             self._task = loop.create_task(self._run(), name="rentcal-revision-watcher")
         assert self._changed is not None
@@ -136,8 +138,10 @@ class RevisionWatcher:
     async def stream(self) -> AsyncIterator[str]:
         """The SSE text of one client: the current revision, then every new one."""
         changed = self._ensure_started()
-        if self.revision is None:
-            await self.read()
+        assert self._reading is not None
+        async with self._reading:  # clients arriving together share one first read
+            if self.revision is None:
+                await self.read()
         self.clients += 1
         metrics.SSE_CLIENTS.inc()
         try:
