@@ -60,6 +60,8 @@ LAYERS = {
         "sqlmodel",
         "icalendar",
         "typer",
+        "rentcal.web",
+        "fastapi",
     ),
     "feeds": (
         "rentcal.models",
@@ -69,12 +71,23 @@ LAYERS = {
         "sqlalchemy",
         "sqlmodel",
         "typer",
+        "rentcal.web",
     ),
-    "models.py": ("rentcal.store", "rentcal.service", "rentcal.cli", "rentcal.feeds"),
-    "store.py": ("rentcal.service", "rentcal.cli", "rentcal.feeds"),
+    "models.py": (
+        "rentcal.store",
+        "rentcal.service",
+        "rentcal.cli",
+        "rentcal.feeds",
+        "rentcal.web",
+    ),
+    "store.py": ("rentcal.service", "rentcal.cli", "rentcal.feeds", "rentcal.web"),
     "service.py": ("rentcal.cli",),
     "dates.py": ("rentcal.models", "rentcal.store", "rentcal.service", "rentcal.cli"),
     "demo.py": ("rentcal.cli",),
+    # The web server is a front end beside the CLI: neither imports the other
+    # (``rentcal serve`` loads the web stack inside its command body only).
+    "web": ("rentcal.cli",),
+    "service": ("rentcal.cli", "rentcal.web", "fastapi", "starlette"),
 }
 
 
