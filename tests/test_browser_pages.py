@@ -56,18 +56,25 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def node_modules() -> Path:
-    """npm's FullCalendar and axe-core, once Playwright and Chromium are known to be there."""
+def chromium() -> str:
+    """Playwright and Debian's Chromium (checked before anything is installed from npm)."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         harness.requirement(False, "playwright is not installed (pip install playwright)")
-    harness.chromium_path()
+    return harness.chromium_path()
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> Path:
+    """npm's FullCalendar and axe-core (tests/browser/package-lock.json)."""
     return harness.node_packages()
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -> Iterator[Site]:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, chromium: str, node_modules: Path
+) -> Iterator[Site]:
     try:
         import fastapi  # noqa: F401
     except ImportError:
@@ -89,16 +96,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, node_modules: Path) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def browser(site: Site) -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        harness.requirement(False, "playwright is not installed (pip install playwright)")
-    executable = harness.chromium_path()
+def browser(site: Site, chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=executable, args=harness.CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = driver.chromium.launch(executable_path=chromium, args=harness.CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture
