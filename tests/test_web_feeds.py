@@ -229,6 +229,17 @@ class TestFeedURLs:
         assert parsedate_to_datetime(second.headers["last-modified"]) >= before
         assert b"Band saw" in second.content
 
+    def test_head(self, booked: Web) -> None:
+        feed, secret = booked.cal.create_feed("bob")
+        client = booked.anonymous()
+        head = client.head(feed.path(secret))
+        get = client.get(feed.path(secret))
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head.headers["etag"] == get.headers["etag"]
+        assert head.headers["content-length"] == str(len(get.content))
+        assert client.head("/healthz").status_code == 200
+
     def test_unknown_revoked_and_wrong_extension_are_404(self, booked: Web) -> None:
         feed, secret = booked.cal.create_feed("bob")
         client = booked.anonymous()

@@ -14,13 +14,17 @@ from rentcal.web.views import as_json
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=StatusOut, responses=errors(500))
+@router.api_route(
+    "/healthz", methods=["GET", "HEAD"], response_model=StatusOut, responses=errors(500)
+)
 async def healthz() -> Response:
     """Liveness: the process serves requests. Never touches the database."""
     return as_json({"status": "ok"})
 
 
-@router.get("/readyz", response_model=StatusOut, responses=errors(500, 503))
+@router.api_route(
+    "/readyz", methods=["GET", "HEAD"], response_model=StatusOut, responses=errors(500, 503)
+)
 def readyz(cal: Cal) -> Response:
     """Readiness: the database answers and rentcal's tables can be read."""
     try:
