@@ -79,9 +79,9 @@ def build(cal: Rentcal, machine: str | None, member: str | None, kind: str) -> b
 FEED_RESPONSES = errors(404, 500, 503)
 
 
-@router.api_route(
+@router.head("/feeds/{secret}.ics", include_in_schema=False)
+@router.get(
     "/feeds/{secret}.ics",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={
         200: {"content": {"text/calendar": {}}, "description": "the iCalendar feed"},
@@ -94,9 +94,9 @@ async def ics_feed(request: Request, secret: str, cal: Cal) -> Response:
     return await serve_feed(request, cal, secret, "ics")
 
 
-@router.api_route(
+@router.head("/feeds/{secret}.json", include_in_schema=False)
+@router.get(
     "/feeds/{secret}.json",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={
         200: {"content": {"application/json": {}}, "description": "FullCalendar events"},

@@ -14,17 +14,15 @@ from rentcal.web.views import as_json
 router = APIRouter(tags=["health"])
 
 
-@router.api_route(
-    "/healthz", methods=["GET", "HEAD"], response_model=StatusOut, responses=errors(500)
-)
+@router.head("/healthz", include_in_schema=False)
+@router.get("/healthz", response_model=StatusOut, responses=errors(500))
 async def healthz() -> Response:
     """Liveness: the process serves requests. Never touches the database."""
     return as_json({"status": "ok"})
 
 
-@router.api_route(
-    "/readyz", methods=["GET", "HEAD"], response_model=StatusOut, responses=errors(500, 503)
-)
+@router.head("/readyz", include_in_schema=False)
+@router.get("/readyz", response_model=StatusOut, responses=errors(500, 503))
 def readyz(cal: Cal) -> Response:
     """Readiness: the database answers and rentcal's tables can be read."""
     try:
