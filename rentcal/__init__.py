@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from rentcal._version import __version__
 from rentcal.errors import (
     ArgumentTypeError,
+    AuthFailed,
     Busy,
     DamagedDatabase,
     DatabaseError,
     ForeignDatabase,
+    IdempotencyMismatch,
     ImportFailed,
     InvalidRequest,
     InvalidTransition,
@@ -27,10 +29,12 @@ from rentcal.errors import (
     NotFound,
     PermissionDenied,
     RentcalError,
+    Throttled,
     Unavailable,
 )
 
 if TYPE_CHECKING:
+    from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
     from rentcal.core.availability import Availability, Conflict
     from rentcal.core.types import (
         ConflictKind,
@@ -60,6 +64,10 @@ _LAZY = {
     "Member": "rentcal.core.values",
     "Notification": "rentcal.core.values",
     "Rental": "rentcal.core.values",
+    "ApiToken": "rentcal.core.accounts",
+    "FeedScope": "rentcal.core.accounts",
+    "FeedToken": "rentcal.core.accounts",
+    "Session": "rentcal.core.accounts",
 }
 
 
@@ -75,14 +83,19 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ApiToken",
     "ArgumentTypeError",
+    "AuthFailed",
     "Availability",
     "Busy",
     "Conflict",
     "ConflictKind",
     "DamagedDatabase",
     "DatabaseError",
+    "FeedScope",
+    "FeedToken",
     "ForeignDatabase",
+    "IdempotencyMismatch",
     "ImportFailed",
     "InvalidRequest",
     "InvalidTransition",
@@ -101,6 +114,8 @@ __all__ = [
     "Rentcal",
     "RentcalError",
     "Role",
+    "Session",
+    "Throttled",
     "Unavailable",
     "__version__",
     "connect",

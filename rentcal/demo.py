@@ -11,13 +11,15 @@
     ['approved', 'cancelled', 'completed', 'pending', 'rejected']
 
 Every date is relative to ``today``, so the demo always looks current: one
-rental finished last week, the others in the coming weeks.
+rental finished last week, the others in the coming weeks. Every member gets
+a random password (in the summary) to log in to ``rentcal serve``.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -42,6 +44,8 @@ class DemoSummary:
     machines: tuple[Machine, ...]
     rentals: tuple[Rental, ...]
     maintenance: tuple[Maintenance, ...]
+    #: (handle, password) of every demo member, to log in to ``rentcal serve``.
+    passwords: tuple[tuple[str, str], ...] = field(default=())
 
     def statuses(self) -> Counter[str]:
         """How many rentals ended up in each status."""
@@ -167,6 +171,10 @@ def build_demo(cal: Rentcal, today: date) -> DemoSummary:
             today=day(-3),
         ),
     )
+    # Random, so a demo served on a network is not open to a published password.
+    passwords = tuple((m.handle, secrets.token_urlsafe(9)) for m in members)
+    for handle, password in passwords:
+        cal.set_password(handle, password, acting=admin)
     return DemoSummary(
         database=cal.url,
         admin=admin,
@@ -174,6 +182,7 @@ def build_demo(cal: Rentcal, today: date) -> DemoSummary:
         machines=machines,
         rentals=(completed, approved, pending, auto, rejected, cancelled, later),
         maintenance=maintenance,
+        passwords=passwords,
     )
 
 

@@ -80,6 +80,29 @@ class PermissionDenied(RentcalError):
     """
 
 
+class AuthFailed(PermissionDenied):
+    """A login with a wrong handle or a wrong password: the same error for both.
+
+    ``reason`` is ``"bad-credentials"``; ``field``/``value`` are never set, so
+    the error says nothing about which of the two was wrong.
+    """
+
+    def __init__(self, message: str = "wrong handle or password") -> None:
+        super().__init__(message, reason="bad-credentials")
+
+
+class Throttled(PermissionDenied):
+    """Too many failed logins for one handle lately; ``retry_after`` seconds (>= 1) to wait.
+
+    Raised even for the right password until enough failures have aged out;
+    ``reason`` is ``"throttled"``.
+    """
+
+    def __init__(self, message: str, retry_after: int, *, value: object = None) -> None:
+        super().__init__(message, field="handle", value=value, reason="throttled")
+        self.retry_after = retry_after
+
+
 class Unavailable(RentcalError):
     """The machine is blocked on some of the requested days.
 
@@ -136,6 +159,14 @@ class ImportFailed(InvalidRequest):
         )
 
 
+class IdempotencyMismatch(InvalidRequest):
+    """An idempotency key used again, by the same member, for a different request.
+
+    ``field`` is ``"idempotency_key"``, ``value`` the key, ``reason``
+    ``"idempotency-mismatch"``; the first request's result stays as it was.
+    """
+
+
 class DatabaseError(RentcalError):
     """The database cannot be used: unreachable, unreadable, or a schema too new."""
 
@@ -181,10 +212,12 @@ class ForeignDatabase(DatabaseError):
 
 __all__ = [
     "ArgumentTypeError",
+    "AuthFailed",
     "Busy",
     "DamagedDatabase",
     "DatabaseError",
     "ForeignDatabase",
+    "IdempotencyMismatch",
     "ImportFailed",
     "InvalidRequest",
     "InvalidTransition",
@@ -192,5 +225,6 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RentcalError",
+    "Throttled",
     "Unavailable",
 ]

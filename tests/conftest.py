@@ -105,6 +105,11 @@ def cal(db_url: str) -> Iterator[rentcal.Rentcal]:
 def seeded(cal: rentcal.Rentcal) -> rentcal.Rentcal:
     """Admin 'ada', verified 'bob' and 'dan', unverified 'carol'; machines:
     'tractor' (120.00/day, needs approval), 'saw' (15.50/day, auto-approves)."""
+    return seed(cal)
+
+
+def seed(cal: rentcal.Rentcal) -> rentcal.Rentcal:
+    """The members and machines of :func:`seeded`."""
     cal.add_member("ada", name="Ada Admin", email="ada@example.org", admin=True)
     cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
     cal.add_member("dan", name="Dan Driver", verified=True, acting="ada")
@@ -117,3 +122,23 @@ def seeded(cal: rentcal.Rentcal) -> rentcal.Rentcal:
 def d(day: int, month: int = 1, year: int = 2030) -> date:
     """Shorthand for dates in January 2030, around TODAY."""
     return date(year, month, day)
+
+
+# -- the web server (rentcal serve) -------------------------------------------------------
+
+
+@pytest.fixture
+def web(seeded: rentcal.Rentcal) -> object:
+    """The HTTP API over the seeded database (see tests/web_support.py)."""
+    from tests.web_support import Web
+
+    return Web(seeded)
+
+
+@pytest.fixture
+def web_sqlite(sqlite_url: str) -> Iterator[object]:
+    """:func:`web` on SQLite only: for what the web layer decides without the database."""
+    from tests.web_support import Web
+
+    with rentcal.connect(sqlite_url, clock=make_clock(), busy_timeout=5) as c:
+        yield Web(seed(c))

@@ -55,6 +55,7 @@ OPTIONAL_DAY = DAY  # None is fine: "no filter"
 HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("none", None, WRONG)]
 OPTIONAL_HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("list", ["bob"], WRONG)]
 TEXT = [("int", 5, WRONG), ("bytes", b"text", WRONG)]
+SECRET = [("int", 5, WRONG), ("bytes", b"secret", WRONG), ("none", None, WRONG)]
 RECORD_ID = [
     ("str", "1", WRONG),
     ("bool", True, WRONG),
@@ -255,10 +256,41 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("notifications", "mark_read", FLAG),
     ("mark_read", "member", HANDLE),
     ("today", "today", OPTIONAL_DAY),
+    ("book", "idempotency_key", TEXT),
+    ("set_password", "handle", HANDLE),
+    ("set_password", "password", SECRET),
+    ("set_password", "acting", OPTIONAL_HANDLE),
+    ("has_password", "handle", HANDLE),
+    ("login", "handle", SECRET),
+    ("login", "password", SECRET),
+    ("session_member", "secret", SECRET),
+    ("logout", "secret", SECRET),
+    ("create_token", "acting", OPTIONAL_HANDLE),
+    ("create_token", "member", OPTIONAL_HANDLE),
+    ("create_token", "name", TEXT),
+    ("tokens", "acting", OPTIONAL_HANDLE),
+    ("tokens", "include_revoked", FLAG),
+    ("revoke_token", "token_id", RECORD_ID),
+    ("revoke_token", "acting", OPTIONAL_HANDLE),
+    ("token_member", "secret", SECRET),
+    ("create_feed", "acting", OPTIONAL_HANDLE),
+    ("create_feed", "machine", OPTIONAL_HANDLE),
+    ("create_feed", "member", OPTIONAL_HANDLE),
+    ("create_feed", "all_rentals", FLAG),
+    ("create_feed", "fmt", TEXT),
+    ("create_feed", "name", TEXT),
+    ("feed_tokens", "acting", OPTIONAL_HANDLE),
+    ("feed_tokens", "include_revoked", FLAG),
+    ("revoke_feed", "feed_id", RECORD_ID),
+    ("revoke_feed", "acting", OPTIONAL_HANDLE),
+    ("feed_by_secret", "secret", SECRET),
 ]
 
+#: Bob's password in :func:`api`.
+PASSWORD = "correct horse"
+
 #: Public methods without parameters (listed, so a new method is a decision).
-NO_PARAMETERS = {"close", "is_empty", "members", "now"}
+NO_PARAMETERS = {"close", "is_empty", "members", "now", "revision"}
 
 #: A call that works on :func:`api` for every method: each row changes one argument.
 GOOD: dict[str, dict[str, Any]] = {
@@ -302,6 +334,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "purpose": "hay",
         "acting": "ada",
         "today": TODAY,
+        "idempotency_key": "key-1",
     },
     "approve": {"rental_id": 1, "acting": "ada", "today": TODAY},
     "reject": {"rental_id": 1, "acting": "ada", "reason": "harvest", "today": TODAY},
@@ -328,6 +361,26 @@ GOOD: dict[str, dict[str, Any]] = {
     },
     "cancel_maintenance": {"maintenance_id": 1, "acting": "ada", "today": TODAY},
     "complete_maintenance": {"maintenance_id": 1, "acting": "ada", "today": TODAY},
+    "set_password": {"handle": "bob", "password": "another password", "acting": "ada"},
+    "has_password": {"handle": "bob"},
+    "login": {"handle": "bob", "password": PASSWORD},
+    "session_member": {"secret": "x" * 43},
+    "logout": {"secret": "x" * 43},
+    "create_token": {"acting": "ada", "member": "bob", "name": "laptop"},
+    "tokens": {"acting": "ada", "include_revoked": True},
+    "revoke_token": {"token_id": 1, "acting": "ada"},
+    "token_member": {"secret": "x" * 43},
+    "create_feed": {
+        "acting": "ada",
+        "machine": "tractor",
+        "member": None,
+        "all_rentals": False,
+        "fmt": "json",
+        "name": "phone",
+    },
+    "feed_tokens": {"acting": "ada", "include_revoked": False},
+    "revoke_feed": {"feed_id": 1, "acting": "ada"},
+    "feed_by_secret": {"secret": "x" * 43},
     "maintenance": {"machine": "tractor", "status": "scheduled", "start": d(1), "end": d(31)},
     "import_rentals": {
         "rows": [GOOD_ROW],
@@ -385,6 +438,9 @@ def api(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
     assert seeded.book("tractor", d(10), d(12), member="bob", today=TODAY).id == 1
     assert seeded.book("saw", d(9), d(9), member="bob", today=TODAY).id == 2
     assert seeded.add_maintenance("tractor", d(9), d(9), acting="ada", today=TODAY).id == 1
+    seeded.set_password("bob", PASSWORD, acting="ada")
+    assert seeded.create_token("ada")[0].id == 1
+    assert seeded.create_feed("ada")[0].id == 1
     return seeded
 
 

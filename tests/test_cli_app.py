@@ -53,6 +53,15 @@ class TestRegistry:
             ("member", "add"),
             ("member", "verify"),
             ("member", "list"),
+            ("member", "passwd"),
+            ("token",),
+            ("token", "create"),
+            ("token", "list"),
+            ("token", "revoke"),
+            ("feed",),
+            ("feed", "create"),
+            ("feed", "list"),
+            ("feed", "revoke"),
             ("check",),
             ("book",),
             ("rentals",),
@@ -76,6 +85,7 @@ class TestRegistry:
             ("db", "upgrade"),
             ("db", "check"),
             ("backup",),
+            ("serve",),
         }
         assert set(COMMANDS) == expected
 

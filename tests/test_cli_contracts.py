@@ -56,7 +56,14 @@ ARGS = {
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
     for path, option, _ in _options()
-    if option not in ("--days",)  # a number: Click refuses '' itself
+    if option
+    not in (
+        "--days",
+        "--port",
+        "--workers",
+        "--slow-ms",
+        "--session-days",
+    )  # numbers: Click refuses them
 ]
 
 

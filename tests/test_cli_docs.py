@@ -57,12 +57,38 @@ SAMPLE_FILES = {
     "BEGIN:VEVENT\r\nUID:1\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20311224\r\n"
     "DTEND;VALUE=DATE:20311227\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     "requests.ndjson": '{"machine": "saw", "start": "+20d", "end": "+21d"}\n',
+    "new-password.txt": "correct horse battery staple\n",
 }
 
 #: Every example of every command's --help: (exit code, text its output must
 #: contain). A new help example fails test_every_help_example_is_annotated
 #: until it is added here. Run on a fresh copy of the demo database, as ada.
 HELP_EXPECTED: dict[str, tuple[int, str]] = {
+    "rentcal --as ada member passwd bob --password-stdin < new-password.txt": (
+        0,
+        "Password set for bob.",
+    ),
+    "rentcal token create --name backup-script": (0, "Token 1 acts as ada"),
+    "rentcal --as ada token create --for bob --name bobs-laptop --json": (0, '"member": "bob"'),
+    "rentcal token list": (0, "No API tokens."),
+    "rentcal token list --all --json": (0, "[]"),
+    "rentcal token create --name old && rentcal token revoke 1": (0, "Token 1 acts as ada"),
+    "rentcal --as bob feed create": (0, "Feed 1 shows bob's rentals."),
+    "rentcal --as bob feed create --name phone": (0, "http://127.0.0.1:8000/feeds/"),
+    "rentcal feed create --all --format json --json": (0, '"scope": "all"'),
+    "rentcal feed create --machine tractor-6120 --base-url https://rentcal.example.org": (
+        0,
+        "https://rentcal.example.org/feeds/",
+    ),
+    "rentcal feed create --name old && rentcal feed revoke 1": (0, "Feed 1 shows ada's rentals."),
+    "rentcal feed list": (0, "No feed URLs."),
+    "rentcal feed list --all --json": (0, "[]"),
+    "rentcal serve": (0, "Serving sqlite:///demo.db on http://127.0.0.1:8000/ (1 worker)"),
+    "rentcal serve --port 8080 --workers 2 --metrics": (0, "on http://127.0.0.1:8080/ (2 workers)"),
+    "rentcal serve --base-url https://rentcal.example.org --root-path /rentcal --proxy-headers": (
+        0,
+        "on http://127.0.0.1:8000/rentcal/ (1 worker)",
+    ),
     "rentcal backup rentcal-backup.db": (0, "Backed up sqlite:///demo.db to rentcal-backup.db"),
     "RENTCAL_DATABASE_URL=/srv/rentcal/rentcal.db rentcal backup /srv/backup/rentcal.db": (
         4,
@@ -70,9 +96,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal db status": (0, "current   0002_managed_by_alembic"),
+    "rentcal db status": (0, "current   0003_accounts"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0002_managed_by_alembic: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0003_accounts: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
@@ -370,7 +396,12 @@ def test_every_docs_example_shows_its_output() -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"cli.md:{b.line}" for b in BLOCKS])
-def test_docs_block_runs_as_shown(block: Block, workdir: Path, demo_db: Path) -> None:
+def test_docs_block_runs_as_shown(
+    block: Block, workdir: Path, demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rentcal.web.server
+
+    monkeypatch.setattr(rentcal.web.server, "launch", lambda *_args: None)  # no listening
     env = _prepare(workdir, demo_db, parse_command(block.runs[0].command).argv)
     for step in block.steps:
         where = f"docs/cli.md:{step.line}: {step.command}"
@@ -418,7 +449,11 @@ def test_every_help_example_is_annotated() -> None:
 
 @pytest.mark.parametrize("line", HELP)
 def test_help_example_runs(
-    line: str, workdir: Path, demo_db: Path, request: pytest.FixtureRequest
+    line: str,
+    workdir: Path,
+    demo_db: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     code, text = HELP_EXPECTED[line]
     if DOCUMENTED_PG in line:  # on the test server (skipped when there is none)
@@ -428,6 +463,11 @@ def test_help_example_runs(
     env = _prepare(workdir, demo_db, call.argv)
     for name, content in SAMPLE_FILES.items():
         (workdir / name).write_text(content, encoding="utf-8", newline="")
+    launched: list[object] = []
+    if call.argv[:1] == ["serve"]:  # runs up to the point where it would listen
+        import rentcal.web.server
+
+        monkeypatch.setattr(rentcal.web.server, "launch", launched.append)
     output_file = None
     if "-o" in call.argv:
         at = call.argv.index("-o") + 1
@@ -438,3 +478,4 @@ def test_help_example_runs(
     produced = output_file.read_text(encoding="utf-8") if output_file else result.output
     assert text in produced, (line, produced)
     assert "Traceback" not in result.output
+    assert bool(launched) == (call.argv[:1] == ["serve"] and code == 0)

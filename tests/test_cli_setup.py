@@ -117,6 +117,10 @@ class TestDemo:
     ) -> None:
         """Every command under "Try next" runs as printed, acting as the demo's admin."""
         monkeypatch.chdir(tmp_path)  # "events --ics -o demo.ics" writes here
+        import rentcal.web.server
+
+        launched: list[object] = []  # "rentcal serve" runs up to the point of listening
+        monkeypatch.setattr(rentcal.web.server, "launch", launched.append)
         shown = cli(db_url, "demo").stdout
         lines = [ln.strip() for ln in shown.splitlines() if ln.strip().startswith("rentcal ")]
         assert len(lines) >= 8, shown
@@ -133,6 +137,18 @@ class TestDemo:
             newest = max(cal.rentals(), key=lambda r: r.id)  # "--as bob book saw +5d ..."
             assert (newest.member, newest.machine, newest.start) == ("bob", "saw", d(14))
         assert (tmp_path / "demo.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+        assert len(launched) == 1
+
+    def test_every_member_can_log_in_with_the_printed_password(self, db_url: str) -> None:
+        shown = cli(db_url, "demo").stdout
+        printed = shown.split("Passwords for the web pages", 1)[1].splitlines()[1:]
+        pairs = [line.split() for line in printed if line.strip()]
+        with rentcal.connect(db_url) as cal:
+            assert sorted(h for h, _ in pairs) == sorted(m.handle for m in cal.members())
+            for handle, password in pairs:
+                session, _secret = cal.login(handle, password)
+                assert session.member == handle
+        assert len({p for _, p in pairs}) == len(pairs)  # random, not one shared password
 
     def test_refuses_a_database_that_is_not_empty(
         self, seeded: rentcal.Rentcal, db_url: str

@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from rentcal._version import __version__
+from rentcal.cli.accounts import feed_app, token_app  # also adds `member passwd`
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.context import DATABASE_ENV, USER_ENV, State
@@ -23,6 +24,7 @@ from rentcal.cli.machines import machine_app
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.rentals import rental_commands
+from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
 
 
@@ -119,8 +121,11 @@ app.add_typer(maintenance_app)
 app.add_typer(calendar_commands)
 app.add_typer(notification_commands)
 app.add_typer(feed_commands)
+app.add_typer(feed_app)
+app.add_typer(token_app)
 app.add_typer(bulk_commands)
 app.add_typer(db_app)
 app.add_typer(backup_commands)
+app.add_typer(serve_commands)
 
 __all__ = ["app"]

@@ -79,7 +79,7 @@ def refuse_empty_options(ctx: typer.Context) -> None:
         if getattr(param, "param_type_name", "") != "option" or param.name is None:
             continue
         source = getattr(ctx.get_parameter_source(param.name), "name", None)
-        if source == "ENVIRONMENT":  # the root callback names the variable instead
+        if source in ("ENVIRONMENT", "DEFAULT"):  # env: the root callback names it
             continue
         value = ctx.params.get(param.name)
         values = value if isinstance(value, (list, tuple)) else [value]

@@ -100,11 +100,17 @@ def demo(
         ("rentcal --as bob notifications", ""),
         ("rentcal events --ics -o demo.ics", "import into any calendar app"),
     ]
+    steps.append(("rentcal serve", "then open http://127.0.0.1:8000/ and log in"))
     width = max(len(command) for command, _ in steps)
     lines += [
         f"  {command:<{width}}  # {comment}" if comment else f"  {command}"
         for command, comment in steps
     ]
+    lines += [
+        "",
+        "Passwords for the web pages (shown once; change them with rentcal member passwd):",
+    ]
+    lines += [f"  {handle:<6} {password}" for handle, password in summary.passwords]
     for line in lines:
         render.echo(render.safe(line))
 

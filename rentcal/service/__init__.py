@@ -13,6 +13,9 @@ that combines them. Where things live:
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
 ``notifications``         ``notifications``, ``mark_read``
+``accounts``              passwords, ``login`` / sessions, API tokens, feed
+                          tokens, ``revision``
+``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -26,6 +29,7 @@ Results are frozen values from :mod:`rentcal.core.values`.
 from __future__ import annotations
 
 from rentcal.errors import RentcalError
+from rentcal.service.accounts import Accounts
 from rentcal.service.availability import Availabilities
 from rentcal.service.base import Clock, utc_now
 from rentcal.service.bookings import Bookings
@@ -41,7 +45,7 @@ from rentcal.store import Store
 BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
 
 
-class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox):
+class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox, Accounts):
     """A connection to one rentcal database; see :func:`rentcal.connect`."""
 
     def __enter__(self) -> Rentcal:

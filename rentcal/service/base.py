@@ -20,6 +20,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
 
 from rentcal import queries as q
+from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
 from rentcal.core.types import MachineStatus
@@ -89,16 +90,32 @@ class ServiceBase:
     def _read(self, fn: Callable[[Connection], T]) -> T:
         return self.store.run(fn, write=False)
 
-    def _write(self, fn: Callable[[Connection], T], spans: Spans = ()) -> T:
+    def _write(
+        self, fn: Callable[[Connection], T], spans: Spans = (), *, calendar: bool = True
+    ) -> T:
         """THE write path: one write transaction; a database overlap refusal -> Unavailable.
 
         ``spans`` names what the write may occupy. The service decides
         availability under the machine's lock before writing, so the guard
         fires only when something bypassed the lock; then the conflicts are
         read afresh for ``spans`` and reported like any other refusal.
+
+        ``calendar`` (the default) says the write may change what a calendar
+        shows: the calendar's revision is then bumped in the same transaction,
+        after ``fn`` (and, on PostgreSQL, ``NOTIFY rentcal_revision`` is sent
+        on commit), so caches and live views never miss a change nor see one
+        that was rolled back. Writes that no calendar shows (passwords,
+        sessions, tokens, read marks) pass ``calendar=False``.
         """
+        notify = self.store.dialect == "postgresql"
+
+        def revised(conn: Connection) -> T:
+            result = fn(conn)
+            qa.bump_revision(conn, self.now(), notify=notify)
+            return result
+
         try:
-            return self.store.run(fn, write=True)
+            return self.store.run(revised if calendar else fn, write=True)
         except exc.IntegrityError as err:
             if not self.store.is_overlap(err):
                 raise

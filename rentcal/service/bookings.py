@@ -27,6 +27,7 @@ from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.service import idempotency
 from rentcal.service.base import int_id, span_text, statuses
 from rentcal.service.lifecycle import Lifecycle
 
@@ -44,27 +45,50 @@ class Bookings(Lifecycle):
         purpose: str | None = None,
         acting: str | None = None,
         today: date | None = None,
+        idempotency_key: str | None = None,
     ) -> Rental:
         """Book ``machine`` for ``member`` on [start, end], all or nothing.
 
         ``acting`` (default: the member) may differ only when it is an admin
         booking for a member. Raises Unavailable (with ``.conflicts``) when
         any day is blocked — decided under the machine's lock.
+
+        ``idempotency_key``: the same key from the same acting member for the
+        same request returns the rental it made (even sent concurrently), for
+        a different request raises IdempotencyMismatch; see
+        :mod:`rentcal.service.idempotency`.
         """
         name = checks.handle(machine, "machine")
         first, last = checks.day(start, "start"), checks.day(end, "end")
         checks.handle(member, "member")
         text = checks.free_text(purpose, "purpose")
         checks.optional_handle(acting, "acting", "acting member")
+        if idempotency_key is not None:
+            checks.free_text(idempotency_key, "idempotency_key")
         validate_range(first, last, self.today(today))
+        request = idempotency.request_key(
+            idempotency_key,
+            actor=member if acting is None else acting,
+            machine=machine,
+            start=start,
+            end=end,
+            member=member,
+            purpose=text,
+        )
 
         def work(conn: Connection) -> Rental:
+            again = idempotency.replay(conn, request, self.now())
+            if again is not None:
+                return again
             mach = self._active_machine_row(conn, name)
             who = q.member(self._member_row(conn, member))
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)
             self.store.lock_machine(conn, mach.id)
             mach = self._active_machine_row(conn, name)  # re-read under the lock: retired?
+            again = idempotency.replay(conn, request, self.now())  # a twin committed meanwhile
+            if again is not None:
+                return again
             conflicts = self._conflicts(conn, mach.id, start, end)
             if conflicts:
                 refused = availability(mach.name, start, end, conflicts)
@@ -110,9 +134,12 @@ class Bookings(Lifecycle):
                 self._notify(
                     conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
                 )
+            idempotency.remember(conn, request, actor.id, rental_id, now)
             return self._get_rental(conn, rental_id)
 
-        return self._write(work, [(machine, start, end)])
+        return idempotency.after_conflict(
+            request, lambda: self._write(work, [(machine, start, end)]), self._read, self.now
+        )
 
     @staticmethod
     def _may_book(actor: Member, who: Member) -> None:

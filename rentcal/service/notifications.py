@@ -37,7 +37,7 @@ class Inbox(ServiceBase):
                 q.mark_read(conn, [n.id for n in found if n.read_at is None], self.now())
             return found
 
-        return self._write(work) if marking else self._read(work)
+        return self._write(work, calendar=False) if marking else self._read(work)
 
     def mark_read(self, member: str) -> int:
         """Mark all of a member's unread notifications read; returns how many."""
@@ -46,7 +46,7 @@ class Inbox(ServiceBase):
         def work(conn: Connection) -> int:
             return q.mark_all_read(conn, self._member_row(conn, member).id, self.now())
 
-        return self._write(work)
+        return self._write(work, calendar=False)
 
 
 __all__ = ["Inbox"]

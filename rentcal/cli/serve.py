@@ -1,0 +1,126 @@
+"""``rentcal serve``: the HTTP API (FastAPI on uvicorn), for browsers, scripts and calendar apps.
+
+The web stack is imported inside the command only: ``rentcal --help`` and
+every other command never load FastAPI, Starlette or uvicorn.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rentcal.cli import render
+from rentcal.cli.context import get_state
+from rentcal.cli.errors import cli_command
+from rentcal.cli.options import commands, examples
+
+serve_commands = commands()
+
+#: The public URL of the server (shared with ``rentcal feed create``).
+BASE_URL_ENV = "RENTCAL_BASE_URL"
+
+
+@serve_commands.command(
+    "serve",
+    epilog=examples(
+        "rentcal serve",
+        "rentcal serve --port 8080 --workers 2 --metrics",
+        "rentcal serve --base-url https://rentcal.example.org --root-path /rentcal --proxy-headers",
+    ),
+)
+@cli_command
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Listen on this address (0.0.0.0: all).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=1, max=65535, help="Listen on this port.")
+    ] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            metavar="N", min=1, max=64, help="Processes serving requests (state is in the DB)."
+        ),
+    ] = 1,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            envvar=BASE_URL_ENV,
+            help="The public URL clients use; https makes cookies Secure.",
+        ),
+    ] = None,
+    root_path: Annotated[
+        str,
+        typer.Option(
+            "--root-path", metavar="PATH", help="Served under this path prefix by a proxy."
+        ),
+    ] = "",
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers",
+            help="Trust X-Forwarded-For/-Proto from the proxies in FORWARDED_ALLOW_IPS "
+            "[default: 127.0.0.1].",
+        ),
+    ] = False,
+    metrics: Annotated[
+        bool,
+        typer.Option("--metrics", help="Serve /metrics (to loopback and admins' tokens)."),
+    ] = False,
+    slow_ms: Annotated[
+        float,
+        typer.Option(
+            "--slow-ms", metavar="MS", min=1, help="Log requests slower than this as WARNING."
+        ),
+    ] = 500.0,
+    session_days: Annotated[
+        float,
+        typer.Option(
+            "--session-days", metavar="DAYS", min=0.01, help="Idle days before a login ends."
+        ),
+    ] = 14.0,
+    assets: Annotated[
+        str | None,
+        typer.Option(
+            "--assets", metavar="DIR", help="Serve the pages' FullCalendar files from DIR."
+        ),
+    ] = None,
+) -> None:
+    """Serve the HTTP API and the pages until SIGTERM or Ctrl-C (docs/web.md)."""
+    from rentcal.web.server import ServeOptions, launch
+    from rentcal.web.settings import Settings
+
+    state = get_state(ctx)
+    settings = Settings(
+        base_url=base_url,
+        database_url=state.db,
+        metrics=metrics,
+        slow_request_ms=slow_ms,
+        session_idle_days=session_days,
+        assets_dir=assets,
+    )
+    options = ServeOptions(
+        host=host,
+        port=port,
+        workers=workers,
+        root_path=root_path,
+        proxy_headers=proxy_headers,
+        settings=settings,
+    )
+    with state.connect() as cal:  # create or upgrade the schema once, before any worker
+        cal.revision()
+        where = cal.url
+    count = f"{workers} worker{'' if workers == 1 else 's'}"
+    render.error_line(
+        render.safe(
+            f"Serving {where} on http://{host}:{port}{root_path or ''}/ ({count}); Ctrl-C stops"
+        )
+    )
+    launch(options)
+
+
+__all__ = ["serve_commands"]

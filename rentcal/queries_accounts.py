@@ -1,0 +1,400 @@
+"""The SQL of accounts: credentials, sessions, throttling, tokens, idempotency, revisions.
+
+The same style as :mod:`rentcal.queries` (kept apart so neither file grows
+past reading): statements built once at import with bind parameters, small
+functions the service calls, rows turned into the values of
+:mod:`rentcal.core.accounts`. Secrets never reach this module, only their
+digests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
+from rentcal.models import (
+    REVISION_EPOCH,
+    api_token_t,
+    credential_t,
+    feed_token_t,
+    idempotency_t,
+    login_failure_t,
+    login_session_t,
+    machine_t,
+    member_t,
+    revision_t,
+)
+
+#: The PostgreSQL channel every calendar-changing commit notifies, with the new revision.
+REVISION_CHANNEL = "rentcal_revision"
+
+
+def _when(name: str, table: sa.Table, column: str) -> Any:
+    """A bind parameter typed like ``table.column`` (aware UTC on every backend)."""
+    return sa.bindparam(name, type_=table.c[column].type)
+
+
+# -- revisions ------------------------------------------------------------------------
+
+_rv = revision_t.c
+_REVISION = sa.select(_rv.value, _rv.changed_at).where(_rv.id == 1)
+_now_rev = _when("now", revision_t, "changed_at")
+#: +1, and a changed_at that never moves backwards (a clock stepping back keeps the old one).
+_BUMP = (
+    sa.update(revision_t)
+    .where(_rv.id == 1)
+    .values(
+        value=_rv.value + 1,
+        changed_at=sa.case((_rv.changed_at > _now_rev, _rv.changed_at), else_=_now_rev),
+    )
+    .returning(_rv.value)
+)
+_NOTIFY = sa.select(sa.func.pg_notify(REVISION_CHANNEL, sa.bindparam("n", type_=sa.String)))
+
+
+def revision(conn: Connection) -> tuple[int, datetime]:
+    """The calendar's revision and when it last changed."""
+    row = conn.execute(_REVISION).first()
+    return (0, REVISION_EPOCH) if row is None else (int(row.value), row.changed_at)
+
+
+def bump_revision(conn: Connection, now: datetime, *, notify: bool) -> int:
+    """Raise the revision by one in the caller's transaction; NOTIFY listeners on commit."""
+    value = int(conn.execute(_BUMP, {"now": now}).scalar_one())
+    if notify:
+        conn.execute(_NOTIFY, {"n": str(value)})
+    return value
+
+
+# -- credentials ----------------------------------------------------------------------
+
+_cr = credential_t.c
+_CREDENTIAL = (
+    sa.select(member_t.c.id, _cr.password_hash)
+    .select_from(member_t.outerjoin(credential_t, _cr.member_id == member_t.c.id))
+    .where(member_t.c.handle == sa.bindparam("h"))
+)
+_DELETE_CREDENTIAL = sa.delete(credential_t).where(_cr.member_id == sa.bindparam("m"))
+_INSERT_CREDENTIAL = sa.insert(credential_t)
+
+
+def credential(conn: Connection, handle: str) -> tuple[int | None, str | None]:
+    """(member id, password hash) for a handle; None for what does not exist."""
+    row = conn.execute(_CREDENTIAL, {"h": handle}).first()
+    return (None, None) if row is None else (int(row.id), row.password_hash)
+
+
+def set_credential(conn: Connection, member_id: int, password_hash: str, now: datetime) -> None:
+    """Store (replace) a member's password hash."""
+    conn.execute(_DELETE_CREDENTIAL, {"m": member_id})
+    conn.execute(
+        _INSERT_CREDENTIAL,
+        {"member_id": member_id, "password_hash": password_hash, "changed_at": now},
+    )
+
+
+# -- login throttling -----------------------------------------------------------------
+
+_lf = login_failure_t.c
+_RECENT_FAILURES = (
+    sa.select(_lf.at)
+    .where(_lf.handle == sa.bindparam("h"), _lf.at > _when("since", login_failure_t, "at"))
+    .order_by(_lf.at.desc())
+    .limit(sa.bindparam("n", type_=sa.Integer))
+)
+_INSERT_FAILURE = sa.insert(login_failure_t)
+_DELETE_FAILURE = sa.delete(login_failure_t).where(_lf.id == sa.bindparam("i"))
+_PRUNE_FAILURES = sa.delete(login_failure_t).where(_lf.at <= _when("before", login_failure_t, "at"))
+#: PostgreSQL: serialise attempts for one handle until commit (SQLite: BEGIN IMMEDIATE does).
+_LOCK_HANDLE = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("h", type_=sa.String)))
+)
+
+
+def lock_handle(conn: Connection, handle: str) -> None:
+    """Hold a PostgreSQL advisory lock on ``handle`` until the transaction ends."""
+    conn.execute(_LOCK_HANDLE, {"h": handle})
+
+
+def recent_failures(conn: Connection, handle: str, since: datetime, limit: int) -> list[datetime]:
+    """Up to ``limit`` failure times of ``handle`` after ``since``, newest first."""
+    rows = conn.execute(_RECENT_FAILURES, {"h": handle, "since": since, "n": limit})
+    return list(rows.scalars())
+
+
+def add_failure(conn: Connection, handle: str, at: datetime) -> int:
+    """Record one failed (or not yet checked) attempt; returns its id."""
+    key = conn.execute(_INSERT_FAILURE, {"handle": handle, "at": at}).inserted_primary_key
+    return int(key[0]) if key is not None else 0
+
+
+def drop_failure(conn: Connection, failure_id: int) -> None:
+    """Forget one attempt (it turned out to be a success)."""
+    conn.execute(_DELETE_FAILURE, {"i": failure_id})
+
+
+def prune_failures(conn: Connection, before: datetime) -> None:
+    """Forget attempts too old to count (index range delete)."""
+    conn.execute(_PRUNE_FAILURES, {"before": before})
+
+
+# -- sessions -------------------------------------------------------------------------
+
+_ls = login_session_t.c
+_SESSION_SELECT = sa.select(
+    _ls.id,
+    member_t.c.handle,
+    _ls.created_at,
+    _ls.last_seen_at,
+    _ls.expires_at,
+    _ls.revoked_at,
+    _ls.member_id,
+).select_from(login_session_t.join(member_t, member_t.c.id == _ls.member_id))
+_LIVE_SESSION = _SESSION_SELECT.where(
+    _ls.secret_hash == sa.bindparam("s"),
+    _ls.revoked_at.is_(None),
+    _ls.expires_at > _when("now", login_session_t, "expires_at"),
+)
+_TOUCH_SESSION = (
+    sa.update(login_session_t)
+    .where(_ls.id == sa.bindparam("i"), _ls.revoked_at.is_(None))
+    .values(
+        last_seen_at=_when("now", login_session_t, "last_seen_at"),
+        expires_at=_when("until", login_session_t, "expires_at"),
+    )
+)
+_REVOKE_SESSION = (
+    sa.update(login_session_t)
+    .where(_ls.secret_hash == sa.bindparam("s"), _ls.revoked_at.is_(None))
+    .values(revoked_at=_when("now", login_session_t, "revoked_at"))
+)
+_REVOKE_MEMBER_SESSIONS = (
+    sa.update(login_session_t)
+    .where(_ls.member_id == sa.bindparam("m"), _ls.revoked_at.is_(None))
+    .values(revoked_at=_when("now", login_session_t, "revoked_at"))
+)
+_INSERT_SESSION = sa.insert(login_session_t)
+
+
+def _session(row: Any) -> Session:
+    return Session(row[0], row[1], row[2], row[3], row[4], row[5])
+
+
+def insert_session(conn: Connection, **values: Any) -> int:
+    """A new session row; returns its id."""
+    key = conn.execute(_INSERT_SESSION, values).inserted_primary_key
+    return int(key[0]) if key is not None else 0
+
+
+def live_session(conn: Connection, digest: str, now: datetime) -> tuple[Session, int] | None:
+    """(session, member id) of an unrevoked, unexpired session, or None."""
+    row = conn.execute(_LIVE_SESSION, {"s": digest, "now": now}).first()
+    return None if row is None else (_session(row), int(row.member_id))
+
+
+def session_by_id(conn: Connection, session_id: int) -> Session:
+    """One session value."""
+    return _session(conn.execute(_SESSION_SELECT.where(_ls.id == session_id)).one())
+
+
+def touch_session(conn: Connection, session_id: int, now: datetime, until: datetime) -> None:
+    """Slide a session's idle expiry."""
+    conn.execute(_TOUCH_SESSION, {"i": session_id, "now": now, "until": until})
+
+
+def revoke_session(conn: Connection, digest: str, now: datetime) -> bool:
+    """Revoke the live session with this digest; whether there was one."""
+    return bool(conn.execute(_REVOKE_SESSION, {"s": digest, "now": now}).rowcount)
+
+
+def revoke_member_sessions(conn: Connection, member_id: int, now: datetime) -> int:
+    """Revoke every open session of a member; how many."""
+    return int(conn.execute(_REVOKE_MEMBER_SESSIONS, {"m": member_id, "now": now}).rowcount)
+
+
+# -- API tokens -----------------------------------------------------------------------
+
+_at = api_token_t.c
+_creator = member_t.alias("creator")
+_TOKEN_SELECT = (
+    sa.select(
+        _at.id,
+        member_t.c.handle,
+        _at.name,
+        _at.created_at,
+        _creator.c.handle.label("creator"),
+        _at.last_used_at,
+        _at.revoked_at,
+        _at.member_id,
+    )
+    .select_from(
+        api_token_t.join(member_t, member_t.c.id == _at.member_id).outerjoin(
+            _creator, _creator.c.id == _at.created_by_id
+        )
+    )
+    .order_by(_at.id)
+)
+_TOKEN_BY_ID = _TOKEN_SELECT.where(_at.id == sa.bindparam("i"))
+_LIVE_TOKEN = _TOKEN_SELECT.where(_at.secret_hash == sa.bindparam("s"), _at.revoked_at.is_(None))
+_INSERT_TOKEN = sa.insert(api_token_t)
+_TOKEN_USED = (
+    sa.update(api_token_t)
+    .where(_at.id == sa.bindparam("i"))
+    .values(last_used_at=_when("now", api_token_t, "last_used_at"))
+)
+_REVOKE_TOKEN = (
+    sa.update(api_token_t)
+    .where(_at.id == sa.bindparam("i"), _at.revoked_at.is_(None))
+    .values(revoked_at=_when("now", api_token_t, "revoked_at"))
+)
+
+
+def _token(row: Any) -> ApiToken:
+    return ApiToken(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+
+def insert_token(conn: Connection, **values: Any) -> int:
+    """A new API token row; returns its id."""
+    key = conn.execute(_INSERT_TOKEN, values).inserted_primary_key
+    return int(key[0]) if key is not None else 0
+
+
+def token_by_id(conn: Connection, token_id: int) -> tuple[ApiToken, int] | None:
+    """(token, member id) or None."""
+    row = conn.execute(_TOKEN_BY_ID, {"i": token_id}).first()
+    return None if row is None else (_token(row), int(row.member_id))
+
+
+def live_token(conn: Connection, digest: str) -> tuple[ApiToken, int] | None:
+    """(token, member id) of an unrevoked token with this digest, or None."""
+    row = conn.execute(_LIVE_TOKEN, {"s": digest}).first()
+    return None if row is None else (_token(row), int(row.member_id))
+
+
+def find_tokens(conn: Connection, member_id: int | None, include_revoked: bool) -> list[ApiToken]:
+    """Tokens of one member (None: everybody's), oldest first."""
+    query = _TOKEN_SELECT
+    if member_id is not None:
+        query = query.where(_at.member_id == member_id)
+    if not include_revoked:
+        query = query.where(_at.revoked_at.is_(None))
+    return [_token(r) for r in conn.execute(query)]
+
+
+def token_used(conn: Connection, token_id: int, now: datetime) -> None:
+    """Note when a token last authenticated a request."""
+    conn.execute(_TOKEN_USED, {"i": token_id, "now": now})
+
+
+def revoke_token(conn: Connection, token_id: int, now: datetime) -> bool:
+    """Revoke a live token; whether it was live."""
+    return bool(conn.execute(_REVOKE_TOKEN, {"i": token_id, "now": now}).rowcount)
+
+
+# -- feed tokens ----------------------------------------------------------------------
+
+_ft = feed_token_t.c
+_scope_member = member_t.alias("scope_member")
+_owner = member_t.alias("owner")
+_FEED_SELECT = (
+    sa.select(
+        _ft.id,
+        _ft.scope,
+        machine_t.c.name.label("machine"),
+        _scope_member.c.handle.label("member"),
+        _ft.format,
+        _ft.name,
+        _owner.c.handle.label("owner"),
+        _ft.created_at,
+        _ft.revoked_at,
+        _ft.owner_id,
+    )
+    .select_from(
+        feed_token_t.join(_owner, _owner.c.id == _ft.owner_id)
+        .outerjoin(machine_t, machine_t.c.id == _ft.machine_id)
+        .outerjoin(_scope_member, _scope_member.c.id == _ft.member_id)
+    )
+    .order_by(_ft.id)
+)
+_FEED_BY_ID = _FEED_SELECT.where(_ft.id == sa.bindparam("i"))
+_LIVE_FEED = _FEED_SELECT.where(_ft.secret_hash == sa.bindparam("s"), _ft.revoked_at.is_(None))
+_INSERT_FEED = sa.insert(feed_token_t)
+_REVOKE_FEED = (
+    sa.update(feed_token_t)
+    .where(_ft.id == sa.bindparam("i"), _ft.revoked_at.is_(None))
+    .values(revoked_at=_when("now", feed_token_t, "revoked_at"))
+)
+
+
+def _feed(row: Any) -> FeedToken:
+    return FeedToken(
+        row[0], FeedScope(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8]
+    )
+
+
+def insert_feed(conn: Connection, **values: Any) -> int:
+    """A new feed token row; returns its id."""
+    key = conn.execute(_INSERT_FEED, values).inserted_primary_key
+    return int(key[0]) if key is not None else 0
+
+
+def feed_by_id(conn: Connection, feed_id: int) -> tuple[FeedToken, int] | None:
+    """(feed token, owner id) or None."""
+    row = conn.execute(_FEED_BY_ID, {"i": feed_id}).first()
+    return None if row is None else (_feed(row), int(row.owner_id))
+
+
+def live_feed(conn: Connection, digest: str) -> FeedToken | None:
+    """The unrevoked feed token with this digest, or None."""
+    row = conn.execute(_LIVE_FEED, {"s": digest}).first()
+    return None if row is None else _feed(row)
+
+
+def find_feeds(conn: Connection, owner_id: int | None, include_revoked: bool) -> list[FeedToken]:
+    """Feed tokens of one owner (None: everybody's), oldest first."""
+    query = _FEED_SELECT
+    if owner_id is not None:
+        query = query.where(_ft.owner_id == owner_id)
+    if not include_revoked:
+        query = query.where(_ft.revoked_at.is_(None))
+    return [_feed(r) for r in conn.execute(query)]
+
+
+def revoke_feed(conn: Connection, feed_id: int, now: datetime) -> bool:
+    """Revoke a live feed token; whether it was live."""
+    return bool(conn.execute(_REVOKE_FEED, {"i": feed_id, "now": now}).rowcount)
+
+
+# -- idempotency keys -----------------------------------------------------------------
+
+_ik = idempotency_t.c
+_IDEMPOTENT = sa.select(_ik.fingerprint, _ik.rental_id, _ik.created_at).where(
+    _ik.member_id == sa.bindparam("m"), _ik.key == sa.bindparam("k")
+)
+_INSERT_IDEMPOTENT = sa.insert(idempotency_t)
+_PRUNE_IDEMPOTENT = sa.delete(idempotency_t).where(
+    _ik.created_at < _when("before", idempotency_t, "created_at")
+)
+
+
+def idempotent(conn: Connection, member_id: int, key: str) -> tuple[str, int, datetime] | None:
+    """(fingerprint, rental id, when) remembered for this member's key, or None."""
+    row = conn.execute(_IDEMPOTENT, {"m": member_id, "k": key}).first()
+    return None if row is None else (row.fingerprint, int(row.rental_id), row.created_at)
+
+
+def remember_idempotent(conn: Connection, **values: Any) -> None:
+    """Remember which rental a key made (unique per member and key)."""
+    conn.execute(_INSERT_IDEMPOTENT, values)
+
+
+def prune_idempotent(conn: Connection, before: datetime) -> None:
+    """Forget keys older than ``before`` (index range delete)."""
+    conn.execute(_PRUNE_IDEMPOTENT, {"before": before})
+
+
+__all__ = ["REVISION_CHANNEL", "bump_revision", "revision"]

@@ -1,0 +1,128 @@
+"""Who is asking: the original design's ``@login_required`` / ``@verified_member_required``
+as three small FastAPI dependencies.
+
+A request is authenticated by ``Authorization: Bearer TOKEN`` (scripts) or by
+the session cookie (browsers); both are looked up in the database, so every
+worker and every host agrees. The library still decides every permission;
+these dependencies only refuse early with the web's words (401 / 403).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rentcal.core.values import Member
+from rentcal.errors import PermissionDenied
+from rentcal.service import Rentcal
+from rentcal.web.errors import Unauthenticated
+from rentcal.web.scope import MEMBER_KEY
+from rentcal.web.settings import Settings
+
+#: The browser session cookie (HttpOnly) and the page-readable CSRF cookie.
+SESSION_COOKIE = "rentcal_session"
+CSRF_COOKIE = "csrftoken"
+
+
+async def get_cal(request: Request) -> Rentcal:
+    """The app's library connection (one per process, shared by all requests).
+
+    ``async`` only so FastAPI runs it on the event loop: a plain ``def``
+    dependency costs a trip through the thread pool for nothing.
+    """
+    cal: Rentcal = request.app.state.cal
+    return cal
+
+
+async def get_settings(request: Request) -> Settings:
+    """The app's :class:`~rentcal.web.settings.Settings` (``async``: see :func:`get_cal`)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Cal = Annotated[Rentcal, Depends(get_cal)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer TOKEN``; None without the header.
+
+    A header of another scheme, or an empty token, is refused (401) rather than
+    silently falling back to the cookie.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("the Authorization header must be 'Bearer TOKEN'")
+    return token
+
+
+def authenticate(request: Request, cal: Rentcal) -> Member | None:
+    """The member a request's bearer token or session cookie stands for, if any."""
+    token = bearer_token(request)
+    if token is not None:
+        return cal.token_member(token)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        return cal.session_member(secret)
+    return None
+
+
+def current_member(request: Request, cal: Cal) -> Member:
+    """``@login_required``: the logged-in member, else 401 (a redirect to /login for pages)."""
+    member = authenticate(request, cal)
+    if member is None:
+        raise Unauthenticated()
+    request.scope[MEMBER_KEY] = member.handle
+    return member
+
+
+def verified_member(member: Annotated[Member, Depends(current_member)]) -> Member:
+    """``@verified_member_required``: booking needs a member an admin has verified."""
+    if not member.verified:
+        raise PermissionDenied(
+            f"you ({member.handle!r}) are not verified yet: an admin must verify you "
+            "before you can book",
+            field="member",
+            value=member.handle,
+            reason="not-verified",
+        )
+    return member
+
+
+def admin_member(member: Annotated[Member, Depends(current_member)]) -> Member:
+    """Admins only: approve / reject / complete, maintenance, machines, members."""
+    if not member.is_admin:
+        raise PermissionDenied(
+            f"member {member.handle!r} is not an admin; only admins can do this",
+            field="acting",
+            value=member.handle,
+            reason="not-admin",
+        )
+    return member
+
+
+CurrentMember = Annotated[Member, Depends(current_member)]
+VerifiedMember = Annotated[Member, Depends(verified_member)]
+AdminMember = Annotated[Member, Depends(admin_member)]
+Config = Annotated[Settings, Depends(get_settings)]
+
+__all__ = [
+    "CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "AdminMember",
+    "Cal",
+    "Config",
+    "CurrentMember",
+    "VerifiedMember",
+    "admin_member",
+    "authenticate",
+    "bearer_token",
+    "current_member",
+    "get_cal",
+    "get_settings",
+    "verified_member",
+]

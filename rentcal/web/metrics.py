@@ -1,0 +1,98 @@
+"""Prometheus metrics (the design's monitoring section), correct across uvicorn workers.
+
+With several workers ``rentcal serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at
+a fresh directory *before* any worker imports prometheus-client; each worker
+then writes its samples to files there, and ``/metrics`` in any worker
+aggregates all of them (prometheus-client's multiprocess mode). The gauge of
+SSE clients sums the live processes only.
+
+Metrics are defined once, at import, so building several apps in one process
+(tests) never registers a name twice. Labels are route *templates*
+(``/api/rentals/{rental_id}``), never raw paths: bounded, and free of secrets.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time from request to the end of the response, by method, route template and status.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+BOOKINGS = Counter(
+    "rentcal_bookings",
+    "Booking requests by outcome: booked, unavailable, invalid, denied.",
+    ["outcome"],
+)
+AVAILABILITY_CHECKS = Counter(
+    "rentcal_availability_checks",
+    "Availability checks by result: available, unavailable, invalid.",
+    ["result"],
+)
+FEED_REQUESTS = Counter(
+    "rentcal_feed_requests",
+    "Secret feed URL requests by kind (ics, json) and status code (304 = cache hit).",
+    ["kind", "code"],
+)
+SSE_CLIENTS = Gauge(
+    "rentcal_sse_clients",
+    "Open /api/changes streams.",
+    multiprocess_mode="livesum",
+)
+
+
+def multiprocess() -> bool:
+    """Whether samples are shared between worker processes through files."""
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text format of every metric (of all workers in multiprocess mode)."""
+    if multiprocess():
+        from prometheus_client import multiprocess as mp
+
+        registry = CollectorRegistry()
+        mp.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def process_exited(pid: int) -> None:
+    """Forget a stopped worker's live gauges (multiprocess mode only)."""
+    if multiprocess():
+        from prometheus_client import multiprocess as mp
+
+        mp.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+__all__ = [
+    "AVAILABILITY_CHECKS",
+    "BOOKINGS",
+    "FEED_REQUESTS",
+    "HTTP_DURATION",
+    "HTTP_REQUESTS",
+    "MULTIPROC_ENV",
+    "SSE_CLIENTS",
+    "exposition",
+    "multiprocess",
+    "process_exited",
+]

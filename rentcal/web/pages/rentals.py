@@ -1,0 +1,169 @@
+"""``/rentals/{id}`` — one rental (the design's "payment page"): days, status, price, history.
+
+Its member may cancel it; admins approve, reject (with a reason) and complete
+it. Each button is a small form POSTing to ``/rentals/{id}/{action}``, answered
+with a 303 back to the page (so a reload never repeats the change).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rentcal.core.types import RentalStatus
+from rentcal.core.values import Member, Rental
+from rentcal.errors import NotFound, RentcalError
+from rentcal.service import Rentcal
+from rentcal.web.auth import Cal, CurrentMember
+from rentcal.web.errors import classify
+from rentcal.web.pages.render import posted, render, see_other
+from rentcal.web.views import may_see_private
+
+router = APIRouter()
+
+ACTIONS = ("approve", "reject", "cancel", "complete")
+#: What the page says after a change it redirected to (never text from the URL).
+DONE = {
+    "approved": "Approved.",
+    "rejected": "Rejected; the member is told.",
+    "cancelled": "Cancelled.",
+    "completed": "Marked as completed.",
+}
+PAST = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "complete": "completed"}
+
+
+def allowed(rental: Rental, viewer: Member, today: Any) -> list[str]:
+    """The buttons this viewer gets for this rental (the library still decides)."""
+    status = RentalStatus(rental.status)
+    actions: list[str] = []
+    if viewer.is_admin and status is RentalStatus.PENDING:
+        actions.append("approve")
+    if viewer.is_admin and status in (RentalStatus.PENDING, RentalStatus.APPROVED):
+        actions.append("reject")
+    if (
+        (viewer.is_admin or viewer.handle == rental.member)
+        and status in (RentalStatus.PENDING, RentalStatus.APPROVED)
+        and rental.end >= today
+    ):
+        actions.append("cancel")
+    if viewer.is_admin and status is RentalStatus.APPROVED and rental.start <= today:
+        actions.append("complete")
+    return actions
+
+
+def change(cal: Rentcal, viewer: Member, rental_id: int, action: str, reason: str) -> Rental:
+    """Apply one status change as ``viewer``; the library checks permission and the lock."""
+    why = reason.strip() or None
+    if action == "approve":
+        return cal.approve(rental_id, acting=viewer.handle)
+    if action == "reject":
+        return cal.reject(rental_id, acting=viewer.handle, reason=why)
+    if action == "cancel":
+        return cal.cancel(rental_id, acting=viewer.handle, reason=why)
+    return cal.complete(rental_id, acting=viewer.handle)
+
+
+def booked_notice(rental: Rental) -> str:
+    """What the member reads on landing here after booking."""
+    if RentalStatus(rental.status) is RentalStatus.APPROVED:
+        return f"Booked: rental {rental.id} is approved."
+    return f"Booked: rental {rental.id} is waiting for an admin to approve it."
+
+
+def rental_page(
+    request: Request,
+    cal: Rentcal,
+    viewer: Member,
+    rental_id: int,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The page of one rental (404 page for an unknown id)."""
+    try:
+        rental = cal.rental(rental_id)
+        history = cal.history(rental_id)
+    except NotFound as err:
+        return render(
+            request,
+            "error.html",
+            {"title": "Not found", "message": err.message},
+            member=viewer,
+            status=404,
+        )
+    done = request.query_params.get("done", "")
+    notice = booked_notice(rental) if done == "booked" else DONE.get(done)
+    today = cal.today()
+    context = {
+        "rental": rental,
+        "history": list(reversed(history)),
+        "private": may_see_private(viewer, rental),
+        "actions": allowed(rental, viewer, today),
+        "days": (rental.end - rental.start).days + 1,
+        "error": error,
+        "notice": None if error else notice,
+    }
+    return render(request, "rental.html", context, member=viewer, status=status)
+
+
+def _id(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+@router.get("/rentals/{rental_id}", include_in_schema=False)
+def show(request: Request, rental_id: str, cal: Cal, member: CurrentMember) -> Response:
+    """One rental; ``?done=`` names the change just made (a fixed sentence)."""
+    number = _id(rental_id)
+    if number is None:
+        return render(
+            request,
+            "error.html",
+            {"title": "Not found", "message": f"rental {rental_id[:40]!r} not found"},
+            member=member,
+            status=404,
+        )
+    return rental_page(request, cal, member, number)
+
+
+@router.post("/rentals/{rental_id}/{action}", include_in_schema=False)
+async def act(
+    request: Request, rental_id: str, action: str, cal: Cal, member: CurrentMember
+) -> Response:
+    """A status change from the rental's page; 303 back to it, or the page with the error."""
+    data, problem = await posted(request)
+    return await run_in_threadpool(_act, request, rental_id, action, cal, member, data, problem)
+
+
+def _act(
+    request: Request,
+    rental_id: str,
+    action: str,
+    cal: Rentcal,
+    member: Member,
+    data: dict[str, str],
+    problem: str | None,
+) -> Response:
+    number = _id(rental_id)
+    if number is None or action not in ACTIONS:
+        return render(
+            request,
+            "error.html",
+            {"title": "Not found", "message": "no such rental or action"},
+            member=member,
+            status=404,
+        )
+    if problem is not None:
+        return rental_page(request, cal, member, number, error=problem, status=400)
+    try:
+        change(cal, member, number, action, data.get("reason", ""))
+    except RentcalError as err:
+        return rental_page(
+            request, cal, member, number, error=err.message, status=classify(err).status
+        )
+    return see_other(request, f"/rentals/{number}", done=PAST[action])
+
+
+__all__ = ["ACTIONS", "allowed", "change", "rental_page", "router"]

@@ -1,0 +1,52 @@
+"""The HTTP API, one router per area; :func:`rentcal.web.create_app` includes them all.
+
+==================  ==========================================================
+``health``          ``/healthz``, ``/readyz``
+``auth``            ``/login`` (page and form), ``/logout``, ``/`` (home page)
+``machines``        ``/api/machines``
+``availability``    ``/api/check-availability``
+``rentals``         ``/api/rentals`` and the status changes
+``events``          ``/api/events``, ``/api/machines/{name}/events``, resources
+``feeds``           ``/feeds/{secret}.ics|.json`` (secret subscription URLs)
+``changes``         ``/api/revision``, ``/api/changes`` (Server-Sent Events)
+``admin``           ``/api/maintenance``, ``/api/members``
+``account``         ``/api/me``, notifications, API tokens, feed URLs
+``metrics``         ``/metrics`` (with ``--metrics``)
+``design``          the original design's paths, as aliases
+==================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from rentcal.web.routes.account import router as account
+from rentcal.web.routes.admin import router as admin
+from rentcal.web.routes.auth import router as auth
+from rentcal.web.routes.availability import router as availability
+from rentcal.web.routes.changes import router as changes
+from rentcal.web.routes.design import router as design
+from rentcal.web.routes.events import router as events
+from rentcal.web.routes.feeds import router as feeds
+from rentcal.web.routes.health import router as health
+from rentcal.web.routes.machines import router as machines
+from rentcal.web.routes.metrics import router as metrics
+from rentcal.web.routes.rentals import router as rentals
+
+#: Matched in this order: the busiest endpoints first (no two routers share a path).
+ROUTERS: tuple[APIRouter, ...] = (
+    feeds,
+    availability,
+    events,
+    rentals,
+    changes,
+    machines,
+    admin,
+    account,
+    auth,
+    health,
+    metrics,
+    design,
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,38 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (and its database does)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from rentcal.errors import RentcalError
+from rentcal.web.auth import Cal
+from rentcal.web.routes.common import errors
+from rentcal.web.schemas import StatusOut
+from rentcal.web.views import as_json
+
+router = APIRouter(tags=["health"])
+
+
+@router.head("/healthz", include_in_schema=False)
+@router.get("/healthz", response_model=StatusOut, responses=errors(500))
+async def healthz() -> Response:
+    """Liveness: the process serves requests. Never touches the database."""
+    return as_json({"status": "ok"})
+
+
+@router.head("/readyz", include_in_schema=False)
+@router.get("/readyz", response_model=StatusOut, responses=errors(500, 503))
+def readyz(cal: Cal) -> Response:
+    """Readiness: the database answers and rentcal's tables can be read."""
+    try:
+        cal.revision()
+    except RentcalError as err:
+        return as_json(
+            {"status": "unavailable", "error": err.message, "code": "database_unavailable"},
+            status=503,
+        )
+    return as_json({"status": "ok"})
+
+
+__all__ = ["router"]

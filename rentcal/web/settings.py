@@ -1,0 +1,129 @@
+"""What a running server needs to know besides the database: its public URL and limits.
+
+:class:`Settings` is built once by ``rentcal serve`` and handed to every
+worker through one environment variable (:data:`SETTINGS_ENV`, JSON), so a
+worker process started by uvicorn builds exactly the same app as a test that
+calls :func:`rentcal.web.create_app` directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from urllib.parse import urlsplit
+
+from rentcal.errors import InvalidRequest
+
+#: JSON of the :class:`Settings` of the workers of one ``rentcal serve``.
+SETTINGS_ENV = "RENTCAL_WEB_SETTINGS"
+#: The public URL of the server (feed URLs, Secure cookies, the CSRF origin check).
+BASE_URL_ENV = "RENTCAL_BASE_URL"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def clean_base_url(value: str | None) -> str | None:
+    """``https://host[:port][/prefix]`` without a trailing slash, or InvalidRequest."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidRequest(
+            f"base URL {value[:80]!r} must look like https://HOST[:PORT][/PATH]",
+            field="base_url",
+            value=value,
+            reason="bad-url",
+        )
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise InvalidRequest(
+            f"base URL {value[:80]!r} must not have a user, a query or a fragment",
+            field="base_url",
+            value=value,
+            reason="bad-url",
+        )
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """How one server behaves; every field has a sensible default for tests.
+
+    Parameters:
+        base_url: the public URL clients use (``https://rentcal.example.org``);
+            ``https`` makes cookies ``Secure``; its origin is accepted by the
+            CSRF check besides the request's own ``Host``.
+        database_url: the database each worker connects to (None: the
+            environment or the default file, as for the CLI).
+        metrics: serve ``/metrics`` (loopback clients and admins' tokens only).
+        slow_request_ms: requests slower than this are logged as WARNING.
+        session_idle_days: a browser session ends after this many idle days.
+        max_body_bytes: larger request bodies are refused with 413.
+        heartbeat_seconds: an SSE comment line this often keeps proxies from closing.
+        poll_seconds: how often one process reads the revision (SQLite; a
+            fallback on PostgreSQL, which is told by LISTEN/NOTIFY).
+        assets_dir: a local folder of FullCalendar's files for the pages
+            (``--assets``); None: the pages load it from a CDN.
+    """
+
+    base_url: str | None = None
+    database_url: str | None = None
+    metrics: bool = False
+    slow_request_ms: float = 500.0
+    session_idle_days: float = 14.0
+    max_body_bytes: int = 64 * 1024
+    heartbeat_seconds: float = 15.0
+    poll_seconds: float = 1.0
+    assets_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", clean_base_url(self.base_url))
+        for name in ("slow_request_ms", "session_idle_days", "heartbeat_seconds", "poll_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise InvalidRequest(
+                    f"{name} must be a positive number, not {value!r}", field=name, value=value
+                )
+
+    @property
+    def secure(self) -> bool:
+        """Whether clients reach the server over https (then cookies are Secure)."""
+        return bool(self.base_url and self.base_url.startswith("https://"))
+
+    @property
+    def origin(self) -> str | None:
+        """``scheme://host[:port]`` of the base URL (what browsers send as Origin)."""
+        if not self.base_url:
+            return None
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    def to_env(self) -> str:
+        """The JSON that :meth:`from_env` reads back in a worker."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings ``rentcal serve`` put into :data:`SETTINGS_ENV`, else defaults.
+
+        ``RENTCAL_BASE_URL`` fills ``base_url`` when the JSON does not.
+        """
+        env = os.environ if env is None else env
+        raw = env.get(SETTINGS_ENV, "").strip()
+        data: dict[str, object] = {}
+        if raw:
+            try:
+                loaded = json.loads(raw)
+            except ValueError:
+                raise InvalidRequest(f"{SETTINGS_ENV} is not valid JSON") from None
+            if not isinstance(loaded, dict):
+                raise InvalidRequest(f"{SETTINGS_ENV} must be a JSON object")
+            known = {f.name for f in fields(cls)}
+            data = {k: v for k, v in loaded.items() if k in known}
+        if not data.get("base_url") and env.get(BASE_URL_ENV):
+            data["base_url"] = env[BASE_URL_ENV]
+        return cls(**data)  # type: ignore[arg-type]
+
+
+__all__ = ["BASE_URL_ENV", "DEFAULT_BASE_URL", "SETTINGS_ENV", "Settings", "clean_base_url"]
