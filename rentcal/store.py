@@ -867,20 +867,35 @@ class Store:
 
     def _use_wal(self) -> None:
         """SQLite files: WAL (readers never block the writer), once they are known to be
-        rentcal's. A no-op for a file already in WAL mode; never on a read-only file."""
+        rentcal's. A no-op for a file already in WAL mode; never on a read-only file.
+
+        Switching needs the file to itself for a moment; when other processes
+        are using it (several hosts opening an old database at once), the
+        switch is left to a later opener instead of making this one wait its
+        whole busy timeout: WAL is a speed-up, not a condition of correctness.
+        """
         if not self._is_file() or self.read_only or self._file_journal == "wal":
             return
         try:
             with self.engine.connect() as conn:
                 driver: Any = conn.connection.driver_connection  # no BEGIN around the pragma
-                driver.execute("PRAGMA journal_mode = WAL").close()
-            self._file_journal = "wal"
+                driver.execute(f"PRAGMA busy_timeout = {int(WAL_SWITCH_WAIT * 1000)}").close()
+                try:
+                    mode = driver.execute("PRAGMA journal_mode = WAL").fetchone()
+                finally:
+                    driver.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if mode and str(mode[0]).lower() == "wal":
+                self._file_journal = "wal"
         except (sqlite3.Error, exc.DBAPIError) as err:
             if is_locked(err):
-                raise self._busy() from None
+                return  # in use elsewhere right now: a later open switches it
             raise DatabaseError(
                 f"database error ({self.display_url}): {err}".splitlines()[0]
             ) from None
+
+
+#: Seconds an opener waits to switch a SQLite file to WAL before leaving it for later.
+WAL_SWITCH_WAIT = 0.2
 
 
 __all__ = [

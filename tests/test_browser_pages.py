@@ -377,6 +377,13 @@ class TestCalendar:
         close(page)
 
 
+def wait_for_value(page: Any, selector: str, value: str) -> None:
+    """Until the field holds ``value`` (or Playwright's timeout): events are asynchronous."""
+    page.wait_for_function(
+        "([sel, want]) => document.querySelector(sel).value === want", arg=[selector, value]
+    )
+
+
 class TestBookingForm:
     """Clicking days, the green / red box, the price, booking."""
 
@@ -392,6 +399,7 @@ class TestBookingForm:
         assert page.input_value("#end") == ""
         assert "Now click the last day" in page.inner_text("#calendar-status")
         page.click(f'td.fc-daygrid-day[data-date="{day(month, 12)}"]')  # either order
+        wait_for_value(page, "#start", day(month, 12).isoformat())  # FullCalendar's click is async
         assert page.input_value("#start") == day(month, 12).isoformat()
         assert page.input_value("#end") == day(month, 22).isoformat()
         page.wait_for_selector(f'td.fc-daygrid-day[data-date="{day(month, 12)}"] .rc-choice')
@@ -401,6 +409,7 @@ class TestBookingForm:
         page.mouse.down()
         page.mouse.move(last["x"] + last["width"] / 2, last["y"] + last["height"] / 2, steps=8)
         page.mouse.up()
+        wait_for_value(page, "#start", day(month, 8).isoformat())
         assert page.input_value("#start") == day(month, 8).isoformat()
         assert page.input_value("#end") == day(month, 10).isoformat()
         close(page)
