@@ -96,7 +96,12 @@ def sqlite_url(tmp_path: object) -> str:
 
 @pytest.fixture
 def cal(db_url: str) -> Iterator[rentcal.Rentcal]:
-    """A connected, empty rentcal with the fixed ticking clock."""
+    """A connected, empty rentcal with the fixed ticking clock.
+
+    The schema is made first with the default (longer) timeout: creating it on
+    a loaded CI machine can take longer than the 5 s the tests themselves use.
+    """
+    rentcal.connect(db_url).close()
     with rentcal.connect(db_url, clock=make_clock(), busy_timeout=5) as c:
         yield c
 
