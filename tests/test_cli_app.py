@@ -156,6 +156,34 @@ class TestVersionAndEntryPoints:
         assert done.returncode == 0, done.stderr
         assert "HEAVY=\n" in done.stderr
 
+    def test_bare_version_answers_before_typer_loads(self) -> None:
+        code = (
+            "import sys\n"
+            "from rentcal.cli import main\n"
+            "sys.argv = ['rentcal', '--version']\n"
+            "main()\n"
+            "print('TYPER=' + str('typer' in sys.modules), file=sys.stderr)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == f"rentcal {rentcal.__version__}\n"
+        assert "TYPER=False" in done.stderr
+
+    @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+    def test_bare_version_to_a_full_disk_is_exit_74(self) -> None:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [sys.executable, "-m", "rentcal", "--version"],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
+        assert done.returncode == 74
+        assert done.stderr == "Error: cannot write the output (stdout): No space left on device\n"
+
     def test_python_dash_m(self) -> None:
         done = subprocess.run(
             [sys.executable, "-m", "rentcal", "--version"],

@@ -20,6 +20,10 @@ def main() -> None:
     """
     import sys
 
+    if sys.argv[1:] == ["--version"]:
+        _print_version()
+        return
+
     from rentcal.cli import errors, streams
 
     streams.guard_stdio()
@@ -37,6 +41,31 @@ def main() -> None:
     if failed is not None:
         code = errors.report(failed)
     sys.exit(code)
+
+
+def _print_version() -> None:
+    """``rentcal --version`` alone, answered before Typer loads (a fifth of the start-up).
+
+    Scripts and package managers run it to probe the tool; it prints the same
+    text as the root command's ``--version`` option, which handles every other
+    spelling (``rentcal --db X --version``). Output failures end as in every
+    command (:mod:`rentcal.cli.streams`): exit 74 with a message, or a quiet
+    141 for a closed pipe, but without loading the error mapping.
+    """
+    import sys
+
+    from rentcal._version import __version__
+    from rentcal.cli import streams
+
+    streams.guard_stdio()
+    print(f"rentcal {__version__}")
+    failed = streams.finish()
+    if failed is None:
+        return
+    if failed.broken_pipe:
+        sys.exit(streams.EXIT_BROKEN_PIPE)
+    print(f"Error: {failed}", file=sys.stderr)
+    sys.exit(streams.EXIT_OUTPUT)
 
 
 __all__ = ["main"]
