@@ -169,6 +169,8 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal cancel 7": (0, "Cancelled rental 7."),
     "rentcal --as ada cancel 7 --reason 'rain'": (0, "reason      rain"),
     "rentcal --as ada complete 4": (0, "Completed rental 4."),
+    "rentcal --as carol move 3 --start 2030-01-20": (0, "Moved rental 3: tractor-6120"),
+    "rentcal --as ada move 2 --days 4 --machine excavator --json": (0, '"machine": "excavator"'),
     "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection": (
         1,
         "rental 3 (pending) 2030-01-16..2030-01-18",

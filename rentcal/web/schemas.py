@@ -70,6 +70,18 @@ class ReasonRequest(Body):
     reason: Text | None = None
 
 
+class MoveRequest(Body):
+    """``POST /api/rentals/{id}/move``: new days and/or machine; omitted = unchanged.
+
+    ``end`` or ``days`` (not both); with neither the rental keeps its length.
+    """
+
+    start: Day | None = None
+    end: Day | None = None
+    days: int | None = Field(default=None, ge=1, le=100_000)
+    machine: Handle | None = None
+
+
 class MaintenanceRequest(Body):
     """``POST /api/maintenance`` (admins); ``force`` schedules it over rentals."""
 
@@ -350,6 +362,7 @@ __all__ = [
     "MarkedOut",
     "MemberOut",
     "MemberRequest",
+    "MoveRequest",
     "NewFeedOut",
     "NewTokenOut",
     "NotificationOut",
