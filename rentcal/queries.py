@@ -24,17 +24,18 @@ from rentcal.core.types import (
     MachineStatus,
     MaintenanceKind,
     MaintenanceStatus,
+    RequestPolicy,
     Role,
 )
 from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
 from rentcal.models import (
-    BLOCKING_MAINTENANCE_SQL,
-    BLOCKING_RENTAL_SQL,
     history_t,
     machine_t,
+    maintenance_blocks,
     maintenance_t,
     member_t,
     notification_t,
+    rental_blocks,
     rental_t,
 )
 
@@ -44,7 +45,7 @@ def overlap_clause(start_col: Any, end_col: Any, start: date | Any, end: date | 
     return sa.and_(start_col <= end, end_col >= start)
 
 
-def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
+def _blocking_seek(table: sa.Table, blocks: str, kind: str) -> list[Any]:
     """Blocking rows of one machine overlapping [:s, :e], in O(log n).
 
     Blocking rows of one machine never overlap each other (the service keeps
@@ -55,7 +56,7 @@ def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
     test is a literal matching the partial index, which SQLite needs to use it.
     """
     c = table.c
-    blocking = sa.text(f"{table.name}.status IN ({blocking_sql})")
+    blocking = sa.text(blocks)
     m: Any = sa.bindparam("m", type_=sa.Integer)
     s: Any = sa.bindparam("s", type_=sa.Date)
     e: Any = sa.bindparam("e", type_=sa.Date)
@@ -86,8 +87,8 @@ def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
 
 #: Conflicts of one machine with [:s, :e]: blocking rentals, then scheduled maintenance.
 CONFLICTS_STATEMENT = sa.union_all(
-    *_blocking_seek(rental_t, BLOCKING_RENTAL_SQL, "rental"),
-    *_blocking_seek(maintenance_t, BLOCKING_MAINTENANCE_SQL, "maintenance"),
+    *_blocking_seek(rental_t, rental_blocks("rental"), "rental"),
+    *_blocking_seek(maintenance_t, maintenance_blocks("maintenance"), "maintenance"),
 )
 #: The machine row a check needs, looked up by its unique name.
 MACHINE_BY_NAME = sa.select(machine_t).where(machine_t.c.name == sa.bindparam("n"))
@@ -171,6 +172,8 @@ def machine(row: Row[Any]) -> Machine:
         MachineStatus(row.status),
         bool(row.auto_approve),
         row.created_at,
+        RequestPolicy(row.request_policy),
+        row.request_expiry_hours,
     )
 
 

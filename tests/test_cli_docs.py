@@ -96,9 +96,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal db status": (0, "current   0003_accounts"),
+    "rentcal db status": (0, "current   0004_request_queue"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0003_accounts: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0004_request_queue: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
@@ -119,6 +119,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal --as ada machine add drill --price 7.50 --auto-approve --json": (
         0,
         '"auto_approve": true',
+    ),
+    "rentcal --as ada machine add baler --price 90 --request-policy queue --request-expiry 2d": (
+        0,
+        "requests      queue",
     ),
     "rentcal machine list": (0, "tractor-6120  Tractor 6120    120.00"),
     "rentcal machine list --json": (0, '"name": "excavator"'),

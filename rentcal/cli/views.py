@@ -107,8 +107,18 @@ def machine_pairs(m: Machine) -> list[tuple[str, object]]:
         ("daily price", m.daily_price),
         ("status", m.status),
         ("auto-approve", m.auto_approve),
+        ("requests", m.request_policy.value),
+        ("expiry", expiry_text(m.request_expiry_hours)),
         ("description", m.description),
     ]
+
+
+def expiry_text(hours: int | None) -> str:
+    """``48 hours (or its first day)``, ``2 days (...)``, ``by its first day``."""
+    if hours is None:
+        return "by its first day"
+    amount = plural(hours // 24, "day") if hours % 24 == 0 else plural(hours, "hour")
+    return f"{amount} (or by its first day)"
 
 
 def show_machine(machine: Machine, as_json: bool, *, headline: str | None = None) -> None:

@@ -17,6 +17,7 @@ from rentcal.core.types import (
     MaintenanceKind,
     MaintenanceStatus,
     RentalStatus,
+    RequestPolicy,
     Role,
 )
 
@@ -33,6 +34,10 @@ class Machine:
     status: MachineStatus
     auto_approve: bool
     created_at: datetime
+    #: What a pending request does to others for the same days (block or queue).
+    request_policy: RequestPolicy = RequestPolicy.BLOCK
+    #: Hours a pending request may wait for a decision; None: until its first day.
+    request_expiry_hours: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a machine."""
@@ -43,6 +48,8 @@ class Machine:
             "status": self.status.value,
             "auto_approve": self.auto_approve,
             "description": self.description,
+            "request_policy": self.request_policy.value,
+            "request_expiry_hours": self.request_expiry_hours,
         }
 
 

@@ -101,6 +101,8 @@ class MachineRequest(Body):
     title: Text | None = None
     description: Text | None = None
     auto_approve: bool = False
+    request_policy: Literal["block", "queue"] = "block"
+    request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
 
 
 class MemberRequest(Body):
@@ -183,6 +185,8 @@ class MachineOut(Shape):
     status: Literal["active", "retired"]
     auto_approve: bool
     description: str | None
+    request_policy: Literal["block", "queue"]
+    request_expiry_hours: int | None
 
 
 class RentalOut(Shape):
