@@ -164,6 +164,8 @@ class RentalRow(SQLModel, table=True):
         ),
         sa.Index("ix_rental_machine", "machine_id", "status"),
         sa.Index("ix_rental_member_start", "member_id", "start_date"),
+        # revision 0004, housekeeping: approved rentals that have ended, pending requests
+        sa.Index("ix_rental_status_end", "status", "end_date"),
     )
 
 

@@ -92,6 +92,7 @@ CONFLICTS_STATEMENT = sa.union_all(
 )
 #: The machine row a check needs, looked up by its unique name.
 MACHINE_BY_NAME = sa.select(machine_t).where(machine_t.c.name == sa.bindparam("n"))
+_MACHINE_BY_ID = sa.select(machine_t).where(machine_t.c.id == sa.bindparam("i"))
 _MEMBER_BY_HANDLE = sa.select(member_t).where(member_t.c.handle == sa.bindparam("h"))
 _MEMBER_COUNT = sa.select(sa.func.count()).select_from(member_t)
 _ADMIN_IDS = sa.select(member_t.c.id).where(member_t.c.role == Role.ADMIN).order_by(member_t.c.id)
@@ -144,6 +145,39 @@ _HISTORY = (
     .where(_h.rental_id == sa.bindparam("r"))
     .order_by(_h.id)
 )
+# -- housekeeping: what time has made stale (see rentcal.service.housekeeping) ----------
+_today: Any = sa.bindparam("today", type_=sa.Date)
+_cutoff: Any = sa.bindparam("cutoff", type_=rental_t.c.created_at.type)
+_PENDING, _APPROVED = "pending", "approved"
+#: Machines with a pending request whose first day has passed or an approved rental that
+#: has ended; both seek ix_rental_status_end (status, end_date) / scan the few pending rows.
+_STALE_MACHINES = sa.union(
+    sa.select(_r.machine_id).where(_r.status == _APPROVED, _r.end_date < _today),
+    sa.select(_r.machine_id).where(_r.status == _PENDING, _r.start_date < _today),
+)
+#: Machines whose pending requests expire after some hours: (id, hours).
+_EXPIRING_MACHINES = sa.select(
+    machine_t.c.id, machine_t.c.name, machine_t.c.request_expiry_hours
+).where(machine_t.c.request_expiry_hours.is_not(None))
+_m: Any = sa.bindparam("m", type_=sa.Integer)
+#: Whether one machine has a pending request made at or before :cutoff.
+_OVERDUE = (
+    sa.select(_r.id)
+    .where(_r.machine_id == _m, _r.status == _PENDING, _r.created_at <= _cutoff)
+    .limit(1)
+)
+#: The stale rentals of one machine, in id order (the caller holds its lock).
+_STALE_RENTALS = RENTAL_SELECT.where(
+    _r.machine_id == _m,
+    sa.or_(
+        sa.and_(
+            _r.status == _PENDING,
+            sa.or_(_r.start_date < _today, _r.created_at <= _cutoff),
+        ),
+        sa.and_(_r.status == _APPROVED, _r.end_date < _today),
+    ),
+).order_by(_r.id)
+
 _n = notification_t.c
 _NOTIFICATIONS = sa.select(notification_t).where(_n.member_id == sa.bindparam("m")).order_by(_n.id)
 _UNREAD_NOTIFICATIONS = _NOTIFICATIONS.where(_n.read_at.is_(None))
@@ -217,6 +251,11 @@ def machine_row(conn: Connection, name: str) -> Row[Any] | None:
     return conn.execute(MACHINE_BY_NAME, {"n": name}).first()
 
 
+def machine_by_id(conn: Connection, machine_id: int) -> Row[Any] | None:
+    """The machine row with ``machine_id``, or None."""
+    return conn.execute(_MACHINE_BY_ID, {"i": machine_id}).first()
+
+
 def member_row(conn: Connection, handle: str) -> Row[Any] | None:
     """The member row with ``handle`` (already cleaned), or None."""
     return conn.execute(_MEMBER_BY_HANDLE, {"h": handle}).first()
@@ -283,6 +322,30 @@ def conflicts(conn: Connection, machine_id: int, start: date, end: date) -> list
         Conflict(ConflictKind(kind), rid, first, last, str(status))
         for kind, rid, first, last, status in rows
     ]
+
+
+def stale_machine_ids(conn: Connection, today: date) -> set[int]:
+    """Machines with a pending request past its first day or an approved rental ended."""
+    return {int(m) for m in conn.execute(_STALE_MACHINES, {"today": today}).scalars()}
+
+
+def expiring_machines(conn: Connection) -> list[tuple[int, str, int]]:
+    """(id, name, hours) of every machine whose pending requests expire after some hours."""
+    return [(int(i), str(n), int(h)) for i, n, h in conn.execute(_EXPIRING_MACHINES)]
+
+
+def has_overdue(conn: Connection, machine_id: int, cutoff: Any) -> bool:
+    """Whether a pending request of the machine was made at or before ``cutoff``."""
+    return conn.execute(_OVERDUE, {"m": machine_id, "cutoff": cutoff}).first() is not None
+
+
+def stale_rentals(
+    conn: Connection, machine_id: int, today: date, cutoff: Any | None
+) -> list[Rental]:
+    """Pending requests past their first day or made by ``cutoff``, and ended approved
+    rentals, of one machine (``cutoff`` None: no expiry by age)."""
+    params = {"m": machine_id, "today": today, "cutoff": cutoff}
+    return [rental(r) for r in conn.execute(_STALE_RENTALS, params)]
 
 
 def _narrowed(

@@ -211,6 +211,8 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("complete", "rental_id", RECORD_ID),
     ("complete", "acting", OPTIONAL_HANDLE),
     ("complete", "today", OPTIONAL_DAY),
+    ("housekeeping", "today", OPTIONAL_DAY),
+    ("housekeeping_due", "today", OPTIONAL_DAY),
     ("move", "rental_id", RECORD_ID),
     ("move", "start", OPTIONAL_DAY),
     ("move", "end", OPTIONAL_DAY),
@@ -355,6 +357,8 @@ GOOD: dict[str, dict[str, Any]] = {
     "reject": {"rental_id": 1, "acting": "ada", "reason": "harvest", "today": TODAY},
     "cancel": {"rental_id": 1, "acting": "bob", "reason": "plans changed", "today": TODAY},
     "complete": {"rental_id": 2, "acting": "ada", "today": TODAY},
+    "housekeeping": {"today": TODAY},
+    "housekeeping_due": {"today": TODAY},
     "move": {
         "rental_id": 1,
         "start": d(20),

@@ -173,6 +173,8 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal cancel 7": (0, "Cancelled rental 7."),
     "rentcal --as ada cancel 7 --reason 'rain'": (0, "reason      rain"),
     "rentcal --as ada complete 4": (0, "Completed rental 4."),
+    "rentcal housekeeping": (0, "Housekeeping: 0 requests expired, 0 rentals completed."),
+    "rentcal housekeeping --json  # e.g. hourly from cron": (0, '"expired": 0'),
     "rentcal --as carol move 3 --start 2030-01-20": (0, "Moved rental 3: tractor-6120"),
     "rentcal --as ada move 2 --days 4 --machine excavator --json": (0, '"machine": "excavator"'),
     "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection": (

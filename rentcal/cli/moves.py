@@ -1,4 +1,4 @@
-"""``move``: other days or another machine for a rental."""
+"""``move``: other days or another machine for a rental; ``housekeeping`` for cron."""
 
 from __future__ import annotations
 
@@ -61,6 +61,36 @@ def move(
     price = f"{before.price} -> {rental.price}" if before.price != rental.price else rental.price
     headline = f"Moved rental {rental.id}: {old} -> {new}; price {price}."
     views.show_rental(rental, as_json, headline=headline)
+
+
+@move_commands.command(
+    "housekeeping",
+    epilog=examples(
+        "rentcal housekeeping",
+        "rentcal housekeeping --json  # e.g. hourly from cron",
+    ),
+)
+@cli_command
+def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Expire undecided requests and complete ended rentals, now (for cron).
+
+    rentcal does this by itself whenever it touches a machine or shows a stale
+    rental; run this so nothing waits for the next visitor. Safe to run from
+    several hosts at once.
+    """
+    from rentcal.cli import render
+    from rentcal.core.wording import plural
+
+    state = get_state(ctx)
+    with state.connect() as cal:
+        done = cal.housekeeping(today=state.today)
+    if as_json:
+        render.emit_json(done.as_dict())
+        return
+    render.echo(
+        f"Housekeeping: {plural(done.expired, 'request')} expired, "
+        f"{plural(done.completed, 'rental')} completed."
+    )
 
 
 __all__ = ["move_commands"]

@@ -72,6 +72,10 @@ def show_rental(rental: Rental, as_json: bool, *, headline: str | None = None) -
     render.emit_record(rental_pairs(rental))
 
 
+#: Who a history row names when nobody did it: housekeeping (``by`` is null in JSON).
+SYSTEM = "(system)"
+
+
 def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_json: bool) -> None:
     """``rentcal show``: the rental and its history (JSON: the rental object plus
     ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first)."""
@@ -83,7 +87,7 @@ def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_js
     render.emit_record(rental_pairs(rental))
     render.echo()
     render.echo("history:")
-    rows = [(h["at"], h["from"] or "-", h["to"], h["by"], h["reason"]) for h in history]
+    rows = [(h["at"], h["from"] or "-", h["to"], h["by"] or SYSTEM, h["reason"]) for h in history]
     render.emit_table(("when", "from", "to", "by", "reason"), rows, empty="(none)")
 
 

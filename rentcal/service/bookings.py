@@ -29,10 +29,10 @@ from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import int_id, span_text, statuses
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 
-class Bookings(Lifecycle):
+class Bookings(Housekeeping):
     """Use cases that create and change rentals, and read them back."""
 
     def book(
@@ -65,7 +65,8 @@ class Bookings(Lifecycle):
         checks.optional_handle(acting, "acting", "acting member")
         if idempotency_key is not None:
             checks.free_text(idempotency_key, "idempotency_key")
-        validate_range(first, last, self.today(today))
+        day = self.today(today)
+        validate_range(first, last, day)
         request = idempotency.request_key(
             idempotency_key,
             actor=member if acting is None else acting,
@@ -84,7 +85,7 @@ class Bookings(Lifecycle):
             who = q.member(self._member_row(conn, member))
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)
-            self.store.lock_machine(conn, mach.id)
+            self._lock(conn, [mach.id], day)
             mach = self._active_machine_row(conn, name)  # re-read under the lock: retired?
             again = idempotency.replay(conn, request, self.now())  # a twin committed meanwhile
             if again is not None:
@@ -223,7 +224,7 @@ class Bookings(Lifecycle):
             machine_id = q.rental_machine_id(conn, rid)
             if machine_id is None:
                 raise NotFound(f"rental {rid} not found", field="rental", value=rid)
-            self.store.lock_machine(conn, machine_id)
+            self._lock(conn, [machine_id], day, skip=rid)
             rental = self._get_rental(conn, rid)  # re-read under the lock
             actor = self._actor(conn, acting)
             self._may_change(actor, rental, action)
@@ -290,7 +291,13 @@ class Bookings(Lifecycle):
     def rental(self, rental_id: int) -> Rental:
         """One rental by id."""
         rid = int_id(rental_id, "rental")
-        return self._read(lambda conn: self._get_rental(conn, rid))
+        day = self.today()
+
+        def work(conn: Connection) -> tuple[Rental, bool]:
+            found = self._get_rental(conn, rid)
+            return found, self._stale_rows(conn, [found], day)
+
+        return self._fresh(work, day)
 
     def history(self, rental_id: int) -> list[dict[str, Any]]:
         """Every status change of a rental, oldest first: who, when, from, to, why."""
@@ -321,8 +328,10 @@ class Bookings(Lifecycle):
         if first is not None and last is not None:
             validate_range(first, last)
 
-        def work(conn: Connection) -> list[Rental]:
-            return q.find_rentals(
+        day = self.today()
+
+        def work(conn: Connection) -> tuple[list[Rental], bool]:
+            found = q.find_rentals(
                 conn,
                 machine_id=None if name is None else self._machine_row(conn, name).id,
                 member_id=None if who is None else self._member_row(conn, who).id,
@@ -330,8 +339,9 @@ class Bookings(Lifecycle):
                 start=first,
                 end=last,
             )
+            return found, self._stale_rows(conn, found, day)
 
-        return self._read(work)
+        return self._fresh(work, day)
 
 
 __all__ = ["Bookings"]

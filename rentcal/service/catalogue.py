@@ -17,10 +17,10 @@ from rentcal.core import checks
 from rentcal.core.types import MachineStatus, RequestPolicy, Role
 from rentcal.core.values import Machine, Member
 from rentcal.errors import InvalidRequest
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 
-class Catalogue(Lifecycle):
+class Catalogue(Housekeeping):
     """Use cases about members and machines."""
 
     # -- members ------------------------------------------------------------------
@@ -222,7 +222,7 @@ class Catalogue(Lifecycle):
         def work(conn: Connection) -> Machine:
             actor = self._admin(conn, acting, "retire machines")
             row = self._machine_row(conn, clean)
-            self.store.lock_machine(conn, row.id)
+            self._lock(conn, [row.id], day)
             row = self._machine_row(conn, clean)  # re-read under the lock
             if row.status == MachineStatus.RETIRED:
                 raise InvalidRequest(

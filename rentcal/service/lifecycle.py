@@ -31,10 +31,16 @@ class Lifecycle(ServiceBase):
         conn: Connection,
         rental: Rental,
         new: RentalStatus,
-        actor_id: int,
+        actor_id: int | None,
         note: str | None,
+        *,
+        notify: bool = True,
     ) -> None:
-        """Store a status change, its history row and the member's notification."""
+        """Store a status change, its history row and the member's notification.
+
+        ``actor_id`` None: done by the system (housekeeping); ``notify=False``
+        records without telling the member (a completion nobody needs to hear of).
+        """
         now = self.now()
         q.update_rental(
             conn,
@@ -54,6 +60,8 @@ class Lifecycle(ServiceBase):
             reason=note,
             changed_at=now,
         )
+        if not notify:
+            return
         span = span_text(rental.start, rental.end)
         message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
         self._notify(

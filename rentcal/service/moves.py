@@ -36,7 +36,7 @@ from rentcal.errors import (
     Unavailable,
 )
 from rentcal.service.base import int_id, span_text
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 #: What an admin may move; a member only their own pending request.
 MOVABLE = frozenset({RentalStatus.PENDING, RentalStatus.APPROVED})
@@ -63,7 +63,7 @@ def move_description(old: Rental, machine: str, start: date, end: date) -> str:
     return f"moved: {before} -> {after}"
 
 
-class Moves(Lifecycle):
+class Moves(Housekeeping):
     """``move``: other days and/or another machine for an open rental."""
 
     def move(
@@ -120,8 +120,7 @@ class Moves(Lifecycle):
                 raise NotFound(f"rental {rid} not found", field="rental", value=rid)
             dest = self._machine_row(conn, target) if target is not None else None
             ids = {old_machine_id, old_machine_id if dest is None else dest.id}
-            for machine_id in sorted(ids):  # a fixed order: opposite moves never deadlock
-                self.store.lock_machine(conn, machine_id)
+            self._lock(conn, ids, day, skip=rid)  # id order: opposite moves never deadlock
             rental = self._get_rental(conn, rid)  # re-read under the lock(s)
             actor = self._actor(conn, acting)
             self._may_move(actor, rental)

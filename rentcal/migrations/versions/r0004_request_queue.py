@@ -13,6 +13,9 @@ reads as before (nothing is rewritten):
 - ``rental.queued`` (default false): a pending request of a ``queue`` machine
   waiting beside others for the same days.
 
+An index ``ix_rental_status_end`` (status, end_date) lets housekeeping find
+ended approved rentals and pending requests without a scan.
+
 The guards then cover exactly what blocks — ``status IN ('approved',
 'pending') AND NOT queued``: the partial index ``ix_rental_blocking`` of the
 O(log n) seek, the SQLite triggers and PostgreSQL's exclusion constraint are
@@ -108,6 +111,7 @@ def upgrade() -> None:
     )
     _drop_guards()
     _guards(queued=True)
+    op.create_index("ix_rental_status_end", "rental", ["status", "end_date"])
 
 
 def downgrade() -> None:
@@ -116,6 +120,7 @@ def downgrade() -> None:
         "UPDATE rental SET status = 'rejected', reason = 'request queue removed' "
         "WHERE queued AND status = 'pending'"
     )
+    op.drop_index("ix_rental_status_end", table_name="rental")
     _drop_guards()
     op.drop_column("rental", "queued")
     op.drop_column("machine", "request_expiry_hours")
