@@ -126,6 +126,7 @@ RENTAL_SELECT = sa.select(
     _r.sequence,
     _changer.c.handle.label("changer_handle"),
     _r.reason,
+    _r.queued,
 ).select_from(
     rental_t.join(machine_t, machine_t.c.id == rental_t.c.machine_id)
     .join(member_t, member_t.c.id == rental_t.c.member_id)
@@ -175,6 +176,19 @@ _STALE_RENTALS = RENTAL_SELECT.where(
             sa.or_(_r.start_date < _today, _r.created_at <= _cutoff),
         ),
         sa.and_(_r.status == _APPROVED, _r.end_date < _today),
+    ),
+).order_by(_r.id)
+
+#: Queued requests of one machine overlapping [:s, :e] (approving one rejects these).
+_QUEUED_OVERLAPPING = RENTAL_SELECT.where(
+    _r.machine_id == _m,
+    _r.status == _PENDING,
+    _r.queued.is_(True),
+    overlap_clause(
+        _r.start_date,
+        _r.end_date,
+        sa.bindparam("s", type_=sa.Date),
+        sa.bindparam("e", type_=sa.Date),
     ),
 ).order_by(_r.id)
 
@@ -346,6 +360,12 @@ def stale_rentals(
     rentals, of one machine (``cutoff`` None: no expiry by age)."""
     params = {"m": machine_id, "today": today, "cutoff": cutoff}
     return [rental(r) for r in conn.execute(_STALE_RENTALS, params)]
+
+
+def queued_overlapping(conn: Connection, machine_id: int, start: date, end: date) -> list[Rental]:
+    """Queued (pending) requests of one machine overlapping [start, end], by id."""
+    params = {"m": machine_id, "s": start, "e": end}
+    return [rental(r) for r in conn.execute(_QUEUED_OVERLAPPING, params)]
 
 
 def _narrowed(

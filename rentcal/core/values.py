@@ -100,6 +100,8 @@ class Rental:
     sequence: int
     status_changed_by: str | None
     reason: str | None
+    #: A pending request of a ``queue`` machine, waiting beside others: it blocks nothing.
+    queued: bool = False
 
     @property
     def days(self) -> int:
@@ -108,8 +110,8 @@ class Rental:
 
     @property
     def blocking(self) -> bool:
-        """Whether this rental occupies the machine."""
-        return self.status in BLOCKING_RENTAL_STATUSES
+        """Whether this rental occupies the machine (a queued request does not)."""
+        return self.status in BLOCKING_RENTAL_STATUSES and not self.queued
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a rental (dates ISO 8601, money as a string)."""

@@ -24,7 +24,7 @@ from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
-from rentcal.core.types import MachineStatus, RentalStatus
+from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.service import idempotency
@@ -97,6 +97,7 @@ class Bookings(Housekeeping):
                     refused.message, refused.conflicts, machine=mach.name, start=start, end=end
                 )
             status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
+            queued = status is RentalStatus.PENDING and mach.request_policy == RequestPolicy.QUEUE
             now = self.now()
             rental_id = q.insert_rental(
                 conn,
@@ -113,7 +114,10 @@ class Bookings(Housekeeping):
                 sequence=0,
                 status_changed_by_id=actor.id,
                 reason=None,
+                queued=queued,
             )
+            if status is RentalStatus.APPROVED:
+                self._reject_queued(conn, mach.id, start, end, actor.id, skip=rental_id)
             q.add_history(
                 conn,
                 rental_id=rental_id,
@@ -233,7 +237,11 @@ class Bookings(Housekeeping):
             )
             if action is Action.APPROVE:
                 self._approvable(conn, rental, machine_id)
+                if rental.queued:  # it now holds its days: out of the queue
+                    q.update_rental(conn, rid, queued=False)
             self._record(conn, rental, new, actor.id, note)
+            if action is Action.APPROVE:
+                self._reject_queued(conn, machine_id, rental.start, rental.end, actor.id, rid)
             return self._get_rental(conn, rid)
 
         return self._write(work, lambda: self._days_of(rid))

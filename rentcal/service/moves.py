@@ -26,7 +26,7 @@ from rentcal.core import checks
 from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
-from rentcal.core.types import RentalStatus
+from rentcal.core.types import RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
 from rentcal.errors import (
     InvalidRequest,
@@ -165,7 +165,12 @@ class Moves(Housekeeping):
                 price=price,
                 updated_at=now,
                 bump=True,
+                # a pending request queues on a queue machine, blocks on a block one
+                queued=rental.status is RentalStatus.PENDING
+                and mach.request_policy == RequestPolicy.QUEUE,
             )
+            if rental.status is RentalStatus.APPROVED:
+                self._reject_queued(conn, mach.id, new_start, new_end, actor.id, skip=rid)
             what = move_description(rental, mach.name, new_start, new_end)
             q.add_history(
                 conn,
