@@ -55,6 +55,8 @@ def rental_pairs(r: Rental) -> list[tuple[str, object]]:
         ("price", r.price),
         ("purpose", r.purpose),
     ]
+    if r.queued:
+        pairs.append(("queued", "yes: waits beside other requests for these days"))
     if r.reason:
         pairs.append(("reason", r.reason))
     if r.status_changed_by:
