@@ -78,3 +78,53 @@ class TestMoveApi:
         assert web.as_("bob").post(url, json={"colour": "red"}).status_code == 400
         assert web.as_("bob").post("/api/rentals/99/move", json={"days": 2}).status_code == 404
         assert web.cal.rental(r.id).sequence == 0
+
+
+class TestMovePage:
+    """The rental page's Move form works without JavaScript: POST, 303 back, or the error."""
+
+    def test_member_moves_own_pending_from_the_page(self, seeded: rentcal.Rentcal) -> None:
+        from tests.test_pages import Pages
+
+        pages = Pages(seeded)
+        r = seeded.book("tractor", d(15), d(17), member="bob")
+        client = pages.as_("bob")
+        page = client.get(f"/rentals/{r.id}").text
+        assert 'action="/rentals/1/move"' in page and 'name="start"' in page
+        answer = client.post(
+            f"/rentals/{r.id}/move",
+            data={"start": "2030-01-20", "end": "2030-01-21", "machine": "saw"},
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/rentals/{r.id}?done=moved"
+        moved = seeded.rental(r.id)
+        assert (moved.machine, moved.start, moved.end) == ("saw", d(20), d(21))
+        shown = client.get(answer.headers["location"]).text
+        assert "Moved; the member and the admins are told." in shown
+
+    def test_conflict_and_bad_date_show_the_error(self, seeded: rentcal.Rentcal) -> None:
+        from tests.test_pages import Pages
+
+        pages = Pages(seeded)
+        r = seeded.book("tractor", d(15), d(17), member="bob")
+        seeded.book("tractor", d(20), d(22), member="dan")
+        client = pages.as_("bob")
+        taken = client.post(f"/rentals/{r.id}/move", data={"start": "2030-01-21", "end": ""})
+        assert taken.status_code == 409 and "is not available" in taken.text
+        bad = client.post(f"/rentals/{r.id}/move", data={"start": "21.01.2030"})
+        assert bad.status_code == 400 and "is not a date" in bad.text
+        assert seeded.rental(r.id).start == d(15)
+
+    def test_others_get_no_form_and_approved_only_for_admins(self, seeded: rentcal.Rentcal) -> None:
+        from tests.test_pages import Pages
+
+        pages = Pages(seeded)
+        r = seeded.book("tractor", d(15), d(17), member="bob")
+        assert "/move" not in pages.as_("dan").get(f"/rentals/{r.id}").text
+        assert (
+            pages.as_("dan").post(f"/rentals/{r.id}/move", data={"start": "2030-01-20"}).status_code
+            == 403
+        )
+        seeded.approve(r.id, acting="ada")
+        assert "/move" not in pages.as_("bob").get(f"/rentals/{r.id}").text
+        assert "/move" in pages.as_("ada").get(f"/rentals/{r.id}").text
