@@ -138,7 +138,9 @@ class TestLazily:
         assert seeded.rental(pending.id).status == "rejected"
         assert {r.status.value for r in later(d(11)).rentals()} == {"rejected", "completed"}
 
-    @pytest.mark.parametrize("read", ["rentals", "rental", "events", "ical", "free_windows"])
+    @pytest.mark.parametrize(
+        "read", ["rentals", "rental", "events", "ical", "free_windows", "check_many"]
+    )
     def test_each_read(
         self, read: str, seeded: rentcal.Rentcal, later: Callable[..., rentcal.Rentcal]
     ) -> None:
@@ -150,8 +152,11 @@ class TestLazily:
             "events": lambda: cal.events("tractor"),
             "ical": lambda: cal.ical("tractor"),
             "free_windows": lambda: cal.free_windows("tractor", d(11), d(20)),
+            "check_many": lambda: list(cal.check_many([("tractor", d(11), d(12))])),
         }
-        calls[read]()
+        answer = calls[read]()
+        if read == "check_many":
+            assert isinstance(answer, list) and answer[0].available  # answered afresh
         assert seeded.rental(pending.id).status == "rejected"
         assert len(seeded.history(pending.id)) == 2
 

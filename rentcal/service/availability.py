@@ -81,13 +81,15 @@ class Availabilities(Housekeeping):
             yield from self._answer_batch(batch, day)
 
     def _answer_batch(self, batch: list[Request], day: date) -> list[Availability | RentcalError]:
-        return self._read(lambda conn: self._answer(conn, batch, day))
+        return self._fresh(lambda conn: self._answer(conn, batch, day), day)
 
     def _answer(
         self, conn: Connection, batch: list[Request], day: date
-    ) -> list[Availability | RentcalError]:
+    ) -> tuple[list[Availability | RentcalError], bool]:
+        """The batch's answers, and whether a stale pending request was in the way."""
         machines: dict[str, Row[Any]] = {}
         answers: list[Availability | RentcalError] = []
+        stale = False
         for request in batch:
             if isinstance(request, RentcalError):
                 answers.append(request)
@@ -100,9 +102,10 @@ class Availabilities(Housekeeping):
                 )
                 spans = self._conflicts(conn, row.id, start, end)
                 answers.append(availability(row.name, start, end, spans))
+                stale = stale or (bool(spans) and self._stale_conflicts(conn, row, spans, day))
             except RentcalError as err:
                 answers.append(err)
-        return answers
+        return answers, stale
 
     def free_windows(
         self,
