@@ -151,3 +151,30 @@ class TestQueue:
         r = queue.book("baler", d(10), d(10), member="bob", **T)
         assert queue.housekeeping(today=d(11)).expired == 1
         assert queue.rental(r.id).reason == "expired"
+
+
+def test_revision_0004_downgrades_and_upgrades_again(queue: rentcal.Rentcal) -> None:
+    """Down to 0003: queued requests are rejected (they would overlap), guards as before."""
+    from alembic import command
+
+    from rentcal.migrations import runner
+
+    queue.book("baler", d(10), d(12), member="bob", **T)
+    queue.book("baler", d(10), d(12), member="dan", **T)
+    engine = sa.create_engine(queue.store.url)
+    with engine.begin() as conn:
+        cfg = runner.config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003_accounts")
+    with engine.connect() as conn:
+        statuses = conn.exec_driver_sql("SELECT DISTINCT status FROM rental").scalars().all()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("rental")}
+    assert statuses == ["rejected"] and "queued" not in columns
+    with engine.begin() as conn:
+        cfg = runner.config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    engine.dispose()
+    with rentcal.connect(queue.store.url) as again:
+        assert again.machine("baler").request_policy is RequestPolicy.BLOCK  # the default
+        assert again.book("baler", d(10), d(12), member="bob", **T).status == "pending"
