@@ -42,10 +42,12 @@ if TYPE_CHECKING:
         MaintenanceKind,
         MaintenanceStatus,
         RentalStatus,
+        RequestPolicy,
         Role,
     )
     from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
     from rentcal.service import Rentcal, connect
+    from rentcal.service.housekeeping import HousekeepingResult
 
 #: Public names loaded on first use, so ``rentcal --version`` imports almost nothing.
 _LAZY = {
@@ -59,6 +61,8 @@ _LAZY = {
     "MaintenanceStatus": "rentcal.core.types",
     "RentalStatus": "rentcal.core.types",
     "Role": "rentcal.core.types",
+    "RequestPolicy": "rentcal.core.types",
+    "HousekeepingResult": "rentcal.service.housekeeping",
     "Machine": "rentcal.core.values",
     "Maintenance": "rentcal.core.values",
     "Member": "rentcal.core.values",
@@ -95,6 +99,7 @@ __all__ = [
     "FeedScope",
     "FeedToken",
     "ForeignDatabase",
+    "HousekeepingResult",
     "IdempotencyMismatch",
     "ImportFailed",
     "InvalidRequest",
@@ -113,6 +118,7 @@ __all__ = [
     "RentalStatus",
     "Rentcal",
     "RentcalError",
+    "RequestPolicy",
     "Role",
     "Session",
     "Throttled",

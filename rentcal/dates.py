@@ -28,7 +28,7 @@ from dateutil.relativedelta import relativedelta
 
 from rentcal.errors import InvalidRequest
 
-__all__ = ["end_from_days", "parse_date", "parse_month"]
+__all__ = ["end_from_days", "parse_date", "parse_hours", "parse_month"]
 
 _EXPECTED = "expected YYYY-MM-DD, today, tomorrow, +3d, +2w or a weekday name"
 _TWO_DIGIT_YEAR = "write the year in full (use YYYY-MM-DD)"
@@ -270,3 +270,23 @@ def _parse_absolute(value: str) -> date:
                 f"{day_first.date().isoformat()}; use YYYY-MM-DD",
             )
     return first.date()
+
+
+_HOURS = re.compile(r"\s*(\d{1,6})\s*([hd])\s*", re.IGNORECASE)
+
+
+def parse_hours(text: str) -> int | None:
+    """``48h`` -> 48, ``3d`` -> 72, ``never`` -> None: a request expiry in whole hours."""
+    if text.strip().lower() == "never":
+        return None
+    found = _HOURS.fullmatch(text)
+    if found is None:
+        raise InvalidRequest(
+            f"cannot read {text[:_MAX_ECHO]!r} as a duration: expected hours (48h), days (3d) "
+            "or never",
+            field="request_expiry",
+            value=text[:_MAX_ECHO],
+            reason="format",
+        )
+    number, unit = int(found.group(1)), found.group(2).lower()
+    return number * (24 if unit == "d" else 1)

@@ -223,7 +223,7 @@ def _guards(conn: Connection, store: Store) -> list[Finding]:
     ]
 
 
-def _overlaps(conn: Connection, table: sa.Table, blocking_sql: str) -> list[tuple[Any, ...]]:
+def _overlaps(conn: Connection, table: sa.Table, blocks: str) -> list[tuple[Any, ...]]:
     """Pairs of blocking rows of one machine that overlap, by THE overlap rule.
 
     Each row is compared with the row before it in start order (per machine):
@@ -245,7 +245,7 @@ def _overlaps(conn: Connection, table: sa.Table, blocking_sql: str) -> list[tupl
             .over(partition_by=c.machine_id, order_by=order)
             .label("prev_end"),
         )
-        .where(sa.text(f"{table.name}.status IN ({blocking_sql})"))
+        .where(sa.text(blocks))
         .subquery()
     )
     r = ranked.c
@@ -271,7 +271,14 @@ def _overlap_finding(name: str, what: str, pairs: list[tuple[Any, ...]], advice:
 
 
 def _rental_overlaps(conn: Connection, store: Store) -> list[Finding]:
-    pairs = _overlaps(conn, models.rental_t, models.BLOCKING_RENTAL_SQL)
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("rental")}
+    # a database not yet at revision 0004 has no queued requests: every pending one blocks
+    blocks = (
+        models.rental_blocks("rental")
+        if "queued" in columns
+        else f"rental.status IN ({models.BLOCKING_RENTAL_SQL})"
+    )
+    pairs = _overlaps(conn, models.rental_t, blocks)
     return [
         _overlap_finding(
             "rentals",
@@ -283,7 +290,7 @@ def _rental_overlaps(conn: Connection, store: Store) -> list[Finding]:
 
 
 def _maintenance_overlaps(conn: Connection, store: Store) -> list[Finding]:
-    pairs = _overlaps(conn, models.maintenance_t, models.BLOCKING_MAINTENANCE_SQL)
+    pairs = _overlaps(conn, models.maintenance_t, models.maintenance_blocks("maintenance"))
     return [
         _overlap_finding(
             "maintenance",

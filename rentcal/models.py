@@ -11,6 +11,7 @@ two places; datetimes are timezone-aware UTC (sqlmodel's UTCDateTime).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -25,6 +26,7 @@ from rentcal.core.types import (
     MaintenanceKind,
     MaintenanceStatus,
     RentalStatus,
+    RequestPolicy,
     Role,
     values,
 )
@@ -59,6 +61,24 @@ BLOCKING_RENTAL_SQL = _blocking_sql(BLOCKING_RENTAL_STATUSES)
 BLOCKING_MAINTENANCE_SQL = _blocking_sql(BLOCKING_MAINTENANCE_STATUSES)
 
 
+def rental_blocks(alias: str = "") -> str:
+    """THE SQL test "this rental occupies its days": pending or approved, not queued.
+
+    A queued request (a machine with the ``queue`` request policy) waits
+    beside others for the same days and blocks nothing until approved. The
+    partial index, the SQLite triggers and PostgreSQL's exclusion constraint
+    use exactly this predicate, so the guards cover exactly what blocks.
+    """
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}status IN ({BLOCKING_RENTAL_SQL}) AND NOT {prefix}queued"
+
+
+def maintenance_blocks(alias: str = "") -> str:
+    """The SQL test "this maintenance block occupies its days": scheduled."""
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}status IN ({BLOCKING_MAINTENANCE_SQL})"
+
+
 class MachineRow(SQLModel, table=True):
     """A bookable machine."""
 
@@ -74,6 +94,22 @@ class MachineRow(SQLModel, table=True):
     )
     auto_approve: bool = Field(default=False, nullable=False)
     created_at: datetime = Field(nullable=False)
+    # revision 0004: added last, with server defaults, so old rows read as before
+    request_policy: RequestPolicy = Field(
+        default=RequestPolicy.BLOCK,
+        sa_type=sa.Enum(
+            RequestPolicy,
+            name="request_policy",
+            native_enum=False,
+            create_constraint=False,
+            length=5,
+            values_callable=values,
+        ),
+        sa_column_kwargs={"server_default": RequestPolicy.BLOCK.value},
+        nullable=False,
+    )
+    #: Hours a pending request may wait for a decision; NULL: until its first day.
+    request_expiry_hours: int | None = Field(default=None, nullable=True)
 
     __table_args__ = (sa.CheckConstraint("daily_price >= 0", name="ck_machine_price"),)
 
@@ -111,6 +147,10 @@ class RentalRow(SQLModel, table=True):
     sequence: int = Field(default=0, nullable=False)
     status_changed_by_id: int | None = Field(default=None, foreign_key="member.id")
     reason: str | None = Field(default=None, sa_type=sa.Text)
+    #: revision 0004: a pending request waiting beside others (queue policy); blocks nothing.
+    queued: bool = Field(
+        default=False, nullable=False, sa_column_kwargs={"server_default": sa.false()}
+    )
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="ck_rental_dates"),
@@ -120,10 +160,12 @@ class RentalRow(SQLModel, table=True):
             "ix_rental_blocking",
             "machine_id",
             "start_date",
-            sqlite_where=sa.text(f"status IN ({BLOCKING_RENTAL_SQL})"),
+            sqlite_where=sa.text(rental_blocks()),
         ),
         sa.Index("ix_rental_machine", "machine_id", "status"),
         sa.Index("ix_rental_member_start", "member_id", "start_date"),
+        # revision 0004, housekeeping: approved rentals that have ended, pending requests
+        sa.Index("ix_rental_status_end", "status", "end_date"),
     )
 
 
@@ -170,7 +212,7 @@ class MaintenanceRow(SQLModel, table=True):
             "ix_maintenance_blocking",
             "machine_id",
             "start_date",
-            sqlite_where=sa.text(f"status IN ({BLOCKING_MAINTENANCE_SQL})"),
+            sqlite_where=sa.text(maintenance_blocks()),
         ),
     )
 
@@ -339,13 +381,19 @@ OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
 MAINTENANCE_TRIGGER_MESSAGE = "rentcal: overlapping scheduled maintenance refused"
 
 
-def _sqlite_guards(table: str, blocking_sql: str, message: str) -> list[str]:
-    """INSERT and UPDATE triggers refusing an overlapping blocking row."""
+def _sqlite_guards(
+    table: str, blocks: Callable[[str], str], message: str, columns: str = ""
+) -> list[str]:
+    """INSERT and UPDATE triggers refusing an overlapping blocking row.
+
+    ``blocks(alias)`` is the table's blocking predicate; ``columns`` are more
+    columns (besides days, machine and status) whose update may make a row block.
+    """
     others = f"""FROM {table} AS r
         WHERE r.machine_id = NEW.machine_id AND r.id IS NOT NEW.id
-          AND r.status IN ({blocking_sql})"""
+          AND {blocks("r")}"""
     overlap = f"""
-    NEW.status IN ({blocking_sql}) AND (
+    {blocks("NEW")} AND (
         EXISTS (SELECT 1 {others}
                 AND r.start_date >= NEW.start_date AND r.start_date <= NEW.end_date)
         OR COALESCE((SELECT r.end_date {others} AND r.start_date < NEW.start_date
@@ -356,16 +404,14 @@ def _sqlite_guards(table: str, blocking_sql: str, message: str) -> list[str]:
         f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_insert
         BEFORE INSERT ON {table} WHEN {overlap} {raise_}""",
         f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_update
-        BEFORE UPDATE OF machine_id, start_date, end_date, status ON {table}
+        BEFORE UPDATE OF machine_id, start_date, end_date, status{columns} ON {table}
         WHEN {overlap} {raise_}""",
     ]
 
 
 SQLITE_TRIGGERS = {
-    RentalRow: _sqlite_guards("rental", BLOCKING_RENTAL_SQL, OVERLAP_TRIGGER_MESSAGE),
-    MaintenanceRow: _sqlite_guards(
-        "maintenance", BLOCKING_MAINTENANCE_SQL, MAINTENANCE_TRIGGER_MESSAGE
-    ),
+    RentalRow: _sqlite_guards("rental", rental_blocks, OVERLAP_TRIGGER_MESSAGE, ", queued"),
+    MaintenanceRow: _sqlite_guards("maintenance", maintenance_blocks, MAINTENANCE_TRIGGER_MESSAGE),
 }
 
 for _model, _ddls in SQLITE_TRIGGERS.items():
@@ -388,12 +434,12 @@ def add_postgres_guards() -> None:
     from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
     for table, blocking in (
-        (rental_t, BLOCKING_RENTAL_SQL),
-        (maintenance_t, BLOCKING_MAINTENANCE_SQL),
+        (rental_t, rental_blocks()),
+        (maintenance_t, maintenance_blocks()),
     ):
         for index in table.indexes:  # the partial availability index, PostgreSQL's spelling
             if index.name == f"ix_{table.name}_blocking":
-                index.dialect_options["postgresql"]["where"] = sa.text(f"status IN ({blocking})")
+                index.dialect_options["postgresql"]["where"] = sa.text(blocking)
         name = f"ex_{table.name}_overlap"
         if any(c.name == name for c in table.constraints):
             continue
@@ -401,7 +447,7 @@ def add_postgres_guards() -> None:
             ExcludeConstraint(
                 (table.c.machine_id, "="),
                 (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
-                where=sa.text(f"status IN ({blocking})"),
+                where=sa.text(blocking),
                 using="gist",
                 name=name,
             ).ddl_if(dialect="postgresql")

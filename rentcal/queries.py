@@ -24,17 +24,18 @@ from rentcal.core.types import (
     MachineStatus,
     MaintenanceKind,
     MaintenanceStatus,
+    RequestPolicy,
     Role,
 )
 from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
 from rentcal.models import (
-    BLOCKING_MAINTENANCE_SQL,
-    BLOCKING_RENTAL_SQL,
     history_t,
     machine_t,
+    maintenance_blocks,
     maintenance_t,
     member_t,
     notification_t,
+    rental_blocks,
     rental_t,
 )
 
@@ -44,7 +45,7 @@ def overlap_clause(start_col: Any, end_col: Any, start: date | Any, end: date | 
     return sa.and_(start_col <= end, end_col >= start)
 
 
-def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
+def _blocking_seek(table: sa.Table, blocks: str, kind: str) -> list[Any]:
     """Blocking rows of one machine overlapping [:s, :e], in O(log n).
 
     Blocking rows of one machine never overlap each other (the service keeps
@@ -55,7 +56,7 @@ def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
     test is a literal matching the partial index, which SQLite needs to use it.
     """
     c = table.c
-    blocking = sa.text(f"{table.name}.status IN ({blocking_sql})")
+    blocking = sa.text(blocks)
     m: Any = sa.bindparam("m", type_=sa.Integer)
     s: Any = sa.bindparam("s", type_=sa.Date)
     e: Any = sa.bindparam("e", type_=sa.Date)
@@ -86,11 +87,12 @@ def _blocking_seek(table: sa.Table, blocking_sql: str, kind: str) -> list[Any]:
 
 #: Conflicts of one machine with [:s, :e]: blocking rentals, then scheduled maintenance.
 CONFLICTS_STATEMENT = sa.union_all(
-    *_blocking_seek(rental_t, BLOCKING_RENTAL_SQL, "rental"),
-    *_blocking_seek(maintenance_t, BLOCKING_MAINTENANCE_SQL, "maintenance"),
+    *_blocking_seek(rental_t, rental_blocks("rental"), "rental"),
+    *_blocking_seek(maintenance_t, maintenance_blocks("maintenance"), "maintenance"),
 )
 #: The machine row a check needs, looked up by its unique name.
 MACHINE_BY_NAME = sa.select(machine_t).where(machine_t.c.name == sa.bindparam("n"))
+_MACHINE_BY_ID = sa.select(machine_t).where(machine_t.c.id == sa.bindparam("i"))
 _MEMBER_BY_HANDLE = sa.select(member_t).where(member_t.c.handle == sa.bindparam("h"))
 _MEMBER_COUNT = sa.select(sa.func.count()).select_from(member_t)
 _ADMIN_IDS = sa.select(member_t.c.id).where(member_t.c.role == Role.ADMIN).order_by(member_t.c.id)
@@ -124,6 +126,7 @@ RENTAL_SELECT = sa.select(
     _r.sequence,
     _changer.c.handle.label("changer_handle"),
     _r.reason,
+    _r.queued,
 ).select_from(
     rental_t.join(machine_t, machine_t.c.id == rental_t.c.machine_id)
     .join(member_t, member_t.c.id == rental_t.c.member_id)
@@ -143,6 +146,52 @@ _HISTORY = (
     .where(_h.rental_id == sa.bindparam("r"))
     .order_by(_h.id)
 )
+# -- housekeeping: what time has made stale (see rentcal.service.housekeeping) ----------
+_today: Any = sa.bindparam("today", type_=sa.Date)
+_cutoff: Any = sa.bindparam("cutoff", type_=rental_t.c.created_at.type)
+_PENDING, _APPROVED = "pending", "approved"
+#: Machines with a pending request whose first day has passed or an approved rental that
+#: has ended; both seek ix_rental_status_end (status, end_date) / scan the few pending rows.
+_STALE_MACHINES = sa.union(
+    sa.select(_r.machine_id).where(_r.status == _APPROVED, _r.end_date < _today),
+    sa.select(_r.machine_id).where(_r.status == _PENDING, _r.start_date < _today),
+)
+#: Machines whose pending requests expire after some hours: (id, hours).
+_EXPIRING_MACHINES = sa.select(
+    machine_t.c.id, machine_t.c.name, machine_t.c.request_expiry_hours
+).where(machine_t.c.request_expiry_hours.is_not(None))
+_m: Any = sa.bindparam("m", type_=sa.Integer)
+#: Whether one machine has a pending request made at or before :cutoff.
+_OVERDUE = (
+    sa.select(_r.id)
+    .where(_r.machine_id == _m, _r.status == _PENDING, _r.created_at <= _cutoff)
+    .limit(1)
+)
+#: The stale rentals of one machine, in id order (the caller holds its lock).
+_STALE_RENTALS = RENTAL_SELECT.where(
+    _r.machine_id == _m,
+    sa.or_(
+        sa.and_(
+            _r.status == _PENDING,
+            sa.or_(_r.start_date < _today, _r.created_at <= _cutoff),
+        ),
+        sa.and_(_r.status == _APPROVED, _r.end_date < _today),
+    ),
+).order_by(_r.id)
+
+#: Queued requests of one machine overlapping [:s, :e] (approving one rejects these).
+_QUEUED_OVERLAPPING = RENTAL_SELECT.where(
+    _r.machine_id == _m,
+    _r.status == _PENDING,
+    _r.queued.is_(True),
+    overlap_clause(
+        _r.start_date,
+        _r.end_date,
+        sa.bindparam("s", type_=sa.Date),
+        sa.bindparam("e", type_=sa.Date),
+    ),
+).order_by(_r.id)
+
 _n = notification_t.c
 _NOTIFICATIONS = sa.select(notification_t).where(_n.member_id == sa.bindparam("m")).order_by(_n.id)
 _UNREAD_NOTIFICATIONS = _NOTIFICATIONS.where(_n.read_at.is_(None))
@@ -171,6 +220,8 @@ def machine(row: Row[Any]) -> Machine:
         MachineStatus(row.status),
         bool(row.auto_approve),
         row.created_at,
+        RequestPolicy(row.request_policy),
+        row.request_expiry_hours,
     )
 
 
@@ -212,6 +263,11 @@ def maintenance(row: Row[Any]) -> Maintenance:
 def machine_row(conn: Connection, name: str) -> Row[Any] | None:
     """The machine row named ``name`` (already cleaned), or None."""
     return conn.execute(MACHINE_BY_NAME, {"n": name}).first()
+
+
+def machine_by_id(conn: Connection, machine_id: int) -> Row[Any] | None:
+    """The machine row with ``machine_id``, or None."""
+    return conn.execute(_MACHINE_BY_ID, {"i": machine_id}).first()
 
 
 def member_row(conn: Connection, handle: str) -> Row[Any] | None:
@@ -280,6 +336,36 @@ def conflicts(conn: Connection, machine_id: int, start: date, end: date) -> list
         Conflict(ConflictKind(kind), rid, first, last, str(status))
         for kind, rid, first, last, status in rows
     ]
+
+
+def stale_machine_ids(conn: Connection, today: date) -> set[int]:
+    """Machines with a pending request past its first day or an approved rental ended."""
+    return {int(m) for m in conn.execute(_STALE_MACHINES, {"today": today}).scalars()}
+
+
+def expiring_machines(conn: Connection) -> list[tuple[int, str, int]]:
+    """(id, name, hours) of every machine whose pending requests expire after some hours."""
+    return [(int(i), str(n), int(h)) for i, n, h in conn.execute(_EXPIRING_MACHINES)]
+
+
+def has_overdue(conn: Connection, machine_id: int, cutoff: Any) -> bool:
+    """Whether a pending request of the machine was made at or before ``cutoff``."""
+    return conn.execute(_OVERDUE, {"m": machine_id, "cutoff": cutoff}).first() is not None
+
+
+def stale_rentals(
+    conn: Connection, machine_id: int, today: date, cutoff: Any | None
+) -> list[Rental]:
+    """Pending requests past their first day or made by ``cutoff``, and ended approved
+    rentals, of one machine (``cutoff`` None: no expiry by age)."""
+    params = {"m": machine_id, "today": today, "cutoff": cutoff}
+    return [rental(r) for r in conn.execute(_STALE_RENTALS, params)]
+
+
+def queued_overlapping(conn: Connection, machine_id: int, start: date, end: date) -> list[Rental]:
+    """Queued (pending) requests of one machine overlapping [start, end], by id."""
+    params = {"m": machine_id, "s": start, "e": end}
+    return [rental(r) for r in conn.execute(_QUEUED_OVERLAPPING, params)]
 
 
 def _narrowed(

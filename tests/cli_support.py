@@ -37,7 +37,16 @@ RENTAL_KEYS = {
     "created_at",
     "updated_at",
 }
-MACHINE_KEYS = {"name", "title", "daily_price", "status", "auto_approve", "description"}
+MACHINE_KEYS = {
+    "name",
+    "title",
+    "daily_price",
+    "status",
+    "auto_approve",
+    "description",
+    "request_policy",
+    "request_expiry_hours",
+}
 MEMBER_KEYS = {"handle", "name", "email", "verified", "role"}
 MAINTENANCE_KEYS = {"id", "machine", "start", "end", "kind", "status", "notes"}
 CHECK_KEYS = {"available", "machine", "start", "end", "conflicts", "message"}

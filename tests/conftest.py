@@ -80,6 +80,19 @@ def _pg_schema_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+@pytest.fixture
+def without_housekeeping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows time made stale stay as stored: for tests of the life-cycle rules themselves.
+
+    (What housekeeping does to such rows is tests/test_housekeeping.py's subject.)
+    """
+    from rentcal.service.housekeeping import Housekeeping, HousekeepingResult
+
+    monkeypatch.setattr(Housekeeping, "_settle", lambda *_a, **_k: HousekeepingResult())
+    monkeypatch.setattr(Housekeeping, "_stale_rows", lambda *_a, **_k: False)
+    monkeypatch.setattr(Housekeeping, "_stale_conflicts", lambda *_a, **_k: False)
+
+
 @pytest.fixture(params=_backends())
 def db_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     """The URL of a fresh, empty database on each backend under test."""

@@ -96,9 +96,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal db status": (0, "current   0003_accounts"),
+    "rentcal db status": (0, "current   0004_request_queue"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0003_accounts: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0004_request_queue: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
@@ -119,6 +119,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal --as ada machine add drill --price 7.50 --auto-approve --json": (
         0,
         '"auto_approve": true',
+    ),
+    "rentcal --as ada machine add baler --price 90 --request-policy queue --request-expiry 2d": (
+        0,
+        "requests      queue",
     ),
     "rentcal machine list": (0, "tractor-6120  Tractor 6120    120.00"),
     "rentcal machine list --json": (0, '"name": "excavator"'),
@@ -169,6 +173,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal cancel 7": (0, "Cancelled rental 7."),
     "rentcal --as ada cancel 7 --reason 'rain'": (0, "reason      rain"),
     "rentcal --as ada complete 4": (0, "Completed rental 4."),
+    "rentcal housekeeping": (0, "Housekeeping: 0 requests expired, 0 rentals completed."),
+    "rentcal housekeeping --json  # e.g. hourly from cron": (0, '"expired": 0'),
+    "rentcal --as carol move 3 --start 2030-01-20": (0, "Moved rental 3: tractor-6120"),
+    "rentcal --as ada move 2 --days 4 --machine excavator --json": (0, '"machine": "excavator"'),
     "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection": (
         1,
         "rental 3 (pending) 2030-01-16..2030-01-18",

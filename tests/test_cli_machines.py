@@ -49,6 +49,8 @@ class TestMachineAdd:
             "status": "active",
             "auto_approve": True,
             "description": None,
+            "request_policy": "block",
+            "request_expiry_hours": None,
         }
         assert set(data) == MACHINE_KEYS
 

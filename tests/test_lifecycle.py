@@ -141,6 +141,7 @@ def _machines(cal: rentcal.Rentcal) -> None:
         cal.add_machine(f"m-{column}", daily_price="10", acting="ada")
 
 
+@pytest.mark.usefixtures("without_housekeeping")
 class TestThroughTheService:
     """The same table, cell by cell, on stored rentals and blocks (both backends)."""
 
@@ -229,6 +230,7 @@ class TestDoneMaintenance:
         assert seeded.check("saw", d(9), d(12), **T)
 
 
+@pytest.mark.usefixtures("without_housekeeping")
 class TestRetire:
     """Retiring a machine settles its open requests, with history and notifications."""
 
@@ -432,6 +434,7 @@ class TestCli:
         failed(cli(db_url, "maintenance", "done", "99"), 2, "maintenance 99 not found")
         assert snapshot(seeded) == before
 
+    @pytest.mark.usefixtures("without_housekeeping")
     def test_ended_rules_through_the_cli(self, seeded: rentcal.Rentcal, db_url: str) -> None:
         seeded.import_maintenance("saw", [BlockRow(1, d(5), d(6), None)], acting="ada")
         seeded.import_rentals(

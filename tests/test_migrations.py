@@ -54,12 +54,27 @@ def raw(url: str, fn: Callable[[sa.Connection], Any]) -> Any:
         engine.dispose()
 
 
+#: Columns revision 0004 added (with defaults): left out when comparing old rows.
+ADDED_COLUMNS = frozenset({"request_policy", "request_expiry_hours", "queued"})
+
+
 def rows(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every data table, as the driver returns them."""
-    return {
-        table: [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
-        for table in DATA_TABLES
-    }
+    """Every row of every data table, as the driver returns them (columns of 0.1)."""
+    found = {}
+    for table in DATA_TABLES:
+        result = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")
+        keep = [i for i, name in enumerate(result.keys()) if name not in ADDED_COLUMNS]
+        found[table] = [tuple(r[i] for i in keep) for r in result]
+    return found
+
+
+def added(conn: sa.Connection) -> set[tuple[Any, ...]]:
+    """The distinct values of the columns revision 0004 added, per table."""
+    machine = conn.exec_driver_sql(
+        "SELECT DISTINCT 'machine', request_policy, request_expiry_hours FROM machine"
+    ).all()
+    rental = conn.exec_driver_sql("SELECT DISTINCT 'rental', queued FROM rental").all()
+    return {tuple(r) for r in [*machine, *rental]}
 
 
 def table_ids(conn: sa.Connection) -> dict[str, Any]:
@@ -117,7 +132,7 @@ class TestRevisions:
 
     def test_constant_matches_the_scripts(self) -> None:
         assert runner.revisions() == list(schema.REVISIONS)
-        assert schema.HEAD == schema.REVISIONS[-1] == "0003_accounts"
+        assert schema.HEAD == schema.REVISIONS[-1] == "0004_request_queue"
         assert schema.BASELINE == "0001_baseline"
 
     def test_every_path_to_head_gives_the_same_schema(
@@ -176,6 +191,7 @@ class TestRentcal01Database:
             machines = {m.name: m for m in cal.machines()}
         assert raw(db_url, meta) == ("2", schema.HEAD)
         assert raw(db_url, rows) == before
+        assert raw(db_url, added) == {("machine", "block", None), ("rental", False)}
         after_ids = raw(db_url, table_ids)
         assert {t: after_ids[t] for t in ids} == ids  # same tables, not new copies
         assert statuses == set(RentalStatus)
@@ -195,7 +211,7 @@ class TestRentcal01Database:
         assert (old.current, old.stamped, old.pending) == (
             schema.BASELINE,
             False,
-            ("0002_managed_by_alembic", "0003_accounts"),
+            ("0002_managed_by_alembic", "0003_accounts", "0004_request_queue"),
         )
         assert raw(db_url, meta) == ("1", None), "db status never upgrades"
         rentcal.connect(db_url, create=False).close()
@@ -248,7 +264,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_colour"
-down_revision = "0003_accounts"
+down_revision = "0004_request_queue"
 branch_labels = None
 depends_on = None
 

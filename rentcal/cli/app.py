@@ -23,6 +23,7 @@ from rentcal.cli.feeds import feed_commands
 from rentcal.cli.machines import machine_app
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
+from rentcal.cli.moves import move_commands
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
@@ -117,6 +118,7 @@ app.add_typer(setup_commands)
 app.add_typer(machine_app)
 app.add_typer(member_app)
 app.add_typer(rental_commands)
+app.add_typer(move_commands)
 app.add_typer(maintenance_app)
 app.add_typer(calendar_commands)
 app.add_typer(notification_commands)

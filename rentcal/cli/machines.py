@@ -10,6 +10,7 @@ from rentcal.cli import views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, MachineArg, examples, group
+from rentcal.core.types import RequestPolicy
 
 machine_app = group(
     "machine",
@@ -24,6 +25,7 @@ machine_app = group(
     epilog=examples(
         "rentcal --as ada machine add mower --price 40 --title 'Ride-on mower'",
         "rentcal --as ada machine add drill --price 7.50 --auto-approve --json",
+        "rentcal --as ada machine add baler --price 90 --request-policy queue --request-expiry 2d",
     ),
 )
 @cli_command
@@ -38,10 +40,31 @@ def add(
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Bookings are approved without an admin.")
     ] = False,
+    request_policy: Annotated[
+        RequestPolicy,
+        typer.Option(
+            "--request-policy",
+            case_sensitive=False,
+            help="block: a pending request holds its days; queue: overlapping requests wait "
+            "until an admin approves one (the others are rejected).",
+        ),
+    ] = RequestPolicy.BLOCK,
+    request_expiry: Annotated[
+        str,
+        typer.Option(
+            "--request-expiry",
+            metavar="DURATION",
+            help="Reject a pending request not decided within 48h, 3d, ... (default: never; "
+            "it always expires once its first day has passed).",
+        ),
+    ] = "never",
     as_json: JsonOpt = False,
 ) -> None:
     """Add a bookable machine (admins only)."""
+    from rentcal.dates import parse_hours
+
     state = get_state(ctx)
+    hours = parse_hours(request_expiry)
     with state.connect() as cal:
         machine = cal.add_machine(
             name,
@@ -50,6 +73,8 @@ def add(
             description=description,
             auto_approve=auto_approve,
             acting=state.acting,
+            request_policy=request_policy,
+            request_expiry_hours=hours,
         )
     views.show_machine(machine, as_json, headline=f"Added machine {machine.name}.")
 

@@ -55,6 +55,8 @@ def rental_pairs(r: Rental) -> list[tuple[str, object]]:
         ("price", r.price),
         ("purpose", r.purpose),
     ]
+    if r.queued:
+        pairs.append(("queued", "yes: waits beside other requests for these days"))
     if r.reason:
         pairs.append(("reason", r.reason))
     if r.status_changed_by:
@@ -72,6 +74,10 @@ def show_rental(rental: Rental, as_json: bool, *, headline: str | None = None) -
     render.emit_record(rental_pairs(rental))
 
 
+#: Who a history row names when nobody did it: housekeeping (``by`` is null in JSON).
+SYSTEM = "(system)"
+
+
 def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_json: bool) -> None:
     """``rentcal show``: the rental and its history (JSON: the rental object plus
     ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first)."""
@@ -83,7 +89,7 @@ def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_js
     render.emit_record(rental_pairs(rental))
     render.echo()
     render.echo("history:")
-    rows = [(h["at"], h["from"] or "-", h["to"], h["by"], h["reason"]) for h in history]
+    rows = [(h["at"], h["from"] or "-", h["to"], h["by"] or SYSTEM, h["reason"]) for h in history]
     render.emit_table(("when", "from", "to", "by", "reason"), rows, empty="(none)")
 
 
@@ -107,8 +113,18 @@ def machine_pairs(m: Machine) -> list[tuple[str, object]]:
         ("daily price", m.daily_price),
         ("status", m.status),
         ("auto-approve", m.auto_approve),
+        ("requests", m.request_policy.value),
+        ("expiry", expiry_text(m.request_expiry_hours)),
         ("description", m.description),
     ]
+
+
+def expiry_text(hours: int | None) -> str:
+    """``48 hours (or its first day)``, ``2 days (...)``, ``by its first day``."""
+    if hours is None:
+        return "by its first day"
+    amount = plural(hours // 24, "day") if hours % 24 == 0 else plural(hours, "hour")
+    return f"{amount} (or by its first day)"
 
 
 def show_machine(machine: Machine, as_json: bool, *, headline: str | None = None) -> None:

@@ -170,6 +170,26 @@ def positive_int(value: object, name: str, what: str = "a whole number") -> int:
     return number
 
 
+#: The longest request expiry: ten years of hours (longer means "never" anyway).
+MAX_EXPIRY_HOURS = 24 * 3660
+
+
+def optional_hours(value: object, name: str) -> int | None:
+    """None, or a whole number of hours from 1 to :data:`MAX_EXPIRY_HOURS`."""
+    if value is None:
+        return None
+    hours = positive_int(value, name, "a number of hours")
+    if hours > MAX_EXPIRY_HOURS:
+        raise InvalidRequest(
+            f"{name} {hours} is more than {MAX_EXPIRY_HOURS} hours (ten years); "
+            "leave it unset for no expiry",
+            field=name,
+            value=hours,
+            reason="range",
+        )
+    return hours
+
+
 def record_id(value: object, name: str, label: str) -> int:
     """A row id: an int from 1 to :data:`MAX_ID`; ``label`` is "rental", "maintenance"."""
     if isinstance(value, bool) or not isinstance(value, int):
@@ -254,6 +274,7 @@ def callback(value: object, name: str) -> Callable[..., Any] | None:
 
 
 __all__ = [
+    "MAX_EXPIRY_HOURS",
     "MAX_ID",
     "about",
     "amount",
@@ -269,6 +290,7 @@ __all__ = [
     "iterable",
     "optional_day",
     "optional_handle",
+    "optional_hours",
     "positive_int",
     "record_id",
     "seconds",

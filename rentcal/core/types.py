@@ -22,6 +22,19 @@ class MachineStatus(StrEnum):
     RETIRED = "retired"
 
 
+class RequestPolicy(StrEnum):
+    """What a pending request of a machine does to others asking for the same days.
+
+    ``block``: it holds its days until decided, so nobody else can ask for
+    them (first come, first served). ``queue``: overlapping requests may wait
+    side by side until an admin approves one; approving it rejects the
+    overlapping others. Approved rentals and maintenance always block.
+    """
+
+    BLOCK = "block"
+    QUEUE = "queue"
+
+
 class Role(StrEnum):
     """What a member may do: admins manage, members book."""
 
@@ -96,6 +109,7 @@ __all__ = [
     "MaintenanceKind",
     "MaintenanceStatus",
     "RentalStatus",
+    "RequestPolicy",
     "Role",
     "parse_enum",
     "values",

@@ -17,6 +17,7 @@ from rentcal.core.types import (
     MaintenanceKind,
     MaintenanceStatus,
     RentalStatus,
+    RequestPolicy,
     Role,
 )
 
@@ -33,6 +34,10 @@ class Machine:
     status: MachineStatus
     auto_approve: bool
     created_at: datetime
+    #: What a pending request does to others for the same days (block or queue).
+    request_policy: RequestPolicy = RequestPolicy.BLOCK
+    #: Hours a pending request may wait for a decision; None: until its first day.
+    request_expiry_hours: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a machine."""
@@ -43,6 +48,8 @@ class Machine:
             "status": self.status.value,
             "auto_approve": self.auto_approve,
             "description": self.description,
+            "request_policy": self.request_policy.value,
+            "request_expiry_hours": self.request_expiry_hours,
         }
 
 
@@ -93,6 +100,8 @@ class Rental:
     sequence: int
     status_changed_by: str | None
     reason: str | None
+    #: A pending request of a ``queue`` machine, waiting beside others: it blocks nothing.
+    queued: bool = False
 
     @property
     def days(self) -> int:
@@ -101,8 +110,8 @@ class Rental:
 
     @property
     def blocking(self) -> bool:
-        """Whether this rental occupies the machine."""
-        return self.status in BLOCKING_RENTAL_STATUSES
+        """Whether this rental occupies the machine (a queued request does not)."""
+        return self.status in BLOCKING_RENTAL_STATUSES and not self.queued
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a rental (dates ISO 8601, money as a string)."""

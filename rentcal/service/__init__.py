@@ -9,6 +9,7 @@ that combines them. Where things live:
 ``availability``          ``check``, ``check_many``, ``free_windows``
 ``lifecycle``             recording a rental's status change; settling a retirement
 ``bookings``              ``book``, approve / reject / cancel / complete, reads
+``moves``                 ``move``: other days and/or another machine
 ``maintenance``           ``add_maintenance``, cancel / complete, reads
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
@@ -37,6 +38,7 @@ from rentcal.service.bulk import Bulk
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.feeds import Feeds
 from rentcal.service.maintenance import Upkeep
+from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.store import Store
 
@@ -45,7 +47,7 @@ from rentcal.store import Store
 BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
 
 
-class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox, Accounts):
+class Rentcal(Catalogue, Availabilities, Bookings, Moves, Upkeep, Bulk, Feeds, Inbox, Accounts):
     """A connection to one rentcal database; see :func:`rentcal.connect`."""
 
     def __enter__(self) -> Rentcal:

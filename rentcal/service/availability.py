@@ -16,13 +16,13 @@ from rentcal.core import checks
 from rentcal.core.availability import Availability, availability, free_windows
 from rentcal.core.ranges import validate_range
 from rentcal.errors import InvalidRequest, RentcalError
-from rentcal.service.base import ServiceBase
+from rentcal.service.housekeeping import Housekeeping
 
 #: A batch request: (machine, start, end), or an error the caller met reading it.
 Request = tuple[str, date, date] | RentcalError
 
 
-class Availabilities(ServiceBase):
+class Availabilities(Housekeeping):
     """Use cases answering availability questions."""
 
     def check(
@@ -36,13 +36,17 @@ class Availabilities(ServiceBase):
         name = checks.handle(machine, "machine")
         checks.day(start, "start")
         checks.day(end, "end")
-        validate_range(start, end, self.today(today))
+        day = self.today(today)
+        validate_range(start, end, day)
 
-        def work(conn: Connection) -> Availability:
+        def work(conn: Connection) -> tuple[Availability, bool]:
             row = self._active_machine_row(conn, name)
-            return availability(row.name, start, end, self._conflicts(conn, row.id, start, end))
+            found = self._conflicts(conn, row.id, start, end)
+            return availability(row.name, start, end, found), self._stale_conflicts(
+                conn, row, found, day
+            )
 
-        return self._read(work)
+        return self._fresh(work, day)
 
     def check_many(
         self,
@@ -77,13 +81,15 @@ class Availabilities(ServiceBase):
             yield from self._answer_batch(batch, day)
 
     def _answer_batch(self, batch: list[Request], day: date) -> list[Availability | RentcalError]:
-        return self._read(lambda conn: self._answer(conn, batch, day))
+        return self._fresh(lambda conn: self._answer(conn, batch, day), day)
 
     def _answer(
         self, conn: Connection, batch: list[Request], day: date
-    ) -> list[Availability | RentcalError]:
+    ) -> tuple[list[Availability | RentcalError], bool]:
+        """The batch's answers, and whether a stale pending request was in the way."""
         machines: dict[str, Row[Any]] = {}
         answers: list[Availability | RentcalError] = []
+        stale = False
         for request in batch:
             if isinstance(request, RentcalError):
                 answers.append(request)
@@ -96,9 +102,10 @@ class Availabilities(ServiceBase):
                 )
                 spans = self._conflicts(conn, row.id, start, end)
                 answers.append(availability(row.name, start, end, spans))
+                stale = stale or (bool(spans) and self._stale_conflicts(conn, row, spans, day))
             except RentcalError as err:
                 answers.append(err)
-        return answers
+        return answers, stale
 
     def free_windows(
         self,
@@ -130,12 +137,15 @@ class Availabilities(ServiceBase):
             )
         first = max(first, day)
 
-        def work(conn: Connection) -> list[tuple[date, date]]:
+        def work(conn: Connection) -> tuple[list[tuple[date, date]], bool]:
             row = self._active_machine_row(conn, name)
-            busy = [(c.start, c.end) for c in self._conflicts(conn, row.id, first, last)]
-            return free_windows(first, last, busy, days)
+            found = self._conflicts(conn, row.id, first, last)
+            busy = [(c.start, c.end) for c in found]
+            return free_windows(first, last, busy, days), self._stale_conflicts(
+                conn, row, found, day
+            )
 
-        return self._read(work)
+        return self._fresh(work, day)
 
 
 def _request(request: object, index: int) -> Request:

@@ -91,7 +91,12 @@ class ServiceBase:
         return self.store.run(fn, write=False)
 
     def _write(
-        self, fn: Callable[[Connection], T], spans: Spans = (), *, calendar: bool = True
+        self,
+        fn: Callable[[Connection], T],
+        spans: Spans = (),
+        *,
+        calendar: bool = True,
+        skip_rental: int | None = None,
     ) -> T:
         """THE write path: one write transaction; a database overlap refusal -> Unavailable.
 
@@ -106,6 +111,8 @@ class ServiceBase:
         on commit), so caches and live views never miss a change nor see one
         that was rolled back. Writes that no calendar shows (passwords,
         sessions, tokens, read marks) pass ``calendar=False``.
+
+        ``skip_rental``: a rental that moves is never its own conflict.
         """
         notify = self.store.dialect == "postgresql"
 
@@ -119,9 +126,9 @@ class ServiceBase:
         except exc.IntegrityError as err:
             if not self.store.is_overlap(err):
                 raise
-        raise self._refused(list(spans() if callable(spans) else spans))
+        raise self._refused(list(spans() if callable(spans) else spans), skip_rental)
 
-    def _refused(self, spans: list[Span]) -> Unavailable:
+    def _refused(self, spans: list[Span], skip_rental: int | None = None) -> Unavailable:
         """The Unavailable a database guard refusal stands for, with its conflicts."""
 
         def work(conn: Connection) -> list[tuple[Span, list[Conflict]]]:
@@ -129,7 +136,12 @@ class ServiceBase:
             for name, start, end in spans:
                 row = q.machine_row(conn, name)
                 if row is not None:
-                    found.append(((row.name, start, end), q.conflicts(conn, row.id, start, end)))
+                    hits = [
+                        c
+                        for c in q.conflicts(conn, row.id, start, end)
+                        if not (c.kind.value == "rental" and c.id == skip_rental)
+                    ]
+                    found.append(((row.name, start, end), hits))
             return found
 
         found = self._read(work)

@@ -24,15 +24,15 @@ from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
-from rentcal.core.types import MachineStatus, RentalStatus
+from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import int_id, span_text, statuses
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 
-class Bookings(Lifecycle):
+class Bookings(Housekeeping):
     """Use cases that create and change rentals, and read them back."""
 
     def book(
@@ -65,7 +65,8 @@ class Bookings(Lifecycle):
         checks.optional_handle(acting, "acting", "acting member")
         if idempotency_key is not None:
             checks.free_text(idempotency_key, "idempotency_key")
-        validate_range(first, last, self.today(today))
+        day = self.today(today)
+        validate_range(first, last, day)
         request = idempotency.request_key(
             idempotency_key,
             actor=member if acting is None else acting,
@@ -84,7 +85,7 @@ class Bookings(Lifecycle):
             who = q.member(self._member_row(conn, member))
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)
-            self.store.lock_machine(conn, mach.id)
+            self._lock(conn, [mach.id], day)
             mach = self._active_machine_row(conn, name)  # re-read under the lock: retired?
             again = idempotency.replay(conn, request, self.now())  # a twin committed meanwhile
             if again is not None:
@@ -96,6 +97,7 @@ class Bookings(Lifecycle):
                     refused.message, refused.conflicts, machine=mach.name, start=start, end=end
                 )
             status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
+            queued = status is RentalStatus.PENDING and mach.request_policy == RequestPolicy.QUEUE
             now = self.now()
             rental_id = q.insert_rental(
                 conn,
@@ -112,7 +114,10 @@ class Bookings(Lifecycle):
                 sequence=0,
                 status_changed_by_id=actor.id,
                 reason=None,
+                queued=queued,
             )
+            if status is RentalStatus.APPROVED:
+                self._reject_queued(conn, mach.id, start, end, actor.id, skip=rental_id)
             q.add_history(
                 conn,
                 rental_id=rental_id,
@@ -223,7 +228,7 @@ class Bookings(Lifecycle):
             machine_id = q.rental_machine_id(conn, rid)
             if machine_id is None:
                 raise NotFound(f"rental {rid} not found", field="rental", value=rid)
-            self.store.lock_machine(conn, machine_id)
+            self._lock(conn, [machine_id], day, skip=rid)
             rental = self._get_rental(conn, rid)  # re-read under the lock
             actor = self._actor(conn, acting)
             self._may_change(actor, rental, action)
@@ -232,7 +237,11 @@ class Bookings(Lifecycle):
             )
             if action is Action.APPROVE:
                 self._approvable(conn, rental, machine_id)
+                if rental.queued:  # it now holds its days: out of the queue
+                    q.update_rental(conn, rid, queued=False)
             self._record(conn, rental, new, actor.id, note)
+            if action is Action.APPROVE:
+                self._reject_queued(conn, machine_id, rental.start, rental.end, actor.id, rid)
             return self._get_rental(conn, rid)
 
         return self._write(work, lambda: self._days_of(rid))
@@ -290,7 +299,13 @@ class Bookings(Lifecycle):
     def rental(self, rental_id: int) -> Rental:
         """One rental by id."""
         rid = int_id(rental_id, "rental")
-        return self._read(lambda conn: self._get_rental(conn, rid))
+        day = self.today()
+
+        def work(conn: Connection) -> tuple[Rental, bool]:
+            found = self._get_rental(conn, rid)
+            return found, self._stale_rows(conn, [found], day)
+
+        return self._fresh(work, day)
 
     def history(self, rental_id: int) -> list[dict[str, Any]]:
         """Every status change of a rental, oldest first: who, when, from, to, why."""
@@ -321,8 +336,10 @@ class Bookings(Lifecycle):
         if first is not None and last is not None:
             validate_range(first, last)
 
-        def work(conn: Connection) -> list[Rental]:
-            return q.find_rentals(
+        day = self.today()
+
+        def work(conn: Connection) -> tuple[list[Rental], bool]:
+            found = q.find_rentals(
                 conn,
                 machine_id=None if name is None else self._machine_row(conn, name).id,
                 member_id=None if who is None else self._member_row(conn, who).id,
@@ -330,8 +347,9 @@ class Bookings(Lifecycle):
                 start=first,
                 end=last,
             )
+            return found, self._stale_rows(conn, found, day)
 
-        return self._read(work)
+        return self._fresh(work, day)
 
 
 __all__ = ["Bookings"]

@@ -14,13 +14,13 @@ from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
 from rentcal.core import checks
-from rentcal.core.types import MachineStatus, Role
+from rentcal.core.types import MachineStatus, RequestPolicy, Role
 from rentcal.core.values import Machine, Member
 from rentcal.errors import InvalidRequest
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 
-class Catalogue(Lifecycle):
+class Catalogue(Housekeeping):
     """Use cases about members and machines."""
 
     # -- members ------------------------------------------------------------------
@@ -148,14 +148,26 @@ class Catalogue(Lifecycle):
         description: str | None = None,
         auto_approve: bool = False,
         acting: str | None = None,
+        request_policy: str | RequestPolicy = RequestPolicy.BLOCK,
+        request_expiry_hours: int | None = None,
     ) -> Machine:
-        """Add a bookable machine (admins only)."""
+        """Add a bookable machine (admins only).
+
+        ``request_policy``: ``"block"`` (default: a pending request holds its
+        days until decided) or ``"queue"`` (overlapping requests wait side by
+        side until an admin approves one; approving rejects the others).
+        ``request_expiry_hours``: a pending request not decided within this
+        many hours is rejected as "expired"; None (default): it waits until
+        its first day has passed. See :mod:`rentcal.service.housekeeping`.
+        """
         clean = checks.handle(name, "name", "machine name")
         price = checks.amount(daily_price, "daily_price", "daily price")
         label = checks.title(title, "title") or clean
         about = checks.free_text(description, "description")
         checks.flag(auto_approve, "auto_approve")
         checks.optional_handle(acting, "acting", "acting member")
+        policy = checks.choice(request_policy, RequestPolicy, "request_policy", "request policy")
+        expiry = checks.optional_hours(request_expiry_hours, "request_expiry_hours")
 
         def work(conn: Connection) -> Machine:
             self._admin(conn, acting, "add machines")
@@ -173,9 +185,20 @@ class Catalogue(Lifecycle):
                 status=MachineStatus.ACTIVE,
                 auto_approve=auto_approve,
                 created_at=now,
+                request_policy=policy,
+                request_expiry_hours=expiry,
             )
             return Machine(
-                new_id, clean, label, price, about, MachineStatus.ACTIVE, auto_approve, now
+                new_id,
+                clean,
+                label,
+                price,
+                about,
+                MachineStatus.ACTIVE,
+                auto_approve,
+                now,
+                policy,
+                expiry,
             )
 
         return self._write(work)
@@ -199,7 +222,7 @@ class Catalogue(Lifecycle):
         def work(conn: Connection) -> Machine:
             actor = self._admin(conn, acting, "retire machines")
             row = self._machine_row(conn, clean)
-            self.store.lock_machine(conn, row.id)
+            self._lock(conn, [row.id], day)
             row = self._machine_row(conn, clean)  # re-read under the lock
             if row.status == MachineStatus.RETIRED:
                 raise InvalidRequest(

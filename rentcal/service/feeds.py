@@ -17,13 +17,13 @@ from rentcal.core import checks
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Maintenance, Rental
-from rentcal.service.base import ServiceBase
+from rentcal.service.housekeeping import Housekeeping
 
 #: (rentals, maintenance blocks, the calendar's name) of one feed.
 FeedRows = tuple[list[Rental], list[Maintenance], str]
 
 
-class Feeds(ServiceBase):
+class Feeds(Housekeeping):
     """Use cases that publish calendars."""
 
     def feed_items(
@@ -58,7 +58,9 @@ class Feeds(ServiceBase):
         if first is not None and last is not None:
             validate_range(first, last)
 
-        def work(conn: Connection) -> FeedRows:
+        day = self.today()
+
+        def work(conn: Connection) -> tuple[FeedRows, bool]:
             mach = None if machine_name is None else self._machine_row(conn, machine_name)
             who = None if handle is None else self._member_row(conn, handle)
             rentals = q.find_rentals(
@@ -86,9 +88,9 @@ class Feeds(ServiceBase):
                 name = f"rentcal: {who.name}"
             else:
                 name = "rentcal: all machines"
-            return rentals, upkeep, name
+            return (rentals, upkeep, name), self._stale_rows(conn, rentals, day)
 
-        return self._read(work)
+        return self._fresh(work, day)
 
     def events(
         self,

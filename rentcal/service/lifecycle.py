@@ -21,6 +21,8 @@ from rentcal.service.base import ServiceBase, span_text
 
 #: The reason stored on (and told about) rentals settled by a retirement.
 RETIRED_REASON = "machine retired"
+#: The reason told to queued requests when an overlapping one is approved.
+QUEUE_REASON = "another request for these days was approved"
 
 
 class Lifecycle(ServiceBase):
@@ -31,10 +33,16 @@ class Lifecycle(ServiceBase):
         conn: Connection,
         rental: Rental,
         new: RentalStatus,
-        actor_id: int,
+        actor_id: int | None,
         note: str | None,
+        *,
+        notify: bool = True,
     ) -> None:
-        """Store a status change, its history row and the member's notification."""
+        """Store a status change, its history row and the member's notification.
+
+        ``actor_id`` None: done by the system (housekeeping); ``notify=False``
+        records without telling the member (a completion nobody needs to hear of).
+        """
         now = self.now()
         q.update_rental(
             conn,
@@ -54,6 +62,8 @@ class Lifecycle(ServiceBase):
             reason=note,
             changed_at=now,
         )
+        if not notify:
+            return
         span = span_text(rental.start, rental.end)
         message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
         self._notify(
@@ -62,6 +72,25 @@ class Lifecycle(ServiceBase):
             message + (f" ({note})" if note else ""),
             rental.id,
         )
+
+    def _reject_queued(
+        self,
+        conn: Connection,
+        machine_id: int,
+        start: date,
+        end: date,
+        actor_id: int | None,
+        skip: int,
+    ) -> None:
+        """Approved days are taken: reject the queued requests overlapping them.
+
+        ``queue`` machines let overlapping pending requests wait side by side;
+        once one of them (``skip``) holds the days, the others can never be
+        approved, so they are rejected now, their members told why.
+        """
+        for rental in q.queued_overlapping(conn, machine_id, start, end):
+            if rental.id != skip:
+                self._record(conn, rental, RentalStatus.REJECTED, actor_id, QUEUE_REASON)
 
     def _settle_retired(
         self, conn: Connection, machine_id: int, actor_id: int, today: date
@@ -129,4 +158,4 @@ class Lifecycle(ServiceBase):
             )
 
 
-__all__ = ["RETIRED_REASON", "Lifecycle"]
+__all__ = ["QUEUE_REASON", "RETIRED_REASON", "Lifecycle"]

@@ -25,10 +25,11 @@ from rentcal.core.transitions import Action, next_maintenance_status
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import Maintenance
 from rentcal.errors import Unavailable
-from rentcal.service.base import ServiceBase, int_id, span_text, statuses
+from rentcal.service.base import int_id, span_text, statuses
+from rentcal.service.housekeeping import Housekeeping
 
 
-class Upkeep(ServiceBase):
+class Upkeep(Housekeeping):
     """Use cases about maintenance blocks."""
 
     def add_maintenance(
@@ -57,12 +58,13 @@ class Upkeep(ServiceBase):
         text = checks.free_text(notes, "notes")
         checks.optional_handle(acting, "acting", "acting member")
         checks.flag(force, "force")
-        validate_range(start, end, self.today(today))
+        day = self.today(today)
+        validate_range(start, end, day)
 
         def work(conn: Connection) -> Maintenance:
             actor = self._admin(conn, acting, "schedule maintenance")
             mach = self._machine_row(conn, name)
-            self.store.lock_machine(conn, mach.id)
+            self._lock(conn, [mach.id], day)
             clashes = self._refuse_overlaps(conn, mach.id, mach.name, start, end, force)
             now = self.now()
             new_id = q.insert_maintenance(

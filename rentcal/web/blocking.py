@@ -32,4 +32,15 @@ async def in_thread(fn: Callable[[], T]) -> T:
     return await run_in_threadpool(fn)
 
 
-__all__ = ["in_thread", "quick_read"]
+async def housekept(cal: Rentcal) -> None:
+    """Settle what time made stale (expired requests, ended rentals) before a cached answer.
+
+    The revision read next then covers it: a feed or events ETag never lets a
+    client keep a copy that still shows an expired request. Costs a few
+    indexed reads; the write happens only when something is stale.
+    """
+    if await quick_read(cal, cal.housekeeping_due):
+        await in_thread(cal.housekeeping)
+
+
+__all__ = ["housekept", "in_thread", "quick_read"]

@@ -70,6 +70,18 @@ class ReasonRequest(Body):
     reason: Text | None = None
 
 
+class MoveRequest(Body):
+    """``POST /api/rentals/{id}/move``: new days and/or machine; omitted = unchanged.
+
+    ``end`` or ``days`` (not both); with neither the rental keeps its length.
+    """
+
+    start: Day | None = None
+    end: Day | None = None
+    days: int | None = Field(default=None, ge=1, le=100_000)
+    machine: Handle | None = None
+
+
 class MaintenanceRequest(Body):
     """``POST /api/maintenance`` (admins); ``force`` schedules it over rentals."""
 
@@ -89,6 +101,8 @@ class MachineRequest(Body):
     title: Text | None = None
     description: Text | None = None
     auto_approve: bool = False
+    request_policy: Literal["block", "queue"] = "block"
+    request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
 
 
 class MemberRequest(Body):
@@ -171,6 +185,8 @@ class MachineOut(Shape):
     status: Literal["active", "retired"]
     auto_approve: bool
     description: str | None
+    request_policy: Literal["block", "queue"]
+    request_expiry_hours: int | None
 
 
 class RentalOut(Shape):
@@ -350,6 +366,7 @@ __all__ = [
     "MarkedOut",
     "MemberOut",
     "MemberRequest",
+    "MoveRequest",
     "NewFeedOut",
     "NewTokenOut",
     "NotificationOut",

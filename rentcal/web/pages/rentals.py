@@ -1,12 +1,14 @@
 """``/rentals/{id}`` — one rental (the design's "payment page"): days, status, price, history.
 
-Its member may cancel it; admins approve, reject (with a reason) and complete
-it. Each button is a small form POSTing to ``/rentals/{id}/{action}``, answered
-with a 303 back to the page (so a reload never repeats the change).
+Its member may cancel it (and move it while it is pending); admins approve,
+reject (with a reason), complete and move it. Each button is a small form
+POSTing to ``/rentals/{id}/{action}``, answered with a 303 back to the page (so
+a reload never repeats the change); it all works without JavaScript.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +17,7 @@ from starlette.responses import Response
 
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
-from rentcal.errors import NotFound, RentcalError
+from rentcal.errors import InvalidRequest, NotFound, RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.errors import classify
@@ -24,15 +26,22 @@ from rentcal.web.views import may_see_private
 
 router = APIRouter()
 
-ACTIONS = ("approve", "reject", "cancel", "complete")
+ACTIONS = ("approve", "reject", "cancel", "complete", "move")
 #: What the page says after a change it redirected to (never text from the URL).
 DONE = {
     "approved": "Approved.",
     "rejected": "Rejected; the member is told.",
     "cancelled": "Cancelled.",
     "completed": "Marked as completed.",
+    "moved": "Moved; the member and the admins are told.",
 }
-PAST = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "complete": "completed"}
+PAST = {
+    "approve": "approved",
+    "reject": "rejected",
+    "cancel": "cancelled",
+    "complete": "completed",
+    "move": "moved",
+}
 
 
 def allowed(rental: Rental, viewer: Member, today: Any) -> list[str]:
@@ -51,12 +60,50 @@ def allowed(rental: Rental, viewer: Member, today: Any) -> list[str]:
         actions.append("cancel")
     if viewer.is_admin and status is RentalStatus.APPROVED and rental.start <= today:
         actions.append("complete")
+    if rental.end >= today and (
+        (viewer.is_admin and status in (RentalStatus.PENDING, RentalStatus.APPROVED))
+        or (viewer.handle == rental.member and status is RentalStatus.PENDING)
+    ):
+        actions.append("move")
     return actions
 
 
-def change(cal: Rentcal, viewer: Member, rental_id: int, action: str, reason: str) -> Rental:
-    """Apply one status change as ``viewer``; the library checks permission and the lock."""
+def _form_day(data: dict[str, str], name: str) -> date | None:
+    """A YYYY-MM-DD form field as a date; empty: None (unchanged)."""
+    text = data.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} date {text[:40]!r} is not a date (YYYY-MM-DD)", field=name
+        ) from None
+
+
+def change(
+    cal: Rentcal,
+    viewer: Member,
+    rental_id: int,
+    action: str,
+    reason: str,
+    data: dict[str, str] | None = None,
+) -> Rental:
+    """Apply one change as ``viewer``; the library checks permission and the lock.
+
+    ``data``: the posted form (a move's new start, end and machine).
+    """
+    data = data or {}
     why = reason.strip() or None
+    if action == "move":
+        machine = data.get("machine", "").strip() or None
+        return cal.move(
+            rental_id,
+            start=_form_day(data, "start"),
+            end=_form_day(data, "end"),
+            machine=machine,
+            acting=viewer.handle,
+        )
     if action == "approve":
         return cal.approve(rental_id, acting=viewer.handle)
     if action == "reject":
@@ -97,11 +144,15 @@ def rental_page(
     done = request.query_params.get("done", "")
     notice = booked_notice(rental) if done == "booked" else DONE.get(done)
     today = cal.today()
+    actions = allowed(rental, viewer, today)
     context = {
         "rental": rental,
         "history": list(reversed(history)),
         "private": may_see_private(viewer, rental),
-        "actions": allowed(rental, viewer, today),
+        "actions": actions,
+        "machines": [m.name for m in cal.machines(include_retired=False)]
+        if "move" in actions
+        else [],
         "days": (rental.end - rental.start).days + 1,
         "error": error,
         "notice": None if error else notice,
@@ -158,7 +209,7 @@ def _act(
     if problem is not None:
         return rental_page(request, cal, member, number, error=problem, status=400)
     try:
-        change(cal, member, number, action, data.get("reason", ""))
+        change(cal, member, number, action, data.get("reason", ""), data)
     except RentcalError as err:
         return rental_page(
             request, cal, member, number, error=err.message, status=classify(err).status

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from rentcal.errors import InvalidRequest
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.blocking import in_thread, quick_read
+from rentcal.web.blocking import housekept, in_thread, quick_read
 from rentcal.web.caching import http_date, make_etag, not_modified
 from rentcal.web.routes.common import COMMON
 from rentcal.web.schemas import EventOut, ResourceOut
@@ -112,6 +112,7 @@ async def events_response(
 ) -> Response:
     """Events of a window with the revision's ETag; 304 when the client's copy is current."""
     first, last = window(start, end)
+    await housekept(cal)  # an expired request never survives in a 304
     revision, changed_at = await quick_read(cal, cal.revision)
     etag = make_etag(revision, "events", machine, member, first, last, all_statuses)
     headers = {

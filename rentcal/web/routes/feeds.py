@@ -19,7 +19,7 @@ from starlette.responses import Response
 from rentcal.service import Rentcal
 from rentcal.web import metrics
 from rentcal.web.auth import Cal
-from rentcal.web.blocking import in_thread, quick_read
+from rentcal.web.blocking import housekept, in_thread, quick_read
 from rentcal.web.caching import http_date, make_etag, not_modified
 from rentcal.web.errors import WebError
 from rentcal.web.routes.common import errors
@@ -49,6 +49,7 @@ async def serve_feed(request: Request, cal: Rentcal, secret: str, kind: str) -> 
 
 
 async def _feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Response:
+    await housekept(cal)  # an expired request never survives in a 304
     # before the build: a write racing it only makes the next request fetch again
     feed, (revision, changed_at) = await quick_read(
         cal, lambda: (cal.feed_by_secret(secret), cal.revision())

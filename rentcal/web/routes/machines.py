@@ -46,6 +46,8 @@ def add_machine(body: MachineRequest, admin: AdminMember, cal: Cal) -> Response:
         description=body.description,
         auto_approve=body.auto_approve,
         acting=admin.handle,
+        request_policy=body.request_policy,
+        request_expiry_hours=body.request_expiry_hours,
     )
     return as_json(
         machine.as_dict(), status=201, headers={"Location": f"/api/machines/{machine.name}"}

@@ -14,7 +14,13 @@ from rentcal.service import Rentcal
 from rentcal.web import metrics
 from rentcal.web.auth import AdminMember, Cal, CurrentMember, verified_member
 from rentcal.web.routes.common import COMMON, RentalId, errors
-from rentcal.web.schemas import BookingRequest, ReasonRequest, RentalDetailsOut, RentalOut
+from rentcal.web.schemas import (
+    BookingRequest,
+    MoveRequest,
+    ReasonRequest,
+    RentalDetailsOut,
+    RentalOut,
+)
 from rentcal.web.views import as_json, rental_details, rental_view, rentals_view
 
 router = APIRouter(prefix="/api", tags=["rentals"], responses=COMMON)
@@ -132,6 +138,25 @@ def cancel(
     """Cancel a rental before it ends: its member or an admin."""
     reason = body.reason if body else None
     rental = cal.cancel(rental_id, acting=member.handle, reason=reason)
+    return as_json(rental_view(rental, member))
+
+
+@router.post("/rentals/{rental_id}/move", response_model=RentalOut, responses=CHANGE)
+def move(rental_id: RentalId, body: MoveRequest, member: CurrentMember, cal: Cal) -> Response:
+    """Move a rental to other days and/or another machine (``rentcal move``).
+
+    Its member moves their own pending request, an admin any open rental;
+    409 with the conflicts when a new day is taken. Same id and UID, a
+    higher SEQUENCE, the price recomputed.
+    """
+    rental = cal.move(
+        rental_id,
+        start=body.start,
+        end=body.end,
+        days=body.days,
+        machine=body.machine,
+        acting=member.handle,
+    )
     return as_json(rental_view(rental, member))
 
 

@@ -1,0 +1,96 @@
+"""``move``: other days or another machine for a rental; ``housekeeping`` for cron."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rentcal.cli import views
+from rentcal.cli.context import get_state
+from rentcal.cli.errors import cli_command
+from rentcal.cli.options import JsonOpt, RentalIdArg, commands, examples
+
+move_commands = commands()
+
+
+@move_commands.command(
+    "move",
+    epilog=examples(
+        "rentcal --as carol move 3 --start 2030-01-20",
+        "rentcal --as ada move 2 --days 4 --machine excavator --json",
+    ),
+)
+@cli_command
+def move(
+    ctx: typer.Context,
+    rental_id: RentalIdArg,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", help="New first day.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="New last day.")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", min=1, help="New length in days from the (new) first day."),
+    ] = None,
+    machine: Annotated[
+        str | None, typer.Option("--machine", metavar="NAME", help="Move it to this machine.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a rental to other days and/or another machine. Exit 1 when they are taken.
+
+    A member moves their own pending request, an admin any open rental. Without
+    --end or --days the rental keeps its length; the price is recomputed.
+    """
+    state = get_state(ctx)
+    first, last = state.optional_day(start), state.optional_day(end)
+    with state.connect() as cal:
+        before = cal.rental(rental_id)
+        rental = cal.move(
+            rental_id,
+            start=first,
+            end=last,
+            days=days,
+            machine=machine,
+            acting=state.acting,
+            today=state.today,
+        )
+    old = f"{before.machine} {before.start}..{before.end}"
+    new = f"{rental.machine} {rental.start}..{rental.end}"
+    price = f"{before.price} -> {rental.price}" if before.price != rental.price else rental.price
+    headline = f"Moved rental {rental.id}: {old} -> {new}; price {price}."
+    views.show_rental(rental, as_json, headline=headline)
+
+
+@move_commands.command(
+    "housekeeping",
+    epilog=examples(
+        "rentcal housekeeping",
+        "rentcal housekeeping --json  # e.g. hourly from cron",
+    ),
+)
+@cli_command
+def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Expire undecided requests and complete ended rentals, now (for cron).
+
+    rentcal does this by itself whenever it touches a machine or shows a stale
+    rental; run this so nothing waits for the next visitor. Safe to run from
+    several hosts at once.
+    """
+    from rentcal.cli import render
+    from rentcal.core.wording import plural
+
+    state = get_state(ctx)
+    with state.connect() as cal:
+        done = cal.housekeeping(today=state.today)
+    if as_json:
+        render.emit_json(done.as_dict())
+        return
+    render.echo(
+        f"Housekeeping: {plural(done.expired, 'request')} expired, "
+        f"{plural(done.completed, 'rental')} completed."
+    )
+
+
+__all__ = ["move_commands"]

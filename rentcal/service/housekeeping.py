@@ -1,0 +1,197 @@
+"""Time passes: pending requests expire, approved rentals that ended become completed.
+
+Nothing runs in the background. A rental goes stale when
+
+- it is *pending* and was not decided in time: its first day has passed (it
+  could no longer be approved), or its machine's ``request_expiry_hours``
+  have gone by since it was made — then it is **rejected** with the reason
+  ``"expired"`` and its member is told;
+- it is *approved* and its last day has passed — then it is **completed**.
+
+Both are recorded like any status change (history row, SEQUENCE + 1) with
+``changed_by`` NULL: done by the system. They happen lazily and idempotently:
+
+- inside every write transaction that locks a machine (booking, a status
+  change, a move, maintenance, a retirement), for that machine, under its
+  lock, before anything is decided (:meth:`Housekeeping._settle`);
+- in reads (availability checks, free windows, lists, feeds) that *see* a
+  stale row: the read is answered again after a housekeeping write. A read
+  that sees nothing stale costs nothing more — except, on a machine whose
+  requests expire after some hours, when it sees a pending request (its age
+  is then checked, one small query);
+- and by ``rentcal housekeeping`` / :meth:`Housekeeping.housekeeping` (cron).
+
+Each machine is settled under its lock, reading its stale rows afresh after
+taking it, so two processes doing housekeeping at once record every change
+exactly once: the second finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection, Row
+
+from rentcal import queries as q
+from rentcal.core.availability import Conflict
+from rentcal.core.types import ConflictKind, RentalStatus
+from rentcal.core.values import Rental
+from rentcal.errors import RentcalError
+from rentcal.service.lifecycle import Lifecycle
+
+T = TypeVar("T")
+
+#: The reason recorded on (and told about) a request nobody decided in time.
+EXPIRED_REASON = "expired"
+#: The reason recorded when an approved rental's last day has passed.
+ENDED_REASON = "its last day has passed"
+
+
+@dataclass(frozen=True, slots=True)
+class HousekeepingResult:
+    """What one housekeeping run changed: requests expired, rentals completed."""
+
+    expired: int = 0
+    completed: int = 0
+
+    def __add__(self, other: HousekeepingResult) -> HousekeepingResult:
+        return HousekeepingResult(self.expired + other.expired, self.completed + other.completed)
+
+    def as_dict(self) -> dict[str, int]:
+        """The JSON shape: ``{"expired": N, "completed": M}``."""
+        return {"expired": self.expired, "completed": self.completed}
+
+
+class Housekeeping(Lifecycle):
+    """Settling what time has made stale: in writes, in reads, and on demand."""
+
+    def housekeeping(self, today: date | None = None) -> HousekeepingResult:
+        """Expire undecided requests and complete ended rentals, on every machine.
+
+        Idempotent and safe to run from several hosts at once (each change is
+        recorded once). For cron: ``rentcal housekeeping``. Writes nothing
+        (and bumps no calendar revision) when nothing is stale.
+        """
+        day = self.today(today)
+        now = self.now()
+        stale = self._read(lambda conn: self._stale_machines(conn, day, now))
+        if not stale or self.store.read_only:
+            return HousekeepingResult()
+
+        def work(conn: Connection) -> HousekeepingResult:
+            total = HousekeepingResult()
+            for machine_id in sorted(stale):  # a fixed order: never a deadlock
+                self.store.lock_machine(conn, machine_id)
+            for machine_id in sorted(stale):
+                total += self._settle(conn, machine_id, day)
+            return total
+
+        return self._write(work)
+
+    def housekeeping_due(self, today: date | None = None) -> bool:
+        """Whether :meth:`housekeeping` has anything to do (reads only; a few indexed
+        queries). The web server asks before answering a cached feed."""
+        day = self.today(today)
+        return bool(self._read(lambda conn: self._stale_machines(conn, day, self.now())))
+
+    def _stale_machines(self, conn: Connection, day: date, now: datetime) -> set[int]:
+        """Machines with something stale (read without locks; settled under them)."""
+        found = q.stale_machine_ids(conn, day)
+        for machine_id, _name, hours in q.expiring_machines(conn):
+            if machine_id not in found and q.has_overdue(
+                conn, machine_id, now - timedelta(hours=hours)
+            ):
+                found.add(machine_id)
+        return found
+
+    def _settle(
+        self, conn: Connection, machine_id: int, day: date, *, skip: int | None = None
+    ) -> HousekeepingResult:
+        """Settle one machine's stale rentals; the caller holds the machine's lock.
+
+        ``skip``: a rental the caller is about to change itself (an explicit
+        decision beats the system's).
+        """
+        row = q.machine_by_id(conn, machine_id)
+        hours = None if row is None else row.request_expiry_hours
+        cutoff = None if hours is None else self.now() - timedelta(hours=hours)
+        expired = completed = 0
+        for rental in q.stale_rentals(conn, machine_id, day, cutoff):
+            if rental.id == skip:
+                continue
+            if rental.status is RentalStatus.PENDING:
+                self._record(conn, rental, RentalStatus.REJECTED, None, EXPIRED_REASON)
+                expired += 1
+            else:
+                self._record(conn, rental, RentalStatus.COMPLETED, None, ENDED_REASON, notify=False)
+                completed += 1
+        return HousekeepingResult(expired, completed)
+
+    def _lock(
+        self, conn: Connection, machine_ids: Iterable[int], day: date, skip: int | None = None
+    ) -> None:
+        """Lock machines (in id order) and settle what time made stale on each."""
+        ordered = sorted(set(machine_ids))
+        for machine_id in ordered:
+            self.store.lock_machine(conn, machine_id)
+        for machine_id in ordered:
+            self._settle(conn, machine_id, day, skip=skip)
+
+    # -- reads that see stale rows ----------------------------------------------------
+
+    def _fresh(self, read: Callable[[Connection], tuple[T, bool]], day: date) -> T:
+        """Answer ``read``; if it saw a stale row, do housekeeping and answer again.
+
+        ``read`` returns (answer, whether it saw something stale).
+        """
+        answer, stale = self._read(read)
+        if not stale or self.store.read_only:
+            return answer
+        try:
+            self.housekeeping(day)
+        except RentcalError:  # busy or read-only: the answer stands as read
+            return answer
+        return self._read(read)[0]
+
+    def _stale_rows(self, conn: Connection, rentals: Iterable[Rental], day: date) -> bool:
+        """Whether any of ``rentals`` is stale (a small query only for pending rows of
+        machines whose requests expire after some hours)."""
+        pending: list[Rental] = []
+        for r in rentals:
+            if r.status is RentalStatus.PENDING:
+                if r.start < day:
+                    return True
+                pending.append(r)
+            elif r.status is RentalStatus.APPROVED and r.end < day:
+                return True
+        if not pending:
+            return False
+        hours = {name: h for _id, name, h in q.expiring_machines(conn)}
+        if not hours:
+            return False
+        now = self.now()
+        return any(
+            r.machine in hours and r.created_at <= now - timedelta(hours=hours[r.machine])
+            for r in pending
+        )
+
+    def _stale_conflicts(
+        self, conn: Connection, machine: Row[Any], conflicts: list[Conflict], day: date
+    ) -> bool:
+        """Whether a conflict found by an availability check of ``machine`` (its row)
+        is a stale pending request."""
+        pending = [c for c in conflicts if c.kind is ConflictKind.RENTAL and c.status == "pending"]
+        if not pending:
+            return False
+        if any(c.start < day for c in pending):
+            return True
+        if machine.request_expiry_hours is None:
+            return False
+        cutoff = self.now() - timedelta(hours=machine.request_expiry_hours)
+        return q.has_overdue(conn, machine.id, cutoff)
+
+
+__all__ = ["ENDED_REASON", "EXPIRED_REASON", "Housekeeping", "HousekeepingResult"]
