@@ -44,7 +44,16 @@ if TYPE_CHECKING:
         RentalStatus,
         Role,
     )
-    from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+    from rentcal.core.values import (
+        UNSET,
+        Change,
+        Edited,
+        Machine,
+        Maintenance,
+        Member,
+        Notification,
+        Rental,
+    )
     from rentcal.service import Rentcal, connect
 
 #: Public names loaded on first use, so ``rentcal --version`` imports almost nothing.
@@ -59,6 +68,9 @@ _LAZY = {
     "MaintenanceStatus": "rentcal.core.types",
     "RentalStatus": "rentcal.core.types",
     "Role": "rentcal.core.types",
+    "UNSET": "rentcal.core.values",
+    "Change": "rentcal.core.values",
+    "Edited": "rentcal.core.values",
     "Machine": "rentcal.core.values",
     "Maintenance": "rentcal.core.values",
     "Member": "rentcal.core.values",
@@ -83,15 +95,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "UNSET",
     "ApiToken",
     "ArgumentTypeError",
     "AuthFailed",
     "Availability",
     "Busy",
+    "Change",
     "Conflict",
     "ConflictKind",
     "DamagedDatabase",
     "DatabaseError",
+    "Edited",
     "FeedScope",
     "FeedToken",
     "ForeignDatabase",

@@ -9,7 +9,11 @@ that combines them. Where things live:
 ``availability``          ``check``, ``check_many``, ``free_windows``
 ``lifecycle``             recording a rental's status change; settling a retirement
 ``bookings``              ``book``, approve / reject / cancel / complete, reads
-``maintenance``           ``add_maintenance``, cancel / complete, reads
+``maintenance``           ``add_maintenance``, ``edit_maintenance``, cancel /
+                          complete, reads
+``editing``               the change log; ``edit_machine``, ``reactivate_machine``
+``membership``            ``edit_member``, ``set_role``, ``deactivate_member``,
+                          ``reactivate_member``, ``member_history``
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
 ``notifications``         ``notifications``, ``mark_read``
@@ -35,8 +39,10 @@ from rentcal.service.base import Clock, utc_now
 from rentcal.service.bookings import Bookings
 from rentcal.service.bulk import Bulk
 from rentcal.service.catalogue import Catalogue
+from rentcal.service.editing import MachineEdits
 from rentcal.service.feeds import Feeds
 from rentcal.service.maintenance import Upkeep
+from rentcal.service.membership import Membership
 from rentcal.service.notifications import Inbox
 from rentcal.store import Store
 
@@ -45,7 +51,18 @@ from rentcal.store import Store
 BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
 
 
-class Rentcal(Catalogue, Availabilities, Bookings, Upkeep, Bulk, Feeds, Inbox, Accounts):
+class Rentcal(
+    Catalogue,
+    MachineEdits,
+    Membership,
+    Availabilities,
+    Bookings,
+    Upkeep,
+    Bulk,
+    Feeds,
+    Inbox,
+    Accounts,
+):
     """A connection to one rentcal database; see :func:`rentcal.connect`."""
 
     def __enter__(self) -> Rentcal:

@@ -151,6 +151,7 @@ class Bookings(Lifecycle):
                 value=actor.handle,
                 reason="not-admin",
             )
+        Lifecycle._refuse_deactivated(who, "member")
         if not who.verified:
             raise PermissionDenied(
                 f"member {who.handle!r} is not verified yet; an admin must verify them first",
