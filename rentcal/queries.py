@@ -102,8 +102,13 @@ _ADMIN_IDS = (
 _c = change_log_t.c
 _CHANGES = (
     sa.select(
-        _c.entity, _c.entity_id, _c.field, _c.old_value, _c.new_value,
-        member_t.c.handle.label("by"), _c.changed_at,
+        _c.entity,
+        _c.entity_id,
+        _c.field,
+        _c.old_value,
+        _c.new_value,
+        member_t.c.handle.label("by"),
+        _c.changed_at,
     )
     .select_from(change_log_t.outerjoin(member_t, member_t.c.id == _c.changed_by_id))
     .where(_c.entity == sa.bindparam("e"), _c.entity_id == sa.bindparam("i"))

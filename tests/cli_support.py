@@ -38,7 +38,7 @@ RENTAL_KEYS = {
     "updated_at",
 }
 MACHINE_KEYS = {"name", "title", "daily_price", "status", "auto_approve", "description"}
-MEMBER_KEYS = {"handle", "name", "email", "verified", "role"}
+MEMBER_KEYS = {"handle", "name", "email", "verified", "role", "active"}
 MAINTENANCE_KEYS = {"id", "machine", "start", "end", "kind", "status", "notes"}
 CHECK_KEYS = {"available", "machine", "start", "end", "conflicts", "message"}
 CONFLICT_KEYS = {"kind", "id", "start", "end", "status"}

@@ -244,4 +244,15 @@ class Edited(Generic[T]):
         return {**shape, "changed": [c.as_dict() for c in self.changes]}
 
 
-__all__ = ["UNSET", "Change", "Edited", "Unset", "Machine", "Maintenance", "Member", "Notification", "Problem", "Rental"]
+__all__ = [
+    "UNSET",
+    "Change",
+    "Edited",
+    "Machine",
+    "Maintenance",
+    "Member",
+    "Notification",
+    "Problem",
+    "Rental",
+    "Unset",
+]

@@ -524,12 +524,20 @@ class Accounts(ServiceBase):
         return self._write(work, calendar=False)
 
     def feed_by_secret(self, secret: str) -> FeedToken | None:
-        """The live feed token with this secret, or None (unknown or revoked)."""
+        """The live feed token with this secret, or None (unknown, revoked, or its
+        owner deactivated: a deactivated member's feed URLs stop working)."""
         checks.text(secret, "secret")
         digest = _usable_secret(secret)
         if digest is None:
             return None
-        return self._read(lambda conn: qa.live_feed(conn, digest))
+
+        def work(conn: Connection) -> FeedToken | None:
+            found = qa.live_feed(conn, digest)
+            if found is None or not q.member(self._member_row(conn, found.owner)).active:
+                return None
+            return found
+
+        return self._read(work)
 
     @staticmethod
     def _feed_token(conn: Connection, feed_id: int) -> tuple[FeedToken, int]:

@@ -122,7 +122,7 @@ class MachineEdits(Lifecycle):
         *,
         acting: str | None,
         title: str | Unset = UNSET,
-        description: str | None | Unset = UNSET,
+        description: str | Unset | None = UNSET,
         price: Decimal | str | int | Unset = UNSET,
         auto_approve: bool | Unset = UNSET,
     ) -> Edited[Machine]:
@@ -155,7 +155,9 @@ class MachineEdits(Lifecycle):
             row = self._machine_row(conn, clean)
             self.store.lock_machine(conn, row.id)
             row = self._machine_row(conn, clean)
-            changes = record_changes(conn, "machine", row.id, row._mapping, wanted, actor, self.now())
+            changes = record_changes(
+                conn, "machine", row.id, dict(row._mapping), wanted, actor, self.now()
+            )
             if changes:
                 q.update_machine(conn, row.id, **{c.field: wanted[c.field] for c in changes})
             return Edited(self._machine_value(conn, row.name), changes)
@@ -180,7 +182,7 @@ class MachineEdits(Lifecycle):
                     reason="active",
                 )
             active = {"status": MachineStatus.ACTIVE}
-            record_changes(conn, "machine", row.id, row._mapping, active, actor, self.now())
+            record_changes(conn, "machine", row.id, dict(row._mapping), active, actor, self.now())
             q.update_machine(conn, row.id, status=MachineStatus.ACTIVE)
             return self._machine_value(conn, row.name)
 
@@ -189,9 +191,7 @@ class MachineEdits(Lifecycle):
     def machine_history(self, name: str) -> list[Change]:
         """Every recorded change of a machine, oldest first."""
         checks.handle(name, "name", "machine")
-        return self._read(
-            lambda conn: q.changes(conn, "machine", self._machine_row(conn, name).id)
-        )
+        return self._read(lambda conn: q.changes(conn, "machine", self._machine_row(conn, name).id))
 
 
 __all__ = [

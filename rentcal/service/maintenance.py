@@ -24,11 +24,10 @@ from rentcal.core.availability import Conflict, availability
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_maintenance_status
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
-from rentcal.core.values import Maintenance
-from rentcal.core.values import Change
+from rentcal.core.values import UNSET, Change, Edited, Maintenance, Unset
 from rentcal.errors import InvalidRequest, Unavailable
 from rentcal.service.base import ServiceBase, Span, int_id, span_text, statuses
-from rentcal.service.editing import UNSET, Edited, Unset, cleaned, record_changes
+from rentcal.service.editing import cleaned, record_changes
 
 #: Editable fields of a maintenance block: keyword -> (column, checker).
 MAINTENANCE_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
@@ -110,7 +109,7 @@ class Upkeep(ServiceBase):
         start: date | Unset = UNSET,
         end: date | Unset = UNSET,
         kind: str | MaintenanceKind | Unset = UNSET,
-        notes: str | None | Unset = UNSET,
+        notes: str | Unset | None = UNSET,
         force: bool = False,
         today: date | None = None,
     ) -> Edited[Maintenance]:

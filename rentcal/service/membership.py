@@ -25,10 +25,10 @@ from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import RentalStatus, Role
-from rentcal.core.values import Change, Member
+from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.errors import InvalidRequest, PermissionDenied
 from rentcal.service.base import span_text
-from rentcal.service.editing import UNSET, Edited, Unset, cleaned, record_changes, required_title
+from rentcal.service.editing import cleaned, record_changes, required_title
 from rentcal.service.lifecycle import Lifecycle
 
 #: The reason stored on (and told about) requests settled by a deactivation.
@@ -52,7 +52,7 @@ class Membership(Lifecycle):
         *,
         acting: str | None,
         name: str | Unset = UNSET,
-        email: str | None | Unset = UNSET,
+        email: str | Unset | None = UNSET,
     ) -> Edited[Member]:
         """Change a member's name or e-mail (``email=None`` clears it).
 
@@ -73,7 +73,9 @@ class Membership(Lifecycle):
                     value=actor.handle,
                     reason="not-owner",
                 )
-            changes = record_changes(conn, "member", row.id, row._mapping, wanted, actor, self.now())
+            changes = record_changes(
+                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+            )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
             return Edited(q.member(self._member_row(conn, row.handle)), changes)
@@ -100,7 +102,9 @@ class Membership(Lifecycle):
             wanted: dict[str, Any] = {"role": new}
             if new is Role.ADMIN:
                 wanted["verified"] = True
-            changes = record_changes(conn, "member", row.id, row._mapping, wanted, actor, self.now())
+            changes = record_changes(
+                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+            )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
                 self._notify(conn, [row.id], f"your role is now {new.value}")
@@ -147,7 +151,9 @@ class Membership(Lifecycle):
             if row.role == Role.ADMIN:
                 self._keep_an_admin(conn, row, "deactivated")
             now = self.now()
-            record_changes(conn, "member", row.id, {"active": True}, {"active": False}, actor, self.now())
+            record_changes(
+                conn, "member", row.id, {"active": True}, {"active": False}, actor, self.now()
+            )
             q.update_member(conn, row.id, deactivated_at=now)
             qa.revoke_member_sessions(conn, row.id, now)
             self._settle_deactivated(conn, row.id, actor.id, day)
@@ -214,7 +220,9 @@ class Membership(Lifecycle):
                     value=row.handle,
                     reason="active",
                 )
-            record_changes(conn, "member", row.id, {"active": False}, {"active": True}, actor, self.now())
+            record_changes(
+                conn, "member", row.id, {"active": False}, {"active": True}, actor, self.now()
+            )
             q.update_member(conn, row.id, deactivated_at=None)
             self._notify(conn, [row.id], "your membership was reactivated")
             return q.member(self._member_row(conn, row.handle))
@@ -225,7 +233,6 @@ class Membership(Lifecycle):
         """Every recorded change of a member, oldest first."""
         checks.handle(handle, "handle", "member")
         return self._read(lambda conn: q.changes(conn, "member", self._member_row(conn, handle).id))
-
 
 
 __all__ = ["DEACTIVATED_REASON", "MEMBER_FIELDS", "Membership"]
