@@ -74,7 +74,9 @@ class TestEditMachine:
             pytest.param({"price": "-1"}, "daily price", id="negative-price"),
         ],
     )
-    def test_bad_values(self, seeded: rentcal.Rentcal, kwargs: dict[str, Any], message: str) -> None:
+    def test_bad_values(
+        self, seeded: rentcal.Rentcal, kwargs: dict[str, Any], message: str
+    ) -> None:
         with pytest.raises(InvalidRequest, match=message):
             seeded.edit_machine("tractor", acting="ada", **kwargs)
 
@@ -112,7 +114,9 @@ class TestReactivateMachine:
             seeded.book("tractor", d(10), d(10), member="bob", **T)
         back = seeded.reactivate_machine("tractor", acting="ada")
         assert back.status is MachineStatus.ACTIVE
-        assert seeded.book("tractor", d(10), d(10), member="bob", **T).status is RentalStatus.PENDING
+        assert (
+            seeded.book("tractor", d(10), d(10), member="bob", **T).status is RentalStatus.PENDING
+        )
         assert [(c.field, c.old, c.new) for c in seeded.machine_history("tractor")] == [
             ("status", "retired", "active")
         ]
@@ -188,8 +192,9 @@ class TestDeactivation:
         approved = seeded.book("saw", d(12), d(12), member="bob", **T)
         seeded.set_password("bob", "correct horse battery", acting="ada")
         _session, secret = seeded.login("bob", "correct horse battery")
-        token, token_secret = seeded.create_token(acting="bob")
-        unread(seeded, "bob"), unread(seeded, "ada")
+        _token, token_secret = seeded.create_token(acting="bob")
+        unread(seeded, "bob")
+        unread(seeded, "ada")
 
         member = seeded.deactivate_member("bob", acting="ada", **T)
         assert member.active is False and member.as_dict()["active"] is False
@@ -264,7 +269,12 @@ class TestEditMaintenance:
             block.id, acting="ada", start=d(12), end=d(14), kind="repair", notes="belt", **T
         )
         item = edited.value
-        assert (item.start, item.end, item.kind.value, item.notes) == (d(12), d(14), "repair", "belt")
+        assert (item.start, item.end, item.kind.value, item.notes) == (
+            d(12),
+            d(14),
+            "repair",
+            "belt",
+        )
         assert item.sequence == block.sequence + 1
         assert [(c.field, c.old, c.new) for c in seeded.maintenance_history(block.id)] == [
             ("start_date", "2030-01-10", "2030-01-12"),

@@ -85,8 +85,8 @@ def show(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None
 @machine_app.command(
     "edit",
     epilog=examples(
-        "rentcal --as ada machine edit mower --price 45 --title 'Ride-on mower'",
-        "rentcal --as ada machine edit drill --no-auto-approve --clear-description --json",
+        "rentcal --as ada machine edit tractor-6120 --price 130 --title 'Tractor 6120 S'",
+        "rentcal --as ada machine edit saw --no-auto-approve --clear-description --json",
     ),
 )
 @cli_command
@@ -146,7 +146,10 @@ def retire(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> No
 
 
 @machine_app.command(
-    "reactivate", epilog=examples("rentcal --as ada machine reactivate tractor-6120")
+    "reactivate",
+    epilog=examples(
+        "rentcal --as ada machine retire saw && rentcal --as ada machine reactivate saw"
+    ),
 )
 @cli_command
 def reactivate(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None:

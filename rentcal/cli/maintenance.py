@@ -114,7 +114,7 @@ def list_maintenance(
     "edit",
     epilog=examples(
         "rentcal --as ada maintenance edit 3 --start 2030-02-05 --days 2",
-        "rentcal --as ada maintenance edit 3 --kind repair --notes 'new belt' --json",
+        "rentcal --as ada maintenance edit 3 --kind inspection --clear-notes --json",
     ),
 )
 @cli_command(hint=force_hint)

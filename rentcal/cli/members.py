@@ -124,7 +124,7 @@ def edit(
 @member_app.command(
     "role",
     epilog=examples(
-        "rentcal --as ada member role bob admin", "rentcal --as bob member role ada member"
+        "rentcal --as ada member role bob admin", "rentcal --as ada member role ada member"
     ),
 )
 @cli_command
@@ -157,7 +157,12 @@ def deactivate(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) 
     views.show_member(member, as_json, headline=f"Deactivated member {member.handle}.")
 
 
-@member_app.command("reactivate", epilog=examples("rentcal --as ada member reactivate carol"))
+@member_app.command(
+    "reactivate",
+    epilog=examples(
+        "rentcal --as ada member deactivate carol && rentcal --as ada member reactivate carol"
+    ),
+)
 @cli_command
 def reactivate(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> None:
     """Let a deactivated member log in, book and act again (admins)."""
