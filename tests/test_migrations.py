@@ -478,3 +478,30 @@ class TestUpgradeSql:
         assert result.exit_code == 4
         assert "not a rentcal database" in result.stderr
         assert "invoices" in result.stderr
+
+
+class TestChangeLogRevision:
+    """0005_change_log has a working downgrade, keeps the data, and upgrades again."""
+
+    def test_down_and_up(self, db_url: str) -> None:
+        from alembic import command
+
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_member("bob", acting="ada")
+            cal.edit_member("bob", acting="ada", name="Bobby")
+        engine = sa.create_engine(db_url)
+        try:
+            for target in ("0003_accounts", "head"):
+                with engine.begin() as conn:
+                    cfg = runner.config()
+                    cfg.attributes["connection"] = conn
+                    (command.downgrade if target != "head" else command.upgrade)(cfg, target)
+                    names = set(sa.inspect(conn).get_table_names())
+                    columns = {c["name"] for c in sa.inspect(conn).get_columns("member")}
+                    assert ("change_log" in names) is (target == "head")
+                    assert ("deactivated_at" in columns) is (target == "head")
+        finally:
+            engine.dispose()
+        with rentcal.connect(db_url, create=False) as cal:
+            assert cal.member("bob").name == "Bobby" and cal.member_history("bob") == []

@@ -144,6 +144,13 @@ class TestEditMember:
             ("email", "bob@example.org", None, "ada"),
         ]
 
+    def test_a_new_name_bumps_the_calendar_revision(self, seeded: rentcal.Rentcal) -> None:
+        seeded.book("tractor", d(10), d(10), member="bob", **T)
+        before = seeded.revision()[0]
+        seeded.edit_member("bob", acting="bob", name="Bobby")
+        assert seeded.revision()[0] == before + 1
+        assert any("Bobby" in e["title"] for e in seeded.events(machine="tractor"))
+
     def test_not_someone_elses(self, seeded: rentcal.Rentcal) -> None:
         with pytest.raises(PermissionDenied, match="members edit their own") as info:
             seeded.edit_member("dan", acting="bob", name="X")

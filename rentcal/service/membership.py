@@ -80,7 +80,7 @@ class Membership(Lifecycle):
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
             return Edited(q.member(self._member_row(conn, row.handle)), changes)
 
-        return self._write(work, calendar=False)
+        return self._write(work)  # member names show in calendar event titles
 
     def set_role(self, handle: str, role: str | Role, *, acting: str | None) -> Edited[Member]:
         """Make a member an admin or a plain member (admins).
