@@ -146,8 +146,12 @@ class Upkeep(ServiceBase):
                     value=item.id,
                     reason=item.status.value,
                 )
-            old = {"start_date": item.start, "end_date": item.end, "kind": item.kind,
-                   "notes": item.notes}  # fmt: skip
+            old = {
+                "start_date": item.start,
+                "end_date": item.end,
+                "kind": item.kind,
+                "notes": item.notes,
+            }
             first = wanted.get("start_date", item.start)
             last = wanted.get("end_date", item.end)
             validate_range(first, last, day if first != item.start else None)

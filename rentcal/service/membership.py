@@ -166,19 +166,31 @@ class Membership(Lifecycle):
     ) -> None:
         """Reject a deactivated member's pending requests; tell of approved ones to come."""
         pending = q.find_rentals(
-            conn, machine_id=None, member_id=member_id, statuses=[RentalStatus.PENDING],
-            start=None, end=None,
-        )  # fmt: skip
+            conn,
+            machine_id=None,
+            member_id=member_id,
+            statuses=[RentalStatus.PENDING],
+            start=None,
+            end=None,
+        )
         for rental in pending:
             new = next_status(
-                rental.id, rental.status, Action.REJECT, start=rental.start, end=rental.end,
+                rental.id,
+                rental.status,
+                Action.REJECT,
+                start=rental.start,
+                end=rental.end,
                 today=today,
-            )  # fmt: skip
+            )
             self._record(conn, rental, new, actor_id, DEACTIVATED_REASON)
         standing = q.find_rentals(
-            conn, machine_id=None, member_id=member_id, statuses=[RentalStatus.APPROVED],
-            start=today, end=None,
-        )  # fmt: skip
+            conn,
+            machine_id=None,
+            member_id=member_id,
+            statuses=[RentalStatus.APPROVED],
+            start=today,
+            end=None,
+        )
         admins = q.admin_ids(conn)
         now = self.now()
         for rental in standing:

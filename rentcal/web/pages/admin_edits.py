@@ -73,18 +73,29 @@ async def edit_machine(request: Request, name: str, cal: Cal, member: CurrentMem
         )
 
     return await run_in_threadpool(
-        _run, request, cal, member, f"machine-{name}", "machine-edited", action,
-        data=data, problem=problem,
-    )  # fmt: skip
+        _run,
+        request,
+        cal,
+        member,
+        f"machine-{name}",
+        "machine-edited",
+        action,
+        data=data,
+        problem=problem,
+    )
 
 
 @router.post("/admin/machines/{name}/reactivate", include_in_schema=False)
 def reactivate_machine(request: Request, name: str, cal: Cal, member: CurrentMember) -> Response:
     """Make a retired machine bookable again."""
     return _run(
-        request, cal, member, "machines", "machine-reactivated",
+        request,
+        cal,
+        member,
+        "machines",
+        "machine-reactivated",
         lambda: cal.reactivate_machine(name, acting=member.handle),
-    )  # fmt: skip
+    )
 
 
 @router.post("/admin/members/{handle}/edit", include_in_schema=False)
@@ -101,9 +112,16 @@ async def edit_member(request: Request, handle: str, cal: Cal, member: CurrentMe
         )
 
     return await run_in_threadpool(
-        _run, request, cal, member, f"member-{handle}", "member-edited", action,
-        data=data, problem=problem,
-    )  # fmt: skip
+        _run,
+        request,
+        cal,
+        member,
+        f"member-{handle}",
+        "member-edited",
+        action,
+        data=data,
+        problem=problem,
+    )
 
 
 @router.post("/admin/members/{handle}/role", include_in_schema=False)
@@ -111,10 +129,16 @@ async def set_role(request: Request, handle: str, cal: Cal, member: CurrentMembe
     """Make a member an admin or a plain member."""
     data, problem = await posted(request)
     return await run_in_threadpool(
-        _run, request, cal, member, f"member-{handle}", "role-changed",
+        _run,
+        request,
+        cal,
+        member,
+        f"member-{handle}",
+        "role-changed",
         lambda: cal.set_role(handle, data.get("role", ""), acting=member.handle),
-        data=data, problem=problem,
-    )  # fmt: skip
+        data=data,
+        problem=problem,
+    )
 
 
 @router.post("/admin/members/{handle}/{action}", include_in_schema=False)
@@ -124,14 +148,22 @@ def activation(
     """Deactivate or reactivate a member."""
     if action == "deactivate":
         return _run(
-            request, cal, member, f"member-{handle}", "deactivated",
+            request,
+            cal,
+            member,
+            f"member-{handle}",
+            "deactivated",
             lambda: cal.deactivate_member(handle, acting=member.handle),
-        )  # fmt: skip
+        )
     if action == "reactivate":
         return _run(
-            request, cal, member, f"member-{handle}", "reactivated",
+            request,
+            cal,
+            member,
+            f"member-{handle}",
+            "reactivated",
             lambda: cal.reactivate_member(handle, acting=member.handle),
-        )  # fmt: skip
+        )
     return _run(
         request, cal, member, "members", "", lambda: None, problem=f"unknown action {action[:20]!r}"
     )
@@ -159,9 +191,16 @@ async def edit_maintenance(
         )
 
     return await run_in_threadpool(
-        _run, request, cal, member, f"maintenance-{maintenance_id}", "maintenance-edited", action,
-        data=data, problem=problem,
-    )  # fmt: skip
+        _run,
+        request,
+        cal,
+        member,
+        f"maintenance-{maintenance_id}",
+        "maintenance-edited",
+        action,
+        data=data,
+        problem=problem,
+    )
 
 
 __all__ = ["router"]
