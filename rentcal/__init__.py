@@ -45,7 +45,16 @@ if TYPE_CHECKING:
         RequestPolicy,
         Role,
     )
-    from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+    from rentcal.core.values import (
+        UNSET,
+        Change,
+        Edited,
+        Machine,
+        Maintenance,
+        Member,
+        Notification,
+        Rental,
+    )
     from rentcal.service import Rentcal, connect
     from rentcal.service.housekeeping import HousekeepingResult
 
@@ -63,6 +72,9 @@ _LAZY = {
     "Role": "rentcal.core.types",
     "RequestPolicy": "rentcal.core.types",
     "HousekeepingResult": "rentcal.service.housekeeping",
+    "UNSET": "rentcal.core.values",
+    "Change": "rentcal.core.values",
+    "Edited": "rentcal.core.values",
     "Machine": "rentcal.core.values",
     "Maintenance": "rentcal.core.values",
     "Member": "rentcal.core.values",
@@ -87,15 +99,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "UNSET",
     "ApiToken",
     "ArgumentTypeError",
     "AuthFailed",
     "Availability",
     "Busy",
+    "Change",
     "Conflict",
     "ConflictKind",
     "DamagedDatabase",
     "DatabaseError",
+    "Edited",
     "FeedScope",
     "FeedToken",
     "ForeignDatabase",

@@ -126,6 +126,8 @@ class MemberRow(SQLModel, table=True):
     verified: bool = Field(default=False, nullable=False)
     role: Role = Field(default=Role.MEMBER, sa_type=enum_type(Role, "member_role"))
     created_at: datetime = Field(nullable=False)
+    #: When an admin deactivated the member (NULL: active). Revision 0005.
+    deactivated_at: datetime | None = Field(default=None)
 
 
 class RentalRow(SQLModel, table=True):
@@ -214,6 +216,35 @@ class MaintenanceRow(SQLModel, table=True):
             "start_date",
             sqlite_where=sa.text(maintenance_blocks()),
         ),
+    )
+
+
+#: What the change log records changes of (``change_log.entity``).
+CHANGE_ENTITIES = ("machine", "member", "maintenance")
+
+
+class ChangeLogRow(SQLModel, table=True):
+    """One changed field of a machine, member or maintenance block: who, when, old -> new.
+
+    Values are stored as text (``None`` for a cleared field); never deleted.
+    """
+
+    __tablename__ = "change_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(sa_type=sa.String(16), nullable=False)
+    entity_id: int = Field(nullable=False)
+    field: str = Field(sa_type=sa.String(32), nullable=False)
+    old_value: str | None = Field(default=None, sa_type=sa.Text)
+    new_value: str | None = Field(default=None, sa_type=sa.Text)
+    changed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    changed_at: datetime = Field(nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "entity IN ('machine', 'member', 'maintenance')", name="ck_change_log_entity"
+        ),
+        sa.Index("ix_change_log_entity", "entity", "entity_id"),
     )
 
 
@@ -468,4 +499,5 @@ login_failure_t: sa.Table = LoginFailureRow.__table__  # type: ignore[attr-defin
 api_token_t: sa.Table = ApiTokenRow.__table__  # type: ignore[attr-defined]
 feed_token_t: sa.Table = FeedTokenRow.__table__  # type: ignore[attr-defined]
 idempotency_t: sa.Table = IdempotencyKeyRow.__table__  # type: ignore[attr-defined]
+change_log_t: sa.Table = ChangeLogRow.__table__  # type: ignore[attr-defined]
 revision_t: sa.Table = CalendarRevisionRow.__table__  # type: ignore[attr-defined]

@@ -24,11 +24,13 @@ from rentcal.core.types import (
     MachineStatus,
     MaintenanceKind,
     MaintenanceStatus,
+    RentalStatus,
     RequestPolicy,
     Role,
 )
-from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+from rentcal.core.values import Change, Machine, Maintenance, Member, Notification, Rental
 from rentcal.models import (
+    change_log_t,
     history_t,
     machine_t,
     maintenance_blocks,
@@ -95,7 +97,27 @@ MACHINE_BY_NAME = sa.select(machine_t).where(machine_t.c.name == sa.bindparam("n
 _MACHINE_BY_ID = sa.select(machine_t).where(machine_t.c.id == sa.bindparam("i"))
 _MEMBER_BY_HANDLE = sa.select(member_t).where(member_t.c.handle == sa.bindparam("h"))
 _MEMBER_COUNT = sa.select(sa.func.count()).select_from(member_t)
-_ADMIN_IDS = sa.select(member_t.c.id).where(member_t.c.role == Role.ADMIN).order_by(member_t.c.id)
+_ADMIN_IDS = (
+    sa.select(member_t.c.id)
+    .where(member_t.c.role == Role.ADMIN, member_t.c.deactivated_at.is_(None))
+    .order_by(member_t.c.id)
+)
+_c = change_log_t.c
+_CHANGES = (
+    sa.select(
+        _c.entity,
+        _c.entity_id,
+        _c.field,
+        _c.old_value,
+        _c.new_value,
+        member_t.c.handle.label("by"),
+        _c.changed_at,
+    )
+    .select_from(change_log_t.outerjoin(member_t, member_t.c.id == _c.changed_by_id))
+    .where(_c.entity == sa.bindparam("e"), _c.entity_id == sa.bindparam("i"))
+    .order_by(_c.id)
+)
+_INSERT_CHANGES = sa.insert(change_log_t)
 _ALL_MEMBERS = sa.select(member_t).order_by(member_t.c.handle)
 _ALL_MACHINES = sa.select(machine_t).order_by(machine_t.c.name)
 _ACTIVE_MACHINES = _ALL_MACHINES.where(machine_t.c.status == MachineStatus.ACTIVE)
@@ -227,7 +249,15 @@ def machine(row: Row[Any]) -> Machine:
 
 def member(row: Row[Any]) -> Member:
     """A Member value from a member row."""
-    return Member(row.id, row.handle, row.name, row.email, bool(row.verified), Role(row.role))
+    return Member(
+        row.id,
+        row.handle,
+        row.name,
+        row.email,
+        bool(row.verified),
+        Role(row.role),
+        row.deactivated_at is None,
+    )
 
 
 def rental(row: Any) -> Rental:
@@ -281,7 +311,7 @@ def member_count(conn: Connection) -> int:
 
 
 def admin_ids(conn: Connection) -> list[int]:
-    """Ids of every admin, oldest first (who hears of new requests)."""
+    """Ids of every active admin, oldest first (who hears of new requests)."""
     return list(conn.execute(_ADMIN_IDS).scalars())
 
 
@@ -366,6 +396,21 @@ def queued_overlapping(conn: Connection, machine_id: int, start: date, end: date
     """Queued (pending) requests of one machine overlapping [start, end], by id."""
     params = {"m": machine_id, "s": start, "e": end}
     return [rental(r) for r in conn.execute(_QUEUED_OVERLAPPING, params)]
+
+
+def queue_pending(conn: Connection, machine_id: int) -> int:
+    """Put a machine's pending requests in its queue (they stop holding their days)."""
+    c = rental_t.c
+    done = conn.execute(
+        sa.update(rental_t)
+        .where(
+            c.machine_id == machine_id,
+            c.status == RentalStatus.PENDING,
+            c.queued == sa.false(),
+        )
+        .values(queued=True)
+    )
+    return done.rowcount
 
 
 def _narrowed(
@@ -539,6 +584,17 @@ def update_maintenance(conn: Connection, maintenance_id: int, **values: Any) -> 
     conn.execute(
         sa.update(maintenance_t).where(maintenance_t.c.id == maintenance_id).values(**values)
     )
+
+
+def add_changes(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Change-log rows (none is fine): entity, entity_id, field, old/new_value, by, at."""
+    if rows:
+        conn.execute(_INSERT_CHANGES, rows)
+
+
+def changes(conn: Connection, entity: str, entity_id: int) -> list[Change]:
+    """The recorded changes of one machine / member / maintenance block, oldest first."""
+    return [Change(*r) for r in conn.execute(_CHANGES, {"e": entity, "i": entity_id})]
 
 
 def add_notifications(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:

@@ -41,6 +41,7 @@ REVISIONS: tuple[str, ...] = (
     "0002_managed_by_alembic",
     "0003_accounts",
     "0004_request_queue",
+    "0005_change_log",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

@@ -47,7 +47,7 @@ MACHINE_KEYS = {
     "request_policy",
     "request_expiry_hours",
 }
-MEMBER_KEYS = {"handle", "name", "email", "verified", "role"}
+MEMBER_KEYS = {"handle", "name", "email", "verified", "role", "active"}
 MAINTENANCE_KEYS = {"id", "machine", "start", "end", "kind", "status", "notes"}
 CHECK_KEYS = {"available", "machine", "start", "end", "conflicts", "message"}
 CONFLICT_KEYS = {"kind", "id", "start", "end", "status"}

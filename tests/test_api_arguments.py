@@ -76,6 +76,7 @@ MAINTENANCE_STATUS = [
     ("other-enum", RentalStatus.CANCELLED, WRONG),  # "cancelled" exists in both enums
     ("unknown", "lost", BAD),
 ]
+ROLE = [("int", 5, WRONG), ("other-enum", RentalStatus.PENDING, WRONG), ("unknown", "boss", BAD)]
 KIND = [("int", 5, WRONG), ("other-enum", RentalStatus.PENDING, WRONG), ("unknown", "oil", BAD)]
 PRICE = [
     ("list", [1], WRONG),
@@ -173,6 +174,43 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
         [("str", "48", WRONG), ("zero", 0, BAD), ("huge", 10**9, BAD)],
     ),
     ("add_machine", "acting", OPTIONAL_HANDLE),
+    ("edit_machine", "name", HANDLE),
+    ("edit_machine", "acting", OPTIONAL_HANDLE),
+    ("edit_machine", "title", TEXT),
+    ("edit_machine", "description", TEXT),
+    ("edit_machine", "price", PRICE),
+    ("edit_machine", "auto_approve", FLAG),
+    ("edit_machine", "request_policy", [("int", 5, WRONG), ("unknown", "fifo", BAD)]),
+    (
+        "edit_machine",
+        "request_expiry_hours",
+        [("str", "48", WRONG), ("zero", 0, BAD), ("huge", 10**9, BAD)],
+    ),
+    ("reactivate_machine", "name", HANDLE),
+    ("reactivate_machine", "acting", OPTIONAL_HANDLE),
+    ("machine_history", "name", HANDLE),
+    ("edit_member", "handle", HANDLE),
+    ("edit_member", "acting", OPTIONAL_HANDLE),
+    ("edit_member", "name", TEXT),
+    ("edit_member", "email", TEXT),
+    ("set_role", "handle", HANDLE),
+    ("set_role", "role", ROLE),
+    ("set_role", "acting", OPTIONAL_HANDLE),
+    ("deactivate_member", "handle", HANDLE),
+    ("deactivate_member", "acting", OPTIONAL_HANDLE),
+    ("deactivate_member", "today", OPTIONAL_DAY),
+    ("reactivate_member", "handle", HANDLE),
+    ("reactivate_member", "acting", OPTIONAL_HANDLE),
+    ("member_history", "handle", HANDLE),
+    ("edit_maintenance", "maintenance_id", RECORD_ID),
+    ("edit_maintenance", "acting", OPTIONAL_HANDLE),
+    ("edit_maintenance", "start", DAY),
+    ("edit_maintenance", "end", DAY),
+    ("edit_maintenance", "kind", KIND),
+    ("edit_maintenance", "notes", TEXT),
+    ("edit_maintenance", "force", FLAG),
+    ("edit_maintenance", "today", OPTIONAL_DAY),
+    ("maintenance_history", "maintenance_id", RECORD_ID),
     ("retire_machine", "name", HANDLE),
     ("retire_machine", "acting", OPTIONAL_HANDLE),
     ("retire_machine", "today", OPTIONAL_DAY),
@@ -332,6 +370,32 @@ GOOD: dict[str, dict[str, Any]] = {
         "request_expiry_hours": 48,
     },
     "retire_machine": {"name": "tractor", "acting": "ada", "today": TODAY},
+    "edit_machine": {
+        "name": "tractor",
+        "acting": "ada",
+        "title": "Tractor",
+        "description": None,
+        "price": "130",
+        "auto_approve": True,
+    },
+    "reactivate_machine": {"name": "old", "acting": "ada"},
+    "machine_history": {"name": "tractor"},
+    "edit_member": {"handle": "bob", "acting": "bob", "name": "Bobby", "email": None},
+    "set_role": {"handle": "carol", "role": "admin", "acting": "ada"},
+    "deactivate_member": {"handle": "dan", "acting": "ada", "today": TODAY},
+    "reactivate_member": {"handle": "zoe", "acting": "ada"},
+    "member_history": {"handle": "bob"},
+    "edit_maintenance": {
+        "maintenance_id": 1,
+        "acting": "ada",
+        "start": d(9),
+        "end": d(10),
+        "kind": "repair",
+        "notes": None,
+        "force": True,
+        "today": TODAY,
+    },
+    "maintenance_history": {"maintenance_id": 1},
     "machine": {"name": "saw"},
     "machines": {"include_retired": False},
     "check": {"machine": "tractor", "start": d(20), "end": d(21), "today": TODAY},
@@ -462,13 +526,18 @@ def parameters(fn: Any) -> list[str]:
 @pytest.fixture
 def api(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
     """``seeded`` plus rental 1 (pending, tractor 10-12, bob), rental 2 (approved,
-    saw today, bob) and maintenance 1 (tractor today)."""
+    saw today, bob), maintenance 1 (tractor today), retired machine 'old' and
+    deactivated member 'zoe'."""
     assert seeded.book("tractor", d(10), d(12), member="bob", today=TODAY).id == 1
     assert seeded.book("saw", d(9), d(9), member="bob", today=TODAY).id == 2
     assert seeded.add_maintenance("tractor", d(9), d(9), acting="ada", today=TODAY).id == 1
     seeded.set_password("bob", PASSWORD, acting="ada")
     assert seeded.create_token("ada")[0].id == 1
     assert seeded.create_feed("ada")[0].id == 1
+    seeded.add_machine("old", acting="ada")
+    seeded.retire_machine("old", acting="ada", today=TODAY)
+    seeded.add_member("zoe", acting="ada")
+    seeded.deactivate_member("zoe", acting="ada", today=TODAY)
     return seeded
 
 

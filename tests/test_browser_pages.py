@@ -579,6 +579,23 @@ class TestAdmin:
         close(admin)
 
 
+class TestAdminEdits:
+    """An admin changes a machine's price through the /admin edit form."""
+
+    def test_admin_edits_a_machine_price(self, browser: Any, site: Site, machine: str) -> None:
+        page = open_page(browser, site, "ada")
+        page.goto(site.url + "/admin")
+        box = page.locator(f"#edit-machine-{machine}")
+        box.locator("summary").click()
+        box.get_by_label("Price a day").fill("123.45")
+        box.get_by_role("button", name=re.compile("^Save")).click()
+        page.wait_for_url(site.url + "/admin?done=machine-edited")
+        assert "existing rentals keep their price" in page.inner_text("main")
+        assert str(site.cal.machine(machine).daily_price) == "123.45"
+        assert [c.field for c in site.cal.machine_history(machine)] == ["daily_price"]
+        close(page)
+
+
 class TestWithoutJavaScript:
     """Every page's core job works without JavaScript; FullCalendar may be missing too."""
 

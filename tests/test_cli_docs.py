@@ -96,9 +96,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal db status": (0, "current   0004_request_queue"),
+    "rentcal db status": (0, "current   0005_change_log"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0004_request_queue: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0005_change_log: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
@@ -129,6 +129,44 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal machine show tractor-6120": (0, "upcoming rentals:"),
     "rentcal machine show tractor-6120 --json": (0, '"upcoming_maintenance": ['),
     "rentcal --as ada machine retire tractor-6120": (0, "Retired machine tractor-6120."),
+    "rentcal --as ada machine edit tractor-6120 --price 130 --title 'Tractor 6120 S'": (
+        0,
+        "daily_price: 120.00 -> 130.00",
+    ),
+    "rentcal --as ada machine edit saw --no-auto-approve --clear-description --json": (
+        0,
+        '"auto_approve": false',
+    ),
+    "rentcal --as ada machine edit excavator --request-policy queue --request-expiry 48h": (
+        0,
+        "request_policy: block -> queue",
+    ),
+    "rentcal --as ada machine retire saw && rentcal --as ada machine reactivate saw": (
+        0,
+        "Retired machine saw.",
+    ),
+    "rentcal member show bob": (0, "history:"),
+    "rentcal member show bob --json": (0, '"history": []'),
+    "rentcal --as ada member edit bob --name 'Bob Builder' --email bob@example.org": (
+        0,
+        "name: Bob Baker -> Bob Builder",
+    ),
+    "rentcal --as bob member edit bob --clear-email": (0, "email: bob@example.org -> (none)"),
+    "rentcal --as ada member role bob admin": (0, "role: member -> admin"),
+    "rentcal --as ada member role ada member": (2, "'ada' is the last admin"),
+    "rentcal --as ada member deactivate carol": (0, "Deactivated member carol."),
+    "rentcal --as ada member deactivate carol && rentcal --as ada member reactivate carol": (
+        0,
+        "Deactivated member carol.",
+    ),
+    "rentcal --as ada maintenance edit 3 --start 2030-02-05 --days 2": (
+        0,
+        "start_date: 2030-02-08 -> 2030-02-05",
+    ),
+    "rentcal --as ada maintenance edit 3 --kind inspection --clear-notes --json": (
+        0,
+        '"kind": "inspection"',
+    ),
     "rentcal --as ada member add eve --verified": (0, "Added member eve."),
     "rentcal --as ada member add eve --name 'Eve Example' --email eve@example.org --verified": (
         0,

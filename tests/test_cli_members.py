@@ -30,6 +30,7 @@ class TestMembers:
             "email": "eve@example.org",
             "verified": True,
             "role": "member",
+            "active": True,
         }
         assert seeded.member("eve").name == "Ève Ünïcødé"
 

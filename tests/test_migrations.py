@@ -54,8 +54,9 @@ def raw(url: str, fn: Callable[[sa.Connection], Any]) -> Any:
         engine.dispose()
 
 
-#: Columns revision 0004 added (with defaults): left out when comparing old rows.
-ADDED_COLUMNS = frozenset({"request_policy", "request_expiry_hours", "queued"})
+#: Columns later revisions added (0004 with defaults, 0005 NULL): left out when comparing
+#: old rows; :func:`added` checks their values.
+ADDED_COLUMNS = frozenset({"request_policy", "request_expiry_hours", "queued", "deactivated_at"})
 
 
 def rows(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
@@ -69,12 +70,13 @@ def rows(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def added(conn: sa.Connection) -> set[tuple[Any, ...]]:
-    """The distinct values of the columns revision 0004 added, per table."""
+    """The distinct values of the columns revisions 0004 and 0005 added, per table."""
     machine = conn.exec_driver_sql(
         "SELECT DISTINCT 'machine', request_policy, request_expiry_hours FROM machine"
     ).all()
     rental = conn.exec_driver_sql("SELECT DISTINCT 'rental', queued FROM rental").all()
-    return {tuple(r) for r in [*machine, *rental]}
+    member = conn.exec_driver_sql("SELECT DISTINCT 'member', deactivated_at FROM member").all()
+    return {tuple(r) for r in [*machine, *rental, *member]}
 
 
 def table_ids(conn: sa.Connection) -> dict[str, Any]:
@@ -132,7 +134,7 @@ class TestRevisions:
 
     def test_constant_matches_the_scripts(self) -> None:
         assert runner.revisions() == list(schema.REVISIONS)
-        assert schema.HEAD == schema.REVISIONS[-1] == "0004_request_queue"
+        assert schema.HEAD == schema.REVISIONS[-1] == "0005_change_log"
         assert schema.BASELINE == "0001_baseline"
 
     def test_every_path_to_head_gives_the_same_schema(
@@ -191,7 +193,11 @@ class TestRentcal01Database:
             machines = {m.name: m for m in cal.machines()}
         assert raw(db_url, meta) == ("2", schema.HEAD)
         assert raw(db_url, rows) == before
-        assert raw(db_url, added) == {("machine", "block", None), ("rental", False)}
+        assert raw(db_url, added) == {
+            ("machine", "block", None),
+            ("rental", False),
+            ("member", None),
+        }
         after_ids = raw(db_url, table_ids)
         assert {t: after_ids[t] for t in ids} == ids  # same tables, not new copies
         assert statuses == set(RentalStatus)
@@ -211,7 +217,7 @@ class TestRentcal01Database:
         assert (old.current, old.stamped, old.pending) == (
             schema.BASELINE,
             False,
-            ("0002_managed_by_alembic", "0003_accounts", "0004_request_queue"),
+            schema.REVISIONS[1:],
         )
         assert raw(db_url, meta) == ("1", None), "db status never upgrades"
         rentcal.connect(db_url, create=False).close()
@@ -264,7 +270,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_colour"
-down_revision = "0004_request_queue"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -283,7 +289,7 @@ def later_revision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[
     def ship(extra: str = "") -> None:
         location = tmp_path / "migrations"
         shutil.copytree(runner.LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
-        script = LATER_REVISION.replace("{extra}", extra)
+        script = LATER_REVISION.replace("{extra}", extra).replace("{head}", schema.HEAD)
         (location / "versions" / "r0003_colour.py").write_text(script, encoding="utf-8")
         monkeypatch.setattr(runner, "LOCATION", location)
         monkeypatch.setattr(schema, "REVISIONS", (*schema.REVISIONS, "0003_colour"))
@@ -481,3 +487,30 @@ class TestUpgradeSql:
         assert result.exit_code == 4
         assert "not a rentcal database" in result.stderr
         assert "invoices" in result.stderr
+
+
+class TestChangeLogRevision:
+    """0005_change_log has a working downgrade, keeps the data, and upgrades again."""
+
+    def test_down_and_up(self, db_url: str) -> None:
+        from alembic import command
+
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_member("bob", acting="ada")
+            cal.edit_member("bob", acting="ada", name="Bobby")
+        engine = sa.create_engine(db_url)
+        try:
+            for target in ("0003_accounts", "head"):
+                with engine.begin() as conn:
+                    cfg = runner.config()
+                    cfg.attributes["connection"] = conn
+                    (command.downgrade if target != "head" else command.upgrade)(cfg, target)
+                    names = set(sa.inspect(conn).get_table_names())
+                    columns = {c["name"] for c in sa.inspect(conn).get_columns("member")}
+                    assert ("change_log" in names) is (target == "head")
+                    assert ("deactivated_at" in columns) is (target == "head")
+        finally:
+            engine.dispose()
+        with rentcal.connect(db_url, create=False) as cal:
+            assert cal.member("bob").name == "Bobby" and cal.member_history("bob") == []

@@ -178,3 +178,68 @@ def test_revision_0004_downgrades_and_upgrades_again(queue: rentcal.Rentcal) -> 
     with rentcal.connect(queue.store.url) as again:
         assert again.machine("baler").request_policy is RequestPolicy.BLOCK  # the default
         assert again.book("baler", d(10), d(12), member="bob", **T).status == "pending"
+
+
+class TestPolicyEdit:
+    """edit_machine / machine edit / PATCH change the policy and the expiry, recorded."""
+
+    def test_to_queue_queues_the_pending_requests(self, seeded: rentcal.Rentcal) -> None:
+        held = seeded.book("tractor", d(10), d(12), member="bob", **T)
+        with pytest.raises(Unavailable):
+            seeded.book("tractor", d(11), d(11), member="dan", **T)
+        edited = seeded.edit_machine("tractor", acting="ada", request_policy="queue")
+        assert [(c.field, c.old, c.new) for c in edited.changes] == [
+            ("request_policy", "block", "queue")
+        ]
+        assert seeded.rental(held.id).queued
+        other = seeded.book("tractor", d(11), d(11), member="dan", **T)
+        assert other.queued
+        seeded.approve(other.id, acting="ada", **T)
+        assert seeded.rental(held.id).status is rentcal.RentalStatus.REJECTED
+        assert seeded.rental(held.id).reason == QUEUE_REASON
+
+    def test_back_to_block_leaves_the_queue_waiting(self, queue: rentcal.Rentcal) -> None:
+        first = queue.book("baler", d(10), d(12), member="bob", **T)
+        second = queue.book("baler", d(11), d(13), member="dan", **T)
+        queue.edit_machine("baler", acting="ada", request_policy="block")
+        assert queue.rental(first.id).queued and queue.rental(second.id).queued
+        new = queue.book("baler", d(20), d(21), member="bob", **T)
+        assert not new.queued
+        with pytest.raises(Unavailable):
+            queue.book("baler", d(21), d(21), member="dan", **T)
+        queue.approve(first.id, acting="ada", **T)
+        assert queue.rental(second.id).status is rentcal.RentalStatus.REJECTED
+
+    def test_expiry_set_and_cleared(self, seeded: rentcal.Rentcal) -> None:
+        seeded.edit_machine("tractor", acting="ada", request_expiry_hours=48)
+        assert seeded.machine("tractor").request_expiry_hours == 48
+        seeded.edit_machine("tractor", acting="ada", request_expiry_hours=None)
+        assert seeded.machine("tractor").request_expiry_hours is None
+        fields = [(c.field, c.old, c.new) for c in seeded.machine_history("tractor")]
+        assert fields == [
+            ("request_expiry_hours", None, "48"),
+            ("request_expiry_hours", "48", None),
+        ]
+
+    def test_cli_and_web(self, seeded: rentcal.Rentcal, db_url: str, web: Web) -> None:
+        data = ok_json(
+            db_url,
+            "machine",
+            "edit",
+            "saw",
+            "--request-policy",
+            "queue",
+            "--request-expiry",
+            "2d",
+        )
+        assert (data["request_policy"], data["request_expiry_hours"]) == ("queue", 48)
+        answer = web.as_("ada").patch(
+            "/api/machines/tractor", json={"request_policy": "queue", "request_expiry_hours": 24}
+        )
+        assert answer.status_code == 200, answer.text
+        assert [c["field"] for c in answer.json()["changed"]] == [
+            "request_policy",
+            "request_expiry_hours",
+        ]
+        bad = web.as_("ada").patch("/api/machines/tractor", json={"request_policy": "fifo"})
+        assert bad.status_code in (400, 422), bad.text

@@ -1,4 +1,4 @@
-"""``rentcal machine add | list | show | retire``."""
+"""``rentcal machine add | list | show | edit | retire | reactivate``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, MachineArg, examples, group
 from rentcal.core.types import RequestPolicy
+from rentcal.core.values import UNSET
+from rentcal.errors import InvalidRequest
 
 machine_app = group(
     "machine",
-    "Add, list, show and retire machines.",
+    "Add, list, show, edit, retire and reactivate machines.",
     "rentcal --as ada machine add mower --price 40",
     "rentcal machine list",
 )
@@ -96,12 +98,88 @@ def list_machines(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 )
 @cli_command
 def show(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None:
-    """Show a machine with its upcoming rentals and maintenance (from today on)."""
+    """Show a machine, its upcoming rentals and maintenance (from today on), its changes."""
     state = get_state(ctx)
     with state.connect() as cal:
         machine = cal.machine(name)
         rentals, upkeep = cal.feed_items(machine=machine.name, start=state.today)
-    views.show_machine_details(machine, rentals, upkeep, as_json)
+        history = cal.machine_history(machine.name)
+    views.show_machine_details(machine, rentals, upkeep, as_json, history)
+
+
+@machine_app.command(
+    "edit",
+    epilog=examples(
+        "rentcal --as ada machine edit tractor-6120 --price 130 --title 'Tractor 6120 S'",
+        "rentcal --as ada machine edit saw --no-auto-approve --clear-description --json",
+        "rentcal --as ada machine edit excavator --request-policy queue --request-expiry 48h",
+    ),
+)
+@cli_command
+def edit(
+    ctx: typer.Context,
+    name: MachineArg,
+    title: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    description: Annotated[str | None, typer.Option(help="New free text.")] = None,
+    clear_description: Annotated[
+        bool, typer.Option("--clear-description", help="Remove the description.")
+    ] = False,
+    price: Annotated[
+        str | None,
+        typer.Option("--price", metavar="AMOUNT", help="New daily price (new bookings only)."),
+    ] = None,
+    auto_approve: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-approve/--no-auto-approve", help="Approve bookings without an admin, or not."
+        ),
+    ] = None,
+    request_policy: Annotated[
+        RequestPolicy | None,
+        typer.Option(
+            "--request-policy",
+            case_sensitive=False,
+            help="block or queue (switching to queue queues the pending requests too).",
+        ),
+    ] = None,
+    request_expiry: Annotated[
+        str | None,
+        typer.Option(
+            "--request-expiry",
+            metavar="DURATION",
+            help="Reject pending requests not decided within 48h, 3d, ...; never: no limit.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a machine's title, description, price, approval or request rules (admins).
+
+    Existing rentals keep the price fixed when they were booked. Every change
+    is recorded (see machine show); values equal to the current ones change
+    nothing. Exit 2 when no option is given.
+    """
+    if clear_description and description is not None:
+        raise InvalidRequest("give --description or --clear-description, not both")
+    from rentcal.dates import parse_hours
+
+    hours = None if request_expiry is None else parse_hours(request_expiry)
+    state = get_state(ctx)
+    with state.connect() as cal:
+        edited = cal.edit_machine(
+            name,
+            acting=state.acting,
+            title=UNSET if title is None else title,
+            description=None
+            if clear_description
+            else UNSET
+            if description is None
+            else description,
+            price=UNSET if price is None else price,
+            auto_approve=UNSET if auto_approve is None else auto_approve,
+            request_policy=UNSET if request_policy is None else request_policy,
+            request_expiry_hours=UNSET if request_expiry is None else hours,
+        )
+    views.show_edited(edited, f"machine {edited.value.name}", as_json, views.show_machine)
 
 
 @machine_app.command("retire", epilog=examples("rentcal --as ada machine retire tractor-6120"))
@@ -112,6 +190,21 @@ def retire(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> No
     with state.connect() as cal:
         machine = cal.retire_machine(name, acting=state.acting)
     views.show_machine(machine, as_json, headline=f"Retired machine {machine.name}.")
+
+
+@machine_app.command(
+    "reactivate",
+    epilog=examples(
+        "rentcal --as ada machine retire saw && rentcal --as ada machine reactivate saw"
+    ),
+)
+@cli_command
+def reactivate(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None:
+    """Make a retired machine bookable again (admins)."""
+    state = get_state(ctx)
+    with state.connect() as cal:
+        machine = cal.reactivate_machine(name, acting=state.acting)
+    views.show_machine(machine, as_json, headline=f"Reactivated machine {machine.name}.")
 
 
 __all__ = ["machine_app"]

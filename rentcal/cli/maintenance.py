@@ -1,4 +1,4 @@
-"""``rentcal maintenance add | list | cancel | done``."""
+"""``rentcal maintenance add | list | edit | cancel | done``."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ from rentcal.cli.options import (
     group,
 )
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
-from rentcal.errors import RentcalError, Unavailable
+from rentcal.core.values import UNSET
+from rentcal.errors import InvalidRequest, RentcalError, Unavailable
 
 maintenance_app = group(
     "maintenance",
-    "Take machines out of service; list, cancel or mark that done.",
+    "Take machines out of service; list, edit, cancel or mark that done.",
     "rentcal --as ada maintenance add tractor-6120 +7d --days 2 --kind inspection",
     "rentcal maintenance list --machine tractor-6120",
 )
@@ -107,6 +108,63 @@ def list_maintenance(
     with state.connect() as cal:
         items = cal.maintenance(machine=machine, status=status or None, start=first, end=last)
     views.show_maintenance_list(items, as_json)
+
+
+@maintenance_app.command(
+    "edit",
+    epilog=examples(
+        "rentcal --as ada maintenance edit 3 --start 2030-02-05 --days 2",
+        "rentcal --as ada maintenance edit 3 --kind inspection --clear-notes --json",
+    ),
+)
+@cli_command(hint=force_hint)
+def edit(
+    ctx: typer.Context,
+    maintenance_id: MaintenanceIdArg,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", help="New first day.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="New last day.")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", min=1, help="N days from the (new) first day.")
+    ] = None,
+    kind: Annotated[
+        MaintenanceKind | None, typer.Option("--kind", case_sensitive=False, help="Why.")
+    ] = None,
+    notes: Annotated[str | None, typer.Option(help="New free text.")] = None,
+    clear_notes: Annotated[bool, typer.Option("--clear-notes", help="Remove the notes.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Move it over rentals too (their members are notified)."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a scheduled block's days, kind or notes (admins). Exit 1 over rentals.
+
+    The same rules as maintenance add: never over other maintenance, over
+    rentals only with --force. Exit 2 when no option is given.
+    """
+    if clear_notes and notes is not None:
+        raise InvalidRequest("give --notes or --clear-notes, not both")
+    if days is not None and (end is not None or start is None):
+        raise InvalidRequest("--days needs --start, and replaces --end")
+    state = get_state(ctx)
+    first = UNSET if start is None else state.day(start)
+    last = UNSET if end is None else state.day(end)
+    if days is not None and first is not UNSET:
+        first, last = state.span(start or "", None, days)
+    with state.connect() as cal:
+        edited = cal.edit_maintenance(
+            maintenance_id,
+            acting=state.acting,
+            start=first,
+            end=last,
+            kind=UNSET if kind is None else kind,
+            notes=None if clear_notes else UNSET if notes is None else notes,
+            force=force,
+            today=state.today,
+        )
+    views.show_edited(edited, f"maintenance {edited.value.id}", as_json, views.show_maintenance)
 
 
 @maintenance_app.command("cancel", epilog=examples("rentcal --as ada maintenance cancel 3"))

@@ -1,4 +1,5 @@
-"""``rentcal member add | verify | list`` and ``rentcal notifications``."""
+"""``rentcal member add | verify | list | show | edit | role | deactivate | reactivate``
+and ``rentcal notifications``."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from rentcal.cli import render, views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples, group
+from rentcal.core.types import Role
+from rentcal.core.values import UNSET
 from rentcal.core.wording import plural
+from rentcal.errors import InvalidRequest
 
 member_app = group(
     "member",
-    "Add, verify and list members.",
+    "Add, verify, list, show and edit members; roles; deactivate and reactivate.",
     "rentcal --as ada member add eve --verified",
     "rentcal member list --json",
 )
@@ -68,6 +72,104 @@ def list_members(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     with get_state(ctx).connect() as cal:
         members = cal.members()
     views.show_members(members, as_json)
+
+
+@member_app.command(
+    "show", epilog=examples("rentcal member show bob", "rentcal member show bob --json")
+)
+@cli_command
+def show(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> None:
+    """Show a member and the recorded changes of their record."""
+    with get_state(ctx).connect() as cal:
+        member = cal.member(handle)
+        history = cal.member_history(member.handle)
+    views.show_member_details(member, history, as_json)
+
+
+@member_app.command(
+    "edit",
+    epilog=examples(
+        "rentcal --as ada member edit bob --name 'Bob Builder' --email bob@example.org",
+        "rentcal --as bob member edit bob --clear-email",
+    ),
+)
+@cli_command
+def edit(
+    ctx: typer.Context,
+    handle: HandleArg,
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    email: Annotated[str | None, typer.Option(help="New e-mail address.")] = None,
+    clear_email: Annotated[
+        bool, typer.Option("--clear-email", help="Remove the e-mail address.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a member's name or e-mail (the member themself, or admins).
+
+    Every change is recorded (see member show). Exit 2 when no option is given.
+    """
+    if clear_email and email is not None:
+        raise InvalidRequest("give --email or --clear-email, not both")
+    state = get_state(ctx)
+    with state.connect() as cal:
+        edited = cal.edit_member(
+            handle,
+            acting=state.acting,
+            name=UNSET if name is None else name,
+            email=None if clear_email else UNSET if email is None else email,
+        )
+    views.show_edited(edited, f"member {edited.value.handle}", as_json, views.show_member)
+
+
+@member_app.command(
+    "role",
+    epilog=examples(
+        "rentcal --as ada member role bob admin", "rentcal --as ada member role ada member"
+    ),
+)
+@cli_command
+def role(
+    ctx: typer.Context,
+    handle: HandleArg,
+    new_role: Annotated[
+        Role, typer.Argument(metavar="ROLE", case_sensitive=False, help="admin or member.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a member an admin or a plain member (admins). The last admin stays one."""
+    state = get_state(ctx)
+    with state.connect() as cal:
+        edited = cal.set_role(handle, new_role, acting=state.acting)
+    views.show_edited(edited, f"member {edited.value.handle}", as_json, views.show_member)
+
+
+@member_app.command("deactivate", epilog=examples("rentcal --as ada member deactivate carol"))
+@cli_command
+def deactivate(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> None:
+    """Stop a member logging in, booking or acting (admins); their history stays.
+
+    Their pending requests are rejected ("member deactivated") and they are
+    told; approved rentals still to come stand, and the admins are told.
+    """
+    state = get_state(ctx)
+    with state.connect() as cal:
+        member = cal.deactivate_member(handle, acting=state.acting, today=state.today)
+    views.show_member(member, as_json, headline=f"Deactivated member {member.handle}.")
+
+
+@member_app.command(
+    "reactivate",
+    epilog=examples(
+        "rentcal --as ada member deactivate carol && rentcal --as ada member reactivate carol"
+    ),
+)
+@cli_command
+def reactivate(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> None:
+    """Let a deactivated member log in, book and act again (admins)."""
+    state = get_state(ctx)
+    with state.connect() as cal:
+        member = cal.reactivate_member(handle, acting=state.acting)
+    views.show_member(member, as_json, headline=f"Reactivated member {member.handle}.")
 
 
 @notification_commands.command(

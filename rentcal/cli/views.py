@@ -6,7 +6,7 @@ command ends with exactly one call here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,15 @@ from rentcal.core.wording import plural
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
     from rentcal.core.availability import Availability
-    from rentcal.core.values import Machine, Maintenance, Member, Notification, Rental
+    from rentcal.core.values import (
+        Change,
+        Edited,
+        Machine,
+        Maintenance,
+        Member,
+        Notification,
+        Rental,
+    )
 
 
 def _headline(text: str | None) -> None:
@@ -141,12 +149,14 @@ def show_machine_details(
     rentals: Sequence[Rental],
     upkeep: Sequence[Maintenance],
     as_json: bool,
+    history: Sequence[Change] = (),
 ) -> None:
-    """``machine show``: the machine plus its upcoming rentals and maintenance."""
+    """``machine show``: the machine, its upcoming rentals and maintenance, its changes."""
     if as_json:
         data = machine.as_dict()
         data["upcoming_rentals"] = [r.as_dict() for r in rentals]
         data["upcoming_maintenance"] = [m.as_dict() for m in upkeep]
+        data["history"] = [c.as_dict() for c in history]
         render.emit_json(data)
         return
     render.emit_record(machine_pairs(machine))
@@ -156,6 +166,7 @@ def show_machine_details(
     render.echo()
     render.echo("upcoming maintenance:")
     render.emit_table(MAINTENANCE_HEADERS, [maintenance_row(m) for m in upkeep], empty="(none)")
+    show_history(history)
 
 
 def show_machines(machines: Sequence[Machine], as_json: bool) -> None:
@@ -184,8 +195,18 @@ def show_member(member: Member, as_json: bool, *, headline: str | None = None) -
             ("email", member.email),
             ("verified", member.verified),
             ("role", member.role),
+            *([] if member.active else [("active", "no (deactivated)")]),
         ]
     )
+
+
+def show_member_details(member: Member, history: Sequence[Change], as_json: bool) -> None:
+    """``member show``: the member and the recorded changes of their record."""
+    if as_json:
+        render.emit_json({**member.as_dict(), "history": [c.as_dict() for c in history]})
+        return
+    show_member(member, False)
+    show_history(history)
 
 
 def show_members(members: Sequence[Member], as_json: bool) -> None:
@@ -285,15 +306,57 @@ def show_notifications(items: Sequence[Notification], as_json: bool) -> None:
     render.emit_table(("id", "when", "rental", "new", "message"), rows, empty="No notifications.")
 
 
+# -- edits and the change log ---------------------------------------------------
+
+CHANGE_HEADERS = ("at", "by", "field", "old", "new")
+
+
+def change_rows(changes: Sequence[Change]) -> list[tuple[object, ...]]:
+    """Table rows of recorded changes (``by`` empty: the system)."""
+    return [
+        (c.at.strftime("%Y-%m-%d %H:%M"), c.by or "(system)", c.field, c.old, c.new)
+        for c in changes
+    ]
+
+
+def show_history(changes: Sequence[Change]) -> None:
+    """The ``history:`` section of ``machine show`` / ``member show``."""
+    render.echo()
+    render.echo("history:")
+    render.emit_table(CHANGE_HEADERS, change_rows(changes), empty="(none)")
+
+
+def show_edited(edited: Edited[Any], what: str, as_json: bool, show: Callable[..., None]) -> None:
+    """An edit's result: what changed (or that nothing did), then the item."""
+    if as_json:
+        render.emit_json(edited.as_dict())
+        return
+    if not edited.changes:
+        render.echo(f"Nothing changed: {what} already has these values.")
+    else:
+        render.echo(f"Changed {what}:")
+        for c in edited.changes:
+            render.echo(f"  {c.field}: {shown_value(c.old)} -> {shown_value(c.new)}")
+    show(edited.value, False)
+
+
+def shown_value(value: str | None) -> str:
+    """A change-log value for people: ``(none)`` for an empty field."""
+    return "(none)" if value is None else render.safe(value)
+
+
 __all__ = [
     "show_availability",
+    "show_edited",
     "show_free",
+    "show_history",
     "show_machine",
     "show_machine_details",
     "show_machines",
     "show_maintenance",
     "show_maintenance_list",
     "show_member",
+    "show_member_details",
     "show_members",
     "show_notifications",
     "show_rental",

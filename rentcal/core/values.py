@@ -6,9 +6,11 @@ hashable, cheap, and free of any database session.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
+from typing import Final, Generic, TypeVar
 
 from rentcal.core.ranges import day_count
 from rentcal.core.types import (
@@ -20,6 +22,8 @@ from rentcal.core.types import (
     RequestPolicy,
     Role,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class Member:
     email: str | None
     verified: bool
     role: Role
+    #: False once an admin deactivated the member: they cannot log in, book or act.
+    active: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -77,6 +83,7 @@ class Member:
             "email": self.email,
             "verified": self.verified,
             "role": self.role.value,
+            "active": self.active,
         }
 
 
@@ -189,4 +196,72 @@ class Problem:
         return f"line {self.line}: {self.message}"
 
 
-__all__ = ["Machine", "Maintenance", "Member", "Notification", "Problem", "Rental"]
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One recorded change of a field: who (None: the system), when, old -> new.
+
+    ``entity`` is ``"machine"``, ``"member"`` or ``"maintenance"``; values are
+    text as shown (``None`` for an empty field).
+    """
+
+    entity: str
+    entity_id: int
+    field: str
+    old: str | None
+    new: str | None
+    by: str | None
+    at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a change."""
+        return {
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "by": self.by,
+            "at": self.at.isoformat(),
+        }
+
+
+class Unset(Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "unset"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: "Not given": leave the field as it is (``None`` means "clear it" where allowed).
+UNSET: Final = Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class Edited(Generic[T]):
+    """What an edit returns: the item as it is now, and what this edit changed.
+
+    ``changes`` is empty when every given value was the current one (a no-op:
+    nothing was written or recorded).
+    """
+
+    value: T
+    changes: tuple[Change, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, object]:
+        """The item's JSON shape plus ``"changed"``: this edit's changes."""
+        shape: dict[str, object] = self.value.as_dict()  # type: ignore[attr-defined]
+        return {**shape, "changed": [c.as_dict() for c in self.changes]}
+
+
+__all__ = [
+    "UNSET",
+    "Change",
+    "Edited",
+    "Machine",
+    "Maintenance",
+    "Member",
+    "Notification",
+    "Problem",
+    "Rental",
+    "Unset",
+]

@@ -10,7 +10,11 @@ that combines them. Where things live:
 ``lifecycle``             recording a rental's status change; settling a retirement
 ``bookings``              ``book``, approve / reject / cancel / complete, reads
 ``moves``                 ``move``: other days and/or another machine
-``maintenance``           ``add_maintenance``, cancel / complete, reads
+``maintenance``           ``add_maintenance``, ``edit_maintenance``, cancel /
+                          complete, reads
+``editing``               the change log; ``edit_machine``, ``reactivate_machine``
+``membership``            ``edit_member``, ``set_role``, ``deactivate_member``,
+                          ``reactivate_member``, ``member_history``
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
 ``notifications``         ``notifications``, ``mark_read``
@@ -36,8 +40,10 @@ from rentcal.service.base import Clock, utc_now
 from rentcal.service.bookings import Bookings
 from rentcal.service.bulk import Bulk
 from rentcal.service.catalogue import Catalogue
+from rentcal.service.editing import MachineEdits
 from rentcal.service.feeds import Feeds
 from rentcal.service.maintenance import Upkeep
+from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.store import Store
@@ -47,7 +53,19 @@ from rentcal.store import Store
 BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
 
 
-class Rentcal(Catalogue, Availabilities, Bookings, Moves, Upkeep, Bulk, Feeds, Inbox, Accounts):
+class Rentcal(
+    Catalogue,
+    MachineEdits,
+    Membership,
+    Availabilities,
+    Bookings,
+    Moves,
+    Upkeep,
+    Bulk,
+    Feeds,
+    Inbox,
+    Accounts,
+):
     """A connection to one rentcal database; see :func:`rentcal.connect`."""
 
     def __enter__(self) -> Rentcal:

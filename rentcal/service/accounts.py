@@ -179,6 +179,8 @@ class Accounts(ServiceBase):
         Raises:
             AuthFailed: wrong handle or wrong password (the same error, after
                 the same work).
+            PermissionDenied: the right password of a deactivated member
+                (reason ``deactivated``); the attempt counts as a failure.
             Throttled: five failed attempts for this handle within fifteen
                 minutes; ``retry_after`` says when to try again. Even the right
                 password is refused meanwhile; other handles are unaffected.
@@ -200,6 +202,7 @@ class Accounts(ServiceBase):
 
         def work(conn: Connection) -> Session:
             now = self.now()
+            self._refuse_deactivated(q.member(self._member_row(conn, key)), "handle")
             qa.drop_failure(conn, attempt_id)  # it was not a failure after all
             qa.prune_failures(conn, now - LOGIN_WINDOW)
             if fresh is not None and qa.credential(conn, key)[1] == stored:
@@ -241,6 +244,8 @@ class Accounts(ServiceBase):
 
     def session_member(self, secret: str) -> Member | None:
         """The member a session secret belongs to, or None (unknown, expired, revoked).
+
+        A deactivated member's sessions are revoked when they are deactivated.
 
         Each use slides the idle expiry (:attr:`session_idle`), written at most
         once per :attr:`touch_interval`.
@@ -349,7 +354,11 @@ class Accounts(ServiceBase):
         return self._write(work, calendar=False)
 
     def token_member(self, secret: str) -> Member | None:
-        """The member an API token acts as, or None (unknown or revoked)."""
+        """The member an API token acts as, or None (unknown or revoked).
+
+        The member may be deactivated (``member.active`` False): then every
+        use case refuses them, and the web answers 403 (reason ``deactivated``).
+        """
         checks.text(secret, "secret")
         digest = _usable_secret(secret)
         if digest is None:
@@ -515,12 +524,20 @@ class Accounts(ServiceBase):
         return self._write(work, calendar=False)
 
     def feed_by_secret(self, secret: str) -> FeedToken | None:
-        """The live feed token with this secret, or None (unknown or revoked)."""
+        """The live feed token with this secret, or None (unknown, revoked, or its
+        owner deactivated: a deactivated member's feed URLs stop working)."""
         checks.text(secret, "secret")
         digest = _usable_secret(secret)
         if digest is None:
             return None
-        return self._read(lambda conn: qa.live_feed(conn, digest))
+
+        def work(conn: Connection) -> FeedToken | None:
+            found = qa.live_feed(conn, digest)
+            if found is None or not q.member(self._member_row(conn, found.owner)).active:
+                return None
+            return found
+
+        return self._read(work)
 
     @staticmethod
     def _feed_token(conn: Connection, feed_id: int) -> tuple[FeedToken, int]:

@@ -182,9 +182,23 @@ class ServiceBase:
         return row
 
     def _actor(self, conn: Connection, acting: str | None) -> Member:
+        """THE acting member of a use case: it exists and is active (not deactivated)."""
         if acting is None:
             raise PermissionDenied("this needs an acting member", field="acting", reason="no-actor")
-        return q.member(self._member_row(conn, acting, "acting member"))
+        actor = q.member(self._member_row(conn, acting, "acting member"))
+        self._refuse_deactivated(actor, "acting")
+        return actor
+
+    @staticmethod
+    def _refuse_deactivated(member: Member, field: str) -> None:
+        """PermissionDenied (reason ``deactivated``) for a member an admin deactivated."""
+        if not member.active:
+            raise PermissionDenied(
+                f"member {member.handle!r} is deactivated",
+                field=field,
+                value=member.handle,
+                reason="deactivated",
+            )
 
     def _admin(self, conn: Connection, acting: str | None, what: str) -> Member:
         actor = self._actor(conn, acting)

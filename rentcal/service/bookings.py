@@ -156,6 +156,7 @@ class Bookings(Housekeeping):
                 value=actor.handle,
                 reason="not-admin",
             )
+        Housekeeping._refuse_deactivated(who, "member")
         if not who.verified:
             raise PermissionDenied(
                 f"member {who.handle!r} is not verified yet; an admin must verify them first",

@@ -12,8 +12,9 @@ block frees its remaining days.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -23,10 +24,19 @@ from rentcal.core.availability import Conflict, availability
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_maintenance_status
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
-from rentcal.core.values import Maintenance
-from rentcal.errors import Unavailable
-from rentcal.service.base import int_id, span_text, statuses
+from rentcal.core.values import UNSET, Change, Edited, Maintenance, Unset
+from rentcal.errors import InvalidRequest, Unavailable
+from rentcal.service.base import Span, int_id, span_text, statuses
+from rentcal.service.editing import cleaned, record_changes
 from rentcal.service.housekeeping import Housekeeping
+
+#: Editable fields of a maintenance block: keyword -> (column, checker).
+MAINTENANCE_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
+    "start": ("start_date", lambda v: checks.day(v, "start")),
+    "end": ("end_date", lambda v: checks.day(v, "end")),
+    "kind": ("kind", lambda v: checks.choice(v, MaintenanceKind, "kind", "maintenance kind")),
+    "notes": ("notes", lambda v: checks.free_text(v, "notes")),
+}
 
 
 class Upkeep(Housekeeping):
@@ -93,11 +103,120 @@ class Upkeep(Housekeeping):
 
         return self._write(work, [(machine, start, end)])
 
+    def edit_maintenance(
+        self,
+        maintenance_id: int,
+        *,
+        acting: str | None,
+        start: date | Unset = UNSET,
+        end: date | Unset = UNSET,
+        kind: str | MaintenanceKind | Unset = UNSET,
+        notes: str | Unset | None = UNSET,
+        force: bool = False,
+        today: date | None = None,
+    ) -> Edited[Maintenance]:
+        """Change a scheduled block's days, kind or notes (admins); ``notes=None`` clears.
+
+        New days follow the rules of :meth:`add_maintenance`, decided under the
+        machine's lock: never over other scheduled maintenance, over blocking
+        rentals only with ``force`` (their members are told). A block that has
+        begun keeps its first day in the past; a new first day cannot be. The
+        block's SEQUENCE is bumped (calendar clients update it) and each
+        changed field is recorded; giving the current values changes nothing.
+        """
+        mid = int_id(maintenance_id, "maintenance")
+        checks.optional_handle(acting, "acting", "acting member")
+        checks.flag(force, "force")
+        wanted = cleaned(
+            {"start": start, "end": end, "kind": kind, "notes": notes},
+            MAINTENANCE_FIELDS,
+        )
+        day = self.today(today)
+        spans: list[Span] = []
+
+        def work(conn: Connection) -> Edited[Maintenance]:
+            actor = self._admin(conn, acting, "edit maintenance")
+            item = self._get_maintenance(conn, mid)
+            mach = self._machine_row(conn, item.machine)
+            self.store.lock_machine(conn, mach.id)
+            item = self._get_maintenance(conn, mid)  # re-read under the lock
+            if item.status is not MaintenanceStatus.SCHEDULED:
+                raise InvalidRequest(
+                    f"maintenance {item.id} is {item.status.value}: only scheduled blocks "
+                    "can be edited",
+                    field="maintenance",
+                    value=item.id,
+                    reason=item.status.value,
+                )
+            old = {
+                "start_date": item.start,
+                "end_date": item.end,
+                "kind": item.kind,
+                "notes": item.notes,
+            }
+            first = wanted.get("start_date", item.start)
+            last = wanted.get("end_date", item.end)
+            validate_range(first, last, day if first != item.start else None)
+            if last < day:
+                raise InvalidRequest(
+                    f"end date {last.isoformat()} is in the past (today is {day.isoformat()})",
+                    field="end",
+                    value=last,
+                    reason="past",
+                )
+            spans.append((mach.name, first, last))
+            clashes: list[Conflict] = []
+            if (first, last) != (item.start, item.end):
+                clashes = self._refuse_overlaps(
+                    conn, mach.id, mach.name, first, last, force, skip=item.id
+                )
+            changes = record_changes(conn, "maintenance", item.id, old, wanted, actor, self.now())
+            if changes:
+                q.update_maintenance(
+                    conn,
+                    item.id,
+                    updated_at=self.now(),
+                    bump=True,
+                    **{c.field: wanted[c.field] for c in changes},
+                )
+            for clash in clashes:
+                self._notify(
+                    conn,
+                    [q.rental_owner_id(conn, clash.id)],
+                    f"maintenance {item.id} on {mach.name} now {span_text(first, last)} "
+                    f"overlaps your rental {clash.id}; an admin will contact you",
+                    clash.id,
+                )
+            return Edited(self._get_maintenance(conn, item.id), changes)
+
+        return self._write(work, lambda: spans)
+
+    def maintenance_history(self, maintenance_id: int) -> list[Change]:
+        """Every recorded change of a maintenance block, oldest first."""
+        mid = int_id(maintenance_id, "maintenance")
+        return self._read(
+            lambda conn: q.changes(conn, "maintenance", self._get_maintenance(conn, mid).id)
+        )
+
     def _refuse_overlaps(
-        self, conn: Connection, machine_id: int, name: str, start: date, end: date, force: bool
+        self,
+        conn: Connection,
+        machine_id: int,
+        name: str,
+        start: date,
+        end: date,
+        force: bool,
+        skip: int | None = None,
     ) -> list[Conflict]:
-        """The rentals a new block overlaps (allowed only with ``force``); refuse the rest."""
-        found_all = self._conflicts(conn, machine_id, start, end)
+        """The rentals a block overlaps (allowed only with ``force``); refuse the rest.
+
+        ``skip``: the block being edited (it does not conflict with itself).
+        """
+        found_all = [
+            c
+            for c in self._conflicts(conn, machine_id, start, end)
+            if not (c.kind is ConflictKind.MAINTENANCE and c.id == skip)
+        ]
         upkeep = [c for c in found_all if c.kind is ConflictKind.MAINTENANCE]
         if upkeep:  # blocks of one machine never overlap: move or cancel the old one
             found = availability(name, start, end, upkeep)
@@ -194,4 +313,4 @@ class Upkeep(Housekeeping):
         return self._read(work)
 
 
-__all__ = ["Upkeep"]
+__all__ = ["MAINTENANCE_FIELDS", "Upkeep"]

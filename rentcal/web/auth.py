@@ -77,6 +77,13 @@ def current_member(request: Request, cal: Cal) -> Member:
     if member is None:
         raise Unauthenticated()
     request.scope[MEMBER_KEY] = member.handle
+    if not member.active:  # an API token of a deactivated member
+        raise PermissionDenied(
+            f"member {member.handle!r} is deactivated",
+            field="acting",
+            value=member.handle,
+            reason="deactivated",
+        )
     return member
 
 

@@ -105,6 +105,45 @@ class MachineRequest(Body):
     request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
 
 
+class MachineEditRequest(Body):
+    """``PATCH /api/machines/{name}`` (admins): only the fields sent change.
+
+    ``description: null`` clears it; a field left out stays as it is.
+    """
+
+    title: Text | None = None
+    description: Text | None = None
+    daily_price: Annotated[str, Field(max_length=40)] | None = None
+    auto_approve: bool | None = None
+    request_policy: Literal["block", "queue"] | None = None
+    #: ``null`` clears it: no expiry by age.
+    request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
+
+
+class MemberEditRequest(Body):
+    """``PATCH /api/members/{handle}`` (the member themself, or admins); ``email: null`` clears."""
+
+    name: Text | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+
+
+class RoleRequest(Body):
+    """``PUT /api/members/{handle}/role`` (admins)."""
+
+    role: Literal["admin", "member"]
+
+
+class MaintenanceEditRequest(Body):
+    """``PATCH /api/maintenance/{id}`` (admins): only the fields sent change; ``notes: null``
+    clears them; ``force`` moves the block over rentals too."""
+
+    start: Day | None = None
+    end: Day | None = None
+    kind: Literal["preventive", "repair", "inspection"] | None = None
+    notes: Text | None = None
+    force: bool = False
+
+
 class MemberRequest(Body):
     """``POST /api/members`` (admins)."""
 
@@ -235,11 +274,34 @@ class MaintenanceOut(Shape):
     notes: str | None
 
 
+class ChangeOut(Shape):
+    """One recorded change: which field, old -> new (text, null = empty), by whom, when."""
+
+    field: str
+    old: str | None
+    new: str | None
+    by: str | None
+    at: str
+
+
 class MachineDetailsOut(MachineOut):
-    """``rentcal machine show --json``: the machine and what is coming up."""
+    """``rentcal machine show --json``: the machine, what is coming up, its changes."""
 
     upcoming_rentals: list[RentalOut]
     upcoming_maintenance: list[MaintenanceOut]
+    history: list[ChangeOut]
+
+
+class EditedMachineOut(MachineOut):
+    """``rentcal machine edit --json``: the machine and this edit's changes (none: a no-op)."""
+
+    changed: list[ChangeOut]
+
+
+class EditedMaintenanceOut(MaintenanceOut):
+    """``rentcal maintenance edit --json``: the block and this edit's changes."""
+
+    changed: list[ChangeOut]
 
 
 class MemberOut(Shape):
@@ -250,6 +312,19 @@ class MemberOut(Shape):
     email: str | None
     verified: bool
     role: Literal["member", "admin"]
+    active: bool
+
+
+class MemberDetailsOut(MemberOut):
+    """``rentcal member show --json``: the member and the changes of their record."""
+
+    history: list[ChangeOut]
+
+
+class EditedMemberOut(MemberOut):
+    """``rentcal member edit / role --json``: the member and this edit's changes."""
+
+    changed: list[ChangeOut]
 
 
 class NotificationOut(Shape):

@@ -13,6 +13,7 @@ live on the JSON API. Modules:
 ``rentals``     ``/rentals/{id}`` — one rental, its history, status changes
 ``me``          ``/me`` — my rentals, notifications, feeds, tokens, password
 ``admin``       ``/admin`` — the pending queue, members, machines, maintenance
+``admin_edits`` ``/admin`` edit forms — machines, members, roles, maintenance
 ``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 ==============  ==========================================================
 """
@@ -21,13 +22,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, assets, booking, me, rentals
+from rentcal.web.pages import admin, admin_edits, assets, booking, me, rentals
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
 router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(admin.router)
+router.include_router(admin_edits.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]

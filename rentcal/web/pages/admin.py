@@ -36,6 +36,13 @@ DONE = {
     "retired": "Machine retired: it can no longer be booked; its rentals stay.",
     "maintenance-added": "Maintenance scheduled.",
     "maintenance-cancelled": "Maintenance cancelled.",
+    "machine-edited": "Machine saved; existing rentals keep their price.",
+    "machine-reactivated": "Machine reactivated: it can be booked again.",
+    "member-edited": "Member saved.",
+    "role-changed": "Role saved.",
+    "deactivated": "Member deactivated: their pending requests were rejected.",
+    "reactivated": "Member reactivated.",
+    "maintenance-edited": "Maintenance saved.",
 }
 MACHINE_FIELDS = ("name", "title", "daily_price", "description")
 MACHINE_WORDS = {"machine name": "name", "daily price": "daily_price"}
@@ -66,11 +73,13 @@ def admin_page(
             status=403,
         )
     today = cal.today()
+    members = cal.members()
     pending = sorted(cal.rentals(status="pending"), key=lambda r: (r.created_at, r.id))
     upkeep = [m for m in cal.maintenance(status="scheduled") if m.end >= today]
     context: dict[str, Any] = {
         "pending": pending,
-        "unverified": [m for m in cal.members() if not m.verified],
+        "unverified": [m for m in members if not m.verified],
+        "members": members,
         "machines": cal.machines(include_retired=True),
         "maintenance": upkeep,
         "errors": errors or {},

@@ -1,4 +1,5 @@
-"""``/api/maintenance`` and ``/api/members``: reading for all, changing for admins."""
+"""``/api/maintenance`` and ``/api/members``: reading for all, changing for admins
+(members edit their own name and e-mail)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from rentcal.errors import PermissionDenied
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
 from rentcal.web.routes.common import COMMON, ItemId, errors
-from rentcal.web.schemas import MaintenanceOut, MaintenanceRequest, MemberOut, MemberRequest
+from rentcal.web.schemas import (
+    EditedMaintenanceOut,
+    EditedMemberOut,
+    MaintenanceEditRequest,
+    MaintenanceOut,
+    MaintenanceRequest,
+    MemberDetailsOut,
+    MemberEditRequest,
+    MemberOut,
+    MemberRequest,
+    RoleRequest,
+)
 from rentcal.web.views import as_json
 
 router = APIRouter(prefix="/api", tags=["admin"], responses=COMMON)
@@ -53,6 +66,19 @@ def cancel_maintenance(maintenance_id: ItemId, admin: AdminMember, cal: Cal) -> 
     return as_json(cal.cancel_maintenance(maintenance_id, acting=admin.handle).as_dict())
 
 
+@router.patch(
+    "/maintenance/{maintenance_id}", response_model=EditedMaintenanceOut, responses=errors(409)
+)
+def edit_maintenance(
+    maintenance_id: ItemId, body: MaintenanceEditRequest, admin: AdminMember, cal: Cal
+) -> Response:
+    """Change a scheduled block's days, kind or notes (admins); 409 over rentals unless
+    ``force``, always over other maintenance. Sending no field is 400."""
+    given = {k: getattr(body, k) for k in body.model_fields_set - {"force"}}
+    edited = cal.edit_maintenance(maintenance_id, acting=admin.handle, force=body.force, **given)
+    return as_json(edited.as_dict())
+
+
 @router.get("/members", response_model=list[MemberOut])
 def list_members(admin: AdminMember, cal: Cal) -> Response:
     """Every member (admins; ``rentcal member list --json``)."""
@@ -71,6 +97,46 @@ def add_member(body: MemberRequest, admin: AdminMember, cal: Cal) -> Response:
         acting=admin.handle,
     )
     return as_json(member.as_dict(), status=201)
+
+
+@router.get("/members/{handle}", response_model=MemberDetailsOut)
+def show_member(handle: str, member: CurrentMember, cal: Cal) -> Response:
+    """A member and the changes of their record (admins, or the member themself)."""
+    found = cal.member(handle)
+    if found.id != member.id and not member.is_admin:
+        raise PermissionDenied(
+            f"member {member.handle!r} is not an admin; only admins can see other members",
+            field="acting",
+            value=member.handle,
+            reason="not-admin",
+        )
+    history = [c.as_dict() for c in cal.member_history(found.handle)]
+    return as_json({**found.as_dict(), "history": history})
+
+
+@router.patch("/members/{handle}", response_model=EditedMemberOut)
+def edit_member(handle: str, body: MemberEditRequest, member: CurrentMember, cal: Cal) -> Response:
+    """Change a member's name or e-mail (the member themself, or admins)."""
+    given = {k: getattr(body, k) for k in body.model_fields_set}
+    return as_json(cal.edit_member(handle, acting=member.handle, **given).as_dict())
+
+
+@router.put("/members/{handle}/role", response_model=EditedMemberOut)
+def set_role(handle: str, body: RoleRequest, admin: AdminMember, cal: Cal) -> Response:
+    """Make a member an admin or a plain member (admins); the last admin stays one (400)."""
+    return as_json(cal.set_role(handle, body.role, acting=admin.handle).as_dict())
+
+
+@router.post("/members/{handle}/deactivate", response_model=MemberOut)
+def deactivate_member(handle: str, admin: AdminMember, cal: Cal) -> Response:
+    """Deactivate a member (admins): no login, booking or acting; pending requests rejected."""
+    return as_json(cal.deactivate_member(handle, acting=admin.handle).as_dict())
+
+
+@router.post("/members/{handle}/reactivate", response_model=MemberOut)
+def reactivate_member(handle: str, admin: AdminMember, cal: Cal) -> Response:
+    """Let a deactivated member log in, book and act again (admins)."""
+    return as_json(cal.reactivate_member(handle, acting=admin.handle).as_dict())
 
 
 @router.post("/members/{handle}/verify", response_model=MemberOut)

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from rentcal.errors import AuthFailed, InvalidRequest, RentcalError, Throttled
+from rentcal.errors import AuthFailed, InvalidRequest, PermissionDenied, RentcalError, Throttled
 from rentcal.web.auth import CSRF_COOKIE, SESSION_COOKIE, Cal, Config
 from rentcal.web.errors import WebError, classify
 from rentcal.web.middleware import is_json
@@ -190,7 +190,7 @@ async def login(request: Request, cal: Cal, settings: Config) -> Response:
     try:
         # Argon2 takes a fifth of a second of CPU: never on the event loop.
         _session, secret = await run_in_threadpool(cal.login, handle, password)
-    except (AuthFailed, Throttled) as err:
+    except (AuthFailed, Throttled, PermissionDenied) as err:
         if not form:
             raise
         problem = classify(err)

@@ -9,8 +9,17 @@ from starlette.responses import Response
 
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
 from rentcal.web.routes.common import COMMON
-from rentcal.web.schemas import MachineDetailsOut, MachineOut, MachineRequest
+from rentcal.web.schemas import (
+    EditedMachineOut,
+    MachineDetailsOut,
+    MachineEditRequest,
+    MachineOut,
+    MachineRequest,
+)
 from rentcal.web.views import as_json, rentals_view
+
+#: Body fields whose library parameter is named otherwise.
+EDIT_NAMES = {"daily_price": "price"}
 
 router = APIRouter(prefix="/api", tags=["machines"], responses=COMMON)
 
@@ -33,7 +42,24 @@ def show_machine(name: str, member: CurrentMember, cal: Cal) -> Response:
     data = machine.as_dict()
     data["upcoming_rentals"] = rentals_view(rentals, member)
     data["upcoming_maintenance"] = [m.as_dict() for m in upkeep]
+    data["history"] = [c.as_dict() for c in cal.machine_history(machine.name)]
     return as_json(data)
+
+
+@router.patch("/machines/{name}", response_model=EditedMachineOut)
+def edit_machine(name: str, body: MachineEditRequest, admin: AdminMember, cal: Cal) -> Response:
+    """Change the fields sent (admins); ``changed`` lists what changed (empty: nothing did).
+
+    Existing rentals keep their price. Sending no field is 400.
+    """
+    given = {EDIT_NAMES.get(k, k): getattr(body, k) for k in body.model_fields_set}
+    return as_json(cal.edit_machine(name, acting=admin.handle, **given).as_dict())
+
+
+@router.post("/machines/{name}/reactivate", response_model=MachineOut)
+def reactivate_machine(name: str, admin: AdminMember, cal: Cal) -> Response:
+    """Make a retired machine bookable again (admins)."""
+    return as_json(cal.reactivate_machine(name, acting=admin.handle).as_dict())
 
 
 @router.post("/machines", response_model=MachineOut, status_code=201)

@@ -29,7 +29,7 @@ def metrics_text(request: Request, cal: Cal, settings: Config) -> Response:
         raise WebError(404, "not_found", "metrics are off: serve with --metrics")
     if not is_loopback(request.scope):
         member = authenticate(request, cal)
-        if member is None or not member.is_admin:
+        if member is None or not member.is_admin or not member.active:
             raise PermissionDenied(
                 "metrics are served to this host (loopback) and to admins' API tokens only",
                 reason="not-admin",

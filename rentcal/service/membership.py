@@ -1,0 +1,250 @@
+"""Members: editing, roles, deactivation and reactivation, and their change log.
+
+The last active admin can never be demoted or deactivated: the count and the
+change happen under the members' lock (the one ``init`` and ``add_member``
+take for the first-member rule), so two admins demoting each other at once
+leave one admin, never none.
+
+A deactivated member cannot log in, book or act (:meth:`ServiceBase._actor`
+refuses them everywhere, with reason ``deactivated``); their sessions are
+revoked, their pending requests rejected with the reason ``"member
+deactivated"`` (they are told), their approved rentals still to come stand
+(they and the admins are told), their history stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from rentcal import queries as q
+from rentcal import queries_accounts as qa
+from rentcal.core import checks
+from rentcal.core.transitions import Action, next_status
+from rentcal.core.types import RentalStatus, Role
+from rentcal.core.values import UNSET, Change, Edited, Member, Unset
+from rentcal.errors import InvalidRequest, PermissionDenied
+from rentcal.service.base import span_text
+from rentcal.service.editing import cleaned, record_changes, required_title
+from rentcal.service.lifecycle import Lifecycle
+
+#: The reason stored on (and told about) requests settled by a deactivation.
+DEACTIVATED_REASON = "member deactivated"
+
+#: Editable member fields (a member may edit their own; admins anyone's).
+MEMBER_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
+    "name": ("name", lambda v: required_title(v, "name")),
+    "email": ("email", lambda v: checks.email(v, "email")),
+}
+
+
+class Membership(Lifecycle):
+    """Editing members, their role and whether they are active."""
+
+    # -- members ------------------------------------------------------------------
+
+    def edit_member(
+        self,
+        handle: str,
+        *,
+        acting: str | None,
+        name: str | Unset = UNSET,
+        email: str | Unset | None = UNSET,
+    ) -> Edited[Member]:
+        """Change a member's name or e-mail (``email=None`` clears it).
+
+        Members may edit their own; admins anyone's. Recorded like machine edits.
+        """
+        clean = checks.handle(handle, "handle", "member")
+        checks.optional_handle(acting, "acting", "acting member")
+        wanted = cleaned({"name": name, "email": email}, MEMBER_FIELDS)
+
+        def work(conn: Connection) -> Edited[Member]:
+            actor = self._actor(conn, acting)
+            row = self._member_row(conn, clean)
+            if actor.id != row.id and not actor.is_admin:
+                raise PermissionDenied(
+                    f"member {actor.handle!r} cannot edit {row.handle!r}: members edit "
+                    "their own name and e-mail, admins anyone's",
+                    field="acting",
+                    value=actor.handle,
+                    reason="not-owner",
+                )
+            changes = record_changes(
+                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+            )
+            if changes:
+                q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
+            return Edited(q.member(self._member_row(conn, row.handle)), changes)
+
+        return self._write(work)  # member names show in calendar event titles
+
+    def set_role(self, handle: str, role: str | Role, *, acting: str | None) -> Edited[Member]:
+        """Make a member an admin or a plain member (admins).
+
+        The last active admin cannot be demoted (reason ``last-admin``);
+        decided under the members' lock. A new admin is verified. Setting
+        the current role changes nothing.
+        """
+        clean = checks.handle(handle, "handle", "member")
+        new = checks.choice(role, Role, "role", "role")
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> Edited[Member]:
+            self.store.lock_members(conn)
+            actor = self._admin(conn, acting, "change roles")
+            row = self._member_row(conn, clean)
+            if new is Role.MEMBER and row.role == Role.ADMIN:
+                self._keep_an_admin(conn, row, "demoted")
+            wanted: dict[str, Any] = {"role": new}
+            if new is Role.ADMIN:
+                wanted["verified"] = True
+            changes = record_changes(
+                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+            )
+            if changes:
+                q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
+                self._notify(conn, [row.id], f"your role is now {new.value}")
+            return Edited(q.member(self._member_row(conn, row.handle)), changes)
+
+        return self._write(work, calendar=False)
+
+    def _keep_an_admin(self, conn: Connection, row: Any, what: str) -> None:
+        """Refuse to demote / deactivate the last active admin (caller holds the lock)."""
+        if row.deactivated_at is None and q.admin_ids(conn) == [row.id]:
+            raise InvalidRequest(
+                f"member {row.handle!r} is the last admin and cannot be {what}: "
+                "make another member an admin first",
+                field="member",
+                value=row.handle,
+                reason="last-admin",
+            )
+
+    def deactivate_member(
+        self, handle: str, acting: str | None = None, today: date | None = None
+    ) -> Member:
+        """Deactivate a member (admins): they can no longer log in, book or act.
+
+        In one transaction: their sessions are revoked; their pending requests
+        are rejected with the reason ``"member deactivated"`` (and they are
+        told); their approved rentals that have not ended stand, and they and
+        the admins are told. The last active admin cannot be deactivated.
+        """
+        clean = checks.handle(handle, "handle", "member")
+        checks.optional_handle(acting, "acting", "acting member")
+        day = self.today(today)
+
+        def work(conn: Connection) -> Member:
+            self.store.lock_members(conn)
+            actor = self._admin(conn, acting, "deactivate members")
+            row = self._member_row(conn, clean)
+            if row.deactivated_at is not None:
+                raise InvalidRequest(
+                    f"member {row.handle!r} is already deactivated",
+                    field="member",
+                    value=row.handle,
+                    reason="deactivated",
+                )
+            if row.role == Role.ADMIN:
+                self._keep_an_admin(conn, row, "deactivated")
+            now = self.now()
+            record_changes(
+                conn, "member", row.id, {"active": True}, {"active": False}, actor, self.now()
+            )
+            q.update_member(conn, row.id, deactivated_at=now)
+            qa.revoke_member_sessions(conn, row.id, now)
+            self._settle_deactivated(conn, row.id, actor.id, day)
+            return q.member(self._member_row(conn, row.handle))
+
+        return self._write(work)
+
+    def _settle_deactivated(
+        self, conn: Connection, member_id: int, actor_id: int, today: date
+    ) -> None:
+        """Reject a deactivated member's pending requests; tell of approved ones to come."""
+        pending = q.find_rentals(
+            conn,
+            machine_id=None,
+            member_id=member_id,
+            statuses=[RentalStatus.PENDING],
+            start=None,
+            end=None,
+        )
+        for rental in pending:
+            new = next_status(
+                rental.id,
+                rental.status,
+                Action.REJECT,
+                start=rental.start,
+                end=rental.end,
+                today=today,
+            )
+            self._record(conn, rental, new, actor_id, DEACTIVATED_REASON)
+        standing = q.find_rentals(
+            conn,
+            machine_id=None,
+            member_id=member_id,
+            statuses=[RentalStatus.APPROVED],
+            start=today,
+            end=None,
+        )
+        admins = q.admin_ids(conn)
+        now = self.now()
+        for rental in standing:
+            span = span_text(rental.start, rental.end)
+            q.add_history(
+                conn,
+                rental_id=rental.id,
+                from_status=rental.status,
+                to_status=rental.status,
+                changed_by_id=actor_id,
+                reason=f"{DEACTIVATED_REASON}; the rental stands",
+                changed_at=now,
+            )
+            self._notify(
+                conn,
+                [member_id, *admins],
+                f"member {rental.member} was deactivated with approved rental {rental.id} "
+                f"({rental.machine}, {span}) still to come: it stands unless an admin cancels it",
+                rental.id,
+            )
+
+    def reactivate_member(self, handle: str, acting: str | None = None) -> Member:
+        """Let a deactivated member log in, book and act again (admins).
+
+        Their revoked sessions stay revoked (they log in again); requests
+        rejected at the deactivation stay rejected.
+        """
+        clean = checks.handle(handle, "handle", "member")
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> Member:
+            self.store.lock_members(conn)
+            actor = self._admin(conn, acting, "reactivate members")
+            row = self._member_row(conn, clean)
+            if row.deactivated_at is None:
+                raise InvalidRequest(
+                    f"member {row.handle!r} is not deactivated",
+                    field="member",
+                    value=row.handle,
+                    reason="active",
+                )
+            record_changes(
+                conn, "member", row.id, {"active": False}, {"active": True}, actor, self.now()
+            )
+            q.update_member(conn, row.id, deactivated_at=None)
+            self._notify(conn, [row.id], "your membership was reactivated")
+            return q.member(self._member_row(conn, row.handle))
+
+        return self._write(work, calendar=False)
+
+    def member_history(self, handle: str) -> list[Change]:
+        """Every recorded change of a member, oldest first."""
+        checks.handle(handle, "handle", "member")
+        return self._read(lambda conn: q.changes(conn, "member", self._member_row(conn, handle).id))
+
+
+__all__ = ["DEACTIVATED_REASON", "MEMBER_FIELDS", "Membership"]

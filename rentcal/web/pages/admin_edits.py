@@ -1,0 +1,206 @@
+"""``/admin`` edit forms: machines (edit, reactivate), members (edit, role, deactivate,
+reactivate) and maintenance (edit). Each is a form POSTing under ``/admin/...``,
+answered with a 303 back to ``/admin`` on success, or the page again with the
+library's message beside the form that failed. Every form sends every field of
+its item, so the library's "same value, no change" rule keeps the change log
+to what was really changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from rentcal.core.values import Member
+from rentcal.errors import RentcalError
+from rentcal.service import Rentcal
+from rentcal.web.auth import Cal, CurrentMember
+from rentcal.web.errors import classify
+from rentcal.web.pages.admin import admin_page
+from rentcal.web.pages.forms import FORM
+from rentcal.web.pages.render import parse_day, posted, see_other
+
+router = APIRouter()
+
+
+def _run(
+    request: Request,
+    cal: Rentcal,
+    admin: Member,
+    section: str,
+    done: str,
+    action: Callable[[], Any],
+    *,
+    data: dict[str, str] | None = None,
+    problem: str | None = None,
+) -> Response:
+    """Do ``action``; 303 to /admin, or the page with the message in ``section``."""
+    if problem is not None:
+        return admin_page(request, cal, admin, errors={section: {FORM: problem}}, status=400)
+    try:
+        action()
+    except (RentcalError, ValueError) as err:
+        message = err.message if isinstance(err, RentcalError) else str(err)
+        status = classify(err).status if isinstance(err, RentcalError) else 400
+        return admin_page(
+            request,
+            cal,
+            admin,
+            errors={section: {FORM: message}},
+            forms={section: data or {}},
+            status=status,
+        )
+    return see_other(request, "/admin", done=done)
+
+
+@router.post("/admin/machines/{name}/edit", include_in_schema=False)
+async def edit_machine(request: Request, name: str, cal: Cal, member: CurrentMember) -> Response:
+    """Change a machine's title, price, description and auto-approval."""
+    data, problem = await posted(request)
+
+    def action() -> None:
+        cal.edit_machine(
+            name,
+            acting=member.handle,
+            title=data.get("title", ""),
+            price=data.get("daily_price", "").strip(),
+            description=data.get("description", "").strip() or None,
+            auto_approve=data.get("auto_approve") == "on",
+        )
+
+    return await run_in_threadpool(
+        _run,
+        request,
+        cal,
+        member,
+        f"machine-{name}",
+        "machine-edited",
+        action,
+        data=data,
+        problem=problem,
+    )
+
+
+@router.post("/admin/machines/{name}/reactivate", include_in_schema=False)
+def reactivate_machine(request: Request, name: str, cal: Cal, member: CurrentMember) -> Response:
+    """Make a retired machine bookable again."""
+    return _run(
+        request,
+        cal,
+        member,
+        "machines",
+        "machine-reactivated",
+        lambda: cal.reactivate_machine(name, acting=member.handle),
+    )
+
+
+@router.post("/admin/members/{handle}/edit", include_in_schema=False)
+async def edit_member(request: Request, handle: str, cal: Cal, member: CurrentMember) -> Response:
+    """Change a member's name and e-mail (empty: no e-mail)."""
+    data, problem = await posted(request)
+
+    def action() -> None:
+        cal.edit_member(
+            handle,
+            acting=member.handle,
+            name=data.get("name", ""),
+            email=data.get("email", "").strip() or None,
+        )
+
+    return await run_in_threadpool(
+        _run,
+        request,
+        cal,
+        member,
+        f"member-{handle}",
+        "member-edited",
+        action,
+        data=data,
+        problem=problem,
+    )
+
+
+@router.post("/admin/members/{handle}/role", include_in_schema=False)
+async def set_role(request: Request, handle: str, cal: Cal, member: CurrentMember) -> Response:
+    """Make a member an admin or a plain member."""
+    data, problem = await posted(request)
+    return await run_in_threadpool(
+        _run,
+        request,
+        cal,
+        member,
+        f"member-{handle}",
+        "role-changed",
+        lambda: cal.set_role(handle, data.get("role", ""), acting=member.handle),
+        data=data,
+        problem=problem,
+    )
+
+
+@router.post("/admin/members/{handle}/{action}", include_in_schema=False)
+def activation(
+    request: Request, handle: str, action: str, cal: Cal, member: CurrentMember
+) -> Response:
+    """Deactivate or reactivate a member."""
+    if action == "deactivate":
+        return _run(
+            request,
+            cal,
+            member,
+            f"member-{handle}",
+            "deactivated",
+            lambda: cal.deactivate_member(handle, acting=member.handle),
+        )
+    if action == "reactivate":
+        return _run(
+            request,
+            cal,
+            member,
+            f"member-{handle}",
+            "reactivated",
+            lambda: cal.reactivate_member(handle, acting=member.handle),
+        )
+    return _run(
+        request, cal, member, "members", "", lambda: None, problem=f"unknown action {action[:20]!r}"
+    )
+
+
+@router.post("/admin/maintenance/{maintenance_id}/edit", include_in_schema=False)
+async def edit_maintenance(
+    request: Request, maintenance_id: int, cal: Cal, member: CurrentMember
+) -> Response:
+    """Change a scheduled block's days, kind and notes (over rentals only if ticked)."""
+    data, problem = await posted(request)
+
+    def action() -> None:
+        start, end = parse_day(data.get("start")), parse_day(data.get("end"))
+        if start is None or end is None:
+            raise ValueError("first and last day are required")
+        cal.edit_maintenance(
+            maintenance_id,
+            acting=member.handle,
+            start=start,
+            end=end,
+            kind=data.get("kind", "preventive"),
+            notes=data.get("notes", "").strip() or None,
+            force=data.get("force") == "on",
+        )
+
+    return await run_in_threadpool(
+        _run,
+        request,
+        cal,
+        member,
+        f"maintenance-{maintenance_id}",
+        "maintenance-edited",
+        action,
+        data=data,
+        problem=problem,
+    )
+
+
+__all__ = ["router"]
