@@ -36,7 +36,12 @@ from rentcal.errors import DatabaseError, ForeignDatabase, NoDatabase
 
 #: Every Alembic revision shipped in rentcal/migrations/versions, oldest first.
 #: (A test checks this against the scripts, so the hot path need not load them.)
-REVISIONS: tuple[str, ...] = ("0001_baseline", "0002_managed_by_alembic", "0003_accounts")
+REVISIONS: tuple[str, ...] = (
+    "0001_baseline",
+    "0002_managed_by_alembic",
+    "0003_accounts",
+    "0006_org_settings",
+)
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]
 #: The revision this rentcal's models describe.
