@@ -96,9 +96,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal db status": (0, "current   0003_accounts"),
+    "rentcal db status": (0, "current   0006_org_settings"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0003_accounts: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0006_org_settings: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (

@@ -117,7 +117,7 @@ class TestRevisions:
 
     def test_constant_matches_the_scripts(self) -> None:
         assert runner.revisions() == list(schema.REVISIONS)
-        assert schema.HEAD == schema.REVISIONS[-1] == "0003_accounts"
+        assert schema.HEAD == schema.REVISIONS[-1] == "0006_org_settings"
         assert schema.BASELINE == "0001_baseline"
 
     def test_every_path_to_head_gives_the_same_schema(
@@ -195,7 +195,7 @@ class TestRentcal01Database:
         assert (old.current, old.stamped, old.pending) == (
             schema.BASELINE,
             False,
-            ("0002_managed_by_alembic", "0003_accounts"),
+            ("0002_managed_by_alembic", "0003_accounts", "0006_org_settings"),
         )
         assert raw(db_url, meta) == ("1", None), "db status never upgrades"
         rentcal.connect(db_url, create=False).close()
@@ -248,7 +248,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_colour"
-down_revision = "0003_accounts"
+down_revision = "0006_org_settings"
 branch_labels = None
 depends_on = None
 

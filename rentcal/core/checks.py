@@ -214,7 +214,7 @@ def zone(value: object, name: str = "timezone") -> str:
         ZoneInfo(clean)
     except (ValueError, LookupError, OSError):  # ZoneInfoNotFoundError is a KeyError
         raise InvalidRequest(
-            f"unknown time zone {_shorten.repr(value)}: give an IANA name such as "
+            f"{name} {_shorten.repr(value)} is not a known time zone: give an IANA name such as "
             "'Europe/Berlin', 'America/New_York' or 'UTC'",
             field=name,
             value=value,
