@@ -100,14 +100,49 @@ class State:
     :meth:`rentcal.Rentcal.today`), so every host agrees on it.
     """
 
-    db: str | None
-    acting: str | None
+    #: ``--db`` / ``--as`` as given (option or variable; None: not given).
+    given_db: str | None
+    given_acting: str | None
     #: ``RENTCAL_TODAY`` (then the clock follows it), else None.
     pinned_today: date | None = None
-    #: The effective settings (option > env > config file > default).
-    config: Config | None = None
+    #: ``--config`` / ``$RENTCAL_CONFIG`` (None: the default file, if any).
+    config_file: str | None = None
+    #: Which of "db", "acting" were given on the command line.
+    command_line: frozenset[str] = frozenset()
+    env: Mapping[str, str] | None = None
+    _config: Config | None = None
     _today: date | None = None
     _warned: bool = False
+
+    @property
+    def config(self) -> Config:
+        """The effective settings (option > env > config file > default), read on first use.
+
+        The file is read only when a command needs a setting, so ``--help``
+        never reads it (nor fails on a malformed one).
+        """
+        if self._config is None:
+            from rentcal.config import load
+
+            self._config = load(
+                self.config_file,
+                options={
+                    "database_url": self.given_db if "db" in self.command_line else None,
+                    "user": self.given_acting if "acting" in self.command_line else None,
+                },
+                env=os.environ if self.env is None else self.env,
+            )
+        return self._config
+
+    @property
+    def db(self) -> str | None:
+        """The database URL: --db, $RENTCAL_DATABASE_URL, the config file, else None (default)."""
+        return self.config.get("database_url")
+
+    @property
+    def acting(self) -> str | None:
+        """The acting member: --as, $RENTCAL_USER, the config file, else the login name."""
+        return self.config.get("user") or login_name()
 
     @property
     def pinned(self) -> bool:
@@ -144,7 +179,7 @@ class State:
 
     def setting(self, key: str) -> Any:
         """The effective value of a config setting (None: its default is decided elsewhere)."""
-        return None if self.config is None else self.config.get(key)
+        return self.config.get(key)
 
     @classmethod
     def build(
@@ -191,21 +226,13 @@ class State:
             env,
             on_command_line="config" in command_line,
         )
-        from rentcal.config import load
-
-        config = load(
-            config_file,
-            options={
-                "database_url": db if "db" in command_line else None,
-                "user": acting if "acting" in command_line else None,
-            },
-            env=env,
-        )
         return cls(
-            db=config.get("database_url"),
-            acting=config.get("user") or login_name(),
+            given_db=db,
+            given_acting=acting,
             pinned_today=pinned_today(env),
-            config=config,
+            config_file=config_file,
+            command_line=frozenset(command_line),
+            env=env,
         )
 
     def connect(
@@ -240,7 +267,7 @@ class State:
         return cal
 
     def _from_file(self, key: str) -> bool:
-        return self.config is not None and self.config.source(key) == "file"
+        return self.config.source(key) == "file"
 
     def _warn_zone(self, cal: Rentcal, zone: str) -> None:
         """Say so when the configured zone is not the one the database holds (which wins)."""
@@ -249,7 +276,7 @@ class State:
             from rentcal.cli import render
 
             origin = "init --timezone"
-            if self.config is not None and self.config.given("timezone") == zone:
+            if self.config.given("timezone") == zone:
                 origin = self.config.values["timezone"].source_text
             render.error_line(
                 f"Warning: the organisation's time zone is {found.name} (stored in the "

@@ -114,18 +114,11 @@ def serve(
     from rentcal.web.settings import Settings
 
     state = get_state(ctx)
-    config = state.config
-    if config is not None:  # the same precedence as every setting: option > env > file > default
-        given = {"server.host": host, "server.port": port, "server.workers": workers,
-                 "server.base_url": base_url}
-        for key, value in given.items():
-            if value is not None:
-                config = config.with_value(key, value, "option", f"serve --{key[7:]}")
-        host, port = config.get("server.host"), config.get("server.port")
-        workers, base_url = config.get("server.workers"), config.get("server.base_url")
-    host = host or "127.0.0.1"
-    port = port or 8000
-    workers = workers or 1
+    config = state.config  # the same precedence as every setting: option > env > file > default
+    host = config.get("server.host") if host is None else host
+    port = config.get("server.port") if port is None else port
+    workers = config.get("server.workers") if workers is None else workers
+    base_url = config.get("server.base_url") if base_url is None else base_url
     settings = Settings(
         base_url=base_url,
         database_url=state.db,

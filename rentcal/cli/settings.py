@@ -42,9 +42,7 @@ def _stored_zone(state: State) -> TimeZone | None:
 
 
 def _effective(state: State) -> Config:
-    from rentcal.config import load
-
-    config = state.config if state.config is not None else load()
+    config = state.config
     stored = _stored_zone(state)
     if stored is not None:
         config = config.with_value("timezone", stored.name, "database")
