@@ -64,12 +64,21 @@ class Setting:
 #: Every setting, in the order ``rentcal config show`` lists them.
 SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "database_url", "RENTCAL_DATABASE_URL", "--db", "text", None, "the embedded SQLite file",
+        "database_url",
+        "RENTCAL_DATABASE_URL",
+        "--db",
+        "text",
+        None,
+        "the embedded SQLite file",
         secret=True,
     ),
     Setting("user", "RENTCAL_USER", "--as", "text", None, "your login name"),
     Setting(
-        "timezone", "RENTCAL_TIMEZONE", "init --timezone", "text", None,
+        "timezone",
+        "RENTCAL_TIMEZONE",
+        "init --timezone",
+        "text",
+        None,
         "the host's zone (the database's, once stored)",
     ),
     Setting("busy_timeout", "RENTCAL_BUSY_TIMEOUT", None, "number", 10.0, "10", 0.001, 86400.0),
@@ -77,7 +86,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server.host", "RENTCAL_HOST", "serve --host", "text", "127.0.0.1", "127.0.0.1"),
     Setting("server.port", "RENTCAL_PORT", "serve --port", "whole number", 8000, "8000", 1, 65535),
     Setting(
-        "server.base_url", "RENTCAL_BASE_URL", "serve --base-url", "text", None,
+        "server.base_url",
+        "RENTCAL_BASE_URL",
+        "serve --base-url",
+        "text",
+        None,
         "http://HOST:PORT",
     ),
     Setting("server.workers", "RENTCAL_WORKERS", "serve --workers", "whole number", 1, "1", 1, 64),
@@ -155,7 +168,7 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CONFIG_HOME/rentcal/config.toml``, else ``~/.config/rentcal/config.toml``."""
     env = os.environ if env is None else env
     base = env.get("XDG_CONFIG_HOME", "").strip()
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
     return root / FILE_NAME
 
 
@@ -199,13 +212,17 @@ def read_file(path: Path, *, explicit: bool = True) -> dict[str, Any] | None:
         if not explicit:
             return None
         raise InvalidRequest(
-            f"config file {path} does not exist", field="config", value=str(path),
+            f"config file {path} does not exist",
+            field="config",
+            value=str(path),
             reason="no-file",
         ) from None
     except OSError as err:
         raise InvalidRequest(
             f"config file {path} cannot be read: {err.strerror or err}",
-            field="config", value=str(path), reason="unreadable",
+            field="config",
+            value=str(path),
+            reason="unreadable",
         ) from None
     import tomllib
 
@@ -214,7 +231,9 @@ def read_file(path: Path, *, explicit: bool = True) -> dict[str, Any] | None:
         parsed = tomllib.loads(text)
     except UnicodeDecodeError:
         raise InvalidRequest(
-            f"config file {path} is not UTF-8 text", field="config", value=str(path),
+            f"config file {path} is not UTF-8 text",
+            field="config",
+            value=str(path),
             reason="malformed",
         ) from None
     except tomllib.TOMLDecodeError as err:
@@ -287,8 +306,9 @@ def _file_error(
         where += f", line {line}"
     if key is not None:
         where += f", key {key!r}"
-    return InvalidRequest(f"{where}: {problem}", field=key or "config", value=str(path),
-                          reason=reason)
+    return InvalidRequest(
+        f"{where}: {problem}", field=key or "config", value=str(path), reason=reason
+    )
 
 
 def _problem(setting: Setting, value: Any) -> str | None:
@@ -318,8 +338,14 @@ def _problem(setting: Setting, value: Any) -> str | None:
 
 
 def _toml_type(value: Any) -> str:
-    names = {bool: "a boolean", int: "a whole number", float: "a number", str: "text",
-             list: "an array", dict: "a table"}
+    names = {
+        bool: "a boolean",
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        list: "an array",
+        dict: "a table",
+    }
     return f"{names.get(type(value), type(value).__name__)} ({value!r})"[:80]
 
 
@@ -329,7 +355,9 @@ def _from_env(setting: Setting, raw: str) -> Any:
     if not text:
         raise InvalidRequest(
             f"{setting.env} is set but empty; unset it for the default ({setting.default_text})",
-            field=setting.key, value=raw, reason="empty",
+            field=setting.key,
+            value=raw,
+            reason="empty",
         )
     value: Any = text
     if setting.kind != "text":
@@ -338,12 +366,15 @@ def _from_env(setting: Setting, raw: str) -> Any:
         except ValueError:
             raise InvalidRequest(
                 f"{setting.env}={text[:40]!r} must be a {setting.kind}",
-                field=setting.key, value=raw, reason="wrong-type",
+                field=setting.key,
+                value=raw,
+                reason="wrong-type",
             ) from None
     problem = _problem(setting, value)
     if problem is not None:
-        raise InvalidRequest(f"{setting.env}: {problem}", field=setting.key, value=raw,
-                             reason="wrong-type")
+        raise InvalidRequest(
+            f"{setting.env}: {problem}", field=setting.key, value=raw, reason="wrong-type"
+        )
     return value
 
 

@@ -479,13 +479,13 @@ def mark_all_read(conn: Connection, member_id: int, now: Any) -> int:
 # -- organisation settings (append-only: the newest row of a key is its value) ----------
 
 _os = org_setting_t.c
-_SETTING_HISTORY = (
+_SETTING_HISTORY: Any = (
     sa.select(_os.key, _os.value, _os.changed_at, member_t.c.handle.label("changed_by"))
     .select_from(org_setting_t.outerjoin(member_t, member_t.c.id == _os.changed_by_id))
     .where(_os.key == sa.bindparam("k", type_=sa.String))
     .order_by(_os.id.desc())
 )
-_SETTING_LATEST = _SETTING_HISTORY.limit(1)
+_SETTING_LATEST: Any = _SETTING_HISTORY.limit(1)
 
 
 def org_setting(conn: Connection, key: str) -> Row[Any] | None:
@@ -498,9 +498,7 @@ def org_setting_history(conn: Connection, key: str) -> list[Row[Any]]:
     return list(conn.execute(_SETTING_HISTORY, {"k": key}))
 
 
-def add_org_setting(
-    conn: Connection, key: str, value: str, member_id: int | None, at: Any
-) -> None:
+def add_org_setting(conn: Connection, key: str, value: str, member_id: int | None, at: Any) -> None:
     """A new value for a setting (older values stay as its history)."""
     insert(conn, org_setting_t, key=key, value=value, changed_by_id=member_id, changed_at=at)
 

@@ -72,7 +72,9 @@ class TestPrecedence:
 
     @pytest.mark.parametrize("present", CASES, ids=lambda c: "+".join(c) or "default")
     @pytest.mark.parametrize("key", list(SAMPLES))
-    def test_strongest_source_wins(self, tmp_path: Path, key: str, present: tuple[str, ...]) -> None:
+    def test_strongest_source_wins(
+        self, tmp_path: Path, key: str, present: tuple[str, ...]
+    ) -> None:
         setting = BY_KEY[key]
         sample = SAMPLES[key]
         path = write_config(tmp_path / "c.toml", {key: sample["file"]} if "file" in present else {})
@@ -83,12 +85,15 @@ class TestPrecedence:
         winner = present[0] if present else "default"
         assert found.source == winner
         assert found.value == (setting.default if winner == "default" else sample[winner])
-        assert found.origin == {
-            "option": setting.option,
-            "env": setting.env,
-            "file": str(path),
-            "default": None,
-        }[winner]
+        assert (
+            found.origin
+            == {
+                "option": setting.option,
+                "env": setting.env,
+                "file": str(path),
+                "default": None,
+            }[winner]
+        )
 
     def test_env_values_get_the_setting_type(self) -> None:
         env = {"RENTCAL_PORT": "8080", "RENTCAL_BUSY_TIMEOUT": "2", "RENTCAL_WORKERS": " 3 "}
@@ -287,7 +292,12 @@ class TestCli:
         monkeypatch.chdir(tmp_path)  # short paths: table cells are shortened
         write_config(tmp_path / "c.toml", {"server.workers": 2})
         result = run(
-            "--config", "c.toml", "--db", made.name, "config", "show",
+            "--config",
+            "c.toml",
+            "--db",
+            made.name,
+            "config",
+            "show",
             env={"RENTCAL_PORT": "8081"},
         )
         assert result.exit_code == 0, result.output
@@ -339,14 +349,26 @@ class TestServe:
         assert options.settings.base_url == "https://f.example.org"
         assert options.settings.timezone == "America/New_York"
         assert "Serving" in result.stderr and "on http://0.0.0.0:8083/ (3 workers)" in result.stderr
-        env = {"RENTCAL_HOST": "10.0.0.2", "RENTCAL_PORT": "8082", "RENTCAL_WORKERS": "2",
-               "RENTCAL_BASE_URL": "https://e.example.org"}
+        env = {
+            "RENTCAL_HOST": "10.0.0.2",
+            "RENTCAL_PORT": "8082",
+            "RENTCAL_WORKERS": "2",
+            "RENTCAL_BASE_URL": "https://e.example.org",
+        }
         assert self.serve(made, conf, env=env).exit_code == 0
         options = launched.pop()
         assert (options.host, options.port, options.workers) == ("10.0.0.2", 8082, 2)
         assert options.settings.base_url == "https://e.example.org"
-        args = ("--host", "10.0.0.1", "--port", "8081", "--workers", "1",
-                "--base-url", "https://o.example.org")
+        args = (
+            "--host",
+            "10.0.0.1",
+            "--port",
+            "8081",
+            "--workers",
+            "1",
+            "--base-url",
+            "https://o.example.org",
+        )
         assert self.serve(made, conf, *args, env=env).exit_code == 0
         options = launched.pop()
         assert (options.host, options.port, options.workers) == ("10.0.0.1", 8081, 1)

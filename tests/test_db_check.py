@@ -43,7 +43,9 @@ class TestHealthy:
         shutil.copy(Path(__file__).parent / "fixtures" / "v1.db", path)
         result = cli(sqlite_url, "db", "check")
         assert result.exit_code == 0, result.output
-        assert "3 pending: 0002_managed_by_alembic, 0003_accounts, 0006_org_settings" in result.stdout
+        assert (
+            "3 pending: 0002_managed_by_alembic, 0003_accounts, 0006_org_settings" in result.stdout
+        )
         assert "run 'rentcal db upgrade' to do it now" in result.stdout
         with sqlite3.connect(path) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}

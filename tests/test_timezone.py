@@ -178,8 +178,15 @@ class TestCli:
 
     def test_init_option_beats_env(self, db_url: str) -> None:
         result = cli(
-            db_url, "init", "--admin", "ada", "--timezone", "Europe/Berlin", "--json",
-            as_=None, env={"RENTCAL_TIMEZONE": "America/New_York"},
+            db_url,
+            "init",
+            "--admin",
+            "ada",
+            "--timezone",
+            "Europe/Berlin",
+            "--json",
+            as_=None,
+            env={"RENTCAL_TIMEZONE": "America/New_York"},
         )
         assert result.exit_code == 0, result.output
         assert '"timezone": "Europe/Berlin"' in result.stdout
@@ -224,5 +231,7 @@ class TestCli:
         assert '"today": "2030-01-09"' in result.stdout
         # relative dates too: "today" in `rentcal check` is the zone's day
         assert cli(db_url, "machine", "add", "saw", "--price", "1").exit_code == 0
-        result = cli(db_url, "check", "saw", "today", "today", "--json", env={"RENTCAL_TODAY": None})
+        result = cli(
+            db_url, "check", "saw", "today", "today", "--json", env={"RENTCAL_TODAY": None}
+        )
         assert '"start": "2030-01-09"' in result.stdout, result.output

@@ -137,12 +137,14 @@ class State:
     @property
     def db(self) -> str | None:
         """The database URL: --db, $RENTCAL_DATABASE_URL, the config file, else None (default)."""
-        return self.config.get("database_url")
+        url: str | None = self.config.get("database_url")
+        return url
 
     @property
     def acting(self) -> str | None:
         """The acting member: --as, $RENTCAL_USER, the config file, else the login name."""
-        return self.config.get("user") or login_name()
+        handle: str | None = self.config.get("user")
+        return handle or login_name()
 
     @property
     def pinned(self) -> bool:

@@ -156,7 +156,7 @@ class ServiceBase:
         return self._fallback_zone()
 
     def _fallback_zone(self) -> TimeZone:
-        """The zone while the database holds none: connect()'s (or $RENTCAL_TIMEZONE), the host's."""
+        """The zone while the database holds none: connect()'s (or the variable), the host's."""
         if self._given_zone is not None:
             return TimeZone(self._given_zone, "connect")
         return TimeZone(host_zone_name() or "localtime", "host")
@@ -329,11 +329,11 @@ __all__ = [
     "TIMEZONE_ENV",
     "TIMEZONE_KEY",
     "ZONE_TTL",
-    "host_zone_name",
     "Clock",
     "ServiceBase",
     "Span",
     "Spans",
+    "host_zone_name",
     "int_id",
     "span_text",
     "statuses",
