@@ -1,6 +1,6 @@
 """The config file and the precedence of every setting: option > env > file > default.
 
-``rentcal.config.load`` is tested directly for the whole table (every setting
+``rentcal.cli.config.load`` is tested directly for the whole table (every setting
 from every source); the CLI tests check that the front end feeds it the same
 way (``--db``/``--as`` over variables over the file, ``serve``'s server
 settings, ``--config`` and ``$RENTCAL_CONFIG``) and that ``config show``
@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import rentcal
 import rentcal.web.server
 from rentcal.cli.app import app
-from rentcal.config import BY_KEY, SETTINGS, default_path, key_line, load
+from rentcal.cli.config import BY_KEY, SETTINGS, default_path, key_line, load
 from rentcal.errors import InvalidRequest
 from rentcal.web.server import ServeOptions
 from tests.cli_support import ENV

@@ -21,7 +21,7 @@ from rentcal.cli.options import empty_option
 from rentcal.errors import InvalidRequest, PermissionDenied
 
 if TYPE_CHECKING:
-    from rentcal.config import Config
+    from rentcal.cli.config import Config
     from rentcal.service import Rentcal
 
 #: Hidden testing aid: pretend today is this YYYY-MM-DD date.
@@ -122,7 +122,7 @@ class State:
         never reads it (nor fails on a malformed one).
         """
         if self._config is None:
-            from rentcal.config import load
+            from rentcal.cli.config import load
 
             self._config = load(
                 self.config_file,

@@ -12,7 +12,7 @@ from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, examples, group
 
 if TYPE_CHECKING:
-    from rentcal.config import Config
+    from rentcal.cli.config import Config
     from rentcal.core.values import TimeZone
 
 config_app = group(
@@ -70,7 +70,7 @@ def show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             }
         )
         return
-    from rentcal.config import default_path
+    from rentcal.cli.config import default_path
 
     rows = [(key, v.shown, v.source_text) for key, v in config.values.items()]
     render.emit_table(["setting", "value", "source"], rows, empty="No settings.")
