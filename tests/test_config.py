@@ -373,3 +373,18 @@ class TestServe:
         options = launched.pop()
         assert (options.host, options.port, options.workers) == ("10.0.0.1", 8081, 1)
         assert options.settings.base_url == "https://o.example.org"
+
+
+class TestFeedBaseUrl:
+    """`feed create` prints URLs under the configured server.base_url too."""
+
+    def test_file_then_env_then_option(self, tmp_path: Path, made: Path) -> None:
+        conf = write_config(tmp_path / "c.toml", {"server.base_url": "https://f.example.org"})
+        common = ("--config", str(conf), "--db", str(made), "--as", "ada", "feed", "create")
+        result = run(*common)
+        assert result.exit_code == 0, result.output
+        assert "https://f.example.org/feeds/" in result.stdout
+        result = run(*common, env={"RENTCAL_BASE_URL": "https://e.example.org"})
+        assert "https://e.example.org/feeds/" in result.stdout
+        result = run(*common, "--base-url", "https://o.example.org")
+        assert "https://o.example.org/feeds/" in result.stdout
