@@ -235,3 +235,20 @@ class TestCli:
             db_url, "check", "saw", "today", "today", "--json", env={"RENTCAL_TODAY": None}
         )
         assert '"start": "2030-01-09"' in result.stdout, result.output
+
+
+class TestWeb:
+    """The server's pages read "today" in the stored zone as well."""
+
+    @pytest.mark.parametrize(
+        ("zone", "today"), [("Europe/Berlin", d(10)), ("America/New_York", d(9))]
+    )
+    def test_booking_page_today(self, db_url: str, zone: str, today: date) -> None:
+        from tests.web_support import Web
+
+        with opened(db_url, LATE, zone) as cal:
+            cal.init("ada")
+            cal.add_machine("saw", daily_price="1", acting="ada")
+            page = Web(cal).as_("ada").get("/")
+            assert page.status_code == 200
+            assert f'data-today="{today.isoformat()}"' in page.text
