@@ -217,13 +217,12 @@ def read_file(path: Path, *, explicit: bool = True) -> dict[str, Any] | None:
             value=str(path),
             reason="no-file",
         ) from None
+    except PermissionError as err:
+        if not explicit and not os.access(path.parent, os.X_OK):
+            return None  # a default file this user cannot even look for: as absent
+        raise _unreadable(path, err) from None
     except OSError as err:
-        raise InvalidRequest(
-            f"config file {path} cannot be read: {err.strerror or err}",
-            field="config",
-            value=str(path),
-            reason="unreadable",
-        ) from None
+        raise _unreadable(path, err) from None
     import tomllib
 
     try:
@@ -282,6 +281,15 @@ def key_line(lines: list[str], key: str) -> int | None:
             if (f"{table}.{full}" if table else full) == key:
                 return number
     return None
+
+
+def _unreadable(path: Path, err: OSError) -> InvalidRequest:
+    return InvalidRequest(
+        f"config file {path} cannot be read: {err.strerror or err}",
+        field="config",
+        value=str(path),
+        reason="unreadable",
+    )
 
 
 def _syntax_error(path: Path, text: str, err: Exception) -> InvalidRequest:
