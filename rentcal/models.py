@@ -385,6 +385,21 @@ class CalendarRevisionRow(SQLModel, table=True):
     __table_args__ = (sa.CheckConstraint("id = 1", name="ck_calendar_revision_one_row"),)
 
 
+class OrgSettingRow(SQLModel, table=True):
+    """Organisation-wide settings (e.g. ``timezone``), append-only: the newest row
+    of a key is its value; older rows are its history (who changed it, when)."""
+
+    __tablename__ = "org_setting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=sa.String(64), nullable=False)
+    value: str = Field(sa_type=sa.String(200), nullable=False)
+    changed_by_id: int | None = Field(default=None, foreign_key="member.id")
+    changed_at: datetime = Field(nullable=False)
+
+    __table_args__ = (sa.Index("ix_org_setting_key_id", "key", "id"),)
+
+
 #: The revision of a new database, and its "changed at" (no change yet).
 REVISION_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -501,3 +516,4 @@ feed_token_t: sa.Table = FeedTokenRow.__table__  # type: ignore[attr-defined]
 idempotency_t: sa.Table = IdempotencyKeyRow.__table__  # type: ignore[attr-defined]
 change_log_t: sa.Table = ChangeLogRow.__table__  # type: ignore[attr-defined]
 revision_t: sa.Table = CalendarRevisionRow.__table__  # type: ignore[attr-defined]
+org_setting_t: sa.Table = OrgSettingRow.__table__  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ from rentcal.models import (
     maintenance_t,
     member_t,
     notification_t,
+    org_setting_t,
     rental_blocks,
     rental_t,
 )
@@ -615,6 +616,33 @@ def mark_read(conn: Connection, ids: Sequence[int], now: Any) -> None:
 def mark_all_read(conn: Connection, member_id: int, now: Any) -> int:
     """Mark every unread notification of a member read; how many."""
     return int(conn.execute(_MARK_ALL_READ, {"m": member_id, "now": now}).rowcount)
+
+
+# -- organisation settings (append-only: the newest row of a key is its value) ----------
+
+_os = org_setting_t.c
+_SETTING_HISTORY: Any = (
+    sa.select(_os.key, _os.value, _os.changed_at, member_t.c.handle.label("changed_by"))
+    .select_from(org_setting_t.outerjoin(member_t, member_t.c.id == _os.changed_by_id))
+    .where(_os.key == sa.bindparam("k", type_=sa.String))
+    .order_by(_os.id.desc())
+)
+_SETTING_LATEST: Any = _SETTING_HISTORY.limit(1)
+
+
+def org_setting(conn: Connection, key: str) -> Row[Any] | None:
+    """The current row (key, value, changed_at, changed_by handle) of a setting, or None."""
+    return conn.execute(_SETTING_LATEST, {"k": key}).first()
+
+
+def org_setting_history(conn: Connection, key: str) -> list[Row[Any]]:
+    """Every value a setting had, newest first (same columns as :func:`org_setting`)."""
+    return list(conn.execute(_SETTING_HISTORY, {"k": key}))
+
+
+def add_org_setting(conn: Connection, key: str, value: str, member_id: int | None, at: Any) -> None:
+    """A new value for a setting (older values stay as its history)."""
+    insert(conn, org_setting_t, key=key, value=value, changed_by_id=member_id, changed_at=at)
 
 
 __all__ = [

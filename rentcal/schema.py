@@ -42,6 +42,7 @@ REVISIONS: tuple[str, ...] = (
     "0003_accounts",
     "0004_request_queue",
     "0005_change_log",
+    "0006_org_settings",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

@@ -23,6 +23,27 @@ TODAY = date(2030, 1, 9)
 PG_ENV = "RENTCAL_TEST_POSTGRES_URL"
 
 
+#: Variables of a developer's shell that would change what the tests see.
+CONFIG_VARIABLES = (
+    "RENTCAL_CONFIG",
+    "RENTCAL_TIMEZONE",
+    "RENTCAL_HOST",
+    "RENTCAL_PORT",
+    "RENTCAL_WORKERS",
+    "RENTCAL_BASE_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No test reads the developer's ~/.config/rentcal/config.toml or zone variables."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-config"))
+    for name in CONFIG_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 def make_clock(start: datetime | None = None) -> Callable[[], datetime]:
     """A clock starting at noon UTC on TODAY that ticks one second per call."""
     base = start or datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0, tzinfo=UTC)

@@ -134,6 +134,13 @@ REQUESTS = [
 ]
 CALLBACK = [("int", 5, WRONG), ("str", "print", WRONG)]
 URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
+ZONE = [
+    ("int", 1, WRONG),
+    ("zoneinfo", __import__("zoneinfo").ZoneInfo("UTC"), WRONG),
+    ("unknown", "Mars/Olympus_Mons", BAD),
+    ("empty", "", BAD),
+    ("offset", "+01:00", BAD),
+]
 SECONDS = [
     ("str", "10", WRONG),
     ("bool", True, WRONG),
@@ -150,6 +157,7 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("connect", "clock", CALLBACK),
     ("connect", "create", FLAG),
     ("connect", "pool_size", COUNT),
+    ("connect", "timezone", ZONE),
     ("add_member", "handle", HANDLE),
     ("add_member", "name", TEXT),
     ("add_member", "email", TEXT),
@@ -337,13 +345,23 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("revoke_feed", "feed_id", RECORD_ID),
     ("revoke_feed", "acting", OPTIONAL_HANDLE),
     ("feed_by_secret", "secret", SECRET),
+    ("set_timezone", "zone", ZONE),
+    ("set_timezone", "acting", OPTIONAL_HANDLE),
 ]
 
 #: Bob's password in :func:`api`.
 PASSWORD = "correct horse"
 
 #: Public methods without parameters (listed, so a new method is a decision).
-NO_PARAMETERS = {"close", "is_empty", "members", "now", "revision"}
+NO_PARAMETERS = {
+    "close",
+    "is_empty",
+    "members",
+    "now",
+    "revision",
+    "timezone",
+    "timezone_history",
+}
 
 #: A call that works on :func:`api` for every method: each row changes one argument.
 GOOD: dict[str, dict[str, Any]] = {
@@ -357,6 +375,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "acting": "ada",
     },
     "init": {"admin": "zed", "name": "Zed", "email": "zed@example.org"},
+    "set_timezone": {"zone": "Europe/Berlin", "acting": "ada"},
     "verify_member": {"handle": "carol", "acting": "ada"},
     "member": {"handle": "bob"},
     "add_machine": {

@@ -86,6 +86,11 @@ class TestRegistry:
             ("db", "check"),
             ("backup",),
             ("serve",),
+            ("config",),
+            ("config", "show"),
+            ("timezone",),
+            ("timezone", "show"),
+            ("timezone", "set"),
         }
         assert set(COMMANDS) == expected
 

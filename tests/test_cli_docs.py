@@ -58,6 +58,7 @@ SAMPLE_FILES = {
     "DTEND;VALUE=DATE:20311227\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     "requests.ndjson": '{"machine": "saw", "start": "+20d", "end": "+21d"}\n',
     "new-password.txt": "correct horse battery staple\n",
+    "rentcal.toml": 'timezone = "Europe/Berlin"\n[server]\nport = 8080\n',
 }
 
 #: Every example of every command's --help: (exit code, text its output must
@@ -96,9 +97,18 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal db status": (0, "current   0005_change_log"),
+    "rentcal config show": (0, "server.port      8000"),
+    "rentcal --config rentcal.toml config show --json": (0, '"source": "file"'),
+    "rentcal timezone show": (0, "today     2030-01-09"),
+    "rentcal timezone show --json": (0, '"today": "2030-01-09"'),
+    "rentcal timezone set Europe/Berlin": (0, "timezone  Europe/Berlin"),
+    "rentcal --as ada timezone set America/New_York --json": (
+        0,
+        '"timezone": "America/New_York"',
+    ),
+    "rentcal db status": (0, "current   0006_org_settings"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0005_change_log: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0006_org_settings: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (

@@ -64,7 +64,12 @@ class TestInit:
         assert first["admin"]["role"] == "admin"
         assert first["database"].startswith(db_url.split("://")[0])
         second = ok_json(db_url, "init", "--admin", "ada")
-        assert second == {"created": False, "database": first["database"], "admin": None}
+        assert second == {
+            "created": False,
+            "database": first["database"],
+            "admin": None,
+            "timezone": first["timezone"],
+        }
 
     @pytest.mark.parametrize(
         ("args", "message"),

@@ -243,7 +243,8 @@ def create_feed(
             "--base-url",
             metavar="URL",
             envvar=BASE_URL_ENV,
-            help=f"Where rentcal serve is reached [default: {DEFAULT_BASE_URL}].",
+            help="Where rentcal serve is reached [default: the config file's "
+            f"server.base_url, else {DEFAULT_BASE_URL}].",
         ),
     ] = None,
     as_json: JsonOpt = False,
@@ -253,8 +254,8 @@ def create_feed(
     Anyone with the URL can read that calendar, so share it like a password;
     revoke it when it leaks. Calendar apps (Outlook, Google, Apple) subscribe to it.
     """
-    prefix = base_url(base)
     state = get_state(ctx)
+    prefix = base_url(base if base is not None else state.setting("server.base_url"))
     with state.connect() as cal:
         feed, secret = cal.create_feed(
             state.acting, machine, member, all_rentals=all_, fmt=fmt, name=name

@@ -16,7 +16,7 @@ from rentcal._version import __version__
 from rentcal.cli.accounts import feed_app, token_app  # also adds `member passwd`
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
-from rentcal.cli.context import DATABASE_ENV, USER_ENV, State
+from rentcal.cli.context import CONFIG_ENV, DATABASE_ENV, USER_ENV, State
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.errors import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.feeds import feed_commands
@@ -26,6 +26,7 @@ from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
+from rentcal.cli.settings import config_app, timezone_app
 from rentcal.cli.setup import setup_commands
 
 
@@ -94,6 +95,16 @@ def root(
             help="Act as this member [default: your login name].",
         ),
     ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            envvar=CONFIG_ENV,
+            help="Read settings from this TOML file "
+            "[default: $XDG_CONFIG_HOME/rentcal/config.toml, if it exists].",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -107,10 +118,10 @@ def root(
     """Book shared machines on a calendar without ever double-booking one."""
     given = [
         name
-        for name in ("db", "acting")
+        for name in ("db", "acting", "config")
         if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
     ]
-    ctx.obj = State.build(db, acting, command_line=given)
+    ctx.obj = State.build(db, acting, command_line=given, config_file=config)
 
 
 # Order here is the order of `rentcal --help`.
@@ -129,5 +140,7 @@ app.add_typer(bulk_commands)
 app.add_typer(db_app)
 app.add_typer(backup_commands)
 app.add_typer(serve_commands)
+app.add_typer(config_app)
+app.add_typer(timezone_app)
 
 __all__ = ["app"]

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -21,12 +21,14 @@ from rentcal.cli.options import empty_option
 from rentcal.errors import InvalidRequest, PermissionDenied
 
 if TYPE_CHECKING:
+    from rentcal.cli.config import Config
     from rentcal.service import Rentcal
 
 #: Hidden testing aid: pretend today is this YYYY-MM-DD date.
 TODAY_ENV = "RENTCAL_TODAY"
 DATABASE_ENV = "RENTCAL_DATABASE_URL"
 USER_ENV = "RENTCAL_USER"
+CONFIG_ENV = "RENTCAL_CONFIG"
 
 
 def pinned_today(env: Mapping[str, str] | None = None) -> date | None:
@@ -89,15 +91,97 @@ def login_name() -> str | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class State:
-    """Per-invocation settings from the global options."""
+    """Per-invocation settings: the global options, the environment, the config file.
 
-    db: str | None
-    acting: str | None
-    today: date
-    #: Whether ``today`` was pinned by RENTCAL_TODAY (then the clock follows it).
-    pinned: bool = False
+    ``today`` is read lazily, once: ``RENTCAL_TODAY`` when pinned, else the
+    date in the organisation's time zone (the database's, see
+    :meth:`rentcal.Rentcal.today`), so every host agrees on it.
+    """
+
+    #: ``--db`` / ``--as`` as given (option or variable; None: not given).
+    given_db: str | None
+    given_acting: str | None
+    #: ``RENTCAL_TODAY`` (then the clock follows it), else None.
+    pinned_today: date | None = None
+    #: ``--config`` / ``$RENTCAL_CONFIG`` (None: the default file, if any).
+    config_file: str | None = None
+    #: Which of "db", "acting" were given on the command line.
+    command_line: frozenset[str] = frozenset()
+    env: Mapping[str, str] | None = None
+    _config: Config | None = None
+    _today: date | None = None
+    _warned: bool = False
+
+    @property
+    def config(self) -> Config:
+        """The effective settings (option > env > config file > default), read on first use.
+
+        The file is read only when a command needs a setting, so ``--help``
+        never reads it (nor fails on a malformed one).
+        """
+        if self._config is None:
+            from rentcal.cli.config import load
+
+            self._config = load(
+                self.config_file,
+                options={
+                    "database_url": self.given_db if "db" in self.command_line else None,
+                    "user": self.given_acting if "acting" in self.command_line else None,
+                },
+                env=os.environ if self.env is None else self.env,
+            )
+        return self._config
+
+    @property
+    def db(self) -> str | None:
+        """The database URL: --db, $RENTCAL_DATABASE_URL, the config file, else None (default)."""
+        url: str | None = self.config.get("database_url")
+        return url
+
+    @property
+    def acting(self) -> str | None:
+        """The acting member: --as, $RENTCAL_USER, the config file, else the login name."""
+        handle: str | None = self.config.get("user")
+        return handle or login_name()
+
+    @property
+    def pinned(self) -> bool:
+        """Whether ``today`` was pinned by RENTCAL_TODAY."""
+        return self.pinned_today is not None
+
+    @property
+    def today(self) -> date:
+        """Today in the organisation's zone (read once), or the pinned day."""
+        if self.pinned_today is not None:
+            return self.pinned_today
+        if self._today is None:
+            self._today = self._org_today()
+        return self._today
+
+    def _org_today(self) -> date:
+        """Today as the database's zone has it; the configured/host zone when it cannot be read.
+
+        Commands parse their dates before they connect; a database that cannot
+        be opened here is left for the command's own connect to report.
+        """
+        from rentcal.errors import RentcalError
+
+        try:
+            with self.connect() as cal:
+                return cal.today()
+        except RentcalError:
+            zone = self.setting("timezone")
+            if zone is None:
+                return date.today()
+            from zoneinfo import ZoneInfo
+
+            return datetime.now(ZoneInfo(zone)).date()
+
+    def setting(self, key: str) -> Any:
+        """The effective value of a config setting (None: its default is decided elsewhere)."""
+        return self.config.get(key)
 
     @classmethod
     def build(
@@ -107,15 +191,17 @@ class State:
         env: Mapping[str, str] | None = None,
         *,
         command_line: Collection[str] = (),
+        config_file: str | None = None,
     ) -> State:
-        """The state for this invocation: reads ``today`` once, here.
+        """The state for this invocation.
 
         ``db`` and ``acting`` are the ``--db`` / ``--as`` values as Typer gives
-        them (None when neither the option nor its variable is set: the
-        defaults); ``command_line`` names those of ``"db"``, ``"acting"`` that
-        were given as options rather than read from the environment. Given but
-        empty, from the option or the variable, is an
-        InvalidRequest rather than a silent fall back to the default.
+        them (None when neither the option nor its variable is set);
+        ``command_line`` names those of ``"db"``, ``"acting"``, ``"config"``
+        given as options rather than read from the environment. Given but
+        empty, from the option or the variable, is an InvalidRequest rather
+        than a silent fall back to the default. ``config_file`` is
+        ``--config`` / ``$RENTCAL_CONFIG`` (None: the default file, if any).
         """
         env = os.environ if env is None else env
         db = given_value(
@@ -134,20 +220,32 @@ class State:
             env,
             on_command_line="acting" in command_line,
         )
-        pinned = pinned_today(env)
-        today = date.today() if pinned is None else pinned
+        config_file = given_value(
+            config_file,
+            "--config",
+            CONFIG_ENV,
+            "a config file path",
+            env,
+            on_command_line="config" in command_line,
+        )
         return cls(
-            db=db,
-            acting=acting or login_name(),
-            today=today,
-            pinned=pinned is not None,
+            given_db=db,
+            given_acting=acting,
+            pinned_today=pinned_today(env),
+            config_file=config_file,
+            command_line=frozenset(command_line),
+            env=env,
         )
 
-    def connect(self, db: str | None = None, *, create: bool = False) -> Rentcal:
-        """Open the database (``db`` overrides ``--db``; None = env or the default file).
+    def connect(
+        self, db: str | None = None, *, create: bool = False, timezone: str | None = None
+    ) -> Rentcal:
+        """Open the database (``db`` overrides ``--db``; None = env, config or the default file).
 
         Only ``init`` and ``demo`` pass ``create=True``: every other command on a
         missing file or an empty database is an error (exit 4) and creates nothing.
+        The configured busy timeout, pool size and time zone are passed on;
+        ``timezone`` (``init --timezone``) overrides the configured zone.
         """
         import rentcal
         from rentcal.cli import render
@@ -155,8 +253,38 @@ class State:
 
         url = db if db is not None else self.db
         render.hide(url_secrets(url or os.environ.get(DATABASE_ENV, "")))
-        clock = shifted_clock(self.today) if self.pinned else None
-        return rentcal.connect(url, clock=clock, create=create)
+        clock = shifted_clock(self.pinned_today) if self.pinned_today is not None else None
+        zone = timezone if timezone is not None else self.setting("timezone")
+        cal = rentcal.connect(
+            url,
+            clock=clock,
+            create=create,
+            busy_timeout=self.setting("busy_timeout") if self._from_file("busy_timeout") else None,
+            pool_size=self.setting("pool_size") if self._from_file("pool_size") else None,
+            timezone=zone,
+        )
+        if zone is not None and not self._warned:
+            self._warned = True
+            self._warn_zone(cal, zone)
+        return cal
+
+    def _from_file(self, key: str) -> bool:
+        return self.config.source(key) == "file"
+
+    def _warn_zone(self, cal: Rentcal, zone: str) -> None:
+        """Say so when the configured zone is not the one the database holds (which wins)."""
+        found = cal.timezone()
+        if found.stored and found.name != zone:
+            from rentcal.cli import render
+
+            origin = "init --timezone"
+            if self.config.given("timezone") == zone:
+                origin = self.config.values["timezone"].source_text
+            render.error_line(
+                f"Warning: the organisation's time zone is {found.name} (stored in the "
+                f"database); {zone} ({origin}) is ignored. An admin changes it with "
+                "'rentcal timezone set ZONE'."
+            )
 
     def who(self) -> str:
         """The acting member's handle, or PermissionDenied when nobody is known."""
@@ -206,6 +334,7 @@ def get_state(ctx: typer.Context) -> State:
 
 
 __all__ = [
+    "CONFIG_ENV",
     "DATABASE_ENV",
     "TODAY_ENV",
     "USER_ENV",

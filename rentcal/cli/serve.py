@@ -33,24 +33,43 @@ BASE_URL_ENV = "RENTCAL_BASE_URL"
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str, typer.Option(metavar="ADDRESS", help="Listen on this address (0.0.0.0: all).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(metavar="PORT", min=1, max=65535, help="Listen on this port.")
-    ] = 8000,
-    workers: Annotated[
-        int,
+        str | None,
         typer.Option(
-            metavar="N", min=1, max=64, help="Processes serving requests (state is in the DB)."
+            metavar="ADDRESS",
+            help="Listen on this address (0.0.0.0: all) [default: $RENTCAL_HOST, "
+            "the config file's server.host, else 127.0.0.1].",
+            show_default=False,
         ),
-    ] = 1,
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            metavar="PORT",
+            min=1,
+            max=65535,
+            help="Listen on this port [default: $RENTCAL_PORT, server.port, else 8000].",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            max=64,
+            help="Processes serving requests (state is in the DB) [default: "
+            "$RENTCAL_WORKERS, server.workers, else 1].",
+            show_default=False,
+        ),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(
             "--base-url",
             metavar="URL",
-            envvar=BASE_URL_ENV,
-            help="The public URL clients use; https makes cookies Secure.",
+            help="The public URL clients use; https makes cookies Secure [default: "
+            "$RENTCAL_BASE_URL, server.base_url].",
+            show_default=False,
         ),
     ] = None,
     root_path: Annotated[
@@ -95,9 +114,15 @@ def serve(
     from rentcal.web.settings import Settings
 
     state = get_state(ctx)
+    config = state.config  # the same precedence as every setting: option > env > file > default
+    host = config.get("server.host") if host is None else host
+    port = config.get("server.port") if port is None else port
+    workers = config.get("server.workers") if workers is None else workers
+    base_url = config.get("server.base_url") if base_url is None else base_url
     settings = Settings(
         base_url=base_url,
         database_url=state.db,
+        timezone=state.setting("timezone"),
         metrics=metrics,
         slow_request_ms=slow_ms,
         session_idle_days=session_days,

@@ -30,25 +30,38 @@ def init(
     ],
     name: Annotated[str | None, typer.Option(help="The admin's display name.")] = None,
     email: Annotated[str | None, typer.Option(help="The admin's e-mail address.")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            metavar="ZONE",
+            help="The organisation's time zone to store, e.g. Europe/Berlin "
+            "[default: the configured one ($RENTCAL_TIMEZONE, config file), else this host's].",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create the database and its first (verified) admin. Safe to run again."""
+    """Create the database, its first (verified) admin and its time zone. Safe to run again."""
     state = get_state(ctx)
-    with state.connect(create=True) as cal:
+    with state.connect(create=True, timezone=timezone) as cal:
         member = cal.init(admin, name=name, email=email)
         url = cal.url
+        zone = cal.timezone()
+        today = state.today if state.pinned else cal.today()
     if as_json:
         render.emit_json(
             {
                 "created": member is not None,
                 "database": url,
                 "admin": member.as_dict() if member else None,
+                "timezone": zone.name if zone.stored else None,
             }
         )
     elif member is None:
         render.echo(render.safe(f"Database {url} is already initialised; nothing changed."))
     else:
         views.show_member(member, False, headline=f"Initialised {url} with admin {member.handle}.")
+        render.echo(f"Time zone: {zone.name} (today there: {today}).")
         render.echo()
         render.echo(f"Next: rentcal --as {member.handle} machine add NAME --price AMOUNT")
 
@@ -75,7 +88,7 @@ def demo(
     if db is not None and not db.strip():
         raise InvalidRequest("--db is empty: give a database URL or file path for the demo")
     with state.connect(db, create=True) as cal:
-        summary = build_demo(cal, state.today)
+        summary = build_demo(cal, state.today if state.pinned else cal.today())
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses().items()))
     pending = summary.first("pending")
     lines = [

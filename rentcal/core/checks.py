@@ -218,6 +218,31 @@ def seconds(value: object, name: str, low: float, high: float) -> float:
     return float(value)
 
 
+def zone(value: object, name: str = "timezone") -> str:
+    """An IANA time zone name known to this host (``Europe/Berlin``, ``UTC``), as given.
+
+    A str that names no zone is an InvalidRequest naming the value; anything
+    else an ArgumentTypeError. Only the name is returned: callers build the
+    ``ZoneInfo`` when they need it (zoneinfo caches them).
+    """
+    if not isinstance(value, str):
+        raise wrong_type(name, "a time zone name (str)", value)
+    clean = value.strip()
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(clean)
+    except (ValueError, LookupError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise InvalidRequest(
+            f"{name} {_shorten.repr(value)} is not a known time zone: give an IANA name such as "
+            "'Europe/Berlin', 'America/New_York' or 'UTC'",
+            field=name,
+            value=value,
+            reason="unknown-timezone",
+        ) from None
+    return clean
+
+
 def amount(value: object, name: str, label: str) -> Decimal:
     """Money: a Decimal, an int or a string like ``"120.50"`` (never a float or a bool)."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):

@@ -253,6 +253,38 @@ class Edited(Generic[T]):
         return {**shape, "changed": [c.as_dict() for c in self.changes]}
 
 
+@dataclass(frozen=True, slots=True)
+class TimeZone:
+    """The organisation's time zone: the zone in which "today" is read.
+
+    ``source`` says where it came from: ``"database"`` (stored for every host:
+    ``changed_by`` / ``changed_at`` say who stored it and when),
+    ``"connect"`` (not stored yet: the zone given to ``connect()`` or
+    ``$RENTCAL_TIMEZONE``), or ``"host"`` (neither: this host's local zone,
+    ``name`` then being its IANA name when known, else ``"localtime"``).
+    """
+
+    name: str
+    source: str
+    changed_by: str | None = None
+    changed_at: datetime | None = None
+
+    @property
+    def stored(self) -> bool:
+        """Whether the database holds this zone (then every host agrees on it)."""
+        return self.source == "database"
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of ``rentcal timezone show --json``."""
+        return {
+            "timezone": self.name,
+            "source": self.source,
+            "stored": self.stored,
+            "changed_by": self.changed_by,
+            "changed_at": self.changed_at.isoformat() if self.changed_at else None,
+        }
+
+
 __all__ = [
     "UNSET",
     "Change",
@@ -263,5 +295,6 @@ __all__ = [
     "Notification",
     "Problem",
     "Rental",
+    "TimeZone",
     "Unset",
 ]

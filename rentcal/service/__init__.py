@@ -21,6 +21,8 @@ that combines them. Where things live:
 ``accounts``              passwords, ``login`` / sessions, API tokens, feed
                           tokens, ``revision``
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
+``settings``              the organisation's time zone: ``timezone``,
+                          ``set_timezone``, ``timezone_history``
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -46,6 +48,7 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.settings import OrgSettings
 from rentcal.store import Store
 
 #: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
@@ -65,6 +68,7 @@ class Rentcal(
     Feeds,
     Inbox,
     Accounts,
+    OrgSettings,
 ):
     """A connection to one rentcal database; see :func:`rentcal.connect`."""
 
@@ -85,6 +89,7 @@ def connect(
     clock: Clock | None = None,
     create: bool = True,
     pool_size: int | None = None,
+    timezone: str | None = None,
 ) -> Rentcal:
     """Open (and on first use create) a rentcal database.
 
@@ -101,13 +106,20 @@ def connect(
             default); ``False`` refuses it instead and creates nothing.
         pool_size: most connections this object opens at once; ``None`` reads
             ``$RENTCAL_POOL_SIZE``, else 5 (see docs/postgres.md).
+        timezone: the organisation's time zone (an IANA name, e.g.
+            ``"Europe/Berlin"``) while the database holds none, and the one
+            :meth:`~Rentcal.init` stores; ``None`` reads ``$RENTCAL_TIMEZONE``,
+            else the host's zone. Once the database holds a zone, that one
+            is "today" for everyone (see :meth:`~Rentcal.set_timezone`).
 
     Raises:
         DatabaseError: unreachable, unreadable, no rentcal database there
             (``create=False``), another application's database, or a schema
             newer than this rentcal.
         ArgumentTypeError: ``url`` not a str, ``busy_timeout`` not a number,
-            ``clock`` not callable, ``create`` not a bool, ``pool_size`` not an int.
+            ``clock`` not callable, ``create`` not a bool, ``pool_size`` not an int,
+            ``timezone`` not a str.
+        InvalidRequest: ``timezone`` (or ``$RENTCAL_TIMEZONE``) names no time zone.
     """
     from rentcal.core import checks
 
@@ -121,8 +133,30 @@ def connect(
     checks.flag(create, "create")
     if pool_size is not None:
         checks.positive_int(pool_size, "pool_size")
+    zone = _given_zone(timezone)
     store = Store(url, busy_timeout=timeout, create=create, pool_size=pool_size)
-    return Rentcal(store, clock=clock)
+    return Rentcal(store, clock=clock, timezone=zone)
+
+
+def _given_zone(timezone: str | None) -> str | None:
+    """connect()'s ``timezone``, else ``$RENTCAL_TIMEZONE``, checked; None if neither."""
+    import os
+
+    from rentcal.core import checks
+    from rentcal.errors import InvalidRequest
+    from rentcal.service.base import TIMEZONE_ENV
+
+    if timezone is not None:
+        return checks.zone(timezone, "timezone")
+    value = os.environ.get(TIMEZONE_ENV, "")
+    if not value.strip():
+        return None
+    try:
+        return checks.zone(value, "timezone")
+    except InvalidRequest as err:
+        raise InvalidRequest(
+            f"{TIMEZONE_ENV}: {err.message}", field="timezone", value=value, reason=err.reason
+        ) from None
 
 
 __all__ = ["Rentcal", "RentcalError", "connect", "utc_now"]

@@ -11,6 +11,8 @@ conflicts, as when the service found them first.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -24,7 +26,7 @@ from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
 from rentcal.core.types import MachineStatus
-from rentcal.core.values import Machine, Maintenance, Member, Rental
+from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.store import Store
 
@@ -38,11 +40,39 @@ Spans = Iterable[Span] | Callable[[], Iterable[Span]]
 
 #: Ids are 32-bit on every backend; larger numbers cannot name a row.
 MAX_ID = checks.MAX_ID
+#: The organisation setting holding the time zone (see rentcal.service.settings).
+TIMEZONE_KEY = "timezone"
+#: The zone used when the database holds none and connect() was given none.
+TIMEZONE_ENV = "RENTCAL_TIMEZONE"
+#: Seconds one connection trusts the zone it read (a change on another host is
+#: seen within this; a change through this connection at once).
+ZONE_TTL = 30.0
 
 
 def utc_now() -> datetime:
     """The default clock: an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def host_zone_name() -> str | None:
+    """This host's IANA zone name (``$TZ``, else the /etc/localtime link), or None."""
+    from zoneinfo import ZoneInfo
+
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:  # pragma: no cover - realpath does not raise on Linux
+        target = ""
+    if "zoneinfo/" in target:
+        candidates.append(target.split("zoneinfo/", 1)[1])
+    for name in candidates:
+        if name and not name.startswith("/"):
+            try:
+                ZoneInfo(name)
+            except (ValueError, LookupError, OSError):
+                continue
+            return name
+    return None
 
 
 def int_id(value: object, label: str) -> int:
@@ -63,9 +93,16 @@ def span_text(start: date, end: date) -> str:
 class ServiceBase:
     """A connection to one rentcal database: store, clock and shared lookups."""
 
-    def __init__(self, store: Store, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: Store, *, clock: Clock | None = None, timezone: str | None = None
+    ) -> None:
         self.store = store
         self._clock = clock or utc_now
+        #: The zone given to connect() (or $RENTCAL_TIMEZONE): used until the
+        #: database holds one, and stored by init().
+        self._given_zone = timezone
+        #: (monotonic time read, the TimeZone): the zone cache of this connection.
+        self._zone: tuple[float, TimeZone] | None = None
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -83,9 +120,53 @@ class ServiceBase:
         return self._clock()
 
     def today(self, today: date | None = None) -> date:
-        """``today`` if given, else the clock's local date (the one place 'today' is read)."""
+        """``today`` if given, else the clock's date in the organisation's time zone.
+
+        This is the one place "today" is read. The zone is the one stored in
+        the database (so every host agrees), else the one given to
+        ``connect()`` / ``$RENTCAL_TIMEZONE``, else the host's local zone. It
+        is read once per connection and trusted for :data:`ZONE_TTL` seconds,
+        so operations do not pay a query for it.
+        """
         given = checks.optional_day(today, "today")
-        return given if given is not None else self._clock().astimezone().date()
+        if given is not None:
+            return given
+        zone = self._timezone()
+        now = self._clock()
+        if zone.source == "host":
+            return now.astimezone().date()
+        from zoneinfo import ZoneInfo
+
+        return now.astimezone(ZoneInfo(zone.name)).date()
+
+    def _timezone(self, *, fresh: bool = False) -> TimeZone:
+        """The organisation's zone (cached per connection, see :meth:`today`)."""
+        cached = self._zone
+        if not fresh and cached is not None and time.monotonic() - cached[0] < ZONE_TTL:
+            return cached[1]
+        zone = self._read(self._zone_in)
+        self._zone = (time.monotonic(), zone)
+        return zone
+
+    def _zone_in(self, conn: Connection) -> TimeZone:
+        """The zone as seen in transaction ``conn`` (the database's, else the fallbacks)."""
+        row = q.org_setting(conn, TIMEZONE_KEY)
+        if row is not None:
+            return TimeZone(row.value, "database", row.changed_by, row.changed_at)
+        return self._fallback_zone()
+
+    def _fallback_zone(self) -> TimeZone:
+        """The zone while the database holds none: connect()'s (or the variable), the host's."""
+        if self._given_zone is not None:
+            return TimeZone(self._given_zone, "connect")
+        return TimeZone(host_zone_name() or "localtime", "host")
+
+    def _store_initial_zone(self, conn: Connection, member_id: int | None) -> None:
+        """``init()``'s part: the given zone, else the host's, else UTC, if none is stored."""
+        if q.org_setting(conn, TIMEZONE_KEY) is None:
+            name = self._given_zone or host_zone_name() or "UTC"
+            q.add_org_setting(conn, TIMEZONE_KEY, name, member_id, self.now())
+        self._zone = None
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
         return self.store.run(fn, write=False)
@@ -271,10 +352,14 @@ class ServiceBase:
 
 __all__ = [
     "MAX_ID",
+    "TIMEZONE_ENV",
+    "TIMEZONE_KEY",
+    "ZONE_TTL",
     "Clock",
     "ServiceBase",
     "Span",
     "Spans",
+    "host_zone_name",
     "int_id",
     "span_text",
     "statuses",

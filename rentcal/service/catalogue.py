@@ -93,7 +93,9 @@ class Catalogue(Housekeeping):
         """Make ``admin`` the first (verified) admin of an empty database; idempotent.
 
         Returns the new admin, or None when the database already has members
-        (then nothing changes). The check and the insert share one write
+        (then nothing changes). With the admin it stores the organisation's
+        time zone (see :mod:`rentcal.service.settings`): the one given to
+        ``connect()``, else the host's, else UTC. The check and the insert share one write
         transaction, so two ``init`` runs at once never both create an admin.
         """
         clean = checks.handle(admin, "admin", "admin handle")
@@ -104,7 +106,9 @@ class Catalogue(Housekeeping):
             self.store.lock_members(conn)
             if q.member_count(conn) > 0:
                 return None
-            return self._insert_member(conn, clean, display, mail, True, True)
+            admin_member = self._insert_member(conn, clean, display, mail, True, True)
+            self._store_initial_zone(conn, admin_member.id)
+            return admin_member
 
         return self._write(work)
 

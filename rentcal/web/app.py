@@ -177,7 +177,7 @@ def from_env() -> FastAPI:
 
     configure_logging()
     settings = Settings.from_env()
-    cal = rentcal.connect(settings.database_url)
+    cal = rentcal.connect(settings.database_url, timezone=settings.timezone)
     return create_app(cal, settings, owns_cal=True)
 
 

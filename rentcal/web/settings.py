@@ -65,6 +65,8 @@ class Settings:
             fallback on PostgreSQL, which is told by LISTEN/NOTIFY).
         assets_dir: a local folder of FullCalendar's files for the pages
             (``--assets``); None: the pages load it from a CDN.
+        timezone: the configured organisation time zone, used only while the
+            database holds none (``connect(timezone=...)``); the stored one wins.
     """
 
     base_url: str | None = None
@@ -76,6 +78,7 @@ class Settings:
     heartbeat_seconds: float = 15.0
     poll_seconds: float = 1.0
     assets_dir: str | None = None
+    timezone: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))

@@ -1,7 +1,7 @@
 """Day-two edits: the change log, and deactivated members.
 
 Revision ID: 0005_change_log
-Revises: 0003_accounts
+Revises: 0004_request_queue
 
 A new table ``change_log`` (one row per changed field of a machine, member or
 maintenance block: who, when, old -> new) and one nullable column

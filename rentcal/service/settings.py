@@ -1,0 +1,71 @@
+"""Organisation-wide settings: the time zone in which "today" is read.
+
+The rule (docs/python-api.md, "One clock for the organisation"):
+
+1. ``init()`` stores the zone given to ``connect(timezone=...)`` (the CLI
+   passes the configured one: option, ``$RENTCAL_TIMEZONE`` or the config
+   file), else the host's zone name, else ``UTC`` — with the first admin, in
+   the same transaction.
+2. Once the database holds a zone, that zone is what "today" means for every
+   host, every front end and every operation; a zone given to ``connect()``
+   is then only a fallback that is not used (the CLI warns when it differs).
+3. An admin changes it with :meth:`OrgSettings.set_timezone`; every value is
+   kept with who set it and when (:meth:`OrgSettings.timezone_history`).
+4. A database upgraded from an older rentcal holds no zone until an admin
+   sets one; until then "today" is read as before (the given zone, else the
+   host's local zone).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from rentcal import queries as q
+from rentcal.core import checks
+from rentcal.core.values import TimeZone
+from rentcal.service.base import TIMEZONE_KEY, ServiceBase
+
+
+class OrgSettings(ServiceBase):
+    """The organisation's time zone: read it, set it (admins), its history."""
+
+    def timezone(self) -> TimeZone:
+        """The organisation's time zone and where it comes from, read afresh.
+
+        ``source`` is ``"database"`` once stored (then ``changed_by`` and
+        ``changed_at`` say by whom and when), ``"connect"`` while the database
+        holds none and ``connect()`` was given one, else ``"host"``.
+        """
+        return self._timezone(fresh=True)
+
+    def set_timezone(self, zone: str, acting: str | None = None) -> TimeZone:
+        """Store the organisation's time zone for every host (admins only).
+
+        ``zone`` is an IANA name (``Europe/Berlin``); an unknown one is an
+        InvalidRequest naming it. Setting the zone already stored changes
+        nothing; any other value is recorded with who set it and when, the
+        older values staying as its history. This connection uses the new zone
+        at once; other running processes within ``ZONE_TTL`` seconds.
+        """
+        name = checks.zone(zone, "zone")
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> TimeZone:
+            actor = self._admin(conn, acting, "set the organisation's time zone")
+            current = q.org_setting(conn, TIMEZONE_KEY)
+            if current is None or current.value != name:
+                q.add_org_setting(conn, TIMEZONE_KEY, name, actor.id, self.now())
+            return self._zone_in(conn)
+
+        self._zone = None
+        found = self._write(work)
+        self._zone = None
+        return found
+
+    def timezone_history(self) -> list[TimeZone]:
+        """Every zone the database held, newest first (empty: none stored yet)."""
+        rows = self._read(lambda conn: q.org_setting_history(conn, TIMEZONE_KEY))
+        return [TimeZone(r.value, "database", r.changed_by, r.changed_at) for r in rows]
+
+
+__all__ = ["OrgSettings"]
