@@ -45,6 +45,37 @@ class TestAdminEdits:
         assert "daily price" in text_of(bad.text, "machine-tractor-form-error")
         assert 'value="-1"' in bad.text
 
+    def test_edit_and_add_machine_request_rules(self, pages: Pages) -> None:
+        client = pages.as_("ada")
+        form = {
+            "title": "Tractor",
+            "daily_price": "120.00",
+            "description": "",
+            "request_policy": "queue",
+            "request_expiry_hours": "48",
+        }
+        answer = client.post("/admin/machines/tractor/edit", data=form)
+        assert answer.status_code == 303, answer.text
+        tractor = pages.cal.machine("tractor")
+        assert (tractor.request_policy, tractor.request_expiry_hours) == ("queue", 48)
+        page = client.get("/admin").text
+        assert (
+            'id="machine-tractor-expiry" name="request_expiry_hours" inputmode="numeric" value="48"'
+            in page
+        )
+        bad = client.post(
+            "/admin/machines/tractor/edit", data={**form, "request_expiry_hours": "two days"}
+        )
+        assert bad.status_code == 400
+        assert "not a whole number of hours" in text_of(bad.text, "machine-tractor-form-error")
+        added = client.post(
+            "/admin/machines",
+            data={"name": "baler", "daily_price": "90", "request_policy": "queue"},
+        )
+        assert added.status_code == 303, added.text
+        baler = pages.cal.machine("baler")
+        assert (baler.request_policy, baler.request_expiry_hours) == ("queue", None)
+
     def test_reactivate_machine(self, pages: Pages) -> None:
         client = pages.as_("ada")
         client.post("/admin/machines/saw/retire", data={})

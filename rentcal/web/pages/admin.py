@@ -21,7 +21,7 @@ from rentcal.errors import RentcalError, Unavailable
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.errors import classify
-from rentcal.web.pages.forms import FORM, errors_of
+from rentcal.web.pages.forms import FORM, errors_of, expiry_hours
 from rentcal.web.pages.render import parse_day, posted, render, see_other
 from rentcal.web.pages.rentals import change
 
@@ -44,7 +44,14 @@ DONE = {
     "reactivated": "Member reactivated.",
     "maintenance-edited": "Maintenance saved.",
 }
-MACHINE_FIELDS = ("name", "title", "daily_price", "description")
+MACHINE_FIELDS = (
+    "name",
+    "title",
+    "daily_price",
+    "description",
+    "request_policy",
+    "request_expiry_hours",
+)
 MACHINE_WORDS = {"machine name": "name", "daily price": "daily_price"}
 MAINTENANCE_FIELDS = ("machine", "start", "end", "kind", "notes")
 MAINTENANCE_WORDS = {"start date": "start", "end date": "end", "maintenance kind": "kind"}
@@ -169,6 +176,8 @@ def _add_machine(
             description=data.get("description", "").strip() or None,
             auto_approve=data.get("auto_approve") == "on",
             acting=admin.handle,
+            request_policy=data.get("request_policy", "block"),
+            request_expiry_hours=expiry_hours(data.get("request_expiry_hours", "")),
         )
     except RentcalError as err:
         return admin_page(

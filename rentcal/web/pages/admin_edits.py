@@ -21,7 +21,7 @@ from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.errors import classify
 from rentcal.web.pages.admin import admin_page
-from rentcal.web.pages.forms import FORM
+from rentcal.web.pages.forms import FORM, expiry_hours
 from rentcal.web.pages.render import parse_day, posted, see_other
 
 router = APIRouter()
@@ -70,6 +70,8 @@ async def edit_machine(request: Request, name: str, cal: Cal, member: CurrentMem
             price=data.get("daily_price", "").strip(),
             description=data.get("description", "").strip() or None,
             auto_approve=data.get("auto_approve") == "on",
+            request_policy=data.get("request_policy", "block"),
+            request_expiry_hours=expiry_hours(data.get("request_expiry_hours", "")),
         )
 
     return await run_in_threadpool(

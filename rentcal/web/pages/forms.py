@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from rentcal.errors import RentcalError
+from rentcal.errors import InvalidRequest, RentcalError
 
 #: The message shown above a form, for errors that concern no single field.
 FORM = "form"
@@ -42,4 +42,22 @@ def errors_of(
     return {field_of(err, fields, aliases): err.message}
 
 
-__all__ = ["FORM", "errors_of", "field_of"]
+def expiry_hours(text: str) -> int | None:
+    """The form's "expire undecided requests after N hours" field; empty: no expiry.
+
+    Ranges are the library's to check (so the form and the API word them alike).
+    """
+    clean = text.strip()
+    if not clean:
+        return None
+    if not clean.isdigit():
+        raise InvalidRequest(
+            f"request expiry {clean[:40]!r} is not a whole number of hours",
+            field="request_expiry_hours",
+            value=clean[:40],
+            reason="format",
+        )
+    return int(clean)
+
+
+__all__ = ["FORM", "errors_of", "expiry_hours", "field_of"]
