@@ -70,6 +70,8 @@ class TestRegistry:
             ("reject",),
             ("cancel",),
             ("complete",),
+            ("move",),
+            ("housekeeping",),
             ("maintenance",),
             ("maintenance", "add"),
             ("maintenance", "list"),

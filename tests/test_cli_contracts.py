@@ -52,6 +52,7 @@ ARGS = {
     "member add": ["eve"],
     "reject": ["1"],
     "cancel": ["1"],
+    "move": ["1"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
@@ -95,7 +96,7 @@ class TestEmptyOptions:
         else:  # a global option, before any command
             args = [option, value, "machine", "list"]
         result = cli(None if args[0] == "--db" else db_url, *args, as_="ada")
-        if option in ("--status", "--kind") and path != ["import"]:
+        if option in ("--status", "--kind", "--request-policy") and path != ["import"]:
             failed(result, 2, f"Invalid value for '{option}'")  # a choice: Click lists them
         else:
             failed(result, 2, f"{option} is empty: give ")
