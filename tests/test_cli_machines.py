@@ -117,7 +117,7 @@ class TestMachineListShowRetire:
         seeded.book("saw", d(20), d(22), member="bob", today=d(9))
         block = seeded.add_maintenance("tractor", d(25), d(26), acting="ada", today=d(9))
         data = ok_json(db_url, "machine", "show", "tractor")
-        assert set(data) == MACHINE_KEYS | {"upcoming_rentals", "upcoming_maintenance"}
+        assert set(data) == MACHINE_KEYS | {"upcoming_rentals", "upcoming_maintenance", "history"}
         assert [r["id"] for r in data["upcoming_rentals"]] == [future.id]
         assert past.id not in [r["id"] for r in data["upcoming_rentals"]]
         assert set(data["upcoming_rentals"][0]) == RENTAL_KEYS
