@@ -62,6 +62,19 @@ CALENDAR_WRITES: list[tuple[str, Callable[[rentcal.Rentcal], object], Callable[.
     ("machine add", lambda c: None, lambda c, _: c.add_machine("drill", "5", acting="ada")),
     ("machine retire", lambda c: None, lambda c, _: c.retire_machine("saw", acting="ada")),
     ("member verify", lambda c: None, lambda c, _: c.verify_member("carol", acting="ada")),
+    ("machine edit", lambda c: None, lambda c, _: c.edit_machine("saw", acting="ada", title="S")),
+    (
+        "machine reactivate",
+        lambda c: c.retire_machine("saw", acting="ada"),
+        lambda c, _: c.reactivate_machine("saw", acting="ada"),
+    ),
+    ("member edit", lambda c: None, lambda c, _: c.edit_member("bob", acting="bob", name="B")),
+    ("member deactivate", lambda c: None, lambda c, _: c.deactivate_member("dan", acting="ada")),
+    (
+        "maintenance edit",
+        _maintenance,
+        lambda c, i: c.edit_maintenance(i, acting="ada", notes="moved", today=TODAY),
+    ),
 ]
 
 #: Writes no calendar shows: the revision stays.
@@ -75,6 +88,7 @@ OTHER_WRITES: list[tuple[str, Action]] = [
     ("revoke_feed", lambda c: c.revoke_feed(c.create_feed("bob")[0].id, "bob")),
     ("login and logout", lambda c: c.logout(c.login("dan", "dans password")[1])),
     ("session use", lambda c: c.session_member(c.login("dan", "dans password")[1])),
+    ("member role", lambda c: c.set_role("carol", "admin", acting="ada")),
 ]
 
 

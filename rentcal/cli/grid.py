@@ -50,19 +50,9 @@ COLOURS: dict[DayState, str | None] = {
 _RANK = {DayState.FREE: 0, DayState.PENDING: 1, DayState.APPROVED: 2, DayState.MAINTENANCE: 3}
 _WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)  # fmt: skip
 #: Longest machine name shown in the one-row-per-machine view.
 MAX_NAME = 20
 
