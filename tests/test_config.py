@@ -375,6 +375,23 @@ class TestServe:
         assert options.settings.base_url == "https://o.example.org"
 
 
+    def test_workers_get_the_busy_timeout_and_pool_size(
+        self, tmp_path: Path, made: Path, launched: list[ServeOptions]
+    ) -> None:
+        conf = write_config(tmp_path / "c.toml", {"busy_timeout": 2.5, "pool_size": 7})
+        assert self.serve(made, conf).exit_code == 0
+        settings = launched.pop().settings
+        assert (settings.busy_timeout, settings.pool_size) == (2.5, 7)
+        env = {"RENTCAL_BUSY_TIMEOUT": "4", "RENTCAL_POOL_SIZE": "3"}
+        assert self.serve(made, conf, env=env).exit_code == 0
+        settings = launched.pop().settings
+        assert (settings.busy_timeout, settings.pool_size) == (4.0, 3)
+        from rentcal.web.settings import Settings
+
+        again = Settings.from_env({"RENTCAL_WEB_SETTINGS": settings.to_env()})
+        assert (again.busy_timeout, again.pool_size) == (4.0, 3)
+
+
 class TestFeedBaseUrl:
     """`feed create` prints URLs under the configured server.base_url too."""
 

@@ -123,6 +123,8 @@ def serve(
         base_url=base_url,
         database_url=state.db,
         timezone=state.setting("timezone"),
+        busy_timeout=state.setting("busy_timeout"),
+        pool_size=state.setting("pool_size"),
         metrics=metrics,
         slow_request_ms=slow_ms,
         session_idle_days=session_days,

@@ -177,7 +177,12 @@ def from_env() -> FastAPI:
 
     configure_logging()
     settings = Settings.from_env()
-    cal = rentcal.connect(settings.database_url, timezone=settings.timezone)
+    cal = rentcal.connect(
+        settings.database_url,
+        timezone=settings.timezone,
+        busy_timeout=settings.busy_timeout,
+        pool_size=settings.pool_size,
+    )
     return create_app(cal, settings, owns_cal=True)
 
 

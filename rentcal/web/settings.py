@@ -67,6 +67,9 @@ class Settings:
             (``--assets``); None: the pages load it from a CDN.
         timezone: the configured organisation time zone, used only while the
             database holds none (``connect(timezone=...)``); the stored one wins.
+        busy_timeout: seconds a worker's writer waits for a lock (None: the
+            environment, else the library's default), as ``connect()`` takes it.
+        pool_size: database connections per worker (None: likewise).
     """
 
     base_url: str | None = None
@@ -79,6 +82,8 @@ class Settings:
     poll_seconds: float = 1.0
     assets_dir: str | None = None
     timezone: str | None = None
+    busy_timeout: float | None = None
+    pool_size: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))
