@@ -129,6 +129,9 @@ class TestMemberEdits:
         failed(cli(db_url, "cancel", "1", as_="bob"), 3, "member 'bob' is deactivated")
         human = cli(db_url, "member", "show", "bob")
         assert "active    no (deactivated)" in human.stdout
+        listed = cli(db_url, "member", "list").stdout
+        assert re.search(r"^bob .* member, deactivated$", listed, re.M), listed
+        assert re.search(r"^dan .* member$", listed, re.M), listed
         failed(cli(db_url, "member", "deactivate", "bob"), 2, "already deactivated")
         failed(cli(db_url, "member", "deactivate", "ada"), 2, "last admin")
         failed(cli(db_url, "member", "reactivate", "bob", as_="dan"), 3, "only admins")

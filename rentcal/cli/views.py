@@ -214,7 +214,16 @@ def show_members(members: Sequence[Member], as_json: bool) -> None:
     if as_json:
         render.emit_json([m.as_dict() for m in members])
         return
-    rows = [(Whole(m.handle), m.name, m.email, m.verified, m.role) for m in members]
+    rows = [
+        (
+            Whole(m.handle),
+            m.name,
+            m.email,
+            m.verified,
+            m.role if m.active else f"{m.role.value}, deactivated",
+        )
+        for m in members
+    ]
     render.emit_table(
         ("handle", "name", "email", "verified", "role"), rows, empty="No members yet."
     )
