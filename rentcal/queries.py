@@ -343,6 +343,21 @@ def rental_machine_id(conn: Connection, rental_id: int) -> int | None:
     return None if value is None else int(value)
 
 
+def open_rental_machine_ids(conn: Connection, member_id: int) -> list[int]:
+    """The machines holding a member's pending or approved rentals, by id."""
+    c = rental_t.c
+    query = (
+        sa.select(c.machine_id)
+        .where(
+            c.member_id == member_id,
+            c.status.in_([RentalStatus.PENDING, RentalStatus.APPROVED]),
+        )
+        .distinct()
+        .order_by(c.machine_id)
+    )
+    return [int(v) for v in conn.execute(query).scalars()]
+
+
 def rental_owner_id(conn: Connection, rental_id: int) -> int:
     """The member id a rental belongs to."""
     return int(conn.execute(_RENTAL_OWNER, {"r": rental_id}).scalar_one())

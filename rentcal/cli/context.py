@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -73,14 +73,47 @@ def given_value(
     raise InvalidRequest(empty_option(option, what))
 
 
-def shifted_clock(today: date) -> Callable[[], datetime]:
+class PinnedClock:
     """A clock running at real speed but on ``today``'s date (for ``RENTCAL_TODAY``).
 
     Timestamps (created_at, notifications) then agree with the pinned day and
-    still increase from one command to the next.
+    still increase from one command to the next. "Today" is the date in the
+    organisation's time zone, so the offset is measured there once the zone is
+    known (:meth:`in_zone`): measured on the host's date, a host whose date
+    differs from the organisation's would be a day off.
     """
-    offset = today - date.today()
-    return lambda: datetime.now(UTC) + offset
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.zone: tzinfo | None = None
+        self._offset: timedelta | None = None
+
+    def in_zone(self, zone: tzinfo | None) -> None:
+        """Measure the offset in ``zone`` (None: the host's local zone) from now on."""
+        self.zone = zone
+        self._offset = None
+
+    def __call__(self) -> datetime:
+        now = datetime.now(UTC)
+        if self._offset is None:
+            real = now.astimezone(self.zone).date()
+            self._offset = self.today - real
+        return now + self._offset
+
+
+def shifted_clock(today: date) -> PinnedClock:
+    """The clock of a pinned ``today``; see :class:`PinnedClock`."""
+    return PinnedClock(today)
+
+
+def _zone_of(cal: Rentcal) -> tzinfo | None:
+    """The organisation's zone as a tzinfo (None: the host's local zone)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(cal.timezone().name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def login_name() -> str | None:
@@ -263,6 +296,8 @@ class State:
             pool_size=self.setting("pool_size") if self._from_file("pool_size") else None,
             timezone=zone,
         )
+        if clock is not None:
+            clock.in_zone(_zone_of(cal))
         if zone is not None and not self._warned:
             self._warned = True
             self._warn_zone(cal, zone)

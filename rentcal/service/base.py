@@ -27,7 +27,7 @@ from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
 from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
-from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.errors import DatabaseError, InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.store import Store
 
 E = TypeVar("E", bound=Enum)
@@ -135,9 +135,17 @@ class ServiceBase:
         now = self._clock()
         if zone.source == "host":
             return now.astimezone().date()
-        from zoneinfo import ZoneInfo
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        return now.astimezone(ZoneInfo(zone.name)).date()
+        try:
+            tz = ZoneInfo(zone.name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise DatabaseError(
+                f"the organisation's time zone {zone.name[:64]!r} is not known to this "
+                "host's time-zone data; install tzdata (pip install tzdata) or have an "
+                "admin set another zone"
+            ) from None
+        return now.astimezone(tz).date()
 
     def _timezone(self, *, fresh: bool = False) -> TimeZone:
         """The organisation's zone (cached per connection, see :meth:`today`)."""

@@ -26,7 +26,7 @@ from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
-from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.errors import InvalidRequest, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import int_id, span_text, statuses
 from rentcal.service.housekeeping import Housekeeping
@@ -226,10 +226,11 @@ class Bookings(Housekeeping):
         day = self.today(today)
 
         def work(conn: Connection) -> Rental:
-            machine_id = q.rental_machine_id(conn, rid)
-            if machine_id is None:
-                raise NotFound(f"rental {rid} not found", field="rental", value=rid)
-            self._lock(conn, [machine_id], day, skip=rid)
+            # Approving settles the request itself too: one nobody decided in time
+            # has expired and can no longer be approved. Other actions win over
+            # housekeeping (an admin's own `complete`, a member's `cancel`).
+            skip = None if action is Action.APPROVE else rid
+            machine_id = self._lock_rental(conn, rid, day, skip=skip)
             rental = self._get_rental(conn, rid)  # re-read under the lock
             actor = self._actor(conn, acting)
             self._may_change(actor, rental, action)

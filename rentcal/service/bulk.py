@@ -138,6 +138,8 @@ class Bulk(ServiceBase):
             return f"machine {row.machine!r} is retired and cannot be booked"
         if row.blocking and not who.verified:
             return f"member {row.member!r} is not verified"
+        if row.blocking and who.deactivated_at is not None:
+            return f"member {row.member!r} is deactivated"
         return None
 
     def _sweep(self, conn: Connection, machine_id: int, first: date, last: date) -> Sweep:

@@ -93,7 +93,9 @@ class Catalogue(Housekeeping):
         """Make ``admin`` the first (verified) admin of an empty database; idempotent.
 
         Returns the new admin, or None when the database already has members
-        (then nothing changes). With the admin it stores the organisation's
+        (then nothing else changes, except that a database holding no time zone
+        yet — made by an older rentcal, or by ``add_member`` — gets one). With
+        the admin it stores the organisation's
         time zone (see :mod:`rentcal.service.settings`): the one given to
         ``connect()``, else the host's, else UTC. The check and the insert share one write
         transaction, so two ``init`` runs at once never both create an admin.
@@ -105,6 +107,7 @@ class Catalogue(Housekeeping):
         def work(conn: Connection) -> Member | None:
             self.store.lock_members(conn)
             if q.member_count(conn) > 0:
+                self._store_initial_zone(conn, None)  # one made before zones: none stored yet
                 return None
             admin_member = self._insert_member(conn, clean, display, mail, True, True)
             self._store_initial_zone(conn, admin_member.id)

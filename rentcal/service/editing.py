@@ -25,7 +25,7 @@ from rentcal.core import checks
 from rentcal.core.types import MachineStatus, RequestPolicy
 from rentcal.core.values import UNSET, Change, Edited, Machine, Member, Unset
 from rentcal.errors import InvalidRequest
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 
 def shown(value: object) -> str | None:
@@ -119,7 +119,7 @@ def record_changes(
     return changes
 
 
-class MachineEdits(Lifecycle):
+class MachineEdits(Housekeeping):
     """Editing and reactivating machines, and their change log."""
 
     # -- machines -----------------------------------------------------------------
@@ -170,7 +170,7 @@ class MachineEdits(Lifecycle):
         def work(conn: Connection) -> Edited[Machine]:
             actor = self._admin(conn, acting, "edit machines")
             row = self._machine_row(conn, clean)
-            self.store.lock_machine(conn, row.id)
+            self._lock(conn, [row.id], self.today())  # settled first: stale rows stay out
             row = self._machine_row(conn, clean)
             changes = record_changes(
                 conn, "machine", row.id, dict(row._mapping), wanted, actor, self.now()
@@ -193,7 +193,7 @@ class MachineEdits(Lifecycle):
         def work(conn: Connection) -> Machine:
             actor = self._admin(conn, acting, "reactivate machines")
             row = self._machine_row(conn, clean)
-            self.store.lock_machine(conn, row.id)
+            self._lock(conn, [row.id], self.today())  # settled first: stale rows stay out
             row = self._machine_row(conn, clean)
             if row.status == MachineStatus.ACTIVE:
                 raise InvalidRequest(

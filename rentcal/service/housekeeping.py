@@ -39,7 +39,7 @@ from rentcal import queries as q
 from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
-from rentcal.errors import RentcalError
+from rentcal.errors import NotFound, RentcalError
 from rentcal.service.lifecycle import Lifecycle
 
 T = TypeVar("T")
@@ -139,6 +139,34 @@ class Housekeeping(Lifecycle):
             self.store.lock_machine(conn, machine_id)
         for machine_id in ordered:
             self._settle(conn, machine_id, day, skip=skip)
+
+    def _lock_rental(
+        self,
+        conn: Connection,
+        rental_id: int,
+        day: date,
+        *,
+        also: Iterable[int] = (),
+        skip: int | None = None,
+    ) -> int:
+        """Lock (and settle) the machine a rental is on, and ``also``; that machine's id.
+
+        A move may put the rental on another machine between the lookup and
+        the lock (PostgreSQL reads committed rows), so the machine is read
+        again under the lock and, if it changed, locked too: a decision is
+        never made on a calendar whose lock this transaction does not hold.
+        """
+        locked: set[int] = set()
+        extra = set(also)
+        while True:
+            machine_id = q.rental_machine_id(conn, rental_id)
+            if machine_id is None:
+                raise NotFound(f"rental {rental_id} not found", field="rental", value=rental_id)
+            wanted = ({machine_id} | extra) - locked
+            if not wanted:
+                return machine_id
+            self._lock(conn, wanted, day, skip=skip)
+            locked |= wanted
 
     # -- reads that see stale rows ----------------------------------------------------
 

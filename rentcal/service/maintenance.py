@@ -138,7 +138,7 @@ class Upkeep(Housekeeping):
             actor = self._admin(conn, acting, "edit maintenance")
             item = self._get_maintenance(conn, mid)
             mach = self._machine_row(conn, item.machine)
-            self.store.lock_machine(conn, mach.id)
+            self._lock(conn, [mach.id], day)  # and settle what time made stale there
             item = self._get_maintenance(conn, mid)  # re-read under the lock
             if item.status is not MaintenanceStatus.SCHEDULED:
                 raise InvalidRequest(
@@ -157,7 +157,7 @@ class Upkeep(Housekeeping):
             first = wanted.get("start_date", item.start)
             last = wanted.get("end_date", item.end)
             validate_range(first, last, day if first != item.start else None)
-            if last < day:
+            if last < day and last != item.end:  # notes of a past block may change
                 raise InvalidRequest(
                     f"end date {last.isoformat()} is in the past (today is {day.isoformat()})",
                     field="end",

@@ -29,7 +29,7 @@ from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.errors import InvalidRequest, PermissionDenied
 from rentcal.service.base import span_text
 from rentcal.service.editing import cleaned, record_changes, required_title
-from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.housekeeping import Housekeeping
 
 #: The reason stored on (and told about) requests settled by a deactivation.
 DEACTIVATED_REASON = "member deactivated"
@@ -41,7 +41,7 @@ MEMBER_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
 }
 
 
-class Membership(Lifecycle):
+class Membership(Housekeeping):
     """Editing members, their role and whether they are active."""
 
     # -- members ------------------------------------------------------------------
@@ -161,10 +161,30 @@ class Membership(Lifecycle):
 
         return self._write(work)
 
+    def _lock_members_rentals(self, conn: Connection, member_id: int, today: date) -> None:
+        """Lock (and settle) every machine holding an open rental of the member.
+
+        Read again once locked: a move committed meanwhile may have put one on
+        another machine, which is then locked too.
+        """
+        locked: set[int] = set()
+        while True:
+            wanted = set(q.open_rental_machine_ids(conn, member_id)) - locked
+            if not wanted:
+                return
+            self._lock(conn, wanted, today)
+            locked |= wanted
+
     def _settle_deactivated(
         self, conn: Connection, member_id: int, actor_id: int, today: date
     ) -> None:
-        """Reject a deactivated member's pending requests; tell of approved ones to come."""
+        """Reject a deactivated member's pending requests; tell of approved ones to come.
+
+        Under the locks of the machines concerned (after the members' lock; no
+        path takes them the other way round), so an approval or a move of the
+        same rental at the same moment waits and then sees the decision.
+        """
+        self._lock_members_rentals(conn, member_id, today)
         pending = q.find_rentals(
             conn,
             machine_id=None,

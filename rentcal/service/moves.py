@@ -115,12 +115,12 @@ class Moves(Housekeeping):
         where: dict[str, tuple[str, date, date]] = {}
 
         def work(conn: Connection) -> Rental:
-            old_machine_id = q.rental_machine_id(conn, rid)
-            if old_machine_id is None:
+            if q.rental_machine_id(conn, rid) is None:
                 raise NotFound(f"rental {rid} not found", field="rental", value=rid)
             dest = self._machine_row(conn, target) if target is not None else None
-            ids = {old_machine_id, old_machine_id if dest is None else dest.id}
-            self._lock(conn, ids, day, skip=rid)  # id order: opposite moves never deadlock
+            # Both machines in id order: opposite moves never deadlock.
+            also = () if dest is None else (dest.id,)
+            self._lock_rental(conn, rid, day, also=also, skip=rid)
             rental = self._get_rental(conn, rid)  # re-read under the lock(s)
             actor = self._actor(conn, acting)
             self._may_move(actor, rental)
@@ -233,8 +233,13 @@ class Moves(Housekeeping):
 
     @staticmethod
     def _new_days_allowed(rental: Rental, start: date, end: date, today: date) -> None:
-        """Like a booking: no day in the past, except a begun rental keeping its first day."""
-        keeps_begun_start = start == rental.start and rental.start < today
+        """Like a booking: no day in the past, except a begun (approved) rental keeping its
+        first day; a pending request whose first day has passed has expired."""
+        keeps_begun_start = (
+            rental.status is RentalStatus.APPROVED
+            and start == rental.start
+            and rental.start < today
+        )
         validate_range(start, end, None if keeps_begun_start else today)
         if end < today:
             raise InvalidRequest(

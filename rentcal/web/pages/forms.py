@@ -8,6 +8,7 @@ the form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from rentcal.errors import InvalidRequest, RentcalError
@@ -50,7 +51,7 @@ def expiry_hours(text: str) -> int | None:
     clean = text.strip()
     if not clean:
         return None
-    if not clean.isdigit():
+    if re.fullmatch(r"[0-9]{1,7}", clean) is None:  # ASCII digits only: int() takes more
         raise InvalidRequest(
             f"request expiry {clean[:40]!r} is not a whole number of hours",
             field="request_expiry_hours",
