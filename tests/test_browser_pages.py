@@ -596,6 +596,39 @@ class TestAdminEdits:
         close(page)
 
 
+class TestMove:
+    """A member moves their own pending request from its page; a taken day is refused."""
+
+    def test_member_moves_a_request(
+        self, browser: Any, site: Site, machine: str, month: date
+    ) -> None:
+        rental = site.cal.book(machine, day(month, 5), day(month, 6), member="bob")
+        taken = site.cal.book(machine, day(month, 20), day(month, 20), member="ada")
+        page = open_page(browser, site, "bob")
+        page.goto(f"{site.url}/rentals/{rental.id}")
+        page.get_by_label("New first day").fill(day(month, 19).isoformat())
+        page.get_by_label("New last day").fill(day(month, 20).isoformat())
+        page.get_by_role("button", name="Move").click()
+        page.wait_for_load_state()
+        assert f"rental {taken.id}" in page.inner_text("main")  # the conflict is named
+        assert site.cal.rental(rental.id).start == day(month, 5)
+        page.get_by_label("New first day").fill(day(month, 12).isoformat())
+        page.get_by_label("New last day").fill(day(month, 14).isoformat())
+        page.get_by_role("button", name="Move").click()
+        page.wait_for_url(re.compile(rf"/rentals/{rental.id}\?done=moved"))
+        moved = site.cal.rental(rental.id)
+        assert (moved.start, moved.end, moved.sequence) == (day(month, 12), day(month, 14), 1)
+        assert moved.uid == rental.uid
+        assert "Moved" in page.inner_text("main")
+        calendar_page(page, site, machine, month)
+        cells = page.evaluate(
+            "() => [...document.querySelectorAll('.fc-daygrid-day')].filter("
+            "c => c.querySelector('.fc-event')).map(c => c.dataset.date)"
+        )
+        assert day(month, 12).isoformat() in cells and day(month, 5).isoformat() not in cells
+        close(page)
+
+
 class TestWithoutJavaScript:
     """Every page's core job works without JavaScript; FullCalendar may be missing too."""
 
