@@ -11,7 +11,6 @@ from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, MachineArg, examples, group
 from rentcal.core.types import RequestPolicy
-from rentcal.core.values import UNSET
 from rentcal.errors import InvalidRequest
 
 machine_app = group(
@@ -158,6 +157,8 @@ def edit(
     is recorded (see machine show); values equal to the current ones change
     nothing. Exit 2 when no option is given.
     """
+    from rentcal.core.values import UNSET
+
     if clear_description and description is not None:
         raise InvalidRequest("give --description or --clear-description, not both")
     from rentcal.dates import parse_hours

@@ -23,7 +23,6 @@ from rentcal.cli.options import (
     group,
 )
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
-from rentcal.core.values import UNSET
 from rentcal.errors import InvalidRequest, RentcalError, Unavailable
 
 maintenance_app = group(
@@ -144,6 +143,8 @@ def edit(
     The same rules as maintenance add: never over other maintenance, over
     rentals only with --force. Exit 2 when no option is given.
     """
+    from rentcal.core.values import UNSET
+
     if clear_notes and notes is not None:
         raise InvalidRequest("give --notes or --clear-notes, not both")
     if days is not None and (end is not None or start is None):

@@ -12,7 +12,6 @@ from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples, group
 from rentcal.core.types import Role
-from rentcal.core.values import UNSET
 from rentcal.core.wording import plural
 from rentcal.errors import InvalidRequest
 
@@ -108,6 +107,8 @@ def edit(
 
     Every change is recorded (see member show). Exit 2 when no option is given.
     """
+    from rentcal.core.values import UNSET
+
     if clear_email and email is not None:
         raise InvalidRequest("give --email or --clear-email, not both")
     state = get_state(ctx)
