@@ -53,6 +53,9 @@ ARGS = {
     "reject": ["1"],
     "cancel": ["1"],
     "move": ["1"],
+    "machine edit": ["saw"],
+    "member edit": ["bob"],
+    "maintenance edit": ["1"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
