@@ -374,7 +374,6 @@ class TestServe:
         assert (options.host, options.port, options.workers) == ("10.0.0.1", 8081, 1)
         assert options.settings.base_url == "https://o.example.org"
 
-
     def test_workers_get_the_busy_timeout_and_pool_size(
         self, tmp_path: Path, made: Path, launched: list[ServeOptions]
     ) -> None:

@@ -60,7 +60,7 @@ class TestApproveAfterExpiry:
         seeded.add_machine("baler", daily_price="90", request_expiry_hours=24, acting="ada")
         request = seeded.book("baler", d(20), d(21), member="bob", **T)
         two_days_on = later(d(11))
-        with pytest.raises(InvalidTransition, match="rejected"):
+        with pytest.raises(InvalidTransition, match="it expired"):
             two_days_on.approve(request.id, acting="ada")
         assert two_days_on.rental(request.id).reason == "expired"
 

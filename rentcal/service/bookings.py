@@ -26,10 +26,10 @@ from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
-from rentcal.errors import InvalidRequest, PermissionDenied, Unavailable
+from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import int_id, span_text, statuses
-from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 
 
 class Bookings(Housekeeping):
@@ -234,6 +234,13 @@ class Bookings(Housekeeping):
             rental = self._get_rental(conn, rid)  # re-read under the lock
             actor = self._actor(conn, acting)
             self._may_change(actor, rental, action)
+            expired = rental.status is RentalStatus.REJECTED and rental.reason == EXPIRED_REASON
+            if action is Action.APPROVE and expired:
+                raise InvalidTransition(
+                    f"cannot approve rental {rid}: it expired (nobody decided it in time)",
+                    rental.status.value,
+                    action.value,
+                )
             new = next_status(
                 rid, rental.status, action, start=rental.start, end=rental.end, today=day
             )
