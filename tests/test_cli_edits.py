@@ -54,7 +54,14 @@ class TestMachineEdit:
     @pytest.mark.parametrize(
         ("args", "code", "message"),
         [
-            pytest.param([], 2, "nothing to change", id="no-option"),
+            pytest.param(
+                [],
+                2,
+                "nothing to change: give at least one of --title, --description, "
+                "--clear-description, --price, --auto-approve/--no-auto-approve, "
+                "--request-policy, --request-expiry",
+                id="no-option",
+            ),
             pytest.param(["--description", "x", "--clear-description"], 2, "not both", id="both"),
             pytest.param(["--price", "-3"], 2, "daily price", id="negative"),
             pytest.param(["--price", "abc"], 2, "daily price", id="not-a-number"),
@@ -107,7 +114,11 @@ class TestMemberEdits:
         )
         result = cli(db_url, "member", "edit", "bob", "--clear-email")
         assert "email: b@example.org -> (none)" in result.stdout
-        failed(cli(db_url, "member", "edit", "bob"), 2, "nothing to change")
+        failed(
+            cli(db_url, "member", "edit", "bob"),
+            2,
+            "nothing to change: give at least one of --name, --email, --clear-email",
+        )
         history = ok_json(db_url, "member", "show", "bob")["history"]
         assert [(c["by"], c["new"]) for c in history] == [("bob", "b@example.org"), ("ada", None)]
 
@@ -167,7 +178,11 @@ class TestMaintenanceEdit:
         )
         ok = cli(db_url, "maintenance", "edit", mid, "--end", "2030-01-23", "--force")
         assert ok.exit_code == 0, ok.output
-        failed(cli(db_url, "maintenance", "edit", mid), 2, "nothing to change")
+        failed(
+            cli(db_url, "maintenance", "edit", mid),
+            2,
+            "give at least one of --start, --end, --kind, --notes, --clear-notes",
+        )
         failed(cli(db_url, "maintenance", "edit", mid, "--days", "2"), 2, "--days needs --start")
         failed(cli(db_url, "maintenance", "edit", mid, "--notes", "x", as_="bob"), 3, "only admins")
         failed(

@@ -9,9 +9,8 @@ import typer
 from rentcal.cli import views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
-from rentcal.cli.options import JsonOpt, MachineArg, examples, group
+from rentcal.cli.options import JsonOpt, MachineArg, edit_values, examples, group
 from rentcal.core.types import RequestPolicy
-from rentcal.errors import InvalidRequest
 
 machine_app = group(
     "machine",
@@ -157,29 +156,25 @@ def edit(
     is recorded (see machine show); values equal to the current ones change
     nothing. Exit 2 when no option is given.
     """
-    from rentcal.core.values import UNSET
-
-    if clear_description and description is not None:
-        raise InvalidRequest("give --description or --clear-description, not both")
     from rentcal.dates import parse_hours
 
-    hours = None if request_expiry is None else parse_hours(request_expiry)
+    values = edit_values(
+        {
+            "title": ("--title", title),
+            "description": ("--description", description),
+            "price": ("--price", price),
+            "auto_approve": ("--auto-approve/--no-auto-approve", auto_approve),
+            "request_policy": ("--request-policy", request_policy),
+            "request_expiry_hours": (
+                "--request-expiry",
+                None if request_expiry is None else parse_hours(request_expiry),
+            ),
+        },
+        {"description": ("--clear-description", clear_description)},
+    )
     state = get_state(ctx)
     with state.connect() as cal:
-        edited = cal.edit_machine(
-            name,
-            acting=state.acting,
-            title=UNSET if title is None else title,
-            description=None
-            if clear_description
-            else UNSET
-            if description is None
-            else description,
-            price=UNSET if price is None else price,
-            auto_approve=UNSET if auto_approve is None else auto_approve,
-            request_policy=UNSET if request_policy is None else request_policy,
-            request_expiry_hours=UNSET if request_expiry is None else hours,
-        )
+        edited = cal.edit_machine(name, acting=state.acting, **values)
     views.show_edited(edited, f"machine {edited.value.name}", as_json, views.show_machine)
 
 

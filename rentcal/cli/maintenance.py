@@ -19,6 +19,7 @@ from rentcal.cli.options import (
     MaintenanceIdArg,
     StartArg,
     ToOpt,
+    edit_values,
     examples,
     group,
 )
@@ -143,27 +144,25 @@ def edit(
     The same rules as maintenance add: never over other maintenance, over
     rentals only with --force. Exit 2 when no option is given.
     """
-    from rentcal.core.values import UNSET
-
-    if clear_notes and notes is not None:
-        raise InvalidRequest("give --notes or --clear-notes, not both")
     if days is not None and (end is not None or start is None):
         raise InvalidRequest("--days needs --start, and replaces --end")
     state = get_state(ctx)
-    first = UNSET if start is None else state.day(start)
-    last = UNSET if end is None else state.day(end)
-    if days is not None and first is not UNSET:
-        first, last = state.span(start or "", None, days)
+    first = None if start is None else state.day(start)
+    last = None if end is None else state.day(end)
+    if days is not None and start is not None:
+        first, last = state.span(start, None, days)
+    values = edit_values(
+        {
+            "start": ("--start", first),
+            "end": ("--end", last),
+            "kind": ("--kind", kind),
+            "notes": ("--notes", notes),
+        },
+        {"notes": ("--clear-notes", clear_notes)},
+    )
     with state.connect() as cal:
         edited = cal.edit_maintenance(
-            maintenance_id,
-            acting=state.acting,
-            start=first,
-            end=last,
-            kind=UNSET if kind is None else kind,
-            notes=None if clear_notes else UNSET if notes is None else notes,
-            force=force,
-            today=state.today,
+            maintenance_id, acting=state.acting, force=force, today=state.today, **values
         )
     views.show_edited(edited, f"maintenance {edited.value.id}", as_json, views.show_maintenance)
 

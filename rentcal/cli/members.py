@@ -10,10 +10,9 @@ import typer
 from rentcal.cli import render, views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
-from rentcal.cli.options import JsonOpt, commands, examples, group
+from rentcal.cli.options import JsonOpt, commands, edit_values, examples, group
 from rentcal.core.types import Role
 from rentcal.core.wording import plural
-from rentcal.errors import InvalidRequest
 
 member_app = group(
     "member",
@@ -107,18 +106,13 @@ def edit(
 
     Every change is recorded (see member show). Exit 2 when no option is given.
     """
-    from rentcal.core.values import UNSET
-
-    if clear_email and email is not None:
-        raise InvalidRequest("give --email or --clear-email, not both")
+    values = edit_values(
+        {"name": ("--name", name), "email": ("--email", email)},
+        {"email": ("--clear-email", clear_email)},
+    )
     state = get_state(ctx)
     with state.connect() as cal:
-        edited = cal.edit_member(
-            handle,
-            acting=state.acting,
-            name=UNSET if name is None else name,
-            email=None if clear_email else UNSET if email is None else email,
-        )
+        edited = cal.edit_member(handle, acting=state.acting, **values)
     views.show_edited(edited, f"member {edited.value.handle}", as_json, views.show_member)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import typer
 
@@ -104,6 +105,38 @@ TEXT_OPTIONS = frozenset(
 )
 
 
+def edit_values(
+    given: Mapping[str, tuple[str, Any]],
+    clears: Mapping[str, tuple[str, bool]] | None = None,
+) -> dict[str, Any]:
+    """The library's keyword arguments of an ``edit`` command, from its options.
+
+    ``given`` maps each keyword to its option and value (None: not given, so
+    UNSET: unchanged); ``clears`` maps a keyword to its ``--clear-...`` flag
+    (set: None, i.e. removed). The library refuses an edit that changes
+    nothing too, but in its own words (``request_expiry_hours``); this says
+    it with the options the user can type, before anything is opened.
+    """
+    from rentcal.core.values import UNSET
+    from rentcal.errors import InvalidRequest
+
+    clears = clears or {}
+    values: dict[str, Any] = {}
+    for key, (option, value) in given.items():
+        clear_flag, clear = clears.get(key, ("", False))
+        if clear and value is not None:
+            raise InvalidRequest(f"give {option} or {clear_flag}, not both")
+        values[key] = None if clear else UNSET if value is None else value
+    if all(v is UNSET for v in values.values()):
+        flags = [opt for key, (opt, _) in given.items() for opt in (opt, *clears.get(key, ())[:1])]
+        raise InvalidRequest(
+            "nothing to change: give at least one of " + ", ".join(flags),
+            field="fields",
+            reason="nothing-to-change",
+        )
+    return values
+
+
 def group(name: str, help: str, *example_lines: str) -> typer.Typer:
     """A command group (``rentcal machine ...``) with rentcal's help settings."""
     return typer.Typer(
@@ -144,6 +177,7 @@ __all__ = [
     "StartArg",
     "ToOpt",
     "commands",
+    "edit_values",
     "empty_option",
     "examples",
     "group",
