@@ -63,6 +63,8 @@ OPTIONS = [
     if option
     not in (
         "--days",
+        "--busy-timeout",
+        "--pool-size",
         "--port",
         "--workers",
         "--slow-ms",

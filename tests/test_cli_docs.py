@@ -85,7 +85,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal feed list": (0, "No feed URLs."),
     "rentcal feed list --all --json": (0, "[]"),
     "rentcal serve": (0, "Serving sqlite:///demo.db on http://127.0.0.1:8000/ (1 worker)"),
-    "rentcal serve --port 8080 --workers 2 --metrics": (0, "on http://127.0.0.1:8080/ (2 workers)"),
+    "rentcal serve --port 8080 --workers 2 --pool-size 10 --metrics": (
+        0,
+        "on http://127.0.0.1:8080/ (2 workers)",
+    ),
     "rentcal serve --base-url https://rentcal.example.org --root-path /rentcal --proxy-headers": (
         0,
         "on http://127.0.0.1:8000/rentcal/ (1 worker)",

@@ -236,6 +236,37 @@ class TestCli:
         assert result.exit_code == 0, result.output
         assert "ada" in result.stdout and "zed" not in result.stdout
 
+    def test_busy_timeout_option_env_file_reach_the_connection(
+        self, tmp_path: Path, made: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        conf = write_config(tmp_path / "c.toml", {"database_url": str(made), "busy_timeout": 3.5})
+        opened: list[float | None] = []
+        connect = rentcal.connect
+
+        def spy(*args: Any, **kwargs: Any) -> rentcal.Rentcal:
+            opened.append(kwargs.get("busy_timeout"))
+            return connect(*args, **kwargs)
+
+        monkeypatch.setattr(rentcal, "connect", spy)
+
+        def used(*args: str, env: dict[str, str | None] | None = None) -> tuple[Any, Any]:
+            shown = run("--config", str(conf), *args, "config", "show", "--json", env=env)
+            assert shown.exit_code == 0, shown.output
+            opened.clear()
+            listed = run("--config", str(conf), *args, "machine", "list", env=env)
+            assert listed.exit_code == 0, listed.output
+            setting = json.loads(shown.stdout)["settings"]["busy_timeout"]
+            # the variable is left to connect() itself (None), which reads it
+            timeout = opened[-1] if opened[-1] is not None else float(env["RENTCAL_BUSY_TIMEOUT"])
+            return (setting["value"], setting["source"]), timeout
+
+        assert used() == ((3.5, "file"), 3.5)
+        env = {"RENTCAL_BUSY_TIMEOUT": "2.5"}
+        assert used(env=env) == ((2.5, "env"), 2.5)
+        assert used("--busy-timeout", "1.5", env=env) == ((1.5, "option"), 1.5)
+        bad = run("--busy-timeout", "0", "machine", "list")
+        assert bad.exit_code == 2 and "--busy-timeout" in bad.stderr, bad.output
+
     def test_config_env_names_the_file(self, tmp_path: Path) -> None:
         conf = write_config(tmp_path / "c.toml", {"server.port": 9999})
         result = run("config", "show", "--json", env={"RENTCAL_CONFIG": str(conf)})
@@ -385,10 +416,14 @@ class TestServe:
         assert self.serve(made, conf, env=env).exit_code == 0
         settings = launched.pop().settings
         assert (settings.busy_timeout, settings.pool_size) == (4.0, 3)
+        args = ("--busy-timeout", "6", "serve", "--pool-size", "9")
+        assert run("--config", str(conf), "--db", str(made), *args, env=env).exit_code == 0
+        settings = launched.pop().settings
+        assert (settings.busy_timeout, settings.pool_size) == (6.0, 9)
         from rentcal.web.settings import Settings
 
         again = Settings.from_env({"RENTCAL_WEB_SETTINGS": settings.to_env()})
-        assert (again.busy_timeout, again.pool_size) == (4.0, 3)
+        assert (again.busy_timeout, again.pool_size) == (6.0, 9)
 
 
 class TestFeedBaseUrl:

@@ -105,6 +105,17 @@ def root(
             "[default: $XDG_CONFIG_HOME/rentcal/config.toml, if it exists].",
         ),
     ] = None,
+    busy_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--busy-timeout",
+            metavar="SECONDS",
+            min=0.001,
+            max=86_400.0,
+            help="Wait up to this long for a busy database, then exit 4 "
+            "[default: $RENTCAL_BUSY_TIMEOUT, the config file's busy_timeout, else 10].",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -121,7 +132,9 @@ def root(
         for name in ("db", "acting", "config")
         if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
     ]
-    ctx.obj = State.build(db, acting, command_line=given, config_file=config)
+    ctx.obj = State.build(
+        db, acting, command_line=given, config_file=config, busy_timeout=busy_timeout
+    )
 
 
 # Order here is the order of `rentcal --help`.

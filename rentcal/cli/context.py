@@ -142,6 +142,8 @@ class State:
     config_file: str | None = None
     #: Which of "db", "acting" were given on the command line.
     command_line: frozenset[str] = frozenset()
+    #: ``--busy-timeout`` (None: not given; the variable, the file or the default).
+    given_busy_timeout: float | None = None
     env: Mapping[str, str] | None = None
     _config: Config | None = None
     _today: date | None = None
@@ -162,6 +164,7 @@ class State:
                 options={
                     "database_url": self.given_db if "db" in self.command_line else None,
                     "user": self.given_acting if "acting" in self.command_line else None,
+                    "busy_timeout": self.given_busy_timeout,
                 },
                 env=os.environ if self.env is None else self.env,
             )
@@ -225,6 +228,7 @@ class State:
         *,
         command_line: Collection[str] = (),
         config_file: str | None = None,
+        busy_timeout: float | None = None,
     ) -> State:
         """The state for this invocation.
 
@@ -234,7 +238,8 @@ class State:
         given as options rather than read from the environment. Given but
         empty, from the option or the variable, is an InvalidRequest rather
         than a silent fall back to the default. ``config_file`` is
-        ``--config`` / ``$RENTCAL_CONFIG`` (None: the default file, if any).
+        ``--config`` / ``$RENTCAL_CONFIG`` (None: the default file, if any);
+        ``busy_timeout`` is ``--busy-timeout`` (None: not given).
         """
         env = os.environ if env is None else env
         db = given_value(
@@ -267,6 +272,7 @@ class State:
             pinned_today=pinned_today(env),
             config_file=config_file,
             command_line=frozenset(command_line),
+            given_busy_timeout=busy_timeout,
             env=env,
         )
 
@@ -292,8 +298,8 @@ class State:
             url,
             clock=clock,
             create=create,
-            busy_timeout=self.setting("busy_timeout") if self._from_file("busy_timeout") else None,
-            pool_size=self.setting("pool_size") if self._from_file("pool_size") else None,
+            busy_timeout=self._given("busy_timeout"),
+            pool_size=self._given("pool_size"),
             timezone=zone,
         )
         if clock is not None:
@@ -303,8 +309,9 @@ class State:
             self._warn_zone(cal, zone)
         return cal
 
-    def _from_file(self, key: str) -> bool:
-        return self.config.source(key) == "file"
+    def _given(self, key: str) -> Any:
+        """An option's or the file's value; None leaves the variable or default to connect()."""
+        return self.setting(key) if self.config.source(key) in ("option", "file") else None
 
     def _warn_zone(self, cal: Rentcal, zone: str) -> None:
         """Say so when the configured zone is not the one the database holds (which wins)."""

@@ -25,7 +25,7 @@ BASE_URL_ENV = "RENTCAL_BASE_URL"
     "serve",
     epilog=examples(
         "rentcal serve",
-        "rentcal serve --port 8080 --workers 2 --metrics",
+        "rentcal serve --port 8080 --workers 2 --pool-size 10 --metrics",
         "rentcal serve --base-url https://rentcal.example.org --root-path /rentcal --proxy-headers",
     ),
 )
@@ -69,6 +69,18 @@ def serve(
             metavar="URL",
             help="The public URL clients use; https makes cookies Secure [default: "
             "$RENTCAL_BASE_URL, server.base_url].",
+            show_default=False,
+        ),
+    ] = None,
+    pool_size: Annotated[
+        int | None,
+        typer.Option(
+            "--pool-size",
+            metavar="N",
+            min=1,
+            max=1000,
+            help="Database connections per worker, at most [default: $RENTCAL_POOL_SIZE, "
+            "the config file's pool_size, else 5].",
             show_default=False,
         ),
     ] = None,
@@ -124,7 +136,7 @@ def serve(
         database_url=state.db,
         timezone=state.setting("timezone"),
         busy_timeout=state.setting("busy_timeout"),
-        pool_size=state.setting("pool_size"),
+        pool_size=state.setting("pool_size") if pool_size is None else pool_size,
         metrics=metrics,
         slow_request_ms=slow_ms,
         session_idle_days=session_days,
