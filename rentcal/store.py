@@ -365,6 +365,19 @@ class _Watchdog:
                     )
                     self._thread.start()
 
+    def forked(self) -> None:
+        """Start afresh in a forked child: the parent's thread did not come along.
+
+        Its lock may have been held by that thread at the fork (then nobody
+        would ever release it), and the connections it watched are the
+        parent's: their sockets are shared, so shutting one down from here
+        would break the parent's connection.
+        """
+        self._lock = threading.Lock()
+        self._armed = {}
+        self._dropped = set()
+        self._thread = None
+
     def disarm(self, dbapi_conn: Any) -> None:
         """Stop watching ``dbapi_conn`` (checked in, invalidated or closed)."""
         self._armed.pop(id(dbapi_conn), None)
@@ -415,6 +428,15 @@ def _remaining(busy_timeout: float) -> float:
 
 #: The watchdog of each PostgreSQL engine.
 _WATCHDOGS: weakref.WeakKeyDictionary[Engine, _Watchdog] = weakref.WeakKeyDictionary()
+
+
+def _watchdogs_after_fork() -> None:
+    """In a forked child, every watchdog starts afresh (see :meth:`_Watchdog.forked`)."""
+    for watchdog in list(_WATCHDOGS.values()):
+        watchdog.forked()
+
+
+os.register_at_fork(after_in_child=_watchdogs_after_fork)
 
 
 def make_engine(

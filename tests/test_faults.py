@@ -300,3 +300,38 @@ class TestConnectionLimit:
         threading.Timer(1.0, holder.close).start()
         err, _ = _timed(lambda: rentcal.connect(url, busy_timeout=10).close())
         assert err is None, repr(err)
+
+
+class TestFork:
+    """A process forked while a watchdog runs gets a fresh one (multiprocessing, preforking servers)."""
+
+    def test_child_neither_deadlocks_nor_touches_the_parents_connections(self, pg_url: str) -> None:
+        from rentcal import store
+
+        with rentcal.connect(pg_url) as cal:
+            cal.machines()  # the watchdog thread runs
+            watchdog = store._WATCHDOGS[cal.store.engine]
+            assert watchdog._thread is not None and watchdog._thread.is_alive()
+            with cal.store.engine.connect() as conn:  # armed while checked out
+                conn.exec_driver_sql("SELECT 1")
+                assert watchdog._armed
+                with watchdog._lock:  # held by another thread at the fork
+                    pid = os.fork()
+                    if pid == 0:  # the child: arm and watch, then report
+                        code = 1
+                        try:
+                            inherited = bool(watchdog._armed)
+                            watchdog.arm(object())
+                            code = 0 if not inherited and watchdog._thread.is_alive() else 2
+                        finally:
+                            os._exit(code)
+                deadline = time.monotonic() + 30
+                while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+                    if time.monotonic() > deadline:
+                        os.kill(pid, 9)
+                        os.waitpid(pid, 0)
+                        pytest.fail("the forked child deadlocked on the watchdog's lock")
+                    time.sleep(0.05)
+                assert os.waitstatus_to_exitcode(done[1]) == 0
+                # the parent's connection still works: the child dropped nothing
+                assert conn.exec_driver_sql("SELECT 2").scalar_one() == 2
