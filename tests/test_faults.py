@@ -303,7 +303,7 @@ class TestConnectionLimit:
 
 
 class TestFork:
-    """A process forked while a watchdog runs gets a fresh one (multiprocessing, preforking servers)."""
+    """A process forked while a watchdog runs gets a fresh one (multiprocessing, prefork)."""
 
     def test_child_neither_deadlocks_nor_touches_the_parents_connections(self, pg_url: str) -> None:
         from rentcal import store
