@@ -83,8 +83,8 @@ URGENT_FROM, URGENT_AT = 0.2, 0.5
 RETRY_PAUSE = 0.01
 #: Pause range between connection attempts a full server refused.
 CONNECT_PAUSE = (0.05, 0.25)
-#: How often the watchdog looks for connections past their bound.
-WATCHDOG_TICK = 0.1
+#: Seconds a watchdog thread stays with nothing to watch before it ends.
+IDLE_EXIT = 5.0
 _WRITE = "rentcal_write"
 _FRESH = "rentcal_fresh"
 #: The monotonic deadline of the operation Store.run is running in this context.
@@ -340,8 +340,14 @@ class _Watchdog:
     shutting its socket down makes the waiting driver fail at once instead
     of waiting for TCP (hours). A checked-out connection left idle longer
     than ``bound`` is dropped too: the server ends such a transaction at the
-    same moment (idle_in_transaction_session_timeout). One daemon thread per
-    engine, started on first use (and again after a fork).
+    same moment (idle_in_transaction_session_timeout).
+
+    One daemon thread per engine, started on first use. It sleeps until the
+    earliest expiry rather than polling (an armed connection is re-armed at
+    every statement, so it rarely wakes at all), and it ends after
+    ``IDLE_EXIT`` seconds with nothing armed: a process that opens many
+    engines (a script, a test suite) must not collect threads that wake
+    forever, each costing CPU even when every engine is idle.
     """
 
     def __init__(self, bound: float) -> None:
@@ -349,21 +355,24 @@ class _Watchdog:
         self._armed: dict[int, tuple[float, Any, int]] = {}
         self._dropped: set[int] = set()
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._idle = False
         self._thread: threading.Thread | None = None
 
     def arm(self, dbapi_conn: Any) -> None:
         """(Re)start the countdown for ``dbapi_conn``, used by this thread."""
         if dbapi_conn is None:
             return
-        expires = time.monotonic() + self.bound
-        self._armed[id(dbapi_conn)] = (expires, dbapi_conn, threading.get_ident())
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
-                        target=self._watch, name="rentcal-watchdog", daemon=True
-                    )
-                    self._thread.start()
+        entry = (time.monotonic() + self.bound, dbapi_conn, threading.get_ident())
+        with self._lock:
+            self._armed[id(dbapi_conn)] = entry
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._watch, name="rentcal-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._idle:  # asleep with nothing armed: it has a deadline to keep now
+                self._wake.notify()
 
     def forked(self) -> None:
         """Start afresh in a forked child: the parent's thread did not come along.
@@ -374,13 +383,16 @@ class _Watchdog:
         would break the parent's connection.
         """
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._idle = False
         self._armed = {}
         self._dropped = set()
         self._thread = None
 
     def disarm(self, dbapi_conn: Any) -> None:
         """Stop watching ``dbapi_conn`` (checked in, invalidated or closed)."""
-        self._armed.pop(id(dbapi_conn), None)
+        with self._lock:
+            self._armed.pop(id(dbapi_conn), None)
 
     def dropped(self) -> bool:
         """Whether a connection of the calling thread was dropped (and forget it)."""
@@ -393,16 +405,36 @@ class _Watchdog:
 
     def _watch(self) -> None:
         while True:
-            time.sleep(WATCHDOG_TICK)
-            now = time.monotonic()
-            for key, (expires, dbapi_conn, ident) in self._armed.copy().items():
-                if expires <= now and self._armed.get(key, (0.0, None, 0))[1] is dbapi_conn:
-                    self._armed.pop(key, None)
-                    with self._lock:  # before the drop wakes its thread up
-                        self._dropped.add(ident)
-                    if not self._drop(dbapi_conn):
-                        with self._lock:
-                            self._dropped.discard(ident)
+            expired = self._wait_for_expiry()
+            if expired is None:
+                return
+            for dbapi_conn, ident in expired:
+                if not self._drop(dbapi_conn):
+                    with self._lock:
+                        self._dropped.discard(ident)
+
+    def _wait_for_expiry(self) -> list[tuple[Any, int]] | None:
+        """Sleep until connections expire: those, marked dropped; None: idle, end the thread."""
+        with self._lock:
+            while True:
+                if not self._armed:
+                    self._idle = True
+                    self._wake.wait(IDLE_EXIT)
+                    self._idle = False
+                    if not self._armed:
+                        self._thread = None
+                        return None
+                now = time.monotonic()
+                first = min(expires for expires, _, _ in self._armed.values())
+                if first > now:
+                    # New arms of this engine expire later: nobody needs to wake us.
+                    self._wake.wait(first - now)
+                    continue
+                expired = [(k, c, i) for k, (e, c, i) in self._armed.items() if e <= now]
+                for key, _, ident in expired:
+                    del self._armed[key]
+                    self._dropped.add(ident)  # before the drop wakes its thread up
+                return [(dbapi_conn, ident) for _, dbapi_conn, ident in expired]
 
     @staticmethod
     def _drop(dbapi_conn: Any) -> bool:

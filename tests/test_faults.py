@@ -335,3 +335,22 @@ class TestFork:
                 assert os.waitstatus_to_exitcode(done[1]) == 0
                 # the parent's connection still works: the child dropped nothing
                 assert conn.exec_driver_sql("SELECT 2").scalar_one() == 2
+
+
+class TestWatchdogThreads:
+    """A process that opens many engines does not keep a waking thread for each."""
+
+    def test_threads_end_once_idle(self, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        from rentcal import store
+
+        monkeypatch.setattr(store, "IDLE_EXIT", 0.2)
+        for _ in range(12):
+            with rentcal.connect(pg_url) as cal:
+                cal.machines()
+        deadline = time.monotonic() + 60
+        while any(t.name == "rentcal-watchdog" for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "watchdog threads outlived their engines"
+            time.sleep(0.05)
+        with rentcal.connect(pg_url) as cal:  # and one comes back on the next use
+            cal.machines()
+            assert any(t.name == "rentcal-watchdog" for t in threading.enumerate())
