@@ -153,6 +153,70 @@ class TestQueue:
         assert queue.rental(r.id).reason == "expired"
 
 
+class TestImport:
+    """Imported pending rows of a queue machine are queued requests, as booked ones are."""
+
+    @staticmethod
+    def rows(*lines: str) -> list[object]:
+        from rentcal.imports import read_rentals_csv
+
+        return list(read_rentals_csv(["machine,member,start,end,status", *lines]))
+
+    def test_overlapping_pending_rows_queue(self, queue: rentcal.Rentcal) -> None:
+        queue.book("baler", d(10), d(12), member="bob", **T)
+        result = queue.import_rentals(
+            self.rows(
+                "baler,dan,2030-01-11,2030-01-13,pending",
+                "baler,bob,2030-01-12,2030-01-12,pending",
+                "baler,dan,2030-01-20,2030-01-21,approved",
+            ),
+            acting="ada",
+            **T,
+        )
+        assert result.imported == 3
+        stored = {(r.start.day, r.status.value): r.queued for r in queue.rentals(machine="baler")}
+        assert stored == {
+            (10, "pending"): True,
+            (11, "pending"): True,
+            (12, "pending"): True,
+            (20, "approved"): False,
+        }
+        from rentcal import integrity
+
+        assert integrity.check(queue.store).ok  # nothing that blocks overlaps
+
+    def test_a_queued_row_never_shares_days_with_what_blocks(self, queue: rentcal.Rentcal) -> None:
+        # the approved row comes after the pending one it overlaps: refused all the same
+        with pytest.raises(rentcal.ImportFailed) as failed:
+            queue.import_rentals(
+                self.rows(
+                    "baler,dan,2030-01-11,2030-01-13,pending",
+                    "baler,bob,2030-01-12,2030-01-14,approved",
+                ),
+                acting="ada",
+                **T,
+            )
+        assert [(p.line, p.message) for p in failed.value.problems] == [
+            (2, "2030-01-11..2030-01-13 overlaps line 3")
+        ]
+        assert queue.rentals(machine="baler") == []
+
+    def test_a_blocking_machine_still_refuses_overlapping_pending_rows(
+        self, queue: rentcal.Rentcal
+    ) -> None:
+        result = queue.import_rentals(
+            self.rows(
+                "tractor,dan,2030-01-11,2030-01-13,pending",
+                "tractor,bob,2030-01-12,2030-01-12,pending",
+            ),
+            acting="ada",
+            skip_invalid=True,
+            **T,
+        )
+        assert (result.imported, result.skipped) == (1, 1)
+        assert [r.queued for r in queue.rentals(machine="tractor")] == [False]
+
+
 def test_revision_0004_downgrades_and_upgrades_again(queue: rentcal.Rentcal) -> None:
     """Down to 0003: queued requests are rejected (they would overlap), guards as before."""
     from alembic import command

@@ -26,6 +26,7 @@ from rentcal.core.types import (
     MaintenanceKind,
     MaintenanceStatus,
     RentalStatus,
+    RequestPolicy,
 )
 from rentcal.core.values import Problem
 from rentcal.errors import ImportFailed, InvalidRequest
@@ -34,10 +35,15 @@ from rentcal.service.base import ServiceBase, Span, span_text
 if TYPE_CHECKING:  # the import machinery loads only when an import runs
     from rentcal.imports import BlockRow, ImportResult, ImportRow
 
-#: An accepted rental row: the row, its machine id, member id and daily price.
-Accepted = tuple["ImportRow", int, int, Decimal]
+#: An accepted rental row: the row, its machine id, member id, daily price and
+#: whether it is a queued request (see Bulk._vet_rentals).
+Accepted = tuple["ImportRow", int, int, Decimal, bool]
 #: Rows written per executemany, and per progress report.
 CHUNK = 5000
+
+
+def _overlap(row: ImportRow) -> str:
+    return f"{span_text(row.start, row.end)} overlaps"
 
 
 def _label(conflict: Any) -> str:
@@ -88,6 +94,14 @@ class Bulk(ServiceBase):
     def _vet_rentals(
         self, conn: Connection, parsed: list[ImportRow | Problem], today: date
     ) -> tuple[list[Accepted], list[Problem]]:
+        """The rows to store and the problems, both in file order.
+
+        A pending row of a machine whose requests queue is a queued request,
+        as ``book`` makes it: it may share its days with other queued ones,
+        never with what blocks (an approved rental, maintenance, a pending
+        request of a blocking machine) — so queued rows are checked once every
+        blocking row of the file is known, whatever the order of the lines.
+        """
         from rentcal.imports import ImportRow
 
         machines, members = q.machines_by_name(conn), q.members_by_handle(conn)
@@ -97,28 +111,43 @@ class Bulk(ServiceBase):
             if isinstance(r, ImportRow):
                 low, high = windows.get(r.machine, (r.start, r.end))
                 windows[r.machine] = (min(low, r.start), max(high, r.end))
-        accepted: list[Accepted] = []
-        problems: list[Problem] = []
+
+        def sweep_of(row: ImportRow, machine_id: int) -> Sweep:
+            found = sweeps.get(machine_id)
+            if found is None:
+                found = sweeps[machine_id] = self._sweep(conn, machine_id, *windows[row.machine])
+            return found
+
+        outcomes: list[Accepted | Problem] = []
+        waiting: list[tuple[int, Accepted]] = []  # queued rows and their places, checked last
         for row in parsed:
             if isinstance(row, Problem):
-                problems.append(row)
+                outcomes.append(row)
                 continue
             mach, who = machines.get(row.machine), members.get(row.member)
             message = self._refusal(row, mach, who, today)
-            if message is None and row.blocking and mach is not None:
-                sweep = sweeps.get(mach.id) or sweeps.setdefault(
-                    mach.id, self._sweep(conn, mach.id, *windows[row.machine])
-                )
-                clash = sweep.clash(row.start, row.end)
+            if message is not None or mach is None or who is None:
+                outcomes.append(Problem(row.line, message or "unknown machine or member"))
+                continue
+            queued = row.status is RentalStatus.PENDING and mach.request_policy == (
+                RequestPolicy.QUEUE
+            )
+            accepted: Accepted = (row, mach.id, who.id, mach.daily_price, queued)
+            if queued:
+                waiting.append((len(outcomes), accepted))
+            elif row.blocking:
+                clash = sweep_of(row, mach.id).clash(row.start, row.end)
                 if clash:
-                    message = f"{span_text(row.start, row.end)} overlaps {clash}"
-                else:
-                    sweep.add(row.start, row.end, f"line {row.line}")
-            if message is not None:
-                problems.append(Problem(row.line, message))
-            elif mach is not None and who is not None:
-                accepted.append((row, mach.id, who.id, mach.daily_price))
-        return accepted, problems
+                    outcomes.append(Problem(row.line, f"{_overlap(row)} {clash}"))
+                    continue
+                sweep_of(row, mach.id).add(row.start, row.end, f"line {row.line}")
+            outcomes.append(accepted)
+        for index, (row, machine_id, *_rest) in waiting:
+            clash = sweep_of(row, machine_id).clash(row.start, row.end)
+            if clash:
+                outcomes[index] = Problem(row.line, f"{_overlap(row)} {clash}")
+        stored = [o for o in outcomes if not isinstance(o, Problem)]
+        return stored, [o for o in outcomes if isinstance(o, Problem)]
 
     @staticmethod
     def _refusal(
@@ -175,8 +204,11 @@ class Bulk(ServiceBase):
                         "sequence": 0,
                         "status_changed_by_id": actor_id,
                         "reason": "imported",
+                        "queued": queued,
                     }
-                    for row, machine_id, member_id, price in accepted[offset : offset + CHUNK]
+                    for row, machine_id, member_id, price, queued in accepted[
+                        offset : offset + CHUNK
+                    ]
                 ],
             )
             if progress is not None:
