@@ -61,6 +61,20 @@ class TestToday:
                 assert cal.timezone().source == "database"
                 assert cal.today() == today
 
+    def test_first_admin_added_stores_the_zone_as_init_does(self, db_url: str) -> None:
+        with opened(db_url, LATE, "Asia/Tokyo") as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_member("bob", acting="ada")
+        with opened(db_url, LATE, "America/New_York") as cal:
+            found = cal.timezone()
+            assert (found.name, found.source, found.changed_by) == (
+                "Asia/Tokyo",
+                "database",
+                "ada",
+            )
+            assert cal.today() == d(10)
+            assert len(cal.timezone_history()) == 1
+
     def test_given_zone_until_one_is_stored(self, db_url: str) -> None:
         with opened(db_url, LATE, "Europe/Berlin") as cal:
             assert cal.timezone().source == "connect"

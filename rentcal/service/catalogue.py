@@ -37,7 +37,8 @@ class Catalogue(Housekeeping):
         """Add a member. Admins only, except the first member of an empty database.
 
         The first member must be an admin: otherwise nobody could ever manage
-        the database. Admins are always verified.
+        the database; with them the organisation's time zone is stored, as by
+        :meth:`init`. Admins are always verified.
         """
         clean = checks.handle(handle, "handle", "member handle")
         display = checks.title(name, "name") or clean
@@ -48,7 +49,8 @@ class Catalogue(Housekeeping):
 
         def work(conn: Connection) -> Member:
             self.store.lock_members(conn)
-            if q.member_count(conn) == 0:
+            first = q.member_count(conn) == 0
+            if first:
                 if not admin:
                     raise InvalidRequest(
                         f"the first member ({clean!r}) must be an admin, or nobody could manage "
@@ -59,7 +61,10 @@ class Catalogue(Housekeeping):
                     )
             else:
                 self._admin(conn, acting, "add members")
-            return self._insert_member(conn, clean, display, mail, verified, admin)
+            added = self._insert_member(conn, clean, display, mail, verified, admin)
+            if first:  # the first admin founds the organisation, as init() does
+                self._store_initial_zone(conn, added.id)
+            return added
 
         return self._write(work)
 
@@ -94,7 +99,7 @@ class Catalogue(Housekeeping):
 
         Returns the new admin, or None when the database already has members
         (then nothing else changes, except that a database holding no time zone
-        yet — made by an older rentcal, or by ``add_member`` — gets one). With
+        yet — made by an older rentcal — gets one). With
         the admin it stores the organisation's
         time zone (see :mod:`rentcal.service.settings`): the one given to
         ``connect()``, else the host's, else UTC. The check and the insert share one write

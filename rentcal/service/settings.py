@@ -2,10 +2,10 @@
 
 The rule (docs/python-api.md, "One clock for the organisation"):
 
-1. ``init()`` stores the zone given to ``connect(timezone=...)`` (the CLI
-   passes the configured one: option, ``$RENTCAL_TIMEZONE`` or the config
-   file), else the host's zone name, else ``UTC`` — with the first admin, in
-   the same transaction.
+1. ``init()`` (or ``add_member()`` of the first admin) stores the zone given
+   to ``connect(timezone=...)`` (the CLI passes the configured one: option,
+   ``$RENTCAL_TIMEZONE`` or the config file), else the host's zone name, else
+   ``UTC`` — with the first admin, in the same transaction.
 2. Once the database holds a zone, that zone is what "today" means for every
    host, every front end and every operation; a zone given to ``connect()``
    is then only a fallback that is not used (the CLI warns when it differs).
