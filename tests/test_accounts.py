@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,8 +15,8 @@ import rentcal
 from rentcal.core.accounts import LOGIN_WINDOW, MAX_PASSWORD, MIN_PASSWORD, FeedScope
 from rentcal.service import accounts
 from tests.conftest import TODAY
+from tests.processes import Start, in_processes
 
-CTX = mp.get_context("fork")
 PASSWORD = "correct horse battery"
 START = datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0, tzinfo=UTC)
 
@@ -424,30 +423,21 @@ class TestThrottling:
         with rentcal.connect(db_url) as setup:
             setup.add_member("ada", admin=True)
             setup.set_password("ada", PASSWORD, acting="ada")
-        barrier = CTX.Barrier(8)
-        results = CTX.Queue()
-        procs = [CTX.Process(target=_guess, args=(db_url, barrier, results)) for _ in range(8)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(timeout=120)
-            assert p.exitcode == 0
-        outcomes = sorted(results.get(timeout=5) for _ in procs)
+        outcomes = sorted(in_processes(_guess, [(db_url,)] * 8, timeout=120))
         assert outcomes == ["AuthFailed"] * 5 + ["Throttled"] * 3, outcomes
         with rentcal.connect(db_url) as cal, pytest.raises(rentcal.Throttled):
             cal.login("ada", PASSWORD)
 
 
-def _guess(url: str, barrier: Any, results: Any) -> None:
+def _guess(start: Start, url: str) -> str:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.members()  # connected before the start signal
-        barrier.wait()
+        start()
         try:
             cal.login("ada", "a wrong guess")
         except rentcal.RentcalError as err:
-            results.put(type(err).__name__)
-        else:
-            results.put("logged in")
+            return type(err).__name__
+        return "logged in"
 
 
 class TestApiTokens:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import sqlite3
 import stat
 import time
@@ -15,13 +14,17 @@ import pytest
 import rentcal
 from tests.cli_support import cli, failed
 from tests.conftest import TODAY, make_clock
+from tests.processes import CTX, stop
+
+#: A hang guard, not a measurement: how long the writer may take to commit 20 more.
+PATIENCE = 120.0
 
 
-def _writer(url: str, committed: Any, stop: Any, errors: Any) -> None:
+def _writer(url: str, committed: Any, halt: Any, errors: Any) -> None:
     """Book one day after another, publishing how many rentals are committed."""
     with rentcal.connect(url, clock=make_clock(), busy_timeout=10) as cal:
         day = TODAY + timedelta(days=1)
-        while not stop.is_set():
+        while not halt.is_set():
             try:
                 cal.book("saw", day, day, member="ada", today=TODAY)
             except rentcal.RentcalError as err:
@@ -48,15 +51,16 @@ class TestConsistentCopy:
         with rentcal.connect(url, clock=make_clock()) as cal:
             cal.add_member("ada", admin=True)
             cal.add_machine("saw", daily_price="1", auto_approve=True, acting="ada")
-        ctx = mp.get_context("fork")
-        committed, stop, errors = ctx.Value("i", 0), ctx.Event(), ctx.Queue()
-        writer = ctx.Process(target=_writer, args=(url, committed, stop, errors))
+        committed, halt, errors = CTX.Value("i", 0), CTX.Event(), CTX.Queue()
+        writer = CTX.Process(target=_writer, args=(url, committed, halt, errors))
         writer.start()
         copies = []
         try:
             for n in range(3):
+                deadline = time.monotonic() + PATIENCE
                 while committed.value < 20 * (n + 1):
                     assert writer.is_alive(), errors.get(timeout=5)
+                    assert time.monotonic() < deadline, f"stuck at {committed.value} rentals"
                     time.sleep(0.01)
                 before = committed.value
                 target = tmp_path / f"copy{n}.db"
@@ -65,9 +69,12 @@ class TestConsistentCopy:
                 assert result.exit_code == 0, result.output
                 copies.append((target, before, after))
         finally:
-            stop.set()
+            halt.set()
             writer.join(30)
-        assert errors.empty(), errors.get()
+            hung = writer.is_alive()
+            stop([writer])  # a child left running would hang pytest's exit
+        assert not hung, "the writer did not stop within 30 s of being told to"
+        assert errors.empty(), errors.get(timeout=5)
         assert committed.value > copies[-1][2], "the writer went on while copies were taken"
         for target, before, after in copies:
             assert _rows(target, "PRAGMA integrity_check") == [("ok",)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,6 +13,7 @@ import rentcal
 from rentcal.service.housekeeping import ENDED_REASON, EXPIRED_REASON, HousekeepingResult
 from tests.cli_support import cli, ok_json
 from tests.conftest import TODAY, d, make_clock
+from tests.processes import Start, in_processes
 from tests.web_support import Web
 
 T = {"today": TODAY}
@@ -192,11 +192,11 @@ class TestFeedCaching:
         assert again.headers["etag"] != etag
 
 
-def _housekeep(url: str, barrier: Any, results: Any) -> None:
+def _housekeep(start: Start, url: str) -> dict[str, Any]:
     with rentcal.connect(url, clock=at(d(20)), busy_timeout=30) as cal:
         cal.machine("tractor")
-        barrier.wait()
-        results.put(cal.housekeeping().as_dict())
+        start()
+        return cal.housekeeping().as_dict()
 
 
 @pytest.mark.slow
@@ -206,15 +206,7 @@ def test_concurrent_housekeeping_records_each_change_once(
     for day in range(10, 18):
         seeded.book("tractor", d(day), d(day), member="bob", **T)
         seeded.book("saw", d(day), d(day), member="dan", **T)
-    ctx = mp.get_context("fork")
-    barrier, results = ctx.Barrier(6), ctx.Queue()
-    procs = [ctx.Process(target=_housekeep, args=(db_url, barrier, results)) for _ in range(6)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
-    outcomes = [results.get(timeout=5) for _ in procs]
+    outcomes = in_processes(_housekeep, [(db_url,)] * 6, timeout=120)
     assert sum(o["expired"] for o in outcomes) == 8
     assert sum(o["completed"] for o in outcomes) == 8
     engine = sa.create_engine(seeded.store.url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,8 +12,8 @@ import sqlalchemy as sa
 import rentcal
 from rentcal.service import idempotency
 from tests.conftest import TODAY, d
+from tests.processes import Start, in_processes
 
-CTX = mp.get_context("fork")
 START = datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0, tzinfo=UTC)
 
 
@@ -192,30 +191,22 @@ class TestConflictPath:
             idempotency.after_conflict(request, write, cal._read, cal.now)
 
 
-def _same_key(url: str, barrier: Any, results: Any, machine: str) -> None:
+def _same_key(start: Start, url: str, machine: str) -> int | str:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("saw")  # connected before the start signal
-        barrier.wait()
+        start()
         try:
             rental = cal.book(
                 machine, d(20), d(22), member="bob", today=TODAY, idempotency_key="double-click"
             )
         except rentcal.RentcalError as err:
-            results.put(type(err).__name__)
-        else:
-            results.put(rental.id)
+            return type(err).__name__
+        return rental.id
 
 
 def _race(url: str, machines: list[str]) -> list[Any]:
-    barrier = CTX.Barrier(len(machines))
-    results = CTX.Queue()
-    procs = [CTX.Process(target=_same_key, args=(url, barrier, results, m)) for m in machines]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-        assert p.exitcode == 0
-    return [results.get(timeout=5) for _ in procs]
+    """One process per machine, released together, booking with the same key."""
+    return in_processes(_same_key, [(url, m) for m in machines], timeout=120)
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ deadline, plus slack for a loaded machine); no test measures speed.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,8 @@ import sqlalchemy as sa
 
 import rentcal
 from tests.conftest import TODAY, d
-from tests.test_locking import CTX, NO_OVERLAP_SQL, _setup
+from tests.processes import Start, in_processes, in_threads
+from tests.test_locking import NO_OVERLAP_SQL, _setup
 
 
 def _overlaps(url: str) -> int:
@@ -40,39 +40,39 @@ def _book(cal: rentcal.Rentcal, day: Any) -> tuple[str, float]:
     return outcome, time.monotonic() - started
 
 
-def _waiter(url: str, timeout: float, offset: int, barrier: Any, results: Any) -> None:
+def _waiter(start: Start, url: str, timeout: float, offset: int) -> tuple[str, float]:
     with rentcal.connect(url, busy_timeout=timeout) as cal:
         cal.machine("m0")
-        barrier.wait()
-        results.put(_book(cal, d(10) + timedelta(days=offset)))
+        start()
+        return _book(cal, d(10) + timedelta(days=offset))
 
 
 def _writers(
+    start: Start,
     url: str,
     writers: list[int],
     bookings: int,
     timeout: float,
     pool_size: int | None,
-    barrier: Any,
-    results: Any,
-) -> None:
-    """One process: its writers are threads sharing one connect() (and its pool)."""
+) -> list[tuple[str, float]]:
+    """One process: its writers are threads sharing one connect() (and its pool).
+
+    The threads are released by the processes' start signal, not by one of their
+    own (hence ``_go``, unused); a thread that does not finish fails this worker.
+    """
     with rentcal.connect(url, busy_timeout=timeout, pool_size=pool_size) as cal:
         cal.machine("m0")
-        out: list[tuple[str, float]] = []
 
-        def writer(w: int) -> None:
+        def writer(_go: Start, w: int) -> list[tuple[str, float]]:
+            out = []
             for k in range(bookings):  # even k: a day everyone wants; odd k: its own day
                 day = d(10) + timedelta(days=k if k % 2 == 0 else 100 + w * bookings + k)
                 out.append(_book(cal, day))
+            return out
 
-        barrier.wait()
-        threads = [threading.Thread(target=writer, args=(w,)) for w in writers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        results.put(out)
+        start()
+        done = in_threads(writer, [(w,) for w in writers], timeout=300)
+        return [outcome for out in done for outcome in out]
 
 
 def _hold_machine_lock(url: str) -> Any:
@@ -98,16 +98,7 @@ class TestDeadline:
         _setup(db_url)
         release = _hold_machine_lock(db_url)
         try:
-            barrier, results = CTX.Barrier(6), CTX.Queue()
-            procs = [
-                CTX.Process(target=_waiter, args=(db_url, timeout, i, barrier, results))
-                for i in range(6)
-            ]
-            for p in procs:
-                p.start()
-            outcomes = [results.get(timeout=120) for _ in procs]
-            for p in procs:
-                p.join(30)
+            outcomes = in_processes(_waiter, [(db_url, timeout, i) for i in range(6)], timeout=120)
         finally:
             release()
         assert [o for o, _ in outcomes] == ["busy"] * 6, outcomes
@@ -130,20 +121,8 @@ class TestManyWriters:
         processes = self.WRITERS if db_url.startswith("sqlite") else 16
         pool = None if processes == self.WRITERS else 2
         groups = [list(range(p, self.WRITERS, processes)) for p in range(processes)]
-        barrier, results = CTX.Barrier(processes), CTX.Queue()
-        procs = [
-            CTX.Process(
-                target=_writers,
-                args=(db_url, g, self.BOOKINGS, self.TIMEOUT, pool, barrier, results),
-            )
-            for g in groups
-        ]
-        for p in procs:
-            p.start()
-        outcomes = [o for _ in procs for o, _ in results.get(timeout=300)]
-        for p in procs:
-            p.join(30)
-            assert p.exitcode == 0
+        jobs = [(db_url, g, self.BOOKINGS, self.TIMEOUT, pool) for g in groups]
+        outcomes = [o for out in in_processes(_writers, jobs, timeout=300) for o, _ in out]
         assert len(outcomes) == self.WRITERS * self.BOOKINGS
         assert set(outcomes) <= {"booked", "unavailable"}, sorted(set(outcomes))
         shared_days = self.BOOKINGS // 2  # exactly one winner each, plus every own day

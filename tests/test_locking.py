@@ -4,7 +4,6 @@ timeouts are Busy and aborted transactions are retried a bounded number of times
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import random
 import signal
@@ -19,8 +18,8 @@ import sqlalchemy as sa
 import rentcal
 from rentcal import store
 from tests.conftest import TODAY, d
+from tests.processes import CTX, Start, in_processes, stop
 
-CTX = mp.get_context("fork")
 NO_OVERLAP_SQL = """
     SELECT count(*) FROM rental a JOIN rental b
       ON a.machine_id = b.machine_id AND a.id < b.id
@@ -48,57 +47,53 @@ def _outcome(call: Any, *args: Any, **kwargs: Any) -> str:
     return "ok"
 
 
-def _book_same_days(url: str, barrier: Any, results: Any) -> None:
+def _book_same_days(start: Start, url: str) -> list[str]:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("m0")  # connect and warm up before the start signal
-        barrier.wait()
-        results.put(_outcome(cal.book, "m0", d(10), d(14), member="ada", today=TODAY))
+        start()
+        return [_outcome(cal.book, "m0", d(10), d(14), member="ada", today=TODAY)]
 
 
-def _book_many(url: str, barrier: Any, results: Any, days: list[int]) -> None:
+def _book_many(start: Start, url: str, days: list[int]) -> list[str]:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("m0")
-        barrier.wait()
+        start()
+        outcomes = []
         for offset in days:
             day = TODAY + timedelta(days=offset)
-            results.put(
+            outcomes.append(
                 _outcome(lambda day=day: cal.book("m0", day, day, member="ada", today=TODAY))
             )
+        return outcomes
 
 
-def _book_random(url: str, barrier: Any, results: Any, seed: int, attempts: int) -> None:
+def _book_random(start: Start, url: str, seed: int, attempts: int) -> list[str]:
     rng = random.Random(seed)
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("m0")
-        barrier.wait()
+        start()
+        outcomes = []
         for _ in range(attempts):
             machine = f"m{rng.randrange(2)}"
-            start = TODAY + timedelta(days=rng.randrange(60))
-            end = start + timedelta(days=rng.randrange(5))
-            results.put(_outcome(cal.book, machine, start, end, member="ada", today=TODAY))
+            first = TODAY + timedelta(days=rng.randrange(60))
+            last = first + timedelta(days=rng.randrange(5))
+            outcomes.append(_outcome(cal.book, machine, first, last, member="ada", today=TODAY))
+        return outcomes
 
 
-def _book_range(url: str, barrier: Any, results: Any, machine: str, start: int, end: int) -> None:
+def _book_range(start: Start, url: str, machine: str, first: int, last: int) -> list[str]:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine(machine)
-        barrier.wait()
-        outcome = _outcome(cal.book, machine, d(start), d(end), member="ada", today=TODAY)
-        results.put(f"{machine} {start}-{end}: {outcome}")
+        start()
+        outcome = _outcome(cal.book, machine, d(first), d(last), member="ada", today=TODAY)
+        return [f"{machine} {first}-{last}: {outcome}"]
 
 
 def _run(target: Any, url: str, jobs: list[tuple[Any, ...]]) -> list[str]:
-    barrier = CTX.Barrier(len(jobs))
-    results = CTX.Queue()
-    procs = [CTX.Process(target=target, args=(url, barrier, results, *job)) for job in jobs]
-    for p in procs:
-        p.start()
-    outcomes: list[str] = []
-    for p in procs:
-        p.join(timeout=120)
-        assert p.exitcode == 0, f"worker exited with {p.exitcode}"
-    while not results.empty():
-        outcomes.append(results.get())
-    return outcomes
+    """``target(start, url, *job)`` in one process per job, released together: every
+    worker's outcomes, one list (each worker returns the outcomes of its attempts)."""
+    reports = in_processes(target, [(url, *job) for job in jobs], timeout=120)
+    return [outcome for outcomes in reports for outcome in outcomes]
 
 
 def _overlaps(url: str) -> int:
@@ -202,10 +197,13 @@ class TestKilledWriter:
         ready = CTX.Event()
         proc = CTX.Process(target=_book_and_hang, args=(db_url, ready))
         proc.start()
-        assert ready.wait(30), "the booking never reached its write"
-        os.kill(proc.pid or 0, signal.SIGKILL)
-        proc.join(10)
-        assert proc.exitcode == -signal.SIGKILL
+        try:
+            assert ready.wait(30), "the booking never reached its write"
+            os.kill(proc.pid or 0, signal.SIGKILL)
+            proc.join(10)
+            assert proc.exitcode == -signal.SIGKILL
+        finally:
+            stop([proc])  # a child left behind would hang pytest's exit
         with rentcal.connect(db_url, busy_timeout=10) as cal:
             assert cal.rentals() == []
             assert len(cal.notifications("ada")) == notes_before

@@ -9,7 +9,6 @@ Alembic existed): schema version 1, rows in every table, no ``alembic_version``.
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
 import shutil
 import sqlite3
 import subprocess
@@ -27,6 +26,7 @@ from rentcal.core.types import RentalStatus
 from rentcal.migrations import runner
 from tests.cli_support import cli
 from tests.conftest import TODAY, _pg_schema_url, d
+from tests.processes import Start, in_processes
 from tests.schema_fingerprint import fingerprint
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -244,25 +244,18 @@ class TestRentcal01Database:
         """The upgrade is serialised: each process sees the old or the new schema, whole."""
         load_v1(db_url)
         before = raw(db_url, rows)
-        ctx = mp.get_context("fork")
-        barrier, results = ctx.Barrier(8), ctx.Queue()
-        procs = [ctx.Process(target=_open, args=(db_url, barrier, results)) for _ in range(8)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(60)
-        assert [results.get(timeout=5) for _ in procs] == [7] * 8
+        assert in_processes(_open, [(db_url,)] * 8, timeout=60) == [7] * 8
         assert raw(db_url, meta) == ("2", schema.HEAD)
         assert raw(db_url, rows) == before
 
 
-def _open(url: str, barrier: Any, results: Any) -> None:
-    barrier.wait()
+def _open(start: Start, url: str) -> int | str:
+    start()
     try:
         with rentcal.connect(url, create=False) as cal:
-            results.put(len(cal.rentals()))
+            return len(cal.rentals())
     except Exception as err:
-        results.put(f"{type(err).__name__}: {err}")
+        return f"{type(err).__name__}: {err}"
 
 
 LATER_REVISION = """

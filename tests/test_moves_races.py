@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 import rentcal
 from rentcal import integrity
 from tests.conftest import TODAY, d
+from tests.processes import Start
 from tests.test_locking import _outcome, _overlaps, _run
 
 
@@ -39,43 +39,45 @@ def _setup(url: str, movers: int) -> list[int]:
         ]
 
 
-def _book_or_move(url: str, barrier: Any, results: Any, rental_id: int | None) -> None:
+def _book_or_move(start: Start, url: str, rental_id: int | None) -> list[str]:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("m0")
-        barrier.wait()
+        start()
         if rental_id is None:
             outcome = _outcome(cal.book, "m0", d(10), d(14), member="ada", today=TODAY)
         else:
             outcome = _outcome(
                 cal.move, rental_id, start=d(12), days=2, machine="m0", acting="ada", today=TODAY
             )
-        results.put(outcome)
+        return [outcome]
 
 
-def _shuffle(url: str, barrier: Any, results: Any, seed: int, ids: list[int]) -> None:
+def _shuffle(start: Start, url: str, seed: int, ids: list[int]) -> list[str]:
     rng = random.Random(seed)
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.machine("m0")
-        barrier.wait()
+        start()
+        outcomes = []
         for _ in range(12):
             machine = f"m{rng.randrange(2)}"
-            start = TODAY + timedelta(days=rng.randrange(20))
+            first = TODAY + timedelta(days=rng.randrange(20))
             days = 1 + rng.randrange(4)
             if rng.random() < 0.5:
-                end = start + timedelta(days=days - 1)
-                outcome = _outcome(cal.book, machine, start, end, member="ada", today=TODAY)
+                last = first + timedelta(days=days - 1)
+                outcome = _outcome(cal.book, machine, first, last, member="ada", today=TODAY)
             else:
                 rid = rng.choice(ids)
                 outcome = _outcome(
                     cal.move,
                     rid,
-                    start=start,
+                    start=first,
                     days=days,
                     machine=machine,
                     acting="ada",
                     today=TODAY,
                 )
-            results.put(outcome)
+            outcomes.append(outcome)
+        return outcomes
 
 
 def _check_clean(url: str) -> None:

@@ -8,20 +8,19 @@ root would prove nothing — on files and directories with real modes.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import rentcal
 from rentcal.sqlite_file import sqlite_access
 from tests.cli_support import cli
+from tests.processes import Start, in_processes
 
 NOBODY = 65534
 BOOK = ("--as", "bob", "book", "saw", "+30d", "--days", "1")
@@ -39,11 +38,12 @@ READS = (
 )
 
 
-def _in_child(uid: int, args: list[str], results: Any) -> None:
+def _in_child(_start: Start, uid: int, args: list[str]) -> tuple[int, str, str]:
+    """One child, so no start signal: it drops to ``uid`` and runs the command."""
     os.setgid(uid)
     os.setuid(uid)
     result = cli(args[0], *args[1:], as_="ada")
-    results.put((result.exit_code, result.stdout, result.stderr))
+    return result.exit_code, result.stdout, result.stderr
 
 
 def as_user(uid: int, db: Path, *args: str) -> tuple[int, str, str]:
@@ -53,12 +53,7 @@ def as_user(uid: int, db: Path, *args: str) -> tuple[int, str, str]:
             pytest.skip("switching users needs root")
         result = cli(str(db), *args, as_="ada")
         return result.exit_code, result.stdout, result.stderr
-    ctx = mp.get_context("fork")
-    results = ctx.Queue()
-    child = ctx.Process(target=_in_child, args=(uid, [str(db), *args], results))
-    child.start()
-    outcome: tuple[int, str, str] = results.get(timeout=60)
-    child.join(10)
+    [outcome] = in_processes(_in_child, [(uid, [str(db), *args])], timeout=60)
     return outcome
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import rentcal
 from rentcal import models
 from tests.conftest import TODAY, d
+from tests.processes import Start, in_processes
 
 
 def _admin_and_machine(url: str) -> None:
@@ -155,28 +156,19 @@ def test_unreadable_schema_version(sqlite_url: str) -> None:
         rentcal.connect(sqlite_url)
 
 
-def _connect_fresh(url: str, barrier: object, results: object) -> None:
-    barrier.wait()  # type: ignore[attr-defined]
+def _connect_fresh(start: Start, url: str) -> str:
+    start()
     try:
         with rentcal.connect(url) as cal:
             cal.machines()
-        results.put("ok")  # type: ignore[attr-defined]
+        return "ok"
     except Exception as err:
-        results.put(f"{type(err).__name__}: {err}")  # type: ignore[attr-defined]
+        return f"{type(err).__name__}: {err}"
 
 
 def test_first_use_by_eight_processes_at_once(db_url: str) -> None:
     """Schema creation is serialised: nobody sees a half-created schema."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    barrier, results = ctx.Barrier(8), ctx.Queue()
-    procs = [ctx.Process(target=_connect_fresh, args=(db_url, barrier, results)) for _ in range(8)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    outcomes = [results.get(timeout=5) for _ in procs]
+    outcomes = in_processes(_connect_fresh, [(db_url,)] * 8, timeout=60)
     assert outcomes == ["ok"] * 8, outcomes
 
 

@@ -13,6 +13,7 @@ from rentcal import (
     PermissionDenied,
 )
 from tests.conftest import TODAY, d
+from tests.processes import Start, in_processes
 
 T = {"today": TODAY}
 
@@ -102,14 +103,14 @@ class TestMachines:
         assert [m.name for m in seeded.machines(include_retired=False)] == ["tractor"]
 
 
-def _init_racer(url: str, handle: str, barrier: object, results: object) -> None:
-    barrier.wait()  # type: ignore[attr-defined]
+def _init_racer(start: Start, url: str, handle: str) -> str:
+    start()
     try:
         with rentcal.connect(url) as cal:
             made = cal.init(handle, name=handle.title())
-        results.put("created" if made is not None else "unchanged")  # type: ignore[attr-defined]
+        return "created" if made is not None else "unchanged"
     except Exception as err:  # reported to the parent, which fails the test
-        results.put(f"{type(err).__name__}: {err}")  # type: ignore[attr-defined]
+        return f"{type(err).__name__}: {err}"
 
 
 class TestInit:
@@ -135,21 +136,10 @@ class TestInit:
 
     @pytest.mark.slow
     def test_two_processes_at_once_make_one_admin(self, db_url: str) -> None:
-        import multiprocessing as mp
-
         with rentcal.connect(db_url):
             pass  # the schema exists before the race: only init() races
-        ctx = mp.get_context("fork")
-        barrier, results = ctx.Barrier(6), ctx.Queue()
-        procs = [
-            ctx.Process(target=_init_racer, args=(db_url, f"admin{i}", barrier, results))
-            for i in range(6)
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(60)
-        outcomes = sorted(results.get(timeout=5) for _ in procs)
+        jobs = [(db_url, f"admin{i}") for i in range(6)]
+        outcomes = sorted(in_processes(_init_racer, jobs, timeout=60))
         assert outcomes == ["created"] + ["unchanged"] * 5, outcomes
         with rentcal.connect(db_url) as cal:
             members = cal.members()

@@ -3,7 +3,6 @@ roles, deactivation, maintenance edits, and the change log — on every backend.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +12,9 @@ import rentcal
 from rentcal import UNSET, InvalidRequest, PermissionDenied, Unavailable
 from rentcal.core.types import MachineStatus, RentalStatus, Role
 from tests.conftest import TODAY, d
+from tests.processes import Start, in_processes
 
 T = {"today": TODAY}
-CTX = mp.get_context("fork")
 
 
 def unread(cal: rentcal.Rentcal, handle: str) -> list[str]:
@@ -329,26 +328,26 @@ class TestEditMaintenance:
 # -- the last admin under concurrency (real processes) -----------------------------------
 
 
-def _demote(url: str, barrier: Any, results: Any, target: str, acting: str) -> None:
+def _demote(start: Start, url: str, target: str, acting: str) -> str:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.member(acting)  # connect and warm up before the start signal
-        barrier.wait()
+        start()
         try:
             cal.set_role(target, "member", acting=acting)
-            results.put("ok")
+            return "ok"
         except (InvalidRequest, PermissionDenied) as err:
-            results.put(err.reason)
+            return err.reason
 
 
-def _deactivate(url: str, barrier: Any, results: Any, target: str, acting: str) -> None:
+def _deactivate(start: Start, url: str, target: str, acting: str) -> str:
     with rentcal.connect(url, busy_timeout=30) as cal:
         cal.member(acting)
-        barrier.wait()
+        start()
         try:
             cal.deactivate_member(target, acting=acting, today=TODAY)
-            results.put("ok")
+            return "ok"
         except (InvalidRequest, PermissionDenied) as err:
-            results.put(err.reason)
+            return err.reason
 
 
 @pytest.mark.parametrize("worker", [_demote, _deactivate], ids=["demote", "deactivate"])
@@ -358,18 +357,8 @@ def test_two_admins_removing_each_other_leave_one(db_url: str, worker: Any) -> N
         cal.add_member("ada", admin=True)
         cal.add_member("eve", admin=True, acting="ada")
     for _round in range(3):
-        barrier = CTX.Barrier(2)
-        results = CTX.Queue()
-        procs = [
-            CTX.Process(target=worker, args=(db_url, barrier, results, target, acting))
-            for target, acting in (("ada", "eve"), ("eve", "ada"))
-        ]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(timeout=120)
-            assert p.exitcode == 0
-        outcomes = [results.get(timeout=10) for _ in procs]
+        jobs = [(db_url, target, acting) for target, acting in (("ada", "eve"), ("eve", "ada"))]
+        outcomes = in_processes(worker, jobs, timeout=120)
         assert outcomes.count("ok") == 1, outcomes
         assert set(outcomes) - {"ok"} <= {"last-admin", "not-admin", "deactivated"}, outcomes
         with rentcal.connect(db_url) as cal:

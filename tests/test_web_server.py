@@ -16,11 +16,9 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ import pytest
 
 import rentcal
 from tests.conftest import PG_ENV, _pg_schema_url
+from tests.processes import Start, in_threads
 
 pytestmark = pytest.mark.slow
 
@@ -133,15 +132,18 @@ def served(
 
 
 def all_at_once(count: int, job: Callable[[int], Any]) -> list[Any]:
-    """Run ``job(i)`` for i < count in as many threads, released together."""
-    barrier = threading.Barrier(count)
+    """Run ``job(i)`` for i < count in as many (daemon) threads, released together.
 
-    def run(i: int) -> Any:
-        barrier.wait(timeout=PATIENCE)
+    Bounded as a whole (a job may send 25 requests, each bounded by PATIENCE):
+    a thread still waiting fails the test instead of keeping pytest from exiting.
+    """
+
+    def run(start: Start, i: int) -> Any:
+        start()
         return job(i)
 
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
+    jobs = [(i,) for i in range(count)]
+    return in_threads(run, jobs, timeout=5 * PATIENCE, barrier_timeout=PATIENCE)
 
 
 def booking(machine: str, start: date, days: int = 1) -> dict[str, str]:
