@@ -30,6 +30,9 @@ FULL = "Error: cannot write the output (stdout): No space left on device\n"
 CLOSED = "Error: cannot write the output (stdout): stdout is closed\n"
 #: Seconds a process may take to start and answer; far above what it needs.
 PATIENCE = 60
+#: The busy timeout of the Ctrl-C tests: far beyond PATIENCE, so exit 130 (not
+#: 4) proves the interrupt ended the wait, however slow a loaded host is.
+WAIT = "600"
 pytestmark = pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux")
 
 
@@ -290,11 +293,11 @@ def locked(demo_db: str) -> Iterator[str]:
 
 
 def test_ctrl_c_while_waiting_for_the_write_lock(locked: str) -> None:
-    """SIGINT reaches a writer stuck behind another writer's lock: exit 130, well
-    before the 10 s busy timeout after which it would have ended anyway."""
+    """SIGINT reaches a writer stuck behind another writer's lock: exit 130, long
+    before the busy timeout after which it would have ended anyway."""
     before = time.monotonic()
     proc = subprocess.Popen(
-        [*CMD, "--db", locked, "book", "saw", "+20d", "--days", "1"],
+        [*CMD, "--busy-timeout", WAIT, "--db", locked, "book", "saw", "+20d", "--days", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
@@ -304,12 +307,9 @@ def test_ctrl_c_while_waiting_for_the_write_lock(locked: str) -> None:
         time.sleep(0.05)
     time.sleep(0.5)  # into the lock wait
     assert proc.poll() is None, proc.communicate()
-    sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=PATIENCE)
-    waited = time.monotonic() - sent
     assert (proc.returncode, out, err.decode()) == (130, b"", "Error: interrupted\n")
-    assert waited < 5, f"Ctrl-C took {waited:.1f}s (the busy timeout is 10 s)"
 
 
 @pytest.mark.postgres
@@ -332,7 +332,7 @@ def test_ctrl_c_while_waiting_for_a_row_lock_on_postgresql(pg_database: str) -> 
     with engine.connect() as holder, engine.connect() as watcher:
         holder.exec_driver_sql("SELECT id FROM machine WHERE name = 'saw' FOR UPDATE")
         proc = subprocess.Popen(
-            [*CMD, "--db", url, "book", "saw", "+20d", "--days", "1"],
+            [*CMD, "--busy-timeout", WAIT, "--db", url, "book", "saw", "+20d", "--days", "1"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=_env(),
@@ -346,13 +346,10 @@ def test_ctrl_c_while_waiting_for_a_row_lock_on_postgresql(pg_database: str) -> 
             assert proc.poll() is None and time.monotonic() - started < PATIENCE
             watcher.rollback()
             time.sleep(0.05)
-        sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=PATIENCE)
-        waited = time.monotonic() - sent
         holder.rollback()
     engine.dispose()
     assert (proc.returncode, out, err.decode()) == (130, b"", "Error: interrupted\n")
-    assert waited < 5, f"Ctrl-C took {waited:.1f}s (the lock timeout is 10 s)"
     with rentcal.connect(url) as cal:
         assert len(cal.rentals()) == before
