@@ -35,6 +35,9 @@ from typing import Any
 import rentcal
 
 CTX = mp.get_context("fork")
+#: Bounds on every wait, so a writer that dies cannot hang the benchmark (or CI's smoke run).
+START_TIMEOUT = 120.0
+RESULTS_TIMEOUT = 600.0
 TODAY = date(2030, 1, 1)
 OVERLAP_SQL = """
     SELECT count(*) FROM rental a JOIN rental b
@@ -126,7 +129,7 @@ def _process(
         cal = rentcal.connect(url, **kwargs)
         cal.machine("m0")  # connected and warm before the start signal
     except rentcal.RentcalError as err:
-        barrier.wait()
+        _start(barrier)
         results.put([(f"error: {err}", 0.0)] * (len(writers) * bookings))
         return
 
@@ -134,14 +137,28 @@ def _process(
         for k in range(bookings):
             out.append(_book(cal, w, k, f"member{w % 10}"))
 
-    barrier.wait()
-    threads = [threading.Thread(target=writer, args=(w,)) for w in writers]
+    if not _start(barrier):
+        results.put([("error: the start signal never came", 0.0)] * (len(writers) * bookings))
+        return
+    threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in writers]
     for t in threads:
         t.start()
+    deadline = time.monotonic() + RESULTS_TIMEOUT
     for t in threads:
-        t.join()
+        t.join(max(0.0, deadline - time.monotonic()))
+    missing = len(writers) * bookings - len(out)
+    out.extend([("error: a writer did not finish in time", 0.0)] * max(0, missing))
     cal.close()
     results.put(out)
+
+
+def _start(barrier: Any) -> bool:
+    """Wait for the start signal; False when it broke (a writer died) or never came."""
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        return False
+    return True
 
 
 def _setup(url: str) -> None:
@@ -176,25 +193,35 @@ def run_load(
     groups = [list(range(p, writers, procs_n)) for p in range(procs_n)]
     pool = None if procs_n == writers else min(4, max(len(g) for g in groups))
     connections = f"{procs_n} × 1" if pool is None else f"{procs_n} × pool {pool}"
-    barrier = CTX.Barrier(procs_n + 1)
+    barrier = CTX.Barrier(procs_n + 1, timeout=START_TIMEOUT)
     results = CTX.Queue()
     procs = [
-        CTX.Process(target=_process, args=(url, g, bookings, busy_timeout, pool, barrier, results))
+        CTX.Process(
+            target=_process,
+            args=(url, g, bookings, busy_timeout, pool, barrier, results),
+            daemon=True,
+        )
         for g in groups
     ]
-    for p in procs:
-        p.start()
-    barrier.wait()
     result = LoadResult(backend, writers, connections)
-    for _ in procs:
-        for outcome, seconds in results.get(timeout=600):
-            key = "error" if outcome.startswith("error") else outcome
-            result.outcomes[key] = result.outcomes.get(key, 0) + 1
-            result.waits.append(seconds)
-            if key == "error" and len(result.errors) < 3:
-                result.errors.append(outcome)
-    for p in procs:
-        p.join(60)
+    try:
+        for p in procs:
+            p.start()
+        _start(barrier)
+        for _ in procs:
+            for outcome, seconds in results.get(timeout=RESULTS_TIMEOUT):
+                key = "error" if outcome.startswith("error") else outcome
+                result.outcomes[key] = result.outcomes.get(key, 0) + 1
+                result.waits.append(seconds)
+                if key == "error" and len(result.errors) < 3:
+                    result.errors.append(outcome)
+        for p in procs:
+            p.join(60)
+    finally:
+        for p in procs:  # a writer still there after its answer (or none) is stopped
+            if p.is_alive():
+                p.kill()
+                p.join(10)
     _verify(url, result)
     return result
 
