@@ -1,10 +1,13 @@
-"""Status changes shared by several use cases: recording one, settling a retirement.
+"""Status changes shared by several use cases: recording one, settling what goes away.
 
 A rental's status changes in one place (:meth:`Lifecycle._record`): the row,
 its history row and its member's notification, in the caller's transaction.
 Retiring a machine (:mod:`rentcal.service.catalogue`) and the transitions of
 :mod:`rentcal.service.bookings` both go through it, under the one life-cycle
-rule of :mod:`rentcal.core.transitions`.
+rule of :mod:`rentcal.core.transitions`. Retiring a machine and deactivating a
+member (:mod:`rentcal.service.membership`) settle the open rentals concerned
+the same way (:meth:`Lifecycle._settle_open`); only who is told, and in which
+words, differs.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ QUEUE_REASON = "another request for these days was approved"
 
 
 class Lifecycle(ServiceBase):
-    """Recording status changes, and settling the rentals of a retired machine."""
+    """Recording status changes, and settling the rentals of a retired machine or member."""
 
     def _record(
         self,
@@ -92,21 +95,36 @@ class Lifecycle(ServiceBase):
             if rental.id != skip:
                 self._record(conn, rental, RentalStatus.REJECTED, actor_id, QUEUE_REASON)
 
-    def _settle_retired(
-        self, conn: Connection, machine_id: int, actor_id: int, today: date
-    ) -> None:
-        """What retiring a machine does to its rentals (the caller holds its lock).
+    def _settle_open(
+        self,
+        conn: Connection,
+        actor_id: int,
+        today: date,
+        reason: str,
+        *,
+        machine_id: int | None = None,
+        member_id: int | None = None,
+    ) -> list[Rental]:
+        """Settle the open rentals of a machine or a member that is going away.
 
-        Pending requests, whatever their dates, are rejected: nobody can
-        approve them any more. Approved rentals that have not ended stand —
-        retiring means "no new bookings", and cancelling what a member counts
-        on cannot be undone — but their members and the admins are told, and
-        a history row records it. Ended rentals are history and stay as they are.
+        Retiring a machine and deactivating a member end in the same place:
+        nobody can approve their pending requests any more, so those (whatever
+        their dates) are rejected with ``reason`` and their members told;
+        approved rentals that have not ended stand — cancelling what a member
+        counts on cannot be undone — and a history row records that they do.
+        Ended rentals are history and stay as they are. Exactly one of
+        ``machine_id`` / ``member_id`` is given; the caller holds the locks of
+        the machines concerned.
+
+        Returns the rentals that stand, so that the caller tells of them in its
+        own words (who is told and what differs between the two cases).
         """
+        if (machine_id is None) == (member_id is None):  # neither would settle every rental
+            raise ValueError("settle the rentals of one machine or of one member")
         pending = q.find_rentals(
             conn,
             machine_id=machine_id,
-            member_id=None,
+            member_id=member_id,
             statuses=[RentalStatus.PENDING],
             start=None,
             end=None,
@@ -120,28 +138,41 @@ class Lifecycle(ServiceBase):
                 end=rental.end,
                 today=today,
             )
-            self._record(conn, rental, new, actor_id, RETIRED_REASON)
+            self._record(conn, rental, new, actor_id, reason)
         standing = q.find_rentals(
             conn,
             machine_id=machine_id,
-            member_id=None,
+            member_id=member_id,
             statuses=[RentalStatus.APPROVED],
             start=today,
             end=None,
         )
-        admins = q.admin_ids(conn)
         now = self.now()
         for rental in standing:
-            span = span_text(rental.start, rental.end)
             q.add_history(
                 conn,
                 rental_id=rental.id,
                 from_status=rental.status,
                 to_status=rental.status,
                 changed_by_id=actor_id,
-                reason=f"{RETIRED_REASON}; the rental stands",
+                reason=f"{reason}; the rental stands",
                 changed_at=now,
             )
+        return standing
+
+    def _settle_retired(
+        self, conn: Connection, machine_id: int, actor_id: int, today: date
+    ) -> None:
+        """What retiring a machine does to its rentals (the caller holds its lock).
+
+        Pending requests are rejected and approved rentals to come stand
+        (:meth:`_settle_open`): retiring means "no new bookings". The member
+        of each rental that stands and the admins are told, in two messages.
+        """
+        standing = self._settle_open(conn, actor_id, today, RETIRED_REASON, machine_id=machine_id)
+        admins = q.admin_ids(conn)
+        for rental in standing:
+            span = span_text(rental.start, rental.end)
             self._notify(
                 conn,
                 [q.rental_owner_id(conn, rental.id)],

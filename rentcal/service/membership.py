@@ -23,8 +23,7 @@ from sqlalchemy.engine import Connection
 from rentcal import queries as q
 from rentcal import queries_accounts as qa
 from rentcal.core import checks
-from rentcal.core.transitions import Action, next_status
-from rentcal.core.types import RentalStatus, Role
+from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.errors import InvalidRequest, PermissionDenied
 from rentcal.service.base import span_text
@@ -180,50 +179,17 @@ class Membership(Housekeeping):
     ) -> None:
         """Reject a deactivated member's pending requests; tell of approved ones to come.
 
-        Under the locks of the machines concerned (after the members' lock; no
-        path takes them the other way round), so an approval or a move of the
-        same rental at the same moment waits and then sees the decision.
+        Settled as a retired machine's are (:meth:`_settle_open`); here one
+        message goes to the member and the admins alike. Under the locks of the
+        machines concerned (after the members' lock; no path takes them the
+        other way round), so an approval or a move of the same rental at the
+        same moment waits and then sees the decision.
         """
         self._lock_members_rentals(conn, member_id, today)
-        pending = q.find_rentals(
-            conn,
-            machine_id=None,
-            member_id=member_id,
-            statuses=[RentalStatus.PENDING],
-            start=None,
-            end=None,
-        )
-        for rental in pending:
-            new = next_status(
-                rental.id,
-                rental.status,
-                Action.REJECT,
-                start=rental.start,
-                end=rental.end,
-                today=today,
-            )
-            self._record(conn, rental, new, actor_id, DEACTIVATED_REASON)
-        standing = q.find_rentals(
-            conn,
-            machine_id=None,
-            member_id=member_id,
-            statuses=[RentalStatus.APPROVED],
-            start=today,
-            end=None,
-        )
+        standing = self._settle_open(conn, actor_id, today, DEACTIVATED_REASON, member_id=member_id)
         admins = q.admin_ids(conn)
-        now = self.now()
         for rental in standing:
             span = span_text(rental.start, rental.end)
-            q.add_history(
-                conn,
-                rental_id=rental.id,
-                from_status=rental.status,
-                to_status=rental.status,
-                changed_by_id=actor_id,
-                reason=f"{DEACTIVATED_REASON}; the rental stands",
-                changed_at=now,
-            )
             self._notify(
                 conn,
                 [member_id, *admins],

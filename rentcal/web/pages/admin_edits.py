@@ -57,12 +57,40 @@ def _run(
     return see_other(request, "/admin", done=done)
 
 
+async def _submit(
+    request: Request,
+    cal: Rentcal,
+    admin: Member,
+    section: str,
+    done: str,
+    action: Callable[[dict[str, str]], Any],
+) -> Response:
+    """Read the posted form, then :func:`_run` ``action(fields)`` off the event loop.
+
+    The shape every form with fields shares: a form that cannot be read is
+    answered with its reason (``action`` is not called), and the page that
+    re-renders after an error shows what was typed. Each handler keeps its own
+    mapping of fields to the library's arguments in ``action``.
+    """
+    data, problem = await posted(request)
+    return await run_in_threadpool(
+        _run,
+        request,
+        cal,
+        admin,
+        section,
+        done,
+        lambda: action(data),
+        data=data,
+        problem=problem,
+    )
+
+
 @router.post("/admin/machines/{name}/edit", include_in_schema=False)
 async def edit_machine(request: Request, name: str, cal: Cal, member: CurrentMember) -> Response:
     """Change a machine's title, price, description and auto-approval."""
-    data, problem = await posted(request)
 
-    def action() -> None:
+    def action(data: dict[str, str]) -> None:
         cal.edit_machine(
             name,
             acting=member.handle,
@@ -74,17 +102,7 @@ async def edit_machine(request: Request, name: str, cal: Cal, member: CurrentMem
             request_expiry_hours=expiry_hours(data.get("request_expiry_hours", "")),
         )
 
-    return await run_in_threadpool(
-        _run,
-        request,
-        cal,
-        member,
-        f"machine-{name}",
-        "machine-edited",
-        action,
-        data=data,
-        problem=problem,
-    )
+    return await _submit(request, cal, member, f"machine-{name}", "machine-edited", action)
 
 
 @router.post("/admin/machines/{name}/reactivate", include_in_schema=False)
@@ -103,9 +121,8 @@ def reactivate_machine(request: Request, name: str, cal: Cal, member: CurrentMem
 @router.post("/admin/members/{handle}/edit", include_in_schema=False)
 async def edit_member(request: Request, handle: str, cal: Cal, member: CurrentMember) -> Response:
     """Change a member's name and e-mail (empty: no e-mail)."""
-    data, problem = await posted(request)
 
-    def action() -> None:
+    def action(data: dict[str, str]) -> None:
         cal.edit_member(
             handle,
             acting=member.handle,
@@ -113,34 +130,17 @@ async def edit_member(request: Request, handle: str, cal: Cal, member: CurrentMe
             email=data.get("email", "").strip() or None,
         )
 
-    return await run_in_threadpool(
-        _run,
-        request,
-        cal,
-        member,
-        f"member-{handle}",
-        "member-edited",
-        action,
-        data=data,
-        problem=problem,
-    )
+    return await _submit(request, cal, member, f"member-{handle}", "member-edited", action)
 
 
 @router.post("/admin/members/{handle}/role", include_in_schema=False)
 async def set_role(request: Request, handle: str, cal: Cal, member: CurrentMember) -> Response:
     """Make a member an admin or a plain member."""
-    data, problem = await posted(request)
-    return await run_in_threadpool(
-        _run,
-        request,
-        cal,
-        member,
-        f"member-{handle}",
-        "role-changed",
-        lambda: cal.set_role(handle, data.get("role", ""), acting=member.handle),
-        data=data,
-        problem=problem,
-    )
+
+    def action(data: dict[str, str]) -> None:
+        cal.set_role(handle, data.get("role", ""), acting=member.handle)
+
+    return await _submit(request, cal, member, f"member-{handle}", "role-changed", action)
 
 
 @router.post("/admin/members/{handle}/{action}", include_in_schema=False)
@@ -148,23 +148,19 @@ def activation(
     request: Request, handle: str, action: str, cal: Cal, member: CurrentMember
 ) -> Response:
     """Deactivate or reactivate a member."""
-    if action == "deactivate":
+    changes: dict[str, tuple[str, Callable[..., Member]]] = {
+        "deactivate": ("deactivated", cal.deactivate_member),
+        "reactivate": ("reactivated", cal.reactivate_member),
+    }
+    if action in changes:
+        done, change = changes[action]
         return _run(
             request,
             cal,
             member,
             f"member-{handle}",
-            "deactivated",
-            lambda: cal.deactivate_member(handle, acting=member.handle),
-        )
-    if action == "reactivate":
-        return _run(
-            request,
-            cal,
-            member,
-            f"member-{handle}",
-            "reactivated",
-            lambda: cal.reactivate_member(handle, acting=member.handle),
+            done,
+            lambda: change(handle, acting=member.handle),
         )
     return _run(
         request, cal, member, "members", "", lambda: None, problem=f"unknown action {action[:20]!r}"
@@ -176,9 +172,8 @@ async def edit_maintenance(
     request: Request, maintenance_id: int, cal: Cal, member: CurrentMember
 ) -> Response:
     """Change a scheduled block's days, kind and notes (over rentals only if ticked)."""
-    data, problem = await posted(request)
 
-    def action() -> None:
+    def action(data: dict[str, str]) -> None:
         start, end = parse_day(data.get("start")), parse_day(data.get("end"))
         if start is None or end is None:
             raise ValueError("first and last day are required")
@@ -192,17 +187,8 @@ async def edit_maintenance(
             force=data.get("force") == "on",
         )
 
-    return await run_in_threadpool(
-        _run,
-        request,
-        cal,
-        member,
-        f"maintenance-{maintenance_id}",
-        "maintenance-edited",
-        action,
-        data=data,
-        problem=problem,
-    )
+    section = f"maintenance-{maintenance_id}"
+    return await _submit(request, cal, member, section, "maintenance-edited", action)
 
 
 __all__ = ["router"]
