@@ -17,6 +17,8 @@ from rentcal.cli.options import (
     MachineArg,
     MachineOpt,
     MaintenanceIdArg,
+    NewEndOpt,
+    NewStartOpt,
     StartArg,
     ToOpt,
     edit_values,
@@ -121,10 +123,8 @@ def list_maintenance(
 def edit(
     ctx: typer.Context,
     maintenance_id: MaintenanceIdArg,
-    start: Annotated[
-        str | None, typer.Option("--start", metavar="DATE", help="New first day.")
-    ] = None,
-    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="New last day.")] = None,
+    start: NewStartOpt = None,
+    end: NewEndOpt = None,
     days: Annotated[
         int | None, typer.Option("--days", min=1, help="N days from the (new) first day.")
     ] = None,

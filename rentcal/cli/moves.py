@@ -9,7 +9,14 @@ import typer
 from rentcal.cli import views
 from rentcal.cli.context import get_state
 from rentcal.cli.errors import cli_command
-from rentcal.cli.options import JsonOpt, RentalIdArg, commands, examples
+from rentcal.cli.options import (
+    JsonOpt,
+    NewEndOpt,
+    NewStartOpt,
+    RentalIdArg,
+    commands,
+    examples,
+)
 
 move_commands = commands()
 
@@ -25,10 +32,8 @@ move_commands = commands()
 def move(
     ctx: typer.Context,
     rental_id: RentalIdArg,
-    start: Annotated[
-        str | None, typer.Option("--start", metavar="DATE", help="New first day.")
-    ] = None,
-    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="New last day.")] = None,
+    start: NewStartOpt = None,
+    end: NewEndOpt = None,
     days: Annotated[
         int | None,
         typer.Option("--days", min=1, help="New length in days from the (new) first day."),

@@ -27,6 +27,9 @@ DaysOpt = Annotated[
 ]
 RentalIdArg = Annotated[int, typer.Argument(metavar="RENTAL_ID", min=1, max=MAX_ID)]
 MaintenanceIdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID)]
+#: The new days of an edit (move, maintenance edit): each left out keeps its value.
+NewStartOpt = Annotated[str | None, typer.Option("--start", metavar="DATE", help="New first day.")]
+NewEndOpt = Annotated[str | None, typer.Option("--end", metavar="DATE", help="New last day.")]
 FromOpt = Annotated[str | None, typer.Option("--from", metavar="DATE", help="From this day.")]
 ToOpt = Annotated[str | None, typer.Option("--to", metavar="DATE", help="Up to this day.")]
 MachineOpt = Annotated[
@@ -172,6 +175,8 @@ __all__ = [
     "MachineOpt",
     "MaintenanceIdArg",
     "MemberOpt",
+    "NewEndOpt",
+    "NewStartOpt",
     "OutputOpt",
     "RentalIdArg",
     "StartArg",
