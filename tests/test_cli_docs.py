@@ -394,7 +394,8 @@ def missing_lines(shown: list[str], output: str) -> list[str]:
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database, built once per test session; examples run on copies."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    env = {**BASE_ENV, "RENTCAL_DATABASE_URL": None}
+    # the organisation's zone is stored with its first admin: UTC, whatever this host's is
+    env = {**BASE_ENV, "RENTCAL_DATABASE_URL": None, "RENTCAL_TIMEZONE": "UTC"}
     result = CliRunner().invoke(app, ["--db", str(path), "demo"], env=env)
     assert result.exit_code == 0, result.output
     assert not path.with_name("demo.db-wal").exists(), "the demo left a WAL file"
