@@ -3,6 +3,14 @@
 What is proven, on SQLite and PostgreSQL, with processes released together
 (:func:`tests.processes.in_processes`), by the state they leave behind:
 
+- **Deactivation against bookings.** While an admin deactivates a member, an admin
+  books for that member, the member books for themselves, an admin approves
+  their request and they move it to another machine. Afterwards no request of
+  theirs is pending, and every rental of theirs either was seen by the
+  deactivation (rejected with ``"member deactivated"``, or approved and
+  recorded as standing) or was never made (refused with PermissionDenied). A
+  booking that read the member as active before the deactivation committed and
+  wrote after it would leave a pending request nobody settled.
 - **A move against the rental's own decisions.** A move to another machine races
   approve, reject and cancel of the same rental, an approval of the queued
   request waiting on the destination's days, and housekeeping. Every success
@@ -44,6 +52,7 @@ from rentcal import integrity
 from rentcal import queries as q
 from rentcal.service.housekeeping import EXPIRED_REASON
 from rentcal.service.lifecycle import QUEUE_REASON
+from rentcal.service.membership import DEACTIVATED_REASON
 from tests.conftest import TODAY, d
 from tests.processes import CTX, Start, in_processes
 
@@ -66,6 +75,8 @@ TRANSITIONS = frozenset(
         ("approved", "completed"),
     }
 )
+#: The history reason of an approved rental a deactivation let stand.
+STANDS_REASON = f"{DEACTIVATED_REASON}; the rental stands"
 
 #: Pairs of blocking rentals of one machine sharing a day (a queued request blocks nothing).
 BLOCKING_OVERLAPS_SQL = """
@@ -166,6 +177,113 @@ def _told(cal: rentcal.Rentcal, member: str, rental_id: int) -> list[str]:
 
 def _is_postgres(url: str) -> bool:
     return url.startswith("postgresql")
+
+
+# -- deactivating a member while they (and others for them) book ---------------------------
+
+#: How many bookings each booker makes at most (it stops at its first refusal).
+ATTEMPTS = 40
+
+
+def _deactivate(start: Start, url: str) -> list[str]:
+    with rentcal.connect(url, busy_timeout=30) as cal:
+        cal.member("bob")  # connect and warm up before the start signal
+        start()
+        return [_outcome(cal.deactivate_member, "bob", acting="ada", today=TODAY)[0]]
+
+
+def _book_until_refused(
+    start: Start, url: str, machine: str, acting: str | None, first: date
+) -> list[str]:
+    """Book ``machine`` for bob on every other day from ``first`` until refused."""
+    with rentcal.connect(url, busy_timeout=30) as cal:
+        cal.machine(machine)
+        start()
+        outcomes = []
+        for k in range(ATTEMPTS):
+            day = first + timedelta(days=2 * k)
+            outcome, rental = _outcome(
+                cal.book, machine, day, day, member="bob", acting=acting, today=TODAY
+            )
+            outcomes.append(outcome if rental is None else f"booked {rental.id}")
+            if rental is None:
+                break
+        return outcomes
+
+
+def _approve_request(start: Start, url: str, rental_id: int) -> list[str]:
+    with rentcal.connect(url, busy_timeout=30) as cal:
+        cal.member("ada")
+        start()
+        return [_outcome(cal.approve, rental_id, acting="ada", today=TODAY)[0]]
+
+
+def _move_own_request(start: Start, url: str, rental_id: int, machine: str) -> list[str]:
+    with rentcal.connect(url, busy_timeout=30) as cal:
+        cal.member("bob")
+        start()
+        return [_outcome(cal.move, rental_id, machine=machine, acting="bob", today=TODAY)[0]]
+
+
+@pytest.mark.slow
+class TestDeactivationRaces:
+    """A deactivation settles every booking that committed before it; the rest are refused."""
+
+    def test_no_booking_outlives_the_deactivation(self, db_url: str) -> None:
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            cal.add_member("bob", verified=True, acting="ada")
+            for name in ("m0", "m1", "m2", "m3"):  # m2 approves at once
+                cal.add_machine(name, daily_price="10", auto_approve=name == "m2", acting="ada")
+        for round_ in range(3):
+            first = TODAY + timedelta(days=10 + 200 * round_)
+            with rentcal.connect(db_url) as cal:
+                request = cal.book("m1", first, first, member="bob", today=TODAY)
+                held = cal.book("m2", first, first, member="bob", today=TODAY)
+            day = first + timedelta(days=1)
+            reports = _race(
+                db_url,
+                [
+                    (_deactivate, ()),
+                    (_book_until_refused, ("m0", "ada", day)),  # an admin books for bob
+                    (_book_until_refused, ("m0", "bob", day + timedelta(days=1))),  # bob
+                    (_book_until_refused, ("m1", None, day)),  # bob, acting by default
+                    (_book_until_refused, ("m2", "ada", day)),  # approved at once
+                    (_approve_request, (request.id,)),
+                    (_move_own_request, (request.id, "m3")),  # the deactivation follows it
+                ],
+            )
+            self._check(db_url, reports, {request.id, held.id}, request.id)
+            with rentcal.connect(db_url) as cal:
+                cal.reactivate_member("bob", acting="ada")
+
+    @staticmethod
+    def _check(url: str, reports: list[list[str]], setup: set[int], first_id: int) -> None:
+        """What the deactivation and its rivals leave (see the module docstring)."""
+        deactivated, *bookers, approved, moved = reports
+        assert deactivated == ["ok"], reports
+        booked: set[int] = set()
+        for outcomes in bookers:
+            *made, last = outcomes
+            assert all(o.startswith("booked ") for o in made), outcomes
+            assert last.startswith("booked ") or last == "PermissionDenied deactivated", outcomes
+            booked |= {int(o.split()[1]) for o in outcomes if o.startswith("booked ")}
+        assert approved[0] in ("ok", "InvalidTransition"), reports
+        assert moved[0] in ("ok", "PermissionDenied deactivated", "PermissionDenied not-admin")
+        with rentcal.connect(url) as cal:
+            assert not cal.member("bob").active
+            mine = [r for r in cal.rentals(member="bob") if r.id >= first_id]
+            assert {r.id for r in mine} == booked | setup, reports
+            for rental in mine:
+                rows = _chain(cal, rental)
+                if rental.status.value == "approved":  # made before; it stands, as recorded
+                    stands = [row for row in rows if row["reason"] == STANDS_REASON]
+                    assert len(stands) == 1, (rental, rows)
+                else:  # pending when the deactivation came, and settled by it
+                    assert rental.status.value == "rejected", (rental, rows)
+                    assert rows[-1]["from"] == "pending", (rental, rows)
+                    assert rental.reason == DEACTIVATED_REASON, (rental, rows)
+        _assert_sound(url)
 
 
 # -- a move racing the rental's own decisions ----------------------------------------------
