@@ -128,6 +128,12 @@ _MAX_RENTAL_ID = sa.select(sa.func.max(rental_t.c.id))
 _LOCK_MACHINE = (
     sa.select(machine_t.c.id).where(machine_t.c.id == sa.bindparam("m")).with_for_update()
 )
+#: The first key of PostgreSQL's two-key advisory locks on one member ("mbr"); the
+#: two-key space is apart from the one-key locks (schema, members, login handles).
+MEMBER_LOCK_CLASS = 0x6D6272
+_MEMBER_KEYS = (sa.literal(MEMBER_LOCK_CLASS), sa.cast(sa.bindparam("m"), sa.Integer))
+_LOCK_MEMBER = sa.select(sa.func.pg_advisory_xact_lock(*_MEMBER_KEYS))
+_LOCK_MEMBER_SHARED = sa.select(sa.func.pg_advisory_xact_lock_shared(*_MEMBER_KEYS))
 
 _changer = member_t.alias("changer")
 _r = rental_t.c
@@ -509,6 +515,11 @@ def notifications(
 def lock_machine(conn: Connection, machine_id: int) -> None:
     """``SELECT ... FOR UPDATE`` on the machine row (PostgreSQL; SQLite drops it)."""
     conn.execute(_LOCK_MACHINE, {"m": machine_id})
+
+
+def lock_member(conn: Connection, member_id: int, *, shared: bool) -> None:
+    """A PostgreSQL advisory lock on one member until commit, ``shared`` or exclusive."""
+    conn.execute(_LOCK_MEMBER_SHARED if shared else _LOCK_MEMBER, {"m": member_id})
 
 
 def insert(conn: Connection, table: sa.Table, **values: Any) -> int:

@@ -824,6 +824,17 @@ class Store:
         if self.dialect != "sqlite":
             queries.lock_machine(conn, machine_id)
 
+    def lock_member(self, conn: Connection, member_id: int, *, shared: bool) -> None:
+        """Hold one member's lock until commit: ``shared`` by bookings for them,
+        exclusively by their deactivation (a no-op beyond BEGIN IMMEDIATE on SQLite).
+
+        An advisory lock, not a row lock: PostgreSQL queues a shared request behind
+        a waiting exclusive one, so a stream of bookings cannot starve the
+        deactivation (``SELECT ... FOR SHARE`` lockers would jump the queue).
+        """
+        if self.dialect != "sqlite":
+            queries.lock_member(conn, member_id, shared=shared)
+
     def lock_members(self, conn: Connection) -> None:
         """Serialise writers that decide on "the database has no members yet".
 

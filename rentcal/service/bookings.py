@@ -82,6 +82,11 @@ class Bookings(Housekeeping):
             if again is not None:
                 return again
             mach = self._active_machine_row(conn, name)
+            # The member's lock, shared, then their row read again: a deactivation
+            # waits for this booking to commit and settles it, or this waits for the
+            # deactivation and sees it. Taken before the machine's lock, as the
+            # deactivation takes it before the machines' locks: never a deadlock.
+            self.store.lock_member(conn, self._member_row(conn, member).id, shared=True)
             who = q.member(self._member_row(conn, member))
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)

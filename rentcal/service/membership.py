@@ -131,6 +131,10 @@ class Membership(Housekeeping):
         are rejected with the reason ``"member deactivated"`` (and they are
         told); their approved rentals that have not ended stand, and they and
         the admins are told. The last active admin cannot be deactivated.
+
+        Under the member's lock (:meth:`Store.lock_member`), which bookings
+        for them hold shared: one under way commits first and its request is
+        rejected here; one starting later finds the member deactivated.
         """
         clean = checks.handle(handle, "handle", "member")
         checks.optional_handle(acting, "acting", "acting member")
@@ -140,6 +144,7 @@ class Membership(Housekeeping):
             self.store.lock_members(conn)
             actor = self._admin(conn, acting, "deactivate members")
             row = self._member_row(conn, clean)
+            self.store.lock_member(conn, row.id, shared=False)  # bookings for them finish
             if row.deactivated_at is not None:
                 raise InvalidRequest(
                     f"member {row.handle!r} is already deactivated",
