@@ -154,6 +154,22 @@ class TestVersionAndEntryPoints:
         assert result.exit_code == 0
         assert result.stdout == f"rentcal {rentcal.__version__}\n"
 
+    def test_command_modules_have_evaluated_annotations(self) -> None:
+        """Typer reads each command's annotations: strings would be compiled on every run."""
+        cli_dir = Path(rentcal.__file__).parent / "cli"
+        declaring = [
+            p.name
+            for p in sorted(cli_dir.glob("*.py"))
+            if re.search(r"@\w+\.(command|callback)\(", p.read_text(encoding="utf-8"))
+        ]
+        assert "machines.py" in declaring and "app.py" in declaring
+        postponed = [
+            name
+            for name in declaring
+            if "from __future__ import annotations" in (cli_dir / name).read_text("utf-8")
+        ]
+        assert postponed == [], "see rentcal/cli/app.py's docstring"
+
     @pytest.mark.parametrize("args", [["--version"], ["--help"], ["book", "--help"]])
     def test_startup_does_not_import_the_database_layer(self, args: list[str]) -> None:
         code = (

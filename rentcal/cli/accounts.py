@@ -6,8 +6,6 @@ once, on stdout alone (so ``TOKEN=$(rentcal token create)`` works), with its
 explanation on stderr; the database keeps only its digest.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -101,7 +99,7 @@ def passwd(
 # -- API tokens -------------------------------------------------------------------
 
 
-def _token_row(t: ApiToken) -> tuple[object, ...]:
+def _token_row(t: "ApiToken") -> tuple[object, ...]:
     status = "active" if t.active else f"revoked {_when(t.revoked_at)}"
     used = _when(t.last_used_at)
     return (t.id, t.member, t.name, _when(t.created_at), t.created_by, used, status)
@@ -198,7 +196,7 @@ def base_url(value: str | None) -> str:
     return text.rstrip("/")
 
 
-def _shows(f: FeedToken) -> str:
+def _shows(f: "FeedToken") -> str:
     if f.machine is not None:
         return f"machine {f.machine}"
     if f.member is not None:
@@ -206,7 +204,7 @@ def _shows(f: FeedToken) -> str:
     return "all machines"
 
 
-def _feed_row(f: FeedToken) -> tuple[object, ...]:
+def _feed_row(f: "FeedToken") -> tuple[object, ...]:
     status = "active" if f.active else f"revoked {_when(f.revoked_at)}"
     return (f.id, _shows(f), f.format, f.name, f.owner, _when(f.created_at), status)
 

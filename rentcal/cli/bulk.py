@@ -4,8 +4,6 @@ Both stream: files are read line by line, answers are written as they come,
 and a progress bar appears only on a terminal.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import json
 import sys

@@ -1,7 +1,5 @@
 """``rentcal calendar [MACHINE] [--month YYYY-MM]``: the month in the terminal."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,14 +17,14 @@ if TYPE_CHECKING:
 calendar_commands = commands()
 
 
-def painter(enabled: bool) -> grid.Painter:
+def painter(enabled: bool) -> "grid.Painter":
     """Colour by day state (today in reverse video), or no colour at all."""
     from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
 
     if not enabled:
         return grid.plain
 
-    def paint(text: str, state: grid.DayState, is_today: bool) -> str:
+    def paint(text: str, state: "grid.DayState", is_today: bool) -> str:
         colour = grid.COLOURS[state]
         styled = typer.style(
             text, fg=colour, dim=(colour is None) or None, reverse=is_today or None
@@ -98,10 +96,10 @@ def calendar(
 
 
 def _draw(
-    first: date,
-    last: date,
-    rows: list[tuple[str, dict[date, grid.DayState]]],
-    today: date,
+    first: "date",
+    last: "date",
+    rows: "list[tuple[str, dict[date, grid.DayState]]]",
+    today: "date",
     one_machine: bool,
 ) -> None:
     from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast

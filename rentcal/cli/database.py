@@ -1,7 +1,5 @@
 """``rentcal db status | upgrade | check`` and ``rentcal backup``: the database itself."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``rentcal events``: the calendar feeds (FullCalendar JSON, iCalendar, tables)."""
 
-from __future__ import annotations
-
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """``rentcal machine add | list | show | edit | retire | reactivate``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

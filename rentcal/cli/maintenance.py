@@ -1,7 +1,5 @@
 """``rentcal maintenance add | list | edit | cancel | done``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

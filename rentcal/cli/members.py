@@ -1,8 +1,6 @@
 """``rentcal member add | verify | list | show | edit | role | deactivate | reactivate``
 and ``rentcal notifications``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

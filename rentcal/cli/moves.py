@@ -1,7 +1,5 @@
 """``move``: other days or another machine for a rental; ``housekeeping`` for cron."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

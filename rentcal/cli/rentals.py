@@ -1,7 +1,5 @@
 """Booking: ``check``, ``free``, ``book``, ``rentals``, ``show`` and the status changes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

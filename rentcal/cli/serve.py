@@ -4,8 +4,6 @@ The web stack is imported inside the command only: ``rentcal --help`` and
 every other command never load FastAPI, Starlette or uvicorn.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``rentcal config show`` and ``rentcal timezone show | set``: settings and the clock."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,7 +27,7 @@ timezone_app = group(
 )
 
 
-def _stored_zone(state: State) -> TimeZone | None:
+def _stored_zone(state: State) -> "TimeZone | None":
     """The zone the database holds, or None (none stored, or no database to ask)."""
     from rentcal.errors import RentcalError
 
@@ -41,7 +39,7 @@ def _stored_zone(state: State) -> TimeZone | None:
     return found if found.stored else None
 
 
-def _effective(state: State) -> Config:
+def _effective(state: State) -> "Config":
     config = state.config
     stored = _stored_zone(state)
     if stored is not None:
@@ -78,7 +76,7 @@ def show(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         render.error_line(f"No config file: {default_path()} does not exist (defaults apply).")
 
 
-def _zone_record(zone: TimeZone, today: object) -> list[tuple[str, object]]:
+def _zone_record(zone: "TimeZone", today: object) -> list[tuple[str, object]]:
     source = {
         "database": "stored in the database (every host agrees)",
         "connect": "configured on this host (not stored yet: rentcal timezone set ZONE)",

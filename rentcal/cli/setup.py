@@ -1,7 +1,5 @@
 """Getting started: ``rentcal init`` and ``rentcal demo``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
