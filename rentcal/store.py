@@ -824,16 +824,19 @@ class Store:
         if self.dialect != "sqlite":
             queries.lock_machine(conn, machine_id)
 
-    def lock_member(self, conn: Connection, member_id: int, *, shared: bool) -> None:
+    def lock_member(self, conn: Connection, member_id: int, *, shared: bool) -> bool:
         """Hold one member's lock until commit: ``shared`` by bookings for them,
         exclusively by their deactivation (a no-op beyond BEGIN IMMEDIATE on SQLite).
 
         An advisory lock, not a row lock: PostgreSQL queues a shared request behind
         a waiting exclusive one, so a stream of bookings cannot starve the
         deactivation (``SELECT ... FOR SHARE`` lockers would jump the queue).
+        Returns whether a lock was taken (what was read before it may be stale).
         """
-        if self.dialect != "sqlite":
-            queries.lock_member(conn, member_id, shared=shared)
+        if self.dialect == "sqlite":
+            return False
+        queries.lock_member(conn, member_id, shared=shared)
+        return True
 
     def lock_members(self, conn: Connection) -> None:
         """Serialise writers that decide on "the database has no members yet".

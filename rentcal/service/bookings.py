@@ -86,8 +86,11 @@ class Bookings(Housekeeping):
             # waits for this booking to commit and settles it, or this waits for the
             # deactivation and sees it. Taken before the machine's lock, as the
             # deactivation takes it before the machines' locks: never a deadlock.
-            self.store.lock_member(conn, self._member_row(conn, member).id, shared=True)
-            who = q.member(self._member_row(conn, member))
+            # (SQLite's BEGIN IMMEDIATE already serialises: no lock, no second read.)
+            row = self._member_row(conn, member)
+            if self.store.lock_member(conn, row.id, shared=True):
+                row = self._member_row(conn, member)
+            who = q.member(row)
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)
             self._lock(conn, [mach.id], day)
