@@ -266,6 +266,7 @@ class TestCli:
         assert used("--busy-timeout", "1.5", env=env) == ((1.5, "option"), 1.5)
         bad = run("--busy-timeout", "0", "machine", "list")
         assert bad.exit_code == 2 and "--busy-timeout" in bad.stderr, bad.output
+        assert "'0' is too small: the least is 0.001" in bad.stderr, bad.stderr
 
     def test_config_env_names_the_file(self, tmp_path: Path) -> None:
         conf = write_config(tmp_path / "c.toml", {"server.port": 9999})

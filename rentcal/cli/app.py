@@ -46,9 +46,17 @@ def _epilog() -> str:
 class RentcalGroup(TyperGroup):
     """The root command: usage errors about a value are worded by rentcal.
 
-    Every subcommand's arguments are parsed inside this group's ``invoke``, so
-    one ``except`` here rewords them all (see :func:`plain_bad_value`).
+    Every subcommand's arguments are parsed inside this group's ``invoke``, and
+    the root's own options (``--busy-timeout 0``) in its ``parse_args``, so these
+    two ``except`` clauses reword them all (see :func:`plain_bad_value`).
     """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.BadParameter as err:
+            err.message = plain_bad_value(err)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         try:
