@@ -113,9 +113,9 @@ def without_housekeeping(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     from rentcal.service.housekeeping import Housekeeping, HousekeepingResult
 
-    monkeypatch.setattr(Housekeeping, "_settle", lambda *_a, **_k: HousekeepingResult())
-    monkeypatch.setattr(Housekeeping, "_stale_rows", lambda *_a, **_k: False)
-    monkeypatch.setattr(Housekeeping, "_stale_conflicts", lambda *_a, **_k: False)
+    monkeypatch.setattr(Housekeeping, "settle", lambda *_a, **_k: HousekeepingResult())
+    monkeypatch.setattr(Housekeeping, "stale_rows", lambda *_a, **_k: False)
+    monkeypatch.setattr(Housekeeping, "stale_conflicts", lambda *_a, **_k: False)
 
 
 @pytest.fixture(params=_backends())

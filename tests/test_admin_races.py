@@ -20,7 +20,7 @@ What is proven, on SQLite and PostgreSQL, with processes released together
   queued request waits under an approved rental. On PostgreSQL one case is
   forced: the approver has looked up the rental's machine when the move
   commits, so it must follow the rental to the new machine's lock
-  (:meth:`Housekeeping._lock_rental`) — otherwise it decides on a calendar
+  (:meth:`Housekeeping.lock_rental`) — otherwise it decides on a calendar
   whose lock it does not hold, and the queued rival is never rejected.
 - **Expiry against approval.** One process may still approve a request (its
   first day is its today; or its machine's expiry hours have not run out on its

@@ -60,7 +60,7 @@ def test_database_guard_reports_the_conflicts(
     else:
         blocker = seeded.add_maintenance("tractor", d(10), d(12), acting="ada", today=TODAY).id
     before = (seeded.rentals(), seeded.maintenance())
-    monkeypatch.setattr(seeded, "_conflicts", lambda *a, **k: [])
+    monkeypatch.setattr(seeded._context, "conflicts", lambda *a, **k: [])
     with pytest.raises(rentcal.Unavailable) as info:
         write(seeded)
     err = info.value

@@ -175,7 +175,7 @@ class TestConflictPath:
         def write() -> rentcal.Rental:
             raise sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key"))
 
-        found = idempotency.after_conflict(request, write, cal._read, cal.now)
+        found = idempotency.after_conflict(request, write, cal._context.read, cal.now)
         assert found == first
 
     def test_other_integrity_errors_pass_through(self, cal: rentcal.Rentcal) -> None:
@@ -183,12 +183,12 @@ class TestConflictPath:
             raise sa.exc.IntegrityError("INSERT", {}, Exception("something else"))
 
         with pytest.raises(sa.exc.IntegrityError):
-            idempotency.after_conflict(None, write, cal._read, cal.now)
+            idempotency.after_conflict(None, write, cal._context.read, cal.now)
         request = idempotency.request_key(
             "unused", actor="bob", machine="saw", start=d(1), end=d(1), member="bob", purpose=None
         )
         with pytest.raises(sa.exc.IntegrityError):
-            idempotency.after_conflict(request, write, cal._read, cal.now)
+            idempotency.after_conflict(request, write, cal._context.read, cal.now)
 
 
 def _same_key(start: Start, url: str, machine: str) -> int | str:

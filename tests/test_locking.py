@@ -176,14 +176,15 @@ class TestBusy:
 
 def _book_and_hang(url: str, ready: Any) -> None:
     with rentcal.connect(url) as cal:
-        original = cal._notify
+        context = cal._context
+        original = context.notify
 
         def notify_then_hang(*args: Any, **kwargs: Any) -> None:
             original(*args, **kwargs)  # the rental and a notification are written...
             ready.set()
             time.sleep(60)  # ...and the transaction is still open when we are killed
 
-        cal._notify = notify_then_hang  # type: ignore[method-assign]
+        context.notify = notify_then_hang  # type: ignore[method-assign]
         cal.book("m0", d(10), d(14), member="ada", today=TODAY)
 
 

@@ -16,7 +16,7 @@ from rentcal import (
     PermissionDenied,
     Unavailable,
 )
-from rentcal.service.base import ServiceBase
+from rentcal.service.base import Context
 from tests.conftest import TODAY, d
 
 T = {"today": TODAY}
@@ -154,7 +154,7 @@ class TestMoveRefusals:
     ) -> None:
         """A bug skipping the check still meets the guard: Unavailable, the other rental only."""
         other = seeded.book("tractor", d(13), d(14), member="dan", **T)
-        monkeypatch.setattr(ServiceBase, "_conflicts", lambda *_a, **_k: [])
+        monkeypatch.setattr(Context, "conflicts", lambda *_a, **_k: [])
         with pytest.raises(Unavailable) as info:
             seeded.move(pending.id, start=d(12), acting="bob", **T)
         assert [c.id for c in info.value.conflicts] == [other.id]

@@ -152,9 +152,9 @@ class TestBumps:
             raise rentcal.InvalidRequest("changed my mind")
 
         with pytest.raises(rentcal.InvalidRequest):
-            setup._write(work)
+            setup._context.write(work)
         assert setup.revision() == before
-        setup._write(lambda conn: None)
+        setup._context.write(lambda conn: None)
         assert setup.revision()[0] == before[0] + 1
 
 

@@ -117,14 +117,14 @@ class TestOverlapGuardBecomesUnavailable:
 
     def test_guard(self, seeded: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch) -> None:
         first = seeded.book("tractor", d(10), d(14), member="bob", today=TODAY)
-        real = seeded._conflicts
+        real = seeded._context.conflicts
         calls: list[int] = []
 
         def blind_once(*args: object, **kwargs: object) -> object:
             calls.append(1)
             return [] if len(calls) == 1 else real(*args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(seeded, "_conflicts", blind_once)
+        monkeypatch.setattr(seeded._context, "conflicts", blind_once)
         with pytest.raises(rentcal.Unavailable) as info:
             seeded.book("tractor", d(12), d(12), member="dan", today=TODAY)
         assert [c.id for c in info.value.conflicts] == [first.id]
@@ -180,7 +180,7 @@ def test_server_gone_mid_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -
         cal.add_member("ada", admin=True)
         cal.add_machine("m", daily_price="1", acting="ada")
         killer = sa.create_engine(cal.store.url, isolation_level="AUTOCOMMIT")
-        real = cal._notify
+        real = cal._context.notify
 
         def notify_then_die(conn: sa.Connection, *args: object, **kwargs: object) -> None:
             real(conn, *args, **kwargs)  # type: ignore[arg-type]
@@ -189,7 +189,7 @@ def test_server_gone_mid_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -
                 other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
             conn.exec_driver_sql("SELECT 1")  # the server is gone for this connection
 
-        monkeypatch.setattr(cal, "_notify", notify_then_die)
+        monkeypatch.setattr(cal._context, "notify", notify_then_die)
         with pytest.raises(rentcal.DatabaseError) as info:
             cal.book("m", d(10), d(10), member="ada", today=TODAY)
         assert "\n" not in str(info.value)

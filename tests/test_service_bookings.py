@@ -87,10 +87,10 @@ class TestBook:
         def boom(*_args: object, **_kw: object) -> None:
             raise RuntimeError("disk full")
 
-        seeded._notify = boom  # type: ignore[method-assign]
+        seeded._context.notify = boom  # type: ignore[method-assign]
         with pytest.raises(RuntimeError):
             seeded.book("tractor", d(10), d(10), member="bob", **T)
-        del seeded._notify
+        del seeded._context.notify
         assert seeded.rentals() == []
         assert len(seeded.notifications("ada")) == notes_before
 

@@ -1,10 +1,16 @@
 """The use cases behind :func:`rentcal.connect`: permissions, rules, history.
 
-One module per group of use cases; :class:`Rentcal` is the one public facade
-that combines them. Where things live:
+One use-case object per group of use cases, all sharing ONE explicit
+:class:`~rentcal.service.base.Context` and calling each other only through
+public methods; :class:`Rentcal` is the thin public facade handing each call
+to one of them. Where things live:
 
 ========================  ===============================================
-``base``                  the store, the clock, lookups, THE guarded write
+``base``                  ``Context``: the store, the clock, the
+                          organisation's zone, lookups, THE guarded write
+``wiring``                ``UseCases`` (who gets which sibling) and ``via``
+                          (a facade method delegating to a use case)
+``housekeeping``          settling what time made stale; the machine locks
 ``catalogue``             members and machines (``init``, ``add_member``, ...)
 ``availability``          ``check``, ``check_many``, ``free_windows``
 ``lifecycle``             recording a rental's status change; settling a retirement
@@ -35,20 +41,24 @@ Results are frozen values from :mod:`rentcal.core.values`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rentcal.errors import RentcalError
 from rentcal.service.accounts import Accounts
 from rentcal.service.availability import Availabilities
-from rentcal.service.base import Clock, utc_now
+from rentcal.service.base import Clock, Context, utc_now
 from rentcal.service.bookings import Bookings
 from rentcal.service.bulk import Bulk
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.feeds import Feeds
+from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.settings import OrgSettings
+from rentcal.service.wiring import UseCases, via
 from rentcal.store import Store
 
 #: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
@@ -56,21 +66,21 @@ from rentcal.store import Store
 BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
 
 
-class Rentcal(
-    Catalogue,
-    MachineEdits,
-    Membership,
-    Availabilities,
-    Bookings,
-    Moves,
-    Upkeep,
-    Bulk,
-    Feeds,
-    Inbox,
-    Accounts,
-    OrgSettings,
-):
-    """A connection to one rentcal database; see :func:`rentcal.connect`."""
+class Rentcal:
+    """A connection to one rentcal database; see :func:`rentcal.connect`.
+
+    A thin facade: each public method hands the call to one use-case object
+    (:class:`~rentcal.service.wiring.UseCases`), all sharing one
+    :class:`~rentcal.service.base.Context`. A method of its own is an
+    ordinary ``def`` here.
+    """
+
+    def __init__(
+        self, store: Store, *, clock: Clock | None = None, timezone: str | None = None
+    ) -> None:
+        self.store = store
+        self._context = Context(store, clock=clock, timezone=timezone)
+        self._cases = UseCases(self._context)
 
     def __enter__(self) -> Rentcal:
         return self
@@ -80,6 +90,112 @@ class Rentcal(
 
     def __repr__(self) -> str:
         return f"<Rentcal {self.store.display_url}>"
+
+    # -- the connection -----------------------------------------------------------
+
+    close = via("context", Context.close)
+    now = via("context", Context.now)
+    today = via("context", Context.today)
+
+    @property
+    def url(self) -> str:
+        """The database URL in use, password hidden."""
+        return self._context.url
+
+    @property
+    def session_idle(self) -> timedelta:
+        """A session unused this long expires (sliding); set it to change it."""
+        return self._cases.accounts.session_idle
+
+    @session_idle.setter
+    def session_idle(self, value: timedelta) -> None:
+        self._cases.accounts.session_idle = value
+
+    @property
+    def touch_interval(self) -> timedelta:
+        """``last_seen_at`` / ``last_used_at`` are written at most this often."""
+        return self._cases.accounts.touch_interval
+
+    @touch_interval.setter
+    def touch_interval(self, value: timedelta) -> None:
+        self._cases.accounts.touch_interval = value
+
+    # -- members and machines -------------------------------------------------------
+
+    init = via("catalogue", Catalogue.init)
+    add_member = via("catalogue", Catalogue.add_member)
+    verify_member = via("catalogue", Catalogue.verify_member)
+    member = via("catalogue", Catalogue.member)
+    members = via("catalogue", Catalogue.members)
+    is_empty = via("catalogue", Catalogue.is_empty)
+    add_machine = via("catalogue", Catalogue.add_machine)
+    retire_machine = via("catalogue", Catalogue.retire_machine)
+    machine = via("catalogue", Catalogue.machine)
+    machines = via("catalogue", Catalogue.machines)
+    edit_machine = via("machine_edits", MachineEdits.edit_machine)
+    reactivate_machine = via("machine_edits", MachineEdits.reactivate_machine)
+    machine_history = via("machine_edits", MachineEdits.machine_history)
+    edit_member = via("membership", Membership.edit_member)
+    set_role = via("membership", Membership.set_role)
+    deactivate_member = via("membership", Membership.deactivate_member)
+    reactivate_member = via("membership", Membership.reactivate_member)
+    member_history = via("membership", Membership.member_history)
+
+    # -- availability, bookings, moves ----------------------------------------------
+
+    check = via("availability", Availabilities.check)
+    check_many = via("availability", Availabilities.check_many)
+    free_windows = via("availability", Availabilities.free_windows)
+    book = via("bookings", Bookings.book)
+    approve = via("bookings", Bookings.approve)
+    reject = via("bookings", Bookings.reject)
+    cancel = via("bookings", Bookings.cancel)
+    complete = via("bookings", Bookings.complete)
+    rental = via("bookings", Bookings.rental)
+    rentals = via("bookings", Bookings.rentals)
+    history = via("bookings", Bookings.history)
+    move = via("moves", Moves.move)
+    housekeeping = via("housekeeping", Housekeeping.housekeeping)
+    housekeeping_due = via("housekeeping", Housekeeping.housekeeping_due)
+
+    # -- maintenance, imports -------------------------------------------------------
+
+    add_maintenance = via("maintenance", Upkeep.add_maintenance)
+    edit_maintenance = via("maintenance", Upkeep.edit_maintenance)
+    cancel_maintenance = via("maintenance", Upkeep.cancel_maintenance)
+    complete_maintenance = via("maintenance", Upkeep.complete_maintenance)
+    maintenance = via("maintenance", Upkeep.maintenance)
+    maintenance_history = via("maintenance", Upkeep.maintenance_history)
+    import_rentals = via("bulk", Bulk.import_rentals)
+    import_maintenance = via("bulk", Bulk.import_maintenance)
+
+    # -- calendars, notifications, settings -----------------------------------------
+
+    events = via("feeds", Feeds.events)
+    ical = via("feeds", Feeds.ical)
+    feed_items = via("feeds", Feeds.feed_items)
+    notifications = via("inbox", Inbox.notifications)
+    mark_read = via("inbox", Inbox.mark_read)
+    timezone = via("settings", OrgSettings.timezone)
+    set_timezone = via("settings", OrgSettings.set_timezone)
+    timezone_history = via("settings", OrgSettings.timezone_history)
+
+    # -- accounts -------------------------------------------------------------------
+
+    set_password = via("accounts", Accounts.set_password)
+    has_password = via("accounts", Accounts.has_password)
+    login = via("accounts", Accounts.login)
+    session_member = via("accounts", Accounts.session_member)
+    logout = via("accounts", Accounts.logout)
+    create_token = via("accounts", Accounts.create_token)
+    tokens = via("accounts", Accounts.tokens)
+    revoke_token = via("accounts", Accounts.revoke_token)
+    token_member = via("accounts", Accounts.token_member)
+    create_feed = via("accounts", Accounts.create_feed)
+    feed_tokens = via("accounts", Accounts.feed_tokens)
+    revoke_feed = via("accounts", Accounts.revoke_feed)
+    feed_by_secret = via("accounts", Accounts.feed_by_secret)
+    revision = via("accounts", Accounts.revision)
 
 
 def connect(

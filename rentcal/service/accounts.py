@@ -51,7 +51,7 @@ from rentcal.errors import (
     PermissionDenied,
     Throttled,
 )
-from rentcal.service.base import ServiceBase, int_id
+from rentcal.service.base import Context, int_id, refuse_deactivated
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -115,8 +115,11 @@ def _usable_secret(secret: object) -> str | None:
     return secret_digest(secret)
 
 
-class Accounts(ServiceBase):
+class Accounts:
     """Use cases about who is asking: passwords, sessions, tokens, feed URLs."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     #: A session unused this long expires (sliding); set per instance to change it.
     session_idle: timedelta = timedelta(days=14)
@@ -137,30 +140,30 @@ class Accounts(ServiceBase):
         checks.text(password, "password")
         checks.optional_handle(acting, "acting", "acting member")
         check_password(password)
-        self._read(lambda conn: self._password_target(conn, handle, acting))
+        self.ctx.read(lambda conn: self._password_target(conn, handle, acting))
         encoded = hasher().hash(password)
 
         def work(conn: Connection) -> None:
             target = self._password_target(conn, handle, acting)
-            now = self.now()
+            now = self.ctx.now()
             qa.set_credential(conn, target.id, encoded, now)
             qa.revoke_member_sessions(conn, target.id, now)
 
-        self._write(work, calendar=False)
+        self.ctx.write(work, calendar=False)
 
     def has_password(self, handle: str) -> bool:
         """Whether a member has a password set (and so can log in)."""
         checks.handle(handle, "handle", "member")
 
         def work(conn: Connection) -> bool:
-            row = self._member_row(conn, handle)
+            row = self.ctx.member_row(conn, handle)
             return qa.credential(conn, row.handle)[1] is not None
 
-        return self._read(work)
+        return self.ctx.read(work)
 
     def _password_target(self, conn: Connection, handle: str, acting: str | None) -> Member:
-        actor = self._actor(conn, acting)
-        target = q.member(self._member_row(conn, handle))
+        actor = self.ctx.actor(conn, acting)
+        target = q.member(self.ctx.member_row(conn, handle))
         if target.id != actor.id and not actor.is_admin:
             raise PermissionDenied(
                 f"member {actor.handle!r} cannot set the password of {target.handle!r}: "
@@ -191,7 +194,7 @@ class Accounts(ServiceBase):
         if key is None:
             verify_password(None, password)
             raise AuthFailed()
-        attempt_id, member_id, stored = self._write(
+        attempt_id, member_id, stored = self.ctx.write(
             lambda conn: self._attempt(conn, key), calendar=False
         )
         matched = verify_password(stored, password)  # the full cost, known handle or not
@@ -201,8 +204,8 @@ class Accounts(ServiceBase):
         secret = new_secret()
 
         def work(conn: Connection) -> Session:
-            now = self.now()
-            self._refuse_deactivated(q.member(self._member_row(conn, key)), "handle")
+            now = self.ctx.now()
+            refuse_deactivated(q.member(self.ctx.member_row(conn, key)), "handle")
             qa.drop_failure(conn, attempt_id)  # it was not a failure after all
             qa.prune_failures(conn, now - LOGIN_WINDOW)
             if fresh is not None and qa.credential(conn, key)[1] == stored:
@@ -218,7 +221,7 @@ class Accounts(ServiceBase):
             )
             return qa.session_by_id(conn, session_id)
 
-        return self._write(work, calendar=False), secret
+        return self.ctx.write(work, calendar=False), secret
 
     def _attempt(self, conn: Connection, handle: str) -> tuple[int, int | None, str | None]:
         """Admit one attempt for ``handle`` (counted as a failure until it succeeds).
@@ -227,9 +230,9 @@ class Accounts(ServiceBase):
         lock), so concurrent attempts are counted one after another.
         Returns (attempt id, member id, stored hash).
         """
-        if self.store.dialect == "postgresql":
+        if self.ctx.store.dialect == "postgresql":
             qa.lock_handle(conn, handle)
-        now = self.now()
+        now = self.ctx.now()
         recent = qa.recent_failures(conn, handle, now - LOGIN_WINDOW, MAX_FAILURES)
         if len(recent) >= MAX_FAILURES:
             wait = retry_after(recent[-1], now)
@@ -254,16 +257,16 @@ class Accounts(ServiceBase):
         digest = _usable_secret(secret)
         if digest is None:
             return None
-        now = self.now()
+        now = self.ctx.now()
 
         def work(conn: Connection) -> tuple[Session, Member] | None:
             found = qa.live_session(conn, digest, now)
             if found is None:
                 return None
             session, _ = found
-            return session, q.member(self._member_row(conn, session.member))
+            return session, q.member(self.ctx.member_row(conn, session.member))
 
-        found = self._read(work)
+        found = self.ctx.read(work)
         if found is None:
             return None
         session, member = found
@@ -271,7 +274,9 @@ class Accounts(ServiceBase):
             return None  # idle longer than the (possibly shortened) limit
         if now - session.last_seen_at >= self.touch_interval:
             until = now + self.session_idle
-            self._write(lambda conn: qa.touch_session(conn, session.id, now, until), calendar=False)
+            self.ctx.write(
+                lambda conn: qa.touch_session(conn, session.id, now, until), calendar=False
+            )
         return member
 
     def logout(self, secret: str) -> bool:
@@ -280,8 +285,8 @@ class Accounts(ServiceBase):
         digest = _usable_secret(secret)
         if digest is None:
             return False
-        now = self.now()
-        return self._write(lambda conn: qa.revoke_session(conn, digest, now), calendar=False)
+        now = self.ctx.now()
+        return self.ctx.write(lambda conn: qa.revoke_session(conn, digest, now), calendar=False)
 
     # -- API tokens ---------------------------------------------------------------
 
@@ -300,8 +305,8 @@ class Accounts(ServiceBase):
         secret = new_secret()
 
         def work(conn: Connection) -> ApiToken:
-            actor = self._actor(conn, acting)
-            target = actor if member is None else q.member(self._member_row(conn, member))
+            actor = self.ctx.actor(conn, acting)
+            target = actor if member is None else q.member(self.ctx.member_row(conn, member))
             if target.id != actor.id and not actor.is_admin:
                 raise PermissionDenied(
                     f"member {actor.handle!r} is not an admin; only admins can create tokens "
@@ -315,14 +320,14 @@ class Accounts(ServiceBase):
                 secret_hash=secret_digest(secret),
                 member_id=target.id,
                 name=label,
-                created_at=self.now(),
+                created_at=self.ctx.now(),
                 created_by_id=actor.id,
                 last_used_at=None,
                 revoked_at=None,
             )
             return self._token(conn, token_id)[0]
 
-        return self._write(work, calendar=False), secret
+        return self.ctx.write(work, calendar=False), secret
 
     def tokens(self, acting: str | None, include_revoked: bool = False) -> list[ApiToken]:
         """The acting member's tokens, oldest first (an admin's: everybody's)."""
@@ -330,10 +335,10 @@ class Accounts(ServiceBase):
         checks.flag(include_revoked, "include_revoked")
 
         def work(conn: Connection) -> list[ApiToken]:
-            actor = self._actor(conn, acting)
+            actor = self.ctx.actor(conn, acting)
             return qa.find_tokens(conn, None if actor.is_admin else actor.id, include_revoked)
 
-        return self._read(work)
+        return self.ctx.read(work)
 
     def revoke_token(self, token_id: int, acting: str | None) -> ApiToken:
         """Revoke an API token: its member or an admin. It is kept, marked revoked."""
@@ -342,16 +347,16 @@ class Accounts(ServiceBase):
         tid = int_id(token_id, "token")
 
         def work(conn: Connection) -> ApiToken:
-            actor = self._actor(conn, acting)
+            actor = self.ctx.actor(conn, acting)
             token, member_id = self._token(conn, tid)
             self._may_revoke(actor, member_id, f"token {tid}", token.member)
-            if not qa.revoke_token(conn, tid, self.now()):
+            if not qa.revoke_token(conn, tid, self.ctx.now()):
                 raise InvalidRequest(
                     f"token {tid} is already revoked", field="token", value=tid, reason="revoked"
                 )
             return self._token(conn, tid)[0]
 
-        return self._write(work, calendar=False)
+        return self.ctx.write(work, calendar=False)
 
     def token_member(self, secret: str) -> Member | None:
         """The member an API token acts as, or None (unknown or revoked).
@@ -363,21 +368,21 @@ class Accounts(ServiceBase):
         digest = _usable_secret(secret)
         if digest is None:
             return None
-        now = self.now()
+        now = self.ctx.now()
 
         def work(conn: Connection) -> tuple[ApiToken, Member] | None:
             found = qa.live_token(conn, digest)
             if found is None:
                 return None
             token, _ = found
-            return token, q.member(self._member_row(conn, token.member))
+            return token, q.member(self.ctx.member_row(conn, token.member))
 
-        found = self._read(work)
+        found = self.ctx.read(work)
         if found is None:
             return None
         token, member = found
         if token.last_used_at is None or now - token.last_used_at >= self.touch_interval:
-            self._write(lambda conn: qa.token_used(conn, token.id, now), calendar=False)
+            self.ctx.write(lambda conn: qa.token_used(conn, token.id, now), calendar=False)
         return member
 
     @staticmethod
@@ -441,7 +446,7 @@ class Accounts(ServiceBase):
         secret = new_secret()
 
         def work(conn: Connection) -> FeedToken:
-            actor = self._actor(conn, acting)
+            actor = self.ctx.actor(conn, acting)
             scope, machine_id, member_id = self._feed_scope(
                 conn, actor, machine, member, all_rentals
             )
@@ -454,12 +459,12 @@ class Accounts(ServiceBase):
                 format=form,
                 name=label,
                 owner_id=actor.id,
-                created_at=self.now(),
+                created_at=self.ctx.now(),
                 revoked_at=None,
             )
             return self._feed_token(conn, feed_id)[0]
 
-        return self._write(work, calendar=False), secret
+        return self.ctx.write(work, calendar=False), secret
 
     def _feed_scope(
         self,
@@ -482,8 +487,8 @@ class Accounts(ServiceBase):
                 )
             if machine is None:
                 return FeedScope.ALL, None, None
-            return FeedScope.MACHINE, self._machine_row(conn, machine).id, None
-        target = actor if member is None else q.member(self._member_row(conn, member))
+            return FeedScope.MACHINE, self.ctx.machine_row(conn, machine).id, None
+        target = actor if member is None else q.member(self.ctx.member_row(conn, member))
         if target.id != actor.id and not actor.is_admin:
             raise PermissionDenied(
                 f"member {actor.handle!r} cannot create a feed of {target.handle!r}'s rentals "
@@ -500,10 +505,10 @@ class Accounts(ServiceBase):
         checks.flag(include_revoked, "include_revoked")
 
         def work(conn: Connection) -> list[FeedToken]:
-            actor = self._actor(conn, acting)
+            actor = self.ctx.actor(conn, acting)
             return qa.find_feeds(conn, None if actor.is_admin else actor.id, include_revoked)
 
-        return self._read(work)
+        return self.ctx.read(work)
 
     def revoke_feed(self, feed_id: int, acting: str | None) -> FeedToken:
         """Revoke a feed URL: its owner or an admin. It is kept, marked revoked."""
@@ -512,16 +517,16 @@ class Accounts(ServiceBase):
         fid = int_id(feed_id, "feed")
 
         def work(conn: Connection) -> FeedToken:
-            actor = self._actor(conn, acting)
+            actor = self.ctx.actor(conn, acting)
             feed, owner_id = self._feed_token(conn, fid)
             self._may_revoke(actor, owner_id, f"feed {fid}", feed.owner)
-            if not qa.revoke_feed(conn, fid, self.now()):
+            if not qa.revoke_feed(conn, fid, self.ctx.now()):
                 raise InvalidRequest(
                     f"feed {fid} is already revoked", field="feed", value=fid, reason="revoked"
                 )
             return self._feed_token(conn, fid)[0]
 
-        return self._write(work, calendar=False)
+        return self.ctx.write(work, calendar=False)
 
     def feed_by_secret(self, secret: str) -> FeedToken | None:
         """The live feed token with this secret, or None (unknown, revoked, or its
@@ -533,11 +538,11 @@ class Accounts(ServiceBase):
 
         def work(conn: Connection) -> FeedToken | None:
             found = qa.live_feed(conn, digest)
-            if found is None or not q.member(self._member_row(conn, found.owner)).active:
+            if found is None or not q.member(self.ctx.member_row(conn, found.owner)).active:
                 return None
             return found
 
-        return self._read(work)
+        return self.ctx.read(work)
 
     @staticmethod
     def _feed_token(conn: Connection, feed_id: int) -> tuple[FeedToken, int]:
@@ -553,7 +558,7 @@ class Accounts(ServiceBase):
 
         ``changed_at`` never moves backwards, so it can serve as Last-Modified.
         """
-        return self._read(qa.revision)
+        return self.ctx.read(qa.revision)
 
 
 __all__ = [

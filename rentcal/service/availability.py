@@ -16,14 +16,19 @@ from rentcal.core import checks
 from rentcal.core.availability import Availability, availability, free_windows
 from rentcal.core.ranges import validate_range
 from rentcal.errors import InvalidRequest, RentcalError
+from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 
 #: A batch request: (machine, start, end), or an error the caller met reading it.
 Request = tuple[str, date, date] | RentcalError
 
 
-class Availabilities(Housekeeping):
+class Availabilities:
     """Use cases answering availability questions."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
 
     def check(
         self, machine: str, start: date, end: date, today: date | None = None
@@ -36,17 +41,17 @@ class Availabilities(Housekeeping):
         name = checks.handle(machine, "machine")
         checks.day(start, "start")
         checks.day(end, "end")
-        day = self.today(today)
+        day = self.ctx.today(today)
         validate_range(start, end, day)
 
         def work(conn: Connection) -> tuple[Availability, bool]:
-            row = self._active_machine_row(conn, name)
-            found = self._conflicts(conn, row.id, start, end)
-            return availability(row.name, start, end, found), self._stale_conflicts(
+            row = self.ctx.active_machine_row(conn, name)
+            found = self.ctx.conflicts(conn, row.id, start, end)
+            return availability(row.name, start, end, found), self.housekeeping.stale_conflicts(
                 conn, row, found, day
             )
 
-        return self._fresh(work, day)
+        return self.housekeeping.fresh(work, day)
 
     def check_many(
         self,
@@ -64,7 +69,7 @@ class Availabilities(Housekeeping):
         arguments themselves are checked at the call, not on first iteration.
         """
         source = checks.iterable(requests, "requests")
-        day = self.today(today)
+        day = self.ctx.today(today)
         size = checks.positive_int(chunk, "chunk")
         return self._stream(source, day, size)
 
@@ -81,7 +86,7 @@ class Availabilities(Housekeeping):
             yield from self._answer_batch(batch, day)
 
     def _answer_batch(self, batch: list[Request], day: date) -> list[Availability | RentcalError]:
-        return self._fresh(lambda conn: self._answer(conn, batch, day), day)
+        return self.housekeeping.fresh(lambda conn: self._answer(conn, batch, day), day)
 
     def _answer(
         self, conn: Connection, batch: list[Request], day: date
@@ -98,11 +103,13 @@ class Availabilities(Housekeeping):
             try:
                 validate_range(start, end, day)
                 row = machines.get(name) or machines.setdefault(
-                    name, self._active_machine_row(conn, name)
+                    name, self.ctx.active_machine_row(conn, name)
                 )
-                spans = self._conflicts(conn, row.id, start, end)
+                spans = self.ctx.conflicts(conn, row.id, start, end)
                 answers.append(availability(row.name, start, end, spans))
-                stale = stale or (bool(spans) and self._stale_conflicts(conn, row, spans, day))
+                stale = stale or (
+                    bool(spans) and self.housekeeping.stale_conflicts(conn, row, spans, day)
+                )
             except RentcalError as err:
                 answers.append(err)
         return answers, stale
@@ -126,7 +133,7 @@ class Availabilities(Housekeeping):
         first, last = checks.day(start, "start"), checks.day(end, "end")
         days = checks.positive_int(min_days, "min_days", "a number of days")
         validate_range(first, last)
-        day = self.today(today)
+        day = self.ctx.today(today)
         if last < day:
             raise InvalidRequest(
                 f"no day from {first.isoformat()} to {last.isoformat()} can be booked: "
@@ -138,14 +145,14 @@ class Availabilities(Housekeeping):
         first = max(first, day)
 
         def work(conn: Connection) -> tuple[list[tuple[date, date]], bool]:
-            row = self._active_machine_row(conn, name)
-            found = self._conflicts(conn, row.id, first, last)
+            row = self.ctx.active_machine_row(conn, name)
+            found = self.ctx.conflicts(conn, row.id, first, last)
             busy = [(c.start, c.end) for c in found]
-            return free_windows(first, last, busy, days), self._stale_conflicts(
+            return free_windows(first, last, busy, days), self.housekeeping.stale_conflicts(
                 conn, row, found, day
             )
 
-        return self._fresh(work, day)
+        return self.housekeeping.fresh(work, day)
 
 
 def _request(request: object, index: int) -> Request:

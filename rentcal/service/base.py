@@ -1,11 +1,11 @@
 """What every use case shares: the store, the clock, lookups, the guarded write.
 
-:class:`ServiceBase` is the common ancestor of the use-case modules; the
-public facade :class:`rentcal.service.Rentcal` combines them. Every public
-method opens exactly one transaction, through :meth:`ServiceBase._read` or
-:meth:`ServiceBase._write`; the latter is THE guarded write: when the
-database itself refuses an overlap (something bypassed the machine's lock),
-the caller gets the same :class:`~rentcal.errors.Unavailable`, with its
+:class:`Context` is the ONE object the use-case objects share (each gets it
+explicitly; none inherits it); the public facade :class:`rentcal.service.Rentcal`
+builds it. Every public method opens exactly one transaction, through
+:meth:`Context.read` or :meth:`Context.write`; the latter is THE guarded write:
+when the database itself refuses an overlap (something bypassed the machine's
+lock), the caller gets the same :class:`~rentcal.errors.Unavailable`, with its
 conflicts, as when the service found them first.
 """
 
@@ -90,8 +90,23 @@ def span_text(start: date, end: date) -> str:
     return f"{start.isoformat()}..{end.isoformat()}"
 
 
-class ServiceBase:
-    """A connection to one rentcal database: store, clock and shared lookups."""
+def refuse_deactivated(member: Member, field: str) -> None:
+    """PermissionDenied (reason ``deactivated``) for a member an admin deactivated."""
+    if not member.active:
+        raise PermissionDenied(
+            f"member {member.handle!r} is deactivated",
+            field=field,
+            value=member.handle,
+            reason="deactivated",
+        )
+
+
+class Context:
+    """One connection's shared state: store, clock, the organisation's zone, lookups.
+
+    Use cases receive it explicitly and call only its public methods; it
+    knows no use case.
+    """
 
     def __init__(
         self, store: Store, *, clock: Clock | None = None, timezone: str | None = None
@@ -131,7 +146,7 @@ class ServiceBase:
         given = checks.optional_day(today, "today")
         if given is not None:
             return given
-        zone = self._timezone()
+        zone = self.timezone()
         now = self._clock()
         if zone.source == "host":
             return now.astimezone().date()
@@ -147,39 +162,51 @@ class ServiceBase:
             ) from None
         return now.astimezone(tz).date()
 
-    def _timezone(self, *, fresh: bool = False) -> TimeZone:
+    def timezone(self, *, fresh: bool = False) -> TimeZone:
         """The organisation's zone (cached per connection, see :meth:`today`)."""
         cached = self._zone
         if not fresh and cached is not None and time.monotonic() - cached[0] < ZONE_TTL:
             return cached[1]
-        zone = self._read(self._zone_in)
+        zone = self.read(self.zone_in)
         self._zone = (time.monotonic(), zone)
         return zone
 
-    def _zone_in(self, conn: Connection) -> TimeZone:
+    def zone_in(self, conn: Connection) -> TimeZone:
         """The zone as seen in transaction ``conn`` (the database's, else the fallbacks)."""
         row = q.org_setting(conn, TIMEZONE_KEY)
         if row is not None:
             return TimeZone(row.value, "database", row.changed_by, row.changed_at)
-        return self._fallback_zone()
+        return self.fallback_zone()
 
-    def _fallback_zone(self) -> TimeZone:
+    def fallback_zone(self) -> TimeZone:
         """The zone while the database holds none: connect()'s (or the variable), the host's."""
         if self._given_zone is not None:
             return TimeZone(self._given_zone, "connect")
         return TimeZone(host_zone_name() or "localtime", "host")
 
-    def _store_initial_zone(self, conn: Connection, member_id: int | None) -> None:
+    def store_initial_zone(self, conn: Connection, member_id: int | None) -> None:
         """``init()``'s part: the given zone, else the host's, else UTC, if none is stored."""
         if q.org_setting(conn, TIMEZONE_KEY) is None:
             name = self._given_zone or host_zone_name() or "UTC"
             q.add_org_setting(conn, TIMEZONE_KEY, name, member_id, self.now())
+        self.forget_zone()
+
+    def forget_zone(self) -> None:
+        """Drop the cached zone: this connection changed it, the next read is fresh."""
         self._zone = None
 
-    def _read(self, fn: Callable[[Connection], T]) -> T:
+    @property
+    def serialised(self) -> bool:
+        """Whether a write transaction already excludes every other writer (SQLite's
+        BEGIN IMMEDIATE): then what it read before taking a lock is still current,
+        and the locking recipe's re-reads under the lock are not needed."""
+        return self.store.dialect == "sqlite"
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        """``fn(conn)`` in one read transaction."""
         return self.store.run(fn, write=False)
 
-    def _write(
+    def write(
         self,
         fn: Callable[[Connection], T],
         spans: Spans = (),
@@ -233,7 +260,7 @@ class ServiceBase:
                     found.append(((row.name, start, end), hits))
             return found
 
-        found = self._read(work)
+        found = self.read(work)
         if len(found) == 1:
             (name, start, end), spans_found = found[0]
             answer = availability(name, start, end, spans_found)
@@ -245,15 +272,21 @@ class ServiceBase:
 
     # -- lookups ------------------------------------------------------------------
 
-    def _machine_row(self, conn: Connection, name: str) -> Row[Any]:
+    def machine_row(self, conn: Connection, name: str) -> Row[Any]:
+        """The machine's row, or NotFound naming it."""
         handle = checks.handle(name, "machine")
         row = q.machine_row(conn, handle)
         if row is None:
             raise NotFound(f"machine {handle!r} not found", field="machine", value=handle)
         return row
 
-    def _active_machine_row(self, conn: Connection, name: str) -> Row[Any]:
-        row = self._machine_row(conn, name)
+    def active_machine_row(self, conn: Connection, name: str) -> Row[Any]:
+        """The machine's row, or NotFound / InvalidRequest (retired: not bookable)."""
+        return self.bookable(self.machine_row(conn, name))
+
+    @staticmethod
+    def bookable(row: Row[Any]) -> Row[Any]:
+        """``row`` of an active machine, or InvalidRequest: a retired one is not bookable."""
         if row.status != MachineStatus.ACTIVE:
             raise InvalidRequest(
                 f"machine {row.name!r} is retired and cannot be booked",
@@ -263,34 +296,35 @@ class ServiceBase:
             )
         return row
 
-    def _member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
-        clean = checks.handle(handle, "acting" if label == "acting member" else "member", label)
-        row = q.member_row(conn, clean)
+    def member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
+        """The member's row, or NotFound naming them as ``label``."""
+        return self.found_member(
+            q.member_row(conn, self.member_handle(handle, label)), handle, label
+        )
+
+    @staticmethod
+    def member_handle(handle: str, label: str = "member") -> str:
+        """``handle`` checked and normalised, as :meth:`member_row` looks it up."""
+        return checks.handle(handle, "acting" if label == "acting member" else "member", label)
+
+    def found_member(self, row: Row[Any] | None, handle: str, label: str = "member") -> Row[Any]:
+        """``row`` (a member looked up by ``handle``), or NotFound naming them as ``label``."""
+        clean = self.member_handle(handle, label)
         if row is None:
             raise NotFound(f"{label} {clean!r} not found", field=label, value=clean)
         return row
 
-    def _actor(self, conn: Connection, acting: str | None) -> Member:
+    def actor(self, conn: Connection, acting: str | None) -> Member:
         """THE acting member of a use case: it exists and is active (not deactivated)."""
         if acting is None:
             raise PermissionDenied("this needs an acting member", field="acting", reason="no-actor")
-        actor = q.member(self._member_row(conn, acting, "acting member"))
-        self._refuse_deactivated(actor, "acting")
+        actor = q.member(self.member_row(conn, acting, "acting member"))
+        refuse_deactivated(actor, "acting")
         return actor
 
-    @staticmethod
-    def _refuse_deactivated(member: Member, field: str) -> None:
-        """PermissionDenied (reason ``deactivated``) for a member an admin deactivated."""
-        if not member.active:
-            raise PermissionDenied(
-                f"member {member.handle!r} is deactivated",
-                field=field,
-                value=member.handle,
-                reason="deactivated",
-            )
-
-    def _admin(self, conn: Connection, acting: str | None, what: str) -> Member:
-        actor = self._actor(conn, acting)
+    def admin(self, conn: Connection, acting: str | None, what: str) -> Member:
+        """THE acting admin: an active member who is an admin, else PermissionDenied."""
+        actor = self.actor(conn, acting)
         if not actor.is_admin:
             raise PermissionDenied(
                 f"member {actor.handle!r} is not an admin; only admins can {what}",
@@ -300,13 +334,15 @@ class ServiceBase:
             )
         return actor
 
-    def _get_rental(self, conn: Connection, rental_id: int) -> Rental:
+    def get_rental(self, conn: Connection, rental_id: int) -> Rental:
+        """The rental, or NotFound."""
         found = q.rental_by_id(conn, int_id(rental_id, "rental"))
         if found is None:
             raise NotFound(f"rental {rental_id} not found", field="rental", value=rental_id)
         return found
 
-    def _get_maintenance(self, conn: Connection, maintenance_id: int) -> Maintenance:
+    def get_maintenance(self, conn: Connection, maintenance_id: int) -> Maintenance:
+        """The maintenance block, or NotFound."""
         found = q.maintenance_by_id(conn, int_id(maintenance_id, "maintenance"))
         if found is None:
             raise NotFound(
@@ -316,7 +352,7 @@ class ServiceBase:
             )
         return found
 
-    def _conflicts(
+    def conflicts(
         self,
         conn: Connection,
         machine_id: int,
@@ -331,7 +367,7 @@ class ServiceBase:
             return found
         return [c for c in found if not (c.kind.value == "rental" and c.id == skip_rental)]
 
-    def _notify(
+    def notify(
         self,
         conn: Connection,
         member_ids: Iterable[int],
@@ -354,8 +390,9 @@ class ServiceBase:
             ),
         )
 
-    def _machine_value(self, conn: Connection, name: str) -> Machine:
-        return q.machine(self._machine_row(conn, name))
+    def machine_value(self, conn: Connection, name: str) -> Machine:
+        """The machine as a value, or NotFound."""
+        return q.machine(self.machine_row(conn, name))
 
 
 __all__ = [
@@ -364,11 +401,12 @@ __all__ = [
     "TIMEZONE_KEY",
     "ZONE_TTL",
     "Clock",
-    "ServiceBase",
+    "Context",
     "Span",
     "Spans",
     "host_zone_name",
     "int_id",
+    "refuse_deactivated",
     "span_text",
     "statuses",
     "utc_now",

@@ -6,7 +6,7 @@ with maintenance blocks.
 Every write that depends on availability takes the machine's lock first and
 re-checks availability inside the same write transaction, so two bookers can
 never both win; the database guard behind it reports the same Unavailable
-(see :meth:`ServiceBase._write`). Every change is kept in the rental's history.
+(see :meth:`Context.write`). Every change is kept in the rental's history.
 """
 
 from __future__ import annotations
@@ -28,12 +28,18 @@ from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
-from rentcal.service.base import int_id, span_text, statuses
+from rentcal.service.base import Context, int_id, refuse_deactivated, span_text, statuses
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
+from rentcal.service.lifecycle import Lifecycle
 
 
-class Bookings(Housekeeping):
+class Bookings:
     """Use cases that create and change rentals, and read them back."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping, lifecycle: Lifecycle) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
+        self.lifecycle = lifecycle
 
     def book(
         self,
@@ -65,7 +71,7 @@ class Bookings(Housekeeping):
         checks.optional_handle(acting, "acting", "acting member")
         if idempotency_key is not None:
             checks.free_text(idempotency_key, "idempotency_key")
-        day = self.today(today)
+        day = self.ctx.today(today)
         validate_range(first, last, day)
         request = idempotency.request_key(
             idempotency_key,
@@ -78,27 +84,27 @@ class Bookings(Housekeeping):
         )
 
         def work(conn: Connection) -> Rental:
-            again = idempotency.replay(conn, request, self.now())
+            again = idempotency.replay(conn, request, self.ctx.now())
             if again is not None:
                 return again
-            mach = self._active_machine_row(conn, name)
+            mach = self.ctx.active_machine_row(conn, name)
             # The member's lock, shared, then their row read again: a deactivation
             # waits for this booking to commit and settles it, or this waits for the
             # deactivation and sees it. Taken before the machine's lock, as the
             # deactivation takes it before the machines' locks: never a deadlock.
             # (SQLite's BEGIN IMMEDIATE already serialises: no lock, no second read.)
-            row = self._member_row(conn, member)
-            if self.store.lock_member(conn, row.id, shared=True):
-                row = self._member_row(conn, member)
+            row = self.ctx.member_row(conn, member)
+            if self.ctx.store.lock_member(conn, row.id, shared=True):
+                row = self.ctx.member_row(conn, member)
             who = q.member(row)
-            actor = who if acting is None else self._actor(conn, acting)
+            actor = who if acting is None else self.ctx.actor(conn, acting)
             self._may_book(actor, who)
-            self._lock(conn, [mach.id], day)
-            mach = self._active_machine_row(conn, name)  # re-read under the lock: retired?
-            again = idempotency.replay(conn, request, self.now())  # a twin committed meanwhile
+            self.housekeeping.lock(conn, [mach.id], day)
+            mach = self.ctx.active_machine_row(conn, name)  # re-read under the lock: retired?
+            again = idempotency.replay(conn, request, self.ctx.now())  # a twin committed meanwhile
             if again is not None:
                 return again
-            conflicts = self._conflicts(conn, mach.id, start, end)
+            conflicts = self.ctx.conflicts(conn, mach.id, start, end)
             if conflicts:
                 refused = availability(mach.name, start, end, conflicts)
                 raise Unavailable(
@@ -106,7 +112,7 @@ class Bookings(Housekeeping):
                 )
             status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
             queued = status is RentalStatus.PENDING and mach.request_policy == RequestPolicy.QUEUE
-            now = self.now()
+            now = self.ctx.now()
             rental_id = q.insert_rental(
                 conn,
                 uid=str(uuid.uuid4()),
@@ -125,7 +131,7 @@ class Bookings(Housekeeping):
                 queued=queued,
             )
             if status is RentalStatus.APPROVED:
-                self._reject_queued(conn, mach.id, start, end, actor.id, skip=rental_id)
+                self.lifecycle.reject_queued(conn, mach.id, start, end, actor.id, skip=rental_id)
             q.add_history(
                 conn,
                 rental_id=rental_id,
@@ -136,7 +142,7 @@ class Bookings(Housekeeping):
                 changed_at=now,
             )
             span = span_text(start, end)
-            self._notify(
+            self.ctx.notify(
                 conn,
                 q.admin_ids(conn),
                 f"new request: rental {rental_id}, {who.handle} booked {mach.name} {span}"
@@ -144,14 +150,17 @@ class Bookings(Housekeeping):
                 rental_id,
             )
             if mach.auto_approve:
-                self._notify(
+                self.ctx.notify(
                     conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
                 )
             idempotency.remember(conn, request, actor.id, rental_id, now)
-            return self._get_rental(conn, rental_id)
+            return self.ctx.get_rental(conn, rental_id)
 
         return idempotency.after_conflict(
-            request, lambda: self._write(work, [(machine, start, end)]), self._read, self.now
+            request,
+            lambda: self.ctx.write(work, [(machine, start, end)]),
+            self.ctx.read,
+            self.ctx.now,
         )
 
     @staticmethod
@@ -164,7 +173,7 @@ class Bookings(Housekeeping):
                 value=actor.handle,
                 reason="not-admin",
             )
-        Housekeeping._refuse_deactivated(who, "member")
+        refuse_deactivated(who, "member")
         if not who.verified:
             raise PermissionDenied(
                 f"member {who.handle!r} is not verified yet; an admin must verify them first",
@@ -231,16 +240,16 @@ class Bookings(Housekeeping):
         rid = int_id(rental_id, "rental")
         checks.optional_handle(acting, "acting", "acting member")
         note = checks.free_text(reason, "reason")
-        day = self.today(today)
+        day = self.ctx.today(today)
 
         def work(conn: Connection) -> Rental:
             # Approving settles the request itself too: one nobody decided in time
             # has expired and can no longer be approved. Other actions win over
             # housekeeping (an admin's own `complete`, a member's `cancel`).
             skip = None if action is Action.APPROVE else rid
-            machine_id = self._lock_rental(conn, rid, day, skip=skip)
-            rental = self._get_rental(conn, rid)  # re-read under the lock
-            actor = self._actor(conn, acting)
+            machine_id = self.housekeeping.lock_rental(conn, rid, day, skip=skip)
+            rental = self.ctx.get_rental(conn, rid)  # re-read under the lock
+            actor = self.ctx.actor(conn, acting)
             self._may_change(actor, rental, action)
             expired = rental.status is RentalStatus.REJECTED and rental.reason == EXPIRED_REASON
             if action is Action.APPROVE and expired:
@@ -256,12 +265,14 @@ class Bookings(Housekeeping):
                 self._approvable(conn, rental, machine_id)
                 if rental.queued:  # it now holds its days: out of the queue
                     q.update_rental(conn, rid, queued=False)
-            self._record(conn, rental, new, actor.id, note)
+            self.lifecycle.record(conn, rental, new, actor.id, note)
             if action is Action.APPROVE:
-                self._reject_queued(conn, machine_id, rental.start, rental.end, actor.id, rid)
-            return self._get_rental(conn, rid)
+                self.lifecycle.reject_queued(
+                    conn, machine_id, rental.start, rental.end, actor.id, rid
+                )
+            return self.ctx.get_rental(conn, rid)
 
-        return self._write(work, lambda: self._days_of(rid))
+        return self.ctx.write(work, lambda: self._days_of(rid))
 
     def _days_of(self, rental_id: int) -> list[tuple[str, date, date]]:
         """What a transition may occupy: the rental's own days."""
@@ -290,7 +301,7 @@ class Bookings(Housekeeping):
 
     def _approvable(self, conn: Connection, rental: Rental, machine_id: int) -> None:
         """An approval needs an active machine and the rental's days still free."""
-        machine = self._machine_row(conn, rental.machine)
+        machine = self.ctx.machine_row(conn, rental.machine)
         if machine.status != MachineStatus.ACTIVE:
             raise InvalidRequest(
                 f"cannot approve rental {rental.id}: machine {rental.machine!r} is retired",
@@ -298,7 +309,7 @@ class Bookings(Housekeeping):
                 value=rental.machine,
                 reason="retired",
             )
-        conflicts = self._conflicts(
+        conflicts = self.ctx.conflicts(
             conn, machine_id, rental.start, rental.end, skip_rental=rental.id
         )
         if conflicts:
@@ -316,23 +327,23 @@ class Bookings(Housekeeping):
     def rental(self, rental_id: int) -> Rental:
         """One rental by id."""
         rid = int_id(rental_id, "rental")
-        day = self.today()
+        day = self.ctx.today()
 
         def work(conn: Connection) -> tuple[Rental, bool]:
-            found = self._get_rental(conn, rid)
-            return found, self._stale_rows(conn, [found], day)
+            found = self.ctx.get_rental(conn, rid)
+            return found, self.housekeeping.stale_rows(conn, [found], day)
 
-        return self._fresh(work, day)
+        return self.housekeeping.fresh(work, day)
 
     def history(self, rental_id: int) -> list[dict[str, Any]]:
         """Every status change of a rental, oldest first: who, when, from, to, why."""
         rid = int_id(rental_id, "rental")
 
         def work(conn: Connection) -> list[dict[str, Any]]:
-            self._get_rental(conn, rid)
+            self.ctx.get_rental(conn, rid)
             return q.history(conn, rid)
 
-        return self._read(work)
+        return self.ctx.read(work)
 
     def rentals(
         self,
@@ -353,20 +364,20 @@ class Bookings(Housekeeping):
         if first is not None and last is not None:
             validate_range(first, last)
 
-        day = self.today()
+        day = self.ctx.today()
 
         def work(conn: Connection) -> tuple[list[Rental], bool]:
             found = q.find_rentals(
                 conn,
-                machine_id=None if name is None else self._machine_row(conn, name).id,
-                member_id=None if who is None else self._member_row(conn, who).id,
+                machine_id=None if name is None else self.ctx.machine_row(conn, name).id,
+                member_id=None if who is None else self.ctx.member_row(conn, who).id,
                 statuses=wanted,
                 start=first,
                 end=last,
             )
-            return found, self._stale_rows(conn, found, day)
+            return found, self.housekeeping.stale_rows(conn, found, day)
 
-        return self._fresh(work, day)
+        return self.housekeeping.fresh(work, day)
 
 
 __all__ = ["Bookings"]

@@ -30,7 +30,7 @@ from rentcal.core.types import (
 )
 from rentcal.core.values import Problem
 from rentcal.errors import ImportFailed, InvalidRequest
-from rentcal.service.base import ServiceBase, Span, span_text
+from rentcal.service.base import Context, Span, span_text
 
 if TYPE_CHECKING:  # the import machinery loads only when an import runs
     from rentcal.imports import BlockRow, ImportResult, ImportRow
@@ -50,8 +50,11 @@ def _label(conflict: Any) -> str:
     return f"{conflict.kind.value} {conflict.id} ({conflict.status})"
 
 
-class Bulk(ServiceBase):
+class Bulk:
     """Use cases that write many rows at once."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def import_rentals(
         self,
@@ -76,10 +79,10 @@ class Bulk(ServiceBase):
         checks.optional_handle(acting, "acting", "acting member")
         checks.flag(skip_invalid, "skip_invalid")
         checks.callback(progress, "progress")
-        day = self.today(today)
+        day = self.ctx.today(today)
 
         def work(conn: Connection) -> ImportResult:
-            actor = self._admin(conn, acting, "import rentals")
+            actor = self.ctx.admin(conn, acting, "import rentals")
             accepted, problems = self._vet_rentals(conn, parsed, day)
             if problems and not skip_invalid:
                 raise ImportFailed(problems)
@@ -89,7 +92,7 @@ class Bulk(ServiceBase):
         spans: list[Span] = [
             (r.machine, r.start, r.end) for r in parsed if isinstance(r, ImportRow)
         ]
-        return self._write(work, spans)
+        return self.ctx.write(work, spans)
 
     def _vet_rentals(
         self, conn: Connection, parsed: list[ImportRow | Problem], today: date
@@ -173,7 +176,7 @@ class Bulk(ServiceBase):
 
     def _sweep(self, conn: Connection, machine_id: int, first: date, last: date) -> Sweep:
         """The stored blocking ranges of a machine within the file's window."""
-        found = self._conflicts(conn, machine_id, first, last)
+        found = self.ctx.conflicts(conn, machine_id, first, last)
         return Sweep((c.start, c.end, _label(c)) for c in found)
 
     def _insert_rentals(
@@ -183,7 +186,7 @@ class Bulk(ServiceBase):
         actor_id: int,
         progress: Callable[[int, int], None] | None,
     ) -> None:
-        now = self.now()
+        now = self.ctx.now()
         before = q.max_rental_id(conn)
         total = len(accepted)
         for offset in range(0, total, CHUNK):
@@ -239,14 +242,14 @@ class Bulk(ServiceBase):
         blocks = [b for b in parsed if isinstance(b, BlockRow)]
 
         def work(conn: Connection) -> ImportResult:
-            actor = self._admin(conn, acting, "import maintenance")
-            mach = self._machine_row(conn, name)
-            self.store.lock_machine(conn, mach.id)
+            actor = self.ctx.admin(conn, acting, "import maintenance")
+            mach = self.ctx.machine_row(conn, name)
+            self.ctx.store.lock_machine(conn, mach.id)
             problems = [p for p in parsed if isinstance(p, Problem)]
             good = self._vet_blocks(conn, mach.id, blocks, problems)
             if problems and not skip_invalid:
                 raise ImportFailed(sorted(problems, key=lambda p: p.line))
-            now = self.now()
+            now = self.ctx.now()
             if good:
                 q.insert_maintenance_rows(
                     conn,
@@ -272,7 +275,7 @@ class Bulk(ServiceBase):
             )
 
         spans: list[Span] = [(name, b.start, b.end) for b in blocks]
-        return self._write(work, spans)
+        return self.ctx.write(work, spans)
 
     def _vet_blocks(
         self, conn: Connection, machine_id: int, blocks: list[BlockRow], problems: list[Problem]

@@ -17,11 +17,18 @@ from rentcal.core import checks
 from rentcal.core.types import MachineStatus, RequestPolicy, Role
 from rentcal.core.values import Machine, Member
 from rentcal.errors import InvalidRequest
+from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.lifecycle import Lifecycle
 
 
-class Catalogue(Housekeeping):
+class Catalogue:
     """Use cases about members and machines."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping, lifecycle: Lifecycle) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
+        self.lifecycle = lifecycle
 
     # -- members ------------------------------------------------------------------
 
@@ -48,7 +55,7 @@ class Catalogue(Housekeeping):
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Member:
-            self.store.lock_members(conn)
+            self.ctx.store.lock_members(conn)
             first = q.member_count(conn) == 0
             if first:
                 if not admin:
@@ -60,13 +67,13 @@ class Catalogue(Housekeeping):
                         reason="first-member-admin",
                     )
             else:
-                self._admin(conn, acting, "add members")
+                self.ctx.admin(conn, acting, "add members")
             added = self._insert_member(conn, clean, display, mail, verified, admin)
             if first:  # the first admin founds the organisation, as init() does
-                self._store_initial_zone(conn, added.id)
+                self.ctx.store_initial_zone(conn, added.id)
             return added
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def _insert_member(
         self,
@@ -90,7 +97,7 @@ class Catalogue(Housekeeping):
             email=email,
             verified=is_verified,
             role=role,
-            created_at=self.now(),
+            created_at=self.ctx.now(),
         )
         return Member(new_id, handle, name, email, is_verified, role)
 
@@ -110,15 +117,15 @@ class Catalogue(Housekeeping):
         mail = checks.email(email, "email")
 
         def work(conn: Connection) -> Member | None:
-            self.store.lock_members(conn)
+            self.ctx.store.lock_members(conn)
             if q.member_count(conn) > 0:
-                self._store_initial_zone(conn, None)  # one made before zones: none stored yet
+                self.ctx.store_initial_zone(conn, None)  # one made before zones: none stored yet
                 return None
             admin_member = self._insert_member(conn, clean, display, mail, True, True)
-            self._store_initial_zone(conn, admin_member.id)
+            self.ctx.store_initial_zone(conn, admin_member.id)
             return admin_member
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def verify_member(self, handle: str, acting: str | None = None) -> Member:
         """Mark a member verified so they may book (admins only; idempotent)."""
@@ -126,29 +133,29 @@ class Catalogue(Housekeeping):
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Member:
-            self._admin(conn, acting, "verify members")
-            row = self._member_row(conn, handle)
+            self.ctx.admin(conn, acting, "verify members")
+            row = self.ctx.member_row(conn, handle)
             if not row.verified:
                 q.update_member(conn, row.id, verified=True)
-                self._notify(
+                self.ctx.notify(
                     conn, [row.id], "your membership was verified: you can book machines now"
                 )
-            return q.member(self._member_row(conn, row.handle))
+            return q.member(self.ctx.member_row(conn, row.handle))
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def member(self, handle: str) -> Member:
         """One member by handle."""
         checks.handle(handle, "handle", "member")
-        return self._read(lambda conn: q.member(self._member_row(conn, handle)))
+        return self.ctx.read(lambda conn: q.member(self.ctx.member_row(conn, handle)))
 
     def members(self) -> list[Member]:
         """All members, by handle."""
-        return self._read(q.all_members)
+        return self.ctx.read(q.all_members)
 
     def is_empty(self) -> bool:
         """Whether the database has no members yet (``init`` has not run)."""
-        return self._read(lambda conn: q.member_count(conn) == 0)
+        return self.ctx.read(lambda conn: q.member_count(conn) == 0)
 
     # -- machines -----------------------------------------------------------------
 
@@ -182,12 +189,12 @@ class Catalogue(Housekeeping):
         expiry = checks.optional_hours(request_expiry_hours, "request_expiry_hours")
 
         def work(conn: Connection) -> Machine:
-            self._admin(conn, acting, "add machines")
+            self.ctx.admin(conn, acting, "add machines")
             if q.machine_row(conn, clean) is not None:
                 raise InvalidRequest(
                     f"machine {clean!r} already exists", field="name", value=clean, reason="exists"
                 )
-            now = self.now()
+            now = self.ctx.now()
             new_id = q.insert_machine(
                 conn,
                 name=clean,
@@ -213,7 +220,7 @@ class Catalogue(Housekeeping):
                 expiry,
             )
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def retire_machine(
         self, name: str, acting: str | None = None, today: date | None = None
@@ -229,13 +236,13 @@ class Catalogue(Housekeeping):
         """
         clean = checks.handle(name, "name", "machine")
         checks.optional_handle(acting, "acting", "acting member")
-        day = self.today(today)
+        day = self.ctx.today(today)
 
         def work(conn: Connection) -> Machine:
-            actor = self._admin(conn, acting, "retire machines")
-            row = self._machine_row(conn, clean)
-            self._lock(conn, [row.id], day)
-            row = self._machine_row(conn, clean)  # re-read under the lock
+            actor = self.ctx.admin(conn, acting, "retire machines")
+            row = self.ctx.machine_row(conn, clean)
+            self.housekeeping.lock(conn, [row.id], day)
+            row = self.ctx.machine_row(conn, clean)  # re-read under the lock
             if row.status == MachineStatus.RETIRED:
                 raise InvalidRequest(
                     f"machine {row.name!r} is already retired",
@@ -244,20 +251,20 @@ class Catalogue(Housekeeping):
                     reason="retired",
                 )
             q.update_machine(conn, row.id, status=MachineStatus.RETIRED)
-            self._settle_retired(conn, row.id, actor.id, day)
-            return self._machine_value(conn, row.name)
+            self.lifecycle.settle_retired(conn, row.id, actor.id, day)
+            return self.ctx.machine_value(conn, row.name)
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def machine(self, name: str) -> Machine:
         """One machine by name."""
         checks.handle(name, "name", "machine")
-        return self._read(lambda conn: self._machine_value(conn, name))
+        return self.ctx.read(lambda conn: self.ctx.machine_value(conn, name))
 
     def machines(self, include_retired: bool = True) -> list[Machine]:
         """All machines by name (retired ones too unless told otherwise)."""
         checks.flag(include_retired, "include_retired")
-        return self._read(lambda conn: q.all_machines(conn, include_retired))
+        return self.ctx.read(lambda conn: q.all_machines(conn, include_retired))
 
 
 __all__ = ["Catalogue"]

@@ -25,6 +25,7 @@ from rentcal.core import checks
 from rentcal.core.types import MachineStatus, RequestPolicy
 from rentcal.core.values import UNSET, Change, Edited, Machine, Member, Unset
 from rentcal.errors import InvalidRequest
+from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 
 
@@ -119,8 +120,12 @@ def record_changes(
     return changes
 
 
-class MachineEdits(Housekeeping):
+class MachineEdits:
     """Editing and reactivating machines, and their change log."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
 
     # -- machines -----------------------------------------------------------------
 
@@ -168,12 +173,14 @@ class MachineEdits(Housekeeping):
         )
 
         def work(conn: Connection) -> Edited[Machine]:
-            actor = self._admin(conn, acting, "edit machines")
-            row = self._machine_row(conn, clean)
-            self._lock(conn, [row.id], self.today())  # settled first: stale rows stay out
-            row = self._machine_row(conn, clean)
+            actor = self.ctx.admin(conn, acting, "edit machines")
+            row = self.ctx.machine_row(conn, clean)
+            self.housekeeping.lock(
+                conn, [row.id], self.ctx.today()
+            )  # settled first: stale rows stay out
+            row = self.ctx.machine_row(conn, clean)
             changes = record_changes(
-                conn, "machine", row.id, dict(row._mapping), wanted, actor, self.now()
+                conn, "machine", row.id, dict(row._mapping), wanted, actor, self.ctx.now()
             )
             if changes:
                 q.update_machine(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -181,9 +188,9 @@ class MachineEdits(Housekeeping):
                 wanted["request_policy"] is RequestPolicy.QUEUE
             ):
                 q.queue_pending(conn, row.id)
-            return Edited(self._machine_value(conn, row.name), changes)
+            return Edited(self.ctx.machine_value(conn, row.name), changes)
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def reactivate_machine(self, name: str, acting: str | None = None) -> Machine:
         """Make a retired machine bookable again (admins); recorded as a status change."""
@@ -191,10 +198,12 @@ class MachineEdits(Housekeeping):
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Machine:
-            actor = self._admin(conn, acting, "reactivate machines")
-            row = self._machine_row(conn, clean)
-            self._lock(conn, [row.id], self.today())  # settled first: stale rows stay out
-            row = self._machine_row(conn, clean)
+            actor = self.ctx.admin(conn, acting, "reactivate machines")
+            row = self.ctx.machine_row(conn, clean)
+            self.housekeeping.lock(
+                conn, [row.id], self.ctx.today()
+            )  # settled first: stale rows stay out
+            row = self.ctx.machine_row(conn, clean)
             if row.status == MachineStatus.ACTIVE:
                 raise InvalidRequest(
                     f"machine {row.name!r} is not retired",
@@ -203,16 +212,20 @@ class MachineEdits(Housekeeping):
                     reason="active",
                 )
             active = {"status": MachineStatus.ACTIVE}
-            record_changes(conn, "machine", row.id, dict(row._mapping), active, actor, self.now())
+            record_changes(
+                conn, "machine", row.id, dict(row._mapping), active, actor, self.ctx.now()
+            )
             q.update_machine(conn, row.id, status=MachineStatus.ACTIVE)
-            return self._machine_value(conn, row.name)
+            return self.ctx.machine_value(conn, row.name)
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def machine_history(self, name: str) -> list[Change]:
         """Every recorded change of a machine, oldest first."""
         checks.handle(name, "name", "machine")
-        return self._read(lambda conn: q.changes(conn, "machine", self._machine_row(conn, name).id))
+        return self.ctx.read(
+            lambda conn: q.changes(conn, "machine", self.ctx.machine_row(conn, name).id)
+        )
 
 
 __all__ = [

@@ -17,14 +17,19 @@ from rentcal.core import checks
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Maintenance, Rental
+from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 
 #: (rentals, maintenance blocks, the calendar's name) of one feed.
 FeedRows = tuple[list[Rental], list[Maintenance], str]
 
 
-class Feeds(Housekeeping):
+class Feeds:
     """Use cases that publish calendars."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
 
     def feed_items(
         self,
@@ -58,11 +63,11 @@ class Feeds(Housekeeping):
         if first is not None and last is not None:
             validate_range(first, last)
 
-        day = self.today()
+        day = self.ctx.today()
 
         def work(conn: Connection) -> tuple[FeedRows, bool]:
-            mach = None if machine_name is None else self._machine_row(conn, machine_name)
-            who = None if handle is None else self._member_row(conn, handle)
+            mach = None if machine_name is None else self.ctx.machine_row(conn, machine_name)
+            who = None if handle is None else self.ctx.member_row(conn, handle)
             rentals = q.find_rentals(
                 conn,
                 machine_id=None if mach is None else mach.id,
@@ -88,9 +93,9 @@ class Feeds(Housekeeping):
                 name = f"rentcal: {who.name}"
             else:
                 name = "rentcal: all machines"
-            return (rentals, upkeep, name), self._stale_rows(conn, rentals, day)
+            return (rentals, upkeep, name), self.housekeeping.stale_rows(conn, rentals, day)
 
-        return self._fresh(work, day)
+        return self.housekeeping.fresh(work, day)
 
     def events(
         self,

@@ -13,7 +13,7 @@ Both are recorded like any status change (history row, SEQUENCE + 1) with
 
 - inside every write transaction that locks a machine (booking, a status
   change, a move, maintenance, a retirement), for that machine, under its
-  lock, before anything is decided (:meth:`Housekeeping._settle`);
+  lock, before anything is decided (:meth:`Housekeeping.settle`);
 - in reads (availability checks, free windows, lists, feeds) that *see* a
   stale row: the read is answered again after a housekeeping write. A read
   that sees nothing stale costs nothing more — except, on a machine whose
@@ -40,6 +40,7 @@ from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
 from rentcal.errors import NotFound, RentcalError
+from rentcal.service.base import Context
 from rentcal.service.lifecycle import Lifecycle
 
 T = TypeVar("T")
@@ -65,8 +66,12 @@ class HousekeepingResult:
         return {"expired": self.expired, "completed": self.completed}
 
 
-class Housekeeping(Lifecycle):
+class Housekeeping:
     """Settling what time has made stale: in writes, in reads, and on demand."""
+
+    def __init__(self, ctx: Context, lifecycle: Lifecycle) -> None:
+        self.ctx = ctx
+        self.lifecycle = lifecycle
 
     def housekeeping(self, today: date | None = None) -> HousekeepingResult:
         """Expire undecided requests and complete ended rentals, on every machine.
@@ -75,27 +80,27 @@ class Housekeeping(Lifecycle):
         recorded once). For cron: ``rentcal housekeeping``. Writes nothing
         (and bumps no calendar revision) when nothing is stale.
         """
-        day = self.today(today)
-        now = self.now()
-        stale = self._read(lambda conn: self._stale_machines(conn, day, now))
-        if not stale or self.store.read_only:
+        day = self.ctx.today(today)
+        now = self.ctx.now()
+        stale = self.ctx.read(lambda conn: self._stale_machines(conn, day, now))
+        if not stale or self.ctx.store.read_only:
             return HousekeepingResult()
 
         def work(conn: Connection) -> HousekeepingResult:
             total = HousekeepingResult()
             for machine_id in sorted(stale):  # a fixed order: never a deadlock
-                self.store.lock_machine(conn, machine_id)
+                self.ctx.store.lock_machine(conn, machine_id)
             for machine_id in sorted(stale):
-                total += self._settle(conn, machine_id, day)
+                total += self.settle(conn, machine_id, day)
             return total
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def housekeeping_due(self, today: date | None = None) -> bool:
         """Whether :meth:`housekeeping` has anything to do (reads only; a few indexed
         queries). The web server asks before answering a cached feed."""
-        day = self.today(today)
-        return bool(self._read(lambda conn: self._stale_machines(conn, day, self.now())))
+        day = self.ctx.today(today)
+        return bool(self.ctx.read(lambda conn: self._stale_machines(conn, day, self.ctx.now())))
 
     def _stale_machines(self, conn: Connection, day: date, now: datetime) -> set[int]:
         """Machines with something stale (read without locks; settled under them)."""
@@ -107,7 +112,7 @@ class Housekeeping(Lifecycle):
                 found.add(machine_id)
         return found
 
-    def _settle(
+    def settle(
         self, conn: Connection, machine_id: int, day: date, *, skip: int | None = None
     ) -> HousekeepingResult:
         """Settle one machine's stale rentals; the caller holds the machine's lock.
@@ -117,30 +122,32 @@ class Housekeeping(Lifecycle):
         """
         row = q.machine_by_id(conn, machine_id)
         hours = None if row is None else row.request_expiry_hours
-        cutoff = None if hours is None else self.now() - timedelta(hours=hours)
+        cutoff = None if hours is None else self.ctx.now() - timedelta(hours=hours)
         expired = completed = 0
         for rental in q.stale_rentals(conn, machine_id, day, cutoff):
             if rental.id == skip:
                 continue
             if rental.status is RentalStatus.PENDING:
-                self._record(conn, rental, RentalStatus.REJECTED, None, EXPIRED_REASON)
+                self.lifecycle.record(conn, rental, RentalStatus.REJECTED, None, EXPIRED_REASON)
                 expired += 1
             else:
-                self._record(conn, rental, RentalStatus.COMPLETED, None, ENDED_REASON, notify=False)
+                self.lifecycle.record(
+                    conn, rental, RentalStatus.COMPLETED, None, ENDED_REASON, notify=False
+                )
                 completed += 1
         return HousekeepingResult(expired, completed)
 
-    def _lock(
+    def lock(
         self, conn: Connection, machine_ids: Iterable[int], day: date, skip: int | None = None
     ) -> None:
         """Lock machines (in id order) and settle what time made stale on each."""
         ordered = sorted(set(machine_ids))
         for machine_id in ordered:
-            self.store.lock_machine(conn, machine_id)
+            self.ctx.store.lock_machine(conn, machine_id)
         for machine_id in ordered:
-            self._settle(conn, machine_id, day, skip=skip)
+            self.settle(conn, machine_id, day, skip=skip)
 
-    def _lock_rental(
+    def lock_rental(
         self,
         conn: Connection,
         rental_id: int,
@@ -165,26 +172,26 @@ class Housekeeping(Lifecycle):
             wanted = ({machine_id} | extra) - locked
             if not wanted:
                 return machine_id
-            self._lock(conn, wanted, day, skip=skip)
+            self.lock(conn, wanted, day, skip=skip)
             locked |= wanted
 
     # -- reads that see stale rows ----------------------------------------------------
 
-    def _fresh(self, read: Callable[[Connection], tuple[T, bool]], day: date) -> T:
+    def fresh(self, read: Callable[[Connection], tuple[T, bool]], day: date) -> T:
         """Answer ``read``; if it saw a stale row, do housekeeping and answer again.
 
         ``read`` returns (answer, whether it saw something stale).
         """
-        answer, stale = self._read(read)
-        if not stale or self.store.read_only:
+        answer, stale = self.ctx.read(read)
+        if not stale or self.ctx.store.read_only:
             return answer
         try:
             self.housekeeping(day)
         except RentcalError:  # busy or read-only: the answer stands as read
             return answer
-        return self._read(read)[0]
+        return self.ctx.read(read)[0]
 
-    def _stale_rows(self, conn: Connection, rentals: Iterable[Rental], day: date) -> bool:
+    def stale_rows(self, conn: Connection, rentals: Iterable[Rental], day: date) -> bool:
         """Whether any of ``rentals`` is stale (a small query only for pending rows of
         machines whose requests expire after some hours)."""
         pending: list[Rental] = []
@@ -200,13 +207,13 @@ class Housekeeping(Lifecycle):
         hours = {name: h for _id, name, h in q.expiring_machines(conn)}
         if not hours:
             return False
-        now = self.now()
+        now = self.ctx.now()
         return any(
             r.machine in hours and r.created_at <= now - timedelta(hours=hours[r.machine])
             for r in pending
         )
 
-    def _stale_conflicts(
+    def stale_conflicts(
         self, conn: Connection, machine: Row[Any], conflicts: list[Conflict], day: date
     ) -> bool:
         """Whether a conflict found by an availability check of ``machine`` (its row)
@@ -218,7 +225,7 @@ class Housekeeping(Lifecycle):
             return True
         if machine.request_expiry_hours is None:
             return False
-        cutoff = self.now() - timedelta(hours=machine.request_expiry_hours)
+        cutoff = self.ctx.now() - timedelta(hours=machine.request_expiry_hours)
         return q.has_overdue(conn, machine.id, cutoff)
 
 

@@ -114,7 +114,7 @@ def after_conflict(
 ) -> Rental:
     """``write()``; when a concurrent twin stored the same key first, its rental.
 
-    ``read`` runs a function in a read transaction (``ServiceBase._read``).
+    ``read`` runs a function in a read transaction (``Context.read``).
     """
     try:
         return write()

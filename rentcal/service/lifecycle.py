@@ -1,12 +1,12 @@
 """Status changes shared by several use cases: recording one, settling what goes away.
 
-A rental's status changes in one place (:meth:`Lifecycle._record`): the row,
+A rental's status changes in one place (:meth:`Lifecycle.record`): the row,
 its history row and its member's notification, in the caller's transaction.
 Retiring a machine (:mod:`rentcal.service.catalogue`) and the transitions of
 :mod:`rentcal.service.bookings` both go through it, under the one life-cycle
 rule of :mod:`rentcal.core.transitions`. Retiring a machine and deactivating a
 member (:mod:`rentcal.service.membership`) settle the open rentals concerned
-the same way (:meth:`Lifecycle._settle_open`); only who is told, and in which
+the same way (:meth:`Lifecycle.settle_open`); only who is told, and in which
 words, differs.
 """
 
@@ -20,7 +20,7 @@ from rentcal import queries as q
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
-from rentcal.service.base import ServiceBase, span_text
+from rentcal.service.base import Context, span_text
 
 #: The reason stored on (and told about) rentals settled by a retirement.
 RETIRED_REASON = "machine retired"
@@ -28,10 +28,13 @@ RETIRED_REASON = "machine retired"
 QUEUE_REASON = "another request for these days was approved"
 
 
-class Lifecycle(ServiceBase):
+class Lifecycle:
     """Recording status changes, and settling the rentals of a retired machine or member."""
 
-    def _record(
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def record(
         self,
         conn: Connection,
         rental: Rental,
@@ -46,7 +49,7 @@ class Lifecycle(ServiceBase):
         ``actor_id`` None: done by the system (housekeeping); ``notify=False``
         records without telling the member (a completion nobody needs to hear of).
         """
-        now = self.now()
+        now = self.ctx.now()
         q.update_rental(
             conn,
             rental.id,
@@ -69,14 +72,14 @@ class Lifecycle(ServiceBase):
             return
         span = span_text(rental.start, rental.end)
         message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
-        self._notify(
+        self.ctx.notify(
             conn,
             [q.rental_owner_id(conn, rental.id)],
             message + (f" ({note})" if note else ""),
             rental.id,
         )
 
-    def _reject_queued(
+    def reject_queued(
         self,
         conn: Connection,
         machine_id: int,
@@ -93,9 +96,9 @@ class Lifecycle(ServiceBase):
         """
         for rental in q.queued_overlapping(conn, machine_id, start, end):
             if rental.id != skip:
-                self._record(conn, rental, RentalStatus.REJECTED, actor_id, QUEUE_REASON)
+                self.record(conn, rental, RentalStatus.REJECTED, actor_id, QUEUE_REASON)
 
-    def _settle_open(
+    def settle_open(
         self,
         conn: Connection,
         actor_id: int,
@@ -138,7 +141,7 @@ class Lifecycle(ServiceBase):
                 end=rental.end,
                 today=today,
             )
-            self._record(conn, rental, new, actor_id, reason)
+            self.record(conn, rental, new, actor_id, reason)
         standing = q.find_rentals(
             conn,
             machine_id=machine_id,
@@ -147,7 +150,7 @@ class Lifecycle(ServiceBase):
             start=today,
             end=None,
         )
-        now = self.now()
+        now = self.ctx.now()
         for rental in standing:
             q.add_history(
                 conn,
@@ -160,27 +163,25 @@ class Lifecycle(ServiceBase):
             )
         return standing
 
-    def _settle_retired(
-        self, conn: Connection, machine_id: int, actor_id: int, today: date
-    ) -> None:
+    def settle_retired(self, conn: Connection, machine_id: int, actor_id: int, today: date) -> None:
         """What retiring a machine does to its rentals (the caller holds its lock).
 
         Pending requests are rejected and approved rentals to come stand
-        (:meth:`_settle_open`): retiring means "no new bookings". The member
+        (:meth:`settle_open`): retiring means "no new bookings". The member
         of each rental that stands and the admins are told, in two messages.
         """
-        standing = self._settle_open(conn, actor_id, today, RETIRED_REASON, machine_id=machine_id)
+        standing = self.settle_open(conn, actor_id, today, RETIRED_REASON, machine_id=machine_id)
         admins = q.admin_ids(conn)
         for rental in standing:
             span = span_text(rental.start, rental.end)
-            self._notify(
+            self.ctx.notify(
                 conn,
                 [q.rental_owner_id(conn, rental.id)],
                 f"machine {rental.machine} was retired; your approved rental {rental.id} "
                 f"({span}) stands, and an admin will tell you if it cannot go ahead",
                 rental.id,
             )
-            self._notify(
+            self.ctx.notify(
                 conn,
                 admins,
                 f"machine {rental.machine} was retired with approved rental {rental.id} "

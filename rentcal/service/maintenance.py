@@ -26,7 +26,7 @@ from rentcal.core.transitions import Action, next_maintenance_status
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import UNSET, Change, Edited, Maintenance, Unset
 from rentcal.errors import InvalidRequest, Unavailable
-from rentcal.service.base import Span, int_id, span_text, statuses
+from rentcal.service.base import Context, Span, int_id, span_text, statuses
 from rentcal.service.editing import cleaned, record_changes
 from rentcal.service.housekeeping import Housekeeping
 
@@ -39,8 +39,12 @@ MAINTENANCE_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
 }
 
 
-class Upkeep(Housekeeping):
+class Upkeep:
     """Use cases about maintenance blocks."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
 
     def add_maintenance(
         self,
@@ -68,15 +72,15 @@ class Upkeep(Housekeeping):
         text = checks.free_text(notes, "notes")
         checks.optional_handle(acting, "acting", "acting member")
         checks.flag(force, "force")
-        day = self.today(today)
+        day = self.ctx.today(today)
         validate_range(start, end, day)
 
         def work(conn: Connection) -> Maintenance:
-            actor = self._admin(conn, acting, "schedule maintenance")
-            mach = self._machine_row(conn, name)
-            self._lock(conn, [mach.id], day)
+            actor = self.ctx.admin(conn, acting, "schedule maintenance")
+            mach = self.ctx.machine_row(conn, name)
+            self.housekeeping.lock(conn, [mach.id], day)
             clashes = self._refuse_overlaps(conn, mach.id, mach.name, start, end, force)
-            now = self.now()
+            now = self.ctx.now()
             new_id = q.insert_maintenance(
                 conn,
                 uid=str(uuid.uuid4()),
@@ -92,16 +96,16 @@ class Upkeep(Housekeeping):
                 sequence=0,
             )
             for clash in clashes:
-                self._notify(
+                self.ctx.notify(
                     conn,
                     [q.rental_owner_id(conn, clash.id)],
                     f"maintenance {new_id} ({what.value}) on {mach.name} {span_text(start, end)} "
                     f"overlaps your rental {clash.id}; an admin will contact you",
                     clash.id,
                 )
-            return self._get_maintenance(conn, new_id)
+            return self.ctx.get_maintenance(conn, new_id)
 
-        return self._write(work, [(machine, start, end)])
+        return self.ctx.write(work, [(machine, start, end)])
 
     def edit_maintenance(
         self,
@@ -131,15 +135,15 @@ class Upkeep(Housekeeping):
             {"start": start, "end": end, "kind": kind, "notes": notes},
             MAINTENANCE_FIELDS,
         )
-        day = self.today(today)
+        day = self.ctx.today(today)
         spans: list[Span] = []
 
         def work(conn: Connection) -> Edited[Maintenance]:
-            actor = self._admin(conn, acting, "edit maintenance")
-            item = self._get_maintenance(conn, mid)
-            mach = self._machine_row(conn, item.machine)
-            self._lock(conn, [mach.id], day)  # and settle what time made stale there
-            item = self._get_maintenance(conn, mid)  # re-read under the lock
+            actor = self.ctx.admin(conn, acting, "edit maintenance")
+            item = self.ctx.get_maintenance(conn, mid)
+            mach = self.ctx.machine_row(conn, item.machine)
+            self.housekeeping.lock(conn, [mach.id], day)  # and settle what time made stale there
+            item = self.ctx.get_maintenance(conn, mid)  # re-read under the lock
             if item.status is not MaintenanceStatus.SCHEDULED:
                 raise InvalidRequest(
                     f"maintenance {item.id} is {item.status.value}: only scheduled blocks "
@@ -170,32 +174,34 @@ class Upkeep(Housekeeping):
                 clashes = self._refuse_overlaps(
                     conn, mach.id, mach.name, first, last, force, skip=item.id
                 )
-            changes = record_changes(conn, "maintenance", item.id, old, wanted, actor, self.now())
+            changes = record_changes(
+                conn, "maintenance", item.id, old, wanted, actor, self.ctx.now()
+            )
             if changes:
                 q.update_maintenance(
                     conn,
                     item.id,
-                    updated_at=self.now(),
+                    updated_at=self.ctx.now(),
                     bump=True,
                     **{c.field: wanted[c.field] for c in changes},
                 )
             for clash in clashes:
-                self._notify(
+                self.ctx.notify(
                     conn,
                     [q.rental_owner_id(conn, clash.id)],
                     f"maintenance {item.id} on {mach.name} now {span_text(first, last)} "
                     f"overlaps your rental {clash.id}; an admin will contact you",
                     clash.id,
                 )
-            return Edited(self._get_maintenance(conn, item.id), changes)
+            return Edited(self.ctx.get_maintenance(conn, item.id), changes)
 
-        return self._write(work, lambda: spans)
+        return self.ctx.write(work, lambda: spans)
 
     def maintenance_history(self, maintenance_id: int) -> list[Change]:
         """Every recorded change of a maintenance block, oldest first."""
         mid = int_id(maintenance_id, "maintenance")
-        return self._read(
-            lambda conn: q.changes(conn, "maintenance", self._get_maintenance(conn, mid).id)
+        return self.ctx.read(
+            lambda conn: q.changes(conn, "maintenance", self.ctx.get_maintenance(conn, mid).id)
         )
 
     def _refuse_overlaps(
@@ -214,7 +220,7 @@ class Upkeep(Housekeeping):
         """
         found_all = [
             c
-            for c in self._conflicts(conn, machine_id, start, end)
+            for c in self.ctx.conflicts(conn, machine_id, start, end)
             if not (c.kind is ConflictKind.MAINTENANCE and c.id == skip)
         ]
         upkeep = [c for c in found_all if c.kind is ConflictKind.MAINTENANCE]
@@ -274,18 +280,18 @@ class Upkeep(Housekeeping):
         """One status change of a block, under the shared life-cycle rule."""
         mid = int_id(maintenance_id, "maintenance")
         checks.optional_handle(acting, "acting", "acting member")
-        day = self.today(today)
+        day = self.ctx.today(today)
 
         def work(conn: Connection) -> Maintenance:
-            self._admin(conn, acting, what)
-            item = self._get_maintenance(conn, mid)
+            self.ctx.admin(conn, acting, what)
+            item = self.ctx.get_maintenance(conn, mid)
             new = next_maintenance_status(
                 item.id, item.status, action, start=item.start, end=item.end, today=day
             )
-            q.update_maintenance(conn, item.id, status=new, updated_at=self.now(), bump=True)
-            return self._get_maintenance(conn, item.id)
+            q.update_maintenance(conn, item.id, status=new, updated_at=self.ctx.now(), bump=True)
+            return self.ctx.get_maintenance(conn, item.id)
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def maintenance(
         self,
@@ -304,13 +310,13 @@ class Upkeep(Housekeeping):
         def work(conn: Connection) -> list[Maintenance]:
             return q.find_maintenance(
                 conn,
-                machine_id=None if name is None else self._machine_row(conn, name).id,
+                machine_id=None if name is None else self.ctx.machine_row(conn, name).id,
                 statuses=wanted,
                 start=first,
                 end=last,
             )
 
-        return self._read(work)
+        return self.ctx.read(work)
 
 
 __all__ = ["MAINTENANCE_FIELDS", "Upkeep"]

@@ -5,7 +5,7 @@ change happen under the members' lock (the one ``init`` and ``add_member``
 take for the first-member rule), so two admins demoting each other at once
 leave one admin, never none.
 
-A deactivated member cannot log in, book or act (:meth:`ServiceBase._actor`
+A deactivated member cannot log in, book or act (:meth:`Context.actor`
 refuses them everywhere, with reason ``deactivated``); their sessions are
 revoked, their pending requests rejected with the reason ``"member
 deactivated"`` (they are told), their approved rentals still to come stand
@@ -26,9 +26,10 @@ from rentcal.core import checks
 from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.errors import InvalidRequest, PermissionDenied
-from rentcal.service.base import span_text
+from rentcal.service.base import Context, span_text
 from rentcal.service.editing import cleaned, record_changes, required_title
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.lifecycle import Lifecycle
 
 #: The reason stored on (and told about) requests settled by a deactivation.
 DEACTIVATED_REASON = "member deactivated"
@@ -40,8 +41,13 @@ MEMBER_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
 }
 
 
-class Membership(Housekeeping):
+class Membership:
     """Editing members, their role and whether they are active."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping, lifecycle: Lifecycle) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
+        self.lifecycle = lifecycle
 
     # -- members ------------------------------------------------------------------
 
@@ -62,8 +68,8 @@ class Membership(Housekeeping):
         wanted = cleaned({"name": name, "email": email}, MEMBER_FIELDS)
 
         def work(conn: Connection) -> Edited[Member]:
-            actor = self._actor(conn, acting)
-            row = self._member_row(conn, clean)
+            actor = self.ctx.actor(conn, acting)
+            row = self.ctx.member_row(conn, clean)
             if actor.id != row.id and not actor.is_admin:
                 raise PermissionDenied(
                     f"member {actor.handle!r} cannot edit {row.handle!r}: members edit "
@@ -73,13 +79,13 @@ class Membership(Housekeeping):
                     reason="not-owner",
                 )
             changes = record_changes(
-                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+                conn, "member", row.id, dict(row._mapping), wanted, actor, self.ctx.now()
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
-            return Edited(q.member(self._member_row(conn, row.handle)), changes)
+            return Edited(q.member(self.ctx.member_row(conn, row.handle)), changes)
 
-        return self._write(work)  # member names show in calendar event titles
+        return self.ctx.write(work)  # member names show in calendar event titles
 
     def set_role(self, handle: str, role: str | Role, *, acting: str | None) -> Edited[Member]:
         """Make a member an admin or a plain member (admins).
@@ -93,23 +99,23 @@ class Membership(Housekeeping):
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Edited[Member]:
-            self.store.lock_members(conn)
-            actor = self._admin(conn, acting, "change roles")
-            row = self._member_row(conn, clean)
+            self.ctx.store.lock_members(conn)
+            actor = self.ctx.admin(conn, acting, "change roles")
+            row = self.ctx.member_row(conn, clean)
             if new is Role.MEMBER and row.role == Role.ADMIN:
                 self._keep_an_admin(conn, row, "demoted")
             wanted: dict[str, Any] = {"role": new}
             if new is Role.ADMIN:
                 wanted["verified"] = True
             changes = record_changes(
-                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+                conn, "member", row.id, dict(row._mapping), wanted, actor, self.ctx.now()
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
-                self._notify(conn, [row.id], f"your role is now {new.value}")
-            return Edited(q.member(self._member_row(conn, row.handle)), changes)
+                self.ctx.notify(conn, [row.id], f"your role is now {new.value}")
+            return Edited(q.member(self.ctx.member_row(conn, row.handle)), changes)
 
-        return self._write(work, calendar=False)
+        return self.ctx.write(work, calendar=False)
 
     def _keep_an_admin(self, conn: Connection, row: Any, what: str) -> None:
         """Refuse to demote / deactivate the last active admin (caller holds the lock)."""
@@ -138,13 +144,13 @@ class Membership(Housekeeping):
         """
         clean = checks.handle(handle, "handle", "member")
         checks.optional_handle(acting, "acting", "acting member")
-        day = self.today(today)
+        day = self.ctx.today(today)
 
         def work(conn: Connection) -> Member:
-            self.store.lock_members(conn)
-            actor = self._admin(conn, acting, "deactivate members")
-            row = self._member_row(conn, clean)
-            self.store.lock_member(conn, row.id, shared=False)  # bookings for them finish
+            self.ctx.store.lock_members(conn)
+            actor = self.ctx.admin(conn, acting, "deactivate members")
+            row = self.ctx.member_row(conn, clean)
+            self.ctx.store.lock_member(conn, row.id, shared=False)  # bookings for them finish
             if row.deactivated_at is not None:
                 raise InvalidRequest(
                     f"member {row.handle!r} is already deactivated",
@@ -154,16 +160,16 @@ class Membership(Housekeeping):
                 )
             if row.role == Role.ADMIN:
                 self._keep_an_admin(conn, row, "deactivated")
-            now = self.now()
+            now = self.ctx.now()
             record_changes(
-                conn, "member", row.id, {"active": True}, {"active": False}, actor, self.now()
+                conn, "member", row.id, {"active": True}, {"active": False}, actor, self.ctx.now()
             )
             q.update_member(conn, row.id, deactivated_at=now)
             qa.revoke_member_sessions(conn, row.id, now)
             self._settle_deactivated(conn, row.id, actor.id, day)
-            return q.member(self._member_row(conn, row.handle))
+            return q.member(self.ctx.member_row(conn, row.handle))
 
-        return self._write(work)
+        return self.ctx.write(work)
 
     def _lock_members_rentals(self, conn: Connection, member_id: int, today: date) -> None:
         """Lock (and settle) every machine holding an open rental of the member.
@@ -176,7 +182,7 @@ class Membership(Housekeeping):
             wanted = set(q.open_rental_machine_ids(conn, member_id)) - locked
             if not wanted:
                 return
-            self._lock(conn, wanted, today)
+            self.housekeeping.lock(conn, wanted, today)
             locked |= wanted
 
     def _settle_deactivated(
@@ -184,18 +190,20 @@ class Membership(Housekeeping):
     ) -> None:
         """Reject a deactivated member's pending requests; tell of approved ones to come.
 
-        Settled as a retired machine's are (:meth:`_settle_open`); here one
+        Settled as a retired machine's are (:meth:`Lifecycle.settle_open`); here one
         message goes to the member and the admins alike. Under the locks of the
         machines concerned (after the members' lock; no path takes them the
         other way round), so an approval or a move of the same rental at the
         same moment waits and then sees the decision.
         """
         self._lock_members_rentals(conn, member_id, today)
-        standing = self._settle_open(conn, actor_id, today, DEACTIVATED_REASON, member_id=member_id)
+        standing = self.lifecycle.settle_open(
+            conn, actor_id, today, DEACTIVATED_REASON, member_id=member_id
+        )
         admins = q.admin_ids(conn)
         for rental in standing:
             span = span_text(rental.start, rental.end)
-            self._notify(
+            self.ctx.notify(
                 conn,
                 [member_id, *admins],
                 f"member {rental.member} was deactivated with approved rental {rental.id} "
@@ -213,9 +221,9 @@ class Membership(Housekeeping):
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> Member:
-            self.store.lock_members(conn)
-            actor = self._admin(conn, acting, "reactivate members")
-            row = self._member_row(conn, clean)
+            self.ctx.store.lock_members(conn)
+            actor = self.ctx.admin(conn, acting, "reactivate members")
+            row = self.ctx.member_row(conn, clean)
             if row.deactivated_at is None:
                 raise InvalidRequest(
                     f"member {row.handle!r} is not deactivated",
@@ -224,18 +232,20 @@ class Membership(Housekeeping):
                     reason="active",
                 )
             record_changes(
-                conn, "member", row.id, {"active": False}, {"active": True}, actor, self.now()
+                conn, "member", row.id, {"active": False}, {"active": True}, actor, self.ctx.now()
             )
             q.update_member(conn, row.id, deactivated_at=None)
-            self._notify(conn, [row.id], "your membership was reactivated")
-            return q.member(self._member_row(conn, row.handle))
+            self.ctx.notify(conn, [row.id], "your membership was reactivated")
+            return q.member(self.ctx.member_row(conn, row.handle))
 
-        return self._write(work, calendar=False)
+        return self.ctx.write(work, calendar=False)
 
     def member_history(self, handle: str) -> list[Change]:
         """Every recorded change of a member, oldest first."""
         checks.handle(handle, "handle", "member")
-        return self._read(lambda conn: q.changes(conn, "member", self._member_row(conn, handle).id))
+        return self.ctx.read(
+            lambda conn: q.changes(conn, "member", self.ctx.member_row(conn, handle).id)
+        )
 
 
 __all__ = ["DEACTIVATED_REASON", "MEMBER_FIELDS", "Membership"]

@@ -35,8 +35,9 @@ from rentcal.errors import (
     PermissionDenied,
     Unavailable,
 )
-from rentcal.service.base import int_id, span_text
+from rentcal.service.base import Context, int_id, span_text
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.lifecycle import Lifecycle
 
 #: What an admin may move; a member only their own pending request.
 MOVABLE = frozenset({RentalStatus.PENDING, RentalStatus.APPROVED})
@@ -63,8 +64,13 @@ def move_description(old: Rental, machine: str, start: date, end: date) -> str:
     return f"moved: {before} -> {after}"
 
 
-class Moves(Housekeeping):
+class Moves:
     """``move``: other days and/or another machine for an open rental."""
+
+    def __init__(self, ctx: Context, housekeeping: Housekeeping, lifecycle: Lifecycle) -> None:
+        self.ctx = ctx
+        self.housekeeping = housekeeping
+        self.lifecycle = lifecycle
 
     def move(
         self,
@@ -100,7 +106,7 @@ class Moves(Housekeeping):
         length = None if days is None else checks.positive_int(days, "days", "a number of days")
         target = checks.optional_handle(machine, "machine")
         checks.optional_handle(acting, "acting", "acting member")
-        day = self.today(today)
+        day = self.ctx.today(today)
         if last is not None and length is not None:
             raise InvalidRequest(
                 "give the new end or the number of days, not both", field="days", value=length
@@ -117,15 +123,15 @@ class Moves(Housekeeping):
         def work(conn: Connection) -> Rental:
             if q.rental_machine_id(conn, rid) is None:
                 raise NotFound(f"rental {rid} not found", field="rental", value=rid)
-            dest = self._machine_row(conn, target) if target is not None else None
+            dest = self.ctx.machine_row(conn, target) if target is not None else None
             # Both machines in id order: opposite moves never deadlock.
             also = () if dest is None else (dest.id,)
-            self._lock_rental(conn, rid, day, also=also, skip=rid)
-            rental = self._get_rental(conn, rid)  # re-read under the lock(s)
-            actor = self._actor(conn, acting)
+            self.housekeeping.lock_rental(conn, rid, day, also=also, skip=rid)
+            rental = self.ctx.get_rental(conn, rid)  # re-read under the lock(s)
+            actor = self.ctx.actor(conn, acting)
             self._may_move(actor, rental)
             self._open(rental, day)
-            mach = self._active_machine_row(conn, rental.machine if target is None else target)
+            mach = self.ctx.active_machine_row(conn, rental.machine if target is None else target)
             new_start = rental.start if first is None else first
             if last is not None:
                 new_end = last
@@ -144,7 +150,7 @@ class Moves(Housekeeping):
                     value=rid,
                     reason="unchanged",
                 )
-            conflicts = self._conflicts(conn, mach.id, new_start, new_end, skip_rental=rid)
+            conflicts = self.ctx.conflicts(conn, mach.id, new_start, new_end, skip_rental=rid)
             if conflicts:
                 refused = availability(mach.name, new_start, new_end, conflicts)
                 raise Unavailable(
@@ -155,7 +161,7 @@ class Moves(Housekeeping):
                     end=new_end,
                 )
             price = rental_price(mach.daily_price, new_start, new_end)
-            now = self.now()
+            now = self.ctx.now()
             q.update_rental(
                 conn,
                 rid,
@@ -170,7 +176,7 @@ class Moves(Housekeeping):
                 and mach.request_policy == RequestPolicy.QUEUE,
             )
             if rental.status is RentalStatus.APPROVED:
-                self._reject_queued(conn, mach.id, new_start, new_end, actor.id, skip=rid)
+                self.lifecycle.reject_queued(conn, mach.id, new_start, new_end, actor.id, skip=rid)
             what = move_description(rental, mach.name, new_start, new_end)
             q.add_history(
                 conn,
@@ -184,15 +190,15 @@ class Moves(Housekeeping):
             priced = (
                 f"price {price}" if price == rental.price else f"price {rental.price} -> {price}"
             )
-            self._notify(
+            self.ctx.notify(
                 conn,
                 [q.rental_owner_id(conn, rid), *q.admin_ids(conn)],
                 f"rental {rid} ({rental.member}) {what} by {actor.handle}; {priced}",
                 rid,
             )
-            return self._get_rental(conn, rid)
+            return self.ctx.get_rental(conn, rid)
 
-        return self._write(work, lambda: list(where.values()), skip_rental=rid)
+        return self.ctx.write(work, lambda: list(where.values()), skip_rental=rid)
 
     @staticmethod
     def _may_move(actor: Member, rental: Rental) -> None:

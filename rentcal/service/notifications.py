@@ -1,7 +1,7 @@
 """Notifications: what members are told, and marking it read.
 
 Every use case that changes something a member should hear about writes the
-notification in its own transaction (see ``ServiceBase._notify``); this module
+notification in its own transaction (see ``Context.notify``); this module
 only reads and marks them.
 """
 
@@ -12,11 +12,14 @@ from sqlalchemy.engine import Connection
 from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.values import Notification
-from rentcal.service.base import ServiceBase
+from rentcal.service.base import Context
 
 
-class Inbox(ServiceBase):
+class Inbox:
     """Use cases about a member's notifications."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def notifications(
         self, member: str, unread_only: bool = False, mark_read: bool = False
@@ -31,22 +34,22 @@ class Inbox(ServiceBase):
         marking = checks.flag(mark_read, "mark_read")
 
         def work(conn: Connection) -> list[Notification]:
-            row = self._member_row(conn, member)
+            row = self.ctx.member_row(conn, member)
             found = q.notifications(conn, row.id, row.handle, unread)
             if marking:
-                q.mark_read(conn, [n.id for n in found if n.read_at is None], self.now())
+                q.mark_read(conn, [n.id for n in found if n.read_at is None], self.ctx.now())
             return found
 
-        return self._write(work, calendar=False) if marking else self._read(work)
+        return self.ctx.write(work, calendar=False) if marking else self.ctx.read(work)
 
     def mark_read(self, member: str) -> int:
         """Mark all of a member's unread notifications read; returns how many."""
         checks.handle(member, "member")
 
         def work(conn: Connection) -> int:
-            return q.mark_all_read(conn, self._member_row(conn, member).id, self.now())
+            return q.mark_all_read(conn, self.ctx.member_row(conn, member).id, self.ctx.now())
 
-        return self._write(work, calendar=False)
+        return self.ctx.write(work, calendar=False)
 
 
 __all__ = ["Inbox"]

@@ -23,11 +23,14 @@ from sqlalchemy.engine import Connection
 from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.values import TimeZone
-from rentcal.service.base import TIMEZONE_KEY, ServiceBase
+from rentcal.service.base import TIMEZONE_KEY, Context
 
 
-class OrgSettings(ServiceBase):
+class OrgSettings:
     """The organisation's time zone: read it, set it (admins), its history."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def timezone(self) -> TimeZone:
         """The organisation's time zone and where it comes from, read afresh.
@@ -36,7 +39,7 @@ class OrgSettings(ServiceBase):
         ``changed_at`` say by whom and when), ``"connect"`` while the database
         holds none and ``connect()`` was given one, else ``"host"``.
         """
-        return self._timezone(fresh=True)
+        return self.ctx.timezone(fresh=True)
 
     def set_timezone(self, zone: str, acting: str | None = None) -> TimeZone:
         """Store the organisation's time zone for every host (admins only).
@@ -51,20 +54,20 @@ class OrgSettings(ServiceBase):
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> TimeZone:
-            actor = self._admin(conn, acting, "set the organisation's time zone")
+            actor = self.ctx.admin(conn, acting, "set the organisation's time zone")
             current = q.org_setting(conn, TIMEZONE_KEY)
             if current is None or current.value != name:
-                q.add_org_setting(conn, TIMEZONE_KEY, name, actor.id, self.now())
-            return self._zone_in(conn)
+                q.add_org_setting(conn, TIMEZONE_KEY, name, actor.id, self.ctx.now())
+            return self.ctx.zone_in(conn)
 
-        self._zone = None
-        found = self._write(work)
-        self._zone = None
+        self.ctx.forget_zone()
+        found = self.ctx.write(work)
+        self.ctx.forget_zone()
         return found
 
     def timezone_history(self) -> list[TimeZone]:
         """Every zone the database held, newest first (empty: none stored yet)."""
-        rows = self._read(lambda conn: q.org_setting_history(conn, TIMEZONE_KEY))
+        rows = self.ctx.read(lambda conn: q.org_setting_history(conn, TIMEZONE_KEY))
         return [TimeZone(r.value, "database", r.changed_by, r.changed_at) for r in rows]
 
 

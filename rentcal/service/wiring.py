@@ -1,0 +1,77 @@
+"""The use-case objects of one connection, built around ONE context, and how the
+facade hands a call to one of them.
+
+:class:`UseCases` builds each use case once, giving it the shared
+:class:`~rentcal.service.base.Context` and the siblings it calls (by their
+public methods): lifecycle first, then housekeeping (which records through
+lifecycle), then the rest. :func:`via` makes a facade method that looks its
+use case up at call time, so replacing a use case's method (in a test) or a
+facade method (``Rentcal.machines``) each affects what it should.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from rentcal.service.accounts import Accounts
+from rentcal.service.availability import Availabilities
+from rentcal.service.base import Context
+from rentcal.service.bookings import Bookings
+from rentcal.service.bulk import Bulk
+from rentcal.service.catalogue import Catalogue
+from rentcal.service.editing import MachineEdits
+from rentcal.service.feeds import Feeds
+from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.maintenance import Upkeep
+from rentcal.service.membership import Membership
+from rentcal.service.moves import Moves
+from rentcal.service.notifications import Inbox
+from rentcal.service.settings import OrgSettings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class UseCases:
+    """Every use case of one connection, each built once around ``context``."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.lifecycle = Lifecycle(context)
+        self.housekeeping = Housekeeping(context, self.lifecycle)
+        self.catalogue = Catalogue(context, self.housekeeping, self.lifecycle)
+        self.machine_edits = MachineEdits(context, self.housekeeping)
+        self.membership = Membership(context, self.housekeeping, self.lifecycle)
+        self.availability = Availabilities(context, self.housekeeping)
+        self.bookings = Bookings(context, self.housekeeping, self.lifecycle)
+        self.moves = Moves(context, self.housekeeping, self.lifecycle)
+        self.maintenance = Upkeep(context, self.housekeeping)
+        self.bulk = Bulk(context)
+        self.feeds = Feeds(context, self.housekeeping)
+        self.inbox = Inbox(context)
+        self.accounts = Accounts(context)
+        self.settings = OrgSettings(context)
+
+
+def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """A facade method calling ``method`` on the facade's use case named ``case``.
+
+    It keeps ``method``'s name, docstring and signature (``__wrapped__``), so
+    ``help()``, ``inspect.signature`` and type checkers see the real thing;
+    the use case is looked up on each call (``self._cases.<case>``).
+    """
+    name = method.__name__
+
+    def call(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        bound: Callable[P, R] = getattr(getattr(self._cases, case), name)
+        return bound(*args, **kwargs)
+
+    functools.update_wrapper(call, method)
+    call.__qualname__ = f"Rentcal.{name}"
+    return call
+
+
+__all__ = ["UseCases", "via"]
