@@ -318,7 +318,11 @@ class Context:
         """THE acting member of a use case: it exists and is active (not deactivated)."""
         if acting is None:
             raise PermissionDenied("this needs an acting member", field="acting", reason="no-actor")
-        actor = q.member(self.member_row(conn, acting, "acting member"))
+        return self.acting_member(self.member_row(conn, acting, "acting member"), acting)
+
+    def acting_member(self, row: Row[Any] | None, acting: str) -> Member:
+        """:meth:`actor` for the row already read by handle ``acting`` (None: nobody)."""
+        actor = q.member(self.found_member(row, acting, "acting member"))
         refuse_deactivated(actor, "acting")
         return actor
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from rentcal import queries as q
 from rentcal.core import checks
@@ -36,8 +36,15 @@ from rentcal.service.lifecycle import Lifecycle
 class Bookings:
     """Use cases that create and change rentals, and read them back."""
 
-    def __init__(self, ctx: Context, housekeeping: Housekeeping, lifecycle: Lifecycle) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        housekeeping: Housekeeping,
+        lifecycle: Lifecycle,
+        keys: idempotency.KeyPruning,
+    ) -> None:
         self.ctx = ctx
+        self.keys = keys
         self.housekeeping = housekeeping
         self.lifecycle = lifecycle
 
@@ -84,9 +91,13 @@ class Bookings:
         )
 
         def work(conn: Connection) -> Rental:
-            again = idempotency.replay(conn, request, self.ctx.now())
-            if again is not None:
-                return again
+            # A replay answers before anything is checked. The acting member's row
+            # is read once here (None: no key, or nobody by that handle) and reused.
+            acting_row = None if request is None else q.member_row(conn, request.actor)
+            acting_id = None if acting_row is None else acting_row.id
+            again = idempotency.lookup(conn, request, acting_id, self.ctx.now())
+            if again.rental is not None:
+                return again.rental
             mach = self.ctx.active_machine_row(conn, name)
             # The member's lock, shared, then their row read again: a deactivation
             # waits for this booking to commit and settles it, or this waits for the
@@ -97,13 +108,18 @@ class Bookings:
             if self.ctx.store.lock_member(conn, row.id, shared=True):
                 row = self.ctx.member_row(conn, member)
             who = q.member(row)
-            actor = who if acting is None else self.ctx.actor(conn, acting)
+            actor = who if acting is None else self._acting(conn, acting, row, acting_row)
             self._may_book(actor, who)
-            self.housekeeping.lock(conn, [mach.id], day)
-            mach = self.ctx.active_machine_row(conn, name)  # re-read under the lock: retired?
-            again = idempotency.replay(conn, request, self.ctx.now())  # a twin committed meanwhile
-            if again is not None:
-                return again
+            # Locked and read again under the lock (on PostgreSQL): retired meanwhile?
+            mach = self.ctx.bookable(self.housekeeping.lock_machine(conn, mach, day))
+            # A twin with the same key may have committed while this waited for the
+            # machine's lock (PostgreSQL reads what committed meanwhile); under
+            # SQLite's BEGIN IMMEDIATE nothing committed since the first look.
+            twin = idempotency.lookup(
+                conn, None if self.ctx.serialised else request, actor.id, self.ctx.now()
+            )
+            if twin.rental is not None:
+                return twin.rental
             conflicts = self.ctx.conflicts(conn, mach.id, start, end)
             if conflicts:
                 refused = availability(mach.name, start, end, conflicts)
@@ -153,15 +169,30 @@ class Bookings:
                 self.ctx.notify(
                     conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
                 )
-            idempotency.remember(conn, request, actor.id, rental_id, now)
+            expired = again.expired if self.ctx.serialised else twin.expired
+            idempotency.remember(conn, request, actor.id, rental_id, now, expired=expired)
             return self.ctx.get_rental(conn, rental_id)
 
-        return idempotency.after_conflict(
+        booked = idempotency.after_conflict(
             request,
             lambda: self.ctx.write(work, [(machine, start, end)]),
             self.ctx.read,
             self.ctx.now,
         )
+        if request is not None:
+            self.keys.prune()  # expired keys go after the commit: never under the lock
+        return booked
+
+    def _acting(
+        self, conn: Connection, acting: str, member: Row[Any], read: Row[Any] | None
+    ) -> Member:
+        """The acting member, read once: the booked ``member``'s row when it is them,
+        else the row the key lookup read (``read``), else read now."""
+        if self.ctx.member_handle(acting, "acting member") == member.handle:
+            return self.ctx.acting_member(member, acting)
+        if read is None:
+            return self.ctx.actor(conn, acting)
+        return self.ctx.acting_member(read, acting)
 
     @staticmethod
     def _may_book(actor: Member, who: Member) -> None:

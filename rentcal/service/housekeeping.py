@@ -113,14 +113,21 @@ class Housekeeping:
         return found
 
     def settle(
-        self, conn: Connection, machine_id: int, day: date, *, skip: int | None = None
+        self,
+        conn: Connection,
+        machine_id: int,
+        day: date,
+        *,
+        skip: int | None = None,
+        machine: Row[Any] | None = None,
     ) -> HousekeepingResult:
         """Settle one machine's stale rentals; the caller holds the machine's lock.
 
         ``skip``: a rental the caller is about to change itself (an explicit
-        decision beats the system's).
+        decision beats the system's). ``machine``: the machine's row as read
+        under the lock, when the caller has it (else it is read here).
         """
-        row = q.machine_by_id(conn, machine_id)
+        row = q.machine_by_id(conn, machine_id) if machine is None else machine
         hours = None if row is None else row.request_expiry_hours
         cutoff = None if hours is None else self.ctx.now() - timedelta(hours=hours)
         expired = completed = 0
@@ -146,6 +153,21 @@ class Housekeeping:
             self.ctx.store.lock_machine(conn, machine_id)
         for machine_id in ordered:
             self.settle(conn, machine_id, day, skip=skip)
+
+    def lock_machine(self, conn: Connection, row: Row[Any], day: date) -> Row[Any]:
+        """Lock (and settle) the machine of ``row``; its row as it is under the lock.
+
+        The locking recipe's re-read: on PostgreSQL (READ COMMITTED) ``row``
+        was read before the lock and an edit or a retirement may have committed
+        since, so the row is read again once the lock is held. SQLite's BEGIN
+        IMMEDIATE excluded every other writer before ``row`` was read, so it is
+        still current and is not read again. Settling uses the same row.
+        """
+        self.ctx.store.lock_machine(conn, row.id)
+        if not self.ctx.serialised:
+            row = self.ctx.machine_row(conn, row.name)  # re-read under the lock
+        self.settle(conn, row.id, day, machine=row)
+        return row
 
     def lock_rental(
         self,

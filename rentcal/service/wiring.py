@@ -24,6 +24,7 @@ from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.feeds import Feeds
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.idempotency import KeyPruning
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
@@ -46,7 +47,8 @@ class UseCases:
         self.machine_edits = MachineEdits(context, self.housekeeping)
         self.membership = Membership(context, self.housekeeping, self.lifecycle)
         self.availability = Availabilities(context, self.housekeeping)
-        self.bookings = Bookings(context, self.housekeeping, self.lifecycle)
+        self.keys = KeyPruning(context)
+        self.bookings = Bookings(context, self.housekeeping, self.lifecycle, self.keys)
         self.moves = Moves(context, self.housekeeping, self.lifecycle)
         self.maintenance = Upkeep(context, self.housekeeping)
         self.bulk = Bulk(context)
