@@ -24,8 +24,9 @@ to one of them. Where things live:
 ``bulk``                  ``import_rentals``, ``import_maintenance``
 ``feeds``                 ``events``, ``ical``, ``feed_items``
 ``notifications``         ``notifications``, ``mark_read``
-``accounts``              passwords, ``login`` / sessions, API tokens, feed
-                          tokens, ``revision``
+``accounts``              passwords, ``login`` / sessions
+``tokens``                API tokens, feed tokens
+``feeds``                 (also) ``revision``: the calendar's revision
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``settings``              the organisation's time zone: ``timezone``,
                           ``set_timezone``, ``timezone_history``
@@ -58,6 +59,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.settings import OrgSettings
+from rentcal.service.tokens import Tokens
 from rentcal.service.wiring import UseCases, via
 from rentcal.store import Store
 
@@ -187,15 +189,15 @@ class Rentcal:
     login = via("accounts", Accounts.login)
     session_member = via("accounts", Accounts.session_member)
     logout = via("accounts", Accounts.logout)
-    create_token = via("accounts", Accounts.create_token)
-    tokens = via("accounts", Accounts.tokens)
-    revoke_token = via("accounts", Accounts.revoke_token)
-    token_member = via("accounts", Accounts.token_member)
-    create_feed = via("accounts", Accounts.create_feed)
-    feed_tokens = via("accounts", Accounts.feed_tokens)
-    revoke_feed = via("accounts", Accounts.revoke_feed)
-    feed_by_secret = via("accounts", Accounts.feed_by_secret)
-    revision = via("accounts", Accounts.revision)
+    create_token = via("tokens", Tokens.create_token)
+    tokens = via("tokens", Tokens.tokens)
+    revoke_token = via("tokens", Tokens.revoke_token)
+    token_member = via("tokens", Tokens.token_member)
+    create_feed = via("tokens", Tokens.create_feed)
+    feed_tokens = via("tokens", Tokens.feed_tokens)
+    revoke_feed = via("tokens", Tokens.revoke_feed)
+    feed_by_secret = via("tokens", Tokens.feed_by_secret)
+    revision = via("feeds", Feeds.revision)
 
 
 def connect(

@@ -7,12 +7,13 @@ is imported only when an .ics document is asked for.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from rentcal import queries as q
+from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
@@ -127,6 +128,15 @@ class Feeds:
         return ical.to_ics(
             rentals, upkeep, name=name, multi_machine=machine is None, prodid_version=__version__
         )
+
+    # -- revisions ----------------------------------------------------------------
+
+    def revision(self) -> tuple[int, datetime]:
+        """The calendar's revision (bumped by every calendar change) and when it changed.
+
+        ``changed_at`` never moves backwards, so it can serve as Last-Modified.
+        """
+        return self.ctx.read(qa.revision)
 
 
 __all__ = ["Feeds"]

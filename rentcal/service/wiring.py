@@ -31,6 +31,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.settings import OrgSettings
+from rentcal.service.tokens import Tokens
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,6 +56,7 @@ class UseCases:
         self.feeds = Feeds(context, self.housekeeping)
         self.inbox = Inbox(context)
         self.accounts = Accounts(context)
+        self.tokens = Tokens(context, self.accounts)
         self.settings = OrgSettings(context)
 
 
