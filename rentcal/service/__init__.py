@@ -14,7 +14,8 @@ to one of them. Where things live:
 ``catalogue``             members and machines (``init``, ``add_member``, ...)
 ``availability``          ``check``, ``check_many``, ``free_windows``
 ``lifecycle``             recording a rental's status change; settling a retirement
-``bookings``              ``book``, approve / reject / cancel / complete, reads
+``bookings``              ``book``, approve / reject / cancel / complete
+``rentals``               reading rentals: ``rental``, ``rentals``, ``history``
 ``moves``                 ``move``: other days and/or another machine
 ``maintenance``           ``add_maintenance``, ``edit_maintenance``, cancel /
                           complete, reads
@@ -58,6 +59,7 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.rentals import RentalReads
 from rentcal.service.settings import OrgSettings
 from rentcal.service.tokens import Tokens
 from rentcal.service.wiring import UseCases, via
@@ -153,9 +155,9 @@ class Rentcal:
     reject = via("bookings", Bookings.reject)
     cancel = via("bookings", Bookings.cancel)
     complete = via("bookings", Bookings.complete)
-    rental = via("bookings", Bookings.rental)
-    rentals = via("bookings", Bookings.rentals)
-    history = via("bookings", Bookings.history)
+    rental = via("rentals", RentalReads.rental)
+    rentals = via("rentals", RentalReads.rentals)
+    history = via("rentals", RentalReads.history)
     move = via("moves", Moves.move)
     housekeeping = via("housekeeping", Housekeeping.housekeeping)
     housekeeping_due = via("housekeeping", Housekeeping.housekeeping_due)

@@ -12,7 +12,6 @@ never both win; the database guard behind it reports the same Unavailable
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -28,9 +27,10 @@ from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
-from rentcal.service.base import Context, int_id, refuse_deactivated, span_text, statuses
+from rentcal.service.base import Context, int_id, refuse_deactivated, span_text
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.rentals import RentalReads
 
 
 class Bookings:
@@ -42,9 +42,11 @@ class Bookings:
         housekeeping: Housekeeping,
         lifecycle: Lifecycle,
         keys: idempotency.KeyPruning,
+        reads: RentalReads,
     ) -> None:
         self.ctx = ctx
         self.keys = keys
+        self.reads = reads
         self.housekeeping = housekeeping
         self.lifecycle = lifecycle
 
@@ -307,7 +309,7 @@ class Bookings:
 
     def _days_of(self, rental_id: int) -> list[tuple[str, date, date]]:
         """What a transition may occupy: the rental's own days."""
-        found = self.rental(rental_id)
+        found = self.reads.rental(rental_id)
         return [(found.machine, found.start, found.end)]
 
     @staticmethod
@@ -352,63 +354,6 @@ class Bookings:
                 start=rental.start,
                 end=rental.end,
             )
-
-    # -- reading rentals ----------------------------------------------------------
-
-    def rental(self, rental_id: int) -> Rental:
-        """One rental by id."""
-        rid = int_id(rental_id, "rental")
-        day = self.ctx.today()
-
-        def work(conn: Connection) -> tuple[Rental, bool]:
-            found = self.ctx.get_rental(conn, rid)
-            return found, self.housekeeping.stale_rows(conn, [found], day)
-
-        return self.housekeeping.fresh(work, day)
-
-    def history(self, rental_id: int) -> list[dict[str, Any]]:
-        """Every status change of a rental, oldest first: who, when, from, to, why."""
-        rid = int_id(rental_id, "rental")
-
-        def work(conn: Connection) -> list[dict[str, Any]]:
-            self.ctx.get_rental(conn, rid)
-            return q.history(conn, rid)
-
-        return self.ctx.read(work)
-
-    def rentals(
-        self,
-        machine: str | None = None,
-        member: str | None = None,
-        status: str | RentalStatus | Sequence[str | RentalStatus] | None = None,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> list[Rental]:
-        """Rentals matching every filter given, by start day then id.
-
-        ``start``/``end`` select rentals touching that inclusive window.
-        """
-        name = checks.optional_handle(machine, "machine")
-        who = checks.optional_handle(member, "member")
-        wanted = statuses(status, RentalStatus, "status")
-        first, last = checks.optional_day(start, "start"), checks.optional_day(end, "end")
-        if first is not None and last is not None:
-            validate_range(first, last)
-
-        day = self.ctx.today()
-
-        def work(conn: Connection) -> tuple[list[Rental], bool]:
-            found = q.find_rentals(
-                conn,
-                machine_id=None if name is None else self.ctx.machine_row(conn, name).id,
-                member_id=None if who is None else self.ctx.member_row(conn, who).id,
-                statuses=wanted,
-                start=first,
-                end=last,
-            )
-            return found, self.housekeeping.stale_rows(conn, found, day)
-
-        return self.housekeeping.fresh(work, day)
 
 
 __all__ = ["Bookings"]

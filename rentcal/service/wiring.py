@@ -30,6 +30,7 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.rentals import RentalReads
 from rentcal.service.settings import OrgSettings
 from rentcal.service.tokens import Tokens
 
@@ -49,7 +50,10 @@ class UseCases:
         self.membership = Membership(context, self.housekeeping, self.lifecycle)
         self.availability = Availabilities(context, self.housekeeping)
         self.keys = KeyPruning(context)
-        self.bookings = Bookings(context, self.housekeeping, self.lifecycle, self.keys)
+        self.rentals = RentalReads(context, self.housekeeping)
+        self.bookings = Bookings(
+            context, self.housekeeping, self.lifecycle, self.keys, self.rentals
+        )
         self.moves = Moves(context, self.housekeeping, self.lifecycle)
         self.maintenance = Upkeep(context, self.housekeeping)
         self.bulk = Bulk(context)
