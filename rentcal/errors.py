@@ -1,7 +1,7 @@
 """The one exception hierarchy of rentcal.
 
 Every error a caller can act on is a :class:`RentcalError`; the CLI maps each
-subclass to an exit code in exactly one place (``rentcal.cli.errors``).
+subclass to an exit code in exactly one place (``rentcal.cli.exit_codes``).
 Errors carry structured fields besides their message so callers need not
 parse text: ``field`` (the parameter or column concerned), ``value`` (what was
 given), ``reason`` (a short stable code such as ``"not-admin"``). Messages are

@@ -20,7 +20,7 @@ from rentcal.cli.app import app
 from rentcal.errors import InvalidRequest
 from rentcal.web.changes import RevisionWatcher, sse
 from rentcal.web.server import ServeOptions
-from rentcal.web.settings import SETTINGS_ENV, Settings
+from rentcal.web.server_settings import SETTINGS_ENV, Settings
 
 
 @pytest.fixture

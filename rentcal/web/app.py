@@ -1,7 +1,7 @@
 """The app factory: :func:`create_app` for tests and embedding, :func:`from_env` for uvicorn.
 
 ``create_app(cal, settings)`` wires the routers, the error handlers (once,
-:mod:`rentcal.web.errors`), the middlewares and the revision watcher around
+:mod:`rentcal.web.error_responses`), the middlewares and the revision watcher around
 a library connection it does not own. ``from_env()`` is what every uvicorn
 worker calls (``rentcal.web.app:from_env``, a factory): it connects to the
 database named in the settings and owns that connection. Nothing that
@@ -35,13 +35,13 @@ from starlette.staticfiles import StaticFiles
 
 from rentcal._version import __version__
 from rentcal.service import Rentcal
-from rentcal.web import errors, metrics, pages
+from rentcal.web import error_responses, metrics, pages
 from rentcal.web.auth import CurrentMember
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
 from rentcal.web.middleware import BodyGuard, RequestContext
 from rentcal.web.routes import ROUTERS
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
 
 log = logging.getLogger("rentcal.web")
@@ -142,7 +142,7 @@ def create_app(
     app.state.watcher = RevisionWatcher(
         cal, poll_seconds=settings.poll_seconds, heartbeat_seconds=settings.heartbeat_seconds
     )
-    errors.install(app)
+    error_responses.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the HTML pages (issue 12), after the JSON API

@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from rentcal.core.values import Member
 from rentcal.errors import PermissionDenied
 from rentcal.service import Rentcal
-from rentcal.web.errors import Unauthenticated
+from rentcal.web.error_responses import Unauthenticated
 from rentcal.web.scope import MEMBER_KEY
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 #: The browser session cookie (HttpOnly) and the page-readable CSRF cookie.
 SESSION_COOKIE = "rentcal_session"
@@ -36,7 +36,7 @@ async def get_cal(request: Request) -> Rentcal:
 
 
 async def get_settings(request: Request) -> Settings:
-    """The app's :class:`~rentcal.web.settings.Settings` (``async``: see :func:`get_cal`)."""
+    """The app's :class:`~rentcal.web.server_settings.Settings` (``async``: see :func:`get_cal`)."""
     settings: Settings = request.app.state.settings
     return settings
 

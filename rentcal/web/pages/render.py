@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from rentcal.core.values import Member
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 #: The FullCalendar release the pages use: the standard MIT bundle (npm package
 #: ``fullcalendar``); tests/browser/package.json pins the same version.

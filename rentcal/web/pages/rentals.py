@@ -20,7 +20,7 @@ from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.errors import classify
+from rentcal.web.error_responses import classify
 from rentcal.web.pages.render import posted, render, see_other
 from rentcal.web.views import may_see_private
 
