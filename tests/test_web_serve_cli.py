@@ -81,6 +81,8 @@ class TestServeOptions:
         [
             (("--base-url", "ftp://example.org"), "base URL"),
             (("--base-url", "https://example.org/?x=1"), "query"),
+            (("--base-url", "https://user@example.org"), "user"),
+            (("--base-url", "http://[::1"), "base URL"),  # a ValueError before, not exit 2
             (("--root-path", "rentcal"), "--root-path"),
             (("--root-path", "/rentcal/"), "--root-path"),
             (("--workers", "0"), "--workers"),

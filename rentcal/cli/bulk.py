@@ -76,7 +76,7 @@ def _parse(state: State, raw: bytes, first: bool) -> Request:
         return InvalidRequest("not JSON (a number with too many digits)")
     if not isinstance(item, dict):
         return InvalidRequest("expected an object {machine, start, end}")
-    from rentcal.dates import end_from_days
+    from rentcal.cli.dates import end_from_days
 
     try:
         machine, start, end, days = _fields(item)

@@ -338,7 +338,7 @@ class State:
 
     def day(self, text: str) -> date:
         """A date expression (ISO, today, +3d, fri, ...) relative to ``today``."""
-        from rentcal.dates import parse_date
+        from rentcal.cli.dates import parse_date
 
         return parse_date(text, self.today)
 
@@ -348,7 +348,7 @@ class State:
 
     def window(self, start: str | None, end: str | None, default_days: int) -> tuple[date, date]:
         """``--from``/``--to``: START defaults to today, END to ``default_days`` days on."""
-        from rentcal.dates import end_from_days
+        from rentcal.cli.dates import end_from_days
 
         first = self.today if start is None else self.day(start)
         return first, end_from_days(first, default_days) if end is None else self.day(end)
@@ -359,7 +359,7 @@ class State:
         if end is not None and days is not None:
             raise InvalidRequest("give END or --days, not both")
         if days is not None:
-            from rentcal.dates import end_from_days
+            from rentcal.cli.dates import end_from_days
 
             return first, end_from_days(first, days)
         if end is None:

@@ -59,7 +59,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a bookable machine (admins only)."""
-    from rentcal.dates import parse_hours
+    from rentcal.cli.dates import parse_hours
 
     state = get_state(ctx)
     hours = parse_hours(request_expiry)
@@ -154,7 +154,7 @@ def edit(
     is recorded (see machine show); values equal to the current ones change
     nothing. Exit 2 when no option is given.
     """
-    from rentcal.dates import parse_hours
+    from rentcal.cli.dates import parse_hours
 
     values = edit_values(
         {

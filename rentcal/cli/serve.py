@@ -15,9 +15,6 @@ from rentcal.cli.options import commands, examples
 
 serve_commands = commands()
 
-#: The public URL of the server (shared with ``rentcal feed create``).
-BASE_URL_ENV = "RENTCAL_BASE_URL"
-
 
 @serve_commands.command(
     "serve",

@@ -124,9 +124,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def create_app(
     cal: Rentcal, settings: Settings | None = None, *, owns_cal: bool = False
 ) -> FastAPI:
-    """The HTTP API over ``cal`` (which the caller keeps and closes, unless ``owns_cal``)."""
+    """The HTTP API over ``cal`` (which the caller keeps and closes, unless ``owns_cal``).
+
+    ``cal`` is used, never reconfigured: its sessions expire as the caller set
+    them up (``Rentcal.session_idle``); :func:`connect` makes a connection that
+    follows ``settings.session_idle_days``.
+    """
     settings = settings or Settings()
-    cal.session_idle = timedelta(days=settings.session_idle_days)
     app = FastAPI(
         title="rentcal",
         version=__version__,
@@ -171,19 +175,29 @@ def configure_logging(level: int = logging.INFO) -> None:
     log.propagate = False
 
 
-def from_env() -> FastAPI:
-    """uvicorn's factory in every worker: settings from the environment, its own connection."""
+def connect(settings: Settings) -> Rentcal:
+    """A connection of the server's own, set up as ``settings`` say (idle sessions included).
+
+    The session policy is set on this new connection before anyone uses it:
+    the server configures what it owns, never a connection it was handed.
+    """
     import rentcal
 
-    configure_logging()
-    settings = Settings.from_env()
     cal = rentcal.connect(
         settings.database_url,
         timezone=settings.timezone,
         busy_timeout=settings.busy_timeout,
         pool_size=settings.pool_size,
     )
-    return create_app(cal, settings, owns_cal=True)
+    cal.session_idle = timedelta(days=settings.session_idle_days)
+    return cal
 
 
-__all__ = ["configure_logging", "create_app", "from_env", "lifespan"]
+def from_env() -> FastAPI:
+    """uvicorn's factory in every worker: settings from the environment, its own connection."""
+    configure_logging()
+    settings = Settings.from_env()
+    return create_app(connect(settings), settings, owns_cal=True)
+
+
+__all__ = ["configure_logging", "connect", "create_app", "from_env", "lifespan"]

@@ -153,7 +153,7 @@ def rental_page(
         "machines": [m.name for m in cal.machines(include_retired=False)]
         if "move" in actions
         else [],
-        "days": (rental.end - rental.start).days + 1,
+        "days": rental.days,
         "error": error,
         "notice": None if error else notice,
     }
