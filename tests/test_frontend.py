@@ -21,6 +21,7 @@ from rentcal.core.types import MachineStatus
 from rentcal.errors import InvalidRequest, PermissionDenied, Unavailable
 from rentcal.frontend import booking, month
 from rentcal.frontend.base_url import DEFAULT_BASE_URL, base_url_or_default, clean_base_url
+from rentcal.frontend.iso_day import iso_day, looks_like_iso_day
 from rentcal.web import Settings, create_app
 from rentcal.web.app import connect
 from tests.cli_support import cli, failed
@@ -210,3 +211,34 @@ class TestSessionIdle:
             assert own.session_idle == timedelta(days=2)
         finally:
             own.close()
+
+
+class TestIsoDay:
+    """Exactly YYYY-MM-DD wherever a strict date is read (3.11's fromisoformat reads more)."""
+
+    @pytest.mark.parametrize(
+        "text", ["20300115", "2030-W03-2", "2030-01-15T00:00", "2030-02-30", "٢٠٣٠-٠١-١٥", ""]
+    )
+    def test_refused(self, text: str) -> None:
+        assert iso_day(text) is None
+
+    def test_read(self) -> None:
+        assert iso_day("2030-01-15") == d(15)
+        assert looks_like_iso_day("2030-02-30") and not looks_like_iso_day("20300230")
+
+    def test_the_form_refuses_a_basic_format_date(self, seeded: rentcal.Rentcal) -> None:
+        form = {"machine": "saw", "start": "20300120", "end": "2030-01-20"}
+        answer = Web(seeded).as_("bob", headers=FORM).post("/", data=form)
+        assert answer.status_code == 400
+        assert "is not a date (YYYY-MM-DD)" in answer.text
+        assert seeded.rentals() == []
+
+    def test_the_api_refuses_a_basic_format_date(self, seeded: rentcal.Rentcal) -> None:
+        body = {"machine": "saw", "start": "20300120", "end": "2030-01-20"}
+        answer = Web(seeded).as_("bob").post("/api/rentals", json=body)
+        assert answer.status_code == 400
+        assert "YYYY-MM-DD" in answer.json()["error"]
+
+    def test_the_cli_refuses_a_basic_format_today(self, db_url: str) -> None:
+        result = cli(db_url, "rentals", env={"RENTCAL_TODAY": "20300115"})
+        failed(result, 2, "RENTCAL_TODAY='20300115' is not a YYYY-MM-DD date")

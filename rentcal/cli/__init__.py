@@ -4,8 +4,10 @@ Modules: :mod:`~rentcal.cli.app` (root app, global options),
 :mod:`~rentcal.cli.exit_codes` (the one exception -> exit code mapping),
 :mod:`~rentcal.cli.render` / :mod:`~rentcal.cli.views` (output),
 :mod:`~rentcal.cli.streams` (stdout that fails cleanly),
-:mod:`~rentcal.cli.grid` (the pure month grid), and one module per group of
-commands. Every command: parse -> call the library -> render.
+:mod:`~rentcal.cli.grid` (the pure month grid), :mod:`~rentcal.cli.dates`
+(the date expressions users type), and one module per group of commands; what
+the CLI shares with the web is in :mod:`rentcal.frontend`. Every command:
+parse -> call the library -> render.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import typer
 
 from rentcal.cli.options import empty_option
 from rentcal.errors import InvalidRequest, PermissionDenied
+from rentcal.frontend.iso_day import iso_day
 
 if TYPE_CHECKING:
     from rentcal.cli.config import Config
@@ -37,10 +38,10 @@ def pinned_today(env: Mapping[str, str] | None = None) -> date | None:
     value = env.get(TODAY_ENV, "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequest(f"{TODAY_ENV}={value[:40]!r} is not a YYYY-MM-DD date") from None
+    day = iso_day(value)
+    if day is None:
+        raise InvalidRequest(f"{TODAY_ENV}={value[:40]!r} is not a YYYY-MM-DD date")
+    return day
 
 
 def given_value(
