@@ -1,7 +1,7 @@
 """The one exception hierarchy of rentcal.
 
 Every error a caller can act on is a :class:`RentcalError`; the CLI maps each
-subclass to an exit code in exactly one place (``rentcal.cli.errors``).
+subclass to an exit code in exactly one place (``rentcal.cli.exit_codes``).
 Errors carry structured fields besides their message so callers need not
 parse text: ``field`` (the parameter or column concerned), ``value`` (what was
 given), ``reason`` (a short stable code such as ``"not-admin"``). Messages are
@@ -13,11 +13,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from rentcal.core.availability import Conflict
-    from rentcal.core.values import Problem
+
+class Blocker(Protocol):
+    """What blocks a requested day (:class:`rentcal.core.availability.Conflict`).
+
+    A protocol, so that this bottom module names what it carries without
+    importing the core above it.
+    """
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def start(self) -> date: ...
+    @property
+    def end(self) -> date: ...
+    @property
+    def status(self) -> str: ...
+    def describe(self) -> str: ...
+    def as_dict(self) -> dict[str, object]: ...
+
+
+class RefusedRow(Protocol):
+    """One refused input row (:class:`rentcal.core.values.Problem`); ``str()`` names its line."""
+
+    @property
+    def line(self) -> int: ...
+    @property
+    def message(self) -> str: ...
 
 
 class RentcalError(Exception):
@@ -114,7 +140,7 @@ class Unavailable(RentcalError):
     def __init__(
         self,
         message: str,
-        conflicts: Sequence[Conflict] = (),
+        conflicts: Sequence[Blocker] = (),
         *,
         machine: str | None = None,
         start: date | None = None,
@@ -123,7 +149,7 @@ class Unavailable(RentcalError):
         reason: str | None = None,
     ) -> None:
         super().__init__(message, field="dates", value=machine, reason=reason)
-        self.conflicts: tuple[Conflict, ...] = tuple(conflicts)
+        self.conflicts: tuple[Blocker, ...] = tuple(conflicts)
         self.machine = machine
         self.start = start
         self.end = end
@@ -146,8 +172,8 @@ class ImportFailed(InvalidRequest):
     shows the first ``limit`` of them.
     """
 
-    def __init__(self, problems: Iterable[Problem], limit: int = 20) -> None:
-        self.problems: tuple[Problem, ...] = tuple(problems)
+    def __init__(self, problems: Iterable[RefusedRow], limit: int = 20) -> None:
+        self.problems: tuple[RefusedRow, ...] = tuple(problems)
         shown = "; ".join(str(p) for p in self.problems[:limit])
         more = len(self.problems) - limit
         tail = f"; and {more} more" if more > 0 else ""
@@ -213,6 +239,7 @@ class ForeignDatabase(DatabaseError):
 __all__ = [
     "ArgumentTypeError",
     "AuthFailed",
+    "Blocker",
     "Busy",
     "DamagedDatabase",
     "DatabaseError",
@@ -224,6 +251,7 @@ __all__ = [
     "NoDatabase",
     "NotFound",
     "PermissionDenied",
+    "RefusedRow",
     "RentcalError",
     "Throttled",
     "Unavailable",

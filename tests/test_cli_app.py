@@ -18,7 +18,7 @@ import typer.main
 
 import rentcal
 from rentcal import errors as lib_errors
-from rentcal.cli import errors
+from rentcal.cli import exit_codes
 from rentcal.cli.app import app
 from tests.cli_support import cli, failed
 from tests.conftest import TODAY
@@ -125,7 +125,7 @@ class TestHelp:
 
     def test_docs_list_exit_codes_and_env_vars(self) -> None:
         text = DOCS.read_text(encoding="utf-8")
-        for code, _meaning in errors.EXIT_CODES:
+        for code, _meaning in exit_codes.EXIT_CODES:
             assert re.search(rf"^\| {code} +\|", text, re.M), code
         for var in ("RENTCAL_DATABASE_URL", "RENTCAL_USER", "RENTCAL_TODAY", "NO_COLOR"):
             assert var in text
@@ -134,7 +134,7 @@ class TestHelp:
         result = cli(None, "--help", as_=None)
         assert result.exit_code == 0
         assert "Exit codes:" in result.stdout
-        for code, meaning in errors.EXIT_CODES:
+        for code, meaning in exit_codes.EXIT_CODES:
             assert re.search(rf"^\s+{code}\s+{re.escape(meaning)}$", result.stdout, re.M)
 
     def test_short_help_flag(self) -> None:
@@ -270,7 +270,7 @@ class TestErrorMapping:
         ],
     )
     def test_exit_code(self, error: BaseException, code: int) -> None:
-        assert errors.exit_code(error) == code
+        assert exit_codes.exit_code(error) == code
 
     @pytest.mark.parametrize(
         ("error", "code", "message"),

@@ -421,7 +421,7 @@ class TestServe:
         assert run("--config", str(conf), "--db", str(made), *args, env=env).exit_code == 0
         settings = launched.pop().settings
         assert (settings.busy_timeout, settings.pool_size) == (6.0, 9)
-        from rentcal.web.settings import Settings
+        from rentcal.web.server_settings import Settings
 
         again = Settings.from_env({"RENTCAL_WEB_SETTINGS": settings.to_env()})
         assert (again.busy_timeout, again.pool_size) == (6.0, 9)

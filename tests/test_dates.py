@@ -1,4 +1,4 @@
-"""Tests for rentcal.dates: every accepted form, every refusal, and properties."""
+"""Tests for rentcal.cli.dates: every accepted form, every refusal, and properties."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import rentcal.dates
-from rentcal.dates import end_from_days, parse_date, parse_month
+import rentcal.cli.dates
+from rentcal.cli.dates import end_from_days, parse_date, parse_month
 from rentcal.errors import InvalidRequest
 
 TODAY = date(2030, 1, 9)  # a Wednesday
@@ -448,7 +448,7 @@ def test_end_from_days_spans_exactly_days(start: date, days: int) -> None:
 
 
 def test_dates_imports_only_stdlib_dateutil_and_errors() -> None:
-    tree = ast.parse(Path(rentcal.dates.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(rentcal.cli.dates.__file__).read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -45,6 +45,21 @@ def test_the_package_keeps_every_contract() -> None:
         pytest.param("service/bulk.py", "import rentcal.cli", "Layers", id="service->cli"),
         pytest.param("cli/render.py", "import rentcal.store", "Front ends", id="cli->store"),
         pytest.param("cli/views.py", "import sqlalchemy", "Front ends", id="cli->sqlalchemy"),
+        pytest.param(
+            "frontend/booking.py", "import rentcal.web.metrics", "Layers", id="frontend->web"
+        ),
+        pytest.param(
+            "frontend/month.py",
+            "import prometheus_client",
+            "shared front-end",
+            id="frontend->web-stack",
+        ),
+        pytest.param(
+            "frontend/base_url.py",
+            "import rentcal.cli.render",
+            "shared front-end",
+            id="frontend->cli",
+        ),
     ],
 )
 def test_each_contract_catches_its_violation(

@@ -18,7 +18,7 @@ from rentcal import errors as lib
 from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind
 from rentcal.web import Settings
-from rentcal.web.errors import classify
+from rentcal.web.error_responses import classify
 from tests.conftest import d
 from tests.web_support import Web, error_of
 

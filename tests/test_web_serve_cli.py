@@ -20,7 +20,7 @@ from rentcal.cli.app import app
 from rentcal.errors import InvalidRequest
 from rentcal.web.changes import RevisionWatcher, sse
 from rentcal.web.server import ServeOptions
-from rentcal.web.settings import SETTINGS_ENV, Settings
+from rentcal.web.server_settings import SETTINGS_ENV, Settings
 
 
 @pytest.fixture
@@ -81,6 +81,8 @@ class TestServeOptions:
         [
             (("--base-url", "ftp://example.org"), "base URL"),
             (("--base-url", "https://example.org/?x=1"), "query"),
+            (("--base-url", "https://user@example.org"), "user"),
+            (("--base-url", "http://[::1"), "base URL"),  # a ValueError before, not exit 2
             (("--root-path", "rentcal"), "--root-path"),
             (("--root-path", "/rentcal/"), "--root-path"),
             (("--workers", "0"), "--workers"),

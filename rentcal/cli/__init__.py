@@ -1,11 +1,13 @@
 """The ``rentcal`` command line: a thin Typer layer over :mod:`rentcal`.
 
 Modules: :mod:`~rentcal.cli.app` (root app, global options),
-:mod:`~rentcal.cli.errors` (the one exception -> exit code mapping),
+:mod:`~rentcal.cli.exit_codes` (the one exception -> exit code mapping),
 :mod:`~rentcal.cli.render` / :mod:`~rentcal.cli.views` (output),
 :mod:`~rentcal.cli.streams` (stdout that fails cleanly),
-:mod:`~rentcal.cli.grid` (the pure month grid), and one module per group of
-commands. Every command: parse -> call the library -> render.
+:mod:`~rentcal.cli.grid` (the pure month grid), :mod:`~rentcal.cli.dates`
+(the date expressions users type), and one module per group of commands; what
+the CLI shares with the web is in :mod:`rentcal.frontend`. Every command:
+parse -> call the library -> render.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def main() -> None:
         _print_version()
         return
 
-    from rentcal.cli import errors, streams
+    from rentcal.cli import exit_codes, streams
 
     streams.guard_stdio()
     code: int | str | None
@@ -36,10 +38,10 @@ def main() -> None:
     except SystemExit as done:
         code = done.code
     except (Exception, KeyboardInterrupt) as err:  # last resort: commands catch their own
-        code = errors.report(err)
+        code = exit_codes.report(err)
     failed = streams.finish()
     if failed is not None:
-        code = errors.report(failed)
+        code = exit_codes.report(failed)
     sys.exit(code)
 
 

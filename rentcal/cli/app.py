@@ -17,20 +17,20 @@ import typer
 from typer.core import TyperGroup
 
 from rentcal._version import __version__
-from rentcal.cli.accounts import feed_app, token_app  # also adds `member passwd`
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
+from rentcal.cli.config_and_timezone import config_app, timezone_app
 from rentcal.cli.context import CONFIG_ENV, DATABASE_ENV, USER_ENV, State
+from rentcal.cli.credentials import feed_app, token_app  # also adds `member passwd`
 from rentcal.cli.database import backup_commands, db_app
-from rentcal.cli.errors import EXIT_CODES, cli_command, plain_bad_value
-from rentcal.cli.feeds import feed_commands
+from rentcal.cli.events_command import feed_commands
+from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.machines import machine_app
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
-from rentcal.cli.settings import config_app, timezone_app
 from rentcal.cli.setup import setup_commands
 
 

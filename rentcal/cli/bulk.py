@@ -16,7 +16,7 @@ import typer
 
 from rentcal.cli import render
 from rentcal.cli.context import State, get_state
-from rentcal.cli.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, cli_command
+from rentcal.cli.exit_codes import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNAVAILABLE, cli_command
 from rentcal.cli.options import JsonOpt, MachineOpt, commands, examples
 from rentcal.core.wording import plural, quote, shorten
 from rentcal.errors import InvalidRequest, RentcalError
@@ -76,7 +76,7 @@ def _parse(state: State, raw: bytes, first: bool) -> Request:
         return InvalidRequest("not JSON (a number with too many digits)")
     if not isinstance(item, dict):
         return InvalidRequest("expected an object {machine, start, end}")
-    from rentcal.dates import end_from_days
+    from rentcal.cli.dates import end_from_days
 
     try:
         machine, start, end, days = _fields(item)

@@ -6,7 +6,7 @@ import typer
 
 from rentcal.cli import render
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples
 
 if TYPE_CHECKING:
@@ -56,17 +56,15 @@ def calendar(
 ) -> None:
     """Show a month: each day approved (#), pending (?), maintenance (M) or free (.)."""
     from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
-    from rentcal.core.ranges import LAST_DAY
-    from rentcal.dates import parse_month
+    from rentcal.cli.dates import parse_month
+    from rentcal.frontend.month import occupied_window
 
     state = get_state(ctx)
     first, last = parse_month(month, state.today)
-    # Nothing can occupy 9999-12-31 (feeds need the day after an end), and the
-    # library refuses a window that ends there: ask for the days that can be
-    # booked, show the month whole.
+    start, end = occupied_window(first, last)  # the month is shown whole
     with state.connect() as cal:
         machines = [cal.machine(machine)] if machine else cal.machines()
-        rentals, upkeep = cal.feed_items(machine=machine, start=first, end=min(last, LAST_DAY))
+        rentals, upkeep = cal.feed_items(machine=machine, start=start, end=end)
     rows = [
         (
             m.name,

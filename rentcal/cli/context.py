@@ -19,6 +19,7 @@ import typer
 
 from rentcal.cli.options import empty_option
 from rentcal.errors import InvalidRequest, PermissionDenied
+from rentcal.frontend.iso_day import iso_day
 
 if TYPE_CHECKING:
     from rentcal.cli.config import Config
@@ -37,10 +38,10 @@ def pinned_today(env: Mapping[str, str] | None = None) -> date | None:
     value = env.get(TODAY_ENV, "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidRequest(f"{TODAY_ENV}={value[:40]!r} is not a YYYY-MM-DD date") from None
+    day = iso_day(value)
+    if day is None:
+        raise InvalidRequest(f"{TODAY_ENV}={value[:40]!r} is not a YYYY-MM-DD date")
+    return day
 
 
 def given_value(
@@ -338,7 +339,7 @@ class State:
 
     def day(self, text: str) -> date:
         """A date expression (ISO, today, +3d, fri, ...) relative to ``today``."""
-        from rentcal.dates import parse_date
+        from rentcal.cli.dates import parse_date
 
         return parse_date(text, self.today)
 
@@ -348,7 +349,7 @@ class State:
 
     def window(self, start: str | None, end: str | None, default_days: int) -> tuple[date, date]:
         """``--from``/``--to``: START defaults to today, END to ``default_days`` days on."""
-        from rentcal.dates import end_from_days
+        from rentcal.cli.dates import end_from_days
 
         first = self.today if start is None else self.day(start)
         return first, end_from_days(first, default_days) if end is None else self.day(end)
@@ -359,7 +360,7 @@ class State:
         if end is not None and days is not None:
             raise InvalidRequest("give END or --days, not both")
         if days is not None:
-            from rentcal.dates import end_from_days
+            from rentcal.cli.dates import end_from_days
 
             return first, end_from_days(first, days)
         if end is None:

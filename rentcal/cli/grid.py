@@ -4,7 +4,7 @@ No database, no clock, no terminal: values and dates in, strings out. Colour
 is applied by a ``paint`` function the caller passes (identity without colour),
 so the symbols alone always tell the days apart.
 
->>> from datetime import date, timedelta
+>>> from datetime import date
 >>> states = classify_days(date(2030, 1, 1), date(2030, 1, 31), [], [])
 >>> states[date(2030, 1, 15)] is DayState.FREE
 True
@@ -12,14 +12,20 @@ True
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
-from rentcal.core.ranges import day_count
-from rentcal.core.types import MaintenanceStatus, RentalStatus
+from rentcal.core.types import RentalStatus
 from rentcal.core.values import Maintenance, Rental
+from rentcal.frontend.month import (
+    OCCUPYING_MAINTENANCE,
+    OCCUPYING_RENTALS,
+    days_of,
+    month_key,
+    month_title,
+    month_weeks,
+)
 
 
 class DayState(StrEnum):
@@ -49,20 +55,11 @@ COLOURS: dict[DayState, str | None] = {
 #: When two things cover one day, the stronger one is shown.
 _RANK = {DayState.FREE: 0, DayState.PENDING: 1, DayState.APPROVED: 2, DayState.MAINTENANCE: 3}
 _WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December",
-)  # fmt: skip
 #: Longest machine name shown in the one-row-per-machine view.
 MAX_NAME = 20
 
 #: ``paint(text, state, is_today)`` -> text, maybe with colour codes.
 Painter = Callable[[str, DayState, bool], str]
-
-
-def days_of(first: date, last: date) -> list[date]:
-    """Every day of [first, last]; safe up to 9999-12-31 (no step past the last day)."""
-    return [first + timedelta(days=n) for n in range(day_count(first, last))]
 
 
 def plain(text: str, _state: DayState, _is_today: bool) -> str:
@@ -90,24 +87,13 @@ def classify_days(
                 states[day] = state
 
     for rental in rentals:
-        if rental.status == RentalStatus.APPROVED:
-            mark(rental.start, rental.end, DayState.APPROVED)
-        elif rental.status == RentalStatus.PENDING:
-            mark(rental.start, rental.end, DayState.PENDING)
+        if rental.status in OCCUPYING_RENTALS:
+            approved = rental.status is RentalStatus.APPROVED
+            mark(rental.start, rental.end, DayState.APPROVED if approved else DayState.PENDING)
     for block in maintenance:
-        if block.status == MaintenanceStatus.SCHEDULED:
+        if block.status in OCCUPYING_MAINTENANCE:
             mark(block.start, block.end, DayState.MAINTENANCE)
     return states
-
-
-def month_title(first: date) -> str:
-    """``January 2030``, in English whatever the locale; always 4 digits (``January 0001``)."""
-    return f"{MONTH_NAMES[first.month - 1]} {first.year:04d}"
-
-
-def month_key(first: date) -> str:
-    """``2030-01``: the YYYY-MM of ``first`` (strftime drops the zeros of year 1)."""
-    return f"{first.year:04d}-{first.month:02d}"
 
 
 def month_grid(
@@ -121,15 +107,14 @@ def month_grid(
     """A ``cal``-style month for one machine: weeks from Monday, ``15#`` per day."""
     width = len(_WEEKDAYS) * 4 - 1
     lines = [title.center(width).rstrip(), "  ".join(_WEEKDAYS)]
-    for week in calendar.Calendar(firstweekday=0).monthdayscalendar(first.year, first.month):
+    for week in month_weeks(first):
         cells = []
-        for number in week:
-            if number == 0:
+        for day in week:
+            if day is None or day.month != first.month:
                 cells.append("   ")
                 continue
-            day = first.replace(day=number)
             state = states.get(day, DayState.FREE)
-            cells.append(paint(f"{number:>2}{SYMBOLS[state]}", state, day == today))
+            cells.append(paint(f"{day.day:>2}{SYMBOLS[state]}", state, day == today))
         lines.append(" ".join(cells).rstrip())
     return lines
 

@@ -6,7 +6,7 @@ import typer
 
 from rentcal.cli import views
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, MachineArg, edit_values, examples, group
 from rentcal.core.types import RequestPolicy
 
@@ -59,7 +59,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a bookable machine (admins only)."""
-    from rentcal.dates import parse_hours
+    from rentcal.cli.dates import parse_hours
 
     state = get_state(ctx)
     hours = parse_hours(request_expiry)
@@ -154,7 +154,7 @@ def edit(
     is recorded (see machine show); values equal to the current ones change
     nothing. Exit 2 when no option is given.
     """
-    from rentcal.dates import parse_hours
+    from rentcal.cli.dates import parse_hours
 
     values = edit_values(
         {

@@ -7,7 +7,7 @@ import typer
 
 from rentcal.cli import render, views
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, commands, edit_values, examples, group
 from rentcal.core.types import Role
 from rentcal.core.wording import plural

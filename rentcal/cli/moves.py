@@ -6,7 +6,7 @@ import typer
 
 from rentcal.cli import views
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import (
     JsonOpt,
     NewEndOpt,

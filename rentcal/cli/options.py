@@ -73,7 +73,7 @@ def refuse_empty_options(ctx: typer.Context) -> None:
 
     Click passes an empty value through as if it meant something: ``--for ''``
     would book for the acting admin and ``--purpose ''`` store no purpose.
-    Run before every command body (:func:`rentcal.cli.errors.cli_command`), so
+    Run before every command body (:func:`rentcal.cli.exit_codes.cli_command`), so
     no option of any command can forget it. Arguments are left to the
     library, which refuses an empty machine name or date with its reason.
     """

@@ -6,7 +6,7 @@ import typer
 
 from rentcal.cli import views
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import EXIT_UNAVAILABLE, cli_command
+from rentcal.cli.exit_codes import EXIT_UNAVAILABLE, cli_command
 from rentcal.cli.options import (
     DaysOpt,
     EndArg,
@@ -147,17 +147,13 @@ def book(
     """Book MACHINE from START to END (inclusive). Exit 1 when it is not available."""
     state = get_state(ctx)
     first, last = state.span(start, end, days)
-    member = for_ or state.who()
+    from rentcal.frontend import booking  # lazily: keeps `rentcal --help` fast
+
+    wanted = booking.BookingInput(
+        machine, first, last, member=for_ or state.who(), acting=state.acting, purpose=purpose
+    )
     with state.connect() as cal:
-        rental = cal.book(
-            machine,
-            first,
-            last,
-            member=member,
-            purpose=purpose,
-            acting=state.acting,
-            today=state.today,
-        )
+        rental = booking.book(cal, wanted, today=state.today)
     waiting = rental.status is RentalStatus.PENDING
     headline = f"Booked rental {rental.id}: {rental.machine} {rental.start}..{rental.end} " + (
         "- waiting for an admin to approve it." if waiting else f"- {rental.status.value}."

@@ -10,13 +10,10 @@ import typer
 
 from rentcal.cli import render
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import commands, examples
 
 serve_commands = commands()
-
-#: The public URL of the server (shared with ``rentcal feed create``).
-BASE_URL_ENV = "RENTCAL_BASE_URL"
 
 
 @serve_commands.command(
@@ -121,7 +118,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the pages until SIGTERM or Ctrl-C (docs/web.md)."""
     from rentcal.web.server import ServeOptions, launch
-    from rentcal.web.settings import Settings
+    from rentcal.web.server_settings import Settings
 
     state = get_state(ctx)
     config = state.config  # the same precedence as every setting: option > env > file > default

@@ -6,7 +6,7 @@ traceback, "Exception ignored ... BrokenPipeError" at exit, Click's exit 1
 all. :func:`guard_stdio` (run once by the entry point, never by tests that
 drive the app in-process) puts stdout behind a writer that turns the first
 failed write into :class:`OutputFailed` and drops whatever follows, so the
-one error mapping in :mod:`rentcal.cli.errors` reports it:
+one error mapping in :mod:`rentcal.cli.exit_codes` reports it:
 
 * a closed pipe (``rentcal events | head -c1``): quietly exit 141, what a
   shell reports for a tool killed by SIGPIPE;

@@ -7,8 +7,8 @@ command. Build the app without a socket with::
     from rentcal.web import Settings, create_app
     app = create_app(rentcal.connect(url), Settings(base_url="https://rentcal.example.org"))
 
-Modules: ``app`` (the factory), ``settings``, ``auth`` (who is asking),
-``csrf``, ``errors`` (exceptions -> HTTP, in one place), ``middleware``
+Modules: ``app`` (the factory), ``server_settings``, ``auth`` (who is asking),
+``csrf``, ``error_responses`` (exceptions -> HTTP, in one place), ``middleware``
 (request log, metrics, body limits), ``metrics``, ``caching`` (ETag / 304),
 ``changes`` (live revisions), ``views`` (what a member may see), ``schemas``
 (bodies and documented shapes), ``routes/`` (one router per area),
@@ -18,6 +18,6 @@ Modules: ``app`` (the factory), ``settings``, ``auth`` (who is asking),
 from __future__ import annotations
 
 from rentcal.web.app import create_app
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 __all__ = ["Settings", "create_app"]

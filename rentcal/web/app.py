@@ -1,7 +1,7 @@
 """The app factory: :func:`create_app` for tests and embedding, :func:`from_env` for uvicorn.
 
 ``create_app(cal, settings)`` wires the routers, the error handlers (once,
-:mod:`rentcal.web.errors`), the middlewares and the revision watcher around
+:mod:`rentcal.web.error_responses`), the middlewares and the revision watcher around
 a library connection it does not own. ``from_env()`` is what every uvicorn
 worker calls (``rentcal.web.app:from_env``, a factory): it connects to the
 database named in the settings and owns that connection. Nothing that
@@ -35,13 +35,13 @@ from starlette.staticfiles import StaticFiles
 
 from rentcal._version import __version__
 from rentcal.service import Rentcal
-from rentcal.web import errors, metrics, pages
+from rentcal.web import error_responses, metrics, pages
 from rentcal.web.auth import CurrentMember
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
 from rentcal.web.middleware import BodyGuard, RequestContext
 from rentcal.web.routes import ROUTERS
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
 
 log = logging.getLogger("rentcal.web")
@@ -124,9 +124,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def create_app(
     cal: Rentcal, settings: Settings | None = None, *, owns_cal: bool = False
 ) -> FastAPI:
-    """The HTTP API over ``cal`` (which the caller keeps and closes, unless ``owns_cal``)."""
+    """The HTTP API over ``cal`` (which the caller keeps and closes, unless ``owns_cal``).
+
+    ``cal`` is used, never reconfigured: its sessions expire as the caller set
+    them up (``Rentcal.session_idle``); :func:`connect` makes a connection that
+    follows ``settings.session_idle_days``.
+    """
     settings = settings or Settings()
-    cal.session_idle = timedelta(days=settings.session_idle_days)
     app = FastAPI(
         title="rentcal",
         version=__version__,
@@ -142,7 +146,7 @@ def create_app(
     app.state.watcher = RevisionWatcher(
         cal, poll_seconds=settings.poll_seconds, heartbeat_seconds=settings.heartbeat_seconds
     )
-    errors.install(app)
+    error_responses.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the HTML pages (issue 12), after the JSON API
@@ -171,19 +175,29 @@ def configure_logging(level: int = logging.INFO) -> None:
     log.propagate = False
 
 
-def from_env() -> FastAPI:
-    """uvicorn's factory in every worker: settings from the environment, its own connection."""
+def connect(settings: Settings) -> Rentcal:
+    """A connection of the server's own, set up as ``settings`` say (idle sessions included).
+
+    The session policy is set on this new connection before anyone uses it:
+    the server configures what it owns, never a connection it was handed.
+    """
     import rentcal
 
-    configure_logging()
-    settings = Settings.from_env()
     cal = rentcal.connect(
         settings.database_url,
         timezone=settings.timezone,
         busy_timeout=settings.busy_timeout,
         pool_size=settings.pool_size,
     )
-    return create_app(cal, settings, owns_cal=True)
+    cal.session_idle = timedelta(days=settings.session_idle_days)
+    return cal
 
 
-__all__ = ["configure_logging", "create_app", "from_env", "lifespan"]
+def from_env() -> FastAPI:
+    """uvicorn's factory in every worker: settings from the environment, its own connection."""
+    configure_logging()
+    settings = Settings.from_env()
+    return create_app(connect(settings), settings, owns_cal=True)
+
+
+__all__ = ["configure_logging", "connect", "create_app", "from_env", "lifespan"]

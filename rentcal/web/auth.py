@@ -15,10 +15,11 @@ from fastapi import Depends, Request
 
 from rentcal.core.values import Member
 from rentcal.errors import PermissionDenied
+from rentcal.frontend.booking import refuse_unverified
 from rentcal.service import Rentcal
-from rentcal.web.errors import Unauthenticated
+from rentcal.web.error_responses import Unauthenticated
 from rentcal.web.scope import MEMBER_KEY
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 #: The browser session cookie (HttpOnly) and the page-readable CSRF cookie.
 SESSION_COOKIE = "rentcal_session"
@@ -36,7 +37,7 @@ async def get_cal(request: Request) -> Rentcal:
 
 
 async def get_settings(request: Request) -> Settings:
-    """The app's :class:`~rentcal.web.settings.Settings` (``async``: see :func:`get_cal`)."""
+    """The app's :class:`~rentcal.web.server_settings.Settings` (``async``: see :func:`get_cal`)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -88,15 +89,8 @@ def current_member(request: Request, cal: Cal) -> Member:
 
 
 def verified_member(member: Annotated[Member, Depends(current_member)]) -> Member:
-    """``@verified_member_required``: booking needs a member an admin has verified."""
-    if not member.verified:
-        raise PermissionDenied(
-            f"you ({member.handle!r}) are not verified yet: an admin must verify you "
-            "before you can book",
-            field="member",
-            value=member.handle,
-            reason="not-verified",
-        )
+    """``@verified_member_required``: the booking rule of :mod:`rentcal.frontend.booking`."""
+    refuse_unverified(member)
     return member
 
 

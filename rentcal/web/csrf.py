@@ -26,9 +26,9 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rentcal.web.auth import CSRF_COOKIE, SESSION_COOKIE
-from rentcal.web.errors import error_response
+from rentcal.web.error_responses import error_response
 from rentcal.web.scope import route_path
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOKEN_HEADER = "x-csrftoken"

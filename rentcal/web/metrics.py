@@ -60,6 +60,11 @@ SSE_CLIENTS = Gauge(
 )
 
 
+def count_booking(outcome: str) -> None:
+    """Count one booking request by outcome (the one booking path calls this)."""
+    BOOKINGS.labels(outcome).inc()
+
+
 def multiprocess() -> bool:
     """Whether samples are shared between worker processes through files."""
     return bool(os.environ.get(MULTIPROC_ENV))
@@ -92,6 +97,7 @@ __all__ = [
     "HTTP_REQUESTS",
     "MULTIPROC_ENV",
     "SSE_CLIENTS",
+    "count_booking",
     "exposition",
     "multiprocess",
     "process_exited",

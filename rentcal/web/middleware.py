@@ -16,9 +16,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rentcal.web import metrics
-from rentcal.web.errors import error_response, internal_error_response
+from rentcal.web.error_responses import error_response, internal_error_response
 from rentcal.web.scope import MEMBER_KEY, REQUEST_ID, route_path
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 log = logging.getLogger("rentcal.web")
 

@@ -11,22 +11,21 @@ Request bodies are strict: unknown fields are refused, dates are ISO
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+from rentcal.frontend.iso_day import iso_day, looks_like_iso_day
 
 
 def iso_date(value: object) -> date:
     """A body's date: a ``"YYYY-MM-DD"`` string, nothing else (no numbers, no times)."""
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a day of the calendar") from None
+    if isinstance(value, str) and looks_like_iso_day(value):
+        day = iso_day(value)
+        if day is None:
+            raise ValueError(f"{value!r} is not a day of the calendar")
+        return day
     raise ValueError("must be an ISO date string YYYY-MM-DD")
 
 

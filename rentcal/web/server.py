@@ -2,7 +2,7 @@
 
 uvicorn gets the app as a factory *string* (``rentcal.web.app:from_env``) so
 ``--workers N`` can start N processes; each builds the same app from the
-:class:`~rentcal.web.settings.Settings` passed in :data:`SETTINGS_ENV` and
+:class:`~rentcal.web.server_settings.Settings` passed in :data:`SETTINGS_ENV` and
 opens its own connection to the database. With metrics and several workers,
 ``PROMETHEUS_MULTIPROC_DIR`` points at a fresh directory (removed at exit)
 before any worker imports prometheus-client.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from rentcal.errors import InvalidRequest
 from rentcal.web.metrics import MULTIPROC_ENV
-from rentcal.web.settings import SETTINGS_ENV, Settings
+from rentcal.web.server_settings import SETTINGS_ENV, Settings
 
 APP_FACTORY = "rentcal.web.app:from_env"
 #: Seconds in-flight requests get to finish after SIGTERM before they are cut.

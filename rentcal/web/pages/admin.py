@@ -20,7 +20,7 @@ from rentcal.core.values import Member
 from rentcal.errors import RentcalError, Unavailable
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.errors import classify
+from rentcal.web.error_responses import classify
 from rentcal.web.pages.forms import FORM, errors_of, expiry_hours
 from rentcal.web.pages.render import parse_day, posted, render, see_other
 from rentcal.web.pages.rentals import change

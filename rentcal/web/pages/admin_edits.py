@@ -19,7 +19,7 @@ from rentcal.core.values import Member
 from rentcal.errors import RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.errors import classify
+from rentcal.web.error_responses import classify
 from rentcal.web.pages.admin import admin_page
 from rentcal.web.pages.forms import FORM, expiry_hours
 from rentcal.web.pages.render import parse_day, posted, see_other

@@ -19,8 +19,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from rentcal.core.availability import Availability
+from rentcal.core.availability import Availability, Conflict
 from rentcal.core.pricing import rental_price
+from rentcal.core.ranges import day_count
 from rentcal.core.values import Machine, Member
 from rentcal.errors import (
     Busy,
@@ -32,7 +33,11 @@ from rentcal.errors import (
     Unavailable,
 )
 from rentcal.feeds.fullcalendar import LEGEND
+from rentcal.frontend import booking
+from rentcal.frontend.booking import BookingInput
+from rentcal.frontend.month import OCCUPYING, occupied_window
 from rentcal.service import Rentcal
+from rentcal.web import metrics
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.pages import grid
 from rentcal.web.pages.forms import FORM, errors_of
@@ -42,7 +47,7 @@ router = APIRouter()
 
 FIELDS = ("machine", "start", "end", "purpose")
 #: The legend shows what a calendar shows by default: what occupies a machine.
-SHOWN_STATUSES = {("rental", "pending"), ("rental", "approved"), ("maintenance", "scheduled")}
+SHOWN_STATUSES = OCCUPYING
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +107,16 @@ def _selected(cal: Rentcal, form: BookingForm, errors: dict[str, str]) -> Machin
     except NotFound as err:
         errors["machine"] = err.message
         return None
-    if str(machine.status) != "active":
-        errors["machine"] = f"machine {machine.name!r} is retired and cannot be booked"
+    problem = booking.retired_problem(machine)
+    if problem is not None:
+        errors["machine"] = problem
     return machine
 
 
 def quote(machine: Machine, start: date, end: date) -> Quote:
     """Days x daily price, exactly as the booking will fix it."""
     return Quote(
-        days=(end - start).days + 1,
+        days=day_count(start, end),
         daily_price=f"{machine.daily_price:.2f}",
         total=f"{rental_price(machine.daily_price, start, end):.2f}",
     )
@@ -164,7 +170,7 @@ def page_context(
     if availability is None and check:
         availability = _check(cal, machine, start, end, errors)
     first = grid.parse_month(month, start or today)
-    window = grid.grid_window(first)
+    window = occupied_window(*grid.grid_window(first))
     rentals, upkeep = cal.feed_items(
         None if machine is None else machine.name, start=window[0], end=window[1]
     )
@@ -191,7 +197,7 @@ def page_context(
         "next_month": _month_link(form, grid.shift_month(first, 1)),
         "legend": legend(),
         "revision": cal.revision()[0],
-        "can_book": member.verified,
+        "can_book": booking.may_book(member),
         "today": today,
     }
 
@@ -207,7 +213,7 @@ def booking_page(request: Request, cal: Cal, member: CurrentMember) -> Response:
 
 @router.post("/", include_in_schema=False)
 async def book_from_form(request: Request, cal: Cal, member: CurrentMember) -> Response:
-    """The form's "Book": book under the lock, then 303 to the rental (or the form again)."""
+    """The form's "Book": the one booking path, then 303 to the rental (or the form again)."""
     data, problem = await posted(request)
     return await run_in_threadpool(_book_sync, request, cal, member, BookingForm.of(data), problem)
 
@@ -228,19 +234,21 @@ def _book_sync(
         errors["end"] = "end date is required"
     if errors or start is None or end is None:
         return _again(request, cal, member, form, errors, 400)
+    wanted = BookingInput(
+        machine=form.machine,
+        start=start,
+        end=end,
+        member=member.handle,
+        acting=member.handle,
+        purpose=form.purpose or None,
+        idempotency_key=form.key or None,
+    )
     try:
-        rental = cal.book(
-            form.machine,
-            start,
-            end,
-            member=member.handle,
-            acting=member.handle,
-            purpose=form.purpose.strip() or None,
-            idempotency_key=form.key or None,
-        )
+        rental = booking.book(cal, wanted, asker=member, count=metrics.count_booking)
     except Unavailable as err:
+        conflicts = tuple(c for c in err.conflicts if isinstance(c, Conflict))
         refused = Availability(
-            err.machine or form.machine, start, end, False, err.conflicts, err.message
+            err.machine or form.machine, start, end, False, conflicts, err.message
         )
         return _again(request, cal, member, form, {}, 409, availability=refused)
     except IdempotencyMismatch:

@@ -9,13 +9,13 @@ January marks exactly those six cells.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from rentcal.core.values import Maintenance, Rental
 from rentcal.feeds.fullcalendar import maintenance_title, rental_title
+from rentcal.frontend.month import grid_window, month_start, month_weeks, shift_month
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +52,6 @@ class DayCell:
         )
 
 
-def month_start(value: date) -> date:
-    """The first day of ``value``'s month."""
-    return value.replace(day=1)
-
-
 def parse_month(text: str | None, default: date) -> date:
     """``YYYY-MM`` (or a full date) as the first of that month; ``default``'s month when
     empty or unreadable — a bad ``?month=`` shows this month, it is not an error."""
@@ -67,18 +62,6 @@ def parse_month(text: str | None, default: date) -> date:
         return month_start(date.fromisoformat(value))
     except ValueError:
         return month_start(default)
-
-
-def shift_month(first: date, months: int) -> date:
-    """The first day of the month ``months`` away from ``first``'s."""
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def grid_window(first: date) -> tuple[date, date]:
-    """The first and last day (inclusive) the grid of ``first``'s month shows."""
-    weeks = calendar.Calendar(calendar.MONDAY).monthdatescalendar(first.year, first.month)
-    return weeks[0][0], weeks[-1][-1]
 
 
 def month_grid(
@@ -116,7 +99,6 @@ def month_grid(
         )
         spans.append((block.start, block.end, item))
     spans.sort(key=lambda s: (s[0], s[2].kind != "maintenance", s[2].id))
-    weeks = calendar.Calendar(calendar.MONDAY).monthdatescalendar(first.year, first.month)
     return [
         [
             DayCell(
@@ -126,8 +108,9 @@ def month_grid(
                 items=tuple(item for start, end, item in spans if start <= day <= end),
             )
             for day in week
+            if day is not None  # beyond 9999-12-31: the last row is shorter
         ]
-        for week in weeks
+        for week in month_weeks(first)
     ]
 
 

@@ -24,11 +24,11 @@ from rentcal.core.values import Member, Rental
 from rentcal.errors import AuthFailed, RentcalError, Throttled
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.errors import classify
+from rentcal.web.error_responses import classify
 from rentcal.web.pages.forms import FORM, field_of
 from rentcal.web.pages.render import posted, render, root_of, see_other
 from rentcal.web.routes.account import public_base
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 
 router = APIRouter()
 

@@ -25,7 +25,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from rentcal.core.values import Member
-from rentcal.web.settings import Settings
+from rentcal.frontend.iso_day import iso_day
+from rentcal.web.server_settings import Settings
 
 #: The FullCalendar release the pages use: the standard MIT bundle (npm package
 #: ``fullcalendar``); tests/browser/package.json pins the same version.
@@ -206,10 +207,10 @@ def parse_day(value: str | None) -> date | None:
     text = (value or "").strip()
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD)") from None
+    day = iso_day(text)
+    if day is None:
+        raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD)")
+    return day
 
 
 def new_form_key() -> str:

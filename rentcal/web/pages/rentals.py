@@ -20,7 +20,7 @@ from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.errors import classify
+from rentcal.web.error_responses import classify
 from rentcal.web.pages.render import posted, render, see_other
 from rentcal.web.views import may_see_private
 
@@ -153,7 +153,7 @@ def rental_page(
         "machines": [m.name for m in cal.machines(include_retired=False)]
         if "move" in actions
         else [],
-        "days": (rental.end - rental.start).days + 1,
+        "days": rental.days,
         "error": error,
         "notice": None if error else notice,
     }

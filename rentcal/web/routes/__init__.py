@@ -1,19 +1,19 @@
 """The HTTP API, one router per area; :func:`rentcal.web.create_app` includes them all.
 
-==================  ==========================================================
-``health``          ``/healthz``, ``/readyz``
-``auth``            ``/login`` (page and form), ``/logout``, ``/`` (home page)
-``machines``        ``/api/machines``
-``availability``    ``/api/check-availability``
-``rentals``         ``/api/rentals`` and the status changes
-``events``          ``/api/events``, ``/api/machines/{name}/events``, resources
-``feeds``           ``/feeds/{secret}.ics|.json`` (secret subscription URLs)
-``changes``         ``/api/revision``, ``/api/changes`` (Server-Sent Events)
-``admin``           ``/api/maintenance``, ``/api/members``
-``account``         ``/api/me``, notifications, API tokens, feed URLs
-``metrics``         ``/metrics`` (with ``--metrics``)
-``design``          the original design's paths, as aliases
-==================  ==========================================================
+======================  ==========================================================
+``health``              ``/healthz``, ``/readyz``
+``auth``                ``/login`` (page and form), ``/logout``, ``/`` (home page)
+``machines``            ``/api/machines``
+``availability``        ``/api/check-availability``
+``rentals``             ``/api/rentals`` and the status changes
+``events``              ``/api/events``, ``/api/machines/{name}/events``, resources
+``feed_subscriptions``  ``/feeds/{secret}.ics|.json`` (secret subscription URLs)
+``changes``             ``/api/revision``, ``/api/changes`` (Server-Sent Events)
+``admin``               ``/api/maintenance``, ``/api/members``
+``account``             ``/api/me``, notifications, API tokens, feed URLs
+``metrics``             ``/metrics`` (with ``--metrics``)
+``design``              the original design's paths, as aliases
+======================  ==========================================================
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from rentcal.web.routes.availability import router as availability
 from rentcal.web.routes.changes import router as changes
 from rentcal.web.routes.design import router as design
 from rentcal.web.routes.events import router as events
-from rentcal.web.routes.feeds import router as feeds
+from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.health import router as health
 from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.metrics import router as metrics
@@ -35,7 +35,7 @@ from rentcal.web.routes.rentals import router as rentals
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
 ROUTERS: tuple[APIRouter, ...] = (
-    feeds,
+    feed_subscriptions,
     availability,
     events,
     rentals,

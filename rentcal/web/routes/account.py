@@ -18,7 +18,7 @@ from rentcal.web.schemas import (
     TokenOut,
     TokenRequest,
 )
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
 
 router = APIRouter(prefix="/api", tags=["account"], responses=COMMON)

@@ -25,11 +25,11 @@ from starlette.templating import Jinja2Templates
 
 from rentcal.errors import AuthFailed, InvalidRequest, PermissionDenied, RentcalError, Throttled
 from rentcal.web.auth import CSRF_COOKIE, SESSION_COOKIE, Cal, Config
-from rentcal.web.errors import WebError, classify
+from rentcal.web.error_responses import WebError, classify
 from rentcal.web.middleware import is_json
 from rentcal.web.routes.common import errors
 from rentcal.web.schemas import MemberOut, StatusOut
-from rentcal.web.settings import Settings
+from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
 
 router = APIRouter(tags=["auth"])

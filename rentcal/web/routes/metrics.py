@@ -8,7 +8,7 @@ from starlette.responses import Response
 from rentcal.errors import PermissionDenied
 from rentcal.web import metrics
 from rentcal.web.auth import Cal, Config, authenticate
-from rentcal.web.errors import WebError
+from rentcal.web.error_responses import WebError
 from rentcal.web.routes.common import errors
 from rentcal.web.scope import is_loopback
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
 from rentcal.core.values import Member
-from rentcal.errors import PermissionDenied, RentcalError, Unavailable
+from rentcal.frontend import booking
+from rentcal.frontend.booking import BookingInput
 from rentcal.service import Rentcal
 from rentcal.web import metrics
-from rentcal.web.auth import AdminMember, Cal, CurrentMember, verified_member
+from rentcal.web.auth import AdminMember, Cal, CurrentMember
 from rentcal.web.routes.common import COMMON, RentalId, errors
 from rentcal.web.schemas import (
     BookingRequest,
@@ -27,35 +28,24 @@ router = APIRouter(prefix="/api", tags=["rentals"], responses=COMMON)
 CHANGE = errors(409)
 
 
-def outcome(err: RentcalError) -> str:
-    """The ``rentcal_bookings_total`` label of a refused booking."""
-    if isinstance(err, Unavailable):
-        return "unavailable"
-    if isinstance(err, PermissionDenied):
-        return "denied"
-    return "invalid"
-
-
 def book(body: BookingRequest, member: Member, cal: Rentcal, key: str | None) -> Response:
-    """Re-check under the machine's lock, insert, notify: 201 with the rental and its URL.
+    """Book through the one booking path: 201 with the rental and its URL.
 
-    With an ``Idempotency-Key`` the same request sent again (or several times
-    at once) answers with the same rental and books nothing more.
+    Re-checked under the machine's lock, inserted, notified, counted in
+    ``rentcal_bookings_total``. With an ``Idempotency-Key`` the same request
+    sent again (or several times at once) answers with the same rental and
+    books nothing more.
     """
-    try:
-        rental = cal.book(
-            body.machine,
-            body.start,
-            body.end,
-            member=body.for_ or member.handle,
-            purpose=body.purpose,
-            acting=member.handle,
-            idempotency_key=key,
-        )
-    except RentcalError as err:
-        metrics.BOOKINGS.labels(outcome(err)).inc()
-        raise
-    metrics.BOOKINGS.labels("booked").inc()
+    wanted = BookingInput(
+        machine=body.machine,
+        start=body.start,
+        end=body.end,
+        member=body.for_ or member.handle,
+        acting=member.handle,
+        purpose=body.purpose,
+        idempotency_key=key,
+    )
+    rental = booking.book(cal, wanted, asker=member, count=metrics.count_booking)
     return as_json(
         rental_view(rental, member),
         status=201,
@@ -63,16 +53,6 @@ def book(body: BookingRequest, member: Member, cal: Rentcal, key: str | None) ->
     )
 
 
-def booker(member: CurrentMember) -> Member:
-    """``verified_member``, with its refusals counted as denied bookings."""
-    try:
-        return verified_member(member)
-    except PermissionDenied:
-        metrics.BOOKINGS.labels("denied").inc()
-        raise
-
-
-Booker = Annotated[Member, Depends(booker)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -86,7 +66,7 @@ IdempotencyKey = Annotated[
 @router.post("/rentals", response_model=RentalOut, status_code=201, responses=errors(409, 422))
 def create_rental(
     body: BookingRequest,
-    member: Booker,
+    member: CurrentMember,
     cal: Cal,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:

@@ -1,4 +1,4 @@
-"""THE one place where exceptions become HTTP answers, as rentcal.cli.errors is for exit codes.
+"""THE one place where exceptions become HTTP answers, as rentcal.cli.exit_codes is for exit codes.
 
 Every failure is JSON of one shape (:class:`~rentcal.web.schemas.ErrorBody`)::
 
@@ -88,7 +88,7 @@ class Unauthenticated(WebError):
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class ErrorAnswer:
     """How one failure is answered: status, code, and what the body and headers add."""
 
     status: int
@@ -96,29 +96,29 @@ class Problem:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def classify(err: RentcalError) -> Problem:
+def classify(err: RentcalError) -> ErrorAnswer:
     """The status and code of a library error; the order matters (subclasses first)."""
     if isinstance(err, Throttled):
-        return Problem(429, "throttled", {"Retry-After": str(max(1, int(err.retry_after)))})
+        return ErrorAnswer(429, "throttled", {"Retry-After": str(max(1, int(err.retry_after)))})
     if isinstance(err, AuthFailed):
-        return Problem(401, "unauthenticated")
+        return ErrorAnswer(401, "unauthenticated")
     if isinstance(err, PermissionDenied):
-        return Problem(403, "permission_denied")
+        return ErrorAnswer(403, "permission_denied")
     if isinstance(err, Unavailable):
-        return Problem(409, "unavailable")
+        return ErrorAnswer(409, "unavailable")
     if isinstance(err, InvalidTransition):
-        return Problem(409, "invalid_transition")
+        return ErrorAnswer(409, "invalid_transition")
     if isinstance(err, IdempotencyMismatch):
-        return Problem(422, "idempotency_mismatch")
+        return ErrorAnswer(422, "idempotency_mismatch")
     if isinstance(err, NotFound):
-        return Problem(404, "not_found")
+        return ErrorAnswer(404, "not_found")
     if isinstance(err, Busy):
-        return Problem(503, "busy", {"Retry-After": str(BUSY_RETRY_AFTER)})
+        return ErrorAnswer(503, "busy", {"Retry-After": str(BUSY_RETRY_AFTER)})
     if isinstance(err, DatabaseError):
-        return Problem(503, "database_unavailable", {"Retry-After": str(DATABASE_RETRY_AFTER)})
+        return ErrorAnswer(503, "database_unavailable", {"Retry-After": str(DATABASE_RETRY_AFTER)})
     if isinstance(err, InvalidRequest):
-        return Problem(400, "invalid_request")
-    return Problem(400, "invalid_request")
+        return ErrorAnswer(400, "invalid_request")
+    return ErrorAnswer(400, "invalid_request")
 
 
 def error_body(
@@ -253,7 +253,7 @@ def install(app: FastAPI) -> None:
 
 
 __all__ = [
-    "Problem",
+    "ErrorAnswer",
     "Unauthenticated",
     "WebError",
     "classify",

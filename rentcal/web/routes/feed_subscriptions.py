@@ -21,7 +21,7 @@ from rentcal.web import metrics
 from rentcal.web.auth import Cal
 from rentcal.web.blocking import housekept, in_thread, quick_read
 from rentcal.web.caching import http_date, make_etag, not_modified
-from rentcal.web.errors import WebError
+from rentcal.web.error_responses import WebError
 from rentcal.web.routes.common import errors
 
 router = APIRouter(tags=["feeds"])

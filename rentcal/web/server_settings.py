@@ -15,35 +15,10 @@ from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlsplit
 
 from rentcal.errors import InvalidRequest
+from rentcal.frontend.base_url import BASE_URL_ENV, DEFAULT_BASE_URL, clean_base_url
 
 #: JSON of the :class:`Settings` of the workers of one ``rentcal serve``.
 SETTINGS_ENV = "RENTCAL_WEB_SETTINGS"
-#: The public URL of the server (feed URLs, Secure cookies, the CSRF origin check).
-BASE_URL_ENV = "RENTCAL_BASE_URL"
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-
-
-def clean_base_url(value: str | None) -> str | None:
-    """``https://host[:port][/prefix]`` without a trailing slash, or InvalidRequest."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequest(
-            f"base URL {value[:80]!r} must look like https://HOST[:PORT][/PATH]",
-            field="base_url",
-            value=value,
-            reason="bad-url",
-        )
-    if parts.query or parts.fragment or "@" in parts.netloc:
-        raise InvalidRequest(
-            f"base URL {value[:80]!r} must not have a user, a query or a fragment",
-            field="base_url",
-            value=value,
-            reason="bad-url",
-        )
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +33,9 @@ class Settings:
             environment or the default file, as for the CLI).
         metrics: serve ``/metrics`` (loopback clients and admins' tokens only).
         slow_request_ms: requests slower than this are logged as WARNING.
-        session_idle_days: a browser session ends after this many idle days.
+        session_idle_days: a browser session ends after this many idle days
+            (the cookie's lifetime; the server's own connection,
+            :func:`rentcal.web.app.connect`, expires sessions after as long).
         max_body_bytes: larger request bodies are refused with 413.
         heartbeat_seconds: an SSE comment line this often keeps proxies from closing.
         poll_seconds: how often one process reads the revision (SQLite; a

@@ -8,23 +8,21 @@ explanation on stderr; the database keeps only its digest.
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlsplit
 
 import typer
 
 from rentcal.cli import render
 from rentcal.cli.context import get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.members import member_app
 from rentcal.cli.options import MAX_ID, JsonOpt, examples, group
 from rentcal.errors import InvalidRequest
+from rentcal.frontend.base_url import BASE_URL_ENV, DEFAULT_BASE_URL, base_url_or_default
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
     from rentcal.core.accounts import ApiToken, FeedToken
 
 #: Where `rentcal serve` is reached, for printing full feed URLs.
-BASE_URL_ENV = "RENTCAL_BASE_URL"
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 token_app = group(
     "token",
@@ -173,27 +171,8 @@ def revoke_token(ctx: typer.Context, token_id: IdArg, as_json: JsonOpt = False) 
 
 
 def base_url(value: str | None) -> str:
-    """The server's base URL (``--base-url``, else the default), without a trailing slash."""
-    text = (value or DEFAULT_BASE_URL).strip()
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequest(
-            f"base URL {text[:80]!r} is not an http:// or https:// URL",
-            field="base_url",
-            value=text,
-            reason="bad-url",
-        )
-    if parts.query or parts.fragment:
-        raise InvalidRequest(
-            f"base URL {text[:80]!r} must not have a query or fragment",
-            field="base_url",
-            value=text,
-            reason="bad-url",
-        )
-    return text.rstrip("/")
+    """The server's base URL (``--base-url``, else the default): the rule ``serve`` applies."""
+    return base_url_or_default(value)
 
 
 def _shows(f: "FeedToken") -> str:

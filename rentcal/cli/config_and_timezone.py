@@ -6,7 +6,7 @@ import typer
 
 from rentcal.cli import render
 from rentcal.cli.context import State, get_state
-from rentcal.cli.errors import cli_command
+from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, examples, group
 
 if TYPE_CHECKING:
