@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rentcal.db.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 
 import rentcal
 from rentcal.errors import InvalidRequest
-from rentcal.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 from tests.cli_support import cli, failed
 from tests.conftest import _pg_schema_url
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Row
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
@@ -25,6 +24,7 @@ from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
+from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import Context, int_id, refuse_deactivated, span_text

@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
-from rentcal import queries_accounts as qa
 from rentcal.core.accounts import IDEMPOTENCY_TTL, check_idempotency_key, fingerprint
 from rentcal.core.values import Rental
+from rentcal.db import sql as q
+from rentcal.db.sql import accounts as qa
 from rentcal.errors import IdempotencyMismatch, RentcalError
 
 if TYPE_CHECKING:

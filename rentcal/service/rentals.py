@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
+from rentcal.db import sql as q
 from rentcal.service.base import Context, int_id, statuses
 from rentcal.service.housekeeping import Housekeeping
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
-from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.accounts import (
     FEED_FORMATS,
@@ -23,6 +21,8 @@ from rentcal.core.accounts import (
 )
 from rentcal.core.validate import clean_text
 from rentcal.core.values import Member
+from rentcal.db import sql as q
+from rentcal.db.sql import accounts as qa
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied
 from rentcal.service.accounts import Accounts, usable_secret
 from rentcal.service.base import Context, int_id
