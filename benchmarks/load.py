@@ -230,7 +230,7 @@ def fresh_postgres_url(base: str) -> tuple[str, Any]:
     """A URL whose connections see only a new, empty schema; and a function dropping it."""
     import sqlalchemy as sa
 
-    from rentcal.store import resolve_url
+    from rentcal.db.store import resolve_url
 
     url = sa.make_url(resolve_url(base))
     schema = f"load_{uuid.uuid4().hex[:10]}"

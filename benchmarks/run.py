@@ -110,7 +110,7 @@ def check_timers(path: Path) -> dict[str, Callable[[str, date, date], object]]:
     design's query in raw sqlite3, and the same through an ORM query rebuilt per call."""
     from sqlmodel import Session, col, select
 
-    from rentcal.models import MachineRow, RentalRow
+    from rentcal.db.tables import MachineRow, RentalRow
 
     cal = rentcal.connect(f"sqlite:///{path}")
     raw = sqlite3.connect(path)

@@ -70,7 +70,7 @@ def pg_database() -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"{PG_ENV} is not set")
-    from rentcal.store import resolve_url
+    from rentcal.db.store import resolve_url
 
     url = sa.make_url(resolve_url(base))
     name = f"rentcal_test_{uuid.uuid4().hex[:10]}"

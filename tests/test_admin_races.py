@@ -48,8 +48,8 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import integrity
-from rentcal import queries as q
+from rentcal.db import integrity
+from rentcal.db import sql as q
 from rentcal.service.housekeeping import EXPIRED_REASON
 from rentcal.service.lifecycle import QUEUE_REASON
 from rentcal.service.membership import DEACTIVATED_REASON

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal.models import meta_t, rental_t
-from rentcal.store import resolve_url
+from rentcal.db.store import resolve_url
+from rentcal.db.tables import meta_t, rental_t
 from tests.cli_support import cli, failed, ok_json, snapshot
 from tests.conftest import d
 

@@ -230,8 +230,8 @@ class TestSafeText:
     ) -> None:
         import sqlalchemy as sa
 
-        from rentcal.models import machine_t, rental_t
-        from rentcal.store import resolve_url
+        from rentcal.db.store import resolve_url
+        from rentcal.db.tables import machine_t, rental_t
 
         seeded.book("saw", d(10), d(11), member="bob", today=TODAY)
         evil = "abc\u202edcba\u200b\u2028x\x9b"

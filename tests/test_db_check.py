@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import schema
+from rentcal.db import schema
 from tests.cli_support import cli, failed
 from tests.conftest import TODAY, d
 

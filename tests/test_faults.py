@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal.store import MARGIN
+from rentcal.db.store import MARGIN
 from tests.conftest import PG_ENV, TODAY, _pg_schema_url, d
 from tests.proxy import StallingProxy, stalling_proxy
 
@@ -306,7 +306,7 @@ class TestFork:
     """A process forked while a watchdog runs gets a fresh one (multiprocessing, prefork)."""
 
     def test_child_neither_deadlocks_nor_touches_the_parents_connections(self, pg_url: str) -> None:
-        from rentcal import store
+        from rentcal.db import store
 
         with rentcal.connect(pg_url) as cal:
             cal.machines()  # the watchdog thread runs
@@ -341,7 +341,7 @@ class TestWatchdogThreads:
     """A process that opens many engines does not keep a waking thread for each."""
 
     def test_threads_end_once_idle(self, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-        from rentcal import store
+        from rentcal.db import store
 
         monkeypatch.setattr(store, "IDLE_EXIT", 0.2)
         for _ in range(12):

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import store
+from rentcal.db import store
 from tests.conftest import TODAY, d
 from tests.processes import CTX, Start, in_processes, stop
 

@@ -21,9 +21,9 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import schema
 from rentcal.core.types import RentalStatus
-from rentcal.migrations import runner
+from rentcal.db import schema
+from rentcal.db.migrations import runner
 from tests.cli_support import cli
 from tests.conftest import TODAY, _pg_schema_url, d
 from tests.processes import Start, in_processes
@@ -211,7 +211,7 @@ class TestRentcal01Database:
 
     def test_status_before_and_after(self, db_url: str) -> None:
         load_v1(db_url)
-        from rentcal import database
+        from rentcal.db import upkeep as database
 
         old = database.status(db_url)
         assert (old.current, old.stamped, old.pending) == (
@@ -398,7 +398,7 @@ class TestHotPath:
         "from datetime import date\n"
         "cal = rentcal.connect({url!r}, create={create})\n"
         "cal.check('tractor', date(2030, 1, 20), date(2030, 1, 21), today=date(2030, 1, 9))\n"
-        "loaded = [m for m in sys.modules if m.startswith('rentcal.migrations')]\n"
+        "loaded = [m for m in sys.modules if m.startswith('rentcal.db.migrations')]\n"
         "print('alembic' in sys.modules, bool(loaded))\n"
     )
 

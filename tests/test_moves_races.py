@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 import rentcal
-from rentcal import integrity
+from rentcal.db import integrity
 from tests.conftest import TODAY, d
 from tests.processes import Start
 from tests.test_locking import _outcome, _overlaps, _run

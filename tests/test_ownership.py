@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import schema
+from rentcal.db import schema
 from tests.cli_support import cli, failed
 
 #: Commands that must never create a database (a representative of every group).

@@ -1,4 +1,4 @@
-"""rentcal.queries: the O(log n) seek agrees with THE rule; rows map onto values."""
+"""rentcal.db.sql: the O(log n) seek agrees with THE rule; rows map onto values."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_rental_select_matches_value_fields() -> None:
     """Rows unpack positionally into Rental: the column order must follow its fields."""
     import dataclasses
 
-    from rentcal import queries
+    from rentcal.db import sql as queries
 
     names = [c.name for c in queries.RENTAL_SELECT.selected_columns]
     fields = [f.name for f in dataclasses.fields(rentcal.Rental)]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rentcal
-from rentcal.sqlite_file import sqlite_access
+from rentcal.db.sqlite_file import sqlite_access
 from tests.cli_support import cli
 from tests.processes import Start, in_processes
 

@@ -112,14 +112,14 @@ class TestQueue:
             conn.exec_driver_sql(insert.format(uid="q2", queued="false"))
         engine.dispose()
         assert _overlaps(queue.store.url) >= 1  # the race tests' count includes queued rows
-        from rentcal import integrity
+        from rentcal.db import integrity
 
         assert integrity.check(queue.store).ok
 
     def test_uses_the_partial_index(self, queue: rentcal.Rentcal) -> None:
         if queue.store.dialect != "sqlite":
             pytest.skip("SQLite's plan")
-        from rentcal.queries import CONFLICTS_STATEMENT
+        from rentcal.db.sql import CONFLICTS_STATEMENT
 
         engine = queue.store.engine
         compiled = CONFLICTS_STATEMENT.compile(dialect=engine.dialect)
@@ -181,7 +181,7 @@ class TestImport:
             (12, "pending"): True,
             (20, "approved"): False,
         }
-        from rentcal import integrity
+        from rentcal.db import integrity
 
         assert integrity.check(queue.store).ok  # nothing that blocks overlaps
 
@@ -221,7 +221,7 @@ def test_revision_0004_downgrades_and_upgrades_again(queue: rentcal.Rentcal) -> 
     """Down to 0003: queued requests are rejected (they would overlap), guards as before."""
     from alembic import command
 
-    from rentcal.migrations import runner
+    from rentcal.db.migrations import runner
 
     queue.book("baler", d(10), d(12), member="bob", **T)
     queue.book("baler", d(10), d(12), member="dan", **T)

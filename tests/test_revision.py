@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal.core.types import RentalStatus
+from rentcal.db.tables import REVISION_EPOCH
 from rentcal.imports import BlockRow, ImportRow
-from rentcal.models import REVISION_EPOCH
 from tests.conftest import TODAY, _pg_schema_url, d
 
 Action = Callable[[rentcal.Rentcal], object]
@@ -189,7 +189,7 @@ class TestNotify:
     def test_listeners_hear_each_commit(self, pg_database: str) -> None:
         import psycopg
 
-        from rentcal.queries_accounts import REVISION_CHANNEL
+        from rentcal.db.sql.accounts import REVISION_CHANNEL
 
         db_url = _pg_schema_url(pg_database)
         conninfo = sa.make_url(db_url).set(drivername="postgresql")

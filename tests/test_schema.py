@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import models
+from rentcal.db import tables as models
 from tests.conftest import TODAY, d
 from tests.processes import Start, in_processes
 

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
+from rentcal.db.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 from rentcal.errors import InvalidRequest
-from rentcal.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 from tests.cli_support import cli, failed
 from tests.conftest import _pg_schema_url
 

@@ -125,7 +125,7 @@ class Value:
             return f"({self.setting.default_text})"
         text = str(self.value)
         if self.setting.secret:
-            from rentcal.urls import safe_url
+            from rentcal.db.urls import safe_url
 
             text = safe_url(text, None)
         return text
@@ -139,7 +139,7 @@ class Value:
         """The JSON shape of one row of ``rentcal config show --json``."""
         value = self.value
         if value is not None and self.setting.secret:
-            from rentcal.urls import safe_url
+            from rentcal.db.urls import safe_url
 
             value = safe_url(str(value), None)
         return {"value": value, "source": self.source, "origin": self.origin}

@@ -288,7 +288,7 @@ class State:
         """
         import rentcal
         from rentcal.cli import render
-        from rentcal.urls import url_secrets
+        from rentcal.db.urls import url_secrets
 
         url = db if db is not None else self.db
         render.hide(url_secrets(url or os.environ.get(DATABASE_ENV, "")))

@@ -28,7 +28,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     Opening the database here never upgrades it.
     """
-    from rentcal import database
+    from rentcal.db import upkeep as database
 
     result = database.status(get_state(ctx).db)
     if as_json:
@@ -72,7 +72,7 @@ def upgrade(
     Every command does this on its own when needed; this does it now, or
     prints the SQL for someone else to run.
     """
-    from rentcal import database
+    from rentcal.db import upkeep as database
 
     state = get_state(ctx)
     if sql:
@@ -100,7 +100,7 @@ def check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     Reads only. Exit 0 when all is well, 4 when something is wrong (with what
     to do about it).
     """
-    from rentcal import database
+    from rentcal.db import upkeep as database
 
     report = database.check(get_state(ctx).db)
     if as_json:
@@ -140,7 +140,7 @@ def backup(
     The copy is one private (0600) file that passed SQLite's integrity check.
     For PostgreSQL use pg_dump.
     """
-    from rentcal import database
+    from rentcal.db import upkeep as database
 
     result = database.backup(get_state(ctx).db, file)
     if as_json:

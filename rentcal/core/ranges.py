@@ -3,7 +3,7 @@
 A rental from ``start`` to ``end`` occupies both days: a one-day rental has
 ``start == end``. Two inclusive ranges overlap when
 ``a.start <= b.end and b.start <= a.end``; :func:`overlaps` is the only
-Python spelling of that rule and ``rentcal.queries.overlap_clause`` the only SQL
+Python spelling of that rule and ``rentcal.db.sql.overlap_clause`` the only SQL
 one (a test proves they agree).
 """
 

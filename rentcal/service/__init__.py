@@ -27,7 +27,7 @@ that combines them. Where things live:
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
 a wrong type is an ArgumentTypeError naming the parameter, nothing is
-coerced), then opens exactly one transaction through :class:`rentcal.store.Store`;
+coerced), then opens exactly one transaction through :class:`rentcal.db.store.Store`;
 every write that depends on availability re-checks it *inside* the write
 transaction after taking the machine's lock, so two bookers can never both win.
 Results are frozen values from :mod:`rentcal.core.values`.
@@ -35,6 +35,7 @@ Results are frozen values from :mod:`rentcal.core.values`.
 
 from __future__ import annotations
 
+from rentcal.db.store import Store
 from rentcal.errors import RentcalError
 from rentcal.service.accounts import Accounts
 from rentcal.service.availability import Availabilities
@@ -49,7 +50,6 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.settings import OrgSettings
-from rentcal.store import Store
 
 #: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
 #: forever"), at most a day (its lock_timeout holds under 25 days).

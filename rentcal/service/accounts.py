@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
-from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.accounts import (
     FEED_FORMATS,
@@ -44,6 +42,8 @@ from rentcal.core.accounts import (
 )
 from rentcal.core.validate import HANDLE_RE, clean_text
 from rentcal.core.values import Member
+from rentcal.db import sql as q
+from rentcal.db.sql import accounts as qa
 from rentcal.errors import (
     AuthFailed,
     InvalidRequest,

@@ -21,14 +21,14 @@ from typing import Any, TypeVar
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Row
 
-from rentcal import queries as q
-from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
 from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
+from rentcal.db import sql as q
+from rentcal.db.sql import accounts as qa
+from rentcal.db.store import Store
 from rentcal.errors import DatabaseError, InvalidRequest, NotFound, PermissionDenied, Unavailable
-from rentcal.store import Store
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
@@ -26,6 +25,7 @@ from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
+from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import int_id, span_text, statuses

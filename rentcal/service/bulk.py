@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Row
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.availability import Sweep
 from rentcal.core.pricing import rental_price
@@ -29,6 +28,7 @@ from rentcal.core.types import (
     RequestPolicy,
 )
 from rentcal.core.values import Problem
+from rentcal.db import sql as q
 from rentcal.errors import ImportFailed, InvalidRequest
 from rentcal.service.base import ServiceBase, Span, span_text
 

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.types import MachineStatus, RequestPolicy, Role
 from rentcal.core.values import Machine, Member
+from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest
 from rentcal.service.housekeeping import Housekeeping
 

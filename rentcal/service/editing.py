@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.types import MachineStatus, RequestPolicy
 from rentcal.core.values import UNSET, Change, Edited, Machine, Member, Unset
+from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest
 from rentcal.service.housekeeping import Housekeeping
 

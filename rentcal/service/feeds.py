@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Maintenance, Rental
+from rentcal.db import sql as q
 from rentcal.service.housekeeping import Housekeeping
 
 #: (rentals, maintenance blocks, the calendar's name) of one feed.

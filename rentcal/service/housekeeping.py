@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Row
 
-from rentcal import queries as q
 from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
+from rentcal.db import sql as q
 from rentcal.errors import NotFound, RentcalError
 from rentcal.service.lifecycle import Lifecycle
 

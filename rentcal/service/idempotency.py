@@ -23,10 +23,10 @@ from typing import NamedTuple
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
-from rentcal import queries_accounts as qa
 from rentcal.core.accounts import IDEMPOTENCY_TTL, check_idempotency_key, fingerprint
 from rentcal.core.values import Rental
+from rentcal.db import sql as q
+from rentcal.db.sql import accounts as qa
 from rentcal.errors import IdempotencyMismatch
 
 

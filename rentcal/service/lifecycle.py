@@ -16,10 +16,10 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
+from rentcal.db import sql as q
 from rentcal.service.base import ServiceBase, span_text
 
 #: The reason stored on (and told about) rentals settled by a retirement.

@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_maintenance_status
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import UNSET, Change, Edited, Maintenance, Unset
+from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest, Unavailable
 from rentcal.service.base import Span, int_id, span_text, statuses
 from rentcal.service.editing import cleaned, record_changes

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
-from rentcal import queries_accounts as qa
 from rentcal.core import checks
 from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
+from rentcal.db import sql as q
+from rentcal.db.sql import accounts as qa
 from rentcal.errors import InvalidRequest, PermissionDenied
 from rentcal.service.base import span_text
 from rentcal.service.editing import cleaned, record_changes, required_title

@@ -21,13 +21,13 @@ from datetime import date, timedelta
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.availability import availability
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
+from rentcal.db import sql as q
 from rentcal.errors import (
     InvalidRequest,
     InvalidTransition,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.values import Notification
+from rentcal.db import sql as q
 from rentcal.service.base import ServiceBase
 
 

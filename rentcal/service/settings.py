@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from rentcal import queries as q
 from rentcal.core import checks
 from rentcal.core.values import TimeZone
+from rentcal.db import sql as q
 from rentcal.service.base import TIMEZONE_KEY, ServiceBase
 
 

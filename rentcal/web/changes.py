@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
+from rentcal.db.urls import libpq_url
 from rentcal.errors import RentcalError
-from rentcal.urls import libpq_url
 from rentcal.web import metrics
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rentcal.web")
 
-#: The PostgreSQL NOTIFY channel of revision bumps (see rentcal.queries_accounts).
+#: The PostgreSQL NOTIFY channel of revision bumps (see rentcal.db.sql.accounts).
 CHANNEL = "rentcal_revision"
 #: Clients reconnect after this many milliseconds (the SSE ``retry:`` field).
 RECONNECT_MS = 2000

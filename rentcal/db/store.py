@@ -39,22 +39,23 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
-from rentcal import models, queries, schema
-from rentcal.errors import Busy, DamagedDatabase, DatabaseError, InvalidRequest
-from rentcal.sqlite_file import (
+from rentcal.db import schema, tables
+from rentcal.db import sql as queries
+from rentcal.db.sqlite_file import (
     create_private_file,
     damage_marker,
     mark_damaged,
     read_only_url,
     sqlite_access,
 )
-from rentcal.urls import (
+from rentcal.db.urls import (
     default_sqlite_path,
     parse_url,
     resolve_url,
     safe_url,
     url_secrets,
 )
+from rentcal.errors import Busy, DamagedDatabase, DatabaseError, InvalidRequest
 
 #: Seconds an operation may wait (for locks, connections, retries) before :class:`Busy`.
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -246,7 +247,7 @@ def _postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine
     :class:`_Watchdog` drops a connection whose statement got no answer in
     time — a stalled proxy or a frozen host that TCP cannot notice.
     """
-    models.add_postgres_guards()
+    tables.add_postgres_guards()
     bound = busy_timeout + MARGIN
     connect_args: dict[str, Any] = {
         "keepalives": 1,
@@ -926,7 +927,7 @@ class Store:
         """Alembic's upgrade to head, inside the caller's write transaction."""
         from alembic.util import CommandError
 
-        from rentcal.migrations import runner
+        from rentcal.db.migrations import runner
 
         try:
             runner.upgrade(conn, state)

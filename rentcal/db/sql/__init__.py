@@ -29,7 +29,7 @@ from rentcal.core.types import (
     Role,
 )
 from rentcal.core.values import Change, Machine, Maintenance, Member, Notification, Rental
-from rentcal.models import (
+from rentcal.db.tables import (
     change_log_t,
     history_t,
     machine_t,

@@ -32,7 +32,7 @@ from rentcal.core.types import (
 )
 
 #: rentcal_meta.schema_version: 1 was rentcal 0.1 (before Alembic); 2 means the Alembic
-#: revision (rentcal.schema.HEAD) describes the schema. Raise it only to lock out releases
+#: revision (rentcal.db.schema.HEAD) describes the schema. Raise it only to lock out releases
 #: that know nothing of Alembic again; schema changes are Alembic revisions.
 SCHEMA_VERSION = 2
 
@@ -418,7 +418,7 @@ sa.event.listen(
 
 # SQLite has no exclusion constraints: triggers refuse an overlapping blocking
 # rental on INSERT and UPDATE so even a buggy writer cannot store one.
-# Like the service's seek (rentcal.store._blocking_seek) the guards rely on
+# Like the service's seek (rentcal.db.store._blocking_seek) the guards rely on
 # blocking rows of one machine never overlapping, which they enforce
 # themselves from the first row on: a row starting inside NEW's range, or the
 # latest one starting before it reaching into it, is the only possible clash.

@@ -1,6 +1,6 @@
 """The SQL of accounts: credentials, sessions, throttling, tokens, idempotency, revisions.
 
-The same style as :mod:`rentcal.queries` (kept apart so neither file grows
+The same style as :mod:`rentcal.db.sql` (kept apart so neither file grows
 past reading): statements built once at import with bind parameters, small
 functions the service calls, rows turned into the values of
 :mod:`rentcal.core.accounts`. Secrets never reach this module, only their
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
-from rentcal.models import (
+from rentcal.db.tables import (
     REVISION_EPOCH,
     api_token_t,
     credential_t,
