@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from rentcal.db import schema, tables
+from rentcal.db import guards, schema, tables
 from rentcal.db.sql import overlap_clause
 from rentcal.db.sqlite_file import damage_marker, mark_damaged
 from rentcal.db.store import Store
@@ -274,9 +274,9 @@ def _rental_overlaps(conn: Connection, store: Store) -> list[Finding]:
     columns = {c["name"] for c in sa.inspect(conn).get_columns("rental")}
     # a database not yet at revision 0004 has no queued requests: every pending one blocks
     blocks = (
-        tables.rental_blocks("rental")
+        guards.rental_blocks("rental")
         if "queued" in columns
-        else f"rental.status IN ({tables.BLOCKING_RENTAL_SQL})"
+        else f"rental.status IN ({guards.BLOCKING_RENTAL_SQL})"
     )
     pairs = _overlaps(conn, tables.rental_t, blocks)
     return [
@@ -290,7 +290,7 @@ def _rental_overlaps(conn: Connection, store: Store) -> list[Finding]:
 
 
 def _maintenance_overlaps(conn: Connection, store: Store) -> list[Finding]:
-    pairs = _overlaps(conn, tables.maintenance_t, tables.maintenance_blocks("maintenance"))
+    pairs = _overlaps(conn, tables.maintenance_t, guards.maintenance_blocks("maintenance"))
     return [
         _overlap_finding(
             "maintenance",

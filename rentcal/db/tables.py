@@ -11,7 +11,6 @@ two places; datetimes are timezone-aware UTC (sqlmodel's UTCDateTime).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -20,8 +19,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from rentcal.core.types import (
-    BLOCKING_MAINTENANCE_STATUSES,
-    BLOCKING_RENTAL_STATUSES,
     MachineStatus,
     MaintenanceKind,
     MaintenanceStatus,
@@ -29,6 +26,14 @@ from rentcal.core.types import (
     RequestPolicy,
     Role,
     values,
+)
+from rentcal.db.guards import (
+    MAINTENANCE_TRIGGER_MESSAGE,
+    OVERLAP_TRIGGER_MESSAGE,
+    exclude_overlaps,
+    maintenance_blocks,
+    rental_blocks,
+    sqlite_guards,
 )
 
 #: rentcal_meta.schema_version: 1 was rentcal 0.1 (before Alembic); 2 means the Alembic
@@ -50,33 +55,6 @@ def enum_type(enum: type[Enum], name: str) -> sa.Enum:
         length=max(len(v) for v in values(enum)),
         values_callable=values,
     )
-
-
-def _blocking_sql(enum_values: frozenset[RentalStatus] | frozenset[MaintenanceStatus]) -> str:
-    """SQL literal list of blocking statuses, sorted for stable DDL."""
-    return ", ".join(f"'{s.value}'" for s in sorted(enum_values, key=lambda s: s.value))
-
-
-BLOCKING_RENTAL_SQL = _blocking_sql(BLOCKING_RENTAL_STATUSES)
-BLOCKING_MAINTENANCE_SQL = _blocking_sql(BLOCKING_MAINTENANCE_STATUSES)
-
-
-def rental_blocks(alias: str = "") -> str:
-    """THE SQL test "this rental occupies its days": pending or approved, not queued.
-
-    A queued request (a machine with the ``queue`` request policy) waits
-    beside others for the same days and blocks nothing until approved. The
-    partial index, the SQLite triggers and PostgreSQL's exclusion constraint
-    use exactly this predicate, so the guards cover exactly what blocks.
-    """
-    prefix = f"{alias}." if alias else ""
-    return f"{prefix}status IN ({BLOCKING_RENTAL_SQL}) AND NOT {prefix}queued"
-
-
-def maintenance_blocks(alias: str = "") -> str:
-    """The SQL test "this maintenance block occupies its days": scheduled."""
-    prefix = f"{alias}." if alias else ""
-    return f"{prefix}status IN ({BLOCKING_MAINTENANCE_SQL})"
 
 
 class MachineRow(SQLModel, table=True):
@@ -416,48 +394,11 @@ sa.event.listen(
 )
 
 
-# SQLite has no exclusion constraints: triggers refuse an overlapping blocking
-# rental on INSERT and UPDATE so even a buggy writer cannot store one.
-# Like the service's seek (rentcal.db.store._blocking_seek) the guards rely on
-# blocking rows of one machine never overlapping, which they enforce
-# themselves from the first row on: a row starting inside NEW's range, or the
-# latest one starting before it reaching into it, is the only possible clash.
-# O(log n) per write. The same rule guards scheduled maintenance blocks.
-OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
-MAINTENANCE_TRIGGER_MESSAGE = "rentcal: overlapping scheduled maintenance refused"
-
-
-def _sqlite_guards(
-    table: str, blocks: Callable[[str], str], message: str, columns: str = ""
-) -> list[str]:
-    """INSERT and UPDATE triggers refusing an overlapping blocking row.
-
-    ``blocks(alias)`` is the table's blocking predicate; ``columns`` are more
-    columns (besides days, machine and status) whose update may make a row block.
-    """
-    others = f"""FROM {table} AS r
-        WHERE r.machine_id = NEW.machine_id AND r.id IS NOT NEW.id
-          AND {blocks("r")}"""
-    overlap = f"""
-    {blocks("NEW")} AND (
-        EXISTS (SELECT 1 {others}
-                AND r.start_date >= NEW.start_date AND r.start_date <= NEW.end_date)
-        OR COALESCE((SELECT r.end_date {others} AND r.start_date < NEW.start_date
-                     ORDER BY r.start_date DESC LIMIT 1) >= NEW.start_date, 0))
-"""
-    raise_ = f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_insert
-        BEFORE INSERT ON {table} WHEN {overlap} {raise_}""",
-        f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_update
-        BEFORE UPDATE OF machine_id, start_date, end_date, status{columns} ON {table}
-        WHEN {overlap} {raise_}""",
-    ]
-
-
+# SQLite has no exclusion constraints: triggers (rentcal.db.guards) refuse an
+# overlapping blocking row on INSERT and UPDATE, so even a buggy writer cannot store one.
 SQLITE_TRIGGERS = {
-    RentalRow: _sqlite_guards("rental", rental_blocks, OVERLAP_TRIGGER_MESSAGE, ", queued"),
-    MaintenanceRow: _sqlite_guards("maintenance", maintenance_blocks, MAINTENANCE_TRIGGER_MESSAGE),
+    RentalRow: sqlite_guards("rental", rental_blocks, OVERLAP_TRIGGER_MESSAGE, ", queued"),
+    MaintenanceRow: sqlite_guards("maintenance", maintenance_blocks, MAINTENANCE_TRIGGER_MESSAGE),
 }
 
 for _model, _ddls in SQLITE_TRIGGERS.items():
@@ -474,30 +415,10 @@ def add_postgres_guards() -> None:
     overlapping blocking rentals and overlapping scheduled maintenance.
 
     Called when a PostgreSQL engine is made, so SQLite users never import
-    SQLAlchemy's PostgreSQL dialect (17 ms of start-up); ``ddl_if`` keeps the
-    constraints out of SQLite DDL in a process that uses both. Idempotent.
+    SQLAlchemy's PostgreSQL dialect (17 ms of start-up). Idempotent.
     """
-    from sqlalchemy.dialects.postgresql import ExcludeConstraint
-
-    for table, blocking in (
-        (rental_t, rental_blocks()),
-        (maintenance_t, maintenance_blocks()),
-    ):
-        for index in table.indexes:  # the partial availability index, PostgreSQL's spelling
-            if index.name == f"ix_{table.name}_blocking":
-                index.dialect_options["postgresql"]["where"] = sa.text(blocking)
-        name = f"ex_{table.name}_overlap"
-        if any(c.name == name for c in table.constraints):
-            continue
-        table.append_constraint(
-            ExcludeConstraint(
-                (table.c.machine_id, "="),
-                (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
-                where=sa.text(blocking),
-                using="gist",
-                name=name,
-            ).ddl_if(dialect="postgresql")
-        )
+    exclude_overlaps(rental_t, rental_blocks())
+    exclude_overlaps(maintenance_t, maintenance_blocks())
 
 
 machine_t: sa.Table = MachineRow.__table__  # type: ignore[attr-defined]

@@ -16,16 +16,17 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import exc
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
 from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
 from rentcal.db import sql as q
+from rentcal.db.rows import MachineRecord, MemberRecord
 from rentcal.db.sql import accounts as qa
 from rentcal.db.store import Store
 from rentcal.errors import DatabaseError, InvalidRequest, NotFound, PermissionDenied, Unavailable
@@ -245,14 +246,14 @@ class ServiceBase:
 
     # -- lookups ------------------------------------------------------------------
 
-    def _machine_row(self, conn: Connection, name: str) -> Row[Any]:
+    def _machine_row(self, conn: Connection, name: str) -> MachineRecord:
         handle = checks.handle(name, "machine")
         row = q.machine_row(conn, handle)
         if row is None:
             raise NotFound(f"machine {handle!r} not found", field="machine", value=handle)
         return row
 
-    def _active_machine_row(self, conn: Connection, name: str) -> Row[Any]:
+    def _active_machine_row(self, conn: Connection, name: str) -> MachineRecord:
         row = self._machine_row(conn, name)
         if row.status != MachineStatus.ACTIVE:
             raise InvalidRequest(
@@ -263,9 +264,20 @@ class ServiceBase:
             )
         return row
 
-    def _member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
+    def _member_row(
+        self,
+        conn: Connection,
+        handle: str,
+        label: str = "member",
+        *,
+        lock: Literal["shared", "exclusive"] | None = None,
+    ) -> MemberRecord:
+        """The member's row; with ``lock``, read under the member's lock (Store.lock_member)."""
         clean = checks.handle(handle, "acting" if label == "acting member" else "member", label)
-        row = q.member_row(conn, clean)
+        if lock is None:
+            row = q.member_row(conn, clean)
+        else:
+            row = self.store.lock_member(conn, clean, shared=lock == "shared")
         if row is None:
             raise NotFound(f"{label} {clean!r} not found", field=label, value=clean)
         return row

@@ -82,15 +82,12 @@ class Bookings(Housekeeping):
             if again is not None:
                 return again
             mach = self._active_machine_row(conn, name)
-            # The member's lock, shared, then their row read again: a deactivation
+            # The member's lock, shared, and their row read under it: a deactivation
             # waits for this booking to commit and settles it, or this waits for the
             # deactivation and sees it. Taken before the machine's lock, as the
             # deactivation takes it before the machines' locks: never a deadlock.
-            # (SQLite's BEGIN IMMEDIATE already serialises: no lock, no second read.)
-            row = self._member_row(conn, member)
-            if self.store.lock_member(conn, row.id, shared=True):
-                row = self._member_row(conn, member)
-            who = q.member(row)
+            # (SQLite's BEGIN IMMEDIATE already serialises: the Store takes no lock there.)
+            who = q.member(self._member_row(conn, member, lock="shared"))
             actor = who if acting is None else self._actor(conn, acting)
             self._may_book(actor, who)
             self._lock(conn, [mach.id], day)

@@ -173,7 +173,7 @@ class MachineEdits(Housekeeping):
             self._lock(conn, [row.id], self.today())  # settled first: stale rows stay out
             row = self._machine_row(conn, clean)
             changes = record_changes(
-                conn, "machine", row.id, dict(row._mapping), wanted, actor, self.now()
+                conn, "machine", row.id, row._asdict(), wanted, actor, self.now()
             )
             if changes:
                 q.update_machine(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -203,7 +203,7 @@ class MachineEdits(Housekeeping):
                     reason="active",
                 )
             active = {"status": MachineStatus.ACTIVE}
-            record_changes(conn, "machine", row.id, dict(row._mapping), active, actor, self.now())
+            record_changes(conn, "machine", row.id, row._asdict(), active, actor, self.now())
             q.update_machine(conn, row.id, status=MachineStatus.ACTIVE)
             return self._machine_value(conn, row.name)
 

@@ -31,14 +31,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
+from rentcal.db.rows import MachineRecord
 from rentcal.errors import NotFound, RentcalError
 from rentcal.service.lifecycle import Lifecycle
 
@@ -207,7 +208,7 @@ class Housekeeping(Lifecycle):
         )
 
     def _stale_conflicts(
-        self, conn: Connection, machine: Row[Any], conflicts: list[Conflict], day: date
+        self, conn: Connection, machine: MachineRecord, conflicts: list[Conflict], day: date
     ) -> bool:
         """Whether a conflict found by an availability check of ``machine`` (its row)
         is a stale pending request."""

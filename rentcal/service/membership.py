@@ -73,7 +73,7 @@ class Membership(Housekeeping):
                     reason="not-owner",
                 )
             changes = record_changes(
-                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+                conn, "member", row.id, row._asdict(), wanted, actor, self.now()
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -102,7 +102,7 @@ class Membership(Housekeeping):
             if new is Role.ADMIN:
                 wanted["verified"] = True
             changes = record_changes(
-                conn, "member", row.id, dict(row._mapping), wanted, actor, self.now()
+                conn, "member", row.id, row._asdict(), wanted, actor, self.now()
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -143,8 +143,7 @@ class Membership(Housekeeping):
         def work(conn: Connection) -> Member:
             self.store.lock_members(conn)
             actor = self._admin(conn, acting, "deactivate members")
-            row = self._member_row(conn, clean)
-            self.store.lock_member(conn, row.id, shared=False)  # bookings for them finish
+            row = self._member_row(conn, clean, lock="exclusive")  # bookings for them finish
             if row.deactivated_at is not None:
                 raise InvalidRequest(
                     f"member {row.handle!r} is already deactivated",
