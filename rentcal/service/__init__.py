@@ -35,6 +35,7 @@ Results are frozen values from :mod:`rentcal.core.values`.
 
 from __future__ import annotations
 
+from rentcal.db.revision_watch import RevisionWatch
 from rentcal.db.store import Store
 from rentcal.errors import RentcalError
 from rentcal.service.accounts import Accounts
@@ -80,6 +81,25 @@ class Rentcal(
 
     def __repr__(self) -> str:
         return f"<Rentcal {self.store.display_url}>"
+
+    @property
+    def dialect(self) -> str:
+        """Which database this is ("sqlite" or "postgresql"), for a front end's own
+        choices (say, running short SQLite reads on the event loop)."""
+        return self.store.dialect
+
+    def watch_revisions(self, *, poll_seconds: float, quiet_seconds: float) -> RevisionWatch:
+        """Wake-ups when the calendar's revision may have changed (live streams).
+
+        A context manager whose ``wait()`` returns a revision the database
+        announced (PostgreSQL LISTEN/NOTIFY, under the Store's timeouts and
+        watchdog) or None when it is time to read :meth:`revision` (SQLite:
+        every ``poll_seconds``; PostgreSQL: after ``quiet_seconds`` of silence).
+
+        Raises:
+            DatabaseError: the database could not be watched (try again later).
+        """
+        return self.store.watch_revisions(poll_seconds=poll_seconds, quiet_seconds=quiet_seconds)
 
 
 def connect(
