@@ -154,3 +154,31 @@ def _begin_immediate(raw: sqlite3.Connection, deadline: float, budget: float) ->
             if not is_locked(err) or time.monotonic() >= deadline:
                 raise
         time.sleep(random.uniform(0, SQLITE_PAUSE))
+
+
+#: Seconds an opener waits to switch a SQLite file to WAL before leaving it for later.
+WAL_SWITCH_WAIT = 0.2
+
+
+def switch_to_wal(engine: Engine, busy_timeout: float) -> bool:
+    """Put the file in WAL mode (readers never block the writer); whether it is now.
+
+    Switching needs the file to itself for a moment; when other processes
+    are using it (several hosts opening an old database at once), the
+    switch is left to a later opener (False) instead of making this one wait
+    its whole busy timeout: WAL is a speed-up, not a condition of correctness.
+    Other driver errors propagate.
+    """
+    try:
+        with engine.connect() as conn:
+            driver: Any = conn.connection.driver_connection  # no BEGIN around the pragma
+            driver.execute(f"PRAGMA busy_timeout = {int(WAL_SWITCH_WAIT * 1000)}").close()
+            try:
+                mode = driver.execute("PRAGMA journal_mode = WAL").fetchone()
+            finally:
+                driver.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    except (sqlite3.Error, exc.DBAPIError) as err:
+        if is_locked(err):
+            return False  # in use elsewhere right now: a later open switches it
+        raise
+    return bool(mode) and str(mode[0]).lower() == "wal"

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -40,6 +40,7 @@ from rentcal.db.driver_errors import (
     sqlstate,
 )
 from rentcal.db.engine_postgres import MEMBERS_LOCK_KEY, SCHEMA_LOCK_KEY
+from rentcal.db.engine_sqlite import switch_to_wal
 from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
 from rentcal.db.revision_watch import ListenWatch, PollWatch, RevisionWatch
@@ -388,36 +389,17 @@ class Store:
             raise DatabaseError(f"cannot upgrade database {self.where}: {err}") from None
 
     def _use_wal(self) -> None:
-        """SQLite files: WAL (readers never block the writer), once they are known to be
-        rentcal's. A no-op for a file already in WAL mode; never on a read-only file.
-
-        Switching needs the file to itself for a moment; when other processes
-        are using it (several hosts opening an old database at once), the
-        switch is left to a later opener instead of making this one wait its
-        whole busy timeout: WAL is a speed-up, not a condition of correctness.
-        """
+        """SQLite files: WAL, once they are known to be rentcal's (see
+        :func:`rentcal.db.engine_sqlite.switch_to_wal`); never on a read-only file."""
         if not self._is_file() or self.read_only or self._file_journal == "wal":
             return
         try:
-            with self.engine.connect() as conn:
-                driver: Any = conn.connection.driver_connection  # no BEGIN around the pragma
-                driver.execute(f"PRAGMA busy_timeout = {int(WAL_SWITCH_WAIT * 1000)}").close()
-                try:
-                    mode = driver.execute("PRAGMA journal_mode = WAL").fetchone()
-                finally:
-                    driver.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            if mode and str(mode[0]).lower() == "wal":
+            if switch_to_wal(self.engine, self.busy_timeout):
                 self._file_journal = "wal"
         except (sqlite3.Error, exc.DBAPIError) as err:
-            if is_locked(err):
-                return  # in use elsewhere right now: a later open switches it
             raise DatabaseError(
                 f"database error ({self.display_url}): {err}".splitlines()[0]
             ) from None
-
-
-#: Seconds an opener waits to switch a SQLite file to WAL before leaving it for later.
-WAL_SWITCH_WAIT = 0.2
 
 
 __all__ = [

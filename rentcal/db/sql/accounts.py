@@ -17,17 +17,14 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
 from rentcal.db.rows import NewApiToken, NewFeedToken, NewIdempotencyKey, NewSession
-from rentcal.db.tables import (
-    REVISION_EPOCH,
+from rentcal.db.tables import REVISION_EPOCH, machine_t, member_t, revision_t
+from rentcal.db.tables_accounts import (
     api_token_t,
     credential_t,
     feed_token_t,
     idempotency_t,
     login_failure_t,
     login_session_t,
-    machine_t,
-    member_t,
-    revision_t,
 )
 
 #: The PostgreSQL channel every calendar-changing commit notifies, with the new revision.
