@@ -48,7 +48,7 @@ def maintenance_blocks(alias: str = "") -> str:
 
 # SQLite has no exclusion constraints: triggers refuse an overlapping blocking
 # rental on INSERT and UPDATE so even a buggy writer cannot store one.
-# Like the service's seek (rentcal.db.sql's _blocking_seek) the guards rely on
+# Like the conflict seek (rentcal.db.sql.overlap._blocking_seek) the guards rely on
 # blocking rows of one machine never overlapping, which they enforce
 # themselves from the first row on: a row starting inside NEW's range, or the
 # latest one starting before it reaching into it, is the only possible clash.

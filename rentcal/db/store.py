@@ -27,8 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from rentcal.db import schema
-from rentcal.db import sql as queries
+from rentcal.db import schema, sql
 from rentcal.db.deadline import DEADLINE, WRITE
 from rentcal.db.driver_errors import (
     QUERY_CANCELED,
@@ -259,7 +258,7 @@ class Store:
         timeouts, i.e. by the operation's deadline.
         """
         if self.dialect != "sqlite":
-            queries.lock_machine(conn, machine_id)
+            sql.lock_machine(conn, machine_id)
 
     def lock_member(self, conn: Connection, handle: str, *, shared: bool) -> MemberRecord | None:
         """The member's current row, read under their lock where the backend has one:
@@ -275,8 +274,8 @@ class Store:
         None: no such member.
         """
         if self.dialect != "sqlite":
-            queries.lock_member(conn, handle, shared=shared)
-        return queries.member_row(conn, handle)
+            sql.lock_member(conn, handle, shared=shared)
+        return sql.member_row(conn, handle)
 
     def lock_members(self, conn: Connection) -> None:
         """Serialise writers that decide on "the database has no members yet".
