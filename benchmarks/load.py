@@ -229,6 +229,7 @@ def run_load(
 def fresh_postgres_url(base: str) -> tuple[str, Any]:
     """A URL whose connections see only a new, empty schema; and a function dropping it."""
     import sqlalchemy as sa
+
     from rentcal.db.store import resolve_url
 
     url = sa.make_url(resolve_url(base))

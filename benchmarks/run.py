@@ -108,8 +108,9 @@ def per_call(
 def check_timers(path: Path) -> dict[str, Callable[[str, date, date], object]]:
     """The contenders on one database: ours through the library, the original
     design's query in raw sqlite3, and the same through an ORM query rebuilt per call."""
-    from rentcal.db.tables import MachineRow, RentalRow
     from sqlmodel import Session, col, select
+
+    from rentcal.db.tables import MachineRow, RentalRow
 
     cal = rentcal.connect(f"sqlite:///{path}")
     raw = sqlite3.connect(path)

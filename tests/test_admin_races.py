@@ -46,10 +46,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db import integrity
-from rentcal.db import sql as q
 
 import rentcal
+from rentcal.db import integrity
+from rentcal.db import sql as q
 from rentcal.service.housekeeping import EXPIRED_REASON
 from rentcal.service.lifecycle import QUEUE_REASON
 from rentcal.service.membership import DEACTIVATED_REASON

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db.store import resolve_url
-from rentcal.db.tables import meta_t, rental_t
 
 import rentcal
+from rentcal.db.store import resolve_url
+from rentcal.db.tables import meta_t, rental_t
 from tests.cli_support import cli, failed, ok_json, snapshot
 from tests.conftest import d
 

@@ -229,6 +229,7 @@ class TestSafeText:
         self, seeded: rentcal.Rentcal, db_url: str
     ) -> None:
         import sqlalchemy as sa
+
         from rentcal.db.store import resolve_url
         from rentcal.db.tables import machine_t, rental_t
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db import schema
 
 import rentcal
+from rentcal.db import schema
 from tests.cli_support import cli, failed
 from tests.conftest import TODAY, d
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db.engine_postgres import MARGIN
 
 import rentcal
+from rentcal.db.engine_postgres import MARGIN
 from tests.conftest import PG_ENV, TODAY, _pg_schema_url, d
 from tests.proxy import StallingProxy, stalling_proxy
 
@@ -306,11 +306,11 @@ class TestFork:
     """A process forked while a watchdog runs gets a fresh one (multiprocessing, prefork)."""
 
     def test_child_neither_deadlocks_nor_touches_the_parents_connections(self, pg_url: str) -> None:
-        from rentcal.db import store
+        from rentcal.db.watchdog import WATCHDOGS
 
         with rentcal.connect(pg_url) as cal:
             cal.machines()  # the watchdog thread runs
-            watchdog = store._WATCHDOGS[cal.store.engine]
+            watchdog = WATCHDOGS[cal.store.engine]
             assert watchdog._thread is not None and watchdog._thread.is_alive()
             with cal.store.engine.connect() as conn:  # armed while checked out
                 conn.exec_driver_sql("SELECT 1")
@@ -341,9 +341,9 @@ class TestWatchdogThreads:
     """A process that opens many engines does not keep a waking thread for each."""
 
     def test_threads_end_once_idle(self, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-        from rentcal.db import store
+        from rentcal.db import watchdog
 
-        monkeypatch.setattr(store, "IDLE_EXIT", 0.2)
+        monkeypatch.setattr(watchdog, "IDLE_EXIT", 0.2)
         for _ in range(12):
             with rentcal.connect(pg_url) as cal:
                 cal.machines()

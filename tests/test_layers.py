@@ -41,7 +41,7 @@ def test_the_package_keeps_every_contract() -> None:
         pytest.param("core/values.py", "import sqlalchemy", "The core is pure", id="core->sql"),
         pytest.param("errors.py", "import rentcal.core.types", "Layers", id="errors->core"),
         pytest.param("feeds/common.py", "import rentcal.db.tables", "Feeds", id="feeds->models"),
-        pytest.param("store.py", "import rentcal.cli.render", "Layers", id="store->cli"),
+        pytest.param("db/store.py", "import rentcal.cli.render", "Layers", id="store->cli"),
         pytest.param("service/bulk.py", "import rentcal.cli", "Layers", id="service->cli"),
         pytest.param("cli/render.py", "import rentcal.db.store", "Front ends", id="cli->store"),
         pytest.param("cli/views.py", "import sqlalchemy", "Front ends", id="cli->sqlalchemy"),

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db import store
 
 import rentcal
+from rentcal.db import store
 from tests.conftest import TODAY, d
 from tests.processes import CTX, Start, in_processes, stop
 

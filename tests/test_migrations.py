@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db import schema
-from rentcal.db.migrations import runner
 
 import rentcal
 from rentcal.core.types import RentalStatus
+from rentcal.db import schema
+from rentcal.db.migrations import runner
 from tests.cli_support import cli
 from tests.conftest import TODAY, _pg_schema_url, d
 from tests.processes import Start, in_processes

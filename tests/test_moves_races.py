@@ -12,9 +12,9 @@ import random
 from datetime import timedelta
 
 import pytest
-from rentcal.db import integrity
 
 import rentcal
+from rentcal.db import integrity
 from tests.conftest import TODAY, d
 from tests.processes import Start
 from tests.test_locking import _outcome, _overlaps, _run

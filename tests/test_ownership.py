@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db import schema
 
 import rentcal
+from rentcal.db import schema
 from tests.cli_support import cli, failed
 
 #: Commands that must never create a database (a representative of every group).

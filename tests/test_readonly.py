@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rentcal.db.sqlite_file import sqlite_access
 
 import rentcal
+from rentcal.db.sqlite_file import sqlite_access
 from tests.cli_support import cli
 from tests.processes import Start, in_processes
 

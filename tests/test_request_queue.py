@@ -220,6 +220,7 @@ class TestImport:
 def test_revision_0004_downgrades_and_upgrades_again(queue: rentcal.Rentcal) -> None:
     """Down to 0003: queued requests are rejected (they would overlap), guards as before."""
     from alembic import command
+
     from rentcal.db.migrations import runner
 
     queue.book("baler", d(10), d(12), member="bob", **T)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db.tables import REVISION_EPOCH
 
 import rentcal
 from rentcal.core.types import RentalStatus
+from rentcal.db.tables import REVISION_EPOCH
 from rentcal.imports import BlockRow, ImportRow
 from tests.conftest import TODAY, _pg_schema_url, d
 
@@ -188,6 +188,7 @@ class TestNotify:
 
     def test_listeners_hear_each_commit(self, pg_database: str) -> None:
         import psycopg
+
         from rentcal.db.sql.accounts import REVISION_CHANNEL
 
         db_url = _pg_schema_url(pg_database)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db import tables as models
 
 import rentcal
+from rentcal.db import tables as models
 from tests.conftest import TODAY, d
 from tests.processes import Start, in_processes
 

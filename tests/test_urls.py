@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from rentcal.db.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 
 import rentcal
+from rentcal.db.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 from rentcal.errors import InvalidRequest
 from tests.cli_support import cli, failed
 from tests.conftest import _pg_schema_url

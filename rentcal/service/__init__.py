@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rentcal.db.revision_watch import RevisionWatch
 from rentcal.db.store import Store
 from rentcal.errors import RentcalError
 from rentcal.service.accounts import Accounts
@@ -200,6 +201,25 @@ class Rentcal:
     revoke_feed = via("tokens", Tokens.revoke_feed)
     feed_by_secret = via("tokens", Tokens.feed_by_secret)
     revision = via("feeds", Feeds.revision)
+
+    @property
+    def dialect(self) -> str:
+        """Which database this is ("sqlite" or "postgresql"), for a front end's own
+        choices (say, running short SQLite reads on the event loop)."""
+        return self.store.dialect
+
+    def watch_revisions(self, *, poll_seconds: float, quiet_seconds: float) -> RevisionWatch:
+        """Wake-ups when the calendar's revision may have changed (live streams).
+
+        A context manager whose ``wait()`` returns a revision the database
+        announced (PostgreSQL LISTEN/NOTIFY, under the Store's timeouts and
+        watchdog) or None when it is time to read :meth:`revision` (SQLite:
+        every ``poll_seconds``; PostgreSQL: after ``quiet_seconds`` of silence).
+
+        Raises:
+            DatabaseError: the database could not be watched (try again later).
+        """
+        return self.store.watch_revisions(poll_seconds=poll_seconds, quiet_seconds=quiet_seconds)
 
 
 def connect(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
 
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Availability, availability, free_windows
 from rentcal.core.ranges import validate_range
+from rentcal.db.rows import MachineRecord
 from rentcal.errors import InvalidRequest, RentcalError
 from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
@@ -92,7 +92,7 @@ class Availabilities:
         self, conn: Connection, batch: list[Request], day: date
     ) -> tuple[list[Availability | RentcalError], bool]:
         """The batch's answers, and whether a stale pending request was in the way."""
-        machines: dict[str, Row[Any]] = {}
+        machines: dict[str, MachineRecord] = {}
         answers: list[Availability | RentcalError] = []
         stale = False
         for request in batch:

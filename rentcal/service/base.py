@@ -16,16 +16,17 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import exc
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Conflict, availability, find_conflicts
 from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
 from rentcal.db import sql as q
+from rentcal.db.rows import MachineRecord, MemberRecord
 from rentcal.db.sql import accounts as qa
 from rentcal.db.store import Store
 from rentcal.errors import DatabaseError, InvalidRequest, NotFound, PermissionDenied, Unavailable
@@ -272,7 +273,7 @@ class Context:
 
     # -- lookups ------------------------------------------------------------------
 
-    def machine_row(self, conn: Connection, name: str) -> Row[Any]:
+    def machine_row(self, conn: Connection, name: str) -> MachineRecord:
         """The machine's row, or NotFound naming it."""
         handle = checks.handle(name, "machine")
         row = q.machine_row(conn, handle)
@@ -280,12 +281,12 @@ class Context:
             raise NotFound(f"machine {handle!r} not found", field="machine", value=handle)
         return row
 
-    def active_machine_row(self, conn: Connection, name: str) -> Row[Any]:
+    def active_machine_row(self, conn: Connection, name: str) -> MachineRecord:
         """The machine's row, or NotFound / InvalidRequest (retired: not bookable)."""
         return self.bookable(self.machine_row(conn, name))
 
     @staticmethod
-    def bookable(row: Row[Any]) -> Row[Any]:
+    def bookable(row: MachineRecord) -> MachineRecord:
         """``row`` of an active machine, or InvalidRequest: a retired one is not bookable."""
         if row.status != MachineStatus.ACTIVE:
             raise InvalidRequest(
@@ -296,18 +297,32 @@ class Context:
             )
         return row
 
-    def member_row(self, conn: Connection, handle: str, label: str = "member") -> Row[Any]:
-        """The member's row, or NotFound naming them as ``label``."""
-        return self.found_member(
-            q.member_row(conn, self.member_handle(handle, label)), handle, label
-        )
+    def member_row(
+        self,
+        conn: Connection,
+        handle: str,
+        label: str = "member",
+        *,
+        lock: Literal["shared", "exclusive"] | None = None,
+    ) -> MemberRecord:
+        """The member's row, or NotFound naming them as ``label``; with ``lock``, the
+        row read under the member's lock (:meth:`Store.lock_member`: bookings take it
+        shared, a deactivation exclusive)."""
+        clean = self.member_handle(handle, label)
+        if lock is None:
+            row = q.member_row(conn, clean)
+        else:
+            row = self.store.lock_member(conn, clean, shared=lock == "shared")
+        return self.found_member(row, handle, label)
 
     @staticmethod
     def member_handle(handle: str, label: str = "member") -> str:
         """``handle`` checked and normalised, as :meth:`member_row` looks it up."""
         return checks.handle(handle, "acting" if label == "acting member" else "member", label)
 
-    def found_member(self, row: Row[Any] | None, handle: str, label: str = "member") -> Row[Any]:
+    def found_member(
+        self, row: MemberRecord | None, handle: str, label: str = "member"
+    ) -> MemberRecord:
         """``row`` (a member looked up by ``handle``), or NotFound naming them as ``label``."""
         clean = self.member_handle(handle, label)
         if row is None:
@@ -320,7 +335,7 @@ class Context:
             raise PermissionDenied("this needs an acting member", field="acting", reason="no-actor")
         return self.acting_member(self.member_row(conn, acting, "acting member"), acting)
 
-    def acting_member(self, row: Row[Any] | None, acting: str) -> Member:
+    def acting_member(self, row: MemberRecord | None, acting: str) -> Member:
         """:meth:`actor` for the row already read by handle ``acting`` (None: nobody)."""
         actor = q.member(self.found_member(row, acting, "acting member"))
         refuse_deactivated(actor, "acting")

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import availability
@@ -25,6 +24,7 @@ from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import MachineStatus, RentalStatus, RequestPolicy
 from rentcal.core.values import Member, Rental
 from rentcal.db import sql as q
+from rentcal.db.rows import MemberRecord
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import Context, int_id, refuse_deactivated, span_text
@@ -101,14 +101,12 @@ class Bookings:
             if again.rental is not None:
                 return again.rental
             mach = self.ctx.active_machine_row(conn, name)
-            # The member's lock, shared, then their row read again: a deactivation
+            # The member's lock, shared, and their row read under it: a deactivation
             # waits for this booking to commit and settles it, or this waits for the
             # deactivation and sees it. Taken before the machine's lock, as the
             # deactivation takes it before the machines' locks: never a deadlock.
-            # (SQLite's BEGIN IMMEDIATE already serialises: no lock, no second read.)
-            row = self.ctx.member_row(conn, member)
-            if self.ctx.store.lock_member(conn, row.id, shared=True):
-                row = self.ctx.member_row(conn, member)
+            # (SQLite's BEGIN IMMEDIATE already serialises: the Store takes no lock there.)
+            row = self.ctx.member_row(conn, member, lock="shared")
             who = q.member(row)
             actor = who if acting is None else self._acting(conn, acting, row, acting_row)
             self._may_book(actor, who)
@@ -186,7 +184,7 @@ class Bookings:
         return booked
 
     def _acting(
-        self, conn: Connection, acting: str, member: Row[Any], read: Row[Any] | None
+        self, conn: Connection, acting: str, member: MemberRecord, read: MemberRecord | None
     ) -> Member:
         """The acting member, read once: the booked ``member``'s row when it is them,
         else the row the key lookup read (``read``), else read now."""

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Sweep
@@ -29,6 +29,7 @@ from rentcal.core.types import (
 )
 from rentcal.core.values import Problem
 from rentcal.db import sql as q
+from rentcal.db.rows import MachineRecord, MemberRecord
 from rentcal.errors import ImportFailed, InvalidRequest
 from rentcal.service.base import Context, Span, span_text
 
@@ -154,7 +155,7 @@ class Bulk:
 
     @staticmethod
     def _refusal(
-        row: ImportRow, mach: Row[Any] | None, who: Row[Any] | None, today: date
+        row: ImportRow, mach: MachineRecord | None, who: MemberRecord | None, today: date
     ) -> str | None:
         """Why a row cannot be imported, before any overlap test; None if it can."""
         if mach is None:

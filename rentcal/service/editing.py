@@ -180,7 +180,7 @@ class MachineEdits:
             )  # settled first: stale rows stay out
             row = self.ctx.machine_row(conn, clean)
             changes = record_changes(
-                conn, "machine", row.id, dict(row._mapping), wanted, actor, self.ctx.now()
+                conn, "machine", row.id, row._asdict(), wanted, actor, self.ctx.now()
             )
             if changes:
                 q.update_machine(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -212,9 +212,7 @@ class MachineEdits:
                     reason="active",
                 )
             active = {"status": MachineStatus.ACTIVE}
-            record_changes(
-                conn, "machine", row.id, dict(row._mapping), active, actor, self.ctx.now()
-            )
+            record_changes(conn, "machine", row.id, row._asdict(), active, actor, self.ctx.now())
             q.update_machine(conn, row.id, status=MachineStatus.ACTIVE)
             return self.ctx.machine_value(conn, row.name)
 

@@ -31,14 +31,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from rentcal.core.availability import Conflict
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
+from rentcal.db.rows import MachineRecord
 from rentcal.errors import NotFound, RentcalError
 from rentcal.service.base import Context
 from rentcal.service.lifecycle import Lifecycle
@@ -119,7 +120,7 @@ class Housekeeping:
         day: date,
         *,
         skip: int | None = None,
-        machine: Row[Any] | None = None,
+        machine: MachineRecord | None = None,
     ) -> HousekeepingResult:
         """Settle one machine's stale rentals; the caller holds the machine's lock.
 
@@ -154,7 +155,7 @@ class Housekeeping:
         for machine_id in ordered:
             self.settle(conn, machine_id, day, skip=skip)
 
-    def lock_machine(self, conn: Connection, row: Row[Any], day: date) -> Row[Any]:
+    def lock_machine(self, conn: Connection, row: MachineRecord, day: date) -> MachineRecord:
         """Lock (and settle) the machine of ``row``; its row as it is under the lock.
 
         The locking recipe's re-read: on PostgreSQL (READ COMMITTED) ``row``
@@ -236,7 +237,7 @@ class Housekeeping:
         )
 
     def stale_conflicts(
-        self, conn: Connection, machine: Row[Any], conflicts: list[Conflict], day: date
+        self, conn: Connection, machine: MachineRecord, conflicts: list[Conflict], day: date
     ) -> bool:
         """Whether a conflict found by an availability check of ``machine`` (its row)
         is a stale pending request."""

@@ -79,7 +79,7 @@ class Membership:
                     reason="not-owner",
                 )
             changes = record_changes(
-                conn, "member", row.id, dict(row._mapping), wanted, actor, self.ctx.now()
+                conn, "member", row.id, row._asdict(), wanted, actor, self.ctx.now()
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -108,7 +108,7 @@ class Membership:
             if new is Role.ADMIN:
                 wanted["verified"] = True
             changes = record_changes(
-                conn, "member", row.id, dict(row._mapping), wanted, actor, self.ctx.now()
+                conn, "member", row.id, row._asdict(), wanted, actor, self.ctx.now()
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
@@ -149,8 +149,7 @@ class Membership:
         def work(conn: Connection) -> Member:
             self.ctx.store.lock_members(conn)
             actor = self.ctx.admin(conn, acting, "deactivate members")
-            row = self.ctx.member_row(conn, clean)
-            self.ctx.store.lock_member(conn, row.id, shared=False)  # bookings for them finish
+            row = self.ctx.member_row(conn, clean, lock="exclusive")  # bookings for them finish
             if row.deactivated_at is not None:
                 raise InvalidRequest(
                     f"member {row.handle!r} is already deactivated",

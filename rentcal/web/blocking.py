@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 async def quick_read(cal: Rentcal, fn: Callable[[], T]) -> T:
     """``fn()``: a few indexed reads; inline on SQLite, in the thread pool otherwise."""
-    if cal.store.dialect == "sqlite":
+    if cal.dialect == "sqlite":
         return fn()
     return await run_in_threadpool(fn)
 

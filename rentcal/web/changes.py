@@ -2,13 +2,11 @@
 
 A change made by any process — another worker, ``rentcal book`` in a shell,
 a cron import, another host — must reach every open stream within two
-seconds. The watcher learns of it
-
-* on PostgreSQL from ``LISTEN rentcal_revision`` (the library NOTIFYs in the
-  writing transaction), re-reading the counter after every heartbeat of
-  silence as a safety net; and
-* on SQLite by reading the counter once per ``poll_seconds`` — one cheap read
-  per process, however many clients listen, and none while nobody does.
+seconds. The watcher follows :meth:`rentcal.Rentcal.watch_revisions`: on
+PostgreSQL the database announces each new revision (LISTEN/NOTIFY, with the
+counter re-read after every heartbeat of silence as a safety net); on SQLite
+it wakes once per ``poll_seconds`` to read the counter — one cheap read per
+process, however many clients listen, and none while nobody does.
 
 Streams end when the server shuts down (see :meth:`RevisionWatcher.stop`),
 so uvicorn's graceful shutdown is not held up by clients that never leave.
@@ -24,11 +22,11 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
-from rentcal.db.urls import libpq_url
 from rentcal.errors import RentcalError
 from rentcal.web import metrics
 
 if TYPE_CHECKING:
+    from rentcal.db.revision_watch import RevisionWatch
     from rentcal.service import Rentcal
 
 log = logging.getLogger("rentcal.web")
@@ -93,39 +91,40 @@ class RevisionWatcher:
         return revision
 
     async def _run(self) -> None:
-        if self.cal.store.dialect == "postgresql":
-            await self._listen()
-        else:
-            await self._poll()
-
-    async def _poll(self) -> None:
+        """Follow the database's watch (rentcal.db); on trouble, poll until it is back."""
         while not self._stopping:
-            await asyncio.sleep(self.poll_seconds)
-            if self.clients:
+            try:
+                watch = await anyio.to_thread.run_sync(self._open_watch)
+            except RentcalError as err:
+                await self._trouble(err)
+                continue
+            try:
+                await self._follow(watch)
+            except RentcalError as err:
+                await self._trouble(err)
+            finally:
+                await anyio.to_thread.run_sync(watch.close)
+
+    def _open_watch(self) -> RevisionWatch:
+        return self.cal.watch_revisions(
+            poll_seconds=self.poll_seconds, quiet_seconds=self.heartbeat_seconds
+        )
+
+    async def _follow(self, watch: RevisionWatch) -> None:
+        await self.read()  # after the watch began: no change can slip between
+        while not self._stopping:
+            news = await anyio.to_thread.run_sync(watch.wait, abandon_on_cancel=True)
+            if news is not None:
+                self.publish(news)
+            elif self.clients:
                 await self.read()
             else:
                 self.revision = None  # nobody listens: read afresh for the next client
 
-    async def _listen(self) -> None:
-        """LISTEN on PostgreSQL; on any connection trouble, poll until it is back."""
-        import psycopg
-
-        conninfo = libpq_url(self.cal.store.url)
-        while not self._stopping:
-            try:
-                conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-                async with conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    await self.read()  # after LISTEN: no change can slip between
-                    while not self._stopping:
-                        async for note in conn.notifies(timeout=self.heartbeat_seconds):
-                            with contextlib.suppress(ValueError):
-                                self.publish(int(note.payload))
-                        await self.read()
-            except (psycopg.Error, OSError) as err:
-                log.warning("LISTEN %s failed (%s); polling meanwhile", CHANNEL, err)
-                await self.read()
-                await asyncio.sleep(self.poll_seconds)
+    async def _trouble(self, err: RentcalError) -> None:
+        log.warning("watching for calendar changes failed (%s); polling meanwhile", err)
+        await self.read()
+        await asyncio.sleep(self.poll_seconds)
 
     # -- the streams ---------------------------------------------------------------------
 
@@ -173,4 +172,4 @@ class RevisionWatcher:
                 await task
 
 
-__all__ = ["CHANNEL", "RevisionWatcher", "libpq_url", "sse"]
+__all__ = ["CHANNEL", "RevisionWatcher", "sse"]

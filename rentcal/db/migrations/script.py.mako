@@ -4,7 +4,7 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
-Remember: add the revision id to rentcal.schema.REVISIONS, and change the
+Remember: add the revision id to rentcal.db.schema.REVISIONS, and change the
 models in the same commit (tests/test_migrations.py compares the two).
 """
 

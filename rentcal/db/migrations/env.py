@@ -1,6 +1,6 @@
 """Alembic's environment for rentcal, configured in code (no alembic.ini at run time).
 
-rentcal runs it through :mod:`rentcal.migrations.runner`, which passes:
+rentcal runs it through :mod:`rentcal.db.migrations.runner`, which passes:
 
 * ``config.attributes["connection"]``: a connection already inside rentcal's
   write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL holding the schema
@@ -18,11 +18,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from rentcal import models
+from rentcal.db import tables
 
 config = context.config
 #: For ``alembic revision --autogenerate`` only; revisions never import the models.
-target_metadata = models.metadata
+target_metadata = tables.metadata
 
 
 def run_offline() -> None:

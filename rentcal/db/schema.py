@@ -3,7 +3,7 @@
 Every ``connect()`` reads the state of its database here — its tables, the
 ``rentcal_meta`` schema version and the Alembic revision — in two or three
 small queries and **without importing Alembic**: the stored revision is
-compared with :data:`HEAD`, a constant. Alembic (``rentcal.migrations``)
+compared with :data:`HEAD`, a constant. Alembic (``rentcal.db.migrations``)
 loads only when a database really needs an upgrade.
 
 The states a database can be in:
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from rentcal import models
+from rentcal.db import tables
 from rentcal.errors import DatabaseError, ForeignDatabase, NoDatabase
 
-#: Every Alembic revision shipped in rentcal/migrations/versions, oldest first.
+#: Every Alembic revision shipped in rentcal/db/migrations/versions, oldest first.
 #: (A test checks this against the scripts, so the hot path need not load them.)
 REVISIONS: tuple[str, ...] = (
     "0001_baseline",
@@ -51,7 +51,7 @@ HEAD = REVISIONS[-1]
 #: The schema version a database made by rentcal 0.1 carries.
 PRE_ALEMBIC_VERSION = 1
 
-META_TABLE = models.meta_t.name
+META_TABLE = tables.meta_t.name
 VERSION_TABLE = "alembic_version"
 #: Alembic's own version table, as Alembic creates it; a new database gets it
 #: without loading Alembic.
@@ -62,7 +62,7 @@ version_t = sa.Table(
     sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
 #: Tables rentcal itself makes (any other table in a rentcal database is left alone).
-OWN_TABLES = frozenset(models.metadata.tables) | {VERSION_TABLE}
+OWN_TABLES = frozenset(tables.metadata.tables) | {VERSION_TABLE}
 #: How many foreign table names a refusal quotes.
 SHOWN_TABLES = 5
 
@@ -113,7 +113,7 @@ class SchemaState:
         """
         if self.version is None:
             return False
-        return self.version > models.SCHEMA_VERSION or (
+        return self.version > tables.SCHEMA_VERSION or (
             self.revision is not None and self.revision not in REVISIONS
         )
 
@@ -134,7 +134,7 @@ class SchemaState:
     @property
     def ready(self) -> bool:
         """A rentcal database at :data:`HEAD`: nothing to do (the hot path)."""
-        return self.revision == HEAD and self.version == models.SCHEMA_VERSION
+        return self.revision == HEAD and self.version == tables.SCHEMA_VERSION
 
 
 def read_state(conn: Connection) -> SchemaState:
@@ -229,9 +229,9 @@ def no_database(where: str, found: str) -> NoDatabase:
 
 def newer_error(state: SchemaState, where: str) -> DatabaseError:
     """The one message for a database written by a later rentcal."""
-    if state.version is not None and state.version > models.SCHEMA_VERSION:
+    if state.version is not None and state.version > tables.SCHEMA_VERSION:
         found = f"schema version {state.version}"
-        known = str(models.SCHEMA_VERSION)
+        known = str(tables.SCHEMA_VERSION)
     else:
         found = f"schema revision {state.revision!r}"
         known = f"up to {HEAD!r}"
@@ -262,13 +262,13 @@ def create(conn: Connection) -> None:
     constraints need btree_gist.
     """
     if conn.dialect.name == "postgresql":
-        models.add_postgres_guards()
+        tables.add_postgres_guards()
         create_btree_gist(conn)
-    models.metadata.create_all(conn)
+    tables.metadata.create_all(conn)
     version_t.create(conn)
     conn.execute(sa.insert(version_t).values(version_num=HEAD))
     conn.execute(
-        sa.insert(models.meta_t).values(key="schema_version", value=str(models.SCHEMA_VERSION))
+        sa.insert(tables.meta_t).values(key="schema_version", value=str(tables.SCHEMA_VERSION))
     )
 
 

@@ -11,7 +11,6 @@ two places; datetimes are timezone-aware UTC (sqlmodel's UTCDateTime).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -20,8 +19,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from rentcal.core.types import (
-    BLOCKING_MAINTENANCE_STATUSES,
-    BLOCKING_RENTAL_STATUSES,
     MachineStatus,
     MaintenanceKind,
     MaintenanceStatus,
@@ -30,9 +27,18 @@ from rentcal.core.types import (
     Role,
     values,
 )
+from rentcal.db import tables_accounts  # noqa: F401  (registers the account tables)
+from rentcal.db.guards import (
+    MAINTENANCE_TRIGGER_MESSAGE,
+    OVERLAP_TRIGGER_MESSAGE,
+    exclude_overlaps,
+    maintenance_blocks,
+    rental_blocks,
+    sqlite_guards,
+)
 
 #: rentcal_meta.schema_version: 1 was rentcal 0.1 (before Alembic); 2 means the Alembic
-#: revision (rentcal.schema.HEAD) describes the schema. Raise it only to lock out releases
+#: revision (rentcal.db.schema.HEAD) describes the schema. Raise it only to lock out releases
 #: that know nothing of Alembic again; schema changes are Alembic revisions.
 SCHEMA_VERSION = 2
 
@@ -50,33 +56,6 @@ def enum_type(enum: type[Enum], name: str) -> sa.Enum:
         length=max(len(v) for v in values(enum)),
         values_callable=values,
     )
-
-
-def _blocking_sql(enum_values: frozenset[RentalStatus] | frozenset[MaintenanceStatus]) -> str:
-    """SQL literal list of blocking statuses, sorted for stable DDL."""
-    return ", ".join(f"'{s.value}'" for s in sorted(enum_values, key=lambda s: s.value))
-
-
-BLOCKING_RENTAL_SQL = _blocking_sql(BLOCKING_RENTAL_STATUSES)
-BLOCKING_MAINTENANCE_SQL = _blocking_sql(BLOCKING_MAINTENANCE_STATUSES)
-
-
-def rental_blocks(alias: str = "") -> str:
-    """THE SQL test "this rental occupies its days": pending or approved, not queued.
-
-    A queued request (a machine with the ``queue`` request policy) waits
-    beside others for the same days and blocks nothing until approved. The
-    partial index, the SQLite triggers and PostgreSQL's exclusion constraint
-    use exactly this predicate, so the guards cover exactly what blocks.
-    """
-    prefix = f"{alias}." if alias else ""
-    return f"{prefix}status IN ({BLOCKING_RENTAL_SQL}) AND NOT {prefix}queued"
-
-
-def maintenance_blocks(alias: str = "") -> str:
-    """The SQL test "this maintenance block occupies its days": scheduled."""
-    prefix = f"{alias}." if alias else ""
-    return f"{prefix}status IN ({BLOCKING_MAINTENANCE_SQL})"
 
 
 class MachineRow(SQLModel, table=True):
@@ -272,105 +251,8 @@ class MetaRow(SQLModel, table=True):
     value: str = Field(sa_type=sa.String(200), nullable=False)
 
 
-# -- accounts: passwords, sessions, tokens, throttling, idempotency, revisions ----------
-# New tables rather than new columns on ``member``: a database made by an older
-# release gains them without any of its rows being rewritten. Secrets are kept
-# only as SHA-256 hex digests (64 characters), see rentcal.core.accounts.
-
-DIGEST = sa.String(64)
-
-
-class CredentialRow(SQLModel, table=True):
-    """A member's password hash (Argon2id, PHC string); no row = no password set."""
-
-    __tablename__ = "credential"
-
-    member_id: int = Field(foreign_key="member.id", primary_key=True)
-    password_hash: str = Field(sa_type=sa.String(255), nullable=False)
-    changed_at: datetime = Field(nullable=False)
-
-
-class LoginSessionRow(SQLModel, table=True):
-    """A browser session; valid while not revoked and ``expires_at`` (idle) is ahead."""
-
-    __tablename__ = "login_session"
-
-    id: int | None = Field(default=None, primary_key=True)
-    secret_hash: str = Field(sa_type=DIGEST, unique=True, nullable=False)
-    member_id: int = Field(foreign_key="member.id", nullable=False, index=True)
-    created_at: datetime = Field(nullable=False)
-    last_seen_at: datetime = Field(nullable=False)
-    expires_at: datetime = Field(nullable=False)
-    revoked_at: datetime | None = Field(default=None)
-
-
-class LoginFailureRow(SQLModel, table=True):
-    """One failed (or still unchecked) login attempt for a handle, for throttling."""
-
-    __tablename__ = "login_failure"
-
-    id: int | None = Field(default=None, primary_key=True)
-    handle: str = Field(sa_type=sa.String(64), nullable=False)
-    at: datetime = Field(nullable=False, index=True)
-
-    __table_args__ = (sa.Index("ix_login_failure_handle_at", "handle", "at"),)
-
-
-class ApiTokenRow(SQLModel, table=True):
-    """A bearer token for scripts acting as ``member_id``; never deleted, only revoked."""
-
-    __tablename__ = "api_token"
-
-    id: int | None = Field(default=None, primary_key=True)
-    secret_hash: str = Field(sa_type=DIGEST, unique=True, nullable=False)
-    member_id: int = Field(foreign_key="member.id", nullable=False, index=True)
-    name: str | None = Field(default=None, sa_type=sa.String(100))
-    created_at: datetime = Field(nullable=False)
-    created_by_id: int | None = Field(default=None, foreign_key="member.id")
-    last_used_at: datetime | None = Field(default=None)
-    revoked_at: datetime | None = Field(default=None)
-
-
-class FeedTokenRow(SQLModel, table=True):
-    """A secret feed URL: a scope fixed at creation (machine, member or all), a format."""
-
-    __tablename__ = "feed_token"
-
-    id: int | None = Field(default=None, primary_key=True)
-    secret_hash: str = Field(sa_type=DIGEST, unique=True, nullable=False)
-    scope: str = Field(sa_type=sa.String(16), nullable=False)
-    machine_id: int | None = Field(default=None, foreign_key="machine.id")
-    member_id: int | None = Field(default=None, foreign_key="member.id")
-    format: str = Field(sa_type=sa.String(8), nullable=False)
-    name: str | None = Field(default=None, sa_type=sa.String(100))
-    owner_id: int = Field(foreign_key="member.id", nullable=False, index=True)
-    created_at: datetime = Field(nullable=False)
-    revoked_at: datetime | None = Field(default=None)
-
-    __table_args__ = (
-        sa.CheckConstraint(
-            "(scope = 'machine' AND machine_id IS NOT NULL AND member_id IS NULL)"
-            " OR (scope = 'member' AND member_id IS NOT NULL AND machine_id IS NULL)"
-            " OR (scope = 'all' AND machine_id IS NULL AND member_id IS NULL)",
-            name="ck_feed_token_scope",
-        ),
-        sa.CheckConstraint("format IN ('ics', 'json')", name="ck_feed_token_format"),
-    )
-
-
-class IdempotencyKeyRow(SQLModel, table=True):
-    """A booking request's idempotency key: (acting member, key) -> the rental it made."""
-
-    __tablename__ = "idempotency_key"
-
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", nullable=False)
-    key: str = Field(sa_type=sa.String(255), nullable=False)
-    fingerprint: str = Field(sa_type=DIGEST, nullable=False)
-    rental_id: int = Field(foreign_key="rental.id", nullable=False)
-    created_at: datetime = Field(nullable=False, index=True)
-
-    __table_args__ = (sa.UniqueConstraint("member_id", "key", name="uq_idempotency_member_key"),)
+# -- the calendar's revision and organisation settings -------------------------------
+# (the account tables are in rentcal.db.tables_accounts)
 
 
 class CalendarRevisionRow(SQLModel, table=True):
@@ -416,48 +298,11 @@ sa.event.listen(
 )
 
 
-# SQLite has no exclusion constraints: triggers refuse an overlapping blocking
-# rental on INSERT and UPDATE so even a buggy writer cannot store one.
-# Like the service's seek (rentcal.store._blocking_seek) the guards rely on
-# blocking rows of one machine never overlapping, which they enforce
-# themselves from the first row on: a row starting inside NEW's range, or the
-# latest one starting before it reaching into it, is the only possible clash.
-# O(log n) per write. The same rule guards scheduled maintenance blocks.
-OVERLAP_TRIGGER_MESSAGE = "rentcal: overlapping blocking rental refused"
-MAINTENANCE_TRIGGER_MESSAGE = "rentcal: overlapping scheduled maintenance refused"
-
-
-def _sqlite_guards(
-    table: str, blocks: Callable[[str], str], message: str, columns: str = ""
-) -> list[str]:
-    """INSERT and UPDATE triggers refusing an overlapping blocking row.
-
-    ``blocks(alias)`` is the table's blocking predicate; ``columns`` are more
-    columns (besides days, machine and status) whose update may make a row block.
-    """
-    others = f"""FROM {table} AS r
-        WHERE r.machine_id = NEW.machine_id AND r.id IS NOT NEW.id
-          AND {blocks("r")}"""
-    overlap = f"""
-    {blocks("NEW")} AND (
-        EXISTS (SELECT 1 {others}
-                AND r.start_date >= NEW.start_date AND r.start_date <= NEW.end_date)
-        OR COALESCE((SELECT r.end_date {others} AND r.start_date < NEW.start_date
-                     ORDER BY r.start_date DESC LIMIT 1) >= NEW.start_date, 0))
-"""
-    raise_ = f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
-    return [
-        f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_insert
-        BEFORE INSERT ON {table} WHEN {overlap} {raise_}""",
-        f"""CREATE TRIGGER IF NOT EXISTS trg_{table}_no_overlap_update
-        BEFORE UPDATE OF machine_id, start_date, end_date, status{columns} ON {table}
-        WHEN {overlap} {raise_}""",
-    ]
-
-
+# SQLite has no exclusion constraints: triggers (rentcal.db.guards) refuse an
+# overlapping blocking row on INSERT and UPDATE, so even a buggy writer cannot store one.
 SQLITE_TRIGGERS = {
-    RentalRow: _sqlite_guards("rental", rental_blocks, OVERLAP_TRIGGER_MESSAGE, ", queued"),
-    MaintenanceRow: _sqlite_guards("maintenance", maintenance_blocks, MAINTENANCE_TRIGGER_MESSAGE),
+    RentalRow: sqlite_guards("rental", rental_blocks, OVERLAP_TRIGGER_MESSAGE, ", queued"),
+    MaintenanceRow: sqlite_guards("maintenance", maintenance_blocks, MAINTENANCE_TRIGGER_MESSAGE),
 }
 
 for _model, _ddls in SQLITE_TRIGGERS.items():
@@ -474,30 +319,10 @@ def add_postgres_guards() -> None:
     overlapping blocking rentals and overlapping scheduled maintenance.
 
     Called when a PostgreSQL engine is made, so SQLite users never import
-    SQLAlchemy's PostgreSQL dialect (17 ms of start-up); ``ddl_if`` keeps the
-    constraints out of SQLite DDL in a process that uses both. Idempotent.
+    SQLAlchemy's PostgreSQL dialect (17 ms of start-up). Idempotent.
     """
-    from sqlalchemy.dialects.postgresql import ExcludeConstraint
-
-    for table, blocking in (
-        (rental_t, rental_blocks()),
-        (maintenance_t, maintenance_blocks()),
-    ):
-        for index in table.indexes:  # the partial availability index, PostgreSQL's spelling
-            if index.name == f"ix_{table.name}_blocking":
-                index.dialect_options["postgresql"]["where"] = sa.text(blocking)
-        name = f"ex_{table.name}_overlap"
-        if any(c.name == name for c in table.constraints):
-            continue
-        table.append_constraint(
-            ExcludeConstraint(
-                (table.c.machine_id, "="),
-                (sa.text("daterange(start_date, end_date, '[]')"), "&&"),
-                where=sa.text(blocking),
-                using="gist",
-                name=name,
-            ).ddl_if(dialect="postgresql")
-        )
+    exclude_overlaps(rental_t, rental_blocks())
+    exclude_overlaps(maintenance_t, maintenance_blocks())
 
 
 machine_t: sa.Table = MachineRow.__table__  # type: ignore[attr-defined]
@@ -508,12 +333,6 @@ maintenance_t: sa.Table = MaintenanceRow.__table__  # type: ignore[attr-defined]
 notification_t: sa.Table = NotificationRow.__table__  # type: ignore[attr-defined]
 meta_t: sa.Table = MetaRow.__table__  # type: ignore[attr-defined]
 metadata = SQLModel.metadata
-credential_t: sa.Table = CredentialRow.__table__  # type: ignore[attr-defined]
-login_session_t: sa.Table = LoginSessionRow.__table__  # type: ignore[attr-defined]
-login_failure_t: sa.Table = LoginFailureRow.__table__  # type: ignore[attr-defined]
-api_token_t: sa.Table = ApiTokenRow.__table__  # type: ignore[attr-defined]
-feed_token_t: sa.Table = FeedTokenRow.__table__  # type: ignore[attr-defined]
-idempotency_t: sa.Table = IdempotencyKeyRow.__table__  # type: ignore[attr-defined]
 change_log_t: sa.Table = ChangeLogRow.__table__  # type: ignore[attr-defined]
 revision_t: sa.Table = CalendarRevisionRow.__table__  # type: ignore[attr-defined]
 org_setting_t: sa.Table = OrgSettingRow.__table__  # type: ignore[attr-defined]

@@ -235,18 +235,12 @@ def resolve_url(url: str | None) -> str:
     return parse_url(url).render_as_string(hide_password=False)
 
 
-def libpq_url(url: str) -> str:
-    """A ``postgresql+psycopg://`` URL as a libpq URI, for psycopg itself (LISTEN)."""
-    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 __all__ = [
     "MAX_URL_SHOWN",
     "SECRET_OPTIONS",
     "URL_OPTIONS",
     "default_sqlite_path",
     "default_url",
-    "libpq_url",
     "parse_url",
     "resolve_url",
     "safe_url",

@@ -1,6 +1,6 @@
 """The SQL of accounts: credentials, sessions, throttling, tokens, idempotency, revisions.
 
-The same style as :mod:`rentcal.queries` (kept apart so neither file grows
+The same style as :mod:`rentcal.db.sql` (kept apart so neither file grows
 past reading): statements built once at import with bind parameters, small
 functions the service calls, rows turned into the values of
 :mod:`rentcal.core.accounts`. Secrets never reach this module, only their
@@ -10,23 +10,21 @@ digests.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
-from rentcal.models import (
-    REVISION_EPOCH,
+from rentcal.db.rows import NewApiToken, NewFeedToken, NewIdempotencyKey, NewSession
+from rentcal.db.tables import REVISION_EPOCH, machine_t, member_t, revision_t
+from rentcal.db.tables_accounts import (
     api_token_t,
     credential_t,
     feed_token_t,
     idempotency_t,
     login_failure_t,
     login_session_t,
-    machine_t,
-    member_t,
-    revision_t,
 )
 
 #: The PostgreSQL channel every calendar-changing commit notifies, with the new revision.
@@ -184,9 +182,9 @@ def _session(row: Any) -> Session:
     return Session(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
-def insert_session(conn: Connection, **values: Any) -> int:
+def insert_session(conn: Connection, **values: Unpack[NewSession]) -> int:
     """A new session row; returns its id."""
-    key = conn.execute(_INSERT_SESSION, values).inserted_primary_key
+    key = conn.execute(_INSERT_SESSION, dict(values)).inserted_primary_key
     return int(key[0]) if key is not None else 0
 
 
@@ -257,9 +255,9 @@ def _token(row: Any) -> ApiToken:
     return ApiToken(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
-def insert_token(conn: Connection, **values: Any) -> int:
+def insert_token(conn: Connection, **values: Unpack[NewApiToken]) -> int:
     """A new API token row; returns its id."""
-    key = conn.execute(_INSERT_TOKEN, values).inserted_primary_key
+    key = conn.execute(_INSERT_TOKEN, dict(values)).inserted_primary_key
     return int(key[0]) if key is not None else 0
 
 
@@ -336,9 +334,9 @@ def _feed(row: Any) -> FeedToken:
     )
 
 
-def insert_feed(conn: Connection, **values: Any) -> int:
+def insert_feed(conn: Connection, **values: Unpack[NewFeedToken]) -> int:
     """A new feed token row; returns its id."""
-    key = conn.execute(_INSERT_FEED, values).inserted_primary_key
+    key = conn.execute(_INSERT_FEED, dict(values)).inserted_primary_key
     return int(key[0]) if key is not None else 0
 
 
@@ -387,9 +385,9 @@ def idempotent(conn: Connection, member_id: int, key: str) -> tuple[str, int, da
     return None if row is None else (row.fingerprint, int(row.rental_id), row.created_at)
 
 
-def remember_idempotent(conn: Connection, **values: Any) -> None:
+def remember_idempotent(conn: Connection, **values: Unpack[NewIdempotencyKey]) -> None:
     """Remember which rental a key made (unique per member and key)."""
-    conn.execute(_INSERT_IDEMPOTENT, values)
+    conn.execute(_INSERT_IDEMPOTENT, dict(values))
 
 
 def prune_idempotent(conn: Connection, before: datetime) -> None:

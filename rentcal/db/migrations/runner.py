@@ -15,7 +15,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from rentcal.schema import BASELINE, SchemaState
+from rentcal.db.schema import BASELINE, SchemaState
 
 #: This package: env.py, script.py.mako and versions/.
 LOCATION = Path(__file__).resolve().parent

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rentcal import integrity, models, schema
+from rentcal.db import integrity, schema, tables
+from rentcal.db.integrity import CheckReport, Finding
+from rentcal.db.store import Store, resolve_url
 from rentcal.errors import DatabaseError, InvalidRequest, NoDatabase
-from rentcal.integrity import CheckReport, Finding
-from rentcal.store import Store, resolve_url
 
 
 @contextmanager
@@ -132,13 +132,13 @@ def upgrade_sql(url: str | None = None) -> str:
         state = schema.SchemaState((), None, None)
     if not state.pending:
         return f"-- {where} is at {schema.HEAD}: nothing to upgrade.\n"
-    from rentcal.migrations import runner
+    from rentcal.db.migrations import runner
 
     return runner.upgrade_sql(dialect, state)
 
 
 def check(url: str | None = None) -> CheckReport:
-    """Check the database at ``url`` (see :func:`rentcal.integrity.check`); reads only."""
+    """Check the database at ``url`` (see :func:`rentcal.db.integrity.check`); reads only."""
     with _opened(url) as store:
         return integrity.check(store)
 
@@ -241,8 +241,8 @@ def _verify(temporary: Path) -> tuple[int, int]:
                 "the copy failed SQLite's integrity_check (" + "; ".join(result[:5]) + "); "
                 "the database itself may be damaged: run 'rentcal db check'"
             )
-        rentals = conn.execute(f"SELECT count(*) FROM {models.rental_t.name}").fetchone()
-        members = conn.execute(f"SELECT count(*) FROM {models.member_t.name}").fetchone()
+        rentals = conn.execute(f"SELECT count(*) FROM {tables.rental_t.name}").fetchone()
+        members = conn.execute(f"SELECT count(*) FROM {tables.member_t.name}").fetchone()
     finally:
         conn.close()
     return int(rentals[0]), int(members[0])

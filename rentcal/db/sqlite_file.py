@@ -4,7 +4,7 @@ and marked when SQLite reports it damaged.
 In WAL mode SQLite keeps two files beside the database, ``PATH-wal`` and
 ``PATH-shm``, and needs them even to read; who may create them decides how a
 file can be opened (:func:`sqlite_access`). ``PATH-damaged`` is rentcal's own:
-while it exists, :mod:`rentcal.store` refuses every write.
+while it exists, :mod:`rentcal.db.store` refuses every write.
 """
 
 from __future__ import annotations

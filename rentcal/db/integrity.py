@@ -3,7 +3,7 @@
 Reads only. Each probe runs in its own read transaction and turns what it
 finds into a :class:`Finding` with advice; damage SQLite reports while a probe
 reads is a finding too, not an exception. Damage found marks a SQLite file
-(see :mod:`rentcal.sqlite_file`) so that no write goes ahead until a check
+(see :mod:`rentcal.db.sqlite_file`) so that no write goes ahead until a check
 passes again.
 """
 
@@ -17,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from rentcal import models, schema
+from rentcal.db import guards, schema, tables
+from rentcal.db.sql import overlap_clause
+from rentcal.db.sqlite_file import damage_marker, mark_damaged
+from rentcal.db.store import Store
 from rentcal.errors import DamagedDatabase
-from rentcal.queries import overlap_clause
-from rentcal.sqlite_file import damage_marker, mark_damaged
-from rentcal.store import Store
 
 
 def _rentcal_state(store: Store) -> schema.SchemaState:
@@ -250,13 +250,13 @@ def _overlaps(conn: Connection, table: sa.Table, blocks: str) -> list[tuple[Any,
     )
     r = ranked.c
     query = (
-        sa.select(models.machine_t.c.name, r.prev_id, r.id)
-        .join_from(ranked, models.machine_t, models.machine_t.c.id == r.machine_id)
+        sa.select(tables.machine_t.c.name, r.prev_id, r.id)
+        .join_from(ranked, tables.machine_t, tables.machine_t.c.id == r.machine_id)
         .where(
             r.prev_id.is_not(None),
             overlap_clause(r.prev_start, r.prev_end, r.start_date, r.end_date),
         )
-        .order_by(models.machine_t.c.name, r.start_date)
+        .order_by(tables.machine_t.c.name, r.start_date)
         .limit(MAX_LISTED + 1)
     )
     return [tuple(row) for row in conn.execute(query)]
@@ -274,11 +274,11 @@ def _rental_overlaps(conn: Connection, store: Store) -> list[Finding]:
     columns = {c["name"] for c in sa.inspect(conn).get_columns("rental")}
     # a database not yet at revision 0004 has no queued requests: every pending one blocks
     blocks = (
-        models.rental_blocks("rental")
+        guards.rental_blocks("rental")
         if "queued" in columns
-        else f"rental.status IN ({models.BLOCKING_RENTAL_SQL})"
+        else f"rental.status IN ({guards.BLOCKING_RENTAL_SQL})"
     )
-    pairs = _overlaps(conn, models.rental_t, blocks)
+    pairs = _overlaps(conn, tables.rental_t, blocks)
     return [
         _overlap_finding(
             "rentals",
@@ -290,7 +290,7 @@ def _rental_overlaps(conn: Connection, store: Store) -> list[Finding]:
 
 
 def _maintenance_overlaps(conn: Connection, store: Store) -> list[Finding]:
-    pairs = _overlaps(conn, models.maintenance_t, models.maintenance_blocks("maintenance"))
+    pairs = _overlaps(conn, tables.maintenance_t, guards.maintenance_blocks("maintenance"))
     return [
         _overlap_finding(
             "maintenance",

@@ -77,7 +77,7 @@ def _btree_gist() -> None:
     if context.is_offline_mode():
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         return
-    from rentcal.schema import create_btree_gist
+    from rentcal.db.schema import create_btree_gist
 
     create_btree_gist(op.get_bind())
 
