@@ -23,8 +23,8 @@ from tests.conftest import TODAY, d
 EXPECTED = {
     ("sqlite", False): 12,
     ("sqlite", True): 15,
-    ("postgresql", False): 18,
-    ("postgresql", True): 22,
+    ("postgresql", False): 17,
+    ("postgresql", True): 21,
 }
 
 
