@@ -9,12 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import rentcal
 from tests.cli_support import cli, failed
-from tests.conftest import TODAY, make_clock
+from tests.conftest import BOTH, PG_ONLY, SQLITE_ONLY, TODAY, make_clock
 from tests.processes import CTX, stop
+
+pytestmark = BOTH
 
 #: A hang guard, not a measurement: how long the writer may take to commit 20 more.
 PATIENCE = 120.0
@@ -87,9 +87,8 @@ class TestConsistentCopy:
             assert stat.S_IMODE(target.stat().st_mode) == 0o600
             assert _rows(target, "PRAGMA journal_mode") == [("delete",)]
 
+    @SQLITE_ONLY  # SQLite files
     def test_copy_is_a_working_database(self, seeded: rentcal.Rentcal, tmp_path: Path) -> None:
-        if seeded.store.dialect != "sqlite":
-            pytest.skip("SQLite files")
         seeded.book(
             "saw", TODAY + timedelta(days=1), TODAY + timedelta(days=2), member="bob", today=TODAY
         )
@@ -107,27 +106,32 @@ class TestConsistentCopy:
 class TestRefusals:
     """Nothing is ever overwritten; PostgreSQL is pointed to its own tools."""
 
+    @SQLITE_ONLY  # SQLite files
     def test_existing_target_is_kept(self, cal: rentcal.Rentcal, tmp_path: Path) -> None:
-        if cal.store.dialect != "sqlite":
-            pytest.skip("SQLite files")
         target = tmp_path / "precious.db"
         target.write_text("keep me")
+        before = sorted(p.name for p in tmp_path.iterdir())
         failed(cli(cal.store.where, "backup", str(target)), 2, f"'{target}' already exists")
         assert target.read_text() == "keep me"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.db", "rentcal.db"]
+        # nothing new: the database (with its -wal/-shm while open) and the target
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+        assert {"precious.db", "rentcal.db"} <= set(before) <= {
+            "precious.db",
+            "rentcal.db",
+            "rentcal.db-wal",
+            "rentcal.db-shm",
+        }
 
+    @SQLITE_ONLY  # SQLite files
     def test_missing_directory(self, cal: rentcal.Rentcal, tmp_path: Path) -> None:
-        if cal.store.dialect != "sqlite":
-            pytest.skip("SQLite files")
         failed(
             cli(cal.store.where, "backup", str(tmp_path / "no" / "x.db")),
             2,
             f"directory '{tmp_path / 'no'}' does not exist",
         )
 
+    @PG_ONLY
     def test_postgresql_points_to_pg_dump(self, db_url: str, tmp_path: Path) -> None:
-        if not db_url.startswith("postgresql"):
-            pytest.skip("PostgreSQL")
         rentcal.connect(db_url).close()
         failed(cli(db_url, "backup", str(tmp_path / "x.db")), 2, "use its own tools, e.g. pg_dump")
         assert not (tmp_path / "x.db").exists()

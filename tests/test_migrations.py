@@ -25,9 +25,11 @@ from rentcal import schema
 from rentcal.core.types import RentalStatus
 from rentcal.migrations import runner
 from tests.cli_support import cli
-from tests.conftest import TODAY, _pg_schema_url, d
+from tests.conftest import BOTH, TODAY, _pg_schema_url, d
 from tests.processes import Start, in_processes
 from tests.schema_fingerprint import fingerprint
+
+pytestmark = BOTH
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA_TABLES = ("member", "machine", "rental", "rental_history", "maintenance", "notification")

@@ -11,8 +11,10 @@ import pytest
 import rentcal
 from rentcal import UNSET, InvalidRequest, PermissionDenied, Unavailable
 from rentcal.core.types import MachineStatus, RentalStatus, Role
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
 from tests.processes import Start, in_processes
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 
