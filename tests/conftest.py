@@ -105,12 +105,22 @@ def _wanted_backends(item: pytest.Item) -> tuple[str, ...]:
     return tuple(marker.args) if marker else ("sqlite",)
 
 
+#: The xdist group of the tests marked ``slow`` (real processes racing, servers,
+#: the browser): one worker runs them one after another, so two of them never
+#: compete for the two cores (their deadlines assume a machine that is merely busy).
+HEAVY = "heavy"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep each ``db_url`` test's variants on the backends it runs on (see above)."""
+    """Keep each ``db_url`` test's variants on the backends it runs on (see above);
+    put the ``slow`` tests in the :data:`HEAVY` xdist group (``--dist loadgroup``)."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     have_pg = bool(os.environ.get(PG_ENV))
     for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(HEAVY))
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("db_url") if callspec is not None else None
         wanted = _wanted_backends(item)

@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import rentcal
 from tests.cli_support import cli, failed
 from tests.conftest import BOTH, PG_ONLY, SQLITE_ONLY, TODAY, make_clock
@@ -46,6 +48,7 @@ def _rows(path: Path, sql: str) -> list[Any]:
 class TestConsistentCopy:
     """The copy holds every rental committed before it started, and passes integrity_check."""
 
+    @pytest.mark.slow
     def test_copy_taken_while_another_process_writes(self, tmp_path: Path) -> None:
         url = str(tmp_path / "live.db")
         with rentcal.connect(url, clock=make_clock()) as cal:

@@ -192,6 +192,7 @@ def _book_and_hang(url: str, ready: Any) -> None:
 class TestKilledWriter:
     """SIGKILL in the middle of a booking leaves the database consistent."""
 
+    @pytest.mark.slow
     def test_sigkill_mid_transaction(self, db_url: str) -> None:
         _setup(db_url)
         with rentcal.connect(db_url) as cal:

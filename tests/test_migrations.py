@@ -242,6 +242,7 @@ class TestRentcal01Database:
             with pytest.raises(rentcal.Unavailable):
                 cal.book("tractor", d(11), d(11), member="bob", today=TODAY)
 
+    @pytest.mark.slow
     def test_eight_processes_open_it_at_once(self, db_url: str) -> None:
         """The upgrade is serialised: each process sees the old or the new schema, whole."""
         load_v1(db_url)

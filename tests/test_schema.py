@@ -168,6 +168,7 @@ def _connect_fresh(start: Start, url: str) -> str:
         return f"{type(err).__name__}: {err}"
 
 
+@pytest.mark.slow
 def test_first_use_by_eight_processes_at_once(db_url: str) -> None:
     """Schema creation is serialised: nobody sees a half-created schema."""
     outcomes = in_processes(_connect_fresh, [(db_url,)] * 8, timeout=60)

@@ -352,6 +352,7 @@ def _deactivate(start: Start, url: str, target: str, acting: str) -> str:
             return err.reason
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("worker", [_demote, _deactivate], ids=["demote", "deactivate"])
 def test_two_admins_removing_each_other_leave_one(db_url: str, worker: Any) -> None:
     """Two admins demote (or deactivate) each other at the same moment: one wins."""
