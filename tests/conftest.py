@@ -188,9 +188,10 @@ def _schema_of(url: str) -> str:
 
 
 #: One text per catalog entry of a schema: its tables, columns, constraints,
-#: indexes, triggers and functions. Equal texts: the same schema.
+#: indexes, triggers and functions, its own name replaced by "~". Equal: the same schema.
 _FINGERPRINT = """
-SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
+SELECT md5(coalesce(string_agg(replace(x, CAST(:schema AS text), '~'), ',' ORDER BY x), ''))
+  FROM (
   SELECT 'c:' || relname || ':' || CAST(relkind AS text) FROM pg_class
    WHERE relnamespace = CAST(:schema AS regnamespace)
   UNION ALL
