@@ -108,11 +108,36 @@ def _wanted_backends(item: pytest.Item) -> tuple[str, ...]:
 #: The xdist group of the tests marked ``slow`` (real processes racing, servers,
 #: the browser): one worker runs them one after another, so two of them never
 #: compete for the two cores (their deadlines assume a machine that is merely busy).
+#: pytest-xdist 3.8 on pytest 9.2 ignores the groups (pytest-dev/pytest-xdist#1386),
+#: so :func:`_one_heavy_test_at_a_time` makes sure of it with a lock as well.
 HEAVY = "heavy"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.fixture(autouse=True)
+def _one_heavy_test_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under xdist, a ``slow`` test holds a lock shared by the workers while it runs."""
+    heavy = request.node.get_closest_marker("slow") is not None
+    if not heavy or not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import fcntl
+
+    # the workers' base temp folders share this parent
+    lock = tmp_path_factory.getbasetemp().parent / "heavy-tests.lock"
+    with open(lock, "a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)  # before every other plugin: xdist reads the groups
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
     """Keep each ``db_url`` test's variants on the backends it runs on (see above);
     put the ``slow`` tests in the :data:`HEAVY` xdist group (``--dist loadgroup``)."""
     keep: list[pytest.Item] = []
@@ -135,6 +160,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    return (yield)
 
 
 @pytest.fixture(scope="session")
