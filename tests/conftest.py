@@ -1,18 +1,40 @@
-"""Shared fixtures: a fresh database per test on every backend, a fixed clock.
+"""Shared fixtures: a fresh database per test, on the backends that matter, a fixed clock.
 
-The ``db_url`` fixture is parametrised over SQLite (a file in tmp_path) and,
-when ``RENTCAL_TEST_POSTGRES_URL`` is set, PostgreSQL (a fresh database per
-run, a fresh schema per test). When that variable is set and the server does
-not answer, the PostgreSQL tests FAIL rather than skip.
+Which backends a test runs on
+-----------------------------
+``db_url`` (and so ``cal``, ``seeded``, ``web``) is SQLite by default. A test runs
+on PostgreSQL too only where the backend can change its outcome: locking and
+races, the guards (exclusion constraints vs triggers), housekeeping, the
+schema and migrations, SQL statements and query plans, time stamps and zones as
+stored, faults, revision counters, idempotency under concurrency, the real
+server. Such a module sets ``pytestmark = BOTH`` (or a test or class carries
+``@BOTH``); a test about PostgreSQL alone carries ``@PG_ONLY``. A test of the
+argument checks, the CLI's or the web layer's wording, formats, permissions
+decided in Python... runs on SQLite only: no statement reaches the database
+before it is decided, so PostgreSQL cannot answer differently. When unsure:
+``BOTH``.
+
+When ``RENTCAL_TEST_POSTGRES_URL`` is set, the PostgreSQL variants run (a
+fresh database per run and per xdist worker); when the server does not answer
+they FAIL rather than skip. Unset, they are left out (a ``PG_ONLY`` test shows
+as skipped).
+
+Databases are built once and copied: ``db_url`` is an EMPTY database (no
+tables) unless the test also uses ``cal``, which then gets a copy of a
+template holding rentcal's fresh schema (SQLite: a copied file; PostgreSQL: a
+per-worker pool of schemas emptied between tests, the rows a fresh schema
+holds put back: see :class:`PgSchemaPool`).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -55,11 +77,90 @@ def make_clock(start: datetime | None = None) -> Callable[[], datetime]:
     return lambda: base + timedelta(seconds=next(ticks))
 
 
+#: Run on SQLite and PostgreSQL: the backend can change the outcome (see above).
+BOTH = pytest.mark.backends("sqlite", "postgresql")
+#: About PostgreSQL alone (its locks, its errors, its tools).
+PG_ONLY = pytest.mark.backends("postgresql")
+#: About SQLite alone (its files, its query plans), in a module marked BOTH.
+SQLITE_ONLY = pytest.mark.backends("sqlite")
+
+
 def _backends() -> list[object]:
-    params: list[object] = [pytest.param("sqlite", id="sqlite")]
-    if os.environ.get(PG_ENV):
-        params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
-    return params
+    """Every backend; :func:`pytest_collection_modifyitems` keeps those a test asks for."""
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set"),
+            ],
+        ),
+    ]
+
+
+def _wanted_backends(item: pytest.Item) -> tuple[str, ...]:
+    marker = item.get_closest_marker("backends")
+    return tuple(marker.args) if marker else ("sqlite",)
+
+
+#: The xdist group of the tests marked ``slow`` (real processes racing, servers,
+#: the browser): one worker runs them one after another, so two of them never
+#: compete for the two cores (their deadlines assume a machine that is merely busy).
+#: pytest-xdist 3.8 on pytest 9.2 ignores the groups (pytest-dev/pytest-xdist#1386),
+#: so :func:`_one_heavy_test_at_a_time` makes sure of it with a lock as well.
+HEAVY = "heavy"
+
+
+@pytest.fixture(autouse=True)
+def _one_heavy_test_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under xdist, a ``slow`` test holds a lock shared by the workers while it runs."""
+    heavy = request.node.get_closest_marker("slow") is not None
+    if not heavy or not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import fcntl
+
+    # the workers' base temp folders share this parent
+    lock = tmp_path_factory.getbasetemp().parent / "heavy-tests.lock"
+    with open(lock, "a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)  # before every other plugin: xdist reads the groups
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
+    """Keep each ``db_url`` test's variants on the backends it runs on (see above);
+    put the ``slow`` tests in the :data:`HEAVY` xdist group (``--dist loadgroup``)."""
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    have_pg = bool(os.environ.get(PG_ENV))
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(HEAVY))
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("db_url") if callspec is not None else None
+        wanted = _wanted_backends(item)
+        if backend is None:
+            keep.append(item)
+        elif backend not in wanted:
+            drop.append(item)
+        elif backend == "postgresql" and not have_pg and wanted != ("postgresql",):
+            drop.append(item)  # shown as skipped only where it is the test's one backend
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    return (yield)
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +206,163 @@ def _pg_schema_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _schema_of(url: str) -> str:
+    import sqlalchemy as sa
+
+    options = str(sa.make_url(url).query["options"])
+    return options.removeprefix("-csearch_path=").split(",")[0]
+
+
+#: One text per catalog entry of a schema: its tables, columns, constraints,
+#: indexes, triggers and functions, its own name replaced by "~". Equal: the same schema.
+_FINGERPRINT = """
+SELECT md5(coalesce(string_agg(replace(x, CAST(:schema AS text), '~'), ',' ORDER BY x), ''))
+  FROM (
+  SELECT 'c:' || relname || ':' || CAST(relkind AS text) FROM pg_class
+   WHERE relnamespace = CAST(:schema AS regnamespace)
+  UNION ALL
+  SELECT 'a:' || c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod)
+         || ':' || CAST(a.attnotnull AS text)
+         || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a JOIN pg_class c ON a.attrelid = c.oid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE c.relnamespace = CAST(:schema AS regnamespace) AND a.attnum > 0
+     AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'k:' || conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint
+   WHERE connamespace = CAST(:schema AS regnamespace)
+  UNION ALL
+  SELECT 'i:' || c.relname || ':' || pg_get_indexdef(i.indexrelid) FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+   WHERE c.relnamespace = CAST(:schema AS regnamespace)
+  UNION ALL
+  SELECT 't:' || t.tgname || ':' || CAST(t.tgenabled AS text) FROM pg_trigger t
+    JOIN pg_class c ON t.tgrelid = c.oid
+   WHERE c.relnamespace = CAST(:schema AS regnamespace) AND NOT t.tgisinternal
+  UNION ALL
+  SELECT 'p:' || proname || ':' || md5(prosrc) FROM pg_proc
+   WHERE pronamespace = CAST(:schema AS regnamespace)
+) AS entries(x)
+"""
+
+
+class PgSchemaPool:
+    """PostgreSQL schemas holding rentcal's fresh schema, reused test after test.
+
+    A schema given back is reset before its next use: every table emptied and
+    every sequence set back (``TRUNCATE ... RESTART IDENTITY``; as a superuser,
+    ``DELETE`` with triggers off, 10-20 ms against TRUNCATE's 200-400 ms here),
+    and the rows a fresh schema holds (the schema version, the Alembic
+    revision, the calendar revision) put back as they were. A schema whose
+    catalog no longer matches a fresh one (a test altered it), or that cannot
+    be reset (a lock still held), is dropped and a new one made instead.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        import sqlalchemy as sa
+
+        self.database_url = database_url
+        self.engine = sa.create_engine(database_url)
+        self.free: list[str] = []
+        self.fingerprint: str | None = None
+        self.rows: dict[str, list[dict[str, object]]] = {}
+        self.sequences: list[tuple[str, int, bool]] = []
+        self.superuser = False
+
+    def take(self) -> str:
+        while self.free:
+            url = self.free.pop()
+            if self._reset(url):
+                return url
+        url = _pg_schema_url(self.database_url)
+        rentcal.connect(url).close()
+        if self.fingerprint is None:
+            self._remember(_schema_of(url))
+        return url
+
+    def give_back(self, url: str) -> None:
+        self.free.append(url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _tables(self, conn: object, schema: str) -> list[str]:
+        import sqlalchemy as sa
+
+        assert isinstance(conn, sa.Connection)
+        return list(
+            conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"),
+                {"s": schema},
+            ).scalars()
+        )
+
+    def _remember(self, schema: str) -> None:
+        import sqlalchemy as sa
+
+        with self.engine.connect() as conn:
+            self.fingerprint = conn.execute(sa.text(_FINGERPRINT), {"schema": schema}).scalar_one()
+            for table in self._tables(conn, schema):
+                rows = conn.exec_driver_sql(f'SELECT * FROM "{schema}"."{table}"').mappings()
+                self.rows[table] = [dict(row) for row in rows]
+            for name in conn.execute(
+                sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s"),
+                {"s": schema},
+            ).scalars():
+                last, called = conn.exec_driver_sql(
+                    f'SELECT last_value, is_called FROM "{schema}"."{name}"'
+                ).one()
+                self.sequences.append((name, last, called))
+            self.superuser = bool(
+                conn.exec_driver_sql(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+                ).scalar()
+            )
+
+    def _reset(self, url: str) -> bool:
+        import sqlalchemy as sa
+
+        schema = _schema_of(url)
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                found = conn.execute(sa.text(_FINGERPRINT), {"schema": schema}).scalar_one()
+                tables = self._tables(conn, schema)
+                if found != self.fingerprint or set(tables) != set(self.rows):
+                    raise LookupError(schema)
+                if self.superuser:  # triggers (foreign keys too) off: any order
+                    conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                    for table in tables:
+                        conn.exec_driver_sql(f'DELETE FROM "{schema}"."{table}"')
+                else:
+                    names = ", ".join(f'"{schema}"."{t}"' for t in tables)
+                    conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                for table, rows in self.rows.items():
+                    if rows:
+                        conn.execute(
+                            sa.table(table, *map(sa.column, rows[0]), schema=schema).insert(),
+                            rows,
+                        )
+                for name, last, called in self.sequences:
+                    conn.execute(
+                        sa.text("SELECT setval(CAST(:seq AS regclass), :last, :called)"),
+                        {"seq": f'"{schema}"."{name}"', "last": last, "called": called},
+                    )
+        except (LookupError, sa.exc.DBAPIError):
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            return False
+        return True
+
+
+@pytest.fixture(scope="session")
+def pg_schema_pool(pg_database: str) -> Iterator[PgSchemaPool]:
+    """This session's (and xdist worker's) :class:`PgSchemaPool`."""
+    pool = PgSchemaPool(pg_database)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
 def without_housekeeping(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows time made stale stay as stored: for tests of the life-cycle rules themselves.
@@ -118,12 +376,36 @@ def without_housekeeping(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Housekeeping, "stale_conflicts", lambda *_a, **_k: False)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding rentcal's fresh schema, made once per session (and worker)."""
+    path = tmp_path_factory.mktemp("template") / "rentcal.db"
+    rentcal.connect(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    """The URL of a fresh, empty database on each backend under test."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh database on each backend the test runs on.
+
+    Empty (no tables) unless the test uses ``cal``: then it already holds the
+    fresh schema ``cal`` would create, copied from a template (see above).
+    """
+    with_schema = "cal" in request.fixturenames
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/rentcal.db"
-    return _pg_schema_url(request.getfixturevalue("pg_database"))
+        path = tmp_path / "rentcal.db"
+        if with_schema:
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    database = request.getfixturevalue("pg_database")
+    if not with_schema:
+        yield _pg_schema_url(database)
+        return
+    pool: PgSchemaPool = request.getfixturevalue("pg_schema_pool")
+    url = pool.take()
+    yield url
+    pool.give_back(url)
 
 
 @pytest.fixture
@@ -134,13 +416,8 @@ def sqlite_url(tmp_path: object) -> str:
 
 @pytest.fixture
 def cal(db_url: str) -> Iterator[rentcal.Rentcal]:
-    """A connected, empty rentcal with the fixed ticking clock.
-
-    On PostgreSQL the schema is made first with the default timeout (creating
-    it once took longer than a short one on a loaded CI machine).
-    """
-    if db_url.startswith("postgresql"):
-        rentcal.connect(db_url).close()
+    """A connected, empty rentcal with the fixed ticking clock (its schema is a
+    template's copy: see :func:`db_url`)."""
     with rentcal.connect(db_url, clock=make_clock(), busy_timeout=BUSY_TIMEOUT) as c:
         yield c
 

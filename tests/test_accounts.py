@@ -14,8 +14,10 @@ import sqlalchemy as sa
 import rentcal
 from rentcal.core.accounts import LOGIN_WINDOW, MAX_PASSWORD, MIN_PASSWORD, FeedScope
 from rentcal.service import accounts
-from tests.conftest import TODAY
+from tests.conftest import BOTH, TODAY
 from tests.processes import Start, in_processes
+
+pytestmark = BOTH
 
 PASSWORD = "correct horse battery"
 START = datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0, tzinfo=UTC)

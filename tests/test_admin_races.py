@@ -53,8 +53,10 @@ from rentcal.db import sql as q
 from rentcal.service.housekeeping import EXPIRED_REASON
 from rentcal.service.lifecycle import QUEUE_REASON
 from rentcal.service.membership import DEACTIVATED_REASON
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, PG_ONLY, TODAY, d
 from tests.processes import CTX, Start, in_processes
+
+pytestmark = BOTH
 
 #: One race's bound on every worker's report (from the start of the first), on a starved host.
 TIMEOUT = 180
@@ -415,9 +417,8 @@ class TestMoveRaces:
             self._check_expired_once(db_url, stale)
         _assert_sound(db_url)
 
+    @PG_ONLY  # SQLite runs write transactions one at a time: nothing to interleave
     def test_an_approval_follows_a_move_to_the_new_machine(self, db_url: str) -> None:
-        if not _is_postgres(db_url):
-            pytest.skip("SQLite runs write transactions one at a time: nothing to interleave")
         rid, rival, _stale = _move_round(db_url, 0)
         looked, moved = CTX.Event(), CTX.Event()
         approved, move = _race(

@@ -13,8 +13,10 @@ import pytest
 
 import rentcal
 from tests.cli_support import cli, failed
-from tests.conftest import TODAY, make_clock
+from tests.conftest import BOTH, PG_ONLY, SQLITE_ONLY, TODAY, make_clock
 from tests.processes import CTX, stop
+
+pytestmark = BOTH
 
 #: A hang guard, not a measurement: how long the writer may take to commit 20 more.
 PATIENCE = 120.0
@@ -46,6 +48,7 @@ def _rows(path: Path, sql: str) -> list[Any]:
 class TestConsistentCopy:
     """The copy holds every rental committed before it started, and passes integrity_check."""
 
+    @pytest.mark.slow
     def test_copy_taken_while_another_process_writes(self, tmp_path: Path) -> None:
         url = str(tmp_path / "live.db")
         with rentcal.connect(url, clock=make_clock()) as cal:
@@ -87,9 +90,8 @@ class TestConsistentCopy:
             assert stat.S_IMODE(target.stat().st_mode) == 0o600
             assert _rows(target, "PRAGMA journal_mode") == [("delete",)]
 
+    @SQLITE_ONLY  # SQLite files
     def test_copy_is_a_working_database(self, seeded: rentcal.Rentcal, tmp_path: Path) -> None:
-        if seeded.store.dialect != "sqlite":
-            pytest.skip("SQLite files")
         seeded.book(
             "saw", TODAY + timedelta(days=1), TODAY + timedelta(days=2), member="bob", today=TODAY
         )
@@ -107,27 +109,28 @@ class TestConsistentCopy:
 class TestRefusals:
     """Nothing is ever overwritten; PostgreSQL is pointed to its own tools."""
 
+    @SQLITE_ONLY  # SQLite files
     def test_existing_target_is_kept(self, cal: rentcal.Rentcal, tmp_path: Path) -> None:
-        if cal.store.dialect != "sqlite":
-            pytest.skip("SQLite files")
         target = tmp_path / "precious.db"
         target.write_text("keep me")
+        before = sorted(p.name for p in tmp_path.iterdir())
         failed(cli(cal.store.where, "backup", str(target)), 2, f"'{target}' already exists")
         assert target.read_text() == "keep me"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.db", "rentcal.db"]
+        # nothing new: the database (with its -wal/-shm while open) and the target
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+        allowed = {"precious.db", "rentcal.db", "rentcal.db-wal", "rentcal.db-shm"}
+        assert {"precious.db", "rentcal.db"} <= set(before) <= allowed
 
+    @SQLITE_ONLY  # SQLite files
     def test_missing_directory(self, cal: rentcal.Rentcal, tmp_path: Path) -> None:
-        if cal.store.dialect != "sqlite":
-            pytest.skip("SQLite files")
         failed(
             cli(cal.store.where, "backup", str(tmp_path / "no" / "x.db")),
             2,
             f"directory '{tmp_path / 'no'}' does not exist",
         )
 
+    @PG_ONLY
     def test_postgresql_points_to_pg_dump(self, db_url: str, tmp_path: Path) -> None:
-        if not db_url.startswith("postgresql"):
-            pytest.skip("PostgreSQL")
         rentcal.connect(db_url).close()
         failed(cli(db_url, "backup", str(tmp_path / "x.db")), 2, "use its own tools, e.g. pg_dump")
         assert not (tmp_path / "x.db").exists()

@@ -14,7 +14,9 @@ import pytest
 import rentcal
 from rentcal.demo import DEMO_ADMIN, build_demo
 from tests.cli_support import MEMBER_KEYS, cli, failed, ok_json, snapshot
-from tests.conftest import TODAY, d, make_clock
+from tests.conftest import BOTH, TODAY, d, make_clock
+
+pytestmark = BOTH
 
 
 class TestInit:

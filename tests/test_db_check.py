@@ -14,7 +14,9 @@ import sqlalchemy as sa
 import rentcal
 from rentcal.db import schema
 from tests.cli_support import cli, failed
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 PAGE = 4096
 

@@ -17,7 +17,9 @@ import rentcal
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Problem
 from rentcal.imports import BlockRow, ImportRow
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 
 def _book(cal: rentcal.Rentcal) -> object:

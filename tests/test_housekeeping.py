@@ -12,9 +12,11 @@ import sqlalchemy as sa
 import rentcal
 from rentcal.service.housekeeping import ENDED_REASON, EXPIRED_REASON, HousekeepingResult
 from tests.cli_support import cli, ok_json
-from tests.conftest import TODAY, d, make_clock
+from tests.conftest import BOTH, TODAY, d, make_clock
 from tests.processes import Start, in_processes
 from tests.web_support import Web
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

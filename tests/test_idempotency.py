@@ -11,8 +11,10 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal.service import idempotency
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
 from tests.processes import Start, in_processes
+
+pytestmark = BOTH
 
 START = datetime(TODAY.year, TODAY.month, TODAY.day, 12, 0, tzinfo=UTC)
 

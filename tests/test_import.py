@@ -17,7 +17,9 @@ from rentcal.imports import (
     read_blocks_ics,
     read_rentals_csv,
 )
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 HEADER = "machine,member,start,end,status,purpose"
 

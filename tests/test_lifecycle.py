@@ -28,7 +28,9 @@ from rentcal.core.transitions import (
 from rentcal.imports import BlockRow, ImportRow
 from rentcal.service.lifecycle import RETIRED_REASON
 from tests.cli_support import MAINTENANCE_KEYS, cli, failed, ok_json, snapshot
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, PG_ONLY, TODAY, d
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 
@@ -332,12 +334,11 @@ class TestRetire:
 BOOK = ("book", "tractor", "+1d", "--days", "2")
 
 
-@pytest.mark.postgres
+@PG_ONLY
 def test_a_booking_waiting_for_the_lock_sees_the_retirement(db_url: str) -> None:
     """PostgreSQL: a booker that read the machine as active before a retirement
     committed re-reads it under the lock, so no request lands on a retired machine."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite writers start with BEGIN IMMEDIATE: nothing is read before the lock")
+    # (SQLite writers start with BEGIN IMMEDIATE: nothing is read before the lock.)
     with rentcal.connect(db_url) as cal:
         cal.add_member("ada", admin=True)
         cal.add_machine("tractor", daily_price="10", acting="ada")

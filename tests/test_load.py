@@ -16,9 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
 from tests.processes import Start, in_processes, in_threads
 from tests.test_locking import NO_OVERLAP_SQL, _setup
+
+pytestmark = BOTH
 
 
 def _overlaps(url: str) -> int:

@@ -17,8 +17,10 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal.db import store
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, PG_ONLY, TODAY, d
 from tests.processes import CTX, Start, in_processes, stop
+
+pytestmark = BOTH
 
 NO_OVERLAP_SQL = """
     SELECT count(*) FROM rental a JOIN rental b
@@ -191,6 +193,7 @@ def _book_and_hang(url: str, ready: Any) -> None:
 class TestKilledWriter:
     """SIGKILL in the middle of a booking leaves the database consistent."""
 
+    @pytest.mark.slow
     def test_sigkill_mid_transaction(self, db_url: str) -> None:
         _setup(db_url)
         with rentcal.connect(db_url) as cal:
@@ -269,13 +272,11 @@ class TestRetries:
         assert len(calls) == 1
 
 
-@pytest.mark.postgres
+@PG_ONLY
 class TestPostgresLocking:
     """A writer waiting on a machine's row lock past the timeout gets Busy."""
 
     def test_lock_timeout_is_busy(self, db_url: str) -> None:
-        if not db_url.startswith("postgresql"):
-            pytest.skip("PostgreSQL row locks")
         with rentcal.connect(db_url) as cal:
             cal.add_member("ada", admin=True)
             cal.add_machine("m", daily_price="1", acting="ada")

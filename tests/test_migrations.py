@@ -25,9 +25,11 @@ from rentcal.core.types import RentalStatus
 from rentcal.db import schema
 from rentcal.db.migrations import runner
 from tests.cli_support import cli
-from tests.conftest import TODAY, _pg_schema_url, d
+from tests.conftest import BOTH, TODAY, _pg_schema_url, d
 from tests.processes import Start, in_processes
 from tests.schema_fingerprint import fingerprint
+
+pytestmark = BOTH
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA_TABLES = ("member", "machine", "rental", "rental_history", "maintenance", "notification")
@@ -240,6 +242,7 @@ class TestRentcal01Database:
             with pytest.raises(rentcal.Unavailable):
                 cal.book("tractor", d(11), d(11), member="bob", today=TODAY)
 
+    @pytest.mark.slow
     def test_eight_processes_open_it_at_once(self, db_url: str) -> None:
         """The upgrade is serialised: each process sees the old or the new schema, whole."""
         load_v1(db_url)

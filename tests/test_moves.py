@@ -17,7 +17,9 @@ from rentcal import (
     Unavailable,
 )
 from rentcal.service.base import Context
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

@@ -15,9 +15,11 @@ import pytest
 
 import rentcal
 from rentcal.db import integrity
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
 from tests.processes import Start
 from tests.test_locking import _outcome, _overlaps, _run
+
+pytestmark = BOTH
 
 
 def _setup(url: str, movers: int) -> list[int]:

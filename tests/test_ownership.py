@@ -19,6 +19,9 @@ import sqlalchemy as sa
 import rentcal
 from rentcal.db import schema
 from tests.cli_support import cli, failed
+from tests.conftest import BOTH
+
+pytestmark = BOTH
 
 #: Commands that must never create a database (a representative of every group).
 READ_AND_WRITE_COMMANDS = [

@@ -6,7 +6,9 @@ import rentcal
 from rentcal import (
     Unavailable,
 )
-from tests.conftest import TODAY
+from tests.conftest import BOTH, TODAY
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

@@ -9,9 +9,11 @@ import rentcal
 from rentcal import InvalidRequest, RequestPolicy, Unavailable
 from rentcal.service.lifecycle import QUEUE_REASON
 from tests.cli_support import ok_json
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, SQLITE_ONLY, TODAY, d
 from tests.test_locking import _overlaps
 from tests.web_support import Web
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 
@@ -116,9 +118,8 @@ class TestQueue:
 
         assert integrity.check(queue.store).ok
 
+    @SQLITE_ONLY  # SQLite's plan
     def test_uses_the_partial_index(self, queue: rentcal.Rentcal) -> None:
-        if queue.store.dialect != "sqlite":
-            pytest.skip("SQLite's plan")
         from rentcal.db.sql import CONFLICTS_STATEMENT
 
         engine = queue.store.engine

@@ -12,7 +12,9 @@ import rentcal
 from rentcal.core.types import RentalStatus
 from rentcal.db.tables import REVISION_EPOCH
 from rentcal.imports import BlockRow, ImportRow
-from tests.conftest import TODAY, _pg_schema_url, d
+from tests.conftest import BOTH, TODAY, _pg_schema_url, d
+
+pytestmark = BOTH
 
 Action = Callable[[rentcal.Rentcal], object]
 

@@ -11,8 +11,10 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal.db import tables as models
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, PG_ONLY, TODAY, d
 from tests.processes import Start, in_processes
+
+pytestmark = BOTH
 
 
 def _admin_and_machine(url: str) -> None:
@@ -166,16 +168,16 @@ def _connect_fresh(start: Start, url: str) -> str:
         return f"{type(err).__name__}: {err}"
 
 
+@pytest.mark.slow
 def test_first_use_by_eight_processes_at_once(db_url: str) -> None:
     """Schema creation is serialised: nobody sees a half-created schema."""
     outcomes = in_processes(_connect_fresh, [(db_url,)] * 8, timeout=60)
     assert outcomes == ["ok"] * 8, outcomes
 
 
+@PG_ONLY  # terminates a PostgreSQL backend
 def test_server_gone_mid_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The backend is terminated inside a booking: one DatabaseError, nothing written."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("terminates a PostgreSQL backend")
     with rentcal.connect(db_url) as cal:
         cal.add_member("ada", admin=True)
         cal.add_machine("m", daily_price="1", acting="ada")

@@ -11,8 +11,10 @@ import pytest
 import rentcal
 from rentcal import InvalidRequest, InvalidTransition
 from tests.cli_support import cli
-from tests.conftest import TODAY, d, make_clock, seed
+from tests.conftest import BOTH, TODAY, d, make_clock, seed
 from tests.test_pages import Pages
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

@@ -11,7 +11,9 @@ from rentcal import (
     InvalidRequest,
     NotFound,
 )
-from tests.conftest import TODAY, d, make_clock
+from tests.conftest import BOTH, TODAY, d, make_clock
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

@@ -16,7 +16,9 @@ from rentcal import (
     RentalStatus,
     Unavailable,
 )
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

@@ -11,8 +11,10 @@ import pytest
 import rentcal
 from rentcal import UNSET, InvalidRequest, PermissionDenied, Unavailable
 from rentcal.core.types import MachineStatus, RentalStatus, Role
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
 from tests.processes import Start, in_processes
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 
@@ -350,6 +352,7 @@ def _deactivate(start: Start, url: str, target: str, acting: str) -> str:
             return err.reason
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("worker", [_demote, _deactivate], ids=["demote", "deactivate"])
 def test_two_admins_removing_each_other_leave_one(db_url: str, worker: Any) -> None:
     """Two admins demote (or deactivate) each other at the same moment: one wins."""

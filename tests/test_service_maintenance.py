@@ -11,7 +11,9 @@ from rentcal import (
     PermissionDenied,
     Unavailable,
 )
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

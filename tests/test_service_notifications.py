@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import rentcal
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
+
+pytestmark = BOTH
 
 T = {"today": TODAY}
 

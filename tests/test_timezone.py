@@ -19,7 +19,9 @@ import rentcal
 import rentcal.service.base as base
 from rentcal.errors import InvalidRequest, PermissionDenied
 from tests.cli_support import cli, failed
-from tests.conftest import d
+from tests.conftest import BOTH, d
+
+pytestmark = BOTH
 
 LATE = datetime(2030, 1, 9, 23, 30, tzinfo=UTC)  # Berlin: Jan 10; New York: Jan 9
 EARLY = datetime(2030, 1, 10, 3, 0, tzinfo=UTC)  # Berlin: Jan 10; New York: Jan 9

@@ -16,7 +16,9 @@ import rentcal
 from rentcal.db.urls import URL_OPTIONS, parse_url, resolve_url, safe_url
 from rentcal.errors import InvalidRequest
 from tests.cli_support import cli, failed
-from tests.conftest import _pg_schema_url
+from tests.conftest import BOTH, _pg_schema_url
+
+pytestmark = BOTH
 
 PG_OPTIONS = ", ".join(URL_OPTIONS["postgresql"])
 

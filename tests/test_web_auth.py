@@ -10,8 +10,10 @@ import pytest
 
 import rentcal
 from rentcal.web import Settings
-from tests.conftest import TODAY, seed
+from tests.conftest import BOTH, TODAY, seed
 from tests.web_support import BASE, PASSWORD, SAME_ORIGIN, Web, error_of
+
+pytestmark = BOTH
 
 JSON = {"Accept": "application/json"}
 CHECK = {"machine": "saw", "start": "2030-01-20", "end": "2030-01-20"}

@@ -11,8 +11,10 @@ from typer.testing import CliRunner
 
 import rentcal
 from rentcal.cli.app import app as cli_app
-from tests.conftest import TODAY, d
+from tests.conftest import BOTH, TODAY, d
 from tests.web_support import Web, error_of
+
+pytestmark = BOTH
 
 MONTH = {"start": "2030-01-01", "end": "2030-02-01"}
 
