@@ -34,8 +34,8 @@ from rentcal.errors import (
 )
 
 if TYPE_CHECKING:
-    from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
     from rentcal.core.availability import Availability, Conflict
+    from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, Session
     from rentcal.core.types import (
         ConflictKind,
         MachineStatus,
@@ -80,10 +80,10 @@ _LAZY = {
     "Member": "rentcal.core.values",
     "Notification": "rentcal.core.values",
     "Rental": "rentcal.core.values",
-    "ApiToken": "rentcal.core.accounts",
-    "FeedScope": "rentcal.core.accounts",
-    "FeedToken": "rentcal.core.accounts",
-    "Session": "rentcal.core.accounts",
+    "ApiToken": "rentcal.core.credential_values",
+    "FeedScope": "rentcal.core.credential_values",
+    "FeedToken": "rentcal.core.credential_values",
+    "Session": "rentcal.core.credential_values",
 }
 
 

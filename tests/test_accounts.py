@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal.core.accounts import LOGIN_WINDOW, MAX_PASSWORD, MIN_PASSWORD, FeedScope
-from rentcal.service import accounts
+from rentcal.core.credential_values import LOGIN_WINDOW, MAX_PASSWORD, MIN_PASSWORD, FeedScope
+from rentcal.service import sessions
 from tests.conftest import BOTH, TODAY
 from tests.processes import Start, in_processes
 
@@ -125,16 +125,16 @@ class TestPasswords:
 
     def test_dummy_hash_costs_what_a_real_one_does(self) -> None:
         """Unknown handles are verified against it: same parameters, same work."""
-        assert argon2.extract_parameters(accounts.DUMMY_HASH) == argon2.extract_parameters(
-            accounts.hasher().hash("anything at all")
+        assert argon2.extract_parameters(sessions.DUMMY_HASH) == argon2.extract_parameters(
+            sessions.hasher().hash("anything at all")
         )
-        assert not accounts.hasher().check_needs_rehash(accounts.DUMMY_HASH)
+        assert not sessions.hasher().check_needs_rehash(sessions.DUMMY_HASH)
 
     def test_hashing_happens_outside_transactions(
         self, cal: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """No pooled connection is checked out while Argon2 runs (set and verify)."""
-        real = accounts.hasher()
+        real = sessions.hasher()
         seen: list[int] = []
 
         class Watching:
@@ -149,7 +149,7 @@ class TestPasswords:
             def check_needs_rehash(self, stored: str) -> bool:
                 return real.check_needs_rehash(stored)
 
-        monkeypatch.setattr(accounts, "hasher", Watching)
+        monkeypatch.setattr(sessions, "hasher", Watching)
         cal.set_password("dan", "a new password", acting="dan")
         cal.login("dan", "a new password")
         with pytest.raises(rentcal.AuthFailed):
@@ -241,7 +241,7 @@ class TestLogin:
         self, cal: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch, handle: str
     ) -> None:
         """One full Argon2 verification either way (a dummy hash for unknown handles)."""
-        real = accounts.hasher()
+        real = sessions.hasher()
         checked: list[str] = []
 
         class Counting:
@@ -249,7 +249,7 @@ class TestLogin:
                 checked.append(stored)
                 return real.verify(stored, password)
 
-        monkeypatch.setattr(accounts, "hasher", Counting)
+        monkeypatch.setattr(sessions, "hasher", Counting)
         with pytest.raises(rentcal.AuthFailed):
             cal.login(handle, "wrong password")
         assert len(checked) == 1

@@ -191,7 +191,7 @@ class TestNotify:
     def test_listeners_hear_each_commit(self, pg_database: str) -> None:
         import psycopg
 
-        from rentcal.db.sql.accounts import REVISION_CHANNEL
+        from rentcal.db.sql.credential_tables import REVISION_CHANNEL
 
         db_url = _pg_schema_url(pg_database)
         conninfo = sa.make_url(db_url).set(drivername="postgresql")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import rentcal
-import rentcal.service.base as base
+import rentcal.service.org_zone as org_zone
 from rentcal.errors import InvalidRequest, PermissionDenied
 from tests.cli_support import cli, failed
 from tests.conftest import BOTH, d
@@ -152,7 +152,7 @@ class TestSetting:
             assert second.today() == d(9)
             first.set_timezone("Europe/Berlin", acting="ada")
             assert second.today() == d(9)  # cached: no query per operation
-            monkeypatch.setattr(base, "ZONE_TTL", 0.0)
+            monkeypatch.setattr(org_zone, "ZONE_TTL", 0.0)
             assert second.today() == d(10)
 
     def test_today_costs_no_query_once_read(self, db_url: str) -> None:

@@ -24,7 +24,7 @@ command runs (never for ``--help``)::
 A malformed file, an unknown key or a value of the wrong type is an
 :class:`~rentcal.errors.InvalidRequest` naming the file, the line and the key.
 This module reads no database: the time zone a database holds wins over the
-configured one (see :mod:`rentcal.service.settings`).
+configured one (see :mod:`rentcal.service.org_settings`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from rentcal.errors import InvalidRequest
 from rentcal.frontend.base_url import BASE_URL_ENV, DEFAULT_BASE_URL, base_url_or_default
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
-    from rentcal.core.accounts import ApiToken, FeedToken
+    from rentcal.core.credential_values import ApiToken, FeedToken
 
 #: Where `rentcal serve` is reached, for printing full feed URLs.
 

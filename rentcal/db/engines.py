@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from rentcal.db.connection_limits import DEFAULT_BUSY_TIMEOUT, DEFAULT_POOL_SIZE
 from rentcal.db.engine_postgres import postgres_engine
 from rentcal.db.engine_sqlite import engine_url, sqlite_engine
-from rentcal.db.settings import DEFAULT_BUSY_TIMEOUT, DEFAULT_POOL_SIZE
 from rentcal.db.urls import parse_url, safe_url
 from rentcal.errors import DatabaseError
 

@@ -28,6 +28,11 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
 from rentcal.db import schema, sql
+from rentcal.db.connection_limits import (
+    DEFAULT_BUSY_TIMEOUT,
+    busy_timeout_setting,
+    pool_size_setting,
+)
 from rentcal.db.deadline import DEADLINE, WRITE
 from rentcal.db.driver_errors import (
     QUERY_CANCELED,
@@ -44,7 +49,6 @@ from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
 from rentcal.db.revision_watch import ListenWatch, PollWatch, RevisionWatch
 from rentcal.db.rows import MemberRecord
-from rentcal.db.settings import DEFAULT_BUSY_TIMEOUT, busy_timeout_setting, pool_size_setting
 from rentcal.db.sqlite_file import mark_damaged
 from rentcal.db.urls import (
     default_sqlite_path,

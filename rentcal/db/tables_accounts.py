@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 # New tables rather than new columns on ``member``: a database made by an older
 # release gains them without any of its rows being rewritten. Secrets are kept
-# only as SHA-256 hex digests (64 characters), see rentcal.core.accounts.
+# only as SHA-256 hex digests (64 characters), see rentcal.core.credential_values.
 
 DIGEST = sa.String(64)
 

@@ -23,13 +23,13 @@ to one of them. Where things live:
 ``membership``            ``edit_member``, ``set_role``, ``deactivate_member``,
                           ``reactivate_member``, ``member_history``
 ``bulk``                  ``import_rentals``, ``import_maintenance``
-``feeds``                 ``events``, ``ical``, ``feed_items``
+``calendars``             ``events``, ``ical``, ``feed_items``; ``revision``:
+                          the calendar's revision
 ``notifications``         ``notifications``, ``mark_read``
-``accounts``              passwords, ``login`` / sessions
+``sessions``              passwords, ``login`` / sessions
 ``tokens``                API tokens, feed tokens
-``feeds``                 (also) ``revision``: the calendar's revision
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
-``settings``              the organisation's time zone: ``timezone``,
+``org_settings``          the organisation's time zone: ``timezone``,
                           ``set_timezone``, ``timezone_history``
 ========================  ===============================================
 
@@ -48,21 +48,21 @@ from datetime import timedelta
 from rentcal.db.revision_watch import RevisionWatch
 from rentcal.db.store import Store
 from rentcal.errors import RentcalError
-from rentcal.service.accounts import Accounts
 from rentcal.service.availability import Availabilities
 from rentcal.service.base import Clock, Context, utc_now
 from rentcal.service.bookings import Bookings
 from rentcal.service.bulk import Bulk
+from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
-from rentcal.service.feeds import Feeds
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.org_settings import OrgSettings
 from rentcal.service.rentals import RentalReads
-from rentcal.service.settings import OrgSettings
+from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
 from rentcal.service.wiring import UseCases, via
 
@@ -284,7 +284,7 @@ def _given_zone(timezone: str | None) -> str | None:
 
     from rentcal.core import checks
     from rentcal.errors import InvalidRequest
-    from rentcal.service.base import TIMEZONE_ENV
+    from rentcal.service.org_zone import TIMEZONE_ENV
 
     if timezone is not None:
         return checks.zone(timezone, "timezone")

@@ -11,8 +11,6 @@ conflicts, as when the service found them first.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -27,9 +25,10 @@ from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
 from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord, MemberRecord
-from rentcal.db.sql import accounts as qa
+from rentcal.db.sql import credential_tables as qa
 from rentcal.db.store import Store
-from rentcal.errors import DatabaseError, InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.service.org_zone import OrgZone, local_date
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -41,39 +40,11 @@ Spans = Iterable[Span] | Callable[[], Iterable[Span]]
 
 #: Ids are 32-bit on every backend; larger numbers cannot name a row.
 MAX_ID = checks.MAX_ID
-#: The organisation setting holding the time zone (see rentcal.service.settings).
-TIMEZONE_KEY = "timezone"
-#: The zone used when the database holds none and connect() was given none.
-TIMEZONE_ENV = "RENTCAL_TIMEZONE"
-#: Seconds one connection trusts the zone it read (a change on another host is
-#: seen within this; a change through this connection at once).
-ZONE_TTL = 30.0
 
 
 def utc_now() -> datetime:
     """The default clock: an aware UTC datetime."""
     return datetime.now(UTC)
-
-
-def host_zone_name() -> str | None:
-    """This host's IANA zone name (``$TZ``, else the /etc/localtime link), or None."""
-    from zoneinfo import ZoneInfo
-
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
-        target = os.path.realpath("/etc/localtime")
-    except OSError:  # pragma: no cover - realpath does not raise on Linux
-        target = ""
-    if "zoneinfo/" in target:
-        candidates.append(target.split("zoneinfo/", 1)[1])
-    for name in candidates:
-        if name and not name.startswith("/"):
-            try:
-                ZoneInfo(name)
-            except (ValueError, LookupError, OSError):
-                continue
-            return name
-    return None
 
 
 def int_id(value: object, label: str) -> int:
@@ -114,11 +85,8 @@ class Context:
     ) -> None:
         self.store = store
         self._clock = clock or utc_now
-        #: The zone given to connect() (or $RENTCAL_TIMEZONE): used until the
-        #: database holds one, and stored by init().
-        self._given_zone = timezone
-        #: (monotonic time read, the TimeZone): the zone cache of this connection.
-        self._zone: tuple[float, TimeZone] | None = None
+        #: The zone given to connect() (or $RENTCAL_TIMEZONE) and the zone cache.
+        self._zone = OrgZone(timezone)
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -141,60 +109,39 @@ class Context:
         This is the one place "today" is read. The zone is the one stored in
         the database (so every host agrees), else the one given to
         ``connect()`` / ``$RENTCAL_TIMEZONE``, else the host's local zone. It
-        is read once per connection and trusted for :data:`ZONE_TTL` seconds,
+        is read once per connection and trusted for
+        :data:`~rentcal.service.org_zone.ZONE_TTL` seconds,
         so operations do not pay a query for it.
         """
         given = checks.optional_day(today, "today")
         if given is not None:
             return given
-        zone = self.timezone()
-        now = self._clock()
-        if zone.source == "host":
-            return now.astimezone().date()
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            tz = ZoneInfo(zone.name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise DatabaseError(
-                f"the organisation's time zone {zone.name[:64]!r} is not known to this "
-                "host's time-zone data; install tzdata (pip install tzdata) or have an "
-                "admin set another zone"
-            ) from None
-        return now.astimezone(tz).date()
+        return local_date(self.timezone(), self._clock())
 
     def timezone(self, *, fresh: bool = False) -> TimeZone:
         """The organisation's zone (cached per connection, see :meth:`today`)."""
-        cached = self._zone
-        if not fresh and cached is not None and time.monotonic() - cached[0] < ZONE_TTL:
-            return cached[1]
-        zone = self.read(self.zone_in)
-        self._zone = (time.monotonic(), zone)
+        cached = None if fresh else self._zone.cached()
+        if cached is not None:
+            return cached
+        zone = self.read(self._zone.read_in)
+        self._zone.remember(zone)
         return zone
 
     def zone_in(self, conn: Connection) -> TimeZone:
         """The zone as seen in transaction ``conn`` (the database's, else the fallbacks)."""
-        row = q.org_setting(conn, TIMEZONE_KEY)
-        if row is not None:
-            return TimeZone(row.value, "database", row.changed_by, row.changed_at)
-        return self.fallback_zone()
+        return self._zone.read_in(conn)
 
     def fallback_zone(self) -> TimeZone:
         """The zone while the database holds none: connect()'s (or the variable), the host's."""
-        if self._given_zone is not None:
-            return TimeZone(self._given_zone, "connect")
-        return TimeZone(host_zone_name() or "localtime", "host")
+        return self._zone.fallback()
 
     def store_initial_zone(self, conn: Connection, member_id: int | None) -> None:
         """``init()``'s part: the given zone, else the host's, else UTC, if none is stored."""
-        if q.org_setting(conn, TIMEZONE_KEY) is None:
-            name = self._given_zone or host_zone_name() or "UTC"
-            q.add_org_setting(conn, TIMEZONE_KEY, name, member_id, self.now())
-        self.forget_zone()
+        self._zone.store_initial(conn, member_id, self.now())
 
     def forget_zone(self) -> None:
         """Drop the cached zone: this connection changed it, the next read is fresh."""
-        self._zone = None
+        self._zone.forget()
 
     @property
     def serialised(self) -> bool:
@@ -416,14 +363,10 @@ class Context:
 
 __all__ = [
     "MAX_ID",
-    "TIMEZONE_ENV",
-    "TIMEZONE_KEY",
-    "ZONE_TTL",
     "Clock",
     "Context",
     "Span",
     "Spans",
-    "host_zone_name",
     "int_id",
     "refuse_deactivated",
     "span_text",

@@ -108,7 +108,7 @@ class Catalogue:
         (then nothing else changes, except that a database holding no time zone
         yet — made by an older rentcal — gets one). With
         the admin it stores the organisation's
-        time zone (see :mod:`rentcal.service.settings`): the one given to
+        time zone (see :mod:`rentcal.service.org_settings`): the one given to
         ``connect()``, else the host's, else UTC. The check and the insert share one write
         transaction, so two ``init`` runs at once never both create an admin.
         """

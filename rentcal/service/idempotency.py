@@ -11,7 +11,7 @@ the key returns that rental; concurrent duplicates collapse three ways:
 * anything else: the unique (member, key) constraint refuses the second
   insert and the caller re-reads the key (:func:`after_conflict`).
 
-A key is remembered at least :data:`~rentcal.core.accounts.IDEMPOTENCY_TTL`.
+A key is remembered at least :data:`~rentcal.core.credential_values.IDEMPOTENCY_TTL`.
 Expired keys are forgotten by :meth:`KeyPruning.prune`, in a short write
 transaction of its own after a booking (never while a booking holds a
 machine's lock); only a client reusing its own expired key makes the booking
@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from rentcal.core.accounts import IDEMPOTENCY_TTL, check_idempotency_key, fingerprint
+from rentcal.core.credential_values import IDEMPOTENCY_TTL, check_idempotency_key, fingerprint
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
-from rentcal.db.sql import accounts as qa
+from rentcal.db.sql import credential_tables as qa
 from rentcal.errors import IdempotencyMismatch, RentcalError
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from rentcal.core import checks
 from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.db import sql as q
-from rentcal.db.sql import accounts as qa
+from rentcal.db.sql import credential_tables as qa
 from rentcal.errors import InvalidRequest, PermissionDenied
 from rentcal.service.base import Context, span_text
 from rentcal.service.editing import cleaned, record_changes, required_title

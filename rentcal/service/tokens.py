@@ -1,7 +1,7 @@
 """API tokens and feed tokens: secrets that act as a member or show a calendar.
 
 Each secret is 256 random bits, handed out once; only its SHA-256 digest is
-stored (:mod:`rentcal.core.accounts`). A token's member, or an admin, may
+stored (:mod:`rentcal.core.credential_values`). A token's member, or an admin, may
 revoke it; revoked tokens are kept, marked revoked.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
-from rentcal.core.accounts import (
+from rentcal.core.credential_values import (
     FEED_FORMATS,
     MAX_LABEL,
     ApiToken,
@@ -22,10 +22,10 @@ from rentcal.core.accounts import (
 from rentcal.core.validate import clean_text
 from rentcal.core.values import Member
 from rentcal.db import sql as q
-from rentcal.db.sql import accounts as qa
+from rentcal.db.sql import credential_tables as qa
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied
-from rentcal.service.accounts import Accounts, usable_secret
 from rentcal.service.base import Context, int_id
+from rentcal.service.sessions import Accounts, usable_secret
 
 
 class Tokens:

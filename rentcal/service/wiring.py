@@ -15,14 +15,13 @@ import functools
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from rentcal.service.accounts import Accounts
 from rentcal.service.availability import Availabilities
 from rentcal.service.base import Context
 from rentcal.service.bookings import Bookings
 from rentcal.service.bulk import Bulk
+from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
-from rentcal.service.feeds import Feeds
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.lifecycle import Lifecycle
@@ -30,8 +29,9 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.org_settings import OrgSettings
 from rentcal.service.rentals import RentalReads
-from rentcal.service.settings import OrgSettings
+from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
 
 P = ParamSpec("P")

@@ -10,9 +10,9 @@ command. Build the app without a socket with::
 Modules: ``app`` (the factory), ``server_settings``, ``auth`` (who is asking),
 ``csrf``, ``error_responses`` (exceptions -> HTTP, in one place), ``middleware``
 (request log, metrics, body limits), ``metrics``, ``caching`` (ETag / 304),
-``changes`` (live revisions), ``views`` (what a member may see), ``schemas``
-(bodies and documented shapes), ``routes/`` (one router per area),
-``server`` (running uvicorn).
+``changes`` (live revisions), ``views`` (what a member may see),
+``request_bodies`` and ``response_shapes`` (the bodies and the documented
+shapes), ``routes/`` (one router per area), ``server`` (running uvicorn).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rentcal.web")
 
-#: The PostgreSQL NOTIFY channel of revision bumps (see rentcal.db.sql.accounts).
+#: The PostgreSQL NOTIFY channel of revision bumps (see rentcal.db.sql.credential_tables).
 CHANNEL = "rentcal_revision"
 #: Clients reconnect after this many milliseconds (the SSE ``retry:`` field).
 RECONNECT_MS = 2000

@@ -1,6 +1,6 @@
 """THE one place where exceptions become HTTP answers, as rentcal.cli.exit_codes is for exit codes.
 
-Every failure is JSON of one shape (:class:`~rentcal.web.schemas.ErrorBody`)::
+Every failure is JSON of one shape (:class:`~rentcal.web.response_shapes.ErrorBody`)::
 
     {"error": "machine 'x' not found", "code": "not_found", "field": "machine",
      "request_id": "..."}                      # + "conflicts": [...] for 409 unavailable

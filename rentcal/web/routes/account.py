@@ -6,18 +6,17 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rentcal.web.auth import Cal, Config, CurrentMember
-from rentcal.web.routes.common import COMMON, ItemId
-from rentcal.web.schemas import (
+from rentcal.web.request_bodies import FeedRequest, TokenRequest
+from rentcal.web.response_shapes import (
     FeedOut,
-    FeedRequest,
     MarkedOut,
     MemberOut,
     NewFeedOut,
     NewTokenOut,
     NotificationOut,
     TokenOut,
-    TokenRequest,
 )
+from rentcal.web.routes.common import COMMON, ItemId
 from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
 

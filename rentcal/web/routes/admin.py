@@ -11,19 +11,21 @@ from starlette.responses import Response
 
 from rentcal.errors import PermissionDenied
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
-from rentcal.web.routes.common import COMMON, ItemId, errors
-from rentcal.web.schemas import (
-    EditedMaintenanceOut,
-    EditedMemberOut,
+from rentcal.web.request_bodies import (
     MaintenanceEditRequest,
-    MaintenanceOut,
     MaintenanceRequest,
-    MemberDetailsOut,
     MemberEditRequest,
-    MemberOut,
     MemberRequest,
     RoleRequest,
 )
+from rentcal.web.response_shapes import (
+    EditedMaintenanceOut,
+    EditedMemberOut,
+    MaintenanceOut,
+    MemberDetailsOut,
+    MemberOut,
+)
+from rentcal.web.routes.common import COMMON, ItemId, errors
 from rentcal.web.views import as_json
 
 router = APIRouter(prefix="/api", tags=["admin"], responses=COMMON)

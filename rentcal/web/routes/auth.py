@@ -27,8 +27,8 @@ from rentcal.errors import AuthFailed, InvalidRequest, PermissionDenied, Rentcal
 from rentcal.web.auth import CSRF_COOKIE, SESSION_COOKIE, Cal, Config
 from rentcal.web.error_responses import WebError, classify
 from rentcal.web.middleware import is_json
+from rentcal.web.response_shapes import MemberOut, StatusOut
 from rentcal.web.routes.common import errors
-from rentcal.web.schemas import MemberOut, StatusOut
 from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
 

@@ -9,8 +9,9 @@ from rentcal.errors import RentcalError
 from rentcal.web import metrics
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.blocking import quick_read
+from rentcal.web.request_bodies import AvailabilityRequest
+from rentcal.web.response_shapes import AvailabilityOut
 from rentcal.web.routes.common import COMMON
-from rentcal.web.schemas import AvailabilityOut, AvailabilityRequest
 from rentcal.web.views import as_json
 
 router = APIRouter(prefix="/api", tags=["availability"], responses=COMMON)

@@ -8,8 +8,8 @@ from starlette.responses import Response, StreamingResponse
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.blocking import quick_read
 from rentcal.web.changes import RevisionWatcher
+from rentcal.web.response_shapes import RevisionOut
 from rentcal.web.routes.common import COMMON
-from rentcal.web.schemas import RevisionOut
 from rentcal.web.views import as_json
 
 router = APIRouter(prefix="/api", tags=["changes"], responses=COMMON)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Path
 
 from rentcal.service.base import MAX_ID
-from rentcal.web.schemas import ErrorBody
+from rentcal.web.response_shapes import ErrorBody
 
 _MEANING = {
     400: "Bad input (`invalid_request`).",

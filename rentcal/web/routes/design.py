@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from rentcal.web.response_shapes import AvailabilityOut, EventOut, RentalOut
 from rentcal.web.routes.availability import check_availability
 from rentcal.web.routes.common import COMMON, errors
 from rentcal.web.routes.events import all_events, machine_events
 from rentcal.web.routes.rentals import create_rental
-from rentcal.web.schemas import AvailabilityOut, EventOut, RentalOut
 
 router = APIRouter(tags=["design aliases"], responses=COMMON, deprecated=True)
 

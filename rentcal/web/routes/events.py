@@ -26,8 +26,8 @@ from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.blocking import housekept, in_thread, quick_read
 from rentcal.web.caching import http_date, make_etag, not_modified
+from rentcal.web.response_shapes import EventOut, ResourceOut
 from rentcal.web.routes.common import COMMON
-from rentcal.web.schemas import EventOut, ResourceOut
 from rentcal.web.views import as_json
 
 router = APIRouter(prefix="/api", tags=["events"], responses=COMMON)

@@ -7,8 +7,8 @@ from starlette.responses import Response
 
 from rentcal.errors import RentcalError
 from rentcal.web.auth import Cal
+from rentcal.web.response_shapes import StatusOut
 from rentcal.web.routes.common import errors
-from rentcal.web.schemas import StatusOut
 from rentcal.web.views import as_json
 
 router = APIRouter(tags=["health"])

@@ -8,14 +8,9 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
+from rentcal.web.request_bodies import MachineEditRequest, MachineRequest
+from rentcal.web.response_shapes import EditedMachineOut, MachineDetailsOut, MachineOut
 from rentcal.web.routes.common import COMMON
-from rentcal.web.schemas import (
-    EditedMachineOut,
-    MachineDetailsOut,
-    MachineEditRequest,
-    MachineOut,
-    MachineRequest,
-)
 from rentcal.web.views import as_json, rentals_view
 
 #: Body fields whose library parameter is named otherwise.

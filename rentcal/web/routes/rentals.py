@@ -14,14 +14,9 @@ from rentcal.frontend.booking import BookingInput
 from rentcal.service import Rentcal
 from rentcal.web import metrics
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
+from rentcal.web.request_bodies import BookingRequest, MoveRequest, ReasonRequest
+from rentcal.web.response_shapes import RentalDetailsOut, RentalOut
 from rentcal.web.routes.common import COMMON, RentalId, errors
-from rentcal.web.schemas import (
-    BookingRequest,
-    MoveRequest,
-    ReasonRequest,
-    RentalDetailsOut,
-    RentalOut,
-)
 from rentcal.web.views import as_json, rental_details, rental_view, rentals_view
 
 router = APIRouter(prefix="/api", tags=["rentals"], responses=COMMON)

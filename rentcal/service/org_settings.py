@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection
 from rentcal.core import checks
 from rentcal.core.values import TimeZone
 from rentcal.db import sql as q
-from rentcal.service.base import TIMEZONE_KEY, Context
+from rentcal.service.base import Context
+from rentcal.service.org_zone import TIMEZONE_KEY
 
 
 class OrgSettings:

@@ -14,7 +14,7 @@ any number of processes or hosts share it. Three rules shape this module:
 
 Secrets (session ids here; API tokens and feed URLs in :mod:`rentcal.service.tokens`)
 are 256 random bits, handed out
-once; only their SHA-256 digests are stored (:mod:`rentcal.core.accounts`).
+once; only their SHA-256 digests are stored (:mod:`rentcal.core.credential_values`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
-from rentcal.core.accounts import (
+from rentcal.core.credential_values import (
     LOGIN_WINDOW,
     MAX_FAILURES,
     MAX_PASSWORD,
@@ -39,7 +39,7 @@ from rentcal.core.accounts import (
 from rentcal.core.validate import HANDLE_RE
 from rentcal.core.values import Member
 from rentcal.db import sql as q
-from rentcal.db.sql import accounts as qa
+from rentcal.db.sql import credential_tables as qa
 from rentcal.errors import (
     AuthFailed,
     PermissionDenied,

@@ -4,7 +4,7 @@ Secrets are 256-bit random strings handed out once; the database keeps only
 their SHA-256 digest (:func:`secret_digest`). A slow password hash would add
 nothing for secrets that random, and a fast digest lets every request be
 authenticated with one indexed lookup. Passwords are another matter: see
-:mod:`rentcal.service.accounts` (Argon2id).
+:mod:`rentcal.service.sessions` (Argon2id).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Maintenance, Rental
 from rentcal.db import sql as q
-from rentcal.db.sql import accounts as qa
+from rentcal.db.sql import credential_tables as qa
 from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 

@@ -3,7 +3,7 @@
 The same style as :mod:`rentcal.db.sql` (kept apart so neither file grows
 past reading): statements built once at import with bind parameters, small
 functions the service calls, rows turned into the values of
-:mod:`rentcal.core.accounts`. Secrets never reach this module, only their
+:mod:`rentcal.core.credential_values`. Secrets never reach this module, only their
 digests.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Unpack
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from rentcal.core.accounts import ApiToken, FeedScope, FeedToken, Session
+from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, Session
 from rentcal.db.rows import NewApiToken, NewFeedToken, NewIdempotencyKey, NewSession
 from rentcal.db.tables import REVISION_EPOCH, machine_t, member_t, revision_t
 from rentcal.db.tables_accounts import (

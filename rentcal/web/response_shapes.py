@@ -1,180 +1,17 @@
-"""Request bodies and the documented response shapes of the HTTP API.
+"""The documented response shapes of the HTTP API (bodies: :mod:`rentcal.web.request_bodies`).
 
 Responses are the library values' ``as_dict()`` — the very shapes the CLI
 prints with ``--json`` (one serialiser, two front ends). The response models
 below only *describe* them for /openapi.json; the routes return the dicts as
 they are, and the tests (schemathesis among them) check the two agree.
-
-Request bodies are strict: unknown fields are refused, dates are ISO
-``YYYY-MM-DD`` strings (inclusive, as everywhere in rentcal).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-from rentcal.frontend.iso_day import iso_day, looks_like_iso_day
-
-
-def iso_date(value: object) -> date:
-    """A body's date: a ``"YYYY-MM-DD"`` string, nothing else (no numbers, no times)."""
-    if isinstance(value, str) and looks_like_iso_day(value):
-        day = iso_day(value)
-        if day is None:
-            raise ValueError(f"{value!r} is not a day of the calendar")
-        return day
-    raise ValueError("must be an ISO date string YYYY-MM-DD")
-
-
-#: An ISO date in a JSON body: a "YYYY-MM-DD" string, nothing else.
-Day = Annotated[
-    date, BeforeValidator(iso_date), Field(description="ISO date YYYY-MM-DD (inclusive)")
-]
-Text = Annotated[str, Field(max_length=10_000)]
-Handle = Annotated[str, Field(max_length=200, description="a machine name or member handle")]
-
-
-class Body(BaseModel):
-    """A request body: unknown fields are an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class AvailabilityRequest(Body):
-    """``POST /api/check-availability``."""
-
-    machine: Handle
-    start: Day
-    end: Day
-
-
-class BookingRequest(Body):
-    """``POST /api/rentals``; ``for`` books for another member (admins)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    machine: Handle
-    start: Day
-    end: Day
-    purpose: Text | None = None
-    for_: Handle | None = Field(default=None, alias="for")
-
-
-class ReasonRequest(Body):
-    """An optional reason for a status change; the member is told."""
-
-    reason: Text | None = None
-
-
-class MoveRequest(Body):
-    """``POST /api/rentals/{id}/move``: new days and/or machine; omitted = unchanged.
-
-    ``end`` or ``days`` (not both); with neither the rental keeps its length.
-    """
-
-    start: Day | None = None
-    end: Day | None = None
-    days: int | None = Field(default=None, ge=1, le=100_000)
-    machine: Handle | None = None
-
-
-class MaintenanceRequest(Body):
-    """``POST /api/maintenance`` (admins); ``force`` schedules it over rentals."""
-
-    machine: Handle
-    start: Day
-    end: Day
-    kind: Literal["preventive", "repair", "inspection"] = "preventive"
-    notes: Text | None = None
-    force: bool = False
-
-
-class MachineRequest(Body):
-    """``POST /api/machines`` (admins); the price is a decimal string such as "120.00"."""
-
-    name: Handle
-    daily_price: Annotated[str, Field(max_length=40)] = "0"
-    title: Text | None = None
-    description: Text | None = None
-    auto_approve: bool = False
-    request_policy: Literal["block", "queue"] = "block"
-    request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
-
-
-class MachineEditRequest(Body):
-    """``PATCH /api/machines/{name}`` (admins): only the fields sent change.
-
-    ``description: null`` clears it; a field left out stays as it is.
-    """
-
-    title: Text | None = None
-    description: Text | None = None
-    daily_price: Annotated[str, Field(max_length=40)] | None = None
-    auto_approve: bool | None = None
-    request_policy: Literal["block", "queue"] | None = None
-    #: ``null`` clears it: no expiry by age.
-    request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
-
-
-class MemberEditRequest(Body):
-    """``PATCH /api/members/{handle}`` (the member themself, or admins); ``email: null`` clears."""
-
-    name: Text | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
-
-
-class RoleRequest(Body):
-    """``PUT /api/members/{handle}/role`` (admins)."""
-
-    role: Literal["admin", "member"]
-
-
-class MaintenanceEditRequest(Body):
-    """``PATCH /api/maintenance/{id}`` (admins): only the fields sent change; ``notes: null``
-    clears them; ``force`` moves the block over rentals too."""
-
-    start: Day | None = None
-    end: Day | None = None
-    kind: Literal["preventive", "repair", "inspection"] | None = None
-    notes: Text | None = None
-    force: bool = False
-
-
-class MemberRequest(Body):
-    """``POST /api/members`` (admins)."""
-
-    handle: Handle
-    name: Text | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
-    verified: bool = False
-    admin: bool = False
-
-
-class TokenRequest(Body):
-    """``POST /api/tokens``: an API token for yourself, or (admins) for ``for``."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    name: Annotated[str, Field(max_length=200)] | None = None
-    for_: Handle | None = Field(default=None, alias="for")
-
-
-class FeedRequest(Body):
-    """``POST /api/feeds``: at most one of machine / member / all; none = your own rentals."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    machine: Handle | None = None
-    member: Handle | None = None
-    all: bool = False
-    format: Literal["ics", "json"] = "ics"
-    name: Annotated[str, Field(max_length=200)] | None = None
-
-
-# -- responses ------------------------------------------------------------------------
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Shape(BaseModel):
@@ -423,28 +260,19 @@ ErrorBody.model_rebuild()
 
 __all__ = [
     "AvailabilityOut",
-    "AvailabilityRequest",
-    "BookingRequest",
     "ConflictOut",
-    "Day",
     "ErrorBody",
     "EventOut",
     "FeedOut",
-    "FeedRequest",
     "HistoryOut",
     "MachineDetailsOut",
     "MachineOut",
-    "MachineRequest",
     "MaintenanceOut",
-    "MaintenanceRequest",
     "MarkedOut",
     "MemberOut",
-    "MemberRequest",
-    "MoveRequest",
     "NewFeedOut",
     "NewTokenOut",
     "NotificationOut",
-    "ReasonRequest",
     "RentalDetailsOut",
     "RentalOut",
     "ResourceOut",
