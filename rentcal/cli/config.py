@@ -30,12 +30,12 @@ configured one (see :mod:`rentcal.service.org_settings`).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rentcal.cli.config_file_errors import file_error, key_line, syntax_error, unreadable
 from rentcal.errors import InvalidRequest
 
 CONFIG_ENV = "RENTCAL_CONFIG"
@@ -229,9 +229,9 @@ def read_file(path: Path, *, explicit: bool = True) -> dict[str, Any] | None:
     except PermissionError as err:
         if not explicit and not os.access(path.parent, os.X_OK):
             return None  # a default file this user cannot even look for: as absent
-        raise _unreadable(path, err) from None
+        raise unreadable(path, err) from None
     except OSError as err:
-        raise _unreadable(path, err) from None
+        raise unreadable(path, err) from None
     import tomllib
 
     try:
@@ -245,7 +245,7 @@ def read_file(path: Path, *, explicit: bool = True) -> dict[str, Any] | None:
             reason="malformed",
         ) from None
     except tomllib.TOMLDecodeError as err:
-        raise _syntax_error(path, text, err) from None
+        raise syntax_error(path, text, err) from None
     lines = text.splitlines()
     flat: dict[str, Any] = {}
     for key, value in parsed.items():
@@ -258,74 +258,11 @@ def read_file(path: Path, *, explicit: bool = True) -> dict[str, Any] | None:
         line = key_line(lines, key)
         if setting is None:
             known = ", ".join(s.key for s in SETTINGS)
-            raise _file_error(path, line, key, f"unknown key (known: {known})", "unknown-key")
+            raise file_error(path, line, key, f"unknown key (known: {known})", "unknown-key")
         problem = _problem(setting, value)
         if problem is not None:
-            raise _file_error(path, line, key, problem, "wrong-type")
+            raise file_error(path, line, key, problem, "wrong-type")
     return flat
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-_KEY_AT_START = re.compile(r"""^\s*([A-Za-z0-9_\-."' ]+?)\s*=""")
-_TABLE_HEADER = re.compile(r"""^\s*\[\s*([A-Za-z0-9_\-."' ]+?)\s*\]\s*(#.*)?$""")
-
-
-def _bare(key: str) -> str:
-    return ".".join(part.strip().strip("\"'") for part in key.split("."))
-
-
-def key_line(lines: list[str], key: str) -> int | None:
-    """The 1-based line defining ``key`` (``server.port``: ``port`` under ``[server]``)."""
-    table = ""
-    for number, line in enumerate(lines, 1):
-        header = _TABLE_HEADER.match(line)
-        if header:
-            table = _bare(header.group(1))
-            if table == key:
-                return number
-            continue
-        found = _KEY_AT_START.match(line)
-        if found:
-            full = _bare(found.group(1))
-            if (f"{table}.{full}" if table else full) == key:
-                return number
-    return None
-
-
-def _unreadable(path: Path, err: OSError) -> InvalidRequest:
-    return InvalidRequest(
-        f"config file {path} cannot be read: {err.strerror or err}",
-        field="config",
-        value=str(path),
-        reason="unreadable",
-    )
-
-
-def _syntax_error(path: Path, text: str, err: Exception) -> InvalidRequest:
-    message = str(err)
-    position = _TOML_POSITION.search(message)
-    line = int(position.group(1)) if position else None
-    what = _TOML_POSITION.sub("", message)
-    key = None
-    if line is not None:
-        lines = text.splitlines()
-        if 0 < line <= len(lines):
-            found = _KEY_AT_START.match(lines[line - 1])
-            key = _bare(found.group(1)) if found else None
-    return _file_error(path, line, key, f"not valid TOML: {what}", "malformed")
-
-
-def _file_error(
-    path: Path, line: int | None, key: str | None, problem: str, reason: str
-) -> InvalidRequest:
-    where = f"config file {path}"
-    if line is not None:
-        where += f", line {line}"
-    if key is not None:
-        where += f", key {key!r}"
-    return InvalidRequest(
-        f"{where}: {problem}", field=key or "config", value=str(path), reason=reason
-    )
 
 
 def _problem(setting: Setting, value: Any) -> str | None:
@@ -403,7 +340,6 @@ __all__ = [
     "Setting",
     "Value",
     "default_path",
-    "key_line",
     "load",
     "read_file",
 ]

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from rentcal.db import schema, sql
+from rentcal.db import schema, sql, store_errors
 from rentcal.db.connection_limits import (
     DEFAULT_BUSY_TIMEOUT,
     busy_timeout_setting,
@@ -35,11 +35,7 @@ from rentcal.db.connection_limits import (
 )
 from rentcal.db.deadline import DEADLINE, WRITE
 from rentcal.db.driver_errors import (
-    QUERY_CANCELED,
     RETRYABLE_SQLSTATES,
-    describe_db_error,
-    is_corrupt,
-    is_locked,
     is_out_of_connections,
     sqlstate,
 )
@@ -49,7 +45,6 @@ from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
 from rentcal.db.revision_watch import ListenWatch, PollWatch, RevisionWatch
 from rentcal.db.rows import MemberRecord
-from rentcal.db.sqlite_file import mark_damaged
 from rentcal.db.urls import (
     default_sqlite_path,
     parse_url,
@@ -58,7 +53,7 @@ from rentcal.db.urls import (
     url_secrets,
 )
 from rentcal.db.watchdog import WATCHDOGS
-from rentcal.errors import Busy, DamagedDatabase, DatabaseError
+from rentcal.errors import Busy, DatabaseError
 
 #: Longest pause with jitter between retries of a whole transaction.
 RETRY_PAUSE = 0.01
@@ -126,7 +121,7 @@ class Store:
         if self._watchdog is not None:
             self._watchdog.dropped()  # forget a drop an earlier operation already reported
         if not self._gate.enter(deadline - time.monotonic()):
-            raise self._no_connection()
+            raise store_errors.no_connection(self.pool_size, self.busy_timeout)
         try:
             with self._connect(deadline) as conn:
                 if write:
@@ -134,19 +129,13 @@ class Store:
                 with conn.begin():
                     yield conn
         except exc.TimeoutError:  # the pool itself, used beside the gate
-            raise self._no_connection() from None
+            raise store_errors.no_connection(self.pool_size, self.busy_timeout) from None
         except exc.DBAPIError as err:
             if isinstance(err, exc.IntegrityError) or sqlstate(err) in RETRYABLE_SQLSTATES:
                 raise
             raise self._translate(err) from None
         finally:
             self._gate.leave()
-
-    def _no_connection(self) -> Busy:
-        return Busy(
-            f"all {self.pool_size} database connections of this process stayed in use "
-            f"for more than {self.busy_timeout:g}s (pool_size={self.pool_size}); try again"
-        )
 
     def _connect(self, deadline: float) -> Connection:
         """A pooled connection; a server out of connection slots is asked again
@@ -161,44 +150,13 @@ class Store:
             time.sleep(min(left, random.uniform(*CONNECT_PAUSE)))
 
     def _translate(self, err: exc.DBAPIError) -> DatabaseError:
-        """THE mapping of a driver error to rentcal's one-line errors."""
-        if self._watchdog is not None and self._watchdog.dropped():
-            return DatabaseError(
-                f"no answer from the database server ({self.display_url}) for "
-                f"{self._watchdog.bound:g}s: the connection was dropped (network or server "
-                f"failure?); the transaction was not committed unless the server had "
-                f"finished it; try again"
-            )
-        if is_locked(err):
-            return self._busy()
-        if sqlstate(err) == QUERY_CANCELED:
-            return Busy(
-                f"the database did not finish within {self.busy_timeout:g}s (another writer "
-                f"held the lock, or the server is overloaded); try again"
-            )
-        if is_out_of_connections(err):
-            return Busy(
-                f"the database server ({self.display_url}) refused connections for "
-                f"{self.busy_timeout:g}s: {describe_db_error(err)} (max_connections); use a "
-                f"smaller pool_size or a pooler such as PgBouncer (docs/postgres.md)"
-            )
-        return self._database_error(err)
-
-    def _database_error(self, err: exc.DBAPIError) -> DatabaseError:
-        """A driver error as rentcal's: DamagedDatabase when SQLite reports damage
-        (and the file is marked, so that no later write goes ahead either)."""
-        message = f"database error ({self.display_url}): {describe_db_error(err)}"
-        if not is_corrupt(err):
-            return DatabaseError(message)
-        detail = str(getattr(err, "orig", err)).strip().splitlines()[0]
-        if self.file_path is not None:
-            mark_damaged(self.file_path, detail)
-        return DamagedDatabase(message, detail)
-
-    def _busy(self) -> Busy:
-        return Busy(
-            f"the database stayed locked by another writer for more than "
-            f"{self.busy_timeout:g}s; try again"
+        """A driver error as rentcal's one-line error (:func:`store_errors.translate`)."""
+        return store_errors.translate(
+            err,
+            watchdog=self._watchdog,
+            display_url=self.display_url,
+            busy_timeout=self.busy_timeout,
+            file_path=self.file_path,
         )
 
     def run(self, fn: Callable[[Connection], T], *, write: bool = False) -> T:
