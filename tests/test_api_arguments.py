@@ -26,8 +26,9 @@ import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal import ArgumentTypeError, InvalidRequest, MaintenanceStatus, RentalStatus, models
+from rentcal import ArgumentTypeError, InvalidRequest, MaintenanceStatus, RentalStatus
 from rentcal.core.values import Problem
+from rentcal.db import tables as models
 from rentcal.imports import BlockRow, ImportRow
 from rentcal.service import Rentcal
 from tests.conftest import BOTH, BUSY_TIMEOUT, TODAY, d, make_clock, seed
@@ -161,6 +162,8 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("connect", "create", FLAG),
     ("connect", "pool_size", COUNT),
     ("connect", "timezone", ZONE),
+    ("watch_revisions", "poll_seconds", SECONDS),
+    ("watch_revisions", "quiet_seconds", SECONDS),
     ("add_member", "handle", HANDLE),
     ("add_member", "name", TEXT),
     ("add_member", "email", TEXT),
@@ -422,6 +425,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "machines": {"include_retired": False},
     "check": {"machine": "tractor", "start": d(20), "end": d(21), "today": TODAY},
     "check_many": {"requests": [("tractor", d(20), d(21))], "today": TODAY, "chunk": 10},
+    "watch_revisions": {"poll_seconds": 0.5, "quiet_seconds": 5},
     "free_windows": {
         "machine": "tractor",
         "start": d(9),
@@ -701,6 +705,7 @@ EXPECT: dict[str, Any] = {
         [(x.machine, x.start, x.end, x.available) for x in r] == [("tractor", d(20), d(21), True)]
     ),
     "free_windows": lambda r, a: r == [(d(13), d(25))],
+    "watch_revisions": lambda r, a: callable(r.wait) and r.close() is None,
     "book": lambda r, a: (
         (r.id, r.machine, r.member, r.start, r.end, r.status.value, r.purpose)
         == (3, "tractor", "bob", d(20), d(21), "pending", "hay")

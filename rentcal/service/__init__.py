@@ -69,6 +69,9 @@ from rentcal.service.wiring import UseCases, via
 #: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
 #: forever"), at most a day (its lock_timeout holds under 25 days).
 BUSY_TIMEOUT_RANGE = (0.001, 86400.0)
+#: Seconds between a revision watch's wake-ups: often enough to be a loop, not a
+#: spin (10 ms), and at least once an hour so a dead stream is noticed.
+WATCH_SECONDS_RANGE = (0.01, 3600.0)
 
 
 class Rentcal:
@@ -218,8 +221,14 @@ class Rentcal:
 
         Raises:
             DatabaseError: the database could not be watched (try again later).
+            ArgumentTypeError: ``poll_seconds`` or ``quiet_seconds`` not a number.
+            InvalidRequest: either outside :data:`WATCH_SECONDS_RANGE`.
         """
-        return self.store.watch_revisions(poll_seconds=poll_seconds, quiet_seconds=quiet_seconds)
+        from rentcal.core import checks
+
+        poll = checks.seconds(poll_seconds, "poll_seconds", *WATCH_SECONDS_RANGE)
+        quiet = checks.seconds(quiet_seconds, "quiet_seconds", *WATCH_SECONDS_RANGE)
+        return self.store.watch_revisions(poll_seconds=poll, quiet_seconds=quiet)
 
 
 def connect(
