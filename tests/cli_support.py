@@ -87,10 +87,36 @@ def failed(result: Result, code: int, message: str) -> None:
     assert "Traceback" not in result.output
 
 
+def every_table(cal: rentcal.Rentcal) -> dict[str, list[str]]:
+    """Every row of every table, as text: "nothing written" means this is unchanged.
+
+    The tables are discovered in the database, so a new table is covered; the
+    models' tables (and the revision counter among them) must all be there.
+    """
+    import sqlalchemy as sa
+
+    from rentcal.db import (
+        tables,
+        tables_accounts,  # noqa: F401  (its tables join the same metadata)
+    )
+
+    with cal.store.engine.connect() as conn:
+        names = sa.inspect(conn).get_table_names()
+        assert set(tables.metadata.tables) <= set(names), names
+        return {
+            name: sorted(
+                repr(tuple(row)) for row in conn.exec_driver_sql(f'SELECT * FROM "{name}"')
+            )
+            for name in names
+        }
+
+
 def snapshot(cal: rentcal.Rentcal) -> dict[str, Any]:
-    """Everything a command could change, as plain data, to compare before / after."""
+    """Everything a command could change, as plain data, to compare before / after:
+    the values as the library reads them, and every row of every table."""
     members = cal.members()
     return {
+        "tables": every_table(cal),
         "machines": [m.as_dict() for m in cal.machines()],
         "members": [m.as_dict() for m in members],
         "rentals": [r.as_dict() for r in cal.rentals()],

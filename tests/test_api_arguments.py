@@ -28,9 +28,9 @@ import sqlalchemy as sa
 import rentcal
 from rentcal import ArgumentTypeError, InvalidRequest, MaintenanceStatus, RentalStatus
 from rentcal.core.values import Problem
-from rentcal.db import tables as models
 from rentcal.imports import BlockRow, ImportRow
 from rentcal.service import Rentcal
+from tests.cli_support import every_table
 from tests.conftest import BOTH, BUSY_TIMEOUT, TODAY, d, make_clock, seed
 
 WRONG = ArgumentTypeError
@@ -766,23 +766,6 @@ EXPECT: dict[str, Any] = {
     "mark_read": lambda r, a: r == 1,
     "today": lambda r, a: r == TODAY,
 }
-
-
-def every_table(cal: rentcal.Rentcal) -> dict[str, list[str]]:
-    """Every row of every table, as text: "nothing written" means this is unchanged.
-
-    The tables are discovered in the database, so a new table is covered; the
-    models' tables (and the revision counter among them) must all be there.
-    """
-    with cal.store.engine.connect() as conn:
-        names = sa.inspect(conn).get_table_names()
-        assert set(models.metadata.tables) <= set(names), names
-        return {
-            name: sorted(
-                repr(tuple(row)) for row in conn.exec_driver_sql(f'SELECT * FROM "{name}"')
-            )
-            for name in names
-        }
 
 
 class TestTable:

@@ -20,6 +20,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,6 +46,7 @@ from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
 from rentcal.db.revision_watch import ListenWatch, PollWatch, RevisionWatch
 from rentcal.db.rows import MemberRecord
+from rentcal.db.sql import credential_tables
 from rentcal.db.urls import (
     default_sqlite_path,
     parse_url,
@@ -238,6 +240,23 @@ class Store:
         if self.dialect != "sqlite":
             sql.lock_member(conn, handle, shared=shared)
         return sql.member_row(conn, handle)
+
+    @property
+    def serialises_writers(self) -> bool:
+        """Whether a write transaction already excludes every other writer (SQLite's
+        BEGIN IMMEDIATE): then what it read before taking a lock is still current."""
+        return self.dialect == "sqlite"
+
+    def bump_revision(self, conn: Connection, now: datetime) -> int:
+        """Raise the calendar's revision in the caller's transaction; on PostgreSQL
+        listeners are told on commit (NOTIFY), SQLite's are polled."""
+        return credential_tables.bump_revision(conn, now, notify=self.dialect == "postgresql")
+
+    def lock_login_handle(self, conn: Connection, handle: str) -> None:
+        """Serialise sign-in attempts for ``handle`` (PostgreSQL advisory lock; SQLite's
+        write lock already does), so they are counted one after another."""
+        if self.dialect == "postgresql":
+            credential_tables.lock_handle(conn, handle)
 
     def lock_members(self, conn: Connection) -> None:
         """Serialise writers that decide on "the database has no members yet".

@@ -25,7 +25,6 @@ from rentcal.core.types import MachineStatus
 from rentcal.core.values import Machine, Maintenance, Member, Rental, TimeZone
 from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord, MemberRecord
-from rentcal.db.sql import credential_tables as qa
 from rentcal.db.store import Store
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.service.org_zone import OrgZone, local_date
@@ -148,7 +147,7 @@ class Context:
         """Whether a write transaction already excludes every other writer (SQLite's
         BEGIN IMMEDIATE): then what it read before taking a lock is still current,
         and the locking recipe's re-reads under the lock are not needed."""
-        return self.store.dialect == "sqlite"
+        return self.store.serialises_writers
 
     def read(self, fn: Callable[[Connection], T]) -> T:
         """``fn(conn)`` in one read transaction."""
@@ -178,11 +177,9 @@ class Context:
 
         ``skip_rental``: a rental that moves is never its own conflict.
         """
-        notify = self.store.dialect == "postgresql"
-
         def revised(conn: Connection) -> T:
             result = fn(conn)
-            qa.bump_revision(conn, self.now(), notify=notify)
+            self.bump_revision(conn)
             return result
 
         try:
@@ -191,6 +188,11 @@ class Context:
             if not self.store.is_overlap(err):
                 raise
         raise self._refused(list(spans() if callable(spans) else spans), skip_rental)
+
+    def bump_revision(self, conn: Connection) -> None:
+        """Raise the calendar's revision in ``conn``'s transaction: for a write that
+        passed ``calendar=False`` because only some of its outcomes change a calendar."""
+        self.store.bump_revision(conn, self.now())
 
     def _refused(self, spans: list[Span], skip_rental: int | None = None) -> Unavailable:
         """The Unavailable a database guard refusal stands for, with its conflicts."""

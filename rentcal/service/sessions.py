@@ -224,8 +224,7 @@ class Accounts:
         lock), so concurrent attempts are counted one after another.
         Returns (attempt id, member id, stored hash).
         """
-        if self.ctx.store.dialect == "postgresql":
-            qa.lock_handle(conn, handle)
+        self.ctx.store.lock_login_handle(conn, handle)
         now = self.ctx.now()
         recent = qa.recent_failures(conn, handle, now - LOGIN_WINDOW, MAX_FAILURES)
         if len(recent) >= MAX_FAILURES:

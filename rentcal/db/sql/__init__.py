@@ -6,7 +6,7 @@ use-case modules (:mod:`rentcal.service`) call the small functions re-exported
 here (``from rentcal.db import sql as q``) and read as rules. The areas:
 :mod:`.overlap` (THE overlap rule in SQL, the conflict seek), :mod:`.catalogue`
 (members and machines), :mod:`.rentals`, :mod:`.maintenance`, :mod:`.notices`
-(notifications, the change log, organisation settings) and :mod:`.accounts`
+(notifications, the change log, organisation settings) and :mod:`.credential_tables`
 (sign-in, tokens, feeds, idempotency keys, the calendar revision).
 """
 
