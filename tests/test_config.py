@@ -40,6 +40,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "file": "https://f.example.org",
     },
     "server.workers": {"option": 2, "env": 3, "file": 4},
+    "server.max_connections": {"option": 500, "env": 600, "file": 700},
+    "server.max_streams": {"option": 50, "env": 60, "file": 70},
+    "server.max_streams_per_member": {"option": 2, "env": 3, "file": 4},
+    "server.header_timeout": {"option": 1.5, "env": 2.5, "file": 3.5},
 }
 #: Sources present in each case, strongest first; the first one present wins.
 CASES = [

@@ -20,6 +20,7 @@ command runs (never for ``--help``)::
     port = 8000
     base_url = "https://rentcal.example.org"
     workers = 2
+    max_connections = 900
 
 A malformed file, an unknown key or a value of the wrong type is an
 :class:`~rentcal.errors.InvalidRequest` naming the file, the line and the key.
@@ -103,6 +104,46 @@ SETTINGS: tuple[Setting, ...] = (
         "http://HOST:PORT",
     ),
     Setting("server.workers", "RENTCAL_WORKERS", "serve --workers", "whole number", 1, "1", 1, 64),
+    Setting(
+        "server.max_connections",
+        "RENTCAL_MAX_CONNECTIONS",
+        "serve --max-connections",
+        "whole number",
+        None,
+        "ulimit -n less 128, at most 1000",
+        1,
+        1_000_000,
+    ),
+    Setting(
+        "server.max_streams",
+        "RENTCAL_MAX_STREAMS",
+        "serve --max-streams",
+        "whole number",
+        None,
+        "half of max_connections",
+        1,
+        1_000_000,
+    ),
+    Setting(
+        "server.max_streams_per_member",
+        "RENTCAL_MAX_STREAMS_PER_MEMBER",
+        "serve --max-streams-per-member",
+        "whole number",
+        8,
+        "8",
+        1,
+        10_000,
+    ),
+    Setting(
+        "server.header_timeout",
+        "RENTCAL_HEADER_TIMEOUT",
+        "serve --header-timeout",
+        "number",
+        10.0,
+        "10",
+        0.1,
+        3600.0,
+    ),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 

@@ -4,7 +4,7 @@ The web stack is imported inside the command only: ``rentcal --help`` and
 every other command never load FastAPI, Starlette or uvicorn.
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +12,9 @@ from rentcal.cli import render
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import commands, examples
+
+if TYPE_CHECKING:
+    from rentcal.cli.config import Config
 
 serve_commands = commands()
 
@@ -22,6 +25,7 @@ serve_commands = commands()
         "rentcal serve",
         "rentcal serve --port 8080 --workers 2 --pool-size 10 --metrics",
         "rentcal serve --base-url https://rentcal.example.org --root-path /rentcal --proxy-headers",
+        "rentcal serve --max-connections 900 --max-streams-per-member 4 --header-timeout 5",
     ),
 )
 @cli_command
@@ -76,6 +80,56 @@ def serve(
             max=1000,
             help="Database connections per worker, at most [default: $RENTCAL_POOL_SIZE, "
             "the config file's pool_size, else 5].",
+            show_default=False,
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            "--max-connections",
+            metavar="N",
+            min=1,
+            max=1_000_000,
+            help="Open connections per worker; past it an idle one is closed, else 503 "
+            "[default: $RENTCAL_MAX_CONNECTIONS, server.max_connections, else ulimit -n "
+            "less 128, at most 1000].",
+            show_default=False,
+        ),
+    ] = None,
+    max_streams: Annotated[
+        int | None,
+        typer.Option(
+            "--max-streams",
+            metavar="N",
+            min=1,
+            max=1_000_000,
+            help="Open /api/changes streams per worker, past it 503 [default: "
+            "$RENTCAL_MAX_STREAMS, server.max_streams, else half of --max-connections].",
+            show_default=False,
+        ),
+    ] = None,
+    max_streams_per_member: Annotated[
+        int | None,
+        typer.Option(
+            "--max-streams-per-member",
+            metavar="N",
+            min=1,
+            max=10_000,
+            help="Open /api/changes streams per member per worker, past it 429 [default: "
+            "$RENTCAL_MAX_STREAMS_PER_MEMBER, server.max_streams_per_member, else 8].",
+            show_default=False,
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--header-timeout",
+            metavar="SECONDS",
+            min=0.1,
+            max=3600,
+            help="Close a connection whose request header is not complete this long after "
+            "it connected or got its last answer [default: $RENTCAL_HEADER_TIMEOUT, "
+            "server.header_timeout, else 10].",
             show_default=False,
         ),
     ] = None,
@@ -136,6 +190,7 @@ def serve(
         slow_request_ms=slow_ms,
         session_idle_days=session_days,
         assets_dir=assets,
+        **_limits(config, max_connections, max_streams, max_streams_per_member, header_timeout),
     )
     options = ServeOptions(
         host=host,
@@ -155,6 +210,26 @@ def serve(
         )
     )
     launch(options)
+
+
+def _limits(
+    config: "Config",
+    max_connections: int | None,
+    max_streams: int | None,
+    per_member: int | None,
+    header_timeout: float | None,
+) -> dict[str, Any]:
+    """The connection and stream limits: each option, else its variable / file / default."""
+    given = {
+        "max_connections": max_connections,
+        "max_streams": max_streams,
+        "max_streams_per_member": per_member,
+        "header_timeout": header_timeout,
+    }
+    return {
+        name: config.get(f"server.{name}") if value is None else value
+        for name, value in given.items()
+    }
 
 
 __all__ = ["serve_commands"]

@@ -7,13 +7,17 @@ aggregates all of them (prometheus-client's multiprocess mode). The gauge of
 SSE clients sums the live processes only.
 
 Metrics are defined once, at import, so building several apps in one process
-(tests) never registers a name twice. Labels are route *templates*
-(``/api/rentals/{rental_id}``), never raw paths: bounded, and free of secrets.
+(tests) never registers a name twice. Every label comes from a closed set, so
+no client can grow the registry (each new label value is a series kept for
+the life of the process, metrics served or not): route *templates*
+(``/api/rentals/{rental_id}``), never raw paths; the standard methods, else
+``other``; the status codes HTTP defines, else ``other``.
 """
 
 from __future__ import annotations
 
 import os
+from http import HTTPStatus
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,6 +30,14 @@ from prometheus_client import (
 )
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: The method label's values besides :data:`OTHER` (RFC 9110 and PATCH).
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+STATUSES = frozenset(str(int(status)) for status in HTTPStatus)
+BOOKING_OUTCOMES = frozenset({"booked", "unavailable", "invalid", "denied"})
+#: The label of any value outside its closed set.
+OTHER = "other"
 
 HTTP_REQUESTS = Counter(
     "http_requests_total",
@@ -60,9 +72,20 @@ SSE_CLIENTS = Gauge(
 )
 
 
+def method_label(method: str) -> str:
+    """The method itself when standard, else ``other``: a client picks any method name."""
+    return method if method in METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    """The status code when HTTP defines it, else ``other`` (bounded whatever an app sends)."""
+    text = str(status)
+    return text if text in STATUSES else OTHER
+
+
 def count_booking(outcome: str) -> None:
     """Count one booking request by outcome (the one booking path calls this)."""
-    BOOKINGS.labels(outcome).inc()
+    BOOKINGS.labels(outcome if outcome in BOOKING_OUTCOMES else OTHER).inc()
 
 
 def multiprocess() -> bool:
@@ -95,10 +118,14 @@ __all__ = [
     "FEED_REQUESTS",
     "HTTP_DURATION",
     "HTTP_REQUESTS",
+    "METHODS",
     "MULTIPROC_ENV",
+    "OTHER",
     "SSE_CLIENTS",
     "count_booking",
     "exposition",
+    "method_label",
     "multiprocess",
     "process_exited",
+    "status_label",
 ]

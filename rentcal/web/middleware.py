@@ -103,9 +103,10 @@ class RequestContext:
     def _record(self, scope: Scope, status: int, seconds: float, state: dict[str, Any]) -> None:
         template = route_template(scope)
         label = template or UNMATCHED
-        method = scope["method"]
-        metrics.HTTP_REQUESTS.labels(method, label, str(status)).inc()
-        metrics.HTTP_DURATION.labels(method, label, str(status)).observe(seconds)
+        method = metrics.method_label(scope["method"])
+        code = metrics.status_label(status)
+        metrics.HTTP_REQUESTS.labels(method, label, code).inc()
+        metrics.HTTP_DURATION.labels(method, label, code).observe(seconds)
         slow = seconds > self.slow and not state["stream"]
         log.log(
             logging.WARNING if slow else logging.INFO,

@@ -7,6 +7,10 @@ opens its own connection to the database. With metrics and several workers,
 ``PROMETHEUS_MULTIPROC_DIR`` points at a fresh directory (removed at exit)
 before any worker imports prometheus-client.
 
+Each worker bounds its connections and times out slow request headers
+(:mod:`rentcal.web.bounded_protocol`), and bounds its SSE streams
+(:mod:`rentcal.web.limits`).
+
 SIGTERM and SIGINT stop the server gracefully: no new connections, in-flight
 requests finish (at most :data:`GRACEFUL_SECONDS`), SSE streams end.
 """
@@ -27,6 +31,8 @@ from rentcal.web.metrics import MULTIPROC_ENV
 from rentcal.web.server_settings import SETTINGS_ENV, Settings
 
 APP_FACTORY = "rentcal.web.app:from_env"
+#: uvicorn's h11 protocol with a connection cap and a header timeout (imported in each worker).
+PROTOCOL = "rentcal.web.bounded_protocol:BoundedH11Protocol"
 #: Seconds in-flight requests get to finish after SIGTERM before they are cut.
 GRACEFUL_SECONDS = 30
 MAX_WORKERS = 64
@@ -118,9 +124,10 @@ def launch(options: ServeOptions) -> None:
                 server_header=False,
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
                 lifespan="on",
+                http=PROTOCOL,
             )
         finally:
             signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["APP_FACTORY", "GRACEFUL_SECONDS", "ServeOptions", "check_address", "launch"]
+__all__ = ["APP_FACTORY", "GRACEFUL_SECONDS", "PROTOCOL", "ServeOptions", "check_address", "launch"]

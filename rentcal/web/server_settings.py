@@ -47,6 +47,16 @@ class Settings:
         busy_timeout: seconds a worker's writer waits for a lock (None: the
             environment, else the library's default), as ``connect()`` takes it.
         pool_size: database connections per worker (None: likewise).
+        max_connections: open connections per worker; past it an idle one
+            (still sending its request, or kept alive) is closed to make room,
+            else the new one gets 503 (None: the descriptor limit less a
+            reserve, at most :data:`DEFAULT_MAX_CONNECTIONS`).
+        max_streams: open ``/api/changes`` streams per worker, past it 503
+            (None: half of the connections, so streams never crowd out requests).
+        max_streams_per_member: open streams per member per worker, past it 429.
+        header_timeout: seconds a connection gets to send a whole request
+            header (from connecting or from the previous response), else it is
+            closed: a trickling client cannot hold a descriptor.
     """
 
     base_url: str | None = None
@@ -61,14 +71,34 @@ class Settings:
     timezone: str | None = None
     busy_timeout: float | None = None
     pool_size: int | None = None
+    max_connections: int | None = None
+    max_streams: int | None = None
+    max_streams_per_member: int = 8
+    header_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))
-        for name in ("slow_request_ms", "session_idle_days", "heartbeat_seconds", "poll_seconds"):
+        for name in (
+            "slow_request_ms",
+            "session_idle_days",
+            "heartbeat_seconds",
+            "poll_seconds",
+            "header_timeout",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise InvalidRequest(
                     f"{name} must be a positive number, not {value!r}", field=name, value=value
+                )
+        for name in ("max_connections", "max_streams", "max_streams_per_member"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise InvalidRequest(
+                    f"{name} must be a whole number of at least 1, not {value!r}",
+                    field=name,
+                    value=value,
                 )
 
     @property

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.blocking import quick_read
 from rentcal.web.changes import RevisionWatcher
-from rentcal.web.response_shapes import RevisionOut
+from rentcal.web.limits import StreamSlots, stream_slots
+from rentcal.web.response_shapes import ErrorBody, RevisionOut
 from rentcal.web.routes.common import COMMON
 from rentcal.web.views import as_json
 
@@ -25,17 +27,46 @@ async def revision(member: CurrentMember, cal: Cal) -> Response:
 @router.get(
     "/changes",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "an SSE stream"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "an SSE stream"},
+        429: {
+            "model": ErrorBody,
+            "description": "Too many open streams of this member (`too_many_streams`, "
+            "with Retry-After).",
+        },
+    },
 )
 async def changes(request: Request, member: CurrentMember) -> StreamingResponse:
     """Server-Sent Events: ``event: revision`` / ``data: N`` now and on every change
-    (within two seconds, whoever made it), and a comment line every 15 s."""
+    (within two seconds, whoever made it), and a comment line every 15 s.
+
+    A member has at most ``--max-streams-per-member`` open streams (429 past
+    it) and the worker ``--max-streams`` (503): each holds a connection."""
     watcher: RevisionWatcher = request.app.state.watcher
-    return StreamingResponse(
+    slots = stream_slots(request.app.state)
+    slots.acquire(member.id)
+    return CountedStream(
+        slots,
+        member.id,
         watcher.stream(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class CountedStream(StreamingResponse):
+    """A stream that gives its member's slot back when it ends, however it ends."""
+
+    def __init__(self, slots: StreamSlots, member_id: int, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.slots = slots
+        self.member_id = member_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slots.release(self.member_id)
 
 
 __all__ = ["router"]

@@ -1,0 +1,136 @@
+"""uvicorn's HTTP/1.1 protocol with a connection cap and a request-header timeout.
+
+Why a protocol subclass: both bounds act before there is a request, so no
+ASGI middleware ever sees them. uvicorn's own options do not cover them:
+``limit_concurrency`` answers 503 only once a request header is complete
+(a trickling client never completes one) and never frees a descriptor;
+``timeout_keep_alive`` starts only after a first response and is cancelled
+by any byte received; h11 bounds a header's size, not its duration.
+
+So, per worker (``rentcal serve`` passes this class as uvicorn's ``http``):
+
+* a connection still sending its request header ``header_timeout`` seconds
+  after it connected (or after its previous response) is closed;
+* a new connection past ``max_connections`` first closes the longest-idle
+  connection (sending a header or kept alive, never one being answered or
+  streaming); when every connection is busy it gets a 503 and is closed.
+
+Either way the worker keeps descriptors free and answers ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import time
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from rentcal.web.error_responses import error_body
+from rentcal.web.limits import RETRY_AFTER_SECONDS, connection_cap
+from rentcal.web.server_settings import Settings
+
+
+@functools.cache
+def worker_limits() -> tuple[int, float]:
+    """This worker's connection cap and header timeout (from ``rentcal serve``'s settings)."""
+    settings = Settings.from_env()
+    return connection_cap(settings), settings.header_timeout
+
+
+def busy_response(cap: int) -> bytes:
+    """The raw 503 a connection over the cap gets before it is closed."""
+    body = json.dumps(
+        error_body(
+            "unavailable",
+            f"this server holds its most open connections ({cap}); try again shortly",
+        )
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        f"retry-after: {RETRY_AFTER_SECONDS}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class BoundedH11Protocol(H11Protocol):
+    """One connection: refused or making room past the cap; closed when its header is late."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timer: asyncio.TimerHandle | None = None
+        self.waiting_since = time.monotonic()
+        self.refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Make room past the cap (or refuse), then start the header clock."""
+        cap, timeout = worker_limits()
+        if len(self.connections) >= cap and not self.make_room():
+            self.refused = True
+            transport.write(busy_response(cap))
+            transport.close()
+            return
+        super().connection_made(transport)
+        self.arm_header_timer(timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the header clock; a refused connection was never uvicorn's."""
+        self.disarm_header_timer()
+        if not self.refused:
+            super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        """The next request header must come within the timeout too (keep-alive trickling)."""
+        self.arm_header_timer(worker_limits()[1])
+        super().on_response_complete()
+
+    def idle(self) -> bool:
+        """Whether no request is being answered: still reading a header, or kept alive."""
+        if self.transport is None or self.transport.is_closing():
+            return False
+        return self.cycle is None or self.cycle.response_complete
+
+    def make_room(self) -> bool:
+        """Close the longest-idle connection of this worker; False when none is idle."""
+        idle = [c for c in self.connections if isinstance(c, BoundedH11Protocol) and c.idle()]
+        if not idle:
+            return False
+        min(idle, key=lambda c: c.waiting_since).close_quietly()
+        return True
+
+    def arm_header_timer(self, timeout: float) -> None:
+        """Close this connection unless a new request header is complete within ``timeout``."""
+        self.disarm_header_timer()
+        self.waiting_since = time.monotonic()
+        self.header_timer = self.loop.call_later(timeout, self.header_late, self.cycle)
+
+    def disarm_header_timer(self) -> None:
+        """Cancel the header clock (the connection is gone)."""
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+
+    def header_late(self, cycle_when_armed: object) -> None:
+        """The clock ran out: close unless a request began since it was armed."""
+        self.header_timer = None
+        if self.cycle is cycle_when_armed and self.idle():
+            self.close_quietly()
+
+    def close_quietly(self) -> None:
+        """Close a connection that is between requests (as uvicorn's keep-alive timeout does)."""
+        self.disarm_header_timer()
+        if self.transport.is_closing():
+            return
+        with contextlib.suppress(h11.LocalProtocolError):
+            self.conn.send(h11.ConnectionClosed())
+        self.transport.close()
+
+
+__all__ = ["BoundedH11Protocol", "busy_response", "worker_limits"]
