@@ -110,7 +110,7 @@ SETTINGS: tuple[Setting, ...] = (
         "serve --max-connections",
         "whole number",
         None,
-        "ulimit -n less 128, at most 1000",
+        "ulimit -n less 384, at most 1000",
         1,
         1_000_000,
     ),

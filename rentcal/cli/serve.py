@@ -92,7 +92,7 @@ def serve(
             max=1_000_000,
             help="Open connections per worker; past it an idle one is closed, else 503 "
             "[default: $RENTCAL_MAX_CONNECTIONS, server.max_connections, else ulimit -n "
-            "less 128, at most 1000].",
+            "less 384, at most 1000].",
             show_default=False,
         ),
     ] = None,

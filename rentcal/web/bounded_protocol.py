@@ -13,7 +13,9 @@ So, per worker (``rentcal serve`` passes this class as uvicorn's ``http``):
   after it connected (or after its previous response) is closed;
 * a new connection past ``max_connections`` first closes the longest-idle
   connection (sending a header or kept alive, never one being answered or
-  streaming); when every connection is busy it gets a 503 and is closed.
+  streaming); when none is idle it gets a 503 and is closed. A connection
+  that has sent nothing yet is spared for :data:`GRACE_SECONDS`: in a burst,
+  its request may be waiting unread in the kernel, and it deserves an answer.
 
 Either way the worker keeps descriptors free and answers ``/healthz``.
 """
@@ -33,6 +35,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from rentcal.web.error_responses import error_body
 from rentcal.web.limits import RETRY_AFTER_SECONDS, connection_cap
 from rentcal.web.server_settings import Settings
+
+#: A new connection that has sent nothing is not closed to make room this soon.
+GRACE_SECONDS = 1.0
 
 
 @functools.cache
@@ -67,6 +72,7 @@ class BoundedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.header_timer: asyncio.TimerHandle | None = None
         self.waiting_since = time.monotonic()
+        self.received = False
         self.refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -86,6 +92,11 @@ class BoundedH11Protocol(H11Protocol):
         if not self.refused:
             super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        """Note that the client has spoken (it may now make room for others)."""
+        self.received = True
+        super().data_received(data)
+
     def on_response_complete(self) -> None:
         """The next request header must come within the timeout too (keep-alive trickling)."""
         self.arm_header_timer(worker_limits()[1])
@@ -97,9 +108,16 @@ class BoundedH11Protocol(H11Protocol):
             return False
         return self.cycle is None or self.cycle.response_complete
 
+    def evictable(self, now: float) -> bool:
+        """Idle, and either heard from or silent past the grace period."""
+        return self.idle() and (self.received or now - self.waiting_since >= GRACE_SECONDS)
+
     def make_room(self) -> bool:
-        """Close the longest-idle connection of this worker; False when none is idle."""
-        idle = [c for c in self.connections if isinstance(c, BoundedH11Protocol) and c.idle()]
+        """Close the longest-idle connection of this worker; False when none may be closed."""
+        now = time.monotonic()
+        idle = [
+            c for c in self.connections if isinstance(c, BoundedH11Protocol) and c.evictable(now)
+        ]
         if not idle:
             return False
         min(idle, key=lambda c: c.waiting_since).close_quietly()
@@ -133,4 +151,4 @@ class BoundedH11Protocol(H11Protocol):
         self.transport.close()
 
 
-__all__ = ["BoundedH11Protocol", "busy_response", "worker_limits"]
+__all__ = ["GRACE_SECONDS", "BoundedH11Protocol", "busy_response", "worker_limits"]

@@ -24,8 +24,13 @@ from rentcal.web.server_settings import Settings
 
 #: The connection cap when the descriptor limit allows more (or is unknown).
 DEFAULT_MAX_CONNECTIONS = 1000
-#: Descriptors left for the database, log files, pipes and the listening socket.
-DESCRIPTOR_RESERVE = 128
+#: Connections the event loop accepts in one go (uvicorn's ``backlog``): each
+#: holds a descriptor before the connection cap can see it.
+ACCEPT_BACKLOG = 128
+#: Descriptors left for the database, log files, pipes and the listening socket
+#: (128), and for connections accepted but not yet counted or closed (two
+#: bursts of :data:`ACCEPT_BACKLOG`): at the cap, ``accept()`` never fails.
+DESCRIPTOR_RESERVE = 128 + 2 * ACCEPT_BACKLOG
 #: The smallest default cap, however low the descriptor limit.
 MIN_CONNECTIONS = 16
 #: Seconds a refused client is told to wait (``Retry-After``).
@@ -110,6 +115,7 @@ def stream_slots(state: Any) -> StreamSlots:
 
 
 __all__ = [
+    "ACCEPT_BACKLOG",
     "DEFAULT_MAX_CONNECTIONS",
     "DESCRIPTOR_RESERVE",
     "RETRY_AFTER_SECONDS",

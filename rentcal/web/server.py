@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rentcal.errors import InvalidRequest
+from rentcal.web.limits import ACCEPT_BACKLOG
 from rentcal.web.metrics import MULTIPROC_ENV
 from rentcal.web.server_settings import SETTINGS_ENV, Settings
 
@@ -125,6 +126,7 @@ def launch(options: ServeOptions) -> None:
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
                 lifespan="on",
                 http=PROTOCOL,
+                backlog=ACCEPT_BACKLOG,
             )
         finally:
             signal.signal(signal.SIGTERM, previous)

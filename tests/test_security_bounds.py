@@ -1,0 +1,324 @@
+"""Every resource a client can hold is bounded: metric series, connections, streams.
+
+The metric labels come from closed sets, so random methods and paths add no
+series. A real ``rentcal serve`` started with ``RLIMIT_NOFILE`` 1024 (as
+under systemd) keeps answering ``/healthz`` within a second while 1,100 SSE
+streams or 1,100 trickling connections are held against it through raw
+sockets; the caps answer the excess with 429 / 503 and a trickling header is
+cut off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import resource
+import select
+import socket
+import string
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+
+import rentcal
+from rentcal.web.limits import DESCRIPTOR_RESERVE, StreamSlots, connection_cap, stream_cap
+from rentcal.web.server_settings import Settings
+from tests.test_web_server import PATIENCE, _free_port, wait_ready
+from tests.web_support import Web
+
+#: The descriptor limit systemd gives a service unless told otherwise.
+SYSTEMD_NOFILE = 1024
+#: More connections than a worker has descriptors.
+CROWD = 1100
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def _random_word(rng: random.Random, size: int = 8) -> str:
+    return "".join(rng.choice(string.ascii_uppercase) for _ in range(size))
+
+
+def _series(*names: str) -> int:
+    """Samples of the named metric families in this process's registry."""
+    return sum(len(m.samples) for m in REGISTRY.collect() if m.name in names)
+
+
+class TestClosedLabels:
+    """In process: no request can add a series to the registry."""
+
+    def test_random_methods_and_paths_add_no_series(self, web_sqlite: Web) -> None:
+        rng = random.Random(17)
+        client = web_sqlite.as_("bob")
+        for method, path in [("FOO", "/nope"), ("FOO", "/healthz"), ("GET", "/nope")]:
+            client.request(method, path)
+        before = _series("http_requests", "http_request_duration_seconds")
+        for i in range(200):
+            method = _random_word(rng) if i % 2 else "GET"
+            client.request(method, f"/{_random_word(rng)}/{i}")
+            client.request(_random_word(rng), "/healthz")
+        assert _series("http_requests", "http_request_duration_seconds") == before
+
+    def test_labels_outside_the_sets_are_other(self) -> None:
+        from rentcal.web import metrics
+
+        assert metrics.method_label("BREW") == "other"
+        assert metrics.method_label("PATCH") == "PATCH"
+        assert metrics.status_label(299) == "other"
+        assert metrics.status_label(429) == "429"
+
+
+class TestLimitsArithmetic:
+    """The defaults follow the descriptor limit; a setting wins."""
+
+    def test_defaults_leave_descriptors_in_reserve(self) -> None:
+        assert connection_cap(Settings(), SYSTEMD_NOFILE) == SYSTEMD_NOFILE - DESCRIPTOR_RESERVE
+        assert connection_cap(Settings(), 100_000) == 1000
+        assert stream_cap(Settings(), SYSTEMD_NOFILE) == (SYSTEMD_NOFILE - DESCRIPTOR_RESERVE) // 2
+        assert connection_cap(Settings(max_connections=7), SYSTEMD_NOFILE) == 7
+        assert stream_cap(Settings(max_streams=3), SYSTEMD_NOFILE) == 3
+
+    def test_slots_refuse_429_per_member_and_503_in_total(self) -> None:
+        from rentcal.web.error_responses import WebError
+
+        slots = StreamSlots(total=3, per_member=2)
+        slots.acquire(1)
+        slots.acquire(1)
+        with pytest.raises(WebError) as member_full:
+            slots.acquire(1)
+        assert (member_full.value.status, member_full.value.headers) == (429, {"Retry-After": "5"})
+        slots.acquire(2)
+        with pytest.raises(WebError) as worker_full:
+            slots.acquire(3)
+        assert worker_full.value.status == 503
+        slots.release(1)
+        slots.acquire(3)
+        assert slots.open == Counter({1: 1, 2: 1, 3: 1})
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("max_connections", 0), ("max_streams_per_member", 1.5), ("header_timeout", -1)],
+    )
+    def test_bad_limits_name_the_setting(self, field: str, value: object) -> None:
+        with pytest.raises(rentcal.InvalidRequest, match=field):
+            Settings(**{field: value})  # type: ignore[arg-type]
+
+
+# --- a real server ----------------------------------------------------------------------
+
+
+def _systemd_nofile() -> None:
+    """In the server's child process: the descriptor limit a systemd service gets."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (SYSTEMD_NOFILE, SYSTEMD_NOFILE))
+
+
+class Served:
+    """A ``rentcal serve --workers 1`` with a 1,024-descriptor limit, and members' tokens."""
+
+    def __init__(self, workdir: Path, *args: str) -> None:
+        db_url = f"sqlite:///{workdir}/bounds.db"
+        with rentcal.connect(db_url) as cal:
+            cal.add_member("ada", admin=True)
+            for handle in ("m1", "m2", "m3"):
+                cal.add_member(handle, verified=True, acting="ada")
+            self.tokens = {h: cal.create_token(h)[1] for h in ("ada", "m1", "m2", "m3")}
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RENTCAL_", "PROMETHEUS_"))}
+        command = [sys.executable, "-m", "rentcal", "--db", db_url, "serve"]
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [*command, "--port", str(self.port), *args],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_systemd_nofile,
+            )
+        wait_ready(self.url, self.process, self.log)
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=PATIENCE)
+
+    def stream(self, handle: str) -> socket.socket:
+        """A connection that asked for ``/api/changes`` as ``handle``."""
+        sock = self.connect()
+        sock.sendall(
+            b"GET /api/changes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + f"Authorization: Bearer {self.tokens[handle]}\r\n\r\n".encode()
+        )
+        return sock
+
+    def stop(self) -> str:
+        self.process.terminate()
+        self.process.wait(timeout=PATIENCE)
+        return self.log.read_text()
+
+
+@contextlib.contextmanager
+def serving(tmp_path: Path, *args: str) -> Iterator[Served]:
+    """A server for one test; it must stop cleanly and log no traceback."""
+    server = Served(tmp_path, *args)
+    try:
+        yield server
+    finally:
+        log = server.stop()
+        assert server.process.returncode == 0, log
+        assert "Traceback" not in log, log
+
+
+def head_of(sock: socket.socket) -> bytes:
+    """The status line and headers the server sent on ``sock`` (b"" when it just closed)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    return data.split(b"\r\n\r\n", 1)[0]
+
+
+def status_of(sock: socket.socket) -> int:
+    head = head_of(sock)
+    return int(head.split(b" ", 2)[1]) if head else 0
+
+
+def healthz_seconds(server: Served) -> float:
+    """Seconds ``GET /healthz`` took on a fresh connection, checked to be 200."""
+    started = time.monotonic()
+    with server.connect() as sock:
+        sock.sendall(HEALTHZ)
+        assert status_of(sock) == 200
+    return time.monotonic() - started
+
+
+def close_all(socks: list[socket.socket]) -> None:
+    for sock in socks:
+        sock.close()
+
+
+@pytest.mark.slow
+class TestRealServer:
+    """Through raw sockets into ``rentcal serve`` under a 1,024-descriptor limit."""
+
+    def test_random_methods_add_no_series_to_metrics(self, tmp_path: Path) -> None:
+        rng = random.Random(5)
+
+        def send(method: str, path: str) -> int:
+            with server.connect() as sock:
+                request = f"{method} {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                sock.sendall(request.encode())
+                return status_of(sock)
+
+        def series() -> int:
+            with server.connect() as sock:
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                text = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
+            return sum(line.startswith("http_requests_total{") for line in text.splitlines())
+
+        with serving(tmp_path, "--metrics") as server:
+            send("BREW", "/coffee")
+            send("BREW", "/healthz")
+            series()
+            before = series()
+            for i in range(100):
+                assert send(_random_word(rng), f"/{_random_word(rng)}/{i}") in {404, 405}
+                send(_random_word(rng), "/healthz")
+            assert series() == before
+
+    def test_1100_streams_of_one_member_get_429_and_healthz_answers(self, tmp_path: Path) -> None:
+        with serving(tmp_path) as server:
+            socks = [server.stream("m1") for _ in range(CROWD)]
+            try:
+                statuses = Counter(status_of(sock) for sock in socks)
+                assert statuses[200] == 8  # the member's cap
+                assert statuses[429] > 0 and set(statuses) <= {200, 429, 503}, statuses
+                assert max(healthz_seconds(server) for _ in range(5)) < 1.0
+            finally:
+                close_all(socks)
+
+    def test_1100_trickling_headers_and_healthz_answers(self, tmp_path: Path) -> None:
+        with serving(tmp_path) as server:
+            socks: list[socket.socket] = []
+            try:
+                for _ in range(CROWD):
+                    sock = server.connect()
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+                    socks.append(sock)
+                assert max(healthz_seconds(server) for _ in range(5)) < 1.0
+                for sock in socks[-100:]:
+                    with contextlib.suppress(OSError):
+                        sock.sendall(b"a")
+                assert max(healthz_seconds(server) for _ in range(5)) < 1.0
+            finally:
+                close_all(socks)
+
+    def test_a_trickling_header_is_cut_off(self, tmp_path: Path) -> None:
+        with serving(tmp_path, "--header-timeout", "1") as server, server.connect() as sock:
+            sock.settimeout(0.2)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            closed = False
+            for _ in range(int(PATIENCE / 0.2)):  # a byte every 0.2 s: never idle
+                try:
+                    sock.sendall(b"a")
+                    closed = sock.recv(1) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+                if closed:
+                    break
+            assert closed
+
+    def test_streams_over_the_member_and_worker_caps(self, tmp_path: Path) -> None:
+        args = ("--max-streams", "3", "--max-streams-per-member", "2")
+        with serving(tmp_path, *args) as server:
+            held = [server.stream("m1"), server.stream("m1")]
+            try:
+                assert [status_of(sock) for sock in held] == [200, 200]
+                with server.stream("m1") as third:
+                    head = head_of(third)
+                assert head.startswith(b"HTTP/1.1 429") and b"retry-after: 5" in head.lower()
+                held.append(server.stream("m2"))
+                assert status_of(held[-1]) == 200
+                with server.stream("m3") as fourth:
+                    head = head_of(fourth)
+                assert head.startswith(b"HTTP/1.1 503") and b"retry-after: 5" in head.lower()
+                held.pop(0).close()  # its slot comes back once the server sees it gone
+                for _ in range(int(PATIENCE / 0.1)):
+                    again = server.stream("m3")
+                    if status_of(again) == 200:
+                        held.append(again)
+                        break
+                    again.close()
+                    time.sleep(0.1)
+                else:
+                    pytest.fail("a closed stream's slot never came back")
+            finally:
+                close_all(held)
+
+    def test_connections_over_the_cap(self, tmp_path: Path) -> None:
+        args = ("--max-connections", "3", "--max-streams", "3")
+        with serving(tmp_path, *args) as server:
+            idle = [server.connect() for _ in range(3)]
+            try:
+                for sock in idle:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\n")  # and no more: idle
+                assert healthz_seconds(server) < 1.0  # an idle connection made room
+                readable, _, _ = select.select(idle, [], [], PATIENCE)
+                assert readable and all(sock.recv(1) == b"" for sock in readable)
+            finally:
+                close_all(idle)
+            streams = [server.stream(h) for h in ("m1", "m2", "m3")]
+            try:
+                assert [status_of(sock) for sock in streams] == [200, 200, 200]
+                with server.connect() as extra:
+                    head = head_of(extra)
+                assert head.startswith(b"HTTP/1.1 503") and b"retry-after: 5" in head.lower()
+            finally:
+                close_all(streams)
