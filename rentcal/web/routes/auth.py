@@ -129,13 +129,18 @@ async def credentials(request: Request) -> tuple[str, str, str, bool]:
     kind = request.headers.get("content-type", "")
     raw = await request.body()
     if kind.split(";", 1)[0].strip().lower() == FORM:
-        fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
+        try:
+            fields = parse_qs(
+                raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10
+            )
+        except ValueError:  # more than max_num_fields
+            raise InvalidRequest("the login form has more than 10 fields") from None
         data: dict[str, Any] = {k: v[0] for k, v in fields.items()}
         form = is_browser(request)
     elif is_json(kind):
         try:
             data = json.loads(raw or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise InvalidRequest("the request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise InvalidRequest('send a JSON object {"handle": ..., "password": ...}')
@@ -150,9 +155,20 @@ async def credentials(request: Request) -> tuple[str, str, str, bool]:
     for name, value in (("handle", handle), ("password", password)):
         if not isinstance(value, str) or not value:
             raise InvalidRequest(f"{name} is missing", field=name, reason="missing")
+        if _has_surrogate(value):
+            raise InvalidRequest(f"{name} is not valid Unicode text", field=name, reason="format")
     if len(str(handle)) > MAX_FIELD:
         raise InvalidRequest("handle is too long", field="handle", reason="too-long")
     return str(handle), str(password), target if isinstance(target, str) else "/", form
+
+
+def _has_surrogate(text: str) -> bool:
+    """A lone surrogate (JSON's ``"\\ud800"``): no UTF-8 for the hasher or the database."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 LOGIN_BODY = {
