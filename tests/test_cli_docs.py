@@ -93,6 +93,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         0,
         "on http://127.0.0.1:8000/rentcal/ (1 worker)",
     ),
+    "rentcal serve --host 0.0.0.0 --allowed-host rentcal.lan --allowed-host 192.168.1.5": (
+        0,
+        "on http://0.0.0.0:8000/ (1 worker)",
+    ),
     "rentcal backup rentcal-backup.db": (0, "Backed up sqlite:///demo.db to rentcal-backup.db"),
     "RENTCAL_DATABASE_URL=/srv/rentcal/rentcal.db rentcal backup /srv/backup/rentcal.db": (
         4,
@@ -100,7 +104,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal db check": (0, "integrity    ok        SQLite integrity_check: ok"),
     "rentcal db check --json": (0, '"ok": true'),
-    "rentcal config show": (0, "server.port      8000"),
+    "rentcal config show": (0, "server.allowed_hosts  (the base URL's host and loopback)"),
     "rentcal --config rentcal.toml config show --json": (0, '"source": "file"'),
     "rentcal timezone show": (0, "today     2030-01-09"),
     "rentcal timezone show --json": (0, '"today": "2030-01-09"'),

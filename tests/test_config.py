@@ -40,6 +40,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "file": "https://f.example.org",
     },
     "server.workers": {"option": 2, "env": 3, "file": 4},
+    "server.allowed_hosts": {"option": "o.example.org", "env": "e.lan", "file": "f.lan, g.lan"},
 }
 #: Sources present in each case, strongest first; the first one present wins.
 CASES = [

@@ -20,6 +20,7 @@ command runs (never for ``--help``)::
     port = 8000
     base_url = "https://rentcal.example.org"
     workers = 2
+    allowed_hosts = "rentcal.example.org, rentcal.lan"
 
 A malformed file, an unknown key or a value of the wrong type is an
 :class:`~rentcal.errors.InvalidRequest` naming the file, the line and the key.
@@ -103,6 +104,14 @@ SETTINGS: tuple[Setting, ...] = (
         "http://HOST:PORT",
     ),
     Setting("server.workers", "RENTCAL_WORKERS", "serve --workers", "whole number", 1, "1", 1, 64),
+    Setting(
+        "server.allowed_hosts",
+        "RENTCAL_ALLOWED_HOSTS",
+        "serve --allowed-host",
+        "text",
+        None,
+        "the base URL's host and loopback",
+    ),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 

@@ -85,7 +85,7 @@ def _with_flash(request: Request, response: Response, data: dict[str, str]) -> R
         value,
         max_age=FLASH_SECONDS,
         path=root_of(request) + "/me",
-        secure=settings.secure,
+        secure=settings.secure_for(request.url.scheme),
         httponly=True,
         samesite="strict",
     )

@@ -62,7 +62,7 @@ def set_csrf_cookie(request: Request, response: Response, settings: Settings) ->
         secrets.token_urlsafe(32),
         max_age=int(settings.session_idle_days * 86400),
         path=cookie_path(request),
-        secure=settings.secure,
+        secure=settings.secure_for(request.url.scheme),
         httponly=False,
         samesite="lax",
     )
@@ -231,7 +231,7 @@ async def login(request: Request, cal: Cal, settings: Config) -> Response:
         secret,
         max_age=int(settings.session_idle_days * 86400),
         path=cookie_path(request),
-        secure=settings.secure,
+        secure=settings.secure_for(request.url.scheme),
         httponly=True,
         samesite="lax",
     )
@@ -257,7 +257,10 @@ def logout(request: Request, cal: Cal, settings: Config) -> Response:
         response = as_json({"status": "logged out"})
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(
-            name, path=cookie_path(request), secure=settings.secure, samesite="lax"
+            name,
+            path=cookie_path(request),
+            secure=settings.secure_for(request.url.scheme),
+            samesite="lax",
         )
     return response
 
