@@ -97,6 +97,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         0,
         "Serving sqlite:///demo.db on http://127.0.0.1:8000/ (1 worker)",
     ),
+    "rentcal serve --host 0.0.0.0 --allowed-host rentcal.lan --allowed-host 192.168.1.5": (
+        0,
+        "on http://0.0.0.0:8000/ (1 worker)",
+    ),
     "rentcal backup rentcal-backup.db": (0, "Backed up sqlite:///demo.db to rentcal-backup.db"),
     "RENTCAL_DATABASE_URL=/srv/rentcal/rentcal.db rentcal backup /srv/backup/rentcal.db": (
         4,

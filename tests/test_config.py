@@ -44,6 +44,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "server.max_streams": {"option": 50, "env": 60, "file": 70},
     "server.max_streams_per_member": {"option": 2, "env": 3, "file": 4},
     "server.header_timeout": {"option": 1.5, "env": 2.5, "file": 3.5},
+    "server.allowed_hosts": {"option": "o.example.org", "env": "e.lan", "file": "f.lan, g.lan"},
 }
 #: Sources present in each case, strongest first; the first one present wins.
 CASES = [

@@ -21,6 +21,7 @@ command runs (never for ``--help``)::
     base_url = "https://rentcal.example.org"
     workers = 2
     max_connections = 900
+    allowed_hosts = "rentcal.example.org, rentcal.lan"
 
 A malformed file, an unknown key or a value of the wrong type is an
 :class:`~rentcal.errors.InvalidRequest` naming the file, the line and the key.
@@ -143,6 +144,14 @@ SETTINGS: tuple[Setting, ...] = (
         "10",
         0.1,
         3600.0,
+    ),
+    Setting(
+        "server.allowed_hosts",
+        "RENTCAL_ALLOWED_HOSTS",
+        "serve --allowed-host",
+        "text",
+        None,
+        "the base URL's host and loopback",
     ),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

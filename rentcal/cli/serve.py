@@ -26,6 +26,7 @@ serve_commands = commands()
         "rentcal serve --port 8080 --workers 2 --pool-size 10 --metrics",
         "rentcal serve --base-url https://rentcal.example.org --root-path /rentcal --proxy-headers",
         "rentcal serve --max-connections 900 --max-streams-per-member 4 --header-timeout 5",
+        "rentcal serve --host 0.0.0.0 --allowed-host rentcal.lan --allowed-host 192.168.1.5",
     ),
 )
 @cli_command
@@ -68,6 +69,18 @@ def serve(
             metavar="URL",
             help="The public URL clients use; https makes cookies Secure [default: "
             "$RENTCAL_BASE_URL, server.base_url].",
+            show_default=False,
+        ),
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            metavar="NAME",
+            help="Answer requests for this Host only (repeatable; *.DOMAIN: its "
+            "subdomains; *: any); others get 400 [default: $RENTCAL_ALLOWED_HOSTS, "
+            "server.allowed_hosts (comma-separated), else the base URL's host and "
+            "localhost, 127.0.0.1, [::1]].",
             show_default=False,
         ),
     ] = None,
@@ -172,7 +185,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API and the pages until SIGTERM or Ctrl-C (docs/web.md)."""
     from rentcal.web.server import ServeOptions, launch
-    from rentcal.web.server_settings import Settings
+    from rentcal.web.server_settings import Settings, serve_hosts
 
     state = get_state(ctx)
     config = state.config  # the same precedence as every setting: option > env > file > default
@@ -180,6 +193,7 @@ def serve(
     port = config.get("server.port") if port is None else port
     workers = config.get("server.workers") if workers is None else workers
     base_url = config.get("server.base_url") if base_url is None else base_url
+    hosts = allowed_host or [config.get("server.allowed_hosts") or ""]
     settings = Settings(
         base_url=base_url,
         database_url=state.db,
@@ -191,6 +205,7 @@ def serve(
         session_idle_days=session_days,
         assets_dir=assets,
         **_limits(config, max_connections, max_streams, max_streams_per_member, header_timeout),
+        allowed_hosts=serve_hosts(hosts, base_url),
     )
     options = ServeOptions(
         host=host,

@@ -10,6 +10,7 @@ idempotency keys and revisions are all in the database.
 
 Middlewares, outermost first: :class:`~rentcal.web.middleware.RequestContext`
 (request id, log line, metrics, last-resort 500),
+:class:`~rentcal.web.hosts.HostGuard` (the Host allow-list),
 :class:`~rentcal.web.csrf.CrossOriginGuard`,
 :class:`~rentcal.web.middleware.BodyGuard` (64 kB, JSON only).
 """
@@ -39,6 +40,7 @@ from rentcal.web import error_responses, metrics, pages
 from rentcal.web.auth import CurrentMember
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
+from rentcal.web.hosts import HostGuard
 from rentcal.web.middleware import BodyGuard, RequestContext
 from rentcal.web.routes import ROUTERS
 from rentcal.web.server_settings import Settings
@@ -160,6 +162,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyGuard, settings=settings)
     app.add_middleware(CrossOriginGuard, settings=settings)
+    app.add_middleware(HostGuard, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContext, settings=settings)
     return app
 

@@ -9,6 +9,7 @@ Every failure is JSON of one shape (:class:`~rentcal.web.response_shapes.ErrorBo
 library error / web condition      status  code
 =================================  ======  ===========================
 bad input, InvalidRequest          400     ``invalid_request``
+a Host not allowed (hosts.py)      400     ``bad_host``
 no or bad credentials, AuthFailed  401     ``unauthenticated``
 PermissionDenied                   403     ``permission_denied``
 cross-site request refused         403     ``csrf``
@@ -20,7 +21,7 @@ body that is not JSON              415     ``unsupported_media_type``
 IdempotencyMismatch                422     ``idempotency_mismatch``
 Throttled                          429     ``throttled`` (+ Retry-After)
 Busy                               503     ``busy`` (+ Retry-After)
-DatabaseError                      503     ``database_unavailable``
+DatabaseError                      503     ``database_unavailable``; detail: log only
 anything else (a bug)              500     ``internal``; traceback to the log only
 =================================  ======  ===========================
 """
@@ -28,6 +29,7 @@ anything else (a bug)              500     ``internal``; traceback to the log on
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,9 +163,41 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+#: What a client is told of a database it cannot use; the detail goes to the log.
+DATABASE_UNAVAILABLE = "the database is unavailable; try again later"
+DATABASE_BUSY = "the database is busy; try again"
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*):[^@\s]*@")
+
+
+def without_passwords(text: str) -> str:
+    """``text`` with the password of any ``scheme://user:password@host`` masked."""
+    return _PASSWORD_IN_URL.sub(r"\1:***@", text)
+
+
+def database_problem(scope: Scope, err: RentcalError) -> str:
+    """Log what is wrong with the database (its URL or path, the driver's words) and
+    return what the client is told: neither, only that it is unavailable (or busy),
+    with the request id that finds the log line."""
+    request_id = scope.get(REQUEST_ID)
+    log.warning(
+        "request %s: %s: %s", request_id or "-", type(err).__name__, without_passwords(err.message)
+    )
+    told = DATABASE_BUSY if isinstance(err, Busy) else DATABASE_UNAVAILABLE
+    return f"{told} (request id {request_id})" if request_id else told
+
+
 def rentcal_error_response(scope: Scope, err: RentcalError) -> JSONResponse:
-    """The answer to a library error (see the table above)."""
+    """The answer to a library error (see the table above); a database error's
+    detail is logged, never answered (it names the database and the driver)."""
     problem = classify(err)
+    if isinstance(err, DatabaseError):
+        return error_response(
+            scope,
+            problem.status,
+            problem.code,
+            database_problem(scope, err),
+            headers=problem.headers,
+        )
     conflicts = [c.as_dict() for c in err.conflicts] if isinstance(err, Unavailable) else None
     return error_response(
         scope,
@@ -253,10 +287,12 @@ def install(app: FastAPI) -> None:
 
 
 __all__ = [
+    "DATABASE_UNAVAILABLE",
     "ErrorAnswer",
     "Unauthenticated",
     "WebError",
     "classify",
+    "database_problem",
     "error_body",
     "error_response",
     "install",
@@ -264,4 +300,5 @@ __all__ = [
     "login_redirect",
     "rentcal_error_response",
     "wants_html",
+    "without_passwords",
 ]

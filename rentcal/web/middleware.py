@@ -7,6 +7,7 @@ and never buffer a streamed response such as ``/api/changes``.
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import time
 import uuid
@@ -42,12 +43,23 @@ def route_template(scope: Scope) -> str | None:
     return path if isinstance(path, str) else None
 
 
+#: A path segment that could be a secret (feed URLs and tokens are 43 URL-safe
+#: base64 characters): long runs of such characters are never logged.
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9_-]{20,}")
+
+
 def loggable_path(scope: Scope) -> str:
-    """What the log shows of an unmatched path: never a feed secret."""
+    """What the log shows of an unmatched path: never a feed secret, however spelled.
+
+    ``//feeds/S.ics``, ``/./feeds/S.ics`` or ``/x/../FEEDS/S.ics`` match no
+    route but carry the secret all the same: the path is normalised before
+    the ``/feeds/`` check, and any secret-like segment is redacted anyway.
+    """
     path = route_path(scope)
-    if path.startswith("/feeds/"):
+    normal = posixpath.normpath("/" + path.lstrip("/")).lower()
+    if normal.startswith("/feeds/"):
         return "/feeds/[redacted]"
-    return path[:200]
+    return _SECRET_LIKE.sub("[redacted]", path)[:200]
 
 
 class RequestContext:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlsplit
 
@@ -57,6 +58,11 @@ class Settings:
         header_timeout: seconds a connection gets to send a whole request
             header (from connecting or from the previous response), else it is
             closed: a trickling client cannot hold a descriptor.
+        allowed_hosts: the ``Host`` names served (``rentcal serve --allowed-host``):
+            exact names, ``*.example.org`` for its subdomains, ``*`` for any;
+            any other Host gets 400. None: any host (an app embedded or built
+            by a test); ``rentcal serve`` always passes a list, by default the
+            base URL's host and loopback (:func:`serve_hosts`).
     """
 
     base_url: str | None = None
@@ -75,9 +81,13 @@ class Settings:
     max_streams: int | None = None
     max_streams_per_member: int = 8
     header_timeout: float = 10.0
+    allowed_hosts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))
+        if self.allowed_hosts is not None:
+            names = tuple(clean_host_pattern(name) for name in self.allowed_hosts)
+            object.__setattr__(self, "allowed_hosts", tuple(dict.fromkeys(names)))
         for name in (
             "slow_request_ms",
             "session_idle_days",
@@ -105,6 +115,15 @@ class Settings:
     def secure(self) -> bool:
         """Whether clients reach the server over https (then cookies are Secure)."""
         return bool(self.base_url and self.base_url.startswith("https://"))
+
+    def secure_for(self, scheme: str) -> bool:
+        """Whether a cookie set in answer to a request over ``scheme`` is ``Secure``.
+
+        The request's own scheme counts (behind a TLS proxy with
+        ``--proxy-headers`` it is the proxy's ``X-Forwarded-Proto``), so cookies
+        sent over https are Secure even without an https ``base_url``.
+        """
+        return self.secure or scheme.lower() in ("https", "wss")
 
     @property
     def origin(self) -> str | None:
@@ -141,4 +160,53 @@ class Settings:
         return cls(**data)  # type: ignore[arg-type]
 
 
-__all__ = ["BASE_URL_ENV", "DEFAULT_BASE_URL", "SETTINGS_ENV", "Settings", "clean_base_url"]
+#: The names of this machine that ``rentcal serve`` always answers to.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+_HOST_NAME = re.compile(r"(\*|(\*\.)?[a-z0-9_.-]+|\[[0-9a-f:.]+\])")
+
+
+def clean_host_pattern(value: str) -> str:
+    """One allowed ``Host`` name, lower-cased (IPv6 in brackets), or InvalidRequest.
+
+    A port, a scheme or a path can never match a Host name (ports are
+    ignored), so they are refused rather than silently never matching.
+    """
+    text = str(value).strip().lower()
+    if ":" in text and not text.startswith("["):
+        text = f"[{text}]"  # ::1 as the Host header spells it
+    if _HOST_NAME.fullmatch(text) is None:
+        raise InvalidRequest(
+            f"allowed host {str(value)[:80]!r} is not a host name: use NAME, *.DOMAIN or * "
+            "(no scheme, port or path)",
+            field="allowed_hosts",
+            value=value,
+            reason="bad-host",
+        )
+    return text
+
+
+def serve_hosts(given: Sequence[str], base_url: str | None) -> tuple[str, ...]:
+    """The allow-list of ``rentcal serve``: ``given`` names (comma-separated too),
+    else the base URL's host and loopback — never "any" unless told ``*``."""
+    names = [part for item in given for part in item.split(",") if part.strip()]
+    if names:
+        return tuple(dict.fromkeys(clean_host_pattern(name) for name in names))
+    hosts = list(LOOPBACK_HOSTS)
+    base = clean_base_url(base_url)
+    if base:
+        hostname = urlsplit(base).hostname or ""
+        if hostname:
+            hosts.insert(0, clean_host_pattern(hostname))
+    return tuple(dict.fromkeys(hosts))
+
+
+__all__ = [
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "LOOPBACK_HOSTS",
+    "SETTINGS_ENV",
+    "Settings",
+    "clean_base_url",
+    "clean_host_pattern",
+    "serve_hosts",
+]

@@ -33,6 +33,8 @@ from rentcal.web.server_settings import Settings
 router = APIRouter()
 
 FLASH_COOKIE = "rentcal_flash"
+#: What a flash cookie shows: a new feed URL or a new API token.
+FLASH_KINDS = frozenset({"feed", "token"})
 FLASH_SECONDS = 120
 DONE = {
     "read": "All notifications marked read.",
@@ -62,11 +64,17 @@ def _flash(request: Request) -> dict[str, str] | None:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
+    except (ValueError, RecursionError):  # not base64, not JSON, nested too deep
         return None
+    # A browser sends back whatever the cookie holds: only the shape _with_flash
+    # writes is shown, anything else is ignored (the template reads kind and value).
     if not isinstance(data, dict):
         return None
-    return {str(k): str(v) for k, v in data.items()}
+    if not all(isinstance(data.get(key), str) for key in ("kind", "value", "id")):
+        return None
+    if data["kind"] not in FLASH_KINDS:
+        return None
+    return {key: data[key] for key in ("kind", "value", "id")}
 
 
 def _with_flash(request: Request, response: Response, data: dict[str, str]) -> Response:
@@ -77,7 +85,7 @@ def _with_flash(request: Request, response: Response, data: dict[str, str]) -> R
         value,
         max_age=FLASH_SECONDS,
         path=root_of(request) + "/me",
-        secure=settings.secure,
+        secure=settings.secure_for(request.url.scheme),
         httponly=True,
         samesite="strict",
     )

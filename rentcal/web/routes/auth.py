@@ -62,7 +62,7 @@ def set_csrf_cookie(request: Request, response: Response, settings: Settings) ->
         secrets.token_urlsafe(32),
         max_age=int(settings.session_idle_days * 86400),
         path=cookie_path(request),
-        secure=settings.secure,
+        secure=settings.secure_for(request.url.scheme),
         httponly=False,
         samesite="lax",
     )
@@ -129,13 +129,18 @@ async def credentials(request: Request) -> tuple[str, str, str, bool]:
     kind = request.headers.get("content-type", "")
     raw = await request.body()
     if kind.split(";", 1)[0].strip().lower() == FORM:
-        fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
+        try:
+            fields = parse_qs(
+                raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10
+            )
+        except ValueError:  # more than max_num_fields
+            raise InvalidRequest("the login form has more than 10 fields") from None
         data: dict[str, Any] = {k: v[0] for k, v in fields.items()}
         form = is_browser(request)
     elif is_json(kind):
         try:
             data = json.loads(raw or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise InvalidRequest("the request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise InvalidRequest('send a JSON object {"handle": ..., "password": ...}')
@@ -150,9 +155,20 @@ async def credentials(request: Request) -> tuple[str, str, str, bool]:
     for name, value in (("handle", handle), ("password", password)):
         if not isinstance(value, str) or not value:
             raise InvalidRequest(f"{name} is missing", field=name, reason="missing")
+        if _has_surrogate(value):
+            raise InvalidRequest(f"{name} is not valid Unicode text", field=name, reason="format")
     if len(str(handle)) > MAX_FIELD:
         raise InvalidRequest("handle is too long", field="handle", reason="too-long")
     return str(handle), str(password), target if isinstance(target, str) else "/", form
+
+
+def _has_surrogate(text: str) -> bool:
+    """A lone surrogate (JSON's ``"\\ud800"``): no UTF-8 for the hasher or the database."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 LOGIN_BODY = {
@@ -215,7 +231,7 @@ async def login(request: Request, cal: Cal, settings: Config) -> Response:
         secret,
         max_age=int(settings.session_idle_days * 86400),
         path=cookie_path(request),
-        secure=settings.secure,
+        secure=settings.secure_for(request.url.scheme),
         httponly=True,
         samesite="lax",
     )
@@ -241,7 +257,10 @@ def logout(request: Request, cal: Cal, settings: Config) -> Response:
         response = as_json({"status": "logged out"})
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(
-            name, path=cookie_path(request), secure=settings.secure, samesite="lax"
+            name,
+            path=cookie_path(request),
+            secure=settings.secure_for(request.url.scheme),
+            samesite="lax",
         )
     return response
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rentcal.errors import RentcalError
 from rentcal.web.auth import Cal
+from rentcal.web.error_responses import database_problem
 from rentcal.web.response_shapes import StatusOut
 from rentcal.web.routes.common import errors
+from rentcal.web.scope import REQUEST_ID
 from rentcal.web.views import as_json
 
 router = APIRouter(tags=["health"])
@@ -23,15 +25,22 @@ async def healthz() -> Response:
 
 @router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", response_model=StatusOut, responses=errors(500, 503))
-def readyz(cal: Cal) -> Response:
-    """Readiness: the database answers and rentcal's tables can be read."""
+def readyz(request: Request, cal: Cal) -> Response:
+    """Readiness: the database answers and rentcal's tables can be read.
+
+    Anyone may ask, so the answer never says which database or why: the log
+    line (found by the request id) does.
+    """
     try:
         cal.revision()
     except RentcalError as err:
-        return as_json(
-            {"status": "unavailable", "error": err.message, "code": "database_unavailable"},
-            status=503,
-        )
+        body = {
+            "status": "unavailable",
+            "error": database_problem(request.scope, err),
+            "code": "database_unavailable",
+            "request_id": request.scope.get(REQUEST_ID),
+        }
+        return as_json(body, status=503)
     return as_json({"status": "ok"})
 
 
