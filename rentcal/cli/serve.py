@@ -109,6 +109,26 @@ def serve(
             "--session-days", metavar="DAYS", min=0.01, help="Idle days before a login ends."
         ),
     ] = 14.0,
+    login_hashes: Annotated[
+        int,
+        typer.Option(
+            "--login-hashes",
+            metavar="N",
+            min=1,
+            max=1000,
+            help="Logins (Argon2 hashes, 19 MiB each) checked at once per worker.",
+        ),
+    ] = 2,
+    login_queue: Annotated[
+        int,
+        typer.Option(
+            "--login-queue",
+            metavar="N",
+            min=0,
+            max=1000,
+            help="Logins waiting per worker; more get 503 with Retry-After.",
+        ),
+    ] = 32,
     assets: Annotated[
         str | None,
         typer.Option(
@@ -136,6 +156,8 @@ def serve(
         slow_request_ms=slow_ms,
         session_idle_days=session_days,
         assets_dir=assets,
+        login_hashes=login_hashes,
+        login_queue=login_queue,
     )
     options = ServeOptions(
         host=host,
