@@ -69,6 +69,8 @@ OPTIONS = [
         "--workers",
         "--slow-ms",
         "--session-days",
+        "--login-hashes",
+        "--login-queue",
     )  # numbers: Click refuses them
 ]
 
