@@ -30,7 +30,7 @@ import pytest
 import rentcal
 import rentcal.web.server
 from rentcal import InvalidRequest
-from rentcal.service import sessions
+from rentcal.service import login_limits, sessions
 from rentcal.web.auth import SESSION_COOKIE
 from rentcal.web.error_responses import WebError
 from rentcal.web.hashing import LoginGate
@@ -118,7 +118,7 @@ class TestNoLockOutButton:
     def test_an_address_trying_many_handles_is_throttled(
         self, cal: rentcal.Rentcal, clock: ManualClock
     ) -> None:
-        for i in range(sessions.MAX_ADDRESS_FAILURES):
+        for i in range(login_limits.MAX_ADDRESS_FAILURES):
             fail(cal, f"ghost{i}", 1, ATTACKER)
             clock.advance(seconds=10)
         with pytest.raises(rentcal.Throttled) as err:
@@ -132,7 +132,7 @@ class TestNoLockOutButton:
         with pytest.raises(rentcal.Throttled):
             cal.login("bob", PASSWORD)
         with pytest.raises(rentcal.Throttled):
-            cal.login("bob", PASSWORD, client=sessions.LOCAL_CLIENT)
+            cal.login("bob", PASSWORD, client=login_limits.LOCAL_CLIENT)
         assert cal.login("bob", PASSWORD, client=OWNER)
 
     def test_counted_across_instances(self, db_url: str, cal: rentcal.Rentcal) -> None:
@@ -180,7 +180,7 @@ class TestHashing:
             thread.start()
         for thread in threads:
             thread.join(timeout=PATIENCE)
-        assert 1 <= peak[0] <= sessions.MAX_HASHES  # 12 without the bound
+        assert 1 <= peak[0] <= login_limits.MAX_HASHES  # 12 without the bound
 
     def test_unknown_and_throttled_handles_cost_what_known_ones_cost(
         self, cal: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch
@@ -264,9 +264,9 @@ class TestServedThrottling:
     def test_an_address_hammering_many_handles_gets_429(self, two_workers: Served) -> None:
         answers = [
             two_workers.login(f"ghost{i}", "a wrong guess", ATTACKER).status_code
-            for i in range(sessions.MAX_ADDRESS_FAILURES)
+            for i in range(login_limits.MAX_ADDRESS_FAILURES)
         ]
-        assert answers == [401] * sessions.MAX_ADDRESS_FAILURES
+        assert answers == [401] * login_limits.MAX_ADDRESS_FAILURES
         refused = two_workers.login("ada", PASSWORD, ATTACKER)
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 15 * 60

@@ -14,7 +14,7 @@ any number of processes or hosts share it. Three rules shape this module:
   counted per handle *and client address* (5 in 15 minutes) and per address
   (20 in 15 minutes), never per handle alone: a stranger's guesses must not
   lock the owner out, which a per-handle limit did (five requests did it).
-* At most :data:`MAX_HASHES` Argon2 computations run at once per process
+* At most ``login_limits.MAX_HASHES`` Argon2 computations run at once per process
   (19 MiB each), whoever asks: a flood of logins cannot take the memory.
 
 Secrets (session ids here; API tokens and feed URLs in :mod:`rentcal.service.tokens`)
@@ -25,10 +25,6 @@ once; only their SHA-256 digests are stored (:mod:`rentcal.core.credential_value
 from __future__ import annotations
 
 import functools
-import hashlib
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -51,11 +47,17 @@ from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
 from rentcal.errors import (
     AuthFailed,
-    InvalidRequest,
     PermissionDenied,
     Throttled,
 )
 from rentcal.service.base import Context, refuse_deactivated
+from rentcal.service.login_limits import (
+    MAX_ADDRESS_FAILURES,
+    address_key,
+    hashing,
+    login_client,
+    pair_key,
+)
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -73,27 +75,6 @@ DUMMY_HASH = (
 )
 #: Longer "secrets" than any rentcal hands out are refused without a lookup.
 MAX_SECRET = 200
-#: Argon2 computations at once in one process; more wait (19 MiB each while running).
-MAX_HASHES = 4
-_HASHING = threading.BoundedSemaphore(MAX_HASHES)
-#: Failed logins from one client address, whatever the handles, within
-#: LOGIN_WINDOW after which that address is refused (MAX_FAILURES is per
-#: handle and address).
-MAX_ADDRESS_FAILURES = 20
-#: Longer client "addresses" are refused (an IPv6 address with a zone fits).
-MAX_CLIENT = 100
-#: The address of a caller that names none (the library, the CLI).
-LOCAL_CLIENT = "local"
-
-
-@contextmanager
-def hashing() -> Iterator[None]:
-    """Hold one of the process's :data:`MAX_HASHES` Argon2 slots.
-
-    Bounds memory (19 MiB a hash) and CPU however many threads ask at once.
-    """
-    with _HASHING:
-        yield
 
 
 @functools.cache
@@ -138,42 +119,6 @@ def hash_password(password: str) -> str:
     """A new Argon2id hash of ``password``, within the process's hashing bound."""
     with hashing():
         return hasher().hash(password)
-
-
-def _counter_key(kind: str, *parts: str) -> str:
-    """What ``login_failure.handle`` holds for one counter: ``kind:`` and a digest.
-
-    A digest, so that no raw client address is stored and every key fits the
-    column (64); a handle never contains ``:``, so keys never meet handles.
-    """
-    digest = hashlib.sha256("\0".join((kind, *parts)).encode()).hexdigest()
-    return f"{kind}:{digest[: 62 - len(kind)]}"
-
-
-def pair_key(handle: str, client: str) -> str:
-    """The counter of failures for ``handle`` from ``client``."""
-    return _counter_key("hc", handle, client)
-
-
-def address_key(client: str) -> str:
-    """The counter of failures from ``client``, whatever the handles."""
-    return _counter_key("a", client)
-
-
-def _login_client(client: str | None) -> str:
-    """The address a login is counted under: checked, or :data:`LOCAL_CLIENT`."""
-    checks.text_or_none(client, "client")
-    if client is None:
-        return LOCAL_CLIENT
-    if not 0 < len(client) <= MAX_CLIENT or not client.isprintable():
-        raise InvalidRequest(
-            f"client must be 1 to {MAX_CLIENT} printable characters "
-            f"(a client address), not {checks.shown(client)}",
-            field="client",
-            value=client,
-            reason="invalid",
-        )
-    return client
 
 
 def usable_secret(secret: object) -> str | None:
@@ -250,7 +195,7 @@ class Accounts:
         """Check a handle and password; a new session and its secret (shown once).
 
         ``client`` is the address the attempt comes from (a web server passes
-        the peer's IP address); None counts it as :data:`LOCAL_CLIENT`.
+        the peer's IP address); None counts it as one local caller.
 
         Raises:
             AuthFailed: wrong handle or wrong password (the same error, after
@@ -265,7 +210,7 @@ class Accounts:
         """
         checks.text(handle, "handle")
         checks.text(password, "password")
-        address = _login_client(client)
+        address = login_client(client)
         key = _login_handle(handle)
         if key is None:
             verify_password(None, password)
@@ -384,17 +329,10 @@ __all__ = [
     "ARGON2_PARALLELISM",
     "ARGON2_TIME_COST",
     "DUMMY_HASH",
-    "LOCAL_CLIENT",
-    "MAX_ADDRESS_FAILURES",
-    "MAX_CLIENT",
-    "MAX_HASHES",
     "MAX_SECRET",
     "Accounts",
-    "address_key",
     "hash_password",
     "hasher",
-    "hashing",
-    "pair_key",
     "usable_secret",
     "verify_password",
 ]
