@@ -137,6 +137,13 @@ REQUESTS = [
     ("two-items", [("tractor", d(20))], WRONG),
 ]
 CALLBACK = [("int", 5, WRONG), ("str", "print", WRONG)]
+CLIENT = [
+    ("int", 5, WRONG),
+    ("bytes", b"203.0.113.5", WRONG),
+    ("empty", "", BAD),
+    ("too-long", "1" * 101, BAD),
+    ("newline", "203.0.113.5\nforged", BAD),
+]
 URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
 ZONE = [
     ("int", 1, WRONG),
@@ -330,6 +337,7 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("has_password", "handle", HANDLE),
     ("login", "handle", SECRET),
     ("login", "password", SECRET),
+    ("login", "client", CLIENT),
     ("session_member", "secret", SECRET),
     ("logout", "secret", SECRET),
     ("create_token", "acting", OPTIONAL_HANDLE),
@@ -481,7 +489,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "complete_maintenance": {"maintenance_id": 1, "acting": "ada", "today": TODAY},
     "set_password": {"handle": "bob", "password": "another password", "acting": "ada"},
     "has_password": {"handle": "bob"},
-    "login": {"handle": "bob", "password": PASSWORD},
+    "login": {"handle": "bob", "password": PASSWORD, "client": "203.0.113.5"},
     "session_member": {"secret": "x" * 43},
     "logout": {"secret": "x" * 43},
     "create_token": {"acting": "ada", "member": "bob", "name": "laptop"},

@@ -69,6 +69,12 @@ OPTIONS = [
         "--workers",
         "--slow-ms",
         "--session-days",
+        "--login-hashes",
+        "--login-queue",
+        "--max-connections",
+        "--max-streams",
+        "--max-streams-per-member",
+        "--header-timeout",
     )  # numbers: Click refuses them
 ]
 

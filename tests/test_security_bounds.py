@@ -211,13 +211,17 @@ class TestRealServer:
 
         def send(method: str, path: str) -> int:
             with server.connect() as sock:
-                request = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                request = (
+                    f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                )
                 sock.sendall(request.encode())
                 return status_of(sock)
 
         def series() -> int:
             with server.connect() as sock:
-                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                sock.sendall(
+                    b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                )
                 text = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
             return sum(line.startswith("http_requests_total{") for line in text.splitlines())
 

@@ -176,6 +176,26 @@ def serve(
             "--session-days", metavar="DAYS", min=0.01, help="Idle days before a login ends."
         ),
     ] = 14.0,
+    login_hashes: Annotated[
+        int,
+        typer.Option(
+            "--login-hashes",
+            metavar="N",
+            min=1,
+            max=1000,
+            help="Logins (Argon2 hashes, 19 MiB each) checked at once per worker.",
+        ),
+    ] = 2,
+    login_queue: Annotated[
+        int,
+        typer.Option(
+            "--login-queue",
+            metavar="N",
+            min=0,
+            max=1000,
+            help="Logins waiting per worker; more get 503 with Retry-After.",
+        ),
+    ] = 32,
     assets: Annotated[
         str | None,
         typer.Option(
@@ -206,6 +226,8 @@ def serve(
         assets_dir=assets,
         **_limits(config, max_connections, max_streams, max_streams_per_member, header_timeout),
         allowed_hosts=serve_hosts(hosts, base_url),
+        login_hashes=login_hashes,
+        login_queue=login_queue,
     )
     options = ServeOptions(
         host=host,

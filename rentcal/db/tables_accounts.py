@@ -42,7 +42,13 @@ class LoginSessionRow(SQLModel, table=True):
 
 
 class LoginFailureRow(SQLModel, table=True):
-    """One failed (or still unchecked) login attempt for a handle, for throttling."""
+    """One failed (or still unchecked) login attempt, for throttling.
+
+    ``handle`` is the counter the attempt counts towards: a key
+    for "this handle from this address" or "this address" (a digest: no raw
+    address is stored; see ``rentcal.service.sessions.pair_key``), so the
+    column and its index serve both counters without a schema change.
+    """
 
     __tablename__ = "login_failure"
 

@@ -27,6 +27,7 @@ to one of them. Where things live:
                           the calendar's revision
 ``notifications``         ``notifications``, ``mark_read``
 ``sessions``              passwords, ``login`` / sessions
+``login_limits``          login throttling keys, the per-process hashing bound
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``org_settings``          the organisation's time zone: ``timezone``,

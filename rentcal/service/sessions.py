@@ -9,8 +9,13 @@ any number of processes or hosts share it. Three rules shape this module:
 * A wrong handle and a wrong password are the same :class:`AuthFailed`, after
   the same work: an unknown handle is verified against a dummy hash.
 * A login attempt is recorded as a failure *before* its password is checked
-  (and forgotten when it succeeds), so five failures in fifteen minutes stop
-  even concurrent guessers on several processes; see :meth:`Accounts.login`.
+  (and forgotten when it succeeds), so the limits hold even for concurrent
+  guessers on several processes; see :meth:`Accounts.login`. Failures are
+  counted per handle *and client address* (5 in 15 minutes) and per address
+  (20 in 15 minutes), never per handle alone: a stranger's guesses must not
+  lock the owner out, which a per-handle limit did (five requests did it).
+* At most ``login_limits.MAX_HASHES`` Argon2 computations run at once per process
+  (19 MiB each), whoever asks: a flood of logins cannot take the memory.
 
 Secrets (session ids here; API tokens and feed URLs in :mod:`rentcal.service.tokens`)
 are 256 random bits, handed out
@@ -46,6 +51,13 @@ from rentcal.errors import (
     Throttled,
 )
 from rentcal.service.base import Context, refuse_deactivated
+from rentcal.service.login_limits import (
+    MAX_ADDRESS_FAILURES,
+    address_key,
+    hashing,
+    login_client,
+    pair_key,
+)
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -88,7 +100,8 @@ def verify_password(stored: str | None, password: object) -> bool:
     usable = isinstance(password, str) and len(password) <= MAX_PASSWORD
     candidate = password if usable and isinstance(password, str) else ""
     try:
-        matched = hasher().verify(stored or DUMMY_HASH, candidate)
+        with hashing():
+            matched = hasher().verify(stored or DUMMY_HASH, candidate)
     except (VerificationError, InvalidHashError):
         return False
     return bool(matched and usable and stored is not None)
@@ -100,6 +113,12 @@ def _login_handle(handle: object) -> str | None:
         return None
     clean = handle.strip().lower()
     return clean if HANDLE_RE.match(clean) else None
+
+
+def hash_password(password: str) -> str:
+    """A new Argon2id hash of ``password``, within the process's hashing bound."""
+    with hashing():
+        return hasher().hash(password)
 
 
 def usable_secret(secret: object) -> str | None:
@@ -135,7 +154,7 @@ class Accounts:
         checks.optional_handle(acting, "acting", "acting member")
         check_password(password)
         self.ctx.read(lambda conn: self._password_target(conn, handle, acting))
-        encoded = hasher().hash(password)
+        encoded = hash_password(password)
 
         def work(conn: Connection) -> None:
             target = self._password_target(conn, handle, acting)
@@ -170,37 +189,47 @@ class Accounts:
 
     # -- sessions -----------------------------------------------------------------
 
-    def login(self, handle: str, password: str) -> tuple[Session, str]:
+    def login(
+        self, handle: str, password: str, *, client: str | None = None
+    ) -> tuple[Session, str]:
         """Check a handle and password; a new session and its secret (shown once).
+
+        ``client`` is the address the attempt comes from (a web server passes
+        the peer's IP address); None counts it as one local caller.
 
         Raises:
             AuthFailed: wrong handle or wrong password (the same error, after
                 the same work).
             PermissionDenied: the right password of a deactivated member
                 (reason ``deactivated``); the attempt counts as a failure.
-            Throttled: five failed attempts for this handle within fifteen
-                minutes; ``retry_after`` says when to try again. Even the right
-                password is refused meanwhile; other handles are unaffected.
+            Throttled: five failed attempts for this handle from this client
+                within fifteen minutes, or twenty from this client for any
+                handles; ``retry_after`` says when to try again. Even the
+                right password is refused meanwhile — from that client only:
+                the same handle from another address is unaffected.
         """
         checks.text(handle, "handle")
         checks.text(password, "password")
+        address = login_client(client)
         key = _login_handle(handle)
         if key is None:
             verify_password(None, password)
             raise AuthFailed()
-        attempt_id, member_id, stored = self.ctx.write(
-            lambda conn: self._attempt(conn, key), calendar=False
+        attempt_ids, member_id, stored = self.ctx.write(
+            lambda conn: self._attempt(conn, key, address), calendar=False
         )
         matched = verify_password(stored, password)  # the full cost, known handle or not
         if member_id is None or not matched:
             raise AuthFailed()
-        fresh = hasher().hash(password) if hasher().check_needs_rehash(stored or "") else None
+        needs_rehash = hasher().check_needs_rehash(stored or "")
+        fresh = hash_password(password) if needs_rehash else None
         secret = new_secret()
 
         def work(conn: Connection) -> Session:
             now = self.ctx.now()
             refuse_deactivated(q.member(self.ctx.member_row(conn, key)), "handle")
-            qa.drop_failure(conn, attempt_id)  # it was not a failure after all
+            for attempt_id in attempt_ids:  # it was not a failure after all
+                qa.drop_failure(conn, attempt_id)
             qa.prune_failures(conn, now - LOGIN_WINDOW)
             if fresh is not None and qa.credential(conn, key)[1] == stored:
                 qa.set_credential(conn, member_id, fresh, now)
@@ -217,26 +246,39 @@ class Accounts:
 
         return self.ctx.write(work, calendar=False), secret
 
-    def _attempt(self, conn: Connection, handle: str) -> tuple[int, int | None, str | None]:
-        """Admit one attempt for ``handle`` (counted as a failure until it succeeds).
+    def _attempt(
+        self, conn: Connection, handle: str, client: str
+    ) -> tuple[tuple[int, int], int | None, str | None]:
+        """Admit one attempt for ``handle`` from ``client`` (a failure until it succeeds).
 
-        Under the handle's lock (PostgreSQL advisory lock; SQLite's write
-        lock), so concurrent attempts are counted one after another.
-        Returns (attempt id, member id, stored hash).
+        Under the client's lock (PostgreSQL advisory lock; SQLite's write
+        lock), so concurrent attempts from one address are counted one after
+        another. Returns (the two counter rows, member id, stored hash).
         """
-        self.ctx.store.lock_login_handle(conn, handle)
+        pair, address = pair_key(handle, client), address_key(client)
+        self.ctx.store.lock_login_handle(conn, address)
         now = self.ctx.now()
-        recent = qa.recent_failures(conn, handle, now - LOGIN_WINDOW, MAX_FAILURES)
+        since = now - LOGIN_WINDOW
+        recent = qa.recent_failures(conn, pair, since, MAX_FAILURES)
         if len(recent) >= MAX_FAILURES:
             wait = retry_after(recent[-1], now)
             raise Throttled(
-                f"too many failed logins for {handle!r}: try again in {wait} seconds",
+                f"too many failed logins for {handle!r} from this address: "
+                f"try again in {wait} seconds",
                 wait,
                 value=handle,
             )
-        attempt_id = qa.add_failure(conn, handle, now)
+        recent = qa.recent_failures(conn, address, since, MAX_ADDRESS_FAILURES)
+        if len(recent) >= MAX_ADDRESS_FAILURES:
+            wait = retry_after(recent[-1], now)
+            raise Throttled(
+                f"too many failed logins from this address: try again in {wait} seconds",
+                wait,
+                value=handle,
+            )
+        ids = (qa.add_failure(conn, pair, now), qa.add_failure(conn, address, now))
         member_id, stored = qa.credential(conn, handle)
-        return attempt_id, member_id, stored
+        return ids, member_id, stored
 
     def session_member(self, secret: str) -> Member | None:
         """The member a session secret belongs to, or None (unknown, expired, revoked).
@@ -289,6 +331,7 @@ __all__ = [
     "DUMMY_HASH",
     "MAX_SECRET",
     "Accounts",
+    "hash_password",
     "hasher",
     "usable_secret",
     "verify_password",

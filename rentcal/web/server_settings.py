@@ -63,6 +63,10 @@ class Settings:
             any other Host gets 400. None: any host (an app embedded or built
             by a test); ``rentcal serve`` always passes a list, by default the
             base URL's host and loopback (:func:`serve_hosts`).
+        login_hashes: logins checked at once per worker, on threads apart from
+            the request pool's (each an Argon2 hash: 19 MiB, ~0.2 s of CPU).
+        login_queue: logins waiting for one of those per worker; beyond it
+            ``POST /login`` answers 503 with ``Retry-After`` at once.
     """
 
     base_url: str | None = None
@@ -82,12 +86,22 @@ class Settings:
     max_streams_per_member: int = 8
     header_timeout: float = 10.0
     allowed_hosts: tuple[str, ...] | None = None
+    login_hashes: int = 2
+    login_queue: int = 32
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))
         if self.allowed_hosts is not None:
             names = tuple(clean_host_pattern(name) for name in self.allowed_hosts)
             object.__setattr__(self, "allowed_hosts", tuple(dict.fromkeys(names)))
+        for name, low in (("login_hashes", 1), ("login_queue", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 1000:
+                raise InvalidRequest(
+                    f"{name} must be a whole number from {low} to 1000, not {value!r}",
+                    field=name,
+                    value=value,
+                )
         for name in (
             "slow_request_ms",
             "session_idle_days",

@@ -96,6 +96,8 @@ def set_credential(conn: Connection, member_id: int, password_hash: str, now: da
 
 
 # -- login throttling -----------------------------------------------------------------
+# ``login_failure.handle`` holds a counter key (see rentcal.service.sessions.pair_key
+# and address_key): one row per attempt and counter, counted over a sliding window.
 
 _lf = login_failure_t.c
 _RECENT_FAILURES = (
@@ -107,7 +109,7 @@ _RECENT_FAILURES = (
 _INSERT_FAILURE = sa.insert(login_failure_t)
 _DELETE_FAILURE = sa.delete(login_failure_t).where(_lf.id == sa.bindparam("i"))
 _PRUNE_FAILURES = sa.delete(login_failure_t).where(_lf.at <= _when("before", login_failure_t, "at"))
-#: PostgreSQL: serialise attempts for one handle until commit (SQLite: BEGIN IMMEDIATE does).
+#: PostgreSQL: serialise attempts for one key until commit (SQLite: BEGIN IMMEDIATE does).
 _LOCK_HANDLE = sa.select(
     sa.func.pg_advisory_xact_lock(sa.func.hashtext(sa.bindparam("h", type_=sa.String)))
 )
@@ -119,7 +121,7 @@ def lock_handle(conn: Connection, handle: str) -> None:
 
 
 def recent_failures(conn: Connection, handle: str, since: datetime, limit: int) -> list[datetime]:
-    """Up to ``limit`` failure times of ``handle`` after ``since``, newest first."""
+    """Up to ``limit`` failure times of the counter ``handle`` after ``since``, newest first."""
     rows = conn.execute(_RECENT_FAILURES, {"h": handle, "since": since, "n": limit})
     return list(rows.scalars())
 
