@@ -127,8 +127,12 @@ class Accounts:
         """Set a member's password: their own, or anyone's for an admin.
 
         The password needs 8 to 1024 characters. It is hashed (Argon2id)
-        between two short transactions, never inside one; every open session
-        of the member is revoked with the change.
+        between two short transactions, never inside one. With the change,
+        every open session of the member ends (the one it was made from too)
+        and every API token acting for them or made by them is revoked: a
+        stolen session cannot leave behind a token that outlives the new
+        password. Feed URLs stay: they are read-only, pasted into calendar
+        apps, and listed for review (``feed_tokens``); deactivation revokes them.
         """
         checks.handle(handle, "handle", "member")
         checks.text(password, "password")
@@ -142,6 +146,7 @@ class Accounts:
             now = self.ctx.now()
             qa.set_credential(conn, target.id, encoded, now)
             qa.revoke_member_sessions(conn, target.id, now)
+            qa.revoke_member_tokens(conn, target.id, now)
 
         self.ctx.write(work, calendar=False)
 

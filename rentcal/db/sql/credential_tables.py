@@ -249,6 +249,15 @@ _REVOKE_TOKEN = (
     .where(_at.id == sa.bindparam("i"), _at.revoked_at.is_(None))
     .values(revoked_at=_when("now", api_token_t, "revoked_at"))
 )
+#: Every live token acting for a member or made by them (for someone else).
+_REVOKE_MEMBER_TOKENS = (
+    sa.update(api_token_t)
+    .where(
+        sa.or_(_at.member_id == sa.bindparam("m"), _at.created_by_id == sa.bindparam("m")),
+        _at.revoked_at.is_(None),
+    )
+    .values(revoked_at=_when("now", api_token_t, "revoked_at"))
+)
 
 
 def _token(row: Any) -> ApiToken:
@@ -293,6 +302,11 @@ def revoke_token(conn: Connection, token_id: int, now: datetime) -> bool:
     return bool(conn.execute(_REVOKE_TOKEN, {"i": token_id, "now": now}).rowcount)
 
 
+def revoke_member_tokens(conn: Connection, member_id: int, now: datetime) -> int:
+    """Revoke every live token acting for the member or made by them; how many."""
+    return int(conn.execute(_REVOKE_MEMBER_TOKENS, {"m": member_id, "now": now}).rowcount)
+
+
 # -- feed tokens ----------------------------------------------------------------------
 
 _ft = feed_token_t.c
@@ -324,6 +338,11 @@ _INSERT_FEED = sa.insert(feed_token_t)
 _REVOKE_FEED = (
     sa.update(feed_token_t)
     .where(_ft.id == sa.bindparam("i"), _ft.revoked_at.is_(None))
+    .values(revoked_at=_when("now", feed_token_t, "revoked_at"))
+)
+_REVOKE_OWNER_FEEDS = (
+    sa.update(feed_token_t)
+    .where(_ft.owner_id == sa.bindparam("m"), _ft.revoked_at.is_(None))
     .values(revoked_at=_when("now", feed_token_t, "revoked_at"))
 )
 
@@ -365,6 +384,11 @@ def find_feeds(conn: Connection, owner_id: int | None, include_revoked: bool) ->
 def revoke_feed(conn: Connection, feed_id: int, now: datetime) -> bool:
     """Revoke a live feed token; whether it was live."""
     return bool(conn.execute(_REVOKE_FEED, {"i": feed_id, "now": now}).rowcount)
+
+
+def revoke_owner_feeds(conn: Connection, owner_id: int, now: datetime) -> int:
+    """Revoke every live feed token a member made; how many."""
+    return int(conn.execute(_REVOKE_OWNER_FEEDS, {"m": owner_id, "now": now}).rowcount)
 
 
 # -- idempotency keys -----------------------------------------------------------------

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from rentcal.web.auth import Cal, CurrentMember
+from rentcal.errors import RentcalError
+from rentcal.service import Rentcal
+from rentcal.web.auth import Cal, CurrentMember, authenticate
 from rentcal.web.blocking import quick_read
 from rentcal.web.changes import RevisionWatcher
+from rentcal.web.error_responses import WebError
 from rentcal.web.response_shapes import RevisionOut
 from rentcal.web.routes.common import COMMON
 from rentcal.web.views import as_json
@@ -27,15 +31,29 @@ async def revision(member: CurrentMember, cal: Cal) -> Response:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "an SSE stream"}},
 )
-async def changes(request: Request, member: CurrentMember) -> StreamingResponse:
+async def changes(request: Request, member: CurrentMember, cal: Cal) -> StreamingResponse:
     """Server-Sent Events: ``event: revision`` / ``data: N`` now and on every change
-    (within two seconds, whoever made it), and a comment line every 15 s."""
+    (within two seconds, whoever made it), and a comment line every 15 s.
+
+    The stream ends (``event: end``) once its session or token no longer holds:
+    logout, expiry, deactivation, a password change, a revoked token.
+    """
     watcher: RevisionWatcher = request.app.state.watcher
     return StreamingResponse(
-        watcher.stream(),
+        watcher.stream(lambda: still_valid(request, cal)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-__all__ = ["router"]
+async def still_valid(request: Request, cal: Rentcal) -> bool:
+    """Whether the request's session cookie or bearer token still stands for an
+    active member, read afresh from the database (any failure: no)."""
+    try:
+        member = await run_in_threadpool(authenticate, request, cal)
+    except (RentcalError, WebError):
+        return False
+    return member is not None and member.active
+
+
+__all__ = ["router", "still_valid"]
