@@ -160,6 +160,15 @@ class TestDeactivation:
         rows = _rows(cal, "SELECT COUNT(*) AS n FROM api_token WHERE revoked_at IS NOT NULL")
         assert rows[0].n == 3  # kept, marked revoked
         assert _rows(cal, "SELECT COUNT(*) AS n FROM api_token")[0].n == 4
+        reasons = {(t.member, t.created_by): t.revoked_reason for t in cal.tokens("ada", True)}
+        assert reasons == {
+            ("bob", "bob"): "member-deactivated",
+            ("bob", "ada"): "member-deactivated",
+            ("carol", "eve"): "creator-deactivated",
+            ("carol", "carol"): None,
+        }
+        (session_row,) = _rows(cal, "SELECT revoked_reason FROM login_session")
+        assert session_row.revoked_reason == "member-deactivated"
 
     def test_the_ex_admin_cannot_reactivate_herself(self, cal: rentcal.Rentcal) -> None:
         """What the deactivated ex-admin did with her token for ada: now refused."""
@@ -189,6 +198,8 @@ class TestPasswordChange:
         assert cal.session_member(session) is None
         assert cal.token_member(carols) is not None
         assert cal.feed_by_secret(feed) is not None  # read-only, kept: see the docs
+        revoked = [t for t in cal.tokens("ada", True) if t.revoked_at is not None]
+        assert {t.revoked_reason for t in revoked} == {"password-changed"} and len(revoked) == 3
 
     def test_a_token_minted_by_a_stolen_session_dies(self, cal: rentcal.Rentcal) -> None:
         """The issue: a token made while someone else held the session outlives nothing."""
@@ -200,3 +211,43 @@ class TestPasswordChange:
         cal.set_password("bob", "bob takes it back", acting="bob")
         assert cal.token_member(minted) is None
         assert cal.session_member(stolen) is None
+
+
+def test_the_upgrade_revokes_what_deactivated_members_still_hold(db_url: str) -> None:
+    """Revision 0007: a database whose deactivated members still hold live tokens and
+    feeds (as older releases left them) has them revoked, at the deactivation's time,
+    with a reason, so that a reactivation restores nothing; other rows untouched."""
+    from alembic import command
+
+    from rentcal.db.migrations import runner
+
+    with rentcal.connect(db_url, create=True) as cal:
+        cal.add_member("ada", admin=True)
+        cal.add_member("eve", verified=True, acting="ada")
+        cal.set_role("eve", "admin", acting="ada")
+        cal.add_member("bob", verified=True, acting="ada")
+        _t1, for_bob = cal.create_token("eve", member="bob")
+        _t2, eves = cal.create_token("eve")
+        _t3, bobs = cal.create_token("bob")
+        _f, feed = cal.create_feed("eve", all_rentals=True)
+        cal.deactivate_member("eve", acting="ada", today=TODAY)
+        with cal.store.engine.begin() as conn:  # as an older release left them: live
+            for table in ("api_token", "feed_token"):
+                conn.execute(sa.text(f"UPDATE {table} SET revoked_at = NULL"))
+            cfg = runner.config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006_org_settings")
+    with rentcal.connect(db_url) as cal:  # upgrades to head
+        cal.reactivate_member("eve", acting="ada")
+        cal.set_role("eve", "admin", acting="ada")
+        assert cal.token_member(for_bob) is None
+        assert cal.token_member(eves) is None
+        assert cal.feed_by_secret(feed) is None
+        assert cal.token_member(bobs) is not None
+        got = {t.name or t.member + "/" + str(t.created_by): t for t in cal.tokens("ada", True)}
+        assert got["bob/eve"].revoked_reason == "creator-deactivated"
+        assert got["eve/eve"].revoked_reason == "member-deactivated"
+        assert got["bob/bob"].revoked_reason is None
+        assert got["bob/eve"].revoked_at is not None
+        (fed,) = cal.feed_tokens("ada", include_revoked=True)
+        assert fed.revoked_reason == "member-deactivated" and fed.revoked_at is not None

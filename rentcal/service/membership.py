@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
+from rentcal.core.credential_values import RevokedReason
 from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.db import sql as q
@@ -169,9 +170,10 @@ class Membership:
                 conn, "member", row.id, {"active": True}, {"active": False}, actor, self.ctx.now()
             )
             q.update_member(conn, row.id, deactivated_at=now)
-            qa.revoke_member_sessions(conn, row.id, now)
-            qa.revoke_member_tokens(conn, row.id, now)
-            qa.revoke_owner_feeds(conn, row.id, now)
+            gone = RevokedReason.MEMBER_DEACTIVATED
+            qa.revoke_member_sessions(conn, row.id, now, gone)
+            qa.revoke_member_tokens(conn, row.id, now, gone, RevokedReason.CREATOR_DEACTIVATED)
+            qa.revoke_owner_feeds(conn, row.id, now, gone)
             self._settle_deactivated(conn, row.id, actor.id, day)
             return q.member(self.ctx.member_row(conn, row.handle))
 

@@ -30,6 +30,7 @@ from rentcal.core.credential_values import (
     LOGIN_WINDOW,
     MAX_FAILURES,
     MAX_PASSWORD,
+    RevokedReason,
     Session,
     check_password,
     new_secret,
@@ -145,8 +146,9 @@ class Accounts:
             target = self._password_target(conn, handle, acting)
             now = self.ctx.now()
             qa.set_credential(conn, target.id, encoded, now)
-            qa.revoke_member_sessions(conn, target.id, now)
-            qa.revoke_member_tokens(conn, target.id, now)
+            changed = RevokedReason.PASSWORD_CHANGED
+            qa.revoke_member_sessions(conn, target.id, now, changed)
+            qa.revoke_member_tokens(conn, target.id, now, changed, changed)
 
         self.ctx.write(work, calendar=False)
 
