@@ -636,6 +636,7 @@ class TestFeedTokens:
             "owner",
             "created_at",
             "revoked_at",
+            "revoked_reason",
             "active",
         }
         assert secret not in repr(data)

@@ -117,9 +117,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         0,
         '"timezone": "America/New_York"',
     ),
-    "rentcal db status": (0, "current   0006_org_settings"),
+    "rentcal db status": (0, "current   0007_revoked_reason"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0006_org_settings: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0007_revoked_reason: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (

@@ -80,7 +80,8 @@ def passwd(
     """Set a member's password for logging in to `rentcal serve` (your own; admins: anyone's).
 
     Asks twice without echoing, unless --password-stdin. 8 to 1024 characters.
-    The member's open browser sessions end.
+    The member's open browser sessions end and the API tokens acting for them or
+    made by them are revoked; their feed URLs keep working (rentcal feed list).
     """
     state = get_state(ctx)
     with state.connect() as cal:
@@ -92,6 +93,10 @@ def passwd(
         )
         cal.set_password(member.handle, password, acting=state.acting)
     render.echo(f"Password set for {member.handle}.")
+    render.error_line(
+        f"{member.handle}'s browser sessions ended and the API tokens acting for them or made "
+        "by them were revoked; their feed URLs keep working (review: rentcal feed list)."
+    )
 
 
 # -- API tokens -------------------------------------------------------------------

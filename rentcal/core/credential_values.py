@@ -39,6 +39,21 @@ class FeedScope(StrEnum):
     ALL = "all"
 
 
+class RevokedReason(StrEnum):
+    """Why a session, API token or feed URL was revoked (kept on its row for good)."""
+
+    #: Revoked by hand: ``token revoke`` / ``feed revoke`` (its member or an admin).
+    REVOKED = "revoked"
+    #: The session was logged out.
+    LOGOUT = "logout"
+    #: The password of the member it acts for (or who made it) changed.
+    PASSWORD_CHANGED = "password-changed"
+    #: The member it acts for, or who owns it, was deactivated.
+    MEMBER_DEACTIVATED = "member-deactivated"
+    #: The member who made it (for someone else) was deactivated.
+    CREATOR_DEACTIVATED = "creator-deactivated"
+
+
 def new_secret() -> str:
     """A fresh URL-safe secret of 256 random bits (43 characters)."""
     return secrets.token_urlsafe(32)
@@ -122,6 +137,8 @@ class Session:
     last_seen_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    #: Why it was revoked (a :class:`RevokedReason` value); None while live or unknown.
+    revoked_reason: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a session (never its secret)."""
@@ -132,6 +149,7 @@ class Session:
             "last_seen_at": self.last_seen_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
             "revoked_at": _iso(self.revoked_at),
+            "revoked_reason": self.revoked_reason,
         }
 
 
@@ -146,10 +164,13 @@ class ApiToken:
     created_by: str | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    #: Why it was revoked (a :class:`RevokedReason` value); None while live or unknown.
+    revoked_reason: str | None = None
 
     @property
     def active(self) -> bool:
-        """Whether the token still authenticates."""
+        """Whether the token is not revoked (it acts while its member and creator
+        hold the rights it needs: :mod:`rentcal.service.tokens`)."""
         return self.revoked_at is None
 
     def as_dict(self) -> dict[str, object]:
@@ -162,6 +183,7 @@ class ApiToken:
             "created_by": self.created_by,
             "last_used_at": _iso(self.last_used_at),
             "revoked_at": _iso(self.revoked_at),
+            "revoked_reason": self.revoked_reason,
             "active": self.active,
         }
 
@@ -179,10 +201,13 @@ class FeedToken:
     owner: str
     created_at: datetime
     revoked_at: datetime | None
+    #: Why it was revoked (a :class:`RevokedReason` value); None while live or unknown.
+    revoked_reason: str | None = None
 
     @property
     def active(self) -> bool:
-        """Whether the feed URL still answers."""
+        """Whether the feed URL is not revoked (it serves while its owner holds the
+        rights its scope needs: :mod:`rentcal.service.tokens`)."""
         return self.revoked_at is None
 
     def path(self, secret: str) -> str:
@@ -201,6 +226,7 @@ class FeedToken:
             "owner": self.owner,
             "created_at": self.created_at.isoformat(),
             "revoked_at": _iso(self.revoked_at),
+            "revoked_reason": self.revoked_reason,
             "active": self.active,
         }
 
@@ -215,6 +241,7 @@ __all__ = [
     "ApiToken",
     "FeedScope",
     "FeedToken",
+    "RevokedReason",
     "Session",
     "check_idempotency_key",
     "check_password",

@@ -43,6 +43,7 @@ REVISIONS: tuple[str, ...] = (
     "0004_request_queue",
     "0005_change_log",
     "0006_org_settings",
+    "0007_revoked_reason",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

@@ -15,6 +15,8 @@ from sqlmodel import Field, SQLModel
 # only as SHA-256 hex digests (64 characters), see rentcal.core.credential_values.
 
 DIGEST = sa.String(64)
+#: Why a session or token was revoked (rentcal.core.credential_values.RevokedReason).
+REASON = sa.String(32)
 
 
 class CredentialRow(SQLModel, table=True):
@@ -39,6 +41,7 @@ class LoginSessionRow(SQLModel, table=True):
     last_seen_at: datetime = Field(nullable=False)
     expires_at: datetime = Field(nullable=False)
     revoked_at: datetime | None = Field(default=None)
+    revoked_reason: str | None = Field(default=None, sa_type=REASON)
 
 
 class LoginFailureRow(SQLModel, table=True):
@@ -72,6 +75,7 @@ class ApiTokenRow(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     last_used_at: datetime | None = Field(default=None)
     revoked_at: datetime | None = Field(default=None)
+    revoked_reason: str | None = Field(default=None, sa_type=REASON)
 
 
 class FeedTokenRow(SQLModel, table=True):
@@ -89,6 +93,7 @@ class FeedTokenRow(SQLModel, table=True):
     owner_id: int = Field(foreign_key="member.id", nullable=False, index=True)
     created_at: datetime = Field(nullable=False)
     revoked_at: datetime | None = Field(default=None)
+    revoked_reason: str | None = Field(default=None, sa_type=REASON)
 
     __table_args__ = (
         sa.CheckConstraint(

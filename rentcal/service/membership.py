@@ -6,8 +6,11 @@ take for the first-member rule), so two admins demoting each other at once
 leave one admin, never none.
 
 A deactivated member cannot log in, book or act (:meth:`Context.actor`
-refuses them everywhere, with reason ``deactivated``); their sessions are
-revoked, their pending requests rejected with the reason ``"member
+refuses them everywhere, with reason ``deactivated``); their sessions, API
+tokens and feed URLs are revoked for good -- those acting for them and those
+they made for others alike, so nothing they set up while trusted outlives
+their trust (rows kept, marked revoked; a reactivation restores none) --
+their pending requests rejected with the reason ``"member
 deactivated"`` (they are told), their approved rentals still to come stand
 (they and the admins are told), their history stays.
 """
@@ -21,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
+from rentcal.core.credential_values import RevokedReason
 from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.db import sql as q
@@ -133,7 +137,9 @@ class Membership:
     ) -> Member:
         """Deactivate a member (admins): they can no longer log in, book or act.
 
-        In one transaction: their sessions are revoked; their pending requests
+        In one transaction: their sessions, the API tokens acting for them or
+        made by them and the feed URLs they made are revoked (for good: a
+        reactivation restores none); their pending requests
         are rejected with the reason ``"member deactivated"`` (and they are
         told); their approved rentals that have not ended stand, and they and
         the admins are told. The last active admin cannot be deactivated.
@@ -164,7 +170,10 @@ class Membership:
                 conn, "member", row.id, {"active": True}, {"active": False}, actor, self.ctx.now()
             )
             q.update_member(conn, row.id, deactivated_at=now)
-            qa.revoke_member_sessions(conn, row.id, now)
+            gone = RevokedReason.MEMBER_DEACTIVATED
+            qa.revoke_member_sessions(conn, row.id, now, gone)
+            qa.revoke_member_tokens(conn, row.id, now, gone, RevokedReason.CREATOR_DEACTIVATED)
+            qa.revoke_owner_feeds(conn, row.id, now, gone)
             self._settle_deactivated(conn, row.id, actor.id, day)
             return q.member(self.ctx.member_row(conn, row.handle))
 
@@ -213,8 +222,9 @@ class Membership:
     def reactivate_member(self, handle: str, acting: str | None = None) -> Member:
         """Let a deactivated member log in, book and act again (admins).
 
-        Their revoked sessions stay revoked (they log in again); requests
-        rejected at the deactivation stay rejected.
+        Their revoked sessions, API tokens and feed URLs stay revoked (they
+        log in again and make new ones); requests rejected at the deactivation
+        stay rejected.
         """
         clean = checks.handle(handle, "handle", "member")
         checks.optional_handle(acting, "acting", "acting member")

@@ -35,6 +35,7 @@ from rentcal.core.credential_values import (
     LOGIN_WINDOW,
     MAX_FAILURES,
     MAX_PASSWORD,
+    RevokedReason,
     Session,
     check_password,
     new_secret,
@@ -146,8 +147,12 @@ class Accounts:
         """Set a member's password: their own, or anyone's for an admin.
 
         The password needs 8 to 1024 characters. It is hashed (Argon2id)
-        between two short transactions, never inside one; every open session
-        of the member is revoked with the change.
+        between two short transactions, never inside one. With the change,
+        every open session of the member ends (the one it was made from too)
+        and every API token acting for them or made by them is revoked: a
+        stolen session cannot leave behind a token that outlives the new
+        password. Feed URLs stay: they are read-only, pasted into calendar
+        apps, and listed for review (``feed_tokens``); deactivation revokes them.
         """
         checks.handle(handle, "handle", "member")
         checks.text(password, "password")
@@ -160,7 +165,9 @@ class Accounts:
             target = self._password_target(conn, handle, acting)
             now = self.ctx.now()
             qa.set_credential(conn, target.id, encoded, now)
-            qa.revoke_member_sessions(conn, target.id, now)
+            changed = RevokedReason.PASSWORD_CHANGED
+            qa.revoke_member_sessions(conn, target.id, now, changed)
+            qa.revoke_member_tokens(conn, target.id, now, changed, changed)
 
         self.ctx.write(work, calendar=False)
 

@@ -3,6 +3,25 @@
 Each secret is 256 random bits, handed out once; only its SHA-256 digest is
 stored (:mod:`rentcal.core.credential_values`). A token's member, or an admin, may
 revoke it; revoked tokens are kept, marked revoked.
+
+THE rule, checked at every use (each request reads it afresh, so every worker
+and host agrees at once): a credential is only ever as strong as the current
+rights of the member it acts for AND of the member who made it.
+
+* An API token acts only while its member is active, its creator is active,
+  and -- when making it needed admin rights (a token for someone else) --
+  its creator is still an admin. Otherwise :meth:`Tokens.token_member`
+  refuses it (PermissionDenied, reason ``deactivated``,
+  ``creator-deactivated`` or ``creator-not-admin``).
+* A feed URL serves only while its owner (who made it) is active and -- when
+  its scope needed admin rights (all rentals, a machine, another member's
+  rentals) -- still an admin. Otherwise :meth:`Tokens.feed_by_secret` finds
+  nothing (the web answers 404, as for an unknown URL).
+
+A suspended token or feed (its creator demoted) acts again if the creator is
+made an admin again: the rule reads current rights, nothing is stored.
+Deactivation (:mod:`rentcal.service.membership`) and a password change
+(:mod:`rentcal.service.sessions`) revoke for good instead.
 """
 
 from __future__ import annotations
@@ -109,8 +128,12 @@ class Tokens:
     def token_member(self, secret: str) -> Member | None:
         """The member an API token acts as, or None (unknown or revoked).
 
-        The member may be deactivated (``member.active`` False): then every
-        use case refuses them, and the web answers 403 (reason ``deactivated``).
+        Raises:
+            PermissionDenied: a live token the rule (see the module) refuses
+                now: its member is deactivated (reason ``deactivated``), its
+                creator is (``creator-deactivated``), or it was made for
+                someone else by a member who is no longer an admin
+                (``creator-not-admin``). The web answers 403.
         """
         checks.text(secret, "secret")
         digest = usable_secret(secret)
@@ -118,17 +141,24 @@ class Tokens:
             return None
         now = self.ctx.now()
 
-        def work(conn: Connection) -> tuple[ApiToken, Member] | None:
+        def work(conn: Connection) -> tuple[ApiToken, Member, Member] | None:
             found = qa.live_token(conn, digest)
             if found is None:
                 return None
             token, _ = found
-            return token, q.member(self.ctx.member_row(conn, token.member))
+            member = q.member(self.ctx.member_row(conn, token.member))
+            creator = member
+            if token.created_by is not None and token.created_by != token.member:
+                creator = q.member(self.ctx.member_row(conn, token.created_by))
+            return token, member, creator
 
         found = self.ctx.read(work)
         if found is None:
             return None
-        token, member = found
+        token, member, creator = found
+        refusal = token_refusal(token, member, creator)
+        if refusal is not None:
+            raise refusal
         if token.last_used_at is None or now - token.last_used_at >= self.accounts.touch_interval:
             self.ctx.write(lambda conn: qa.token_used(conn, token.id, now), calendar=False)
         return member
@@ -277,8 +307,9 @@ class Tokens:
         return self.ctx.write(work, calendar=False)
 
     def feed_by_secret(self, secret: str) -> FeedToken | None:
-        """The live feed token with this secret, or None (unknown, revoked, or its
-        owner deactivated: a deactivated member's feed URLs stop working)."""
+        """The live feed token with this secret, or None: unknown, revoked, or
+        refused now by the rule (see the module: its owner deactivated, or no
+        longer an admin while the feed's scope needs one)."""
         checks.text(secret, "secret")
         digest = usable_secret(secret)
         if digest is None:
@@ -286,9 +317,10 @@ class Tokens:
 
         def work(conn: Connection) -> FeedToken | None:
             found = qa.live_feed(conn, digest)
-            if found is None or not q.member(self.ctx.member_row(conn, found.owner)).active:
+            if found is None:
                 return None
-            return found
+            owner = q.member(self.ctx.member_row(conn, found.owner))
+            return found if feed_serves(found, owner) else None
 
         return self.ctx.read(work)
 
@@ -300,4 +332,49 @@ class Tokens:
         return found
 
 
-__all__ = ["Tokens"]
+def token_refusal(token: ApiToken, member: Member, creator: Member) -> PermissionDenied | None:
+    """Why a live API token may not act now (None: it may): THE rule of the module.
+
+    ``creator`` is ``member`` for a token its own member made (or one from
+    before creators were recorded).
+    """
+    what = f"API token {token.id} (acting as {member.handle!r})"
+    if not member.active:
+        return PermissionDenied(
+            f"{what} no longer acts: member {member.handle!r} is deactivated",
+            field="token",
+            value=token.id,
+            reason="deactivated",
+        )
+    if creator.id == member.id:
+        return None
+    if not creator.active:
+        return PermissionDenied(
+            f"{what} no longer acts: it was made by {creator.handle!r}, who is deactivated",
+            field="token",
+            value=token.id,
+            reason="creator-deactivated",
+        )
+    if not creator.is_admin:
+        return PermissionDenied(
+            f"{what} no longer acts: it was made by {creator.handle!r}, who is no longer "
+            "an admin (only admins make tokens for others)",
+            field="token",
+            value=token.id,
+            reason="creator-not-admin",
+        )
+    return None
+
+
+def feed_needs_admin(feed: FeedToken) -> bool:
+    """Whether making this feed needed admin rights: all rentals, a machine, or
+    another member's rentals (members make feeds of their own rentals only)."""
+    return feed.scope is not FeedScope.MEMBER or feed.member != feed.owner
+
+
+def feed_serves(feed: FeedToken, owner: Member) -> bool:
+    """THE rule for feed URLs: its owner is active and, if its scope needs it, an admin."""
+    return owner.active and (owner.is_admin or not feed_needs_admin(feed))
+
+
+__all__ = ["Tokens", "feed_needs_admin", "feed_serves", "token_refusal"]

@@ -5,6 +5,11 @@ A request is authenticated by ``Authorization: Bearer TOKEN`` (scripts) or by
 the session cookie (browsers); both are looked up in the database, so every
 worker and every host agrees. The library still decides every permission;
 these dependencies only refuse early with the web's words (401 / 403).
+
+Each request checks its credential afresh (:mod:`rentcal.service.tokens` has
+the rule): an unknown, expired or revoked one is 401; an API token whose member
+or creator no longer holds the rights it needs is 403 with the reason in the
+message (``... was made by 'eve', who is no longer an admin``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,14 @@ process, however many clients listen, and none while nobody does.
 
 Streams end when the server shuts down (see :meth:`RevisionWatcher.stop`),
 so uvicorn's graceful shutdown is not held up by clients that never leave.
+
+A stream also ends once the credential that opened it no longer holds
+(logout, expiry, deactivation, a password change, a revoked or refused token):
+it is checked again -- in the database, so whichever worker or host revoked
+it -- before each revision sent (at most once per :data:`RECHECK_SECONDS`) and
+at least every :data:`RECHECK_SECONDS` of silence. The stream's last message
+is then ``event: end`` / ``data: unauthenticated``; the client's reconnection
+gets 401, on which EventSource stops.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
@@ -35,6 +43,14 @@ log = logging.getLogger("rentcal.web")
 CHANNEL = "rentcal_revision"
 #: Clients reconnect after this many milliseconds (the SSE ``retry:`` field).
 RECONNECT_MS = 2000
+#: A stream re-checks its credential at least this often, and at most this often
+#: before a revision (so N clients add no N reads per change on a busy calendar).
+RECHECK_SECONDS = 2.0
+#: The last message of a stream whose credential no longer holds.
+ENDED = "event: end\ndata: unauthenticated\n\n"
+
+#: Whether the credential a stream was opened with still holds (read afresh).
+StillValid = Callable[[], Awaitable[bool]]
 
 
 def sse(event: str | None, data: str) -> str:
@@ -128,8 +144,9 @@ class RevisionWatcher:
 
     # -- the streams ---------------------------------------------------------------------
 
-    async def stream(self) -> AsyncIterator[str]:
-        """The SSE text of one client: the current revision, then every new one."""
+    async def stream(self, still_valid: StillValid | None = None) -> AsyncIterator[str]:
+        """The SSE text of one client: the current revision, then every new one,
+        until the server stops or ``still_valid`` says the credential is gone."""
         changed = self._ensure_started()
         assert self._reading is not None
         async with self._reading:  # clients arriving together share one first read
@@ -139,17 +156,36 @@ class RevisionWatcher:
         metrics.SSE_CLIENTS.inc()
         try:
             yield f"retry: {RECONNECT_MS}\n\n"
+            loop = asyncio.get_running_loop()
+            checked = beat = loop.time()
             sent: int | None = None
             while not self._stopping:
                 assert self._changed is not None
                 changed = self._changed
                 if self.revision is not None and self.revision != sent:
-                    sent = self.revision
+                    if still_valid is not None and loop.time() - checked >= RECHECK_SECONDS:
+                        checked = loop.time()
+                        if not await still_valid():
+                            yield ENDED
+                            return
+                    sent, beat = self.revision, loop.time()
                     yield sse("revision", str(sent))
                     continue
+                wait = self.heartbeat_seconds - (loop.time() - beat)
+                if still_valid is not None:
+                    wait = min(wait, RECHECK_SECONDS)
                 try:
-                    await asyncio.wait_for(changed.wait(), self.heartbeat_seconds)
+                    await asyncio.wait_for(changed.wait(), max(wait, 0.0))
+                    continue
                 except TimeoutError:
+                    pass
+                if still_valid is not None and loop.time() - checked >= RECHECK_SECONDS:
+                    checked = loop.time()
+                    if not await still_valid():
+                        yield ENDED
+                        return
+                if loop.time() - beat >= self.heartbeat_seconds:
+                    beat = loop.time()
                     yield ": heartbeat\n\n"
         finally:
             self.clients -= 1
@@ -172,4 +208,4 @@ class RevisionWatcher:
                 await task
 
 
-__all__ = ["CHANNEL", "RevisionWatcher", "sse"]
+__all__ = ["CHANNEL", "ENDED", "RECHECK_SECONDS", "RevisionWatcher", "StillValid", "sse"]

@@ -224,6 +224,8 @@ class TokenOut(Shape):
     created_by: str | None
     last_used_at: str | None
     revoked_at: str | None
+    #: revoked, logout, password-changed, member-deactivated, creator-deactivated
+    revoked_reason: str | None
     active: bool
 
 
@@ -245,6 +247,8 @@ class FeedOut(Shape):
     owner: str
     created_at: str
     revoked_at: str | None
+    #: revoked, logout, password-changed, member-deactivated, creator-deactivated
+    revoked_reason: str | None
     active: bool
 
 

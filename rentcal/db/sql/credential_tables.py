@@ -15,7 +15,7 @@ from typing import Any, Unpack
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, Session
+from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, RevokedReason, Session
 from rentcal.db.rows import NewApiToken, NewFeedToken, NewIdempotencyKey, NewSession
 from rentcal.db.tables import REVISION_EPOCH, machine_t, member_t, revision_t
 from rentcal.db.tables_accounts import (
@@ -153,6 +153,7 @@ _SESSION_SELECT = sa.select(
     _ls.expires_at,
     _ls.revoked_at,
     _ls.member_id,
+    _ls.revoked_reason,
 ).select_from(login_session_t.join(member_t, member_t.c.id == _ls.member_id))
 _LIVE_SESSION = _SESSION_SELECT.where(
     _ls.secret_hash == sa.bindparam("s"),
@@ -170,18 +171,24 @@ _TOUCH_SESSION = (
 _REVOKE_SESSION = (
     sa.update(login_session_t)
     .where(_ls.secret_hash == sa.bindparam("s"), _ls.revoked_at.is_(None))
-    .values(revoked_at=_when("now", login_session_t, "revoked_at"))
+    .values(
+        revoked_at=_when("now", login_session_t, "revoked_at"),
+        revoked_reason=RevokedReason.LOGOUT.value,
+    )
 )
 _REVOKE_MEMBER_SESSIONS = (
     sa.update(login_session_t)
     .where(_ls.member_id == sa.bindparam("m"), _ls.revoked_at.is_(None))
-    .values(revoked_at=_when("now", login_session_t, "revoked_at"))
+    .values(
+        revoked_at=_when("now", login_session_t, "revoked_at"),
+        revoked_reason=sa.bindparam("why", type_=sa.String),
+    )
 )
 _INSERT_SESSION = sa.insert(login_session_t)
 
 
 def _session(row: Any) -> Session:
-    return Session(row[0], row[1], row[2], row[3], row[4], row[5])
+    return Session(row[0], row[1], row[2], row[3], row[4], row[5], row.revoked_reason)
 
 
 def insert_session(conn: Connection, **values: Unpack[NewSession]) -> int:
@@ -211,9 +218,12 @@ def revoke_session(conn: Connection, digest: str, now: datetime) -> bool:
     return bool(conn.execute(_REVOKE_SESSION, {"s": digest, "now": now}).rowcount)
 
 
-def revoke_member_sessions(conn: Connection, member_id: int, now: datetime) -> int:
-    """Revoke every open session of a member; how many."""
-    return int(conn.execute(_REVOKE_MEMBER_SESSIONS, {"m": member_id, "now": now}).rowcount)
+def revoke_member_sessions(
+    conn: Connection, member_id: int, now: datetime, reason: RevokedReason
+) -> int:
+    """Revoke every open session of a member, saying why; how many."""
+    values = {"m": member_id, "now": now, "why": reason.value}
+    return int(conn.execute(_REVOKE_MEMBER_SESSIONS, values).rowcount)
 
 
 # -- API tokens -----------------------------------------------------------------------
@@ -230,6 +240,7 @@ _TOKEN_SELECT = (
         _at.last_used_at,
         _at.revoked_at,
         _at.member_id,
+        _at.revoked_reason,
     )
     .select_from(
         api_token_t.join(member_t, member_t.c.id == _at.member_id).outerjoin(
@@ -249,12 +260,29 @@ _TOKEN_USED = (
 _REVOKE_TOKEN = (
     sa.update(api_token_t)
     .where(_at.id == sa.bindparam("i"), _at.revoked_at.is_(None))
-    .values(revoked_at=_when("now", api_token_t, "revoked_at"))
+    .values(
+        revoked_at=_when("now", api_token_t, "revoked_at"), revoked_reason=RevokedReason.REVOKED
+    )
+)
+#: Every live token acting for a member or made by them (for someone else).
+_REVOKE_MEMBER_TOKENS = (
+    sa.update(api_token_t)
+    .where(
+        sa.or_(_at.member_id == sa.bindparam("m"), _at.created_by_id == sa.bindparam("m")),
+        _at.revoked_at.is_(None),
+    )
+    .values(
+        revoked_at=_when("now", api_token_t, "revoked_at"),
+        revoked_reason=sa.case(
+            (_at.member_id == sa.bindparam("m"), sa.bindparam("for_why", type_=sa.String)),
+            else_=sa.bindparam("by_why", type_=sa.String),
+        ),
+    )
 )
 
 
 def _token(row: Any) -> ApiToken:
-    return ApiToken(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+    return ApiToken(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row.revoked_reason)
 
 
 def insert_token(conn: Connection, **values: Unpack[NewApiToken]) -> int:
@@ -295,6 +323,19 @@ def revoke_token(conn: Connection, token_id: int, now: datetime) -> bool:
     return bool(conn.execute(_REVOKE_TOKEN, {"i": token_id, "now": now}).rowcount)
 
 
+def revoke_member_tokens(
+    conn: Connection,
+    member_id: int,
+    now: datetime,
+    acting_for: RevokedReason,
+    made_by: RevokedReason,
+) -> int:
+    """Revoke every live token acting for the member (reason ``acting_for``) or made
+    by them for someone else (``made_by``); how many."""
+    values = {"m": member_id, "now": now, "for_why": acting_for.value, "by_why": made_by.value}
+    return int(conn.execute(_REVOKE_MEMBER_TOKENS, values).rowcount)
+
+
 # -- feed tokens ----------------------------------------------------------------------
 
 _ft = feed_token_t.c
@@ -312,6 +353,7 @@ _FEED_SELECT = (
         _ft.created_at,
         _ft.revoked_at,
         _ft.owner_id,
+        _ft.revoked_reason,
     )
     .select_from(
         feed_token_t.join(_owner, _owner.c.id == _ft.owner_id)
@@ -326,13 +368,32 @@ _INSERT_FEED = sa.insert(feed_token_t)
 _REVOKE_FEED = (
     sa.update(feed_token_t)
     .where(_ft.id == sa.bindparam("i"), _ft.revoked_at.is_(None))
-    .values(revoked_at=_when("now", feed_token_t, "revoked_at"))
+    .values(
+        revoked_at=_when("now", feed_token_t, "revoked_at"), revoked_reason=RevokedReason.REVOKED
+    )
+)
+_REVOKE_OWNER_FEEDS = (
+    sa.update(feed_token_t)
+    .where(_ft.owner_id == sa.bindparam("m"), _ft.revoked_at.is_(None))
+    .values(
+        revoked_at=_when("now", feed_token_t, "revoked_at"),
+        revoked_reason=sa.bindparam("why", type_=sa.String),
+    )
 )
 
 
 def _feed(row: Any) -> FeedToken:
     return FeedToken(
-        row[0], FeedScope(row[1]), row[2], row[3], row[4], row[5], row[6], row[7], row[8]
+        row[0],
+        FeedScope(row[1]),
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row.revoked_reason,
     )
 
 
@@ -367,6 +428,14 @@ def find_feeds(conn: Connection, owner_id: int | None, include_revoked: bool) ->
 def revoke_feed(conn: Connection, feed_id: int, now: datetime) -> bool:
     """Revoke a live feed token; whether it was live."""
     return bool(conn.execute(_REVOKE_FEED, {"i": feed_id, "now": now}).rowcount)
+
+
+def revoke_owner_feeds(
+    conn: Connection, owner_id: int, now: datetime, reason: RevokedReason
+) -> int:
+    """Revoke every live feed token a member made, saying why; how many."""
+    values = {"m": owner_id, "now": now, "why": reason.value}
+    return int(conn.execute(_REVOKE_OWNER_FEEDS, values).rowcount)
 
 
 # -- idempotency keys -----------------------------------------------------------------
