@@ -187,6 +187,9 @@ class Rentcal:
     timezone = via("settings", OrgSettings.timezone)
     set_timezone = via("settings", OrgSettings.set_timezone)
     timezone_history = via("settings", OrgSettings.timezone_history)
+    limits = via("settings", OrgSettings.limits)
+    set_limits = via("settings", OrgSettings.set_limits)
+    limits_history = via("settings", OrgSettings.limits_history)
 
     # -- accounts -------------------------------------------------------------------
 

@@ -177,6 +177,7 @@ class Context:
 
         ``skip_rental``: a rental that moves is never its own conflict.
         """
+
         def revised(conn: Connection) -> T:
             result = fn(conn)
             self.bump_revision(conn)
