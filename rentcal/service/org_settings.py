@@ -30,6 +30,7 @@ from rentcal.core import checks
 from rentcal.core.limits import RentalLimits, check_limit
 from rentcal.core.values import TimeZone
 from rentcal.db import sql as q
+from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
 from rentcal.service.org_limits import HORIZON_DAYS_KEY, MAX_DAYS_KEY, read_limits
 from rentcal.service.org_zone import TIMEZONE_KEY
@@ -91,7 +92,8 @@ class OrgSettings:
     ) -> RentalLimits:
         """Store the longest rental and/or the booking horizon, in days (admins only).
 
-        Each is a whole number from 1 to 36,500; None leaves it as it is. A
+        Each is a whole number from 1 to 36,500; None leaves it as it is (not
+        both: InvalidRequest, ``reason="unchanged"``). A
         value equal to the one in force changes nothing; any other is
         recorded with who set it and when. Rentals already booked stay as
         they are: the limits apply to what is booked, moved or imported next.
@@ -99,6 +101,12 @@ class OrgSettings:
         longest = None if max_days is None else check_limit(max_days, "max_days")
         horizon = None if horizon_days is None else check_limit(horizon_days, "horizon_days")
         checks.optional_handle(acting, "acting", "acting member")
+        if longest is None and horizon is None:
+            raise InvalidRequest(
+                "nothing to set: give max_days and/or horizon_days",
+                field="max_days",
+                reason="unchanged",
+            )
 
         def work(conn: Connection) -> RentalLimits:
             actor = self.ctx.admin(conn, acting, "set the rental limits")
