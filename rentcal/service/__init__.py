@@ -30,7 +30,8 @@ to one of them. Where things live:
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``org_settings``          the organisation's time zone: ``timezone``,
-                          ``set_timezone``, ``timezone_history``
+                          ``set_timezone``, ``timezone_history``; the rental
+                          limits: ``limits``, ``set_limits``, ``limits_history``
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
