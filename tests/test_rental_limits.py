@@ -285,7 +285,7 @@ class TestCli:
         history = json.loads(cli(db_url, "limits", "show", "--history", "--json").stdout)
         assert {h["limit"] for h in history["history"]} == {"max_days", "horizon_days"}
         failed(cli(db_url, "limits", "set", "--max-days", "3", as_="bob"), 3, "not an admin")
-        failed(cli(db_url, "limits", "set", "--max-days", "0"), 2, "at least 1")
+        failed(cli(db_url, "limits", "set", "--max-days", "0"), 2, "the least is 1")
         failed(cli(db_url, "limits", "set"), 2, "pass --max-days N and/or --horizon-days N")
         assert seeded.limits().max_days == 14
 

@@ -88,12 +88,22 @@ def limits_set(
     ctx: typer.Context,
     max_days: Annotated[
         int | None,
-        typer.Option("--max-days", help="The longest rental in days, both ends counted (1-36500)."),
+        typer.Option(
+            "--max-days",
+            metavar="N",
+            min=1,
+            max=36_500,
+            help="The longest rental in days, both ends counted (1-36500).",
+        ),
     ] = None,
     horizon_days: Annotated[
         int | None,
         typer.Option(
-            "--horizon-days", help="How many days after today a rental may end (1-36500)."
+            "--horizon-days",
+            metavar="N",
+            min=1,
+            max=36_500,
+            help="How many days after today a rental may end (1-36500).",
         ),
     ] = None,
     as_json: JsonOpt = False,

@@ -30,8 +30,8 @@ def _days(row: SettingRecord | None, default: int) -> int:
 
 def read_limits(conn: Connection) -> RentalLimits:
     """The limits as seen in transaction ``conn`` (stored values, else the defaults)."""
-    longest = q.org_setting(conn, MAX_DAYS_KEY)
-    horizon = q.org_setting(conn, HORIZON_DAYS_KEY)
+    stored_rows = q.org_settings(conn, (MAX_DAYS_KEY, HORIZON_DAYS_KEY))
+    longest, horizon = stored_rows.get(MAX_DAYS_KEY), stored_rows.get(HORIZON_DAYS_KEY)
     stored = [row for row in (longest, horizon) if row is not None]
     if not stored:
         return RentalLimits()
