@@ -167,6 +167,8 @@ def _setup(url: str) -> None:
         for i in range(10):
             cal.add_member(f"member{i}", verified=True, acting="admin")
         cal.add_machine("m0", daily_price="10", auto_approve=True, acting="admin")
+        # The disjoint bookings spread over years (1000 + 100 per writer days ahead).
+        cal.set_limits(horizon_days=36_500, acting="admin")
 
 
 def _verify(url: str, result: LoadResult) -> None:

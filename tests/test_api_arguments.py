@@ -144,6 +144,14 @@ CLIENT = [
     ("too-long", "1" * 101, BAD),
     ("newline", "203.0.113.5\nforged", BAD),
 ]
+LIMIT_DAYS = [
+    ("str", "60", WRONG),
+    ("bool", True, WRONG),
+    ("float", 60.0, WRONG),
+    ("zero", 0, BAD),
+    ("negative", -1, BAD),
+    ("too-big", 36_501, BAD),
+]
 URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
 ZONE = [
     ("int", 1, WRONG),
@@ -361,6 +369,9 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("feed_by_secret", "secret", SECRET),
     ("set_timezone", "zone", ZONE),
     ("set_timezone", "acting", OPTIONAL_HANDLE),
+    ("set_limits", "max_days", LIMIT_DAYS),
+    ("set_limits", "horizon_days", LIMIT_DAYS),
+    ("set_limits", "acting", OPTIONAL_HANDLE),
 ]
 
 #: Bob's password in :func:`api`.
@@ -370,6 +381,8 @@ PASSWORD = "correct horse"
 NO_PARAMETERS = {
     "close",
     "is_empty",
+    "limits",
+    "limits_history",
     "members",
     "now",
     "revision",
@@ -390,6 +403,7 @@ GOOD: dict[str, dict[str, Any]] = {
     },
     "init": {"admin": "zed", "name": "Zed", "email": "zed@example.org"},
     "set_timezone": {"zone": "Europe/Berlin", "acting": "ada"},
+    "set_limits": {"max_days": 60, "horizon_days": 365, "acting": "ada"},
     "verify_member": {"handle": "carol", "acting": "ada"},
     "member": {"handle": "bob"},
     "add_machine": {
@@ -667,6 +681,12 @@ EXPECT: dict[str, Any] = {
     "init": lambda r, a: r is None and "zed" not in _handles(a.members()),
     "set_timezone": lambda r, a: (
         (r.name, r.changed_by) == ("Europe/Berlin", "ada") and a.timezone().name == "Europe/Berlin"
+    ),
+    "set_limits": lambda r, a: (
+        (r.max_days, r.horizon_days, r.source, r.changed_by) == (60, 365, "database", "ada")
+        and a.limits() == r
+        and [(k, v) for k, v, _by, _at in a.limits_history()]
+        in ([("max_days", 60), ("horizon_days", 365)], [("horizon_days", 365), ("max_days", 60)])
     ),
     "verify_member": lambda r, a: (r.handle, r.verified) == ("carol", True),
     "member": lambda r, a: (r.handle, r.name) == ("bob", "Bob Baker"),

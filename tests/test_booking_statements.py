@@ -24,10 +24,10 @@ pytestmark = BOTH
 
 #: (backend, with a key) -> statements one ``book`` sends.
 EXPECTED = {
-    ("sqlite", False): 12,
-    ("sqlite", True): 15,
-    ("postgresql", False): 17,
-    ("postgresql", True): 21,
+    ("sqlite", False): 13,
+    ("sqlite", True): 16,
+    ("postgresql", False): 18,
+    ("postgresql", True): 22,
 }
 
 

@@ -101,6 +101,9 @@ class TestRegistry:
             ("timezone",),
             ("timezone", "show"),
             ("timezone", "set"),
+            ("limits",),
+            ("limits", "show"),
+            ("limits", "set"),
         }
         assert set(COMMANDS) == expected
 

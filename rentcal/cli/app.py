@@ -25,6 +25,7 @@ from rentcal.cli.credentials import feed_app, token_app  # also adds `member pas
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
+from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
@@ -167,5 +168,6 @@ app.add_typer(backup_commands)
 app.add_typer(serve_commands)
 app.add_typer(config_app)
 app.add_typer(timezone_app)
+app.add_typer(limits_app)
 
 __all__ = ["app"]

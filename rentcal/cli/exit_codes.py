@@ -114,6 +114,9 @@ _HINTS: dict[tuple[type[RentcalError], str | None, str | None], str] = {
     (PermissionDenied, "acting", "no-actor"): ": pass --as HANDLE or set RENTCAL_USER",
     (InvalidRequest, "admin", "first-member-admin"): " (add --admin)",
     (InvalidRequest, "database", "not-empty"): " (choose another with --db, e.g. --db demo.db)",
+    (InvalidRequest, "max_days", "unchanged"): " (pass --max-days N and/or --horizon-days N)",
+    (InvalidRequest, "end", "too-long"): " (see rentcal limits show)",
+    (InvalidRequest, "end", "too-far-ahead"): " (see rentcal limits show)",
     (NoDatabase, None, None): " (or choose another database with --db URL or RENTCAL_DATABASE_URL)",
 }
 

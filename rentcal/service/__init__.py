@@ -31,7 +31,8 @@ to one of them. Where things live:
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``org_settings``          the organisation's time zone: ``timezone``,
-                          ``set_timezone``, ``timezone_history``
+                          ``set_timezone``, ``timezone_history``; the rental
+                          limits: ``limits``, ``set_limits``, ``limits_history``
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -188,6 +189,9 @@ class Rentcal:
     timezone = via("settings", OrgSettings.timezone)
     set_timezone = via("settings", OrgSettings.set_timezone)
     timezone_history = via("settings", OrgSettings.timezone_history)
+    limits = via("settings", OrgSettings.limits)
+    set_limits = via("settings", OrgSettings.set_limits)
+    limits_history = via("settings", OrgSettings.limits_history)
 
     # -- accounts -------------------------------------------------------------------
 

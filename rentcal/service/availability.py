@@ -13,11 +13,13 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Availability, availability, free_windows
+from rentcal.core.limits import RentalLimits, check_rental_days
 from rentcal.core.ranges import validate_range
 from rentcal.db.rows import MachineRecord
 from rentcal.errors import InvalidRequest, RentcalError
 from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.org_limits import read_limits
 
 #: A batch request: (machine, start, end), or an error the caller met reading it.
 Request = tuple[str, date, date] | RentcalError
@@ -45,6 +47,7 @@ class Availabilities:
         validate_range(start, end, day)
 
         def work(conn: Connection) -> tuple[Availability, bool]:
+            check_rental_days(start, end, day, read_limits(conn))
             row = self.ctx.active_machine_row(conn, name)
             found = self.ctx.conflicts(conn, row.id, start, end)
             return availability(row.name, start, end, found), self.housekeeping.stale_conflicts(
@@ -95,6 +98,7 @@ class Availabilities:
         machines: dict[str, MachineRecord] = {}
         answers: list[Availability | RentcalError] = []
         stale = False
+        limits = read_limits(conn)
         for request in batch:
             if isinstance(request, RentcalError):
                 answers.append(request)
@@ -102,6 +106,7 @@ class Availabilities:
             name, start, end = request
             try:
                 validate_range(start, end, day)
+                check_rental_days(start, end, day, limits)
                 row = machines.get(name) or machines.setdefault(
                     name, self.ctx.active_machine_row(conn, name)
                 )
@@ -125,9 +130,13 @@ class Availabilities:
         """Inclusive free ranges of at least ``min_days`` bookable days inside [start, end].
 
         Only days that can be booked are offered: the window is clipped to
-        start today (past days cannot be booked); a window that ended before
-        today, and a retired machine, are refused (InvalidRequest) like
-        ``check`` refuses them, rather than answered with an empty list.
+        start today (past days cannot be booked) and to end on the booking
+        horizon's last day; a window that ended before today or begins after
+        the horizon, ``min_days`` longer than the longest rental, and a
+        retired machine, are refused (InvalidRequest) like ``check`` refuses
+        them, rather than answered with an empty list. A free window longer
+        than the longest rental is still one window: any part of it up to
+        that length can be booked.
         """
         name = checks.handle(machine, "machine")
         first, last = checks.day(start, "start"), checks.day(end, "end")
@@ -145,14 +154,39 @@ class Availabilities:
         first = max(first, day)
 
         def work(conn: Connection) -> tuple[list[tuple[date, date]], bool]:
+            low, high = _bookable_part(first, last, days, day, read_limits(conn))
             row = self.ctx.active_machine_row(conn, name)
-            found = self.ctx.conflicts(conn, row.id, first, last)
+            found = self.ctx.conflicts(conn, row.id, low, high)
             busy = [(c.start, c.end) for c in found]
-            return free_windows(first, last, busy, days), self.housekeeping.stale_conflicts(
+            return free_windows(low, high, busy, days), self.housekeeping.stale_conflicts(
                 conn, row, found, day
             )
 
         return self.housekeeping.fresh(work, day)
+
+
+def _bookable_part(
+    first: date, last: date, min_days: int, today: date, limits: RentalLimits
+) -> tuple[date, date]:
+    """[first, last] clipped to the booking horizon; refused if nothing of it is bookable."""
+    if min_days > limits.max_days:
+        raise InvalidRequest(
+            f"min_days {min_days:,} is more than the longest rental ({limits.max_days:,} days)",
+            field="min_days",
+            value=min_days,
+            reason="too-long",
+        )
+    horizon = limits.last_day(today)
+    if first > horizon:
+        raise InvalidRequest(
+            f"no day from {first.isoformat()} to {last.isoformat()} can be booked: a rental "
+            f"may end at most {limits.horizon_days:,} days ahead (on {horizon.isoformat()} "
+            "at the latest)",
+            field="start",
+            value=first,
+            reason="too-far-ahead",
+        )
+    return first, min(last, horizon)
 
 
 def _request(request: object, index: int) -> Request:

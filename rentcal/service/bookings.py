@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import availability
+from rentcal.core.limits import check_rental_days
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
@@ -30,6 +31,7 @@ from rentcal.service import idempotency
 from rentcal.service.base import Context, int_id, refuse_deactivated, span_text
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.org_limits import read_limits
 from rentcal.service.rentals import RentalReads
 
 
@@ -100,6 +102,7 @@ class Bookings:
             again = idempotency.lookup(conn, request, acting_id, self.ctx.now())
             if again.rental is not None:
                 return again.rental
+            check_rental_days(first, last, day, read_limits(conn))
             mach = self.ctx.active_machine_row(conn, name)
             # The member's lock, shared, and their row read under it: a deactivation
             # waits for this booking to commit and settles it, or this waits for the

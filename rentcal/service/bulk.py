@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Sweep
+from rentcal.core.limits import RentalLimits, check_rental_days
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import LAST_DAY, validate_range
 from rentcal.core.types import (
@@ -32,6 +33,7 @@ from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord, MemberRecord
 from rentcal.errors import ImportFailed, InvalidRequest
 from rentcal.service.base import Context, Span, span_text
+from rentcal.service.org_limits import read_limits
 
 if TYPE_CHECKING:  # the import machinery loads only when an import runs
     from rentcal.imports import BlockRow, ImportResult, ImportRow
@@ -109,6 +111,7 @@ class Bulk:
         from rentcal.imports import ImportRow
 
         machines, members = q.machines_by_name(conn), q.members_by_handle(conn)
+        limits = read_limits(conn)
         sweeps: dict[int, Sweep] = {}
         windows: dict[str, tuple[date, date]] = {}
         for r in parsed:
@@ -129,7 +132,7 @@ class Bulk:
                 outcomes.append(row)
                 continue
             mach, who = machines.get(row.machine), members.get(row.member)
-            message = self._refusal(row, mach, who, today)
+            message = self._refusal(row, mach, who, today) or _beyond_limits(row, today, limits)
             if message is not None or mach is None or who is None:
                 outcomes.append(Problem(row.line, message or "unknown machine or member"))
                 continue
@@ -370,6 +373,22 @@ def _refuse_row(index: int, row: Any) -> None:
             f"rows[{index}] (line {row.line}): {err}", field="rows", value=row
         ) from None
     raise checks.wrong_type(f"rows[{index}]", "a well-formed row", row, field="rows")
+
+
+def _beyond_limits(row: ImportRow, today: date, limits: RentalLimits) -> str | None:
+    """Why a row that has not ended yet breaks the rental limits, else None.
+
+    History (a row that ended before ``today``) is exempt: it happened, and
+    refusing it would only lose the record. Anything still ahead is held to
+    the limits whatever its status, as a booking is: a typo is a typo.
+    """
+    if row.end < today:
+        return None
+    try:
+        check_rental_days(row.start, row.end, today, limits)
+    except InvalidRequest as err:
+        return err.message
+    return None
 
 
 def _type_names(types: type | tuple[type, ...]) -> str:

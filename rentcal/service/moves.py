@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import availability
+from rentcal.core.limits import check_rental_days
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import RentalStatus, RequestPolicy
@@ -38,6 +39,7 @@ from rentcal.errors import (
 from rentcal.service.base import Context, int_id, span_text
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.org_limits import read_limits
 
 #: What an admin may move; a member only their own pending request.
 MOVABLE = frozenset({RentalStatus.PENDING, RentalStatus.APPROVED})
@@ -143,6 +145,8 @@ class Moves:
                 new_end = rental.end
             where["span"] = (mach.name, new_start, new_end)
             self._new_days_allowed(rental, new_start, new_end, day)
+            if (new_start, new_end) != (rental.start, rental.end):
+                check_rental_days(new_start, new_end, day, read_limits(conn))
             if (mach.name, new_start, new_end) == (rental.machine, rental.start, rental.end):
                 raise InvalidRequest(
                     f"rental {rid} is already on {mach.name} {span_text(new_start, new_end)}",

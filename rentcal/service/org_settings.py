@@ -1,4 +1,8 @@
-"""Organisation-wide settings: the time zone in which "today" is read.
+"""Organisation-wide settings: the time zone in which "today" is read, the rental limits.
+
+The rental limits (:mod:`rentcal.core.limits`): defaults until an admin sets
+them with :meth:`OrgSettings.set_limits`; each change is kept with who set it
+and when (:meth:`OrgSettings.limits_history`).
 
 The rule (docs/python-api.md, "One clock for the organisation"):
 
@@ -18,17 +22,22 @@ The rule (docs/python-api.md, "One clock for the organisation"):
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
+from rentcal.core.limits import RentalLimits, check_limit
 from rentcal.core.values import TimeZone
 from rentcal.db import sql as q
+from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
+from rentcal.service.org_limits import HORIZON_DAYS_KEY, MAX_DAYS_KEY, read_limits
 from rentcal.service.org_zone import TIMEZONE_KEY
 
 
 class OrgSettings:
-    """The organisation's time zone: read it, set it (admins), its history."""
+    """The organisation's time zone and rental limits: read them, set them (admins), history."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -70,6 +79,61 @@ class OrgSettings:
         """Every zone the database held, newest first (empty: none stored yet)."""
         rows = self.ctx.read(lambda conn: q.org_setting_history(conn, TIMEZONE_KEY))
         return [TimeZone(r.value, "database", r.changed_by, r.changed_at) for r in rows]
+
+    def limits(self) -> RentalLimits:
+        """The rental limits in force: the stored ones, else the defaults (``source``)."""
+        return self.ctx.read(read_limits)
+
+    def set_limits(
+        self,
+        max_days: int | None = None,
+        horizon_days: int | None = None,
+        acting: str | None = None,
+    ) -> RentalLimits:
+        """Store the longest rental and/or the booking horizon, in days (admins only).
+
+        Each is a whole number from 1 to 36,500; None leaves it as it is (not
+        both: InvalidRequest, ``reason="unchanged"``). A
+        value equal to the one in force changes nothing; any other is
+        recorded with who set it and when. Rentals already booked stay as
+        they are: the limits apply to what is booked, moved or imported next.
+        """
+        longest = None if max_days is None else check_limit(max_days, "max_days")
+        horizon = None if horizon_days is None else check_limit(horizon_days, "horizon_days")
+        checks.optional_handle(acting, "acting", "acting member")
+        if longest is None and horizon is None:
+            raise InvalidRequest(
+                "nothing to set: give max_days and/or horizon_days",
+                field="max_days",
+                reason="unchanged",
+            )
+
+        def work(conn: Connection) -> RentalLimits:
+            actor = self.ctx.admin(conn, acting, "set the rental limits")
+            current = read_limits(conn)
+            now = self.ctx.now()
+            if longest is not None and longest != current.max_days:
+                q.add_org_setting(conn, MAX_DAYS_KEY, str(longest), actor.id, now)
+            if horizon is not None and horizon != current.horizon_days:
+                q.add_org_setting(conn, HORIZON_DAYS_KEY, str(horizon), actor.id, now)
+            return read_limits(conn)
+
+        return self.ctx.write(work)
+
+    def limits_history(self) -> list[tuple[str, int, str | None, datetime]]:
+        """Every stored limit, newest first: (``"max_days"`` or ``"horizon_days"``,
+        days, who set it, when). Empty while the defaults hold."""
+
+        def work(conn: Connection) -> list[tuple[str, int, str | None, datetime]]:
+            rows = [
+                (label, row)
+                for label, key in (("max_days", MAX_DAYS_KEY), ("horizon_days", HORIZON_DAYS_KEY))
+                for row in q.org_setting_history(conn, key)
+            ]
+            rows.sort(key=lambda pair: pair[1].changed_at, reverse=True)
+            return [(label, int(r.value), r.changed_by, r.changed_at) for label, r in rows]
+
+        return self.ctx.read(work)
 
 
 __all__ = ["OrgSettings"]

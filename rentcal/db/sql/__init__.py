@@ -53,6 +53,7 @@ from rentcal.db.sql.notices import (
     notifications,
     org_setting,
     org_setting_history,
+    org_settings,
 )
 from rentcal.db.sql.overlap import (
     CONFLICTS_STATEMENT,
@@ -129,6 +130,7 @@ __all__ = [
     "open_rental_machine_ids",
     "org_setting",
     "org_setting_history",
+    "org_settings",
     "overlap_clause",
     "queue_pending",
     "queued_overlapping",

@@ -48,6 +48,14 @@ _SETTING_HISTORY = (
     .order_by(_os.id.desc())
 )
 _SETTING_LATEST = _SETTING_HISTORY.limit(1)
+# The rows of several keys, newest first: one statement where a use case needs
+# several settings on its hot path (the rental limits, read by every booking).
+_SETTINGS_OF = (
+    sa.select(_os.key, _os.value, _os.changed_at, member_t.c.handle.label("changed_by"))
+    .select_from(org_setting_t.outerjoin(member_t, member_t.c.id == _os.changed_by_id))
+    .where(_os.key.in_(sa.bindparam("ks", expanding=True, type_=sa.String)))
+    .order_by(_os.id.desc())
+)
 
 
 # -- notifications -------------------------------------------------------------------
@@ -107,6 +115,15 @@ def org_setting(conn: Connection, key: str) -> SettingRecord | None:
     return None if row is None else SettingRecord._make(row)
 
 
+def org_settings(conn: Connection, keys: Sequence[str]) -> dict[str, SettingRecord]:
+    """The current value of each of ``keys`` that was ever set, in ONE statement."""
+    found: dict[str, SettingRecord] = {}
+    for row in conn.execute(_SETTINGS_OF, {"ks": list(keys)}):
+        record = SettingRecord._make(row)
+        found.setdefault(record.key, record)
+    return found
+
+
 def org_setting_history(conn: Connection, key: str) -> list[SettingRecord]:
     """Every value a setting had, newest first."""
     return [SettingRecord._make(r) for r in conn.execute(_SETTING_HISTORY, {"k": key})]
@@ -135,4 +152,5 @@ __all__ = [
     "notifications",
     "org_setting",
     "org_setting_history",
+    "org_settings",
 ]
