@@ -129,10 +129,13 @@ class TestMembers:
         assert answer.status_code == 200 and answer.json()["active"] is False
         assert web.cal.rental(pending.id).status.value == "rejected"
         assert browser.get("/api/me").status_code == 401  # the session was revoked
+        # Deactivation revokes the member's API tokens for good (the security model):
+        # the token is now unknown to the server, as after `token revoke`.
         refused = script.get("/api/me")
-        assert refused.status_code == 403
-        assert error_of(refused)["code"] == "permission_denied"
-        assert "deactivated" in error_of(refused)["error"]
+        assert refused.status_code == 401
+        assert error_of(refused)["code"] == "unauthenticated"
+        bobs = [t for t in web.cal.tokens("ada", include_revoked=True) if t.member == "bob"]
+        assert [t.revoked_reason for t in bobs] == ["member-deactivated"]
         login = web.anonymous().post(
             "/login",
             data={"handle": "bob", "password": PASSWORD},
@@ -141,7 +144,7 @@ class TestMembers:
         assert login.status_code == 403
         assert web.as_("ada").post("/api/members/bob/deactivate").status_code == 400
         assert web.as_("ada").post("/api/members/bob/reactivate").status_code == 200
-        assert script.get("/api/me").status_code == 200
+        assert script.get("/api/me").status_code == 401  # reactivation restores no token
 
     def test_deactivate_is_for_admins_and_keeps_the_last_admin(self, web: Web) -> None:
         assert web.as_("bob").post("/api/members/dan/deactivate").status_code == 403
