@@ -29,6 +29,7 @@ from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
 from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
+from rentcal.db.sql import feed_tables as qf
 from rentcal.errors import InvalidRequest, PermissionDenied
 from rentcal.service.base import Context, span_text
 from rentcal.service.editing import cleaned, record_changes, required_title
@@ -173,7 +174,7 @@ class Membership:
             gone = RevokedReason.MEMBER_DEACTIVATED
             qa.revoke_member_sessions(conn, row.id, now, gone)
             qa.revoke_member_tokens(conn, row.id, now, gone, RevokedReason.CREATOR_DEACTIVATED)
-            qa.revoke_owner_feeds(conn, row.id, now, gone)
+            qf.revoke_owner_feeds(conn, row.id, now, gone)
             self._settle_deactivated(conn, row.id, actor.id, day)
             return q.member(self.ctx.member_row(conn, row.handle))
 

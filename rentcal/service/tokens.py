@@ -42,6 +42,7 @@ from rentcal.core.validate import clean_text
 from rentcal.core.values import Member
 from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
+from rentcal.db.sql import feed_tables as qf
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied
 from rentcal.service.base import Context, int_id
 from rentcal.service.sessions import Accounts, usable_secret
@@ -228,7 +229,7 @@ class Tokens:
             scope, machine_id, member_id = self._feed_scope(
                 conn, actor, machine, member, all_rentals
             )
-            feed_id = qa.insert_feed(
+            feed_id = qf.insert_feed(
                 conn,
                 secret_hash=secret_digest(secret),
                 scope=scope.value,
@@ -284,7 +285,7 @@ class Tokens:
 
         def work(conn: Connection) -> list[FeedToken]:
             actor = self.ctx.actor(conn, acting)
-            return qa.find_feeds(conn, None if actor.is_admin else actor.id, include_revoked)
+            return qf.find_feeds(conn, None if actor.is_admin else actor.id, include_revoked)
 
         return self.ctx.read(work)
 
@@ -298,7 +299,7 @@ class Tokens:
             actor = self.ctx.actor(conn, acting)
             feed, owner_id = self._feed_token(conn, fid)
             self._may_revoke(actor, owner_id, f"feed {fid}", feed.owner)
-            if not qa.revoke_feed(conn, fid, self.ctx.now()):
+            if not qf.revoke_feed(conn, fid, self.ctx.now()):
                 raise InvalidRequest(
                     f"feed {fid} is already revoked", field="feed", value=fid, reason="revoked"
                 )
@@ -316,7 +317,7 @@ class Tokens:
             return None
 
         def work(conn: Connection) -> FeedToken | None:
-            found = qa.live_feed(conn, digest)
+            found = qf.live_feed(conn, digest)
             if found is None:
                 return None
             owner = q.member(self.ctx.member_row(conn, found.owner))
@@ -326,7 +327,7 @@ class Tokens:
 
     @staticmethod
     def _feed_token(conn: Connection, feed_id: int) -> tuple[FeedToken, int]:
-        found = qa.feed_by_id(conn, feed_id)
+        found = qf.feed_by_id(conn, feed_id)
         if found is None:
             raise NotFound(f"feed {feed_id} not found", field="feed", value=feed_id)
         return found
