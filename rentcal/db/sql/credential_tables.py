@@ -1,8 +1,9 @@
 """The SQL of accounts: credentials, sessions, throttling, API tokens, idempotency, revisions.
 
 The same style as :mod:`rentcal.db.sql` (kept apart so no file grows past
-reading; feed tokens are in :mod:`rentcal.db.sql.feed_tables`): statements built once at import with bind parameters, small
-functions the service calls, rows turned into the values of
+reading; feed tokens are in :mod:`rentcal.db.sql.feed_tables`): statements
+built once at import with bind parameters, small functions the service
+calls, rows turned into the values of
 :mod:`rentcal.core.credential_values`. Secrets never reach this module, only their
 digests.
 """
