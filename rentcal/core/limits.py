@@ -92,6 +92,32 @@ def check_rental_days(start: date, end: date, today: date, limits: RentalLimits)
         )
 
 
+def bookable_part(
+    first: date, last: date, min_days: int, today: date, limits: RentalLimits
+) -> tuple[date, date]:
+    """[first, last] clipped to the booking horizon, where free windows of at least
+    ``min_days`` are looked for; refused if nothing of it is bookable (the same
+    limits :func:`check_rental_days` holds a booking to)."""
+    if min_days > limits.max_days:
+        raise InvalidRequest(
+            f"min_days {min_days:,} is more than the longest rental ({limits.max_days:,} days)",
+            field="min_days",
+            value=min_days,
+            reason="too-long",
+        )
+    horizon = limits.last_day(today)
+    if first > horizon:
+        raise InvalidRequest(
+            f"no day from {first.isoformat()} to {last.isoformat()} can be booked: a rental "
+            f"may end at most {limits.horizon_days:,} days ahead (on {horizon.isoformat()} "
+            "at the latest)",
+            field="start",
+            value=first,
+            reason="too-far-ahead",
+        )
+    return first, min(last, horizon)
+
+
 def check_limit(value: object, name: str) -> int:
     """A limit an admin sets: a whole number of days from 1 to :data:`MAX_LIMIT_DAYS`."""
     days = checks.positive_int(value, name, "a number of days")
@@ -110,6 +136,7 @@ __all__ = [
     "DEFAULT_MAX_DAYS",
     "MAX_LIMIT_DAYS",
     "RentalLimits",
+    "bookable_part",
     "check_limit",
     "check_rental_days",
 ]

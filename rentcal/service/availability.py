@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.availability import Availability, availability, free_windows
-from rentcal.core.limits import RentalLimits, check_rental_days
+from rentcal.core.limits import bookable_part, check_rental_days
 from rentcal.core.ranges import validate_range
 from rentcal.db.rows import MachineRecord
 from rentcal.errors import InvalidRequest, RentcalError
@@ -154,7 +154,7 @@ class Availabilities:
         first = max(first, day)
 
         def work(conn: Connection) -> tuple[list[tuple[date, date]], bool]:
-            low, high = _bookable_part(first, last, days, day, read_limits(conn))
+            low, high = bookable_part(first, last, days, day, read_limits(conn))
             row = self.ctx.active_machine_row(conn, name)
             found = self.ctx.conflicts(conn, row.id, low, high)
             busy = [(c.start, c.end) for c in found]
@@ -163,30 +163,6 @@ class Availabilities:
             )
 
         return self.housekeeping.fresh(work, day)
-
-
-def _bookable_part(
-    first: date, last: date, min_days: int, today: date, limits: RentalLimits
-) -> tuple[date, date]:
-    """[first, last] clipped to the booking horizon; refused if nothing of it is bookable."""
-    if min_days > limits.max_days:
-        raise InvalidRequest(
-            f"min_days {min_days:,} is more than the longest rental ({limits.max_days:,} days)",
-            field="min_days",
-            value=min_days,
-            reason="too-long",
-        )
-    horizon = limits.last_day(today)
-    if first > horizon:
-        raise InvalidRequest(
-            f"no day from {first.isoformat()} to {last.isoformat()} can be booked: a rental "
-            f"may end at most {limits.horizon_days:,} days ahead (on {horizon.isoformat()} "
-            "at the latest)",
-            field="start",
-            value=first,
-            reason="too-far-ahead",
-        )
-    return first, min(last, horizon)
 
 
 def _request(request: object, index: int) -> Request:
