@@ -1,7 +1,7 @@
 """Wake-ups when the calendar's revision may have changed, for live streams.
 
 PostgreSQL announces every calendar-changing commit (``NOTIFY
-rentcal_revision``, sent by :func:`rentcal.db.sql.credential_tables.bump_revision`);
+rentcal_revision``, sent by :func:`rentcal.db.sql.revisions.bump_revision`);
 a :class:`ListenWatch` LISTENs on a connection of its own engine, made with
 the Store's recipe (connect timeout, TCP keepalives, session timeouts and a
 watchdog), so a silent server or network costs at most the Store's bound,
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from rentcal.db.driver_errors import describe_db_error
 from rentcal.db.engines import make_engine
-from rentcal.db.sql.credential_tables import REVISION_CHANNEL
+from rentcal.db.sql.revisions import REVISION_CHANNEL
 from rentcal.errors import DatabaseError
 
 #: The longest one wait on the socket lasts: closing the watch takes effect this soon.

@@ -44,6 +44,7 @@ REVISIONS: tuple[str, ...] = (
     "0005_change_log",
     "0006_org_settings",
     "0007_revoked_reason",
+    "0008_credentials_revision",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

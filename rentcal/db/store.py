@@ -46,7 +46,7 @@ from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
 from rentcal.db.revision_watch import ListenWatch, PollWatch, RevisionWatch
 from rentcal.db.rows import MemberRecord
-from rentcal.db.sql import credential_tables
+from rentcal.db.sql import credential_tables, revisions
 from rentcal.db.urls import (
     default_sqlite_path,
     parse_url,
@@ -250,7 +250,7 @@ class Store:
     def bump_revision(self, conn: Connection, now: datetime) -> int:
         """Raise the calendar's revision in the caller's transaction; on PostgreSQL
         listeners are told on commit (NOTIFY), SQLite's are polled."""
-        return credential_tables.bump_revision(conn, now, notify=self.dialect == "postgresql")
+        return revisions.bump_revision(conn, now, notify=self.dialect == "postgresql")
 
     def lock_login_handle(self, conn: Connection, handle: str) -> None:
         """Serialise sign-in attempts for ``handle`` (PostgreSQL advisory lock; SQLite's

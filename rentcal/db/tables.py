@@ -267,6 +267,25 @@ class CalendarRevisionRow(SQLModel, table=True):
     __table_args__ = (sa.CheckConstraint("id = 1", name="ck_calendar_revision_one_row"),)
 
 
+class CredentialsRevisionRow(SQLModel, table=True):
+    """One row: a counter every change to who a credential stands for raises.
+
+    Revoking a session, an API token or a feed URL, changing a password and
+    any change to a member (deactivation, demotion, verification) raise it in
+    the same transaction, so a server may keep what a secret resolved to for
+    as long as this value is unchanged, on every worker and host (revision
+    0008). Kept apart from the calendar's revision: a booking and a logout
+    never wait for the same row lock.
+    """
+
+    __tablename__ = "credentials_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(sa_type=sa.BigInteger, nullable=False)
+
+    __table_args__ = (sa.CheckConstraint("id = 1", name="ck_credentials_revision_one_row"),)
+
+
 class OrgSettingRow(SQLModel, table=True):
     """Organisation-wide settings (e.g. ``timezone``), append-only: the newest row
     of a key is its value; older rows are its history (who changed it, when)."""
@@ -295,6 +314,18 @@ sa.event.listen(
     CalendarRevisionRow.__table__,  # type: ignore[attr-defined]
     "after_create",
     _seed_revision,
+)
+
+
+def _seed_credentials(target: sa.Table, connection: sa.Connection, **_kw: object) -> None:
+    """The one credentials-revision row, inserted with the table."""
+    connection.execute(sa.insert(target).values(id=1, value=0))
+
+
+sa.event.listen(
+    CredentialsRevisionRow.__table__,  # type: ignore[attr-defined]
+    "after_create",
+    _seed_credentials,
 )
 
 
@@ -335,4 +366,5 @@ meta_t: sa.Table = MetaRow.__table__  # type: ignore[attr-defined]
 metadata = SQLModel.metadata
 change_log_t: sa.Table = ChangeLogRow.__table__  # type: ignore[attr-defined]
 revision_t: sa.Table = CalendarRevisionRow.__table__  # type: ignore[attr-defined]
+credentials_revision_t: sa.Table = CredentialsRevisionRow.__table__  # type: ignore[attr-defined]
 org_setting_t: sa.Table = OrgSettingRow.__table__  # type: ignore[attr-defined]

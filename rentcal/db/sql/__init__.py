@@ -7,7 +7,8 @@ here (``from rentcal.db import sql as q``) and read as rules. The areas:
 :mod:`.overlap` (THE overlap rule in SQL, the conflict seek), :mod:`.catalogue`
 (members and machines), :mod:`.rentals`, :mod:`.maintenance`, :mod:`.notices`
 (notifications, the change log, organisation settings) and :mod:`.credential_tables`
-(sign-in, tokens, feeds, idempotency keys, the calendar revision).
+(sign-in, tokens, feeds, idempotency keys) and :mod:`.revisions` (the calendar's
+and the credentials' revision counters).
 """
 
 from __future__ import annotations

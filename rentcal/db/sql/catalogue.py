@@ -18,6 +18,7 @@ from rentcal.core.types import MachineStatus, RequestPolicy, Role
 from rentcal.core.values import Machine, Member
 from rentcal.db.rows import ExpiringMachine, MachineRecord, MemberRecord
 from rentcal.db.sql.common import insert_one
+from rentcal.db.sql.revisions import bump_credentials
 from rentcal.db.tables import machine_t, member_t
 
 _MACHINE = sa.select(*(machine_t.c[f] for f in MachineRecord._fields))
@@ -215,8 +216,13 @@ def insert_machine(
 
 
 def update_member(conn: Connection, member_id: int, **values: object) -> None:
-    """Change columns of one member (an edit names the fields it changes)."""
+    """Change columns of one member (an edit names the fields it changes).
+
+    Raises the credentials' revision: any change (deactivation, demotion,
+    verification, a new name) may change what the member's secrets allow.
+    """
     conn.execute(sa.update(member_t).where(member_t.c.id == member_id).values(values))
+    bump_credentials(conn)
 
 
 def update_machine(conn: Connection, machine_id: int, **values: object) -> None:

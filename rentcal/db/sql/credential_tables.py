@@ -18,7 +18,13 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core.credential_values import ApiToken, RevokedReason, Session
 from rentcal.db.rows import NewApiToken, NewIdempotencyKey, NewSession
-from rentcal.db.tables import REVISION_EPOCH, member_t, revision_t
+from rentcal.db.sql.revisions import (
+    REVISION_CHANNEL,
+    bump_credentials,
+    bump_revision,
+    revision,
+)
+from rentcal.db.tables import member_t
 from rentcal.db.tables_accounts import (
     api_token_t,
     credential_t,
@@ -27,45 +33,10 @@ from rentcal.db.tables_accounts import (
     login_session_t,
 )
 
-#: The PostgreSQL channel every calendar-changing commit notifies, with the new revision.
-REVISION_CHANNEL = "rentcal_revision"
-
 
 def _when(name: str, table: sa.Table, column: str) -> Any:
     """A bind parameter typed like ``table.column`` (aware UTC on every backend)."""
     return sa.bindparam(name, type_=table.c[column].type)
-
-
-# -- revisions ------------------------------------------------------------------------
-
-_rv = revision_t.c
-_REVISION = sa.select(_rv.value, _rv.changed_at).where(_rv.id == 1)
-_now_rev = _when("now", revision_t, "changed_at")
-#: +1, and a changed_at that never moves backwards (a clock stepping back keeps the old one).
-_BUMP = (
-    sa.update(revision_t)
-    .where(_rv.id == 1)
-    .values(
-        value=_rv.value + 1,
-        changed_at=sa.case((_rv.changed_at > _now_rev, _rv.changed_at), else_=_now_rev),
-    )
-    .returning(_rv.value)
-)
-_NOTIFY = sa.select(sa.func.pg_notify(REVISION_CHANNEL, sa.bindparam("n", type_=sa.String)))
-
-
-def revision(conn: Connection) -> tuple[int, datetime]:
-    """The calendar's revision and when it last changed."""
-    row = conn.execute(_REVISION).first()
-    return (0, REVISION_EPOCH) if row is None else (int(row.value), row.changed_at)
-
-
-def bump_revision(conn: Connection, now: datetime, *, notify: bool) -> int:
-    """Raise the revision by one in the caller's transaction; NOTIFY listeners on commit."""
-    value = int(conn.execute(_BUMP, {"now": now}).scalar_one())
-    if notify:
-        conn.execute(_NOTIFY, {"n": str(value)})
-    return value
 
 
 # -- credentials ----------------------------------------------------------------------
@@ -93,6 +64,7 @@ def set_credential(conn: Connection, member_id: int, password_hash: str, now: da
         _INSERT_CREDENTIAL,
         {"member_id": member_id, "password_hash": password_hash, "changed_at": now},
     )
+    bump_credentials(conn)
 
 
 # -- login throttling -----------------------------------------------------------------
@@ -215,7 +187,10 @@ def touch_session(conn: Connection, session_id: int, now: datetime, until: datet
 
 def revoke_session(conn: Connection, digest: str, now: datetime) -> bool:
     """Revoke the live session with this digest; whether there was one."""
-    return bool(conn.execute(_REVOKE_SESSION, {"s": digest, "now": now}).rowcount)
+    revoked = bool(conn.execute(_REVOKE_SESSION, {"s": digest, "now": now}).rowcount)
+    if revoked:
+        bump_credentials(conn)
+    return revoked
 
 
 def revoke_member_sessions(
@@ -223,7 +198,10 @@ def revoke_member_sessions(
 ) -> int:
     """Revoke every open session of a member, saying why; how many."""
     values = {"m": member_id, "now": now, "why": reason.value}
-    return int(conn.execute(_REVOKE_MEMBER_SESSIONS, values).rowcount)
+    count = int(conn.execute(_REVOKE_MEMBER_SESSIONS, values).rowcount)
+    if count:
+        bump_credentials(conn)
+    return count
 
 
 # -- API tokens -----------------------------------------------------------------------
@@ -320,7 +298,10 @@ def token_used(conn: Connection, token_id: int, now: datetime) -> None:
 
 def revoke_token(conn: Connection, token_id: int, now: datetime) -> bool:
     """Revoke a live token; whether it was live."""
-    return bool(conn.execute(_REVOKE_TOKEN, {"i": token_id, "now": now}).rowcount)
+    revoked = bool(conn.execute(_REVOKE_TOKEN, {"i": token_id, "now": now}).rowcount)
+    if revoked:
+        bump_credentials(conn)
+    return revoked
 
 
 def revoke_member_tokens(
@@ -333,7 +314,10 @@ def revoke_member_tokens(
     """Revoke every live token acting for the member (reason ``acting_for``) or made
     by them for someone else (``made_by``); how many."""
     values = {"m": member_id, "now": now, "for_why": acting_for.value, "by_why": made_by.value}
-    return int(conn.execute(_REVOKE_MEMBER_TOKENS, values).rowcount)
+    count = int(conn.execute(_REVOKE_MEMBER_TOKENS, values).rowcount)
+    if count:
+        bump_credentials(conn)
+    return count
 
 
 # -- idempotency keys -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core.credential_values import FeedScope, FeedToken, RevokedReason
 from rentcal.db.rows import NewFeedToken
+from rentcal.db.sql.revisions import bump_credentials
 from rentcal.db.tables import machine_t, member_t
 from rentcal.db.tables_accounts import feed_token_t
 
@@ -117,7 +118,10 @@ def find_feeds(conn: Connection, owner_id: int | None, include_revoked: bool) ->
 
 def revoke_feed(conn: Connection, feed_id: int, now: datetime) -> bool:
     """Revoke a live feed token; whether it was live."""
-    return bool(conn.execute(_REVOKE_FEED, {"i": feed_id, "now": now}).rowcount)
+    revoked = bool(conn.execute(_REVOKE_FEED, {"i": feed_id, "now": now}).rowcount)
+    if revoked:
+        bump_credentials(conn)
+    return revoked
 
 
 def revoke_owner_feeds(
@@ -125,4 +129,7 @@ def revoke_owner_feeds(
 ) -> int:
     """Revoke every live feed token a member made, saying why; how many."""
     values = {"m": owner_id, "now": now, "why": reason.value}
-    return int(conn.execute(_REVOKE_OWNER_FEEDS, values).rowcount)
+    count = int(conn.execute(_REVOKE_OWNER_FEEDS, values).rowcount)
+    if count:
+        bump_credentials(conn)
+    return count
