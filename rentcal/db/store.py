@@ -44,6 +44,7 @@ from rentcal.db.engine_postgres import MEMBERS_LOCK_KEY, SCHEMA_LOCK_KEY
 from rentcal.db.engine_sqlite import switch_to_wal
 from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
+from rentcal.db.quick_reads import QuickReads
 from rentcal.db.revision_watch import ListenWatch, PollWatch, RevisionWatch
 from rentcal.db.rows import MemberRecord
 from rentcal.db.sql import credential_tables, revisions
@@ -87,7 +88,7 @@ class Store:
         """
         self.url = resolve_url(url)
         self.busy_timeout = busy_timeout_setting(busy_timeout)
-        self.pool_size = pool_size_setting(pool_size)
+        self.pool_size = pool_size = pool_size_setting(pool_size)
         self.create = create
         self.engine = make_engine(self.url, self.busy_timeout, self.pool_size, create=create)
         self.dialect = self.engine.dialect.name
@@ -95,6 +96,15 @@ class Store:
         self._gate = Gate(self.pool_size)
         self._ready = False
         self._file_journal: str | None = None  # SQLite file's journal mode, once read
+        #: Hot reads through the driver's cursor (:mod:`rentcal.db.quick_reads`).
+        self.quick_reads = QuickReads(
+            self.engine,
+            self._gate,
+            self._watchdog,
+            self._translate,
+            self.busy_timeout,
+            self.pool_size,
+        )
         if check:
             self.ensure_schema()
 

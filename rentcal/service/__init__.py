@@ -63,6 +63,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
+from rentcal.service.quick_reads import QuickReads
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -209,6 +210,13 @@ class Rentcal:
     revoke_feed = via("tokens", Tokens.revoke_feed)
     feed_by_secret = via("tokens", Tokens.feed_by_secret)
     revision = via("feeds", Feeds.revision)
+
+    @property
+    def quick_reads(self) -> QuickReads:
+        """A server's hot reads: answers without a write, reused until a revision
+        changes (:mod:`rentcal.service.quick_reads`); None from them means "ask
+        the ordinary method"."""
+        return self._cases.quick
 
     @property
     def dialect(self) -> str:

@@ -63,6 +63,8 @@ from rentcal.service.login_limits import (
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
+    from rentcal.service.quick_reads import QuickReads
+
 #: Argon2id cost: OWASP's minimum configuration (19 MiB, two passes, one lane).
 ARGON2_TIME_COST = 2
 ARGON2_MEMORY_KIB = 19456
@@ -132,8 +134,10 @@ def usable_secret(secret: object) -> str | None:
 class Accounts:
     """Use cases about who is asking: passwords and login sessions."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, quick: QuickReads) -> None:
         self.ctx = ctx
+        #: Where a resolved session is kept for the server's next requests.
+        self.quick = quick
 
     #: A session unused this long expires (sliding); set per instance to change it.
     session_idle: timedelta = timedelta(days=14)
@@ -300,6 +304,7 @@ class Accounts:
         if digest is None:
             return None
         now = self.ctx.now()
+        revisions = self.quick.revisions()  # before the lookup: see QuickReads.remember_member
 
         def work(conn: Connection) -> tuple[Session, Member] | None:
             found = qa.live_session(conn, digest, now)
@@ -314,11 +319,14 @@ class Accounts:
         session, member = found
         if session.last_seen_at + self.session_idle <= now:
             return None  # idle longer than the (possibly shortened) limit
-        if now - session.last_seen_at >= self.touch_interval:
-            until = now + self.session_idle
+        seen, expires = session.last_seen_at, session.expires_at
+        if now - seen >= self.touch_interval:
+            seen, expires = now, now + self.session_idle
             self.ctx.write(
-                lambda conn: qa.touch_session(conn, session.id, now, until), calendar=False
+                lambda conn: qa.touch_session(conn, session.id, now, expires), calendar=False
             )
+        until = min(seen + self.touch_interval, expires, seen + self.session_idle)
+        self.quick.remember_member(revisions, digest, member, until)
         return member
 
     def logout(self, secret: str) -> bool:

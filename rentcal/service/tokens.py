@@ -141,6 +141,7 @@ class Tokens:
         if digest is None:
             return None
         now = self.ctx.now()
+        revisions = self.accounts.quick.revisions()  # before the lookup (remember_member)
 
         def work(conn: Connection) -> tuple[ApiToken, Member, Member] | None:
             found = qa.live_token(conn, digest)
@@ -160,8 +161,13 @@ class Tokens:
         refusal = token_refusal(token, member, creator)
         if refusal is not None:
             raise refusal
-        if token.last_used_at is None or now - token.last_used_at >= self.accounts.touch_interval:
+        used = token.last_used_at
+        if used is None or now - used >= self.accounts.touch_interval:
             self.ctx.write(lambda conn: qa.token_used(conn, token.id, now), calendar=False)
+            used = now
+        self.accounts.quick.remember_member(
+            revisions, digest, member, used + self.accounts.touch_interval
+        )
         return member
 
     @staticmethod
@@ -316,6 +322,8 @@ class Tokens:
         if digest is None:
             return None
 
+        revisions = self.accounts.quick.revisions()  # before the lookup (remember_feed)
+
         def work(conn: Connection) -> FeedToken | None:
             found = qf.live_feed(conn, digest)
             if found is None:
@@ -323,7 +331,10 @@ class Tokens:
             owner = q.member(self.ctx.member_row(conn, found.owner))
             return found if feed_serves(found, owner) else None
 
-        return self.ctx.read(work)
+        feed = self.ctx.read(work)
+        if feed is not None:
+            self.accounts.quick.remember_feed(revisions, digest, feed)
+        return feed
 
     @staticmethod
     def _feed_token(conn: Connection, feed_id: int) -> tuple[FeedToken, int]:

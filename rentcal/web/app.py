@@ -40,6 +40,7 @@ from rentcal.web import error_responses, metrics, pages
 from rentcal.web.auth import CurrentMember
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
+from rentcal.web.fast_lane import FastLane
 from rentcal.web.hosts import HostGuard
 from rentcal.web.middleware import BodyGuard, RequestContext
 from rentcal.web.routes import ROUTERS
@@ -160,6 +161,7 @@ def create_app(
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(FastLane, cal=cal)  # innermost: every guard below still applies
     app.add_middleware(BodyGuard, settings=settings)
     app.add_middleware(CrossOriginGuard, settings=settings)
     app.add_middleware(HostGuard, allowed_hosts=settings.allowed_hosts)

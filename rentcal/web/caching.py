@@ -34,7 +34,7 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 
-def _etag_matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
     """If-None-Match uses the weak comparison: ``W/"x"`` matches ``"x"``."""
     if header.strip() == "*":
         return True
@@ -50,7 +50,7 @@ def not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     """
     none_match = request.headers.get("if-none-match")
     if none_match is not None:
-        return _etag_matches(none_match, etag)
+        return etag_matches(none_match, etag)
     since = request.headers.get("if-modified-since")
     if since is None:
         return False
@@ -63,4 +63,4 @@ def not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     return last_modified.astimezone(UTC).replace(microsecond=0) <= client
 
 
-__all__ = ["http_date", "make_etag", "not_modified"]
+__all__ = ["etag_matches", "http_date", "make_etag", "not_modified"]

@@ -113,8 +113,11 @@ async def events_response(
     """Events of a window with the revision's ETag; 304 when the client's copy is current."""
     first, last = window(start, end)
     await housekept(cal)  # an expired request never survives in a 304
-    revision, changed_at = await quick_read(cal, cal.revision)
-    etag = make_etag(revision, "events", machine, member, first, last, all_statuses)
+    quick = cal.quick_reads
+    revisions = await quick_read(cal, quick.revisions)  # before the build
+    key = ("events", machine, member, first, last, all_statuses)
+    revision, changed_at = revisions.calendar, revisions.changed_at
+    etag = make_etag(revision, *key)
     headers = {
         "ETag": etag,
         "Last-Modified": http_date(changed_at),
@@ -123,6 +126,7 @@ async def events_response(
     if not_modified(request, etag, changed_at):
         return Response(status_code=304, headers=headers)
     found = await in_thread(lambda: cal.events(machine, member, first, last, all_statuses))
+    quick.remember_events(revisions, key, found)  # for the fast lane's next answers
     return as_json(found, headers=headers)
 
 
