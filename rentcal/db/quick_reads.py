@@ -58,11 +58,10 @@ class RawStatement:
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
         }
-        self._results: list[Processor] = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        ]
-        self._convert = any(p is not None for p in self._results)
+        self._types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
+        self._dialect = dialect
+        self._results: list[Processor] | None = None  # from the first result's description
+        self._convert = True
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters: positional (qmark) or a dict (pyformat)."""
@@ -74,14 +73,26 @@ class RawStatement:
             return merged
         return [merged[name] for name in self._order]
 
-    def convert(self, row: Row) -> Row:
-        """A driver row as SQLAlchemy would have returned it (types converted)."""
+    def converter(self, description: Sequence[Any]) -> Callable[[Row], Row]:
+        """How to turn the driver's rows into SQLAlchemy's values (the column types'
+        result processors, chosen as SQLAlchemy chooses them: by the driver's type code)."""
+        if self._results is None:
+            self._results = [
+                kind.result_processor(self._dialect, column[1])
+                for kind, column in zip(self._types, description, strict=True)
+            ]
+            self._convert = any(p is not None for p in self._results)
         if not self._convert:
-            return tuple(row)
-        return tuple(
-            value if p is None or value is None else p(value)
-            for p, value in zip(self._results, row, strict=True)
-        )
+            return tuple
+        results = self._results
+
+        def convert(row: Row) -> Row:
+            return tuple(
+                value if p is None or value is None else p(value)
+                for p, value in zip(results, row, strict=True)
+            )
+
+        return convert
 
 
 class Reader:
@@ -101,8 +112,10 @@ class Reader:
     def all(self, statement: Statement, values: Mapping[str, Any] | None = None) -> list[Row]:
         """Every row of ``statement`` (a module-level constant: compiled once)."""
         raw = self._compiled(statement)
-        self._cursor.execute(raw.sql, raw.parameters(values or {}))
-        return [raw.convert(row) for row in self._cursor.fetchall()]
+        cursor = self._cursor
+        cursor.execute(raw.sql, raw.parameters(values or {}))
+        convert = raw.converter(cursor.description)
+        return [convert(row) for row in cursor.fetchall()]
 
     def first(self, statement: Statement, values: Mapping[str, Any] | None = None) -> Row | None:
         """The first row, or None."""
