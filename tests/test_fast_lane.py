@@ -76,15 +76,13 @@ def same(first: Any, second: Any) -> None:
     assert strip(first) == strip(second)
 
 
-def check(client: TestClient, machine: str = "tractor", start: date = d(20)) -> Any:
-    return client.post(
-        "/api/check-availability",
-        json={
-            "machine": machine,
-            "start": start.isoformat(),
-            "end": (start + timedelta(1)).isoformat(),
-        },
-    )
+DAY_20 = d(20)
+
+
+def check(client: TestClient, machine: str = "tractor", start: date = DAY_20) -> Any:
+    end = start + timedelta(days=1)
+    body = {"machine": machine, "start": start.isoformat(), "end": end.isoformat()}
+    return client.post("/api/check-availability", json=body)
 
 
 WINDOW = {"start": "2030-01-01", "end": "2030-02-01"}
