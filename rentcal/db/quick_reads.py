@@ -54,10 +54,11 @@ class RawStatement:
             name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
         }
         self._order: Sequence[str] | None = compiled.positiontup
-        self._binds: dict[str, Processor] = {
+        processors = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
             for name, bind in compiled.binds.items()
         }
+        self._binds = {name: p for name, p in processors.items() if p is not None}
         self._types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
         self._dialect = dialect
         self._results: list[Processor] | None = None  # from the first result's description
@@ -65,10 +66,12 @@ class RawStatement:
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters: positional (qmark) or a dict (pyformat)."""
+        binds = self._binds
         merged = {**self._defaults, **values}
-        for name, processor in self._binds.items():
-            if processor is not None and merged.get(name) is not None:
-                merged[name] = processor(merged[name])
+        for name, value in merged.items():
+            processor = binds.get(name)
+            if processor is not None and value is not None:
+                merged[name] = processor(value)
         if self._order is None:
             return merged
         return [merged[name] for name in self._order]

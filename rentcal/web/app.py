@@ -18,10 +18,10 @@ Middlewares, outermost first: :class:`~rentcal.web.middleware.RequestContext`
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -43,6 +43,7 @@ from rentcal.web.csrf import CrossOriginGuard
 from rentcal.web.fast_lane import FastLane
 from rentcal.web.hosts import HostGuard
 from rentcal.web.middleware import BodyGuard, RequestContext
+from rentcal.web.request_log import flush_all, stderr_handler
 from rentcal.web.routes import ROUTERS
 from rentcal.web.server_settings import Settings
 from rentcal.web.views import as_json
@@ -101,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics.process_exited(os.getpid())
         if app.state.owns_cal:
             app.state.cal.close()
+        flush_all(log)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -124,6 +126,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+#: FastAPI's own OpenTelemetry hooks (newer releases) off: rentcal exports its own
+#: metrics (no secret-bearing path can reach a tracer), and the per-request check
+#: of the global providers costs time on every request.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def create_app(
     cal: Rentcal, settings: Settings | None = None, *, owns_cal: bool = False
 ) -> FastAPI:
@@ -135,6 +147,7 @@ def create_app(
     """
     settings = settings or Settings()
     app = FastAPI(
+        **_NO_TELEMETRY,
         title="rentcal",
         version=__version__,
         description=DESCRIPTION,
@@ -173,8 +186,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     """One line per request on stderr, once per process."""
     if log.handlers:
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = stderr_handler()  # batched: see rentcal.web.request_log
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
