@@ -14,6 +14,10 @@ from contextvars import ContextVar
 WRITE = "rentcal_write"
 #: The monotonic deadline of the operation Store.run is running in this context.
 DEADLINE: ContextVar[float | None] = ContextVar("rentcal_deadline", default=None)
+#: Set while a quick read takes a pooled connection: it skips the pre-ping round
+#: trip and instead retries once, on a new connection, if the pooled one was dead
+#: (rentcal.db.quick_reads).
+QUICK_CHECKOUT: ContextVar[bool] = ContextVar("rentcal_quick_checkout", default=False)
 
 
 def remaining(busy_timeout: float) -> float:

@@ -15,7 +15,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
 from rentcal.db import tables
-from rentcal.db.deadline import WRITE, remaining
+from rentcal.db.deadline import QUICK_CHECKOUT, WRITE, remaining
 from rentcal.db.watchdog import WATCHDOGS, Watchdog
 
 #: Seconds beyond the busy timeout after which a silent PostgreSQL connection is
@@ -102,7 +102,7 @@ def postgres_engine(url: sa.URL, busy_timeout: float, pool_size: int) -> Engine:
     def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         # pool_pre_ping, but watched: a pooled connection whose peer went
         # silent must not hang the ping (SQLAlchemy's own ping is unbounded).
-        if record.info.pop(_FRESH, False):
+        if record.info.pop(_FRESH, False) or QUICK_CHECKOUT.get():
             return
         watchdog.arm(dbapi_conn)
         try:

@@ -30,7 +30,7 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Dialect, Engine
 
 from rentcal.db import store_errors
-from rentcal.db.deadline import DEADLINE
+from rentcal.db.deadline import DEADLINE, QUICK_CHECKOUT
 from rentcal.db.gate import Gate
 from rentcal.db.watchdog import Watchdog
 from rentcal.errors import DatabaseError
@@ -166,37 +166,59 @@ class QuickReads:
         finally:
             DEADLINE.reset(token)
 
-    def _run(self, fn: Callable[[Reader], T]) -> T:
-        try:
-            pooled = self._engine.raw_connection()
-        except exc.TimeoutError:
-            raise store_errors.no_connection(self._pool_size, self._busy_timeout) from None
-        except exc.DBAPIError as err:
-            raise self._translate(err) from None
+    def _run(self, fn: Callable[[Reader], T], *, retry: bool = True) -> T:
+        pooled = self._checkout()
         driver: Any = pooled.dbapi_connection
         try:
             return self._transaction(driver, fn)
         except self._driver_error as err:
             self._rollback(driver)
+            if retry and self._engine.dialect.is_disconnect(cast(Any, err), driver, None):
+                pooled.invalidate()  # died while pooled (not pinged): once more, anew
+                return self._run(fn, retry=False)
             wrapped = exc.DBAPIError.instance("quick read", None, err, self._driver_error)
             raise self._translate(cast(exc.DBAPIError, wrapped)) from None
         except BaseException:
             self._rollback(driver)
             raise
         finally:
-            pooled.close()  # back to the pool
+            pooled.close()  # back to the pool (a no-op after invalidate())
+
+    def _checkout(self) -> Any:
+        """A pooled connection, without the pre-ping round trip (see :meth:`_run`)."""
+        token = QUICK_CHECKOUT.set(True)
+        try:
+            return self._engine.raw_connection()
+        except exc.TimeoutError:
+            raise store_errors.no_connection(self._pool_size, self._busy_timeout) from None
+        except exc.DBAPIError as err:
+            raise self._translate(err) from None
+        finally:
+            QUICK_CHECKOUT.reset(token)
 
     def _transaction(self, driver: Any, fn: Callable[[Reader], T]) -> T:
-        """BEGIN (SQLite: deferred, a WAL snapshot), ``fn``, COMMIT; watched on PostgreSQL."""
+        """SQLite: BEGIN (deferred: one WAL snapshot for every statement) ... COMMIT.
+
+        PostgreSQL: autocommit, each statement on its own, as READ COMMITTED
+        would give them anyway (a statement sees what committed before it); it
+        saves the BEGIN and COMMIT round trips. Callers read the revisions
+        first, so whatever they read after is at least that new. Watched by
+        the Store's watchdog throughout.
+        """
         cursor = driver.cursor()
         if self._watchdog is not None:
             self._watchdog.arm(driver)
         try:
             if self._sqlite:
                 cursor.execute("BEGIN")
-            result = fn(Reader(cursor, self._engine.dialect, self._compiled))
-            driver.commit()
-            return result
+                result = fn(Reader(cursor, self._engine.dialect, self._compiled))
+                driver.commit()
+                return result
+            driver.autocommit = True
+            try:
+                return fn(Reader(cursor, self._engine.dialect, self._compiled))
+            finally:
+                driver.autocommit = False
         finally:
             cursor.close()
             if self._watchdog is not None:
