@@ -264,6 +264,7 @@ class TestBoundedPlan:
     queued requests by (machine, status), and rows by id: no read of the history."""
 
     START, END = TODAY, TODAY + timedelta(days=30)
+    WINDOW = (START, END)
 
     def test_rentals_and_maintenance_are_bounded(self, seeded: rentcal.Rentcal) -> None:
         for call, index in (
@@ -276,6 +277,15 @@ class TestBoundedPlan:
             reads = _reads(_plans(seeded.store.engine, call))
             assert reads and all(BOUNDED.match(d) for d in reads), reads
             assert sum(index in d for d in reads) == 2, reads  # the range and the seek
+
+    def test_a_machines_feed_reads_only_so(self, seeded: rentcal.Rentcal) -> None:
+        """The library's hot path (one machine, a window) takes the bounded statements."""
+        seeded.book("tractor", self.START, self.START, member="bob", **T)
+        reads = _reads(
+            _plans(seeded.store.engine, lambda _: seeded.events("tractor", None, *self.WINDOW))
+        )
+        assert sum("_blocking" in d for d in reads) == 4, reads  # rentals and maintenance
+        assert all(BOUNDED.match(d) for d in reads), reads
 
     def test_the_general_finder_is_not(self, seeded: rentcal.Rentcal) -> None:
         """The check above can fail: the finders' window clause is no bounded read."""
