@@ -18,6 +18,7 @@ from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_ST
 from rentcal.core.values import Maintenance, Rental
 from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
+from rentcal.db.sql import windows as qw
 from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 
@@ -69,25 +70,34 @@ class Feeds:
         def work(conn: Connection) -> tuple[FeedRows, bool]:
             mach = None if machine_name is None else self.ctx.machine_row(conn, machine_name)
             who = None if handle is None else self.ctx.member_row(conn, handle)
-            rentals = q.find_rentals(
-                conn,
-                machine_id=None if mach is None else mach.id,
-                member_id=None if who is None else who.id,
-                statuses=[] if every else sorted(BLOCKING_RENTAL_STATUSES),
-                start=first,
-                end=last,
-            )
-            upkeep = (
-                []
-                if who is not None
-                else q.find_maintenance(
+            rentals: list[Rental]
+            upkeep: list[Maintenance]
+            if mach is not None and who is None and not every and first is not None:
+                # one machine's calendar, the hot case: check's O(log n) seek, never the
+                # machine's history; the same rows as below (tests/test_event_windows.py)
+                until = last or date.max
+                rentals = qw.machine_window_rentals(conn, mach.id, first, until)
+                upkeep = qw.machine_window_maintenance(conn, mach.id, first, until)
+            else:
+                rentals = q.find_rentals(
                     conn,
                     machine_id=None if mach is None else mach.id,
-                    statuses=[] if every else sorted(BLOCKING_MAINTENANCE_STATUSES),
+                    member_id=None if who is None else who.id,
+                    statuses=[] if every else sorted(BLOCKING_RENTAL_STATUSES),
                     start=first,
                     end=last,
                 )
-            )
+                upkeep = (
+                    []
+                    if who is not None
+                    else q.find_maintenance(
+                        conn,
+                        machine_id=None if mach is None else mach.id,
+                        statuses=[] if every else sorted(BLOCKING_MAINTENANCE_STATUSES),
+                        start=first,
+                        end=last,
+                    )
+                )
             if mach is not None:
                 name = f"rentcal: {mach.title}"
             elif who is not None:

@@ -77,6 +77,17 @@ CONFLICTS_STATEMENT = sa.union_all(
 )
 
 
+def blocking_ids(table: sa.Table, blocks: str) -> sa.Select[Any]:
+    """Ids of machine :m's blocking rows meeting [:s, :e]: the seek of
+    :data:`CONFLICTS_STATEMENT`, for the feeds' windows (:mod:`.windows`).
+
+    ``blocks`` must be the table's blocking predicate as the partial index
+    spells it (:func:`rentcal.db.guards.rental_blocks`), so SQLite uses the index.
+    """
+    seek = sa.union_all(*_blocking_seek(table, blocks, table.name)).subquery()
+    return sa.select(seek.c.id)
+
+
 def conflicts(conn: Connection, machine_id: int, start: date, end: date) -> list[Conflict]:
     """Blocking rentals and scheduled maintenance of one machine overlapping [start, end]."""
     rows = conn.execute(CONFLICTS_STATEMENT, {"m": machine_id, "s": start, "e": end})
@@ -100,4 +111,4 @@ def narrowed(
     return query.order_by(c.start_date, c.id)
 
 
-__all__ = ["CONFLICTS_STATEMENT", "conflicts", "narrowed", "overlap_clause"]
+__all__ = ["CONFLICTS_STATEMENT", "blocking_ids", "conflicts", "narrowed", "overlap_clause"]
