@@ -33,6 +33,7 @@ from rentcal.service.org_settings import OrgSettings
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
+from rentcal.service.usage_metrics import UsageFigures
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,6 +63,7 @@ class UseCases:
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.settings = OrgSettings(context)
+        self.usage = UsageFigures(context)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
