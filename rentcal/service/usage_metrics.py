@@ -68,7 +68,9 @@ def usage_counts(value: object, name: str) -> dict[str, int]:
                 value=key,
                 reason="format",
             )
-        number = checks.whole_number(count, f"{name}[{key!r}]")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise checks.wrong_type(f"{name}[{key!r}]", "an int", count, field=name)
+        number = count
         if not 0 <= number <= MAX_COUNT:
             raise InvalidRequest(
                 f"{name}[{key!r}] {number} must be from 0 to {MAX_COUNT}",
