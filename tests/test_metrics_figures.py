@@ -212,7 +212,14 @@ class TestChart:
         summary = page[
             page.index('id="usage-summary"') : page.index("</dl>", page.index("usage-summary"))
         ]
-        for shown in ("<dd>40</dd>", "10.0 %", "3 booked, 1 refused", "2.5", "90.0 %"):
+        shown_all = (
+            "<dd>40</dd>",
+            "0.0 % / 10.0 %",
+            "3 booked, 1 refused (75.0 %)",
+            "2.5",
+            "90.0 %",
+        )
+        for shown in shown_all:
             assert shown in summary
         assert page.count('<rect class="bar"') == 1
         assert page.count('<rect class="bar-error"') == 1
@@ -228,7 +235,7 @@ class TestChart:
     def test_empty_hour(self) -> None:
         drawn = chart({}, NOON)
         assert (drawn.hour.requests, drawn.bars, drawn.check_line) == (0, [], [])
-        assert drawn.api_error_rate is None
+        assert drawn.server_error_rate is None
 
     def test_a_gap_breaks_the_line(self) -> None:
         fast = {"requests": 1, "check:0": 1}

@@ -20,6 +20,7 @@ closed set (:data:`NAMES`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -157,10 +158,8 @@ def start_flushing(cal: Rentcal, every: float = FLUSH_SECONDS) -> Callable[[], A
 
     async def stop() -> None:
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         await run_in_threadpool(flush, cal)
 
     return stop

@@ -24,15 +24,21 @@ _PRUNE = sa.delete(usage_count_t).where(usage_count_t.c.minute < sa.bindparam("b
 
 
 def _upsert(dialect: str) -> sa.Insert:
-    """The adding upsert in ``dialect`` (both dialects' ``insert`` share this API)."""
+    """The adding upsert in ``dialect`` (imported when first needed: SQLite users never
+    load the PostgreSQL dialect)."""
+    keys = [usage_count_t.c.minute, usage_count_t.c.name]
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(usage_count_t)
-    return statement.on_conflict_do_update(
-        index_elements=[usage_count_t.c.minute, usage_count_t.c.name],
-        set_={"value": usage_count_t.c.value + statement.excluded.value},
+        from sqlalchemy.dialects import postgresql
+
+        pg = postgresql.insert(usage_count_t)
+        return pg.on_conflict_do_update(
+            index_elements=keys, set_={"value": usage_count_t.c.value + pg.excluded.value}
+        )
+    from sqlalchemy.dialects import sqlite
+
+    lite = sqlite.insert(usage_count_t)
+    return lite.on_conflict_do_update(
+        index_elements=keys, set_={"value": usage_count_t.c.value + lite.excluded.value}
     )
 
 

@@ -3,7 +3,7 @@ and SVG geometry the template draws (no JavaScript, no chart library).
 
 Two small panels fit a 390 px phone: requests a minute (API errors in red on
 top of them), and the 95th percentile of the availability check's and the
-calendar load's durations. A summary of the hour and a table of the minutes
+calendar load's durations (log scale from 1 ms). A summary of the hour and a table of the minutes
 (the text alternative, for screen readers and keyboards) carry the rest:
 bookings booked and refused, database statements per request, cache hits.
 The figures come from :mod:`rentcal.web.usage` through ``Rentcal.usage``.
@@ -11,6 +11,7 @@ The figures come from :mod:`rentcal.web.usage` through ``Rentcal.usage``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,8 @@ SLOT = 6
 WIDTH = MINUTES * SLOT
 PLOT_TOP = 12
 PLOT_HEIGHT = 64
+#: The duration panel's floor, ms (log scale).
+FLOOR_MS = 1
 #: The quantile the chart shows.
 Q = 0.95
 
@@ -67,7 +70,8 @@ class Minute:
     at: datetime
     requests: int
     api: int
-    api_errors: int
+    api_4xx: int
+    api_5xx: int
     check_p95: float | None
     events_p95: float | None
     queries: int
@@ -75,6 +79,11 @@ class Minute:
     cache_lookups: int
     booked: int
     booking_failed: int
+
+    @property
+    def api_errors(self) -> int:
+        """API requests answered 4xx or 5xx."""
+        return self.api_4xx + self.api_5xx
 
     @property
     def queries_per_request(self) -> float | None:
@@ -99,7 +108,8 @@ def minute(at: datetime, figures: Mapping[str, int]) -> Minute:
         at=at,
         requests=figures.get("requests", 0),
         api=figures.get("api", 0),
-        api_errors=figures.get("api_4xx", 0) + figures.get("api_5xx", 0),
+        api_4xx=figures.get("api_4xx", 0),
+        api_5xx=figures.get("api_5xx", 0),
         check_p95=quantile(_buckets(figures, "check")),
         events_p95=quantile(_buckets(figures, "events")),
         queries=figures.get("queries", 0),
@@ -128,7 +138,7 @@ class Chart:
     #: The requests a minute the bars' full height stands for.
     requests_max: int
     bars: list[Bar]
-    #: The milliseconds the duration panel's full height stands for.
+    #: The milliseconds the duration panel's full height stands for (a power of ten).
     ms_max: int
     #: Polylines ("x,y x,y ...") of the check's and the calendar load's p95.
     check_line: list[str]
@@ -140,9 +150,24 @@ class Chart:
         return PLOT_TOP + PLOT_HEIGHT
 
     @property
-    def api_error_rate(self) -> float | None:
-        """API errors (4xx and 5xx) per API request, over the hour."""
-        return _share(self.hour.api_errors, self.hour.api)
+    def ms_ticks(self) -> list[tuple[int, float]]:
+        """The duration panel's gridlines: (ms, y) at each power of ten."""
+        ticks = []
+        ms = FLOOR_MS * 10
+        while ms < self.ms_max:
+            ticks.append((ms, round(log_y(ms, self.ms_max), 1)))
+            ms *= 10
+        return ticks
+
+    @property
+    def server_error_rate(self) -> float | None:
+        """API requests answered 5xx, per API request, over the hour."""
+        return _share(self.hour.api_5xx, self.hour.api)
+
+    @property
+    def refusal_rate(self) -> float | None:
+        """API requests answered 4xx (refused: invalid, unavailable, denied...), over the hour."""
+        return _share(self.hour.api_4xx, self.hour.api)
 
     @property
     def booking_success_rate(self) -> float | None:
@@ -160,6 +185,13 @@ def nice(value: float) -> int:
         top *= 10
 
 
+def log_y(ms: float, top: float) -> float:
+    """The y of ``ms`` on the duration panel's log scale, from :data:`FLOOR_MS` to ``top``:
+    one slow outlier would flatten every other minute on a linear one."""
+    share = math.log10(max(ms, FLOOR_MS) / FLOOR_MS) / math.log10(top / FLOOR_MS)
+    return PLOT_TOP + PLOT_HEIGHT - PLOT_HEIGHT * min(share, 1.0)
+
+
 def _lines(values: list[float | None], top: float) -> list[str]:
     """Polylines through the minutes that have a value (a gap breaks the line)."""
     lines: list[str] = []
@@ -170,7 +202,7 @@ def _lines(values: list[float | None], top: float) -> list[str]:
                 lines.append(" ".join(run))
             run = []
             continue
-        y = PLOT_TOP + PLOT_HEIGHT - PLOT_HEIGHT * min(value / top, 1.0)
+        y = log_y(value, top)
         run.append(f"{i * SLOT + SLOT / 2:g},{y:.1f}")
     if run:
         lines.append(" ".join(run))
@@ -199,7 +231,8 @@ def chart(stored: Mapping[datetime, Mapping[str, int]], now: datetime) -> Chart:
     ]
     checks = [None if m.check_p95 is None else m.check_p95 * 1000 for m in minutes]
     loads = [None if m.events_p95 is None else m.events_p95 * 1000 for m in minutes]
-    ms_max = nice(max([v for v in checks + loads if v is not None] + [1]))
+    slowest = max([v for v in checks + loads if v is not None] + [FLOOR_MS * 10])
+    ms_max = int(10 ** math.ceil(math.log10(slowest / FLOOR_MS))) * FLOOR_MS
     return Chart(
         minutes=minutes,
         hour=minute(first, summed),
