@@ -5,6 +5,7 @@ and misses, the per-minute figures every worker stores, the admin page's chart.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 import rentcal
 from rentcal.db import query_count
+from rentcal.errors import DatabaseError
 from rentcal.web import metrics, usage
 from rentcal.web.pages.usage_chart import chart, quantile
 from tests.conftest import BOTH, BUSY_TIMEOUT, SQLITE_ONLY, TODAY, make_clock
@@ -182,6 +184,37 @@ class TestRecorder:
             )
         counts, _ = usage.RECORDER.take()
         assert (counts["booked"], counts["booking_failed"]) == (1, 1)
+
+
+class TestFlushing:
+    """The lifespan's hook: flush in the background, and what is left when stopping."""
+
+    def test_stop_flushes_what_is_left(self, seeded: rentcal.Rentcal) -> None:
+        async def serve() -> None:
+            stop = usage.start_flushing(seeded, every=3600)
+            usage.RECORDER.request("/api/events", 200, 0.002, 4)
+            await stop()
+
+        asyncio.run(serve())
+        stored = seeded.usage(seeded.now() - timedelta(minutes=5))
+        assert list(stored.values()) == [{"api": 1, "events:1": 1, "queries": 4, "requests": 1}]
+
+    def test_a_failed_write_is_logged_and_dropped(
+        self,
+        seeded: rentcal.Rentcal,
+        caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        def down(*_args: object) -> None:
+            raise DatabaseError("database error (sqlite): disk I/O error")
+
+        monkeypatch.setattr(seeded, "add_usage", down)
+        recorder = usage.Recorder()
+        recorder.request(None, 404, 0.001, 0)
+        with caplog.at_level(logging.WARNING, logger="rentcal.web"):
+            usage.flush(seeded, recorder)
+        assert "not stored: database error (sqlite): disk I/O error" in caplog.text
+        assert recorder.take()[0] == {}
 
 
 class TestChart:
