@@ -117,6 +117,18 @@ def count_cache(cache: str, hit: bool) -> None:
     usage.RECORDER.cache(hit)
 
 
+#: ``DB_QUERIES``' child per route template, made on first use (templates are a closed set).
+_QUERY_CHILDREN: dict[str, Histogram] = {}
+
+
+def observe_queries(route: str, statements: int) -> None:
+    """Observe one request's statement count (its child kept: ``.labels()`` costs more)."""
+    child = _QUERY_CHILDREN.get(route)
+    if child is None:
+        child = _QUERY_CHILDREN[route] = DB_QUERIES.labels(route)
+    child.observe(statements)
+
+
 def multiprocess() -> bool:
     """Whether samples are shared between worker processes through files."""
     return bool(os.environ.get(MULTIPROC_ENV))
@@ -159,6 +171,7 @@ __all__ = [
     "exposition",
     "method_label",
     "multiprocess",
+    "observe_queries",
     "process_exited",
     "status_label",
 ]

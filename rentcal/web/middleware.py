@@ -123,7 +123,7 @@ class RequestContext:
         metrics.HTTP_REQUESTS.labels(method, label, code).inc()
         metrics.HTTP_DURATION.labels(method, label, code).observe(seconds)
         queries: int = state["queries"].value
-        metrics.DB_QUERIES.labels(label).observe(queries)
+        metrics.observe_queries(label, queries)
         usage.RECORDER.request(template, status, seconds, queries)
         slow = seconds > self.slow and not state["stream"]
         log.log(
