@@ -34,7 +34,7 @@ FIGURES = {
 }
 #: PromQL words that are not metric names.
 PROMQL = {
-    "sum", "rate", "histogram_quantile", "scalar", "by", "without", "on", "ignoring",
+    "sum", "rate", "histogram_quantile", "scalar", "vector", "by", "without", "on", "ignoring",
     "and", "or", "unless", "le",
 }  # fmt: skip
 #: Values a label may take that a few requests do not show (no 5xx on purpose).
