@@ -98,8 +98,14 @@ def main() -> None:
                 extra_http_headers={"Authorization": f"Bearer {cal.create_token('ada')[1]}"},
             )
             page = context.new_page()
+            problems: list[str] = []
+            page.on("console", lambda msg: problems.append(msg.text))
+            page.on("pageerror", lambda err: problems.append(str(err)))
             page.goto(f"http://127.0.0.1:{port}/admin#usage")
             page.locator("#usage").screenshot(path=str(OUT))
+            wide = page.evaluate("document.documentElement.scrollWidth > innerWidth")
+            if problems or wide:  # a CSP refusal, a script error, a page wider than a phone
+                raise SystemExit(f"the page is not clean: {problems}, too wide: {wide}")
             browser.close()
     finally:
         server.should_exit = True
