@@ -122,8 +122,11 @@ class RequestContext:
         code = metrics.status_label(status)
         metrics.HTTP_REQUESTS.labels(method, label, code).inc()
         metrics.HTTP_DURATION.labels(method, label, code).observe(seconds)
-        queries: int = state["queries"].value
-        metrics.observe_queries(label, queries)
+        # A stream's count is not one request's work: a background task started
+        # during it (the revision watcher) shares its context, so it is left out.
+        queries: int = 0 if state["stream"] else state["queries"].value
+        if not state["stream"]:
+            metrics.observe_queries(label, queries)
         usage.RECORDER.request(template, status, seconds, queries)
         slow = seconds > self.slow and not state["stream"]
         log.log(
