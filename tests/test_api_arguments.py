@@ -17,7 +17,7 @@ import inspect
 import itertools
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,21 @@ SECONDS = [
     ("nan", float("nan"), BAD),
     ("zero", 0, BAD),  # PostgreSQL would read lock_timeout 0 as "wait forever"
     ("huge", 1e308, BAD),  # used to overflow converting to milliseconds
+]
+
+MINUTE = [
+    ("str", "2030-01-09T12:00Z", WRONG),
+    ("date", d(9), WRONG),
+    ("naive", datetime(2030, 1, 9, 12, 0), BAD),
+]
+COUNTS = [
+    ("list", [("requests", 1)], WRONG),
+    ("str-count", {"requests": "1"}, WRONG),
+    ("bool-count", {"requests": True}, WRONG),
+    ("int-name", {5: 1}, WRONG),
+    ("negative", {"requests": -1}, BAD),
+    ("bad-name", {"Requests Total": 1}, BAD),
+    ("too-many", {f"n{i}": 1 for i in range(201)}, BAD),
 ]
 
 #: (method, parameter, bad values): THE table.
@@ -372,6 +387,9 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("set_limits", "max_days", LIMIT_DAYS),
     ("set_limits", "horizon_days", LIMIT_DAYS),
     ("set_limits", "acting", OPTIONAL_HANDLE),
+    ("add_usage", "minute", MINUTE),
+    ("add_usage", "counts", COUNTS),
+    ("usage", "since", MINUTE),
 ]
 
 #: Bob's password in :func:`api`.
@@ -549,6 +567,11 @@ GOOD: dict[str, dict[str, Any]] = {
     "notifications": {"member": "bob", "unread_only": True, "mark_read": True},
     "mark_read": {"member": "bob"},
     "today": {"today": TODAY},
+    "add_usage": {
+        "minute": datetime(2030, 1, 9, 12, 0, 30, tzinfo=UTC),
+        "counts": {"requests": 3, "check:2": 1, "queries": 0},
+    },
+    "usage": {"since": datetime(2030, 1, 9, 11, 0, tzinfo=UTC)},
 }
 
 
@@ -793,6 +816,13 @@ EXPECT: dict[str, Any] = {
     ),
     "mark_read": lambda r, a: r == 1,
     "today": lambda r, a: r == TODAY,
+    # seconds dropped, zeros not stored
+    "add_usage": lambda r, a: (
+        r is None
+        and a.usage(datetime(2030, 1, 9, 12, tzinfo=UTC))
+        == {datetime(2030, 1, 9, 12, tzinfo=UTC): {"check:2": 1, "requests": 3}}
+    ),
+    "usage": lambda r, a: r == {},
 }
 
 

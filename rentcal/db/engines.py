@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from rentcal.db import query_count
 from rentcal.db.connection_limits import DEFAULT_BUSY_TIMEOUT, DEFAULT_POOL_SIZE
 from rentcal.db.engine_postgres import postgres_engine
 from rentcal.db.engine_sqlite import engine_url, sqlite_engine
@@ -33,7 +34,8 @@ def make_engine(
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            return sqlite_engine(engine_url(parsed), busy_timeout, pool_size, create=create)
+            engine = sqlite_engine(engine_url(parsed), busy_timeout, pool_size, create=create)
+            return query_count.attach(engine)
         engine = postgres_engine(parsed, busy_timeout, pool_size)
     except ImportError as err:
         raise DatabaseError(
@@ -47,4 +49,4 @@ def make_engine(
         # What the URL says beats rentcal's defaults (e.g. its connect_timeout).
         kwargs.update(given)
 
-    return engine
+    return query_count.attach(engine)

@@ -45,6 +45,7 @@ REVISIONS: tuple[str, ...] = (
     "0006_org_settings",
     "0007_revoked_reason",
     "0008_credentials_revision",
+    "0009_usage_counts",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

@@ -27,7 +27,10 @@ from rentcal.core.types import (
     Role,
     values,
 )
-from rentcal.db import tables_accounts  # noqa: F401  (registers the account tables)
+from rentcal.db import (
+    tables_accounts,  # noqa: F401  (registers the account tables)
+    tables_usage,  # noqa: F401  (registers the figures per minute)
+)
 from rentcal.db.guards import (
     MAINTENANCE_TRIGGER_MESSAGE,
     OVERLAP_TRIGGER_MESSAGE,

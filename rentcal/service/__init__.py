@@ -30,6 +30,8 @@ to one of them. Where things live:
 ``login_limits``          login throttling keys, the per-process hashing bound
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
+``usage_metrics``         the web server's figures per minute, of every
+                          worker: ``add_usage``, ``usage``
 ``org_settings``          the organisation's time zone: ``timezone``,
                           ``set_timezone``, ``timezone_history``; the rental
                           limits: ``limits``, ``set_limits``, ``limits_history``
@@ -67,6 +69,7 @@ from rentcal.service.quick_reads import QuickReads
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
+from rentcal.service.usage_metrics import UsageFigures
 from rentcal.service.wiring import UseCases, via
 
 #: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
@@ -193,6 +196,11 @@ class Rentcal:
     limits = via("settings", OrgSettings.limits)
     set_limits = via("settings", OrgSettings.set_limits)
     limits_history = via("settings", OrgSettings.limits_history)
+
+    # -- the web server's figures per minute (its admin page's chart) -----------------
+
+    add_usage = via("usage", UsageFigures.add_usage)
+    usage = via("usage", UsageFigures.usage)
 
     # -- accounts -------------------------------------------------------------------
 

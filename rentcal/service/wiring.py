@@ -34,6 +34,7 @@ from rentcal.service.quick_reads import QuickReads
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
+from rentcal.service.usage_metrics import UsageFigures
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,6 +65,7 @@ class UseCases:
         self.accounts = Accounts(context, self.quick)
         self.tokens = Tokens(context, self.accounts)
         self.settings = OrgSettings(context)
+        self.usage = UsageFigures(context)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:

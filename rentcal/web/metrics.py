@@ -29,6 +29,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from rentcal.web import usage
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: The method label's values besides :data:`OTHER` (RFC 9110 and PATCH).
 METHODS = frozenset(
@@ -36,6 +38,8 @@ METHODS = frozenset(
 )
 STATUSES = frozenset(str(int(status)) for status in HTTPStatus)
 BOOKING_OUTCOMES = frozenset({"booked", "unavailable", "invalid", "denied"})
+#: The caches whose hits and misses are counted (``rentcal_cache_requests_total``).
+CACHES = ("events", "availability", "credentials", "feed")
 #: The label of any value outside its closed set.
 OTHER = "other"
 
@@ -48,7 +52,7 @@ HTTP_DURATION = Histogram(
     "http_request_duration_seconds",
     "Time from request to the end of the response, by method, route template and status.",
     ["method", "route", "status"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    buckets=usage.DURATION_BUCKETS,
 )
 BOOKINGS = Counter(
     "rentcal_bookings",
@@ -65,6 +69,23 @@ FEED_REQUESTS = Counter(
     "Secret feed URL requests by kind (ics, json) and status code (304 = cache hit).",
     ["kind", "code"],
 )
+DB_QUERIES = Histogram(
+    "rentcal_db_queries_per_request",
+    "Database statements one request ran (thread-pool work included), by route template.",
+    ["route"],
+    buckets=(0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
+)
+CACHE_REQUESTS = Counter(
+    "rentcal_cache_requests",
+    "Cache look-ups by cache (events, availability, credentials, feed) and result (hit, miss).",
+    ["cache", "result"],
+)
+#: The labelled children, made once: ``.labels()`` on every look-up costs more than the count.
+_CACHE_CHILDREN = {
+    (cache, hit): CACHE_REQUESTS.labels(cache, "hit" if hit else "miss")
+    for cache in CACHES
+    for hit in (True, False)
+}
 SSE_CLIENTS = Gauge(
     "rentcal_sse_clients",
     "Open /api/changes streams.",
@@ -86,6 +107,26 @@ def status_label(status: int) -> str:
 def count_booking(outcome: str) -> None:
     """Count one booking request by outcome (the one booking path calls this)."""
     BOOKINGS.labels(outcome if outcome in BOOKING_OUTCOMES else OTHER).inc()
+    usage.RECORDER.booking(outcome == "booked")
+
+
+def count_cache(cache: str, hit: bool) -> None:
+    """Count one look-up in ``cache`` (one of :data:`CACHES`; any other is a KeyError,
+    a programming error caught by the tests, never a new series)."""
+    _CACHE_CHILDREN[cache, hit].inc()
+    usage.RECORDER.cache(hit)
+
+
+#: ``DB_QUERIES``' child per route template, made on first use (templates are a closed set).
+_QUERY_CHILDREN: dict[str, Histogram] = {}
+
+
+def observe_queries(route: str, statements: int) -> None:
+    """Observe one request's statement count (its child kept: ``.labels()`` costs more)."""
+    child = _QUERY_CHILDREN.get(route)
+    if child is None:
+        child = _QUERY_CHILDREN[route] = DB_QUERIES.labels(route)
+    child.observe(statements)
 
 
 def multiprocess() -> bool:
@@ -115,6 +156,9 @@ def process_exited(pid: int) -> None:
 __all__ = [
     "AVAILABILITY_CHECKS",
     "BOOKINGS",
+    "CACHES",
+    "CACHE_REQUESTS",
+    "DB_QUERIES",
     "FEED_REQUESTS",
     "HTTP_DURATION",
     "HTTP_REQUESTS",
@@ -123,9 +167,11 @@ __all__ = [
     "OTHER",
     "SSE_CLIENTS",
     "count_booking",
+    "count_cache",
     "exposition",
     "method_label",
     "multiprocess",
+    "observe_queries",
     "process_exited",
     "status_label",
 ]

@@ -16,7 +16,8 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rentcal.web import metrics
+from rentcal.db import query_count
+from rentcal.web import metrics, usage
 from rentcal.web.error_responses import error_response, internal_error_response
 from rentcal.web.scope import MEMBER_KEY, REQUEST_ID, route_path
 from rentcal.web.server_settings import Settings
@@ -81,7 +82,8 @@ class RequestContext:
         started = time.perf_counter()
         rid = request_id(Headers(scope=scope).get("x-request-id"))
         scope[REQUEST_ID] = rid
-        state = {"status": 500, "started": False, "stream": False}
+        state: dict[str, Any] = {"status": 500, "started": False, "stream": False}
+        state["queries"] = query_count.start()
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -110,6 +112,7 @@ class RequestContext:
             if not state["started"]:
                 await internal_error_response(scope)(scope, receive, send_wrapper)
         finally:
+            query_count.stop()
             self._record(scope, int(state["status"]), time.perf_counter() - started, state)
 
     def _record(self, scope: Scope, status: int, seconds: float, state: dict[str, Any]) -> None:
@@ -119,6 +122,12 @@ class RequestContext:
         code = metrics.status_label(status)
         metrics.HTTP_REQUESTS.labels(method, label, code).inc()
         metrics.HTTP_DURATION.labels(method, label, code).observe(seconds)
+        # A stream's count is not one request's work: a background task started
+        # during it (the revision watcher) shares its context, so it is left out.
+        queries: int = 0 if state["stream"] else state["queries"].value
+        if not state["stream"]:
+            metrics.observe_queries(label, queries)
+        usage.RECORDER.request(template, status, seconds, queries)
         slow = seconds > self.slow and not state["stream"]
         log.log(
             logging.WARNING if slow else logging.INFO,

@@ -1,4 +1,5 @@
-"""``/admin`` — the pending queue (oldest first), members to verify, machines, maintenance.
+"""``/admin`` — the pending queue (oldest first), members to verify, machines, maintenance,
+and the last hour of the web server in a small chart (:mod:`.usage_chart`).
 
 Every button is a form POSTing under ``/admin/...``, answered with a 303 back
 to ``/admin`` (to the section it came from). Approving re-checks availability
@@ -10,6 +11,7 @@ anyway", which stores it with ``force`` and tells their members.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,6 +26,7 @@ from rentcal.web.error_responses import classify
 from rentcal.web.pages.forms import FORM, errors_of, expiry_hours
 from rentcal.web.pages.render import parse_day, posted, render, see_other
 from rentcal.web.pages.rentals import change
+from rentcal.web.pages.usage_chart import MINUTES, chart
 
 router = APIRouter()
 
@@ -83,6 +86,8 @@ def admin_page(
     members = cal.members()
     pending = sorted(cal.rentals(status="pending"), key=lambda r: (r.created_at, r.id))
     upkeep = [m for m in cal.maintenance(status="scheduled") if m.end >= today]
+    now = cal.now()
+    usage = cal.usage(now - timedelta(minutes=MINUTES - 1))
     context: dict[str, Any] = {
         "pending": pending,
         "unverified": [m for m in members if not m.verified],
@@ -94,6 +99,7 @@ def admin_page(
         "clash": clash,
         "notice": DONE.get(request.query_params.get("done", "")),
         "today": today,
+        "usage": chart(usage, now),
     }
     return render(request, "admin.html", context, member=admin, status=status)
 
