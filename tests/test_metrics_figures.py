@@ -42,8 +42,18 @@ class Statements:
 
 
 @pytest.fixture
-def statements(seeded: rentcal.Rentcal) -> Iterator[Statements]:
+def statements(seeded: rentcal.Rentcal, monkeypatch: pytest.MonkeyPatch) -> Iterator[Statements]:
+    """Statements through SQLAlchemy and through the quick reads' raw cursor alike."""
+    from rentcal.db.quick_reads import Reader
+
     counter = Statements(seeded)
+    raw_all = Reader.all
+
+    def counted(self: Reader, *args: Any, **kwargs: Any) -> Any:
+        counter.count += 1
+        return raw_all(self, *args, **kwargs)
+
+    monkeypatch.setattr(Reader, "all", counted)
     yield counter
     counter.close()
 

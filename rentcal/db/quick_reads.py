@@ -32,6 +32,7 @@ from sqlalchemy.engine import Dialect, Engine
 from rentcal.db import store_errors
 from rentcal.db.deadline import DEADLINE, QUICK_CHECKOUT
 from rentcal.db.gate import Gate
+from rentcal.db.query_count import add as count_statement
 from rentcal.db.watchdog import Watchdog
 from rentcal.errors import DatabaseError
 
@@ -117,6 +118,7 @@ class Reader:
         raw = self._compiled(statement)
         cursor = self._cursor
         cursor.execute(raw.sql, raw.parameters(values or {}))
+        count_statement()
         convert = raw.converter(cursor.description)
         return [convert(row) for row in cursor.fetchall()]
 

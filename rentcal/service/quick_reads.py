@@ -94,6 +94,8 @@ class QuickReads:
         self._machines: AnswerCache[tuple[int, str], MachineRecord] = AnswerCache(ANSWERS_SIZE)
         self._feeds: AnswerCache[str, tuple[int, FeedToken]] = AnswerCache(CREDENTIALS_SIZE)
         self._facts: Facts | None = None
+        #: Told of every look-up: (cache, hit). A server counts them (its metrics).
+        self.on_lookup: Callable[[str, bool], None] = _ignore
 
     # -- the one read per request ---------------------------------------------------
 
@@ -122,12 +124,13 @@ class QuickReads:
         if digest is None:
             return None
         found = self._members.get(digest)
-        if found is None:
-            return None
-        if found.credentials != revisions.credentials or self.ctx.now() >= found.until:
+        if found is not None and (
+            found.credentials != revisions.credentials or self.ctx.now() >= found.until
+        ):
             self._members.drop(digest)
-            return None
-        return found.member
+            found = None
+        self.on_lookup("credentials", found is not None)
+        return None if found is None else found.member
 
     def remember_member(
         self, revisions: Revisions, digest: str, member: Member, until: datetime
@@ -140,9 +143,9 @@ class QuickReads:
         """The live feed a secret URL names, if known at this credentials revision."""
         digest = usable_secret(secret)
         found = None if digest is None else self._feeds.get(digest)
-        if found is None or found[0] != revisions.credentials:
-            return None
-        return found[1]
+        hit = found is not None and found[0] == revisions.credentials
+        self.on_lookup("feed", hit)
+        return found[1] if found is not None and hit else None
 
     def remember_feed(self, revisions: Revisions, digest: str, feed: FeedToken) -> None:
         """Keep a feed a secret resolved to (``revisions`` read before the lookup)."""
@@ -170,6 +173,7 @@ class QuickReads:
             return None
         key = (revisions.calendar, facts.day, name, start, end)
         known = self._answers.get(key)  # its conflicts cannot go stale by the clock
+        self.on_lookup("availability", known is not None)
         if known is not None:
             return known
         row, found = self._conflicts(snapshot.reader, revisions.calendar, name, start, end)
@@ -205,8 +209,9 @@ class QuickReads:
         """The event list kept for ``key`` (the query's arguments), if still current."""
         facts = self._facts_for(revisions.calendar)
         found = self._events.get((revisions.calendar, facts.day, *key))
-        if found is None or not self.fresh(revisions):
-            return None
+        if found is not None and not self.fresh(revisions):
+            found = None
+        self.on_lookup("events", found is not None)
         return found
 
     def remember_events(
@@ -228,6 +233,10 @@ class QuickReads:
         limits, stale_at = self.ctx.read(lambda conn: (read_limits(conn), stale_until(conn, day)))
         facts = self._facts = Facts(calendar, day, limits, stale_at)
         return facts
+
+
+def _ignore(_cache: str, _hit: bool) -> None:
+    """No one is counting (the library outside a server)."""
 
 
 def _read_revisions(reader: Reader) -> Revisions:

@@ -36,7 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from rentcal._version import __version__
 from rentcal.service import Rentcal
-from rentcal.web import error_responses, metrics, pages
+from rentcal.web import error_responses, metrics, pages, usage
 from rentcal.web.auth import CurrentMember
 from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
@@ -94,11 +94,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start: chain the shutdown signals. Stop: end the streams, forget this worker."""
     watcher: RevisionWatcher = app.state.watcher
     undo = _chain_shutdown_signals(watcher.stop)
+    # a server's own connection only: tests' apps keep their figures out of test databases
+    stop_usage = usage.start_flushing(app.state.cal) if app.state.owns_cal else None
     try:
         yield
     finally:
         undo()
         await watcher.aclose()
+        if stop_usage is not None:
+            await stop_usage()
         metrics.process_exited(os.getpid())
         if app.state.owns_cal:
             app.state.cal.close()
@@ -157,6 +161,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.cal = cal
+    cal.quick_reads.on_lookup = metrics.count_cache  # the caches' hit rate
     app.state.settings = settings
     app.state.owns_cal = owns_cal
     app.state.watcher = RevisionWatcher(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -83,7 +84,11 @@ class RevisionWatcher:
             self._changed = asyncio.Event()
             self._reading = asyncio.Lock()
             self._stopping = False
-            self._task = loop.create_task(self._run(), name="rentcal-revision-watcher")
+            # a context of its own: started by the first stream, it must not count its
+            # polling in that request's statements (rentcal.db.query_count)
+            self._task = loop.create_task(
+                self._run(), name="rentcal-revision-watcher", context=contextvars.Context()
+            )
         assert self._changed is not None
         return self._changed
 

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rentcal.core.values import Member
@@ -67,7 +67,6 @@ class FastLane:
     def __init__(self, app: ASGIApp, cal: Rentcal) -> None:
         self.app = app
         self.cal = cal
-        self._routes: dict[str, BaseRoute] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,15 +211,18 @@ class FastLane:
         scope[MEMBER_KEY] = member.handle
         return member
 
-    def _matched(self, scope: Scope, template: str) -> None:
-        """Name the route the request log and the metrics label it with."""
-        if self._routes is None:
-            app: Any = scope.get("app")
-            routes = getattr(app, "routes", [])
-            self._routes = {getattr(r, "path", ""): r for r in routes}
-        route = self._routes.get(template)
-        if route is not None:
-            scope["route"] = route
+    @staticmethod
+    def _matched(scope: Scope, template: str) -> None:
+        """Name the route the request log and the metrics label it with (they read
+        ``scope["route"].path``, as for the routes FastAPI matches)."""
+        scope["route"] = Matched(template)
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """The route template a fast-lane answer stands for."""
+
+    path: str
 
 
 def _credential(scope: Scope) -> str:
