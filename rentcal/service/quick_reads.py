@@ -50,12 +50,13 @@ from rentcal.service.org_limits import read_limits
 from rentcal.service.sessions import usable_secret
 
 T = TypeVar("T")
-#: Bounds of the per-worker caches (entries): secrets, answers, event lists.
+#: Bounds of the per-worker caches (entries): secrets, answers, event lists. At
+#: most ~10 MB of answers and ~30 MB of event lists per worker, whatever clients ask.
 CREDENTIALS_SIZE = 10_000
-ANSWERS_SIZE = 20_000
-EVENTS_SIZE = 512
+ANSWERS_SIZE = 10_000
+EVENTS_SIZE = 128
 #: An event list longer than this is built afresh each time rather than kept.
-EVENTS_KEPT_MAX = 2_000
+EVENTS_KEPT_MAX = 500
 
 
 @dataclass(frozen=True, slots=True)
