@@ -183,12 +183,14 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
 
 def month_counts(t: Target) -> str:
     """How many events the measured month holds on each server: never an empty month."""
-    text = f"{len(json.loads(fetch(t.events().url, {'Authorization': t.auth})[0]))} (rentcal)"
+    text = (
+        f"events: {len(json.loads(fetch(t.events().url, {'Authorization': t.auth})[0]))} (rentcal)"
+    )
     ref = t.ref_events()
     if ref is not None:
         found = json.loads(fetch(ref.url, {"Authorization": reference_auth()})[0])
         text += f", {len(found)} (reference)"
-    return f"{text} events"
+    return text
 
 
 def sqlite_phase(t: Target, args: argparse.Namespace, notes: list[str]) -> list[Row]:
@@ -336,6 +338,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument(
+        "--build-only", action="store_true", help="build (or find) the cached databases, then stop"
+    )
+    parser.add_argument(
         "--versus-design",
         type=Path,
         metavar="PATH",
@@ -377,13 +382,18 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         side = cache.sqlite()
         notes.append(_data_note("SQLite", side))
-        rows += run_backend(side, args, work, "sqlite", notes)
+        if not args.build_only:
+            rows += run_backend(side, args, work, "sqlite", notes)
         if not args.skip_postgres:
             pg = Postgres(args.postgres)
             versions.append(pg.version())
             side = cache.postgres(pg)
             notes.append(_data_note("PostgreSQL", side))
-            rows += run_backend(side, args, work, "pg", notes)
+            if not args.build_only:
+                rows += run_backend(side, args, work, "pg", notes)
+    if args.build_only:
+        print("\n".join([f"cached in {cache.dir} (and PostgreSQL {cache.rc_pg})", *notes]))
+        return 0
     head = [
         f"date: {started:%Y-%m-%d %H:%M} UTC to {datetime.now(UTC):%H:%M} UTC",
         f"machine: {cpu_model()}, nproc {os.cpu_count()}; load average (1/5/15 min) "
