@@ -193,7 +193,9 @@ def load(data: Dataset, url: str, *, credentials: bool = True) -> Loaded:
     the first machine are created for the web benchmark.
     """
     started = time.perf_counter()
-    cal = rentcal.connect(url)
+    # A million rows are one transaction: on PostgreSQL it takes longer than the
+    # default 10 s an operation may last (``busy_timeout`` bounds the statements too).
+    cal = rentcal.connect(url, busy_timeout=3600)
     try:
         cal.add_member("admin", admin=True)
         for member in data.members:

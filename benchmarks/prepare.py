@@ -62,8 +62,7 @@ class Cache:
         return self._data
 
     def _ref_env(self, db: str) -> dict[str, str]:
-        assert self.reference is not None
-        return reference_env(self.reference, db, self.dir / "reference.sqlite3", self.ref_pg)
+        return reference_env(db, self.dir / "reference.sqlite3", self.ref_pg)
 
     def _side(self, key: str, url: str, env: dict[str, str] | None, built: str) -> Side:
         info = dict(self.meta[key])

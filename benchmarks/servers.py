@@ -94,11 +94,11 @@ def start_rentcal(db_url: str, workdir: Path, label: str) -> Server:
     return server
 
 
-def reference_env(
-    reference: Path, db: str, sqlite_path: Path | None, pg_name: str
-) -> dict[str, str]:
-    """The environment the reference's scripts read (DB, SQLITE_PATH, PG_NAME)."""
+def reference_env(db: str, sqlite_path: Path | None, pg_name: str) -> dict[str, str]:
+    """The environment the reference's scripts read (DB, SQLITE_PATH, PG_NAME); its
+    baseline is Django's default CONN_MAX_AGE=0, whatever the caller's environment says."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RENTCAL_", "DJANGO_"))}
+    env.pop("CONN_MAX_AGE", None)
     env["DB"] = db
     if sqlite_path is not None:
         env["SQLITE_PATH"] = str(sqlite_path)
