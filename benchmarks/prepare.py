@@ -22,6 +22,9 @@ from typing import Any
 from benchmarks import dataset
 from benchmarks.servers import Postgres, rebuild_reference, reference_env
 
+#: The version of meta.json's contents; an entry of another version is rebuilt.
+FORMAT = 2
+
 
 @dataclass
 class Side:
@@ -46,6 +49,8 @@ class Cache:
         self.meta: dict[str, Any] = (
             json.loads(self.meta_path.read_text()) if self.meta_path.exists() else {}
         )
+        if self.meta.get("format") != FORMAT:  # built by another version: build again
+            self.meta = {"format": FORMAT}
         self._data: dataset.Dataset | None = None
         day = today.strftime("%Y%m%d")
         self.ref_pg = f"rcbench_ref_{rentals}_{day}"
