@@ -70,6 +70,7 @@ class Row:
     judge: Judge
     ours: list[wrk.Load] = field(default_factory=list)
     base: list[wrk.Load] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)  # 1-minute load average after each run
 
 
 #: A row and the wrk jobs of its two sides (None: no baseline in this run).
@@ -116,6 +117,7 @@ def measure(scenarios: list[Scenario], rounds: int, seconds: float) -> None:
                 if jobs:
                     what = f"{row.backend} {row.scenario}"
                     into.append(wrk.run(jobs, seconds, what))
+                    row.loads.append(os.getloadavg()[0])
                     got = into[-1]
                     _say(f"  round {number + 1}: {what}: {got.rate:,.0f} req/s ({got.statuses})")
 
@@ -313,9 +315,10 @@ def table(rows: list[Row], fmt: str) -> str:
             base.errors if base else "",
             f"{ours.rate / base.rate:.2f}x" if base and base.rate else "",
             row.target, "n/a" if verdict is None else "met" if verdict else "MISSED",
+            f"{statistics.median(row.loads):.1f}",
         ])  # fmt: skip
-    headers = ["backend", "scenario", "conns", "rentcal req/s", "p99 ms", "errors",
-               "versus", "req/s", "p99 ms", "errors", "ratio", "target", "verdict"]  # fmt: skip
+    headers = ["backend", "scenario", "conns", "rentcal req/s", "p99 ms", "errors", "versus",
+               "req/s", "p99 ms", "errors", "ratio", "target", "verdict", "load"]  # fmt: skip
     return str(tabulate(lines, headers=headers, tablefmt=fmt, disable_numparse=True))
 
 
@@ -401,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         f"versions: {', '.join(versions)}",
         f"method: both servers with 2 workers; wrk -t2 --timeout 10s on the same cores, "
         f"{args.seconds:g} s per run, {args.rounds} round(s) alternating the servers, medians "
-        f"(errors summed); check = a random machine of {len(side.machines)}, first day "
+        f"(errors summed); load = the median 1-minute load average after the runs; "
+        f"check = a random machine of {len(side.machines)}, first day "
         f"today+1..60, 1..7 days (benchmarks/lua/check.lua)",
         *notes,
     ]
