@@ -177,7 +177,7 @@ class Postgres:
 
         try:
             with psycopg.connect(self.conninfo(name) if name else self.admin, autocommit=True) as c:
-                cur = c.execute(sql)  # type: ignore[arg-type]  # our own fixed statements
+                cur = c.execute(sql.encode())  # our own fixed statements, no parameters
                 return cur.fetchall() if cur.description else []
         except psycopg.OperationalError as err:
             message = f"PostgreSQL at {self.admin}: {err} (or run with --skip-postgres)"

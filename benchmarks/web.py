@@ -29,11 +29,9 @@ import os
 import platform
 import resource
 import sqlite3
-import statistics
 import sys
 import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -44,6 +42,7 @@ import rentcal
 from benchmarks import wrk
 from benchmarks.dataset import MEMBER
 from benchmarks.prepare import Cache, Side
+from benchmarks.report import Row, cpu_model, load_average, ratio_at_least, survives, table
 from benchmarks.servers import (
     Postgres,
     Server,
@@ -55,57 +54,8 @@ from benchmarks.servers import (
 
 RENTCAL_BODY = '{"machine": "%s", "start": "%s", "end": "%s"}'
 REFERENCE_BODY = '{"machine_id": %s, "start_date": "%s", "end_date": "%s"}'
-Judge = Callable[[wrk.Load, wrk.Load | None], bool | None]
-
-
-@dataclass
-class Row:
-    """One line of the table: a scenario, its baseline, the target, and the runs."""
-
-    backend: str
-    scenario: str
-    connections: int
-    baseline: str
-    target: str
-    judge: Judge
-    ours: list[wrk.Load] = field(default_factory=list)
-    base: list[wrk.Load] = field(default_factory=list)
-    loads: list[float] = field(default_factory=list)  # 1-minute load average after each run
-
-
 #: A row and the wrk jobs of its two sides (None: no baseline in this run).
 Scenario = tuple[Row, list[wrk.Job], list[wrk.Job] | None]
-
-
-def median(loads: list[wrk.Load]) -> wrk.Load | None:
-    """The median rate and latencies of the rounds; errors and requests summed."""
-    if not loads:
-        return None
-    return wrk.Load(
-        rate=statistics.median(x.rate for x in loads),
-        p50_ms=statistics.median(x.p50_ms for x in loads),
-        p99_ms=statistics.median(x.p99_ms for x in loads),
-        requests=sum(x.requests for x in loads),
-        errors=sum(x.errors for x in loads),
-        statuses=loads[-1].statuses,
-    )
-
-
-def ratio_at_least(times: float, p99_ms: float | None = None) -> Judge:
-    """Met when ours is ``times`` the baseline's rate (and its p99 within ``p99_ms``)."""
-
-    def judge(ours: wrk.Load, base: wrk.Load | None) -> bool | None:
-        if base is None:
-            return None
-        fast = ours.rate >= times * base.rate and (p99_ms is None or ours.p99_ms <= p99_ms)
-        return fast and ours.errors == 0
-
-    return judge
-
-
-def survives(p99_ms: float) -> Judge:
-    """Met when no request failed and the p99 is within ``p99_ms``."""
-    return lambda ours, _base: ours.errors == 0 and ours.p99_ms <= p99_ms
 
 
 def measure(scenarios: list[Scenario], rounds: int, seconds: float) -> None:
@@ -147,11 +97,11 @@ class Target:
         env["MACHINES"] = ",".join(h for _, h in self.side.machines)
         return wrk.Job(server.url + "/", "check.lua", env, connections, threads)
 
-    def events(self) -> wrk.Job:
+    def events(self, connections: int) -> wrk.Job:
         """One month of the first machine (the reference's lua/events.lua)."""
         handle, (first, end) = self.side.machines[0][1], self.month
         path = f"/api/machines/{handle}/events?start={first}&end={end}"
-        return wrk.Job(self.rentcal.url + path, "get.lua", {"AUTH": self.auth}, 0)
+        return wrk.Job(self.rentcal.url + path, "get.lua", {"AUTH": self.auth}, connections)
 
     def ref_check(self, connections: int) -> list[wrk.Job] | None:
         if self.reference is None:
@@ -160,21 +110,18 @@ class Target:
         env |= {"BODY": REFERENCE_BODY, "MACHINES": ",".join(str(i) for i, _ in self.side.machines)}
         return [wrk.Job(self.reference.url + "/", "check.lua", env, connections)]
 
-    def ref_events(self) -> wrk.Job | None:
+    def ref_events(self, connections: int) -> list[wrk.Job] | None:
         if self.reference is None:
             return None
         number, (first, end) = self.side.machines[0][0], self.month
         path = f"/machines/api/calendar/{number}/events/?start={first}&end={end}"
-        return wrk.Job(self.reference.url + path, "get.lua", {"AUTH": reference_auth()}, 0)
+        env = {"AUTH": reference_auth()}
+        return [wrk.Job(self.reference.url + path, "get.lua", env, connections)]
 
 
 def reference_auth() -> str:
     """The reference's token of member000001 (its README: sha1 of "seed-django:<name>")."""
     return "Token " + hashlib.sha1(f"seed-django:{MEMBER}".encode()).hexdigest()
-
-
-def with_connections(job: wrk.Job | None, connections: int) -> list[wrk.Job] | None:
-    return None if job is None else [wrk.Job(job.url, job.script, job.env, connections)]
 
 
 def fetch(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
@@ -185,12 +132,11 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
 
 def month_counts(t: Target) -> str:
     """How many events the measured month holds on each server: never an empty month."""
-    text = (
-        f"events: {len(json.loads(fetch(t.events().url, {'Authorization': t.auth})[0]))} (rentcal)"
-    )
-    ref = t.ref_events()
+    ours = json.loads(fetch(t.events(1).url, {"Authorization": t.auth})[0])
+    text = f"events: {len(ours)} (rentcal)"
+    ref = t.ref_events(1)
     if ref is not None:
-        found = json.loads(fetch(ref.url, {"Authorization": reference_auth()})[0])
+        found = json.loads(fetch(ref[0].url, {"Authorization": reference_auth()})[0])
         text += f", {len(found)} (reference)"
     return text
 
@@ -211,7 +157,7 @@ def sqlite_phase(t: Target, args: argparse.Namespace, notes: list[str]) -> list[
         ),
         (
             Row("SQLite", "GET machine events, one month", c, ref, ">= 5x", ratio_at_least(5)),
-            with_connections(t.events(), c) or [], with_connections(t.ref_events(), c),
+            [t.events(c)], t.ref_events(c),
         ),
         (
             Row("SQLite", "GET feed, If-None-Match (304)", c, "rentcal GET /healthz", ">= 0.8x",
@@ -224,7 +170,7 @@ def sqlite_phase(t: Target, args: argparse.Namespace, notes: list[str]) -> list[
             [t.check(t.rentcal, many)], t.ref_check(many),
         ),
     ]  # fmt: skip
-    warm([t.check(t.rentcal, c), *(t.ref_check(c) or []), *with_connections(t.events(), c)], 2)
+    warm([t.check(t.rentcal, c), *(t.ref_check(c) or []), t.events(c)], 2)
     measure(scenarios, args.rounds, args.seconds)
     return [s[0] for s in scenarios]
 
@@ -242,7 +188,7 @@ def postgres_phase(t: Target, args: argparse.Namespace, work: Path, notes: list[
         (
             Row("PostgreSQL", "GET machine events, one month", c, ref, ">= 5x",
                 ratio_at_least(5)),
-            with_connections(t.events(), c) or [], with_connections(t.ref_events(), c),
+            [t.events(c)], t.ref_events(c),
         ),
     ]  # fmt: skip
     warm([t.check(t.rentcal, c), *(t.ref_check(c) or [])], 2)
@@ -281,45 +227,6 @@ def run_backend(
         for server in (reference, rentcal_server):
             if server is not None:
                 server.stop()
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def load_average() -> str:
-    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def table(rows: list[Row], fmt: str) -> str:
-    """The medians, the ratio and the target of every row."""
-    from tabulate import tabulate
-
-    lines = []
-    for row in rows:
-        ours, base = median(row.ours), median(row.base)
-        if ours is None:
-            continue
-        verdict = row.judge(ours, base)
-        lines.append([
-            row.backend, row.scenario, row.connections,
-            f"{ours.rate:,.0f}", f"{ours.p99_ms:.1f}", ours.errors,
-            row.baseline if base else f"({row.baseline}: not run)",
-            f"{base.rate:,.0f}" if base else "", f"{base.p99_ms:.1f}" if base else "",
-            base.errors if base else "",
-            f"{ours.rate / base.rate:.2f}x" if base and base.rate else "",
-            row.target, "n/a" if verdict is None else "met" if verdict else "MISSED",
-            f"{statistics.median(row.loads):.1f}",
-        ])  # fmt: skip
-    headers = ["backend", "scenario", "conns", "rentcal req/s", "p99 ms", "errors", "versus",
-               "req/s", "p99 ms", "errors", "ratio", "target", "verdict", "load"]  # fmt: skip
-    return str(tabulate(lines, headers=headers, tablefmt=fmt, disable_numparse=True))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

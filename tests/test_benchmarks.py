@@ -17,7 +17,7 @@ import pytest
 
 import rentcal
 from benchmarks import dataset, wrk
-from benchmarks.web import ratio_at_least, survives
+from benchmarks.report import ratio_at_least, survives
 
 TODAY = date(2090, 1, 2)
 BLOCKING = {"approved", "pending"}
