@@ -36,10 +36,12 @@ import rentcal
 from rentcal.imports import read_rentals_csv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+from benchmarks import dataset
 from benchmarks.load import HEADERS as LOAD_HEADERS
 from benchmarks.load import bench_load
 
 MACHINES = 100
+MACHINE = "machine-{:03d}"  # benchmarks/dataset.py's handles
 TODAY = date(2030, 1, 1)
 ORIGINAL_INDEX = (
     "CREATE INDEX IF NOT EXISTS ix_original ON rental (machine_id, start_date, end_date, status)"
@@ -50,39 +52,18 @@ ORIGINAL_QUERY = (
 )
 
 
-def rental_lines(total: int, seed: int = 1) -> list[str]:
-    """A CSV of history: per machine back-to-back rentals up to TODAY, most completed."""
-    rng = random.Random(seed)
-    lines = ["machine,member,start,end,status,purpose"]
-    per = total // MACHINES
-    for m in range(MACHINES):
-        day = TODAY - timedelta(days=per * 3)
-        for k in range(per):
-            length = rng.randint(1, 3)
-            status = (
-                "completed" if k < per - 20 else rng.choice(["approved", "pending", "cancelled"])
-            )
-            lines.append(f"m{m},member{m % 10},{day},{day + timedelta(days=length - 1)},{status},")
-            day += timedelta(days=length + rng.randint(0, 1))
-    return lines
-
-
 def build(path: Path, total: int) -> tuple[float, int]:
-    """A database with ``total`` rentals; returns (seconds to import, rows)."""
-    cal = rentcal.connect(f"sqlite:///{path}")
-    cal.add_member("admin", admin=True)
-    for i in range(10):
-        cal.add_member(f"member{i}", verified=True, acting="admin")
-    for i in range(MACHINES):
-        cal.add_machine(f"m{i}", daily_price="25.00", acting="admin")
-    lines = rental_lines(total)
-    started = time.perf_counter()
-    result = cal.import_rentals(read_rentals_csv(lines), acting="admin", today=TODAY)
-    seconds = time.perf_counter() - started
-    cal.close()
+    """A database with ``total`` rentals; returns (seconds to import the rentals, rows).
+
+    The data has the design reference's ``seed_data`` shape (benchmarks/dataset.py):
+    history up to the day before TODAY, a few approved and pending rentals ahead,
+    then a scheduled maintenance. The original design's index is added for its
+    query only: this database is never served (benchmarks/web.py builds its own).
+    """
+    loaded = dataset.load(dataset.generate(total, TODAY), f"sqlite:///{path}", credentials=False)
     with sqlite3.connect(path) as conn:
         conn.execute(ORIGINAL_INDEX)  # the original design's index, for its query
-    return seconds, result.imported
+    return loaded.import_seconds, loaded.rentals
 
 
 def requests(n: int, seed: int = 2) -> list[tuple[str, date, date]]:
@@ -90,7 +71,8 @@ def requests(n: int, seed: int = 2) -> list[tuple[str, date, date]]:
     out = []
     for _ in range(n):
         start = TODAY - timedelta(days=rng.randrange(40)) + timedelta(days=45)
-        out.append((f"m{rng.randrange(MACHINES)}", start, start + timedelta(days=rng.randrange(5))))
+        machine = MACHINE.format(rng.randrange(MACHINES) + 1)
+        out.append((machine, start, start + timedelta(days=rng.randrange(5))))
     return out
 
 
