@@ -192,6 +192,7 @@ __all__ = [
     "GRACE_SECONDS",
     "BoundedH11Protocol",
     "ConnectionBounds",
+    "Cycle",
     "busy_response",
     "worker_limits",
 ]
