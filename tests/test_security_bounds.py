@@ -11,6 +11,7 @@ httptools (what ``rentcal serve`` runs when it imports) and h11 (its fallback).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -23,7 +24,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -144,6 +147,108 @@ class TestProtocolChoice:
         assert issubclass(getattr(importlib.import_module(module), cls), ConnectionBounds)
 
 
+class FakeTransport(asyncio.Transport):
+    """What a protocol writes, and whether it closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _answer(scope: Any, receive: Any, send: Any) -> None:
+    """A tiny ASGI app: reads the body, answers 200 "ok"."""
+    while (await receive()).get("more_body"):
+        pass
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _bounded(protocol: str) -> type[Any]:
+    if protocol == "h11":
+        from rentcal.web.bounded_protocol import BoundedH11Protocol
+
+        return BoundedH11Protocol
+    from rentcal.web.bounded_httptools import BoundedHttpToolsProtocol
+
+    return BoundedHttpToolsProtocol
+
+
+def fed(protocol: str, *chunks: bytes) -> tuple[bytes, bool]:
+    """What the bounded ``protocol`` wrote, and whether it closed, after reading ``chunks``."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def run() -> tuple[bytes, bool]:
+        config = Config(_answer, http=_bounded(protocol), lifespan="off", log_level="error")
+        config.load()
+        connection = _bounded(protocol)(config, ServerState(), {}, asyncio.get_running_loop())
+        transport = FakeTransport()
+        connection.connection_made(transport)
+        for chunk in chunks:
+            if transport.closed:
+                break
+            connection.data_received(chunk)
+            for _ in range(20):  # let the app answer (no clock involved)
+                await asyncio.sleep(0)
+        closed = transport.closed  # before connection_lost, which closes it too
+        connection.connection_lost(None)
+        return bytes(transport.written), closed
+
+    return asyncio.run(run())
+
+
+def request(header_bytes: int = 0, body: bytes = b"", end: bool = True) -> bytes:
+    """A POST: ``header_bytes`` in a header, ``body``; cut after that header if not ``end``."""
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * header_bytes
+    rest = f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    return head + rest if end else head
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+class TestHeaderSize:
+    """A header past 16 KiB (h11's bound) gets 400 on both protocols; a body never counts."""
+
+    def test_a_header_of_15_kib_is_answered(self, protocol: str) -> None:
+        written, closed = fed(protocol, request(15 * 1024))
+        assert written.startswith(b"HTTP/1.1 200") and not closed
+
+    def test_a_header_past_16_kib_in_one_read_gets_400(self, protocol: str) -> None:
+        written, closed = fed(protocol, request(20 * 1024, end=False))
+        assert written.startswith(b"HTTP/1.1 400") and closed
+
+    def test_a_header_trickled_past_16_kib_gets_400(self, protocol: str) -> None:
+        written, closed = fed(protocol, request(end=False), *[b"a" * 1024] * 20)
+        assert written.startswith(b"HTTP/1.1 400") and closed
+
+    def test_a_body_and_the_next_header_in_one_read_are_not_a_header(self, protocol: str) -> None:
+        first = request(body=b"b" * 40 * 1024)
+        second = request(1024)
+        written, closed = fed(protocol, first + second[:200], second[200:])
+        assert written.count(b"HTTP/1.1 200") == 2 and b"HTTP/1.1 400" not in written
+        assert not closed
+
+
 # --- a real server ----------------------------------------------------------------------
 
 
@@ -228,6 +333,28 @@ def head_of(sock: socket.socket) -> bytes:
 def status_of(sock: socket.socket) -> int:
     head = head_of(sock)
     return int(head.split(b" ", 2)[1]) if head else 0
+
+
+def statuses_of(sock: socket.socket, count: int) -> list[int]:
+    """The statuses of the next ``count`` responses on a kept-alive ``sock`` (0: closed)."""
+    data, statuses = b"", []
+    while len(statuses) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return [*statuses, 0]
+            data += chunk
+        head, data = data.split(b"\r\n\r\n", 1)
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.lower().split(b"\r\n")
+            if line.startswith(b"content-length:")
+        )
+        while len(data) < length:
+            data += sock.recv(65536)
+        data = data[length:]
+        statuses.append(int(head.split(b" ", 2)[1]))
+    return statuses
 
 
 def healthz_seconds(server: Served) -> float:
@@ -381,6 +508,30 @@ class TestRealServer:
                     pytest.fail("a closed stream's slot never came back")
             finally:
                 close_all(held)
+
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_a_large_body_is_not_taken_for_a_header(self, tmp_path: Path, protocol: str) -> None:
+        """A 40 KiB body, and the next request sent with it, are answered like a small one."""
+        day = date.today() + timedelta(days=7)  # within the server's horizon
+        with serving(tmp_path, protocol=protocol) as server, server.connect() as sock:
+
+            def check(padding: int) -> bytes:
+                body = f'{{"machine": "nope", "start": "{day}", "end": "{day}"'.encode()
+                body += b" " * padding + b"}"
+                return (
+                    b"POST /api/check-availability HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + f"Authorization: Bearer {server.tokens['m1']}\r\n".encode()
+                    + b"Content-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+
+            sock.sendall(check(40 * 1024) + check(0))  # pipelined: one write
+            first, second = statuses_of(sock, 2)
+            assert first == second and first not in {0, 400}, (first, second)
+            sock.sendall(check(0)[:60])  # the next header, after the body, still counts from 0
+            sock.sendall(check(0)[60:])
+            assert statuses_of(sock, 1) == [first]
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
     def test_connections_over_the_cap(self, tmp_path: Path, protocol: str) -> None:
