@@ -5,11 +5,13 @@ series. A real ``rentcal serve`` started with ``RLIMIT_NOFILE`` 1024 (as
 under systemd) keeps answering ``/healthz`` within a second while 1,100 SSE
 streams or 1,100 trickling connections are held against it through raw
 sockets; the caps answer the excess with 429 / 503 and a trickling header is
-cut off.
+cut off. The connection bounds are checked on both of uvicorn's parsers:
+httptools (what ``rentcal serve`` runs when it imports) and h11 (its fallback).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -22,7 +24,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -33,6 +37,15 @@ from rentcal.web.server_settings import Settings
 from tests.test_web_server import PATIENCE, _free_port, wait_ready
 from tests.web_support import Web
 
+#: The two protocols ``rentcal serve`` may run (see rentcal.web.server.http_protocol).
+PROTOCOLS = ["httptools", "h11"]
+#: ``python -c`` running ``rentcal`` in a Python where httptools does not import.
+WITHOUT_HTTPTOOLS = (
+    "import sys; sys.modules['httptools'] = None; sys.argv[0] = 'rentcal'; "
+    "from rentcal.cli import main; main()"
+)
+#: A method only h11 lets through to the app: httptools' parser refuses it (400).
+UNKNOWN_METHOD = b"BREW /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 #: The descriptor limit systemd gives a service unless told otherwise.
 SYSTEMD_NOFILE = 1024
 #: More connections than a worker has descriptors.
@@ -109,6 +122,133 @@ class TestLimitsArithmetic:
             Settings(**{field: value})  # type: ignore[arg-type]
 
 
+class TestProtocolChoice:
+    """``rentcal serve`` runs the httptools protocol when httptools imports, else the h11 one."""
+
+    def test_httptools_when_it_imports(self) -> None:
+        from rentcal.web.server import HTTPTOOLS_PROTOCOL, http_protocol
+
+        assert http_protocol() == HTTPTOOLS_PROTOCOL
+
+    def test_h11_when_httptools_does_not_import(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from rentcal.web.server import H11_PROTOCOL, http_protocol
+
+        monkeypatch.setitem(sys.modules, "httptools", None)
+        assert http_protocol() == H11_PROTOCOL
+
+    @pytest.mark.parametrize("name", ["HTTPTOOLS_PROTOCOL", "H11_PROTOCOL"])
+    def test_each_names_a_bounded_protocol(self, name: str) -> None:
+        import importlib
+
+        from rentcal.web import server
+        from rentcal.web.bounded_protocol import ConnectionBounds
+
+        module, _, cls = getattr(server, name).partition(":")
+        assert issubclass(getattr(importlib.import_module(module), cls), ConnectionBounds)
+
+
+class FakeTransport(asyncio.Transport):
+    """What a protocol writes, and whether it closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _answer(scope: Any, receive: Any, send: Any) -> None:
+    """A tiny ASGI app: reads the body, answers 200 "ok"."""
+    while (await receive()).get("more_body"):
+        pass
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _bounded(protocol: str) -> type[Any]:
+    if protocol == "h11":
+        from rentcal.web.bounded_protocol import BoundedH11Protocol
+
+        return BoundedH11Protocol
+    from rentcal.web.bounded_httptools import BoundedHttpToolsProtocol
+
+    return BoundedHttpToolsProtocol
+
+
+def fed(protocol: str, *chunks: bytes) -> tuple[bytes, bool]:
+    """What the bounded ``protocol`` wrote, and whether it closed, after reading ``chunks``."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def run() -> tuple[bytes, bool]:
+        config = Config(_answer, http=_bounded(protocol), lifespan="off", log_level="error")
+        config.load()
+        connection = _bounded(protocol)(config, ServerState(), {}, asyncio.get_running_loop())
+        transport = FakeTransport()
+        connection.connection_made(transport)
+        for chunk in chunks:
+            if transport.closed:
+                break
+            connection.data_received(chunk)
+            for _ in range(20):  # let the app answer (no clock involved)
+                await asyncio.sleep(0)
+        closed = transport.closed  # before connection_lost, which closes it too
+        connection.connection_lost(None)
+        return bytes(transport.written), closed
+
+    return asyncio.run(run())
+
+
+def request(header_bytes: int = 0, body: bytes = b"", end: bool = True) -> bytes:
+    """A POST: ``header_bytes`` in a header, ``body``; cut after that header if not ``end``."""
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * header_bytes
+    rest = f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    return head + rest if end else head
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+class TestHeaderSize:
+    """A header past 16 KiB (h11's bound) gets 400 on both protocols; a body never counts."""
+
+    def test_a_header_of_15_kib_is_answered(self, protocol: str) -> None:
+        written, closed = fed(protocol, request(15 * 1024))
+        assert written.startswith(b"HTTP/1.1 200") and not closed
+
+    def test_a_header_past_16_kib_in_one_read_gets_400(self, protocol: str) -> None:
+        written, closed = fed(protocol, request(20 * 1024, end=False))
+        assert written.startswith(b"HTTP/1.1 400") and closed
+
+    def test_a_header_trickled_past_16_kib_gets_400(self, protocol: str) -> None:
+        written, closed = fed(protocol, request(end=False), *[b"a" * 1024] * 20)
+        assert written.startswith(b"HTTP/1.1 400") and closed
+
+    def test_a_body_and_the_next_header_in_one_read_are_not_a_header(self, protocol: str) -> None:
+        first = request(body=b"b" * 40 * 1024)
+        second = request(1024)
+        written, closed = fed(protocol, first + second[:200], second[200:])
+        assert written.count(b"HTTP/1.1 200") == 2 and b"HTTP/1.1 400" not in written
+        assert not closed
+
+
 # --- a real server ----------------------------------------------------------------------
 
 
@@ -118,9 +258,12 @@ def _systemd_nofile() -> None:
 
 
 class Served:
-    """A ``rentcal serve --workers 1`` with a 1,024-descriptor limit, and members' tokens."""
+    """A ``rentcal serve --workers 1`` with a 1,024-descriptor limit, and members' tokens.
 
-    def __init__(self, workdir: Path, *args: str) -> None:
+    ``protocol`` "h11" runs it where httptools does not import (its fallback).
+    """
+
+    def __init__(self, workdir: Path, protocol: str, *args: str) -> None:
         db_url = f"sqlite:///{workdir}/bounds.db"
         with rentcal.connect(db_url) as cal:
             cal.add_member("ada", admin=True)
@@ -131,7 +274,8 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RENTCAL_", "PROMETHEUS_"))}
-        command = [sys.executable, "-m", "rentcal", "--db", db_url, "serve"]
+        run = ["-c", WITHOUT_HTTPTOOLS] if protocol == "h11" else ["-m", "rentcal"]
+        command = [sys.executable, *run, "--db", db_url, "serve"]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 [*command, "--port", str(self.port), *args],
@@ -141,6 +285,9 @@ class Served:
                 preexec_fn=_systemd_nofile,
             )
         wait_ready(self.url, self.process, self.log)
+        with self.connect() as sock:  # the protocol is the one asked for
+            sock.sendall(UNKNOWN_METHOD)
+            assert (status_of(sock) == 400) == (protocol == "httptools")
 
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=PATIENCE)
@@ -161,9 +308,9 @@ class Served:
 
 
 @contextlib.contextmanager
-def serving(tmp_path: Path, *args: str) -> Iterator[Served]:
+def serving(tmp_path: Path, *args: str, protocol: str = "httptools") -> Iterator[Served]:
     """A server for one test; it must stop cleanly and log no traceback."""
-    server = Served(tmp_path, *args)
+    server = Served(tmp_path, protocol, *args)
     try:
         yield server
     finally:
@@ -188,6 +335,28 @@ def status_of(sock: socket.socket) -> int:
     return int(head.split(b" ", 2)[1]) if head else 0
 
 
+def statuses_of(sock: socket.socket, count: int) -> list[int]:
+    """The statuses of the next ``count`` responses on a kept-alive ``sock`` (0: closed)."""
+    data, statuses = b"", []
+    while len(statuses) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return [*statuses, 0]
+            data += chunk
+        head, data = data.split(b"\r\n\r\n", 1)
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.lower().split(b"\r\n")
+            if line.startswith(b"content-length:")
+        )
+        while len(data) < length:
+            data += sock.recv(65536)
+        data = data[length:]
+        statuses.append(int(head.split(b" ", 2)[1]))
+    return statuses
+
+
 def healthz_seconds(server: Served) -> float:
     """Seconds ``GET /healthz`` took on a fresh connection, checked to be 200."""
     started = time.monotonic()
@@ -195,6 +364,21 @@ def healthz_seconds(server: Served) -> float:
         sock.sendall(HEALTHZ)
         assert status_of(sock) == 200
     return time.monotonic() - started
+
+
+def trickled_until_closed(sock: socket.socket) -> bool:
+    """Send a byte every 0.2 s (never idle) until the server closes; False after PATIENCE."""
+    sock.settimeout(0.2)
+    for _ in range(int(PATIENCE / 0.2)):
+        try:
+            sock.sendall(b"a")
+            if sock.recv(1) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except OSError:
+            return True
+    return False
 
 
 def close_all(socks: list[socket.socket]) -> None:
@@ -206,8 +390,11 @@ def close_all(socks: list[socket.socket]) -> None:
 class TestRealServer:
     """Through raw sockets into ``rentcal serve`` under a 1,024-descriptor limit."""
 
-    def test_random_methods_add_no_series_to_metrics(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_random_methods_add_no_series_to_metrics(self, tmp_path: Path, protocol: str) -> None:
         rng = random.Random(5)
+        # h11 hands any method to the app (404 / 405); httptools' parser refuses it (400).
+        expected = {400} if protocol == "httptools" else {404, 405}
 
         def send(method: str, path: str) -> int:
             with server.connect() as sock:
@@ -225,13 +412,13 @@ class TestRealServer:
                 text = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
             return sum(line.startswith("http_requests_total{") for line in text.splitlines())
 
-        with serving(tmp_path, "--metrics") as server:
+        with serving(tmp_path, "--metrics", protocol=protocol) as server:
             send("BREW", "/coffee")
             send("BREW", "/healthz")
             series()
             before = series()
             for i in range(100):
-                assert send(_random_word(rng), f"/{_random_word(rng)}/{i}") in {404, 405}
+                assert send(_random_word(rng), f"/{_random_word(rng)}/{i}") in expected
                 send(_random_word(rng), "/healthz")
             assert series() == before
 
@@ -246,8 +433,11 @@ class TestRealServer:
             finally:
                 close_all(socks)
 
-    def test_1100_trickling_headers_and_healthz_answers(self, tmp_path: Path) -> None:
-        with serving(tmp_path) as server:
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_1100_trickling_headers_and_healthz_answers(
+        self, tmp_path: Path, protocol: str
+    ) -> None:
+        with serving(tmp_path, protocol=protocol) as server:
             socks: list[socket.socket] = []
             try:
                 for _ in range(CROWD):
@@ -262,22 +452,35 @@ class TestRealServer:
             finally:
                 close_all(socks)
 
-    def test_a_trickling_header_is_cut_off(self, tmp_path: Path) -> None:
-        with serving(tmp_path, "--header-timeout", "1") as server, server.connect() as sock:
-            sock.settimeout(0.2)
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_a_trickling_header_is_cut_off(self, tmp_path: Path, protocol: str) -> None:
+        args = ("--header-timeout", "1")
+        with serving(tmp_path, *args, protocol=protocol) as server, server.connect() as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-            closed = False
-            for _ in range(int(PATIENCE / 0.2)):  # a byte every 0.2 s: never idle
-                try:
-                    sock.sendall(b"a")
-                    closed = sock.recv(1) == b""
-                except TimeoutError:
-                    continue
-                except OSError:
-                    closed = True
-                if closed:
-                    break
-            assert closed
+            assert trickled_until_closed(sock)
+
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_a_trickling_header_after_a_response_is_cut_off(
+        self, tmp_path: Path, protocol: str
+    ) -> None:
+        """Kept alive after a first answer, the next header is on the same clock."""
+        args = ("--header-timeout", "1")
+        with serving(tmp_path, *args, protocol=protocol) as server, server.connect() as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            head = head_of(sock)
+            assert head.startswith(b"HTTP/1.1 200") and b"connection: close" not in head.lower()
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            assert trickled_until_closed(sock)
+
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_an_oversized_header_gets_400(self, tmp_path: Path, protocol: str) -> None:
+        """h11 bounds a header's size; the httptools protocol keeps the same bound."""
+        with serving(tmp_path, protocol=protocol) as server, server.connect() as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
+            with contextlib.suppress(OSError):  # the server may close while we still send
+                for _ in range(64):
+                    sock.sendall(b"a" * 1024)
+            assert status_of(sock) == 400
 
     def test_streams_over_the_member_and_worker_caps(self, tmp_path: Path) -> None:
         args = ("--max-streams", "3", "--max-streams-per-member", "2")
@@ -306,9 +509,34 @@ class TestRealServer:
             finally:
                 close_all(held)
 
-    def test_connections_over_the_cap(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_a_large_body_is_not_taken_for_a_header(self, tmp_path: Path, protocol: str) -> None:
+        """A 40 KiB body, and the next request sent with it, are answered like a small one."""
+        day = date.today() + timedelta(days=7)  # within the server's horizon
+        with serving(tmp_path, protocol=protocol) as server, server.connect() as sock:
+
+            def check(padding: int) -> bytes:
+                body = f'{{"machine": "nope", "start": "{day}", "end": "{day}"'.encode()
+                body += b" " * padding + b"}"
+                return (
+                    b"POST /api/check-availability HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + f"Authorization: Bearer {server.tokens['m1']}\r\n".encode()
+                    + b"Content-Type: application/json\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+
+            sock.sendall(check(40 * 1024) + check(0))  # pipelined: one write
+            first, second = statuses_of(sock, 2)
+            assert first == second and first not in {0, 400}, (first, second)
+            sock.sendall(check(0)[:60])  # the next header, after the body, still counts from 0
+            sock.sendall(check(0)[60:])
+            assert statuses_of(sock, 1) == [first]
+
+    @pytest.mark.parametrize("protocol", PROTOCOLS)
+    def test_connections_over_the_cap(self, tmp_path: Path, protocol: str) -> None:
         args = ("--max-connections", "3", "--max-streams", "3")
-        with serving(tmp_path, *args) as server:
+        with serving(tmp_path, *args, protocol=protocol) as server:
             idle = [server.connect() for _ in range(3)]
             try:
                 for sock in idle:

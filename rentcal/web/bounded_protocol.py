@@ -1,4 +1,4 @@
-"""uvicorn's HTTP/1.1 protocol with a connection cap and a request-header timeout.
+"""uvicorn's HTTP/1.1 protocols with a connection cap and a request-header timeout.
 
 Why a protocol subclass: both bounds act before there is a request, so no
 ASGI middleware ever sees them. uvicorn's own options do not cover them:
@@ -7,7 +7,10 @@ ASGI middleware ever sees them. uvicorn's own options do not cover them:
 ``timeout_keep_alive`` starts only after a first response and is cancelled
 by any byte received; h11 bounds a header's size, not its duration.
 
-So, per worker (``rentcal serve`` passes this class as uvicorn's ``http``):
+So, per worker (``rentcal serve`` passes a bounded protocol as uvicorn's
+``http``: :class:`BoundedH11Protocol` here, or
+:class:`~rentcal.web.bounded_httptools.BoundedHttpToolsProtocol` when the C
+parser httptools is installed; both share :class:`ConnectionBounds`):
 
 * a connection still sending its request header ``header_timeout`` seconds
   after it connected (or after its previous response) is closed;
@@ -27,7 +30,7 @@ import contextlib
 import functools
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -65,15 +68,34 @@ def busy_response(cap: int) -> bytes:
     return head.encode() + body
 
 
-class BoundedH11Protocol(H11Protocol):
-    """One connection: refused or making room past the cap; closed when its header is late."""
+class Cycle(Protocol):
+    """What the bounds read of uvicorn's request-response cycle (either protocol's)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.header_timer: asyncio.TimerHandle | None = None
-        self.waiting_since = time.monotonic()
-        self.received = False
-        self.refused = False
+    response_complete: bool
+
+
+class ConnectionBounds(asyncio.Protocol):
+    """The cap and the header clock, for any uvicorn HTTP protocol listed after it.
+
+    Mixed in first (``class X(ConnectionBounds, H11Protocol)``), so its
+    ``super()`` calls reach uvicorn's protocol. The protocol gives
+    ``transport``, ``loop`` and ``connections`` (this worker's, shared by all
+    its connections); the subclass says where its request cycle is
+    (:meth:`current_cycle`) and restarts the header clock when uvicorn
+    finishes a response (:meth:`response_done`).
+    """
+
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    connections: set[Any]
+    header_timer: asyncio.TimerHandle | None = None
+    waiting_since = 0.0
+    received = False
+    refused = False
+
+    def current_cycle(self) -> Cycle | None:
+        """The request being (or last) answered on this connection; None before the first."""
+        raise NotImplementedError
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Make room past the cap (or refuse), then start the header clock."""
@@ -97,16 +119,17 @@ class BoundedH11Protocol(H11Protocol):
         self.received = True
         super().data_received(data)
 
-    def on_response_complete(self) -> None:
+    def response_done(self) -> None:
         """The next request header must come within the timeout too (keep-alive trickling)."""
-        self.arm_header_timer(worker_limits()[1])
-        super().on_response_complete()
+        if not self.transport.is_closing():
+            self.arm_header_timer(worker_limits()[1])
 
     def idle(self) -> bool:
         """Whether no request is being answered: still reading a header, or kept alive."""
         if self.transport is None or self.transport.is_closing():
             return False
-        return self.cycle is None or self.cycle.response_complete
+        cycle = self.current_cycle()
+        return cycle is None or cycle.response_complete
 
     def evictable(self, now: float) -> bool:
         """Idle, and either heard from or silent past the grace period."""
@@ -115,9 +138,7 @@ class BoundedH11Protocol(H11Protocol):
     def make_room(self) -> bool:
         """Close the longest-idle connection of this worker; False when none may be closed."""
         now = time.monotonic()
-        idle = [
-            c for c in self.connections if isinstance(c, BoundedH11Protocol) and c.evictable(now)
-        ]
+        idle = [c for c in self.connections if isinstance(c, ConnectionBounds) and c.evictable(now)]
         if not idle:
             return False
         min(idle, key=lambda c: c.waiting_since).close_quietly()
@@ -127,7 +148,7 @@ class BoundedH11Protocol(H11Protocol):
         """Close this connection unless a new request header is complete within ``timeout``."""
         self.disarm_header_timer()
         self.waiting_since = time.monotonic()
-        self.header_timer = self.loop.call_later(timeout, self.header_late, self.cycle)
+        self.header_timer = self.loop.call_later(timeout, self.header_late, self.current_cycle())
 
     def disarm_header_timer(self) -> None:
         """Cancel the header clock (the connection is gone)."""
@@ -138,17 +159,40 @@ class BoundedH11Protocol(H11Protocol):
     def header_late(self, cycle_when_armed: object) -> None:
         """The clock ran out: close unless a request began since it was armed."""
         self.header_timer = None
-        if self.cycle is cycle_when_armed and self.idle():
+        if self.current_cycle() is cycle_when_armed and self.idle():
             self.close_quietly()
 
     def close_quietly(self) -> None:
         """Close a connection that is between requests (as uvicorn's keep-alive timeout does)."""
         self.disarm_header_timer()
-        if self.transport.is_closing():
-            return
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+class BoundedH11Protocol(ConnectionBounds, H11Protocol):
+    """uvicorn's pure-Python protocol (h11), bounded; used when httptools is not installed."""
+
+    def current_cycle(self) -> Cycle | None:
+        """h11's cycle (None before the first request)."""
+        return self.cycle
+
+    def on_response_complete(self) -> None:
+        """Restart the header clock, then let uvicorn arm keep-alive / start a pipelined request."""
+        self.response_done()
+        super().on_response_complete()
+
+    def close_quietly(self) -> None:
+        """Tell h11 the connection ends (as uvicorn's keep-alive timeout does), then close it."""
         with contextlib.suppress(h11.LocalProtocolError):
             self.conn.send(h11.ConnectionClosed())
-        self.transport.close()
+        super().close_quietly()
 
 
-__all__ = ["GRACE_SECONDS", "BoundedH11Protocol", "busy_response", "worker_limits"]
+__all__ = [
+    "GRACE_SECONDS",
+    "BoundedH11Protocol",
+    "ConnectionBounds",
+    "Cycle",
+    "busy_response",
+    "worker_limits",
+]

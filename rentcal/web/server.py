@@ -7,7 +7,8 @@ opens its own connection to the database. With metrics and several workers,
 ``PROMETHEUS_MULTIPROC_DIR`` points at a fresh directory (removed at exit)
 before any worker imports prometheus-client.
 
-Each worker bounds its connections and times out slow request headers
+Each worker parses HTTP with httptools when it is installed (else h11),
+bounds its connections and times out slow request headers
 (:mod:`rentcal.web.bounded_protocol`), and bounds its SSE streams
 (:mod:`rentcal.web.limits`).
 
@@ -18,6 +19,7 @@ requests finish (at most :data:`GRACEFUL_SECONDS`), SSE streams end.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import signal
@@ -32,8 +34,10 @@ from rentcal.web.metrics import MULTIPROC_ENV
 from rentcal.web.server_settings import SETTINGS_ENV, Settings
 
 APP_FACTORY = "rentcal.web.app:from_env"
-#: uvicorn's h11 protocol with a connection cap and a header timeout (imported in each worker).
-PROTOCOL = "rentcal.web.bounded_protocol:BoundedH11Protocol"
+#: uvicorn's protocols with a connection cap and a header timeout (imported in each worker):
+#: on the C parser httptools (the ``web`` extra installs it), else on the pure-Python h11.
+HTTPTOOLS_PROTOCOL = "rentcal.web.bounded_httptools:BoundedHttpToolsProtocol"
+H11_PROTOCOL = "rentcal.web.bounded_protocol:BoundedH11Protocol"
 #: Seconds in-flight requests get to finish after SIGTERM before they are cut.
 GRACEFUL_SECONDS = 30
 MAX_WORKERS = 64
@@ -98,6 +102,19 @@ def metrics_directory(options: ServeOptions) -> Iterator[None]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def http_protocol() -> str:
+    """The bounded protocol on httptools when it imports (~100 µs less per request), else h11.
+
+    Chosen here, in the parent, so every worker runs the same one; importing
+    httptools (rather than looking for it) also catches a broken install.
+    """
+    try:
+        importlib.import_module("httptools")
+    except ImportError:
+        return H11_PROTOCOL
+    return HTTPTOOLS_PROTOCOL
+
+
 def _stopped(_sig: int, _frame: object) -> None:
     """After a graceful stop uvicorn re-raises SIGTERM: exit 0, as for Ctrl-C."""
     raise SystemExit(0)
@@ -125,11 +142,20 @@ def launch(options: ServeOptions) -> None:
                 server_header=False,
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
                 lifespan="on",
-                http=PROTOCOL,
+                http=http_protocol(),
                 backlog=ACCEPT_BACKLOG,
             )
         finally:
             signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["APP_FACTORY", "GRACEFUL_SECONDS", "PROTOCOL", "ServeOptions", "check_address", "launch"]
+__all__ = [
+    "APP_FACTORY",
+    "GRACEFUL_SECONDS",
+    "H11_PROTOCOL",
+    "HTTPTOOLS_PROTOCOL",
+    "ServeOptions",
+    "check_address",
+    "http_protocol",
+    "launch",
+]
