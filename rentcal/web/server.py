@@ -143,6 +143,9 @@ def launch(options: ServeOptions) -> None:
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
                 lifespan="on",
                 http=http_protocol(),
+                # asyncio, not uvloop even when installed: measured no faster here,
+                # with a worse tail under load (docs/performance.md)
+                loop="asyncio",
                 backlog=ACCEPT_BACKLOG,
             )
         finally:
