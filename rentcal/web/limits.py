@@ -6,7 +6,7 @@ streams or trickling clients take them all and the worker stops answering
 everyone, ``/healthz`` included. So each worker bounds:
 
 * connections: :func:`connection_cap`, enforced by
-  :class:`rentcal.web.bounded_protocol.the bounded protocols (rentcal.web.bounded_protocol)`;
+  the bounded protocols (:mod:`rentcal.web.bounded_protocol`, h11 and httptools);
 * streams, in total (503) and per member (429): :class:`StreamSlots`, which
   ``GET /api/changes`` takes a slot of for as long as the stream is open.
 
