@@ -85,6 +85,12 @@ def check(client: TestClient, machine: str = "tractor", start: date = DAY_20) ->
     return client.post("/api/check-availability", json=body)
 
 
+def cookie_check(client: TestClient) -> Any:
+    """A check by a logged-in browser (session cookie, same-origin)."""
+    body = {"machine": "saw", "start": "2030-01-20", "end": "2030-01-21"}
+    return client.post("/api/check-availability", json=body, headers=SAME_ORIGIN)
+
+
 WINDOW = {"start": "2030-01-01", "end": "2030-02-01"}
 
 
@@ -205,11 +211,7 @@ class TestNeverStale:
     ) -> None:
         one, two = workers
         client = one.login("bob")
-        ask = lambda: client.post(  # noqa: E731
-            "/api/check-availability",
-            json={"machine": "saw", "start": "2030-01-20", "end": "2030-01-21"},
-            headers=SAME_ORIGIN,
-        )
+        ask = lambda: cookie_check(client)  # noqa: E731
         assert ask().status_code == ask().status_code == 200
         change(two.cal)
         assert ask().status_code == status
@@ -257,11 +259,7 @@ class TestNeverStale:
         """A cached session is trusted only until its next "last seen" touch is due."""
         one, _ = workers
         client = one.login("bob")
-        ask = lambda: client.post(  # noqa: E731
-            "/api/check-availability",
-            json={"machine": "saw", "start": "2030-01-20", "end": "2030-01-21"},
-            headers=SAME_ORIGIN,
-        )
+        ask = lambda: cookie_check(client)  # noqa: E731
         ask()
         ask()
         clock.now = NOON + timedelta(minutes=5)

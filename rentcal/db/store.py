@@ -88,7 +88,7 @@ class Store:
         """
         self.url = resolve_url(url)
         self.busy_timeout = busy_timeout_setting(busy_timeout)
-        self.pool_size = pool_size = pool_size_setting(pool_size)
+        self.pool_size = pool_size_setting(pool_size)
         self.create = create
         self.engine = make_engine(self.url, self.busy_timeout, self.pool_size, create=create)
         self.dialect = self.engine.dialect.name
@@ -97,13 +97,9 @@ class Store:
         self._ready = False
         self._file_journal: str | None = None  # SQLite file's journal mode, once read
         #: Hot reads through the driver's cursor (:mod:`rentcal.db.quick_reads`).
+        limits = (self.busy_timeout, self.pool_size)
         self.quick_reads = QuickReads(
-            self.engine,
-            self._gate,
-            self._watchdog,
-            self._translate,
-            self.busy_timeout,
-            self.pool_size,
+            self.engine, self._gate, self._watchdog, self._translate, *limits
         )
         if check:
             self.ensure_schema()

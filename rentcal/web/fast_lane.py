@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rentcal.core.values import Member
 from rentcal.errors import RentcalError
@@ -44,6 +44,7 @@ from rentcal.service.quick_reads import Revisions, Snapshot
 from rentcal.web import metrics
 from rentcal.web.blocking import quick_read
 from rentcal.web.caching import etag_matches, http_date, make_etag
+from rentcal.web.middleware import replay
 from rentcal.web.routes.events import window
 from rentcal.web.routes.feed_subscriptions import CACHE_CONTROL
 from rentcal.web.scope import MEMBER_KEY, route_path
@@ -105,7 +106,7 @@ class FastLane:
                 self.cal, lambda: self._checked(scope, secret, machine, start, end)
             )
         except (Pass, RentcalError, ValueError):
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         metrics.AVAILABILITY_CHECKS.labels(
             "available" if answer["available"] else "unavailable"
@@ -284,20 +285,6 @@ async def _whole_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         more = bool(message.get("more_body", False))
     return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` giving the already-read body once, then the real channel."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 __all__ = ["FastLane"]

@@ -194,7 +194,7 @@ class BodyGuard:
             )
             await response(scope, receive, send)
             return
-        await self.app(scope, _replay(bytes(body), receive), send)
+        await self.app(scope, replay(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, too_large: bool) -> None:
         if too_large:
@@ -209,7 +209,7 @@ class BodyGuard:
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` giving the already-read body once, then the real channel."""
     sent = False
 
@@ -223,4 +223,4 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-__all__ = ["BodyGuard", "RequestContext", "is_json", "request_id", "route_template"]
+__all__ = ["BodyGuard", "RequestContext", "is_json", "replay", "request_id", "route_template"]
