@@ -48,6 +48,7 @@ Results are frozen values from :mod:`rentcal.core.values`.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rentcal.db.revision_watch import RevisionWatch
 from rentcal.db.store import Store
@@ -65,12 +66,14 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
-from rentcal.service.quick_reads import QuickReads
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
 from rentcal.service.wiring import UseCases, via
+
+if TYPE_CHECKING:
+    from rentcal.service.quick_reads import QuickReads
 
 #: Seconds a writer may wait: at least 1 ms (PostgreSQL reads 0 ms as "wait
 #: forever"), at most a day (its lock_timeout holds under 25 days).
@@ -224,7 +227,7 @@ class Rentcal:
         """A server's hot reads: answers without a write, reused until a revision
         changes (:mod:`rentcal.service.quick_reads`); None from them means "ask
         the ordinary method"."""
-        return self._cases.quick
+        return self._cases.accounts.quick
 
     @property
     def dialect(self) -> str:

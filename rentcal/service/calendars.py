@@ -18,7 +18,6 @@ from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_ST
 from rentcal.core.values import Maintenance, Rental
 from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
-from rentcal.db.sql import windows as qw
 from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 
@@ -66,6 +65,7 @@ class Feeds:
             validate_range(first, last)
 
         day = self.ctx.today()
+        from rentcal.db.sql import windows as qw  # built on first use: not on the CLI's start
 
         def work(conn: Connection) -> tuple[FeedRows, bool]:
             mach = None if machine_name is None else self.ctx.machine_row(conn, machine_name)

@@ -134,10 +134,19 @@ def usable_secret(secret: object) -> str | None:
 class Accounts:
     """Use cases about who is asking: passwords and login sessions."""
 
-    def __init__(self, ctx: Context, quick: QuickReads) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        #: Where a resolved session is kept for the server's next requests.
-        self.quick = quick
+        self._quick: QuickReads | None = None
+
+    @property
+    def quick(self) -> QuickReads:
+        """This connection's quick reads, where a resolved secret is kept for a
+        server's next requests; built on first use (the CLI never needs them)."""
+        if self._quick is None:
+            from rentcal.service.quick_reads import QuickReads
+
+            self._quick = QuickReads(self.ctx)
+        return self._quick
 
     #: A session unused this long expires (sliding); set per instance to change it.
     session_idle: timedelta = timedelta(days=14)

@@ -30,7 +30,6 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
-from rentcal.service.quick_reads import QuickReads
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -61,8 +60,7 @@ class UseCases:
         self.bulk = Bulk(context)
         self.feeds = Feeds(context, self.housekeeping)
         self.inbox = Inbox(context)
-        self.quick = QuickReads(context)
-        self.accounts = Accounts(context, self.quick)
+        self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.settings = OrgSettings(context)
         self.usage = UsageFigures(context)
