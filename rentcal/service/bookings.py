@@ -167,10 +167,15 @@ class Bookings:
                 f"new request: rental {rental_id}, {who.handle} booked {mach.name} {span}"
                 + (" (auto-approved)" if mach.auto_approve else ""),
                 rental_id,
+                kind="request",
             )
             if mach.auto_approve:
                 self.ctx.notify(
-                    conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
+                    conn,
+                    [who.id],
+                    f"rental {rental_id} approved: {mach.name} {span}",
+                    rental_id,
+                    kind="approved",
                 )
             expired = again.expired if self.ctx.serialised else twin.expired
             idempotency.remember(conn, request, actor.id, rental_id, now, expired=expired)

@@ -77,6 +77,7 @@ class Lifecycle:
             [q.rental_owner_id(conn, rental.id)],
             message + (f" ({note})" if note else ""),
             rental.id,
+            kind=new.value,
         )
 
     def reject_queued(
@@ -180,6 +181,7 @@ class Lifecycle:
                 f"machine {rental.machine} was retired; your approved rental {rental.id} "
                 f"({span}) stands, and an admin will tell you if it cannot go ahead",
                 rental.id,
+                kind="retired",
             )
             self.ctx.notify(
                 conn,
@@ -187,6 +189,7 @@ class Lifecycle:
                 f"machine {rental.machine} was retired with approved rental {rental.id} "
                 f"({rental.member}, {span}) still to come: it stands unless an admin cancels it",
                 rental.id,
+                kind="retired",
             )
 
 
