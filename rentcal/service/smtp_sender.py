@@ -20,7 +20,7 @@ from datetime import datetime
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
 from rentcal.core.mail import MailFailure, Outgoing, header_text, rental_link, with_link
@@ -132,6 +132,30 @@ def build_message(
     return msg
 
 
+def test_message(address: str, sender: Address, now: datetime) -> EmailMessage:
+    """The message ``rentcal mail test`` sends to ``address`` (checked like a member's)."""
+    from rentcal.core import checks
+
+    to = checks.email(address, "address")
+    if to is None:
+        raise InvalidRequest("address must not be empty", field="address", value=address)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = "rentcal test message"
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid("rentcal.test", sender.domain)
+    msg.set_content(
+        "This is a test message from rentcal: e-mail from rentcal reaches this address.\n"
+    )
+    msg.add_alternative(
+        "<html><body><p>This is a test message from rentcal: "
+        "e-mail from rentcal reaches this address.</p></body></html>\n",
+        subtype="html",
+    )
+    return msg
+
+
 def _reply(code: int, text: bytes | str) -> str:
     said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     return f"{code} {said}".strip()
@@ -215,4 +239,5 @@ __all__ = [
     "build_message",
     "is_loopback",
     "sender_address",
+    "test_message",
 ]
