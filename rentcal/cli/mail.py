@@ -50,7 +50,7 @@ MailFromOpt = Annotated[
 MailIdArg = Annotated[int, typer.Argument(metavar="ID", help="The message's id (mail list).")]
 
 
-def _sender(state: State, smtp_url: str | None, mail_from: str | None) -> "SmtpSender":
+def configured_sender(state: State, smtp_url: str | None, mail_from: str | None) -> "SmtpSender":
     """The configured SMTP sender, or InvalidRequest (exit 2) saying what is missing."""
     from rentcal.frontend.base_url import clean_base_url
     from rentcal.service.smtp_sender import SmtpSender
@@ -112,7 +112,7 @@ def send(
     a 5xx reply fails at once. Exit 1 when some message is not sent yet.
     """
     state = get_state(ctx)
-    sender = _sender(state, smtp_url, mail_from)
+    sender = configured_sender(state, smtp_url, mail_from)
     with state.connect() as cal:
         report = cal.deliver_mail(sender)
     if as_json:
@@ -195,7 +195,7 @@ def test(
     from rentcal.core.mail import MailFailure
     from rentcal.service.smtp_sender import test_message
 
-    sender = _sender(get_state(ctx), smtp_url, mail_from)
+    sender = configured_sender(get_state(ctx), smtp_url, mail_from)
     msg = test_message(address, sender.sender, datetime.now(UTC))
     where = f"{sender.server.host}:{sender.server.port}"
     try:
