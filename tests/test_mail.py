@@ -151,7 +151,6 @@ class TestEachKind:
         assert got.message.get_content_type() == "multipart/alternative"
         text, page = got.text(), got.html()
         for words in (
-            f"Hello {member.name},",
             f"Member: {rental.member_name} ({rental.member})",
             f"({rental.machine})",
             f"Price: {rental.price}",
@@ -263,10 +262,11 @@ class TestHeaders:
         assert len(header_text("x" * 500)) == 150
 
     def test_subject_and_body_of_a_notice(self) -> None:
-        said = compose("Bob", "your role is now admin", None)
-        assert (said.subject, said.text) == (
+        said = compose("your role is now admin", None)
+        assert (said.subject, said.text, said.html) == (
             "Your role is now admin",
-            "Hello Bob,\n\nYour role is now admin.\n\n",
+            "Your role is now admin.\n",
+            "<p>Your role is now admin.</p>\n",
         )
 
 

@@ -104,26 +104,23 @@ def rental_facts(rental: Rental) -> list[str]:
         f"Member: {rental.member_name} ({rental.member})",
         f"Days: {_day(rental.start)} to {_day(rental.end)} ({days} day{'' if days == 1 else 's'})",
         f"Price: {rental.price}",
-        f"Status: {rental.status.value}",
     ] + ([f"Purpose: {header_text(rental.purpose, 500)}"] if rental.purpose else [])
 
 
-def compose(name: str, message: str, rental: Rental | None) -> MailText:
-    """The e-mail telling ``name`` the notification ``message`` (about ``rental``).
+def compose(message: str, rental: Rental | None) -> MailText:
+    """The e-mail telling the notification ``message`` (about ``rental``).
 
-    The link to the rental is not stored: it is added when the message is
-    sent (:func:`with_link`), from the base URL configured then.
+    The same words go to every recipient of one notification (so one
+    statement queues them all). The link to the rental is not stored: it is
+    added when the message is sent (:func:`with_link`), from the base URL
+    configured then.
     """
+    said = message[:1].upper() + message[1:]
     facts = rental_facts(rental) if rental is not None else []
-    subject = header_text(message[:1].upper() + message[1:])
-    hello = f"Hello {header_text(name, 200)},"
-    text = "\n".join([hello, "", message[:1].upper() + message[1:] + ".", "", *facts])
+    text = "\n".join([said + ".", "", *facts]) if facts else said + "."
     rows = "".join(f"<li>{html.escape(line)}</li>" for line in facts)
-    page = (
-        f"<p>{html.escape(hello)}</p>\n<p>{html.escape(message[:1].upper() + message[1:])}.</p>\n"
-        + (f"<ul>{rows}</ul>\n" if rows else "")
-    )
-    return MailText(subject or "rentcal", text + "\n", page)
+    page = f"<p>{html.escape(said)}.</p>\n" + (f"<ul>{rows}</ul>\n" if rows else "")
+    return MailText(header_text(said) or "rentcal", text + "\n", page)
 
 
 def rental_link(base_url: str | None, rental_id: int | None) -> str | None:

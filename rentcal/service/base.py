@@ -345,10 +345,12 @@ class Context:
         rental_id: int | None = None,
         *,
         kind: str = "notice",
+        rental: Rental | None = None,
     ) -> None:
         """One notification per member (each at most once), in the caller's transaction,
         and the same news as an e-mail to each of them with an address (the outbox,
-        :mod:`rentcal.service.mail_queue`): ``kind`` says what happened."""
+        :mod:`rentcal.service.mail_queue`): ``kind`` says what happened; ``rental`` is
+        rental ``rental_id`` when the caller has it (else it is read for the e-mail)."""
         now = self.now()
         ids = list(dict.fromkeys(member_ids))
         q.add_notifications(
@@ -364,7 +366,7 @@ class Context:
                 for mid in ids
             ),
         )
-        queue_mail(conn, ids, message, rental_id, kind, now)
+        queue_mail(conn, ids, message, rental or rental_id, kind, now)
 
     def machine_value(self, conn: Connection, name: str) -> Machine:
         """The machine as a value, or NotFound."""

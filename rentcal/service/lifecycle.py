@@ -78,6 +78,7 @@ class Lifecycle:
             message + (f" ({note})" if note else ""),
             rental.id,
             kind=new.value,
+            rental=rental,
         )
 
     def reject_queued(
@@ -182,6 +183,7 @@ class Lifecycle:
                 f"({span}) stands, and an admin will tell you if it cannot go ahead",
                 rental.id,
                 kind="retired",
+                rental=rental,
             )
             self.ctx.notify(
                 conn,
@@ -190,6 +192,7 @@ class Lifecycle:
                 f"({rental.member}, {span}) still to come: it stands unless an admin cancels it",
                 rental.id,
                 kind="retired",
+                rental=rental,
             )
 
 

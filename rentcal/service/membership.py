@@ -219,6 +219,7 @@ class Membership:
                 f"({rental.machine}, {span}) still to come: it stands unless an admin cancels it",
                 rental.id,
                 kind="deactivated",
+                rental=rental,
             )
 
     def reactivate_member(self, handle: str, acting: str | None = None) -> Member:

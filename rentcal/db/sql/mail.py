@@ -9,7 +9,7 @@ is due again only when its lease ran out (a sender that died).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,13 +35,33 @@ _ITEM = (
     _m.last_error,
     _m.sent_at,
 )
-_RECIPIENTS = (
-    sa.select(member_t.c.id, member_t.c.name, member_t.c.email)
+_QUEUED = ("subject", "text_body", "html_body", "kind", "rental_id")
+#: One row per member with an address, their address and name copied by the database.
+_QUEUE_FOR = sa.insert(mail_outbox_t).from_select(
+    [
+        "member_id",
+        "address",
+        "name",
+        *_QUEUED,
+        "created_at",
+        "status",
+        "attempts",
+        "next_attempt_at",
+    ],
+    sa.select(
+        member_t.c.id,
+        member_t.c.email,
+        member_t.c.name,
+        *(sa.bindparam(name, type_=mail_outbox_t.c[name].type) for name in _QUEUED),
+        sa.bindparam("now", type_=_m.created_at.type),
+        sa.literal("queued", mail_outbox_t.c.status.type),
+        sa.literal(0, mail_outbox_t.c.attempts.type),
+        sa.bindparam("now", type_=_m.next_attempt_at.type),
+    )
     .where(member_t.c.id.in_(sa.bindparam("ids", expanding=True)))
     .where(member_t.c.email.is_not(None))
-    .order_by(member_t.c.id)
+    .order_by(member_t.c.id),
 )
-_INSERT = sa.insert(mail_outbox_t)
 _DUE = (
     sa.select(_m.id)
     .where(_m.status == "queued")
@@ -69,18 +89,30 @@ def _item(row: Any) -> MailItem:
     return MailItem(*row[: len(_ITEM)])
 
 
-def recipients(conn: Connection, member_ids: Sequence[int]) -> list[tuple[int, str, str]]:
-    """(id, name, address) of those of ``member_ids`` who have an e-mail address."""
-    if not member_ids:
-        return []
-    return [(r.id, r.name, r.email) for r in conn.execute(_RECIPIENTS, {"ids": list(member_ids)})]
-
-
-def queue(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    """New outbox rows (none is fine), in the caller's transaction."""
-    batch = list(rows)
-    if batch:
-        conn.execute(_INSERT, batch)
+def queue_for(
+    conn: Connection,
+    member_ids: Sequence[int],
+    *,
+    subject: str,
+    text_body: str,
+    html_body: str,
+    kind: str,
+    rental_id: int | None,
+    now: datetime,
+) -> None:
+    """Queue one message for each of ``member_ids`` that has an e-mail address."""
+    conn.execute(
+        _QUEUE_FOR,
+        {
+            "ids": list(member_ids),
+            "subject": subject,
+            "text_body": text_body,
+            "html_body": html_body,
+            "kind": kind,
+            "rental_id": rental_id,
+            "now": now,
+        },
+    )
 
 
 def claim(conn: Connection, now: datetime, until: datetime, limit: int) -> list[Outgoing]:
@@ -150,4 +182,4 @@ def attempts(conn: Connection, mail_id: int) -> list[tuple[datetime, str, str]]:
     return [(r.at, r.outcome, r.reply) for r in conn.execute(query)]
 
 
-__all__ = ["attempts", "claim", "item", "items", "queue", "recipients", "record", "set_status"]
+__all__ = ["attempts", "claim", "item", "items", "queue_for", "record", "set_status"]
