@@ -12,6 +12,7 @@ import email.policy
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -55,7 +56,7 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if not self.reply.startswith("250"):
             return self.reply
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -93,8 +94,9 @@ class SmtpServer:
         return [r for r in self.received if r.rcpt_tos == [address]]
 
 
+@contextmanager
 def smtp_server(port: int | None = None) -> Iterator[SmtpServer]:
-    """Start a server, yield it, stop it (a fixture's body)."""
+    """A running server (on ``port``, else a free one), stopped afterwards."""
     server = SmtpServer(port).start()
     try:
         yield server

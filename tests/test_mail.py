@@ -20,7 +20,7 @@ from rentcal.core.mail import MailFailure, MailItem, Outgoing, compose, header_t
 from rentcal.service import bookings
 from rentcal.service.smtp_sender import SmtpSender, SmtpServer, build_message, sender_address
 from tests.cli_support import cli
-from tests.conftest import BUSY_TIMEOUT, TODAY, d, make_clock, seed
+from tests.conftest import BUSY_TIMEOUT, d, make_clock, seed
 from tests.mail_support import Received, smtp_server
 from tests.mail_support import SmtpServer as Server
 
@@ -30,7 +30,8 @@ BASE = "https://rentcal.example.org"
 
 @pytest.fixture
 def smtp() -> Iterator[Server]:
-    yield from smtp_server()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -112,18 +113,74 @@ def _auto_approved(cal: rentcal.Rentcal) -> None:
 
 
 KINDS = [
-    pytest.param(_requested, "ada", "New request: rental 1, bob booked tractor", "request", id="request"),
-    pytest.param(_approved, "bob", "Rental 1 approved: tractor 2030-01-20..2030-01-21", "approved", id="approved"),
-    pytest.param(_auto_approved, "bob", "Rental 1 approved: saw 2030-01-20..2030-01-20", "approved", id="auto-approved"),
-    pytest.param(_rejected, "bob", "Rental 1 rejected: tractor 2030-01-20..2030-01-21 (the tractor is in repair)", "rejected", id="rejected-with-reason"),
-    pytest.param(_cancelled, "bob", "Rental 1 cancelled: tractor 2030-01-20..2030-01-21 (storm)", "cancelled", id="cancelled"),
+    pytest.param(
+        _requested, "ada", "New request: rental 1, bob booked tractor", "request", id="request"
+    ),
+    pytest.param(
+        _approved,
+        "bob",
+        "Rental 1 approved: tractor 2030-01-20..2030-01-21",
+        "approved",
+        id="approved",
+    ),
+    pytest.param(
+        _auto_approved,
+        "bob",
+        "Rental 1 approved: saw 2030-01-20..2030-01-20",
+        "approved",
+        id="auto-approved",
+    ),
+    pytest.param(
+        _rejected,
+        "bob",
+        "Rental 1 rejected: tractor 2030-01-20..2030-01-21 (the tractor is in repair)",
+        "rejected",
+        id="rejected-with-reason",
+    ),
+    pytest.param(
+        _cancelled,
+        "bob",
+        "Rental 1 cancelled: tractor 2030-01-20..2030-01-21 (storm)",
+        "cancelled",
+        id="cancelled",
+    ),
     pytest.param(_moved, "bob", "Rental 1 (bob) moved", "moved", id="moved"),
-    pytest.param(_expired, "bob", "Rental 1 rejected: tractor 2030-01-20..2030-01-21 (expired)", "rejected", id="expired"),
-    pytest.param(_maintenance, "bob", "overlaps your rental 1; an admin will contact you", "maintenance", id="maintenance"),
-    pytest.param(_retired, "bob", "Machine tractor was retired; your approved rental 1", "retired", id="retired-member"),
-    pytest.param(_retired, "ada", "Machine tractor was retired with approved rental 1 (bob", "retired", id="retired-admins"),
-    pytest.param(_deactivated, "bob", "Member bob was deactivated with approved rental 1", "deactivated", id="deactivated"),
-]  # fmt: skip
+    pytest.param(
+        _expired,
+        "bob",
+        "Rental 1 rejected: tractor 2030-01-20..2030-01-21 (expired)",
+        "rejected",
+        id="expired",
+    ),
+    pytest.param(
+        _maintenance,
+        "bob",
+        "overlaps your rental 1; an admin will contact you",
+        "maintenance",
+        id="maintenance",
+    ),
+    pytest.param(
+        _retired,
+        "bob",
+        "Machine tractor was retired; your approved rental 1",
+        "retired",
+        id="retired-member",
+    ),
+    pytest.param(
+        _retired,
+        "ada",
+        "Machine tractor was retired with approved rental 1 (bob",
+        "retired",
+        id="retired-admins",
+    ),
+    pytest.param(
+        _deactivated,
+        "bob",
+        "Member bob was deactivated with approved rental 1",
+        "deactivated",
+        id="deactivated",
+    ),
+]
 
 
 class TestEachKind:
@@ -380,7 +437,3 @@ class TestCommands:
         env = {"RENTCAL_SMTP_URL": "smtp://127.0.0.1:25", "RENTCAL_MAIL_FROM": "x\r\nBcc: y@z"}
         result = cli(None, "mail", "test", "ada@example.org", env=env)
         assert result.exit_code == 2 and "is not an e-mail address" in result.stderr
-
-
-def test_today_is_the_suites() -> None:
-    assert TODAY == d(9)

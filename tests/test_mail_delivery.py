@@ -87,7 +87,7 @@ class TestBackoff:
         assert [o for _, o, _ in attempts(db_url)] == ["retry"] * 12
         clock.forward(timedelta(minutes=1))
         assert outbox.deliver_mail(sender) == MailReport()  # the second wait is 2 minutes
-        for server in smtp_server(port):
+        with smtp_server(port) as server:
             clock.forward(timedelta(minutes=1))
             assert outbox.deliver_mail(sender) == MailReport(6, 0, 0)
             assert outbox.deliver_mail(sender) == MailReport()
@@ -118,7 +118,7 @@ class TestBackoff:
     def test_4xx_is_temporary_5xx_permanent(
         self, outbox: rentcal.Rentcal, clock: MovableClock
     ) -> None:
-        for server in smtp_server():
+        with smtp_server() as server:
             sender = SmtpSender(server.url, FROM)
             server.handler.reply = "451 4.3.0 Try again later"
             assert outbox.deliver_mail(sender) == MailReport(0, 6, 0)
@@ -151,7 +151,7 @@ class TestLeases:
     def test_a_dead_senders_messages_wait_for_its_lease(
         self, outbox: rentcal.Rentcal, clock: MovableClock
     ) -> None:
-        for server in smtp_server():
+        with smtp_server() as server:
             sender = SmtpSender(server.url, FROM)
             with pytest.raises(Crash):
                 outbox.deliver_mail(CrashAfter(sender, 2))
@@ -182,7 +182,7 @@ class TestRacingSenders:
             cal.edit_member("bob", email="bob@example.org", acting="ada")
             for day in range(10, 30):
                 cal.book("saw", d(day), d(day), member="bob", acting="bob")
-        for server in smtp_server():
+        with smtp_server() as server:
             sent = in_processes(_deliver, [(db_url, server.url)] * 4, timeout=120)
             assert sum(sent) == 40
             ids = Counter(str(r.message["Message-ID"]) for r in server.received)
@@ -195,9 +195,9 @@ class TestServerDelivers:
     """rentcal serve's background task delivers without anyone running mail send."""
 
     def test_background_pass(self, outbox: rentcal.Rentcal) -> None:
-        for server in smtp_server():
+        with smtp_server() as server:
 
-            async def serve() -> None:
+            async def serve(server: Server) -> None:
                 stop = start_delivering(outbox, server.url, FROM, None, every=0.05)
                 assert stop is not None
                 for _ in range(400):  # a generous bound; done as soon as all arrived
@@ -206,7 +206,7 @@ class TestServerDelivers:
                     await asyncio.sleep(0.05)
                 await stop()
 
-            asyncio.run(serve())
+            asyncio.run(serve(server))
             assert len(server.received) == 6
 
     def test_nothing_starts_without_smtp(self, outbox: rentcal.Rentcal) -> None:
