@@ -149,7 +149,7 @@ KINDS = [
         _expired,
         "bob",
         "Rental 1 rejected: tractor 2030-01-20..2030-01-21 (expired)",
-        "rejected",
+        "expired",
         id="expired",
     ),
     pytest.param(
@@ -432,6 +432,20 @@ class TestCommands:
         assert f"127.0.0.1:{port} did not take the message (temporary): cannot talk" in (
             result.stderr
         )
+
+    @pytest.mark.parametrize(
+        ("env", "message"),
+        [
+            ({"RENTCAL_SMTP_URL": "smtp://u:hunter2@"}, "smtp_url 'smtp://u:***@' must be"),
+            ({"RENTCAL_SMTP_URL": "smtp://127.0.0.1:25"}, "no From address is configured"),
+        ],
+    )
+    def test_serve_refuses_a_bad_smtp_setting_before_starting(
+        self, db_url: str, env: dict[str, str], message: str
+    ) -> None:
+        result = cli(db_url, "serve", env=env)
+        assert result.exit_code == 2 and message in result.stderr
+        assert "hunter2" not in result.output
 
     def test_bad_from_address(self) -> None:
         env = {"RENTCAL_SMTP_URL": "smtp://127.0.0.1:25", "RENTCAL_MAIL_FROM": "x\r\nBcc: y@z"}

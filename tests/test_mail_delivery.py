@@ -157,6 +157,8 @@ class TestLeases:
                 outbox.deliver_mail(CrashAfter(sender, 2))
             assert len(server.received) == 2
             assert outbox.deliver_mail(sender) == MailReport()  # leased to the dead one
+            with pytest.raises(rentcal.InvalidRequest, match="mail 3 is being sent right now"):
+                outbox.retry_mail(3, acting="ada")
             clock.forward(timedelta(minutes=16))
             assert outbox.deliver_mail(sender) == MailReport(4, 0, 0)
             ids = Counter(str(r.message["Message-ID"]) for r in server.received)

@@ -53,7 +53,7 @@ MailIdArg = Annotated[int, typer.Argument(metavar="ID", help="The message's id (
 def configured_sender(state: State, smtp_url: str | None, mail_from: str | None) -> "SmtpSender":
     """The configured SMTP sender, or InvalidRequest (exit 2) saying what is missing."""
     from rentcal.frontend.base_url import clean_base_url
-    from rentcal.service.smtp_sender import SmtpSender
+    from rentcal.service.smtp_sender import SmtpSender, SmtpServer
 
     url = smtp_url or state.setting("smtp_url")
     sender = mail_from or state.setting("mail_from")
@@ -64,6 +64,7 @@ def configured_sender(state: State, smtp_url: str | None, mail_from: str | None)
             field="smtp_url",
             reason="no-smtp",
         )
+    SmtpServer.from_url(url)  # a bad URL is named first
     if not sender:
         raise InvalidRequest(
             "no From address is configured: set mail_from in the config file, "

@@ -43,11 +43,13 @@ class Lifecycle:
         note: str | None,
         *,
         notify: bool = True,
+        kind: str | None = None,
     ) -> None:
         """Store a status change, its history row and the member's notification.
 
         ``actor_id`` None: done by the system (housekeeping); ``notify=False``
         records without telling the member (a completion nobody needs to hear of).
+        ``kind`` names the news for the e-mail outbox (default: the new status).
         """
         now = self.ctx.now()
         q.update_rental(
@@ -77,7 +79,7 @@ class Lifecycle:
             [q.rental_owner_id(conn, rental.id)],
             message + (f" ({note})" if note else ""),
             rental.id,
-            kind=new.value,
+            kind=kind or new.value,
             rental=rental,
         )
 

@@ -139,9 +139,18 @@ class Outbox:
 
         def work(conn: Connection) -> MailItem:
             self.ctx.admin(conn, acting, what)
-            found = mail_sql.item(conn, wanted)
-            if found is None:
+            row = mail_sql.item(conn, wanted)
+            if row is None:
                 raise NotFound(f"mail {wanted} not found", field="mail", value=wanted)
+            found, lease = row
+            now = self.ctx.now()
+            if lease is not None and lease > now:
+                raise InvalidRequest(
+                    f"mail {wanted} is being sent right now; try again in a few minutes",
+                    field="mail",
+                    value=wanted,
+                    reason="sending",
+                )
             if found.status not in OPEN:
                 raise InvalidRequest(
                     f"mail {wanted} was {found.status}: only queued or failed mail can be "
@@ -150,7 +159,6 @@ class Outbox:
                     value=wanted,
                     reason=found.status,
                 )
-            now = self.ctx.now()
             mail_sql.set_status(conn, wanted, status, now)
             return replace(found, status=status, next_attempt_at=now)
 

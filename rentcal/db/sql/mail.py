@@ -157,10 +157,12 @@ def items(conn: Connection, statuses: Sequence[str]) -> list[MailItem]:
     return [_item(r) for r in conn.execute(query)]
 
 
-def item(conn: Connection, mail_id: int) -> MailItem | None:
-    """One message, or None."""
-    row = conn.execute(sa.select(*_ITEM).where(_m.id == mail_id)).first()
-    return None if row is None else _item(row)
+def item(conn: Connection, mail_id: int) -> tuple[MailItem, datetime | None] | None:
+    """One message and the end of its lease (None: not claimed), or None; the row is
+    locked (PostgreSQL) so a sender cannot claim it meanwhile."""
+    query = sa.select(*_ITEM, _m.lease_until).where(_m.id == mail_id).with_for_update()
+    row = conn.execute(query).first()
+    return None if row is None else (_item(row), row.lease_until)
 
 
 def set_status(conn: Connection, mail_id: int, status: str, now: datetime) -> None:
