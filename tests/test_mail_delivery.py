@@ -9,6 +9,7 @@ on a loopback port; "down" is a port nothing listens on.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -210,6 +211,29 @@ class TestServerDelivers:
 
             asyncio.run(serve(server))
             assert len(server.received) == 6
+
+    def test_the_servers_lifespan_starts_and_stops_it(
+        self, db_url: str, clock: MovableClock
+    ) -> None:
+        """What ``rentcal serve`` builds in each worker: the app owns its connection."""
+        from fastapi.testclient import TestClient
+
+        from rentcal.web.app import create_app
+        from rentcal.web.server_settings import Settings
+
+        cal = rentcal.connect(db_url, clock=clock, busy_timeout=BUSY_TIMEOUT)
+        seed(cal)
+        cal.book("tractor", d(20), d(21), member="bob", acting="bob")
+        with smtp_server() as server:
+            settings = Settings(smtp_url=server.url, mail_from=FROM, base_url="https://r.example")
+            with TestClient(create_app(cal, settings, owns_cal=True)):
+                for _ in range(400):  # a generous bound; done as soon as it arrived
+                    if server.received:
+                        break
+                    time.sleep(0.05)
+            (got,) = server.received
+            assert got.rcpt_tos == ["ada@example.org"]
+            assert "See the rental: https://r.example/rentals/1" in got.text()
 
     def test_nothing_starts_without_smtp(self, outbox: rentcal.Rentcal) -> None:
         assert start_delivering(outbox, None, FROM, None) is None
