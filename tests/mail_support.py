@@ -10,12 +10,14 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -69,10 +71,12 @@ class Handler:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1:``port`` (plain SMTP: loopback needs no STARTTLS)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **tls: Any) -> None:
+        """``tls``: aiosmtpd's ``tls_context`` and ``require_starttls`` (STARTTLS) or
+        ``ssl_context`` (TLS from the first byte)."""
         self.port = port or free_port()
         self.handler = Handler()
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **tls)
 
     @property
     def url(self) -> str:
@@ -95,9 +99,9 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[SmtpServer]:
+def smtp_server(port: int | None = None, **tls: Any) -> Iterator[SmtpServer]:
     """A running server (on ``port``, else a free one), stopped afterwards."""
-    server = SmtpServer(port).start()
+    server = SmtpServer(port, **tls).start()
     try:
         yield server
     finally:
@@ -117,3 +121,16 @@ class MovableClock:
 
     def forward(self, delta: timedelta) -> None:
         self.at += delta
+
+
+def self_signed(folder: Path) -> Path:
+    """A key and a self-signed certificate for 127.0.0.1 in one PEM file (openssl)."""
+    pem = folder / "loopback.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(pem), "-out", str(folder / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    pem.write_text(pem.read_text() + (folder / "cert.pem").read_text())
+    return pem

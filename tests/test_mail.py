@@ -10,22 +10,32 @@ claiming and leases are in ``tests/test_mail_delivery.py``, on both.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 import rentcal
 from rentcal.core.mail import MailFailure, MailItem, Outgoing, compose, header_text
 from rentcal.service import bookings
-from rentcal.service.smtp_sender import SmtpSender, SmtpServer, build_message, sender_address
+from rentcal.service.smtp_sender import (
+    SmtpSender,
+    SmtpServer,
+    build_message,
+    is_loopback,
+    sender_address,
+    trial_message,
+)
 from tests.cli_support import cli
 from tests.conftest import BUSY_TIMEOUT, d, make_clock, seed
-from tests.mail_support import Received, smtp_server
+from tests.mail_support import Received, self_signed, smtp_server
 from tests.mail_support import SmtpServer as Server
 
 FROM = "Tool Library <rentcal@example.org>"
 BASE = "https://rentcal.example.org"
+NOW = datetime(2030, 1, 9, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -451,3 +461,52 @@ class TestCommands:
         env = {"RENTCAL_SMTP_URL": "smtp://127.0.0.1:25", "RENTCAL_MAIL_FROM": "x\r\nBcc: y@z"}
         result = cli(None, "mail", "test", "ada@example.org", env=env)
         assert result.exit_code == 2 and "is not an e-mail address" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+def server_tls(pem: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(pem)
+    return context
+
+
+def client_tls(pem: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(pem).replace("loopback.pem", "cert.pem"))
+
+
+class TestTls:
+    """smtp:// upgrades with STARTTLS when offered; smtps:// is TLS from the first byte;
+    certificates are checked (a self-signed one only when its CA is given)."""
+
+    def test_starttls_when_offered(self, certificate: Path) -> None:
+        tls = {"tls_context": server_tls(certificate), "require_starttls": True}
+        with smtp_server(**tls) as server:
+            trusted = SmtpSender(server.url, FROM, tls=client_tls(certificate))
+            reply = trusted.send_message(trial_message("ada@example.org", trusted.sender, NOW))
+            assert reply == "250 2.0.0 Ok: queued as 4711"
+            with pytest.raises(MailFailure) as info:
+                SmtpSender(server.url, FROM).send_message(
+                    trial_message("ada@example.org", trusted.sender, NOW)
+                )
+        assert "CERTIFICATE_VERIFY_FAILED" in info.value.reply and info.value.temporary
+        assert [r.rcpt_tos for r in server.received] == [["ada@example.org"]]
+
+    def test_implicit_tls(self, certificate: Path) -> None:
+        with smtp_server(ssl_context=server_tls(certificate)) as server:
+            url = f"smtps://127.0.0.1:{server.port}"
+            sender = SmtpSender(url, FROM, tls=client_tls(certificate))
+            reply = sender.send_message(trial_message("ada@example.org", sender.sender, NOW))
+        assert reply == "250 2.0.0 Ok: queued as 4711"
+        assert [r.rcpt_tos for r in server.received] == [["ada@example.org"]]
+
+    def test_plain_only_to_loopback(self) -> None:
+        assert [is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "mail.example")] == [
+            True,
+            True,
+            True,
+            False,
+        ]

@@ -194,10 +194,10 @@ def test(
     from datetime import UTC, datetime
 
     from rentcal.core.mail import MailFailure
-    from rentcal.service.smtp_sender import test_message
+    from rentcal.service.smtp_sender import trial_message
 
     sender = configured_sender(get_state(ctx), smtp_url, mail_from)
-    msg = test_message(address, sender.sender, datetime.now(UTC))
+    msg = trial_message(address, sender.sender, datetime.now(UTC))
     where = f"{sender.server.host}:{sender.server.port}"
     try:
         reply = sender.send_message(msg)

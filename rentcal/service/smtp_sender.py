@@ -132,7 +132,7 @@ def build_message(
     return msg
 
 
-def test_message(address: str, sender: Address, now: datetime) -> EmailMessage:
+def trial_message(address: str, sender: Address, now: datetime) -> EmailMessage:
     """The message ``rentcal mail test`` sends to ``address`` (checked like a member's)."""
     from rentcal.core import checks
 
@@ -176,11 +176,16 @@ class SmtpSender:
         base_url: str | None = None,
         *,
         timeout: float = SMTP_TIMEOUT,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls``: how certificates are checked (default: the system's trust store
+        and the host name, :func:`ssl.create_default_context`); a relay with its own
+        CA passes ``ssl.create_default_context(cafile=...)``."""
         self.server = SmtpServer.from_url(smtp_url)
         self.sender = sender_address(mail_from)
         self.base_url = base_url
         self.timeout = timeout
+        self.tls = tls
 
     def send(self, mail: Outgoing, now: datetime) -> str:
         """Send one message; returns what the server replied to it (``250 ...``)."""
@@ -211,7 +216,7 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         """A connection, upgraded with STARTTLS and logged in as the URL says."""
-        server, context = self.server, ssl.create_default_context()
+        server, context = self.server, self.tls or ssl.create_default_context()
         if server.tls:
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 server.host, server.port, timeout=self.timeout, context=context
@@ -239,5 +244,5 @@ __all__ = [
     "build_message",
     "is_loopback",
     "sender_address",
-    "test_message",
+    "trial_message",
 ]
