@@ -153,6 +153,16 @@ LIMIT_DAYS = [
     ("too-big", 36_501, BAD),
 ]
 URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
+SENDER = [("int", 5, WRONG), ("str", "smtp://127.0.0.1:25", WRONG), ("none", None, WRONG)]
+
+
+class AcceptingSender:
+    """A mail sender that takes every message (no network: the API table is about arguments)."""
+
+    def send(self, mail: object, now: datetime) -> str:
+        return "250 2.0.0 Ok"
+
+
 ZONE = [
     ("int", 1, WRONG),
     ("zoneinfo", __import__("zoneinfo").ZoneInfo("UTC"), WRONG),
@@ -352,6 +362,14 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("notifications", "unread_only", FLAG),
     ("notifications", "mark_read", FLAG),
     ("mark_read", "member", HANDLE),
+    ("deliver_mail", "sender", SENDER),
+    ("deliver_mail", "limit", COUNT),
+    ("outbox", "failed_only", FLAG),
+    ("outbox", "acting", OPTIONAL_HANDLE),
+    ("retry_mail", "mail_id", RECORD_ID),
+    ("retry_mail", "acting", OPTIONAL_HANDLE),
+    ("discard_mail", "mail_id", RECORD_ID),
+    ("discard_mail", "acting", OPTIONAL_HANDLE),
     ("today", "today", OPTIONAL_DAY),
     ("book", "idempotency_key", TEXT),
     ("set_password", "handle", HANDLE),
@@ -566,6 +584,10 @@ GOOD: dict[str, dict[str, Any]] = {
     },
     "notifications": {"member": "bob", "unread_only": True, "mark_read": True},
     "mark_read": {"member": "bob"},
+    "deliver_mail": {"sender": AcceptingSender(), "limit": 1},
+    "outbox": {"failed_only": False, "acting": "ada"},
+    "retry_mail": {"mail_id": 1, "acting": "ada"},
+    "discard_mail": {"mail_id": 1, "acting": "ada"},
     "today": {"today": TODAY},
     "add_usage": {
         "minute": datetime(2030, 1, 9, 12, 0, 30, tzinfo=UTC),
@@ -815,6 +837,17 @@ EXPECT: dict[str, Any] = {
         [n.rental_id for n in r] == [2] and a.notifications("bob", unread_only=True) == []
     ),
     "mark_read": lambda r, a: r == 1,
+    "deliver_mail": lambda r, a: (
+        (r.sent, r.retrying, r.failed) == (1, 0, 0)
+        and 1 not in [i.id for i in a.outbox(acting="ada")]
+    ),
+    "outbox": lambda r, a: (
+        r and {(i.address, i.status) for i in r} == {("ada@example.org", "queued")}
+    ),
+    "retry_mail": lambda r, a: (r.id, r.status) == (1, "queued"),
+    "discard_mail": lambda r, a: (
+        (r.id, r.status) == (1, "discarded") and 1 not in [i.id for i in a.outbox(acting="ada")]
+    ),
     "today": lambda r, a: r == TODAY,
     # seconds dropped, zeros not stored
     "add_usage": lambda r, a: (

@@ -32,6 +32,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "timezone": {"option": "Asia/Tokyo", "env": "America/New_York", "file": "Europe/Berlin"},
     "busy_timeout": {"option": 1.5, "env": 2.5, "file": 3.5},
     "pool_size": {"option": 2, "env": 3, "file": 4},
+    "smtp_url": {
+        "option": "smtp://o.example.org",
+        "env": "smtps://u:p@e.example.org",
+        "file": "smtp://127.0.0.1:25",
+    },
+    "mail_from": {"option": "o@example.org", "env": "E <e@example.org>", "file": "f@example.org"},
     "server.host": {"option": "10.0.0.1", "env": "10.0.0.2", "file": "10.0.0.3"},
     "server.port": {"option": 8081, "env": 8082, "file": 8083},
     "server.base_url": {

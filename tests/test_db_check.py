@@ -44,11 +44,12 @@ class TestHealthy:
     def test_pending_upgrade_is_reported_not_applied(self, sqlite_url: str) -> None:
         path = sa.make_url(sqlite_url).database or ""
         shutil.copy(Path(__file__).parent / "fixtures" / "v1.db", path)
-        result = cli(sqlite_url, "db", "check")
+        result = cli(sqlite_url, "db", "check", "--json")
         assert result.exit_code == 0, result.output
         pending = f"{len(schema.REVISIONS) - 1} pending: " + ", ".join(schema.REVISIONS[1:])
-        assert pending in result.stdout
-        assert "run 'rentcal db upgrade' to do it now" in result.stdout
+        (found,) = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "schema"]
+        assert found["detail"] == f"at revision 0001_baseline; {pending}"
+        assert "run 'rentcal db upgrade' to do it now" in found["advice"]
         with sqlite3.connect(path) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert "alembic_version" not in tables

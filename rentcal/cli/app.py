@@ -27,6 +27,7 @@ from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
+from rentcal.cli.mail import mail_app
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
@@ -159,6 +160,7 @@ app.add_typer(move_commands)
 app.add_typer(maintenance_app)
 app.add_typer(calendar_commands)
 app.add_typer(notification_commands)
+app.add_typer(mail_app)
 app.add_typer(feed_commands)
 app.add_typer(feed_app)
 app.add_typer(token_app)

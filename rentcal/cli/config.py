@@ -14,6 +14,8 @@ command runs (never for ``--help``)::
     timezone = "Europe/Berlin"
     busy_timeout = 10
     pool_size = 5
+    smtp_url = "smtp://rentcal:secret@mail.example.org:587"
+    mail_from = "Tool Library <rentcal@example.org>"
 
     [server]
     host = "0.0.0.0"
@@ -94,6 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
         86400.0,
     ),
     Setting("pool_size", "RENTCAL_POOL_SIZE", "serve --pool-size", "whole number", 5, "5", 1, 1000),
+    Setting("smtp_url", "RENTCAL_SMTP_URL", "mail --smtp-url", "text", None, "none", secret=True),
+    Setting("mail_from", "RENTCAL_MAIL_FROM", "mail --mail-from", "text", None, "none"),
     Setting("server.host", "RENTCAL_HOST", "serve --host", "text", "127.0.0.1", "127.0.0.1"),
     Setting("server.port", "RENTCAL_PORT", "serve --port", "whole number", 8000, "8000", 1, 65535),
     Setting(

@@ -15,6 +15,7 @@ from rentcal.cli.options import commands, examples
 
 if TYPE_CHECKING:
     from rentcal.cli.config import Config
+    from rentcal.cli.context import State
 
 serve_commands = commands()
 
@@ -228,6 +229,7 @@ def serve(
         allowed_hosts=serve_hosts(hosts, base_url),
         login_hashes=login_hashes,
         login_queue=login_queue,
+        **_mail(state),
     )
     options = ServeOptions(
         host=host,
@@ -247,6 +249,18 @@ def serve(
         )
     )
     launch(options)
+
+
+def _mail(state: "State") -> dict[str, Any]:
+    """The SMTP settings for the workers' mail delivery, checked before any worker
+    starts (a bad ``smtp_url`` or a missing ``mail_from`` is exit 2); none: mail waits."""
+    url = state.setting("smtp_url")
+    if url is None:
+        return {}
+    from rentcal.cli.mail import configured_sender
+
+    configured_sender(state, None, None)
+    return {"smtp_url": url, "mail_from": state.setting("mail_from")}
 
 
 def _limits(

@@ -46,6 +46,7 @@ REVISIONS: tuple[str, ...] = (
     "0007_revoked_reason",
     "0008_credentials_revision",
     "0009_usage_counts",
+    "0010_mail_outbox",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

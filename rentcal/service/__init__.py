@@ -61,6 +61,7 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
@@ -193,6 +194,10 @@ class Rentcal:
     feed_items = via("feeds", Feeds.feed_items)
     notifications = via("inbox", Inbox.notifications)
     mark_read = via("inbox", Inbox.mark_read)
+    deliver_mail = via("outbox", Outbox.deliver_mail)
+    outbox = via("outbox", Outbox.outbox)
+    retry_mail = via("outbox", Outbox.retry_mail)
+    discard_mail = via("outbox", Outbox.discard_mail)
     timezone = via("settings", OrgSettings.timezone)
     set_timezone = via("settings", OrgSettings.set_timezone)
     timezone_history = via("settings", OrgSettings.timezone_history)

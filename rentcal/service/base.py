@@ -27,6 +27,7 @@ from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord, MemberRecord
 from rentcal.db.store import Store
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
+from rentcal.service.mail_queue import queue as queue_mail
 from rentcal.service.org_zone import OrgZone, local_date
 
 E = TypeVar("E", bound=Enum)
@@ -342,9 +343,16 @@ class Context:
         member_ids: Iterable[int],
         message: str,
         rental_id: int | None = None,
+        *,
+        kind: str = "notice",
+        rental: Rental | None = None,
     ) -> None:
-        """One notification per member (each at most once), in the caller's transaction."""
+        """One notification per member (each at most once), in the caller's transaction,
+        and the same news as an e-mail to each of them with an address (the outbox,
+        :mod:`rentcal.service.mail_queue`): ``kind`` says what happened; ``rental`` is
+        rental ``rental_id`` when the caller has it (else it is read for the e-mail)."""
         now = self.now()
+        ids = list(dict.fromkeys(member_ids))
         q.add_notifications(
             conn,
             (
@@ -355,9 +363,10 @@ class Context:
                     "created_at": now,
                     "read_at": None,
                 }
-                for mid in dict.fromkeys(member_ids)
+                for mid in ids
             ),
         )
+        queue_mail(conn, ids, message, rental or rental_id, kind, now)
 
     def machine_value(self, conn: Connection, name: str) -> Machine:
         """The machine as a value, or NotFound."""

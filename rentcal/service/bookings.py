@@ -161,20 +161,28 @@ class Bookings:
                 changed_at=now,
             )
             span = span_text(start, end)
+            booked = self.ctx.get_rental(conn, rental_id)  # the answer, and the e-mails' facts
             self.ctx.notify(
                 conn,
                 q.admin_ids(conn),
                 f"new request: rental {rental_id}, {who.handle} booked {mach.name} {span}"
                 + (" (auto-approved)" if mach.auto_approve else ""),
                 rental_id,
+                kind="request",
+                rental=booked,
             )
             if mach.auto_approve:
                 self.ctx.notify(
-                    conn, [who.id], f"rental {rental_id} approved: {mach.name} {span}", rental_id
+                    conn,
+                    [who.id],
+                    f"rental {rental_id} approved: {mach.name} {span}",
+                    rental_id,
+                    kind="approved",
+                    rental=booked,
                 )
             expired = again.expired if self.ctx.serialised else twin.expired
             idempotency.remember(conn, request, actor.id, rental_id, now, expired=expired)
-            return self.ctx.get_rental(conn, rental_id)
+            return booked
 
         booked = idempotency.after_conflict(
             request,

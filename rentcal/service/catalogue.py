@@ -141,7 +141,10 @@ class Catalogue:
             if not row.verified:
                 q.update_member(conn, row.id, verified=True)
                 self.ctx.notify(
-                    conn, [row.id], "your membership was verified: you can book machines now"
+                    conn,
+                    [row.id],
+                    "your membership was verified: you can book machines now",
+                    kind="verified",
                 )
             return q.member(self.ctx.member_row(conn, row.handle))
 

@@ -136,7 +136,9 @@ class Housekeeping:
             if rental.id == skip:
                 continue
             if rental.status is RentalStatus.PENDING:
-                self.lifecycle.record(conn, rental, RentalStatus.REJECTED, None, EXPIRED_REASON)
+                self.lifecycle.record(
+                    conn, rental, RentalStatus.REJECTED, None, EXPIRED_REASON, kind="expired"
+                )
                 expired += 1
             else:
                 self.lifecycle.record(

@@ -43,11 +43,13 @@ class Lifecycle:
         note: str | None,
         *,
         notify: bool = True,
+        kind: str | None = None,
     ) -> None:
         """Store a status change, its history row and the member's notification.
 
         ``actor_id`` None: done by the system (housekeeping); ``notify=False``
         records without telling the member (a completion nobody needs to hear of).
+        ``kind`` names the news for the e-mail outbox (default: the new status).
         """
         now = self.ctx.now()
         q.update_rental(
@@ -77,6 +79,8 @@ class Lifecycle:
             [q.rental_owner_id(conn, rental.id)],
             message + (f" ({note})" if note else ""),
             rental.id,
+            kind=kind or new.value,
+            rental=rental,
         )
 
     def reject_queued(
@@ -180,6 +184,8 @@ class Lifecycle:
                 f"machine {rental.machine} was retired; your approved rental {rental.id} "
                 f"({span}) stands, and an admin will tell you if it cannot go ahead",
                 rental.id,
+                kind="retired",
+                rental=rental,
             )
             self.ctx.notify(
                 conn,
@@ -187,6 +193,8 @@ class Lifecycle:
                 f"machine {rental.machine} was retired with approved rental {rental.id} "
                 f"({rental.member}, {span}) still to come: it stands unless an admin cancels it",
                 rental.id,
+                kind="retired",
+                rental=rental,
             )
 
 

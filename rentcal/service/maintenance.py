@@ -102,6 +102,7 @@ class Upkeep:
                     f"maintenance {new_id} ({what.value}) on {mach.name} {span_text(start, end)} "
                     f"overlaps your rental {clash.id}; an admin will contact you",
                     clash.id,
+                    kind="maintenance",
                 )
             return self.ctx.get_maintenance(conn, new_id)
 
@@ -192,6 +193,7 @@ class Upkeep:
                     f"maintenance {item.id} on {mach.name} now {span_text(first, last)} "
                     f"overlaps your rental {clash.id}; an admin will contact you",
                     clash.id,
+                    kind="maintenance",
                 )
             return Edited(self.ctx.get_maintenance(conn, item.id), changes)
 

@@ -117,7 +117,7 @@ class Membership:
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
-                self.ctx.notify(conn, [row.id], f"your role is now {new.value}")
+                self.ctx.notify(conn, [row.id], f"your role is now {new.value}", kind="role")
             return Edited(q.member(self.ctx.member_row(conn, row.handle)), changes)
 
         return self.ctx.write(work, calendar=False)
@@ -218,6 +218,8 @@ class Membership:
                 f"member {rental.member} was deactivated with approved rental {rental.id} "
                 f"({rental.machine}, {span}) still to come: it stands unless an admin cancels it",
                 rental.id,
+                kind="deactivated",
+                rental=rental,
             )
 
     def reactivate_member(self, handle: str, acting: str | None = None) -> Member:
@@ -245,7 +247,7 @@ class Membership:
                 conn, "member", row.id, {"active": False}, {"active": True}, actor, self.ctx.now()
             )
             q.update_member(conn, row.id, deactivated_at=None)
-            self.ctx.notify(conn, [row.id], "your membership was reactivated")
+            self.ctx.notify(conn, [row.id], "your membership was reactivated", kind="reactivated")
             return q.member(self.ctx.member_row(conn, row.handle))
 
         return self.ctx.write(work, calendar=False)

@@ -199,6 +199,7 @@ class Moves:
                 [q.rental_owner_id(conn, rid), *q.admin_ids(conn)],
                 f"rental {rid} ({rental.member}) {what} by {actor.handle}; {priced}",
                 rid,
+                kind="moved",
             )
             return self.ctx.get_rental(conn, rid)
 

@@ -25,6 +25,7 @@ from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
@@ -60,6 +61,7 @@ class UseCases:
         self.bulk = Bulk(context)
         self.feeds = Feeds(context, self.housekeeping)
         self.inbox = Inbox(context)
+        self.outbox = Outbox(context)
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.settings = OrgSettings(context)

@@ -42,6 +42,7 @@ from rentcal.web.changes import RevisionWatcher
 from rentcal.web.csrf import CrossOriginGuard
 from rentcal.web.fast_lane import FastLane
 from rentcal.web.hosts import HostGuard
+from rentcal.web.mail_delivery import start_delivering
 from rentcal.web.middleware import BodyGuard, RequestContext
 from rentcal.web.request_log import flush_all, stderr_handler
 from rentcal.web.routes import ROUTERS
@@ -96,11 +97,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     undo = _chain_shutdown_signals(watcher.stop)
     # a server's own connection only: tests' apps keep their figures out of test databases
     stop_usage = usage.start_flushing(app.state.cal) if app.state.owns_cal else None
+    settings: Settings = app.state.settings
+    stop_mail = (
+        start_delivering(app.state.cal, settings.smtp_url, settings.mail_from, settings.base_url)
+        if app.state.owns_cal
+        else None
+    )
     try:
         yield
     finally:
         undo()
         await watcher.aclose()
+        if stop_mail is not None:
+            await stop_mail()
         if stop_usage is not None:
             await stop_usage()
         metrics.process_exited(os.getpid())

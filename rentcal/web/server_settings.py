@@ -67,6 +67,8 @@ class Settings:
             the request pool's (each an Argon2 hash: 19 MiB, ~0.2 s of CPU).
         login_queue: logins waiting for one of those per worker; beyond it
             ``POST /login`` answers 503 with ``Retry-After`` at once.
+        smtp_url, mail_from: where and as whom the workers deliver the mail
+            outbox in the background (None: mail stays queued; docs/mail.md).
     """
 
     base_url: str | None = None
@@ -88,6 +90,8 @@ class Settings:
     allowed_hosts: tuple[str, ...] | None = None
     login_hashes: int = 2
     login_queue: int = 32
+    smtp_url: str | None = None
+    mail_from: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))

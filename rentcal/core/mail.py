@@ -1,0 +1,168 @@
+"""E-mail in plain words: the values of the outbox and the text of each message (pure).
+
+Every in-app notification is also an e-mail to each recipient with an
+address (issue #20). The notification's sentence is the message; the
+rental's facts (who, which machine, which days, the price) follow it. The
+subject and the recipient's name are the only texts that reach a header, so
+:func:`header_text` takes every control character (CR and LF among them)
+out of them here, before the ``email`` package refuses them again.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from rentcal.core.values import Rental
+
+#: The longest subject stored (a header line stays readable and unfolded).
+MAX_SUBJECT = 150
+#: The first wait after a temporary failure; each further one doubles, up to MAX_BACKOFF.
+FIRST_BACKOFF = timedelta(minutes=1)
+MAX_BACKOFF = timedelta(hours=1)
+#: A message still unsent this long after it was queued is marked failed.
+GIVE_UP_AFTER = timedelta(days=2)
+
+
+class MailFailure(Exception):
+    """Sending one message failed; ``temporary`` says whether trying again later may help
+    (no connection, a timeout, a 4xx reply) or not (a 5xx reply, a bad address)."""
+
+    def __init__(self, reply: str, *, temporary: bool) -> None:
+        super().__init__(reply)
+        self.reply = reply
+        self.temporary = temporary
+
+
+@dataclass(frozen=True, slots=True)
+class MailText:
+    """What one e-mail says: its subject, its text and the HTML alternative."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailItem:
+    """One message of the outbox, as admins see it (``rentcal mail list``)."""
+
+    id: int
+    address: str
+    name: str
+    subject: str
+    kind: str
+    rental_id: int | None
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A claimed message, with its bodies: what a sender turns into MIME."""
+
+    item: MailItem
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailReport:
+    """One delivery pass: how many messages were sent, will be retried, failed."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def header_text(value: str, limit: int = MAX_SUBJECT) -> str:
+    """``value`` on one line: control and separator characters (CR, LF, TAB, U+2028 ...)
+    become spaces, runs of spaces one; cut to ``limit`` characters."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value
+    )
+    return " ".join(cleaned.split())[:limit]
+
+
+def _day(day: date) -> str:
+    """``Monday 20 January 2030``: a day as people read it (English, like the CLI)."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def rental_facts(rental: Rental) -> list[str]:
+    """The lines that say who rents which machine on which days, at what price."""
+    days = rental.days
+    title = rental.machine_title or rental.machine
+    return [
+        f"Rental {rental.id}: {title} ({rental.machine})",
+        f"Member: {rental.member_name} ({rental.member})",
+        f"Days: {_day(rental.start)} to {_day(rental.end)} ({days} day{'' if days == 1 else 's'})",
+        f"Price: {rental.price}",
+    ] + ([f"Purpose: {header_text(rental.purpose, 500)}"] if rental.purpose else [])
+
+
+def compose(message: str, rental: Rental | None) -> MailText:
+    """The e-mail telling the notification ``message`` (about ``rental``).
+
+    The same words go to every recipient of one notification (so one
+    statement queues them all). The link to the rental is not stored: it is
+    added when the message is sent (:func:`with_link`), from the base URL
+    configured then.
+    """
+    said = message[:1].upper() + message[1:]
+    facts = rental_facts(rental) if rental is not None else []
+    text = "\n".join([said + ".", "", *facts]) if facts else said + "."
+    rows = "".join(f"<li>{html.escape(line)}</li>" for line in facts)
+    page = f"<p>{html.escape(said)}.</p>\n" + (f"<ul>{rows}</ul>\n" if rows else "")
+    return MailText(header_text(said) or "rentcal", text + "\n", page)
+
+
+def rental_link(base_url: str | None, rental_id: int | None) -> str | None:
+    """The rental's page on the web server, when a base URL is configured."""
+    if not base_url or rental_id is None:
+        return None
+    return f"{base_url.rstrip('/')}/rentals/{rental_id}"
+
+
+def with_link(text: str, page: str, link: str | None) -> tuple[str, str]:
+    """The text and HTML bodies with the rental's link and rentcal's signature."""
+    sign = "-- \nrentcal\n"
+    if link is None:
+        return f"{text}\n{sign}", f"<html><body>\n{page}</body></html>\n"
+    anchor = html.escape(link, quote=True)
+    return (
+        f"{text}\nSee the rental: {link}\n\n{sign}",
+        f'<html><body>\n{page}<p><a href="{anchor}">See the rental</a></p>\n</body></html>\n',
+    )
+
+
+def next_attempt(attempts: int, now: datetime, created_at: datetime) -> datetime | None:
+    """When to try again after ``attempts`` temporary failures (1 min, 2, 4, ... 1 h);
+    None once that would be more than :data:`GIVE_UP_AFTER` after ``created_at``."""
+    wait = min(FIRST_BACKOFF * 2 ** min(max(attempts - 1, 0), 12), MAX_BACKOFF)
+    when = now + wait
+    return None if when - created_at > GIVE_UP_AFTER else when
+
+
+__all__ = [
+    "FIRST_BACKOFF",
+    "GIVE_UP_AFTER",
+    "MAX_BACKOFF",
+    "MailFailure",
+    "MailItem",
+    "MailReport",
+    "MailText",
+    "Outgoing",
+    "compose",
+    "header_text",
+    "next_attempt",
+    "rental_facts",
+    "rental_link",
+    "with_link",
+]

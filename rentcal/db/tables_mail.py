@@ -1,0 +1,70 @@
+"""The mail outbox: e-mails written in the same transaction as the change that causes them.
+
+Registered in the same metadata as :mod:`rentcal.db.tables`, which imports this
+module, so ``create_all`` and Alembic see the tables (revision 0010). A row is
+one message to one address; senders claim due rows with a lease
+(``lease_until``), send them outside any transaction and record each attempt
+in ``mail_attempt``, so a rolled-back change sends nothing and a committed one
+is never forgotten.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+#: queued (waiting, maybe retrying), sent, failed (gave up), discarded (by an admin).
+MAIL_STATUSES = ("queued", "sent", "failed", "discarded")
+
+
+class MailOutboxRow(SQLModel, table=True):
+    """One e-mail to one member's address; the body is stored, the MIME built at send time."""
+
+    __tablename__ = "mail_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    address: str = Field(sa_type=sa.String(254), nullable=False)
+    #: The recipient's display name (the To header's phrase).
+    name: str = Field(sa_type=sa.String(200), nullable=False)
+    subject: str = Field(sa_type=sa.String(200), nullable=False)
+    text_body: str = Field(sa_type=sa.Text, nullable=False)
+    html_body: str = Field(sa_type=sa.Text, nullable=False)
+    #: What happened (approved, rejected, request, ...): for people reading the list.
+    kind: str = Field(sa_type=sa.String(20), nullable=False)
+    rental_id: int | None = Field(default=None, foreign_key="rental.id")
+    created_at: datetime = Field(nullable=False)
+    status: str = Field(sa_type=sa.String(10), nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = Field(nullable=False)
+    lease_until: datetime | None = Field(default=None)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    sent_at: datetime | None = Field(default=None)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('queued', 'sent', 'failed', 'discarded')", name="ck_mail_outbox_status"
+        ),
+        sa.Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+    )
+
+
+class MailAttemptRow(SQLModel, table=True):
+    """One try at sending one message: when, how it ended, what the SMTP server said."""
+
+    __tablename__ = "mail_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mail_id: int = Field(foreign_key="mail_outbox.id", nullable=False)
+    at: datetime = Field(nullable=False)
+    #: sent, retry (a temporary failure) or failed (permanent, or too old to retry).
+    outcome: str = Field(sa_type=sa.String(10), nullable=False)
+    reply: str = Field(sa_type=sa.Text, nullable=False)
+
+    __table_args__ = (sa.Index("ix_mail_attempt_mail", "mail_id"),)
+
+
+mail_outbox_t: sa.Table = MailOutboxRow.__table__  # type: ignore[attr-defined]
+mail_attempt_t: sa.Table = MailAttemptRow.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,51 @@
+"""Queuing e-mail with a notification: in the caller's transaction (the outbox).
+
+:meth:`rentcal.service.base.Context.notify` calls :func:`queue` after writing
+the notifications, so the e-mail is recorded in the same transaction as the
+change that causes it: a rolled-back booking queues nothing, a committed one
+is never forgotten. Members without an e-mail address get the notification
+only. One ``INSERT ... SELECT`` per notification: the members' addresses and
+names are copied by the database, so queuing costs one statement (two when
+the rental must be read for its facts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from rentcal.core.mail import compose
+from rentcal.core.values import Rental
+from rentcal.db import sql as q
+from rentcal.db.sql import mail as mail_sql
+
+
+def queue(
+    conn: Connection,
+    member_ids: Sequence[int],
+    message: str,
+    rental: Rental | int | None,
+    kind: str,
+    now: datetime,
+) -> None:
+    """One outbox row per member of ``member_ids`` with an address; ``rental`` is the
+    rental the news is about (its value, or its id to read it), or None."""
+    if not member_ids:
+        return
+    about = q.rental_by_id(conn, rental) if isinstance(rental, int) else rental
+    said = compose(message, about)
+    mail_sql.queue_for(
+        conn,
+        member_ids,
+        subject=said.subject,
+        text_body=said.text,
+        html_body=said.html,
+        kind=kind,
+        rental_id=None if about is None else about.id,
+        now=now,
+    )
+
+
+__all__ = ["queue"]
