@@ -56,6 +56,7 @@ ARGS = {
     "machine edit": ["saw"],
     "member edit": ["bob"],
     "maintenance edit": ["1"],
+    "mail test": ["someone@example.org"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
