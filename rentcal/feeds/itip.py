@@ -69,7 +69,8 @@ def invitation(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     calendar.add_component(event)
-    return calendar.to_ical()
+    data: bytes = calendar.to_ical()
+    return data
 
 
 __all__ = ["Method", "invitation"]
