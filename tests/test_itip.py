@@ -12,7 +12,7 @@ from icalendar import Calendar
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
 from rentcal.feeds.ical import to_ics
-from rentcal.feeds.itip import invitation
+from rentcal.feeds.itip import addressed, invitation, method_for
 
 AT = datetime(2030, 1, 2, 9, 30, tzinfo=UTC)
 RENTAL = Rental(
@@ -36,13 +36,12 @@ RENTAL = Rental(
 
 
 def parsed(rental: Rental, method: str) -> Calendar:
-    data = invitation(
-        rental,
-        method,  # type: ignore[arg-type]
+    data = addressed(
+        invitation(rental, method, version="1.0"),  # type: ignore[arg-type]
         organizer="rentcal@example.org",
         organizer_name="Co-op Machines",
         attendee="jdoe@example.org",
-        version="1.0",
+        attendee_name=rental.member_name,
     )
     return Calendar.from_ical(data)
 
@@ -79,7 +78,71 @@ def test_cancel_supersedes_the_request(status: RentalStatus) -> None:
 
 def test_byte_stable() -> None:
     """No clock: the same rental always gives the same bytes (DTSTAMP from the rental)."""
-    make = lambda: invitation(  # noqa: E731
-        RENTAL, "REQUEST", organizer="a@b.c", organizer_name=None, attendee="d@e.f", version="1"
+    make = lambda: addressed(  # noqa: E731
+        invitation(RENTAL, "REQUEST", "1"),
+        organizer="a@b.c",
+        organizer_name=None,
+        attendee="d@e.f",
+        attendee_name=None,
     )
     assert make() == make()
+
+
+def test_stored_invitation_names_nobody() -> None:
+    """The queued calendar has no people: they are added when the mail is sent."""
+    (event,) = Calendar.from_ical(invitation(RENTAL, "REQUEST", "1")).walk("VEVENT")
+    assert "ORGANIZER" not in event and "ATTENDEE" not in event
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Eve\r\nATTENDEE:mailto:mallory@example.org", id="crlf"),
+        pytest.param('Eve "x"; ROLE=CHAIR: mailto:m@x', id="param-syntax"),
+        pytest.param("Ève \u2028 Ünïcödé, 名前", id="unicode"),
+    ],
+)
+def test_hostile_names_stay_one_parameter(name: str) -> None:
+    """A name cannot add a property or a parameter: one attendee, its CN the name on one line."""
+    data = addressed(
+        invitation(RENTAL, "CANCEL", "1"),
+        organizer="a@b.c",
+        organizer_name=name,
+        attendee="d@e.f",
+        attendee_name=name,
+    )
+    (event,) = Calendar.from_ical(data).walk("VEVENT")
+    attendee = event["ATTENDEE"]
+    assert str(attendee) == "mailto:d@e.f"  # one attendee: not a list
+    assert attendee.params["CN"] == " ".join(name.replace("\u2028", " ").split())
+    assert set(attendee.params) == {"CN", "ROLE", "PARTSTAT"}
+    assert event["ORGANIZER"].params["CN"] == attendee.params["CN"]
+
+
+def test_not_an_invitation() -> None:
+    with pytest.raises(ValueError, match="exactly one VEVENT"):
+        addressed(
+            to_ics([], [], name="x"),
+            organizer="a@b.c",
+            organizer_name=None,
+            attendee="d@e.f",
+            attendee_name=None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "method"),
+    [
+        ("approved", RentalStatus.APPROVED, "REQUEST"),
+        ("moved", RentalStatus.APPROVED, "REQUEST"),
+        ("moved", RentalStatus.PENDING, None),  # not in the member's calendar yet
+        ("cancelled", RentalStatus.CANCELLED, "CANCEL"),
+        ("rejected", RentalStatus.REJECTED, "CANCEL"),
+        ("expired", RentalStatus.REJECTED, "CANCEL"),
+        ("request", RentalStatus.PENDING, None),
+        ("retired", RentalStatus.APPROVED, None),
+        ("maintenance", RentalStatus.APPROVED, None),
+    ],
+)
+def test_method_for(kind: str, status: RentalStatus, method: str | None) -> None:
+    assert method_for(kind, replace(RENTAL, status=status)) == method
