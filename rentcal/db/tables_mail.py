@@ -2,10 +2,10 @@
 
 Registered in the same metadata as :mod:`rentcal.db.tables`, which imports this
 module, so ``create_all`` and Alembic see the tables (revision 0010; the
-calendar columns, 0011). A row is one message to one address; senders claim due rows with a lease
-(``lease_until``), send them outside any transaction and record each attempt
-in ``mail_attempt``, so a rolled-back change sends nothing and a committed one
-is never forgotten.
+calendar columns, 0011). A row is one message to one address; senders claim
+due rows with a lease (``lease_until``), send them outside any transaction
+and record each attempt in ``mail_attempt``, so a rolled-back change sends
+nothing and a committed one is never forgotten.
 """
 
 from __future__ import annotations
