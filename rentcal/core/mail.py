@@ -65,11 +65,18 @@ class MailItem:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A claimed message, with its bodies: what a sender turns into MIME."""
+    """A claimed message, with its bodies: what a sender turns into MIME.
+
+    ``calendar`` is the booking's iTIP invitation (without its people) and
+    ``calendar_method`` its METHOD, on the member's own message about an
+    approval, a move or an end of their booking; None on every other.
+    """
 
     item: MailItem
     text: str
     html: str
+    calendar: str | None = None
+    calendar_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

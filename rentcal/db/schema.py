@@ -47,6 +47,7 @@ REVISIONS: tuple[str, ...] = (
     "0008_credentials_revision",
     "0009_usage_counts",
     "0010_mail_outbox",
+    "0011_mail_calendar",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

@@ -1,11 +1,11 @@
 """The mail outbox: e-mails written in the same transaction as the change that causes them.
 
 Registered in the same metadata as :mod:`rentcal.db.tables`, which imports this
-module, so ``create_all`` and Alembic see the tables (revision 0010). A row is
-one message to one address; senders claim due rows with a lease
-(``lease_until``), send them outside any transaction and record each attempt
-in ``mail_attempt``, so a rolled-back change sends nothing and a committed one
-is never forgotten.
+module, so ``create_all`` and Alembic see the tables (revision 0010; the
+calendar columns, 0011). A row is one message to one address; senders claim
+due rows with a lease (``lease_until``), send them outside any transaction
+and record each attempt in ``mail_attempt``, so a rolled-back change sends
+nothing and a committed one is never forgotten.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ class MailOutboxRow(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     sent_at: datetime | None = Field(default=None)
+    #: The booking's iTIP calendar (without organiser and attendee; revision 0011),
+    #: on the member's own message about an approval, move or cancellation only.
+    calendar: str | None = Field(default=None, sa_type=sa.Text)
+    #: REQUEST or CANCEL: the ``method`` of the text/calendar part.
+    calendar_method: str | None = Field(default=None, sa_type=sa.String(10))
 
     __table_args__ = (
         sa.CheckConstraint(

@@ -12,6 +12,7 @@ words, differs.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.engine import Connection
@@ -80,7 +81,10 @@ class Lifecycle:
             message + (f" ({note})" if note else ""),
             rental.id,
             kind=kind or new.value,
-            rental=rental,
+            # As stored above (the e-mail's calendar invitation is this version of it).
+            rental=replace(
+                rental, status=new, sequence=rental.sequence + 1, updated_at=now, reason=note
+            ),
         )
 
     def reject_queued(

@@ -7,6 +7,11 @@ is never forgotten. Members without an e-mail address get the notification
 only. One ``INSERT ... SELECT`` per notification: the members' addresses and
 names are copied by the database, so queuing costs one statement (two when
 the rental must be read for its facts).
+
+When the news approves, moves or ends a booking, the rental's own member's
+message also carries the booking as a calendar invitation
+(:mod:`rentcal.feeds.itip`), taken now, with the change: the rental as it is
+in this transaction, its SEQUENCE already raised. Admins' copies carry none.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from rentcal._version import __version__
 from rentcal.core.mail import compose
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
 from rentcal.db.sql import mail as mail_sql
+from rentcal.feeds.itip import invitation, method_for
 
 
 def queue(
@@ -36,6 +43,10 @@ def queue(
         return
     about = q.rental_by_id(conn, rental) if isinstance(rental, int) else rental
     said = compose(message, about)
+    method = None if about is None else method_for(kind, about)
+    calendar = None
+    if about is not None and method is not None:
+        calendar = (about.member, invitation(about, method, __version__).decode(), method)
     mail_sql.queue_for(
         conn,
         member_ids,
@@ -45,6 +56,7 @@ def queue(
         kind=kind,
         rental_id=None if about is None else about.id,
         now=now,
+        invitation=calendar,
     )
 
 

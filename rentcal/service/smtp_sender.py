@@ -1,7 +1,8 @@
 """Sending one outbox message over SMTP: the standard library builds and sends it.
 
 The MIME message is built only at send time, with
-:class:`email.message.EmailMessage` (a text part and an HTML alternative),
+:class:`email.message.EmailMessage` (a text part and an HTML alternative,
+and a booking's calendar invitation as a third, ``text/calendar``),
 its headers set through the ``email`` package, which refuses CR and LF in a
 header value, so no name, purpose or address can add a header. ``smtplib``
 speaks SMTP: ``smtp://`` upgrades with STARTTLS (required, except to a
@@ -25,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from rentcal.core.mail import MailFailure, Outgoing, header_text, rental_link, with_link
 from rentcal.errors import InvalidRequest
+from rentcal.feeds.itip import addressed
 
 #: Seconds one SMTP conversation may wait for the server at each step.
 SMTP_TIMEOUT = 30.0
@@ -129,7 +131,34 @@ def build_message(
         ) from None
     msg.set_content(text)
     msg.add_alternative(page, subtype="html")
+    if mail.calendar is not None and mail.calendar_method is not None:
+        _add_invitation(msg, mail, sender)
     return msg
+
+
+def _add_invitation(msg: EmailMessage, mail: Outgoing, sender: Address) -> None:
+    """The booking's calendar as the last alternative, ``text/calendar; method=...``
+    (iMIP, RFC 6047): what Outlook, Gmail and Apple Mail show as an invitation."""
+    try:
+        calendar = addressed(
+            (mail.calendar or "").encode(),
+            organizer=sender.addr_spec,
+            organizer_name=sender.display_name or None,
+            attendee=mail.item.address,
+            attendee_name=mail.item.name,
+        )
+    except ValueError as err:
+        raise MailFailure(
+            f"message {mail.item.id} has a broken calendar invitation: {err}", temporary=False
+        ) from None
+    msg.add_alternative(
+        calendar.decode(),
+        subtype="calendar",
+        params={"method": mail.calendar_method},
+        # Line by line (not base64 of the text with LF): on the wire each line
+        # ends CRLF, as RFC 5545 wants.
+        cte="quoted-printable",
+    )
 
 
 def trial_message(address: str, sender: Address, now: datetime) -> EmailMessage:

@@ -36,7 +36,8 @@ _ITEM = (
     _m.sent_at,
 )
 _QUEUED = ("subject", "text_body", "html_body", "kind", "rental_id")
-#: One row per member with an address, their address and name copied by the database.
+#: One row per member with an address, their address and name copied by the database;
+#: the calendar (and its method) only on the row of the member whose handle is ``invited``.
 _QUEUE_FOR = sa.insert(mail_outbox_t).from_select(
     [
         "member_id",
@@ -47,6 +48,8 @@ _QUEUE_FOR = sa.insert(mail_outbox_t).from_select(
         "status",
         "attempts",
         "next_attempt_at",
+        "calendar",
+        "calendar_method",
     ],
     sa.select(
         member_t.c.id,
@@ -57,6 +60,10 @@ _QUEUE_FOR = sa.insert(mail_outbox_t).from_select(
         sa.literal("queued", mail_outbox_t.c.status.type),
         sa.literal(0, mail_outbox_t.c.attempts.type),
         sa.bindparam("now", type_=_m.next_attempt_at.type),
+        *(
+            sa.case((member_t.c.handle == sa.bindparam("invited"), sa.bindparam(name, type_=t)))
+            for name, t in (("calendar", _m.calendar.type), ("method", _m.calendar_method.type))
+        ),
     )
     .where(member_t.c.id.in_(sa.bindparam("ids", expanding=True)))
     .where(member_t.c.email.is_not(None))
@@ -77,7 +84,7 @@ _LEASE = (
     .values(lease_until=sa.bindparam("until"))
 )
 _CLAIMED = (
-    sa.select(*_ITEM, _m.text_body, _m.html_body)
+    sa.select(*_ITEM, _m.text_body, _m.html_body, _m.calendar, _m.calendar_method)
     .where(_m.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(_m.id)
 )
@@ -99,11 +106,17 @@ def queue_for(
     kind: str,
     rental_id: int | None,
     now: datetime,
+    invitation: tuple[str, str, str] | None = None,
 ) -> None:
-    """Queue one message for each of ``member_ids`` that has an e-mail address."""
+    """Queue one message for each of ``member_ids`` that has an e-mail address;
+    ``invitation`` (member handle, calendar, method): that member's message carries it."""
+    invited, calendar, method = invitation or (None, None, None)
     conn.execute(
         _QUEUE_FOR,
         {
+            "invited": invited,
+            "calendar": calendar,
+            "method": method,
             "ids": list(member_ids),
             "subject": subject,
             "text_body": text_body,
@@ -122,7 +135,8 @@ def claim(conn: Connection, now: datetime, until: datetime, limit: int) -> list[
         return []
     conn.execute(_LEASE, {"ids": ids, "until": until})
     return [
-        Outgoing(_item(r), r.text_body, r.html_body) for r in conn.execute(_CLAIMED, {"ids": ids})
+        Outgoing(_item(r), r.text_body, r.html_body, r.calendar, r.calendar_method)
+        for r in conn.execute(_CLAIMED, {"ids": ids})
     ]
 
 
