@@ -218,3 +218,17 @@ class TestLimits:
         clock.forward(timedelta(minutes=15))
         cal.request_password_reset("carol", client="203.0.113.9")
         assert resets(cal) == ["Bob@Example.org", "carol@example.org"]
+
+
+class TestTheBaseUrl:
+    """The reset link gets the base URL at send time; no other message is expanded."""
+
+    def test_only_the_reset_kind(self) -> None:
+        from rentcal.core.mail import BASE_MARK, RESET_KIND, reset_mail, with_base
+
+        said = reset_mail("/reset/abc", 60)
+        text, page = with_base(RESET_KIND, said.text, said.html, BASE + "/")
+        assert f"{BASE}/reset/abc\n" in text and f'href="{BASE}/reset/abc"' in page
+        assert "/reset/abc\n" in with_base(RESET_KIND, said.text, said.html, None)[0]
+        purpose = f"see {BASE_MARK}/x"
+        assert with_base("approved", purpose, purpose, BASE) == (purpose, purpose)
