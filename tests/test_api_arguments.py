@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import sqlalchemy as sa
@@ -381,6 +382,10 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("login", "client", CLIENT),
     ("session_member", "secret", SECRET),
     ("logout", "secret", SECRET),
+    ("request_password_reset", "handle_or_email", TEXT),
+    ("request_password_reset", "client", CLIENT),
+    ("reset_password", "secret", SECRET),
+    ("reset_password", "password", SECRET),
     ("create_token", "acting", OPTIONAL_HANDLE),
     ("create_token", "member", OPTIONAL_HANDLE),
     ("create_token", "name", TEXT),
@@ -412,6 +417,8 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
 
 #: Bob's password in :func:`api`.
 PASSWORD = "correct horse"
+#: The secret of the password-reset link :func:`build_api` asks for (for ada).
+RESET_SECRET = "r" * 43
 
 #: Public methods without parameters (listed, so a new method is a decision).
 NO_PARAMETERS = {
@@ -542,6 +549,8 @@ GOOD: dict[str, dict[str, Any]] = {
     "login": {"handle": "bob", "password": PASSWORD, "client": "203.0.113.5"},
     "session_member": {"secret": "x" * 43},
     "logout": {"secret": "x" * 43},
+    "request_password_reset": {"handle_or_email": "ada@example.org", "client": "203.0.113.5"},
+    "reset_password": {"secret": RESET_SECRET, "password": "another password"},
     "create_token": {"acting": "ada", "member": "bob", "name": "laptop"},
     "tokens": {"acting": "ada", "include_revoked": True},
     "revoke_token": {"token_id": 1, "acting": "ada"},
@@ -691,6 +700,8 @@ def build_api(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
     seeded.retire_machine("old", acting="ada", today=TODAY)
     seeded.add_member("zoe", acting="ada")
     seeded.deactivate_member("zoe", acting="ada", today=TODAY)
+    with mock.patch("rentcal.service.password_reset.new_secret", return_value=RESET_SECRET):
+        seeded.request_password_reset("ada")
     return seeded
 
 
@@ -810,6 +821,14 @@ EXPECT: dict[str, Any] = {
     "login": lambda r, a: r[0].member == "bob" and a.session_member(r[1]).handle == "bob",
     "session_member": lambda r, a: r is None,  # no such session
     "logout": lambda r, a: r is False,  # no such session
+    "request_password_reset": lambda r, a: (
+        r is None and [i.kind for i in a.outbox(acting="ada")][-2:] == ["password-reset"] * 2
+    ),
+    "reset_password": lambda r, a: (
+        r[0].member == "ada"
+        and a.session_member(r[1]).handle == "ada"
+        and a.tokens(acting="ada") == []  # the password change revoked token 1
+    ),
     "create_token": lambda r, a: (
         (r[0].id, r[0].member, r[0].name) == (2, "bob", "laptop")
         and a.token_member(r[1]).handle == "bob"

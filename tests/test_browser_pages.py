@@ -289,6 +289,57 @@ class TestLogin:
         close(page)
 
 
+class TestPasswordReset:
+    """Forgot password? on the login page -> the mail (a real SMTP server) -> a new password."""
+
+    def test_password_reset_end_to_end(self, browser: Any, site: Site) -> None:
+        from rentcal.service.smtp_sender import SmtpSender
+        from tests.mail_support import smtp_server
+
+        old, new = "dee-old-password", "dee-new-password"
+        site.cal.add_member("dee", name="Dee Forgetful", email="dee@example.org", acting="ada")
+        site.cal.set_password("dee", old, acting="ada")
+        page = open_page(browser, site, None)
+        page.goto(site.url + "/login")
+        page.click("text=Forgot password?")
+        page.wait_for_url(site.url + "/forgot")
+        page.fill("#who", "DEE@example.org")
+        page.press("#who", "Enter")  # by keyboard
+        sent = page.locator("#forgot-sent")
+        sent.wait_for()
+        assert "a link is on its way" in sent.inner_text()
+        with smtp_server() as server:
+            site.cal.deliver_mail(SmtpSender(server.url, "rentcal <rentcal@example.org>", site.url))
+            got = server.to("dee@example.org")
+        assert len(got) == 1 and "new rentcal password" in str(got[0].message["Subject"])
+        found = re.search(re.escape(site.url) + r"/reset/([A-Za-z0-9_-]{43})", got[0].text())
+        assert found is not None, got[0].text()
+        page.goto(found.group(0))
+        page.fill("#password", new)
+        page.fill("#password2", new)
+        page.click("#reset-form button[type=submit]")
+        page.wait_for_url(site.url + "/")
+        page.goto(site.url + "/me")
+        assert "Dee Forgetful" in page.inner_text("header")  # logged in
+        page.goto(found.group(0))  # the link works once
+        page.fill("#password", "third password")
+        page.fill("#password2", "third password")
+        page.click("#reset-form button[type=submit]")
+        assert "already used or expired" in page.locator("#reset-error").inner_text()
+        close(page)
+        again = open_page(browser, site, None)
+        again.goto(site.url + "/login")
+        again.fill("#handle", "dee")
+        again.fill("#password", old)
+        again.click("#login-form button[type=submit]")
+        assert "wrong handle or password" in again.locator("#login-error").inner_text().lower()
+        again.fill("#password", new)
+        again.click("#login-form button[type=submit]")
+        again.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+        close(again)
+        assert found.group(1) not in site.server.log()  # the log shows /reset/{secret}
+
+
 class TestCalendar:
     """The booking page draws the database's events on the right days, in the feeds' colours."""
 
@@ -717,6 +768,8 @@ class TestPhoneAndAccessibility:
             "/me",
             "/admin",
             f"/rentals/{rental.id}",
+            "/forgot",
+            "/reset/" + "x" * 43,
         ]
 
     def test_phone_has_no_horizontal_scroll(

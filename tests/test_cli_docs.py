@@ -131,9 +131,9 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal limits show --history --json": (0, '"history": []'),
     "rentcal limits set --max-days 60 --horizon-days 365": (0, "horizon days  365"),
     "rentcal --as ada limits set --horizon-days 1095 --json": (0, '"horizon_days": 1095'),
-    "rentcal db status": (0, "current   0011_mail_calendar"),
+    "rentcal db status": (0, "current   0012_password_reset"),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0011_mail_calendar: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0012_password_reset: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (

@@ -37,7 +37,7 @@ def _fill(path: str) -> str:
     )
 
 
-PUBLIC = {"/healthz", "/readyz", "/login", "/metrics", "/logout"}
+PUBLIC = {"/healthz", "/readyz", "/login", "/metrics", "/logout", "/api/password-reset"}
 
 
 def _protected(web: Web) -> list[tuple[str, str]]:
@@ -51,7 +51,8 @@ def _protected(web: Web) -> list[tuple[str, str]]:
 
 
 class TestCredentialsRequired:
-    """Nothing but /login, its static files, health and valid feed URLs without credentials."""
+    """Nothing but /login (and asking for a reset link), its static files, health and valid
+    feed URLs without credentials."""
 
     @pytest.fixture
     def web(self, web_sqlite: Web) -> Web:

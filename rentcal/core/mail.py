@@ -149,6 +149,44 @@ def with_link(text: str, page: str, link: str | None) -> tuple[str, str]:
     )
 
 
+#: The kind of the password-reset message (issue #20).
+RESET_KIND = "password-reset"
+#: Stands for the server's base URL in a stored reset message; replaced when it is
+#: sent (:func:`with_base`), from the base URL configured then, like the rental link.
+BASE_MARK = "{rentcal-base-url}"
+
+
+def reset_mail(path: str, minutes: int) -> MailText:
+    """The password-reset message: the one-time link (``path`` after :data:`BASE_MARK`),
+    how long it works, and what to do when the member did not ask for it."""
+    link = BASE_MARK + path
+    said = [
+        "Someone (you, we hope) asked to set a new password for your rentcal account.",
+        f"Open this link within {minutes} minutes to choose one; it works once:",
+    ]
+    after = [
+        "Setting the new password logs you out everywhere and ends your API tokens.",
+        "If you did not ask, ignore this message: your password stays as it is.",
+    ]
+    text = "\n".join([said[0], "", said[1], link, "", *after]) + "\n"
+    anchor = html.escape(link, quote=True)
+    page = (
+        f"<p>{html.escape(said[0])}</p>\n<p>{html.escape(said[1])}<br>"
+        f'<a href="{anchor}">{anchor}</a></p>\n'
+        + "".join(f"<p>{html.escape(line)}</p>\n" for line in after)
+    )
+    return MailText("Set a new rentcal password", text, page)
+
+
+def with_base(kind: str, text: str, page: str, base_url: str | None) -> tuple[str, str]:
+    """A reset message's bodies with its link made absolute (relative without a base
+    URL); every other kind unchanged (a member's own words never get expanded)."""
+    if kind != RESET_KIND:
+        return text, page
+    base = (base_url or "").rstrip("/")
+    return text.replace(BASE_MARK, base), page.replace(html.escape(BASE_MARK), html.escape(base))
+
+
 def next_attempt(attempts: int, now: datetime, created_at: datetime) -> datetime | None:
     """When to try again after ``attempts`` temporary failures (1 min, 2, 4, ... 1 h);
     None once that would be more than :data:`GIVE_UP_AFTER` after ``created_at``."""
@@ -158,9 +196,11 @@ def next_attempt(attempts: int, now: datetime, created_at: datetime) -> datetime
 
 
 __all__ = [
+    "BASE_MARK",
     "FIRST_BACKOFF",
     "GIVE_UP_AFTER",
     "MAX_BACKOFF",
+    "RESET_KIND",
     "MailFailure",
     "MailItem",
     "MailReport",
@@ -171,5 +211,7 @@ __all__ = [
     "next_attempt",
     "rental_facts",
     "rental_link",
+    "reset_mail",
+    "with_base",
     "with_link",
 ]

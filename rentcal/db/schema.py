@@ -48,6 +48,7 @@ REVISIONS: tuple[str, ...] = (
     "0009_usage_counts",
     "0010_mail_outbox",
     "0011_mail_calendar",
+    "0012_password_reset",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

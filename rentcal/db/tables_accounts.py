@@ -121,9 +121,28 @@ class IdempotencyKeyRow(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("member_id", "key", name="uq_idempotency_member_key"),)
 
 
+class PasswordResetRow(SQLModel, table=True):
+    """A one-time password-reset link (issue #20): usable once, until ``expires_at``.
+
+    Only the secret's digest is kept, like every secret; ``client`` is the
+    address the request came from (for an admin reading what happened).
+    """
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(sa_type=DIGEST, unique=True, nullable=False)
+    member_id: int = Field(foreign_key="member.id", nullable=False, index=True)
+    created_at: datetime = Field(nullable=False)
+    expires_at: datetime = Field(nullable=False)
+    used_at: datetime | None = Field(default=None)
+    client: str = Field(sa_type=sa.String(100), nullable=False)
+
+
 credential_t: sa.Table = CredentialRow.__table__  # type: ignore[attr-defined]
 login_session_t: sa.Table = LoginSessionRow.__table__  # type: ignore[attr-defined]
 login_failure_t: sa.Table = LoginFailureRow.__table__  # type: ignore[attr-defined]
 api_token_t: sa.Table = ApiTokenRow.__table__  # type: ignore[attr-defined]
 feed_token_t: sa.Table = FeedTokenRow.__table__  # type: ignore[attr-defined]
 idempotency_t: sa.Table = IdempotencyKeyRow.__table__  # type: ignore[attr-defined]
+password_reset_t: sa.Table = PasswordResetRow.__table__  # type: ignore[attr-defined]

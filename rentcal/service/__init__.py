@@ -28,6 +28,7 @@ to one of them. Where things live:
 ``notifications``         ``notifications``, ``mark_read``
 ``sessions``              passwords, ``login`` / sessions
 ``login_limits``          login throttling keys, the per-process hashing bound
+``password_reset``        ``request_password_reset``, ``reset_password``
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``usage_metrics``         the web server's figures per minute, of every
@@ -67,6 +68,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
+from rentcal.service.password_reset import PasswordResets
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -217,6 +219,8 @@ class Rentcal:
     login = via("accounts", Accounts.login)
     session_member = via("accounts", Accounts.session_member)
     logout = via("accounts", Accounts.logout)
+    request_password_reset = via("resets", PasswordResets.request_password_reset)
+    reset_password = via("resets", PasswordResets.reset_password)
     create_token = via("tokens", Tokens.create_token)
     tokens = via("tokens", Tokens.tokens)
     revoke_token = via("tokens", Tokens.revoke_token)

@@ -67,6 +67,11 @@ def address_key(client: str) -> str:
     return _counter_key("a", client)
 
 
+def reset_key(client: str) -> str:
+    """The counter of password-reset requests from ``client``, whatever was asked for."""
+    return _counter_key("r", client)
+
+
 def login_client(client: str | None) -> str:
     """The address a login is counted under: checked, or :data:`LOCAL_CLIENT`."""
     checks.text_or_none(client, "client")
@@ -92,4 +97,5 @@ __all__ = [
     "hashing",
     "login_client",
     "pair_key",
+    "reset_key",
 ]

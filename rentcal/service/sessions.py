@@ -25,7 +25,7 @@ once; only their SHA-256 digests are stored (:mod:`rentcal.core.credential_value
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
@@ -124,6 +124,16 @@ def hash_password(password: str) -> str:
         return hasher().hash(password)
 
 
+def store_password(conn: Connection, member_id: int, encoded: str, now: datetime) -> None:
+    """What a password change is, in the caller's transaction: the new hash, every
+    session of the member ended, every API token acting for them or made by them
+    revoked (the credentials revision raised, so every server forgets them at once)."""
+    qa.set_credential(conn, member_id, encoded, now)
+    changed = RevokedReason.PASSWORD_CHANGED
+    qa.revoke_member_sessions(conn, member_id, now, changed)
+    qa.revoke_member_tokens(conn, member_id, now, changed, changed)
+
+
 def usable_secret(secret: object) -> str | None:
     """The digest to look a presented secret up by, or None for an impossible one."""
     if not isinstance(secret, str) or not 0 < len(secret) <= MAX_SECRET:
@@ -176,11 +186,7 @@ class Accounts:
 
         def work(conn: Connection) -> None:
             target = self._password_target(conn, handle, acting)
-            now = self.ctx.now()
-            qa.set_credential(conn, target.id, encoded, now)
-            changed = RevokedReason.PASSWORD_CHANGED
-            qa.revoke_member_sessions(conn, target.id, now, changed)
-            qa.revoke_member_tokens(conn, target.id, now, changed, changed)
+            store_password(conn, target.id, encoded, self.ctx.now())
 
         self.ctx.write(work, calendar=False)
 
@@ -357,6 +363,7 @@ __all__ = [
     "Accounts",
     "hash_password",
     "hasher",
+    "store_password",
     "usable_secret",
     "verify_password",
 ]

@@ -24,7 +24,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
-from rentcal.core.mail import MailFailure, Outgoing, header_text, rental_link, with_link
+from rentcal.core.mail import (
+    MailFailure,
+    Outgoing,
+    header_text,
+    rental_link,
+    with_base,
+    with_link,
+)
 from rentcal.errors import InvalidRequest
 from rentcal.feeds.itip import addressed
 
@@ -116,7 +123,8 @@ def build_message(
     to the recipient's mail program.
     """
     item = mail.item
-    text, page = with_link(mail.text, mail.html, rental_link(base_url, item.rental_id))
+    text, page = with_base(item.kind, mail.text, mail.html, base_url)
+    text, page = with_link(text, page, rental_link(base_url, item.rental_id))
     msg = EmailMessage()
     try:
         msg["From"] = sender

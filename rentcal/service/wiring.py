@@ -31,6 +31,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
+from rentcal.service.password_reset import PasswordResets
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -64,6 +65,7 @@ class UseCases:
         self.outbox = Outbox(context)
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
+        self.resets = PasswordResets(context, self.accounts)
         self.settings = OrgSettings(context)
         self.usage = UsageFigures(context)
 

@@ -33,7 +33,9 @@ from rentcal.web.server_settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOKEN_HEADER = "x-csrftoken"
 #: Paths that set a session, so they are checked even without one (login CSRF).
-SESSION_FORMS = ("/login",)
+SESSION_FORMS = ("/login", "/forgot", "/api/password-reset")
+#: ... and paths under these (``/reset/{secret}`` sets a session too).
+SESSION_FORM_PREFIXES = ("/reset/",)
 
 
 def _origin_of(url: str) -> tuple[str, str] | None:
@@ -63,7 +65,9 @@ def needs_check(method: str, path: str, cookies: dict[str, str], headers: Header
     if method in SAFE_METHODS:
         return False
     # Without a session cookie it is a bearer-token script, or nobody (401 follows).
-    return SESSION_COOKIE in cookies or path in SESSION_FORMS
+    return (
+        SESSION_COOKIE in cookies or path in SESSION_FORMS or path.startswith(SESSION_FORM_PREFIXES)
+    )
 
 
 def refusal(headers: Headers, cookies: dict[str, str], settings: Settings) -> str | None:

@@ -31,6 +31,7 @@ from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.health import router as health
 from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.metrics import router as metrics
+from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin,
     account,
     auth,
+    password_reset,
     health,
     metrics,
     design,
