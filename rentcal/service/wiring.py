@@ -31,6 +31,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
+from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -65,6 +66,7 @@ class UseCases:
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.settings = OrgSettings(context)
+        self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
 
 
