@@ -98,6 +98,19 @@ class TestQueueing:
         assert booked.queue_reminders() == 0
         assert reminders(db_url) == DUE_TODAY
 
+    def test_a_rental_approved_after_a_run_is_reminded_by_the_next(
+        self, booked: rentcal.Rentcal, db_url: str, clock: MovableClock
+    ) -> None:
+        """A run that found nothing more due is not trusted past a calendar change."""
+        clock.forward(AT_HOUR - BEFORE)
+        assert booked.queue_reminders() == 2
+        assert booked.queue_reminders() == 0
+        late = booked.book("tractor", d(10), d(10), member="bob", acting="bob")
+        assert booked.queue_reminders() == 0  # pending: not yet
+        booked.approve(late.id, acting="ada")
+        assert booked.queue_reminders() == 1
+        assert reminders(db_url)[-1] == (late.id, PICKUP_REMINDER, "bob@example.org")
+
     def test_a_missed_day_is_not_caught_up_and_the_next_comes_on_its_day(
         self, booked: rentcal.Rentcal, db_url: str, clock: MovableClock
     ) -> None:

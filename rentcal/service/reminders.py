@@ -29,6 +29,7 @@ from rentcal.core.mail import reminder_message
 from rentcal.db import sql as q
 from rentcal.db.rows import SettingRecord
 from rentcal.db.sql import mail as mail_sql
+from rentcal.db.sql.revisions import revision as calendar_revision
 from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
 from rentcal.service.mail_queue import queue
@@ -79,6 +80,9 @@ class Reminders:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        #: (day, calendar revision) of the last run that left nothing due: until the
+        #: revision changes (or the day), there is nothing to look for.
+        self._quiet: tuple[date, int] | None = None
 
     def queue_reminders(self, today: date | None = None) -> int:
         """Queue the reminders due today; how many were queued (0 when none is due).
@@ -87,12 +91,18 @@ class Reminders:
         with reminders off) nothing is queued. ``today`` names the day
         instead of the clock (then the hour is not waited for). Each reminder
         is queued once however often and from however many hosts this runs;
-        a run that finds nothing due writes nothing (one read).
+        a run that finds nothing due writes nothing (one read). Once a run
+        found nothing (more) due, the next ones on the same day ask only
+        whether the calendar's revision changed (a booking, an approval, a
+        move) before looking again.
         """
-        day = self._day(checks.optional_day(today, "today"))
-        if day is None or self.ctx.store.read_only:
+        given = checks.optional_day(today, "today")
+        hour, revision = self.ctx.read(_hour_and_revision)
+        day = given if given is not None else self._day(hour)
+        if day is None or self.ctx.store.read_only or self._quiet == (day, revision):
             return 0
         if not self.ctx.read(lambda conn: mail_sql.due_reminders(conn, day)):
+            self._quiet = (day, revision)
             return 0
 
         def work(conn: Connection) -> int:
@@ -104,17 +114,21 @@ class Reminders:
                 queue(conn, [member_id], reminder_message(kind, rental), rental, kind, now)
             return len(due)
 
-        return self.ctx.write(work, calendar=False)
+        queued = self.ctx.write(work, calendar=False)
+        self._quiet = (day, revision)
+        return queued
 
-    def _day(self, today: date | None) -> date | None:
+    def _day(self, hour: int | None) -> date | None:
         """The day whose reminders are due now, or None: the hour has not come (or off)."""
-        if today is not None:
-            return today
-        hour = self.ctx.read(read_hour)
         if hour is None:
             return None
         local: datetime = local_time(self.ctx.timezone(), self.ctx.now())
         return local.date() if local.hour >= hour else None
+
+
+def _hour_and_revision(conn: Connection) -> tuple[int | None, int]:
+    """The reminder hour in force and the calendar's revision, in one read."""
+    return read_hour(conn), calendar_revision(conn)[0]
 
 
 __all__ = [
