@@ -111,6 +111,13 @@ class TestQueueing:
         assert booked.queue_reminders() == 1
         assert reminders(db_url)[-1] == (late.id, PICKUP_REMINDER, "bob@example.org")
 
+    def test_a_given_day_does_not_wait_for_the_hour(
+        self, booked: rentcal.Rentcal, db_url: str
+    ) -> None:
+        assert booked.queue_reminders() == 0  # 16:00 in Berlin
+        assert booked.queue_reminders(today=TODAY) == 2
+        assert reminders(db_url) == DUE_TODAY
+
     def test_a_missed_day_is_not_caught_up_and_the_next_comes_on_its_day(
         self, booked: rentcal.Rentcal, db_url: str, clock: MovableClock
     ) -> None:
@@ -132,6 +139,7 @@ class TestQueueing:
         assert booked.set_reminder_hour(16, acting="ada") == 16  # 15:00 UTC: now
         booked.set_reminder_hour(None, acting="ada")
         assert booked.queue_reminders() == 0
+        assert booked.queue_reminders(today=TODAY) == 0  # off stays off on a given day
         booked.set_reminder_hour(16, acting="ada")
         assert booked.queue_reminders() == 2
         assert reminders(db_url) == DUE_TODAY

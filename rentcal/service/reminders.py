@@ -89,7 +89,7 @@ class Reminders:
 
         Until the reminder hour has come in the organisation's time zone (or
         with reminders off) nothing is queued. ``today`` names the day
-        instead of the clock (then the hour is not waited for). Each reminder
+        instead of the clock (then the hour is not waited for; off stays off). Each reminder
         is queued once however often and from however many hosts this runs;
         a run that finds nothing due writes nothing (one read). Once a run
         found nothing (more) due, the next ones on the same day ask only
@@ -98,7 +98,7 @@ class Reminders:
         """
         given = checks.optional_day(today, "today")
         hour, revision = self.ctx.read(_hour_and_revision)
-        day = given if given is not None else self._day(hour)
+        day = given if given is not None and hour is not None else self._day(hour)
         if day is None or self.ctx.store.read_only or self._quiet == (day, revision):
             return 0
         if not self.ctx.read(lambda conn: mail_sql.due_reminders(conn, day)):
