@@ -153,6 +153,13 @@ LIMIT_DAYS = [
     ("negative", -1, BAD),
     ("too-big", 36_501, BAD),
 ]
+REMINDER_HOUR = [
+    ("str", "8", WRONG),
+    ("bool", True, WRONG),
+    ("float", 8.0, WRONG),
+    ("negative", -1, BAD),
+    ("too-big", 24, BAD),
+]
 URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
 SENDER = [("int", 5, WRONG), ("str", "smtp://127.0.0.1:25", WRONG), ("none", None, WRONG)]
 
@@ -410,6 +417,9 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("set_limits", "max_days", LIMIT_DAYS),
     ("set_limits", "horizon_days", LIMIT_DAYS),
     ("set_limits", "acting", OPTIONAL_HANDLE),
+    ("set_reminder_hour", "hour", REMINDER_HOUR),
+    ("set_reminder_hour", "acting", OPTIONAL_HANDLE),
+    ("queue_reminders", "today", OPTIONAL_DAY),
     ("add_usage", "minute", MINUTE),
     ("add_usage", "counts", COUNTS),
     ("usage", "since", MINUTE),
@@ -426,6 +436,8 @@ NO_PARAMETERS = {
     "is_empty",
     "limits",
     "limits_history",
+    "reminder_hour",
+    "reminder_hour_history",
     "members",
     "now",
     "revision",
@@ -447,6 +459,8 @@ GOOD: dict[str, dict[str, Any]] = {
     "init": {"admin": "zed", "name": "Zed", "email": "zed@example.org"},
     "set_timezone": {"zone": "Europe/Berlin", "acting": "ada"},
     "set_limits": {"max_days": 60, "horizon_days": 365, "acting": "ada"},
+    "set_reminder_hour": {"hour": 8, "acting": "ada"},
+    "queue_reminders": {"today": TODAY},
     "verify_member": {"handle": "carol", "acting": "ada"},
     "member": {"handle": "bob"},
     "add_machine": {
@@ -800,6 +814,13 @@ EXPECT: dict[str, Any] = {
     "complete": lambda r, a: (r.id, r.status.value) == (2, "completed"),
     "housekeeping": lambda r, a: (r.expired, r.completed) == (0, 0),
     "housekeeping_due": lambda r, a: r is False,
+    "set_reminder_hour": lambda r, a: (
+        r == 8
+        and a.reminder_hour() == 8
+        and [h for h, _by, _at in a.reminder_hour_history()] == [8]
+    ),
+    # the seeded members have no rental starting tomorrow or ending today
+    "queue_reminders": lambda r, a: r == 0,
     "move": lambda r, a: (r.id, r.machine, r.start, r.end) == (1, "tractor", d(20), d(21)),
     "rental": lambda r, a: (
         (r.id, r.machine, r.member, r.status.value) == (1, "tractor", "bob", "pending")

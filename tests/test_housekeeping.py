@@ -98,12 +98,16 @@ class TestHousekeeping:
         env = {"RENTCAL_TODAY": "2030-01-10"}
         result = cli(db_url, "housekeeping", env=env)
         assert result.exit_code == 0, result.output
-        assert result.stdout == "Housekeeping: 1 request expired, 1 rental completed.\n"
+        assert result.stdout == (
+            "Housekeeping: 1 request expired, 1 rental completed, 0 reminders queued.\n"
+        )
         assert cli(db_url, "housekeeping", "--json", env=env).stdout.split() == [
             "{",
             '"expired":',
             "0,",
             '"completed":',
+            "0,",
+            '"reminders":',
             "0",
             "}",
         ]

@@ -75,10 +75,12 @@ def move(
 )
 @cli_command
 def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Expire undecided requests and complete ended rentals, now (for cron).
+    """Expire undecided requests, complete ended rentals, queue due reminders (for cron).
 
     rentcal does this by itself whenever it touches a machine or shows a stale
-    rental; run this so nothing waits for the next visitor. Safe to run from
+    rental; run this so nothing waits for the next visitor. From the reminder
+    hour (rentcal reminders show) it also queues the day's pick-up and return
+    reminders, each once; `rentcal mail send` sends them. Safe to run from
     several hosts at once.
     """
     from rentcal.cli import render
@@ -87,12 +89,14 @@ def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     state = get_state(ctx)
     with state.connect() as cal:
         done = cal.housekeeping(today=state.today)
+        reminded = cal.queue_reminders()
     if as_json:
-        render.emit_json(done.as_dict())
+        render.emit_json({**done.as_dict(), "reminders": reminded})
         return
     render.echo(
         f"Housekeeping: {plural(done.expired, 'request')} expired, "
-        f"{plural(done.completed, 'rental')} completed."
+        f"{plural(done.completed, 'rental')} completed, "
+        f"{plural(reminded, 'reminder')} queued."
     )
 
 

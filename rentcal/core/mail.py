@@ -130,6 +130,30 @@ def compose(message: str, rental: Rental | None) -> MailText:
     return MailText(header_text(said) or "rentcal", text + "\n", page)
 
 
+#: The outbox kinds of the reminders (:mod:`rentcal.service.reminders`).
+PICKUP_REMINDER = "pickup-reminder"
+RETURN_REMINDER = "return-reminder"
+REMINDER_KINDS = (PICKUP_REMINDER, RETURN_REMINDER)
+
+
+def reminder_message(kind: str, rental: Rental) -> str:
+    """The sentence of a reminder about ``rental``: a pick-up tomorrow or a return today.
+
+    rentcal keeps no address for a machine, so where to pick it up is left to
+    the machine's title and the organisation's own habits.
+    """
+    title = rental.machine_title or rental.machine
+    if kind == PICKUP_REMINDER:
+        return (
+            f"reminder: your rental {rental.id} of {title} starts tomorrow, "
+            f"{_day(rental.start)} - pick it up then"
+        )
+    return (
+        f"reminder: your rental {rental.id} of {title} ends today, "
+        f"{_day(rental.end)} - please return it today"
+    )
+
+
 def rental_link(base_url: str | None, rental_id: int | None) -> str | None:
     """The rental's page on the web server, when a base URL is configured."""
     if not base_url or rental_id is None:
@@ -201,6 +225,9 @@ __all__ = [
     "GIVE_UP_AFTER",
     "MAX_BACKOFF",
     "RESET_KIND",
+    "PICKUP_REMINDER",
+    "REMINDER_KINDS",
+    "RETURN_REMINDER",
     "MailFailure",
     "MailItem",
     "MailReport",
@@ -209,6 +236,7 @@ __all__ = [
     "compose",
     "header_text",
     "next_attempt",
+    "reminder_message",
     "rental_facts",
     "rental_link",
     "reset_mail",

@@ -29,6 +29,8 @@ _FRESH = "rentcal_fresh"
 SCHEMA_LOCK_KEY = 0x72656E7463616C
 #: Advisory lock key serialising the first member's creation on PostgreSQL.
 MEMBERS_LOCK_KEY = SCHEMA_LOCK_KEY + 1
+#: Advisory lock key serialising the runs that queue reminders (check, then insert).
+REMINDERS_LOCK_KEY = SCHEMA_LOCK_KEY + 20
 
 
 #: The PostgreSQL timeouts rentcal sets, for the session or (``local``) one transaction.

@@ -40,7 +40,7 @@ from rentcal.db.driver_errors import (
     is_out_of_connections,
     sqlstate,
 )
-from rentcal.db.engine_postgres import MEMBERS_LOCK_KEY, SCHEMA_LOCK_KEY
+from rentcal.db.engine_postgres import MEMBERS_LOCK_KEY, REMINDERS_LOCK_KEY, SCHEMA_LOCK_KEY
 from rentcal.db.engine_sqlite import switch_to_wal
 from rentcal.db.engines import make_engine
 from rentcal.db.gate import Gate
@@ -272,6 +272,13 @@ class Store:
         """
         if self.dialect != "sqlite":
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MEMBERS_LOCK_KEY)))
+
+    def lock_reminders(self, conn: Connection) -> None:
+        """Serialise the runs that queue reminders: each checks the outbox, then adds to it,
+        so two at once (cron and a server, two hosts) must not both see "not sent yet".
+        PostgreSQL: an advisory lock until commit; SQLite's BEGIN IMMEDIATE already does."""
+        if self.dialect != "sqlite":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(REMINDERS_LOCK_KEY)))
 
     def watch_revisions(self, *, poll_seconds: float, quiet_seconds: float) -> RevisionWatch:
         """Wake-ups for live streams when the calendar's revision may have changed.

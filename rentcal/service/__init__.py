@@ -35,7 +35,11 @@ to one of them. Where things live:
                           worker: ``add_usage``, ``usage``
 ``org_settings``          the organisation's time zone: ``timezone``,
                           ``set_timezone``, ``timezone_history``; the rental
-                          limits: ``limits``, ``set_limits``, ``limits_history``
+                          limits: ``limits``, ``set_limits``, ``limits_history``;
+                          the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
+                          ``reminder_hour_history``
+``reminders``             ``queue_reminders``: pick-up and return reminders,
+                          once each, through the mail outbox
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -69,6 +73,7 @@ from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.password_reset import PasswordResets
+from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -206,6 +211,10 @@ class Rentcal:
     limits = via("settings", OrgSettings.limits)
     set_limits = via("settings", OrgSettings.set_limits)
     limits_history = via("settings", OrgSettings.limits_history)
+    reminder_hour = via("settings", OrgSettings.reminder_hour)
+    set_reminder_hour = via("settings", OrgSettings.set_reminder_hour)
+    reminder_hour_history = via("settings", OrgSettings.reminder_hour_history)
+    queue_reminders = via("reminders", Reminders.queue_reminders)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------
 

@@ -1,4 +1,5 @@
-"""Organisation-wide settings: the time zone in which "today" is read, the rental limits.
+"""Organisation-wide settings: the time zone in which "today" is read, the rental limits,
+the hour of the reminders (:mod:`rentcal.service.reminders`).
 
 The rental limits (:mod:`rentcal.core.limits`): defaults until an admin sets
 them with :meth:`OrgSettings.set_limits`; each change is kept with who set it
@@ -34,6 +35,7 @@ from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
 from rentcal.service.org_limits import HORIZON_DAYS_KEY, MAX_DAYS_KEY, read_limits
 from rentcal.service.org_zone import TIMEZONE_KEY
+from rentcal.service.reminders import OFF, REMINDER_HOUR_KEY, check_hour, read_hour, stored_hour
 
 
 class OrgSettings:
@@ -134,6 +136,37 @@ class OrgSettings:
             return [(label, int(r.value), r.changed_by, r.changed_at) for label, r in rows]
 
         return self.ctx.read(work)
+
+    def reminder_hour(self) -> int | None:
+        """The hour (0-23, in the organisation's zone) from which the day's reminders
+        are queued; None: reminders are off. 17 until an admin sets another."""
+        return self.ctx.read(read_hour)
+
+    def set_reminder_hour(self, hour: int | None, acting: str | None = None) -> int | None:
+        """Store the reminder hour, 0 to 23, or None to turn reminders off (admins only).
+
+        The hour is read in the organisation's time zone. A value equal to the
+        one in force changes nothing; any other is recorded with who set it
+        and when. No calendar shows it, so the calendar's revision stays.
+        """
+        wanted = check_hour(hour)
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> int | None:
+            actor = self.ctx.admin(conn, acting, "set the reminder hour")
+            row = q.org_setting(conn, REMINDER_HOUR_KEY)
+            if row is None or stored_hour(row) != wanted:
+                value = OFF if wanted is None else str(wanted)
+                q.add_org_setting(conn, REMINDER_HOUR_KEY, value, actor.id, self.ctx.now())
+            return read_hour(conn)
+
+        return self.ctx.write(work, calendar=False)
+
+    def reminder_hour_history(self) -> list[tuple[int | None, str | None, datetime]]:
+        """Every stored reminder hour, newest first: (hour or None for off, who, when).
+        Empty while the default holds."""
+        rows = self.ctx.read(lambda conn: q.org_setting_history(conn, REMINDER_HOUR_KEY))
+        return [(stored_hour(r), r.changed_by, r.changed_at) for r in rows]
 
 
 __all__ = ["OrgSettings"]

@@ -51,8 +51,14 @@ def host_zone_name() -> str | None:
 
 def local_date(zone: TimeZone, now: datetime) -> date:
     """The date of the aware ``now`` in ``zone`` (the host's local date for a host zone)."""
+    return local_time(zone, now).date()
+
+
+def local_time(zone: TimeZone, now: datetime) -> datetime:
+    """The aware ``now`` as the clock on the wall in ``zone`` shows it (the host's
+    local time for a host zone); the reminders wait for an hour of it."""
     if zone.source == "host":
-        return now.astimezone().date()
+        return now.astimezone()
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -63,7 +69,7 @@ def local_date(zone: TimeZone, now: datetime) -> date:
             "host's time-zone data; install tzdata (pip install tzdata) or have an "
             "admin set another zone"
         ) from None
-    return now.astimezone(tz).date()
+    return now.astimezone(tz)
 
 
 class OrgZone:
@@ -119,4 +125,5 @@ __all__ = [
     "OrgZone",
     "host_zone_name",
     "local_date",
+    "local_time",
 ]

@@ -32,6 +32,7 @@ from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.password_reset import PasswordResets
+from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
 from rentcal.service.tokens import Tokens
@@ -67,6 +68,7 @@ class UseCases:
         self.tokens = Tokens(context, self.accounts)
         self.resets = PasswordResets(context, self.accounts)
         self.settings = OrgSettings(context)
+        self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
 
 

@@ -10,14 +10,15 @@ is due again only when its lease ran out (a sender that died).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from rentcal.core.mail import MailItem, Outgoing
-from rentcal.db.tables import member_t
+from rentcal.core.mail import PICKUP_REMINDER, RETURN_REMINDER, MailItem, Outgoing
+from rentcal.core.types import RentalStatus
+from rentcal.db.tables import member_t, rental_t
 from rentcal.db.tables_mail import mail_attempt_t, mail_outbox_t
 
 _m = mail_outbox_t.c
@@ -89,6 +90,35 @@ _CLAIMED = (
     .order_by(_m.id)
 )
 _ADD_ATTEMPT = sa.insert(mail_attempt_t)
+_r = rental_t.c
+
+
+def _reminders(kind: str, day_column: Any, day: str) -> sa.Select[Any]:
+    """Approved rentals whose ``day_column`` is the bound ``day``, of members with an
+    address, without an outbox row of ``kind`` yet: the reminders of ``kind`` due."""
+    sent = (
+        sa.select(_m.id)
+        .where(_m.rental_id == _r.id, _m.kind == sa.literal(kind, _m.kind.type))
+        .exists()
+    )
+    return (
+        sa.select(_r.id, _r.member_id, sa.literal(kind, _m.kind.type).label("kind"))
+        .join(member_t, member_t.c.id == _r.member_id)
+        .where(_r.status == RentalStatus.APPROVED.value)
+        .where(day_column == sa.bindparam(day))
+        .where(member_t.c.email.is_not(None))
+        .where(~sent)
+    )
+
+
+#: Pick-ups tomorrow and returns today not reminded yet (the returns by the
+#: (status, end_date) index; the pick-ups among the approved rentals not ended).
+_DUE_REMINDERS = sa.union_all(
+    _reminders(PICKUP_REMINDER, _r.start_date, "tomorrow").where(
+        _r.end_date >= sa.bindparam("tomorrow")
+    ),
+    _reminders(RETURN_REMINDER, _r.end_date, "today"),
+)
 
 
 def _item(row: Any) -> MailItem:
@@ -126,6 +156,15 @@ def queue_for(
             "now": now,
         },
     )
+
+
+def due_reminders(conn: Connection, today: date) -> list[tuple[int, int, str]]:
+    """(rental id, member id, kind) of every reminder due on ``today`` and not queued yet:
+    a pick-up for each approved rental starting the next day, a return for each ending
+    ``today``. The outbox is the record: a reminder is due while no row of its kind
+    names the rental."""
+    found = conn.execute(_DUE_REMINDERS, {"today": today, "tomorrow": today + timedelta(days=1)})
+    return sorted((int(r[0]), int(r[1]), str(r[2])) for r in found)
 
 
 def claim(conn: Connection, now: datetime, until: datetime, limit: int) -> list[Outgoing]:
@@ -198,4 +237,13 @@ def attempts(conn: Connection, mail_id: int) -> list[tuple[datetime, str, str]]:
     return [(r.at, r.outcome, r.reply) for r in conn.execute(query)]
 
 
-__all__ = ["attempts", "claim", "item", "items", "queue_for", "record", "set_status"]
+__all__ = [
+    "attempts",
+    "claim",
+    "due_reminders",
+    "item",
+    "items",
+    "queue_for",
+    "record",
+    "set_status",
+]

@@ -1,0 +1,142 @@
+"""Reminders by e-mail: a pick-up the day before a rental starts, a return on its last day.
+
+At the organisation's reminder hour (an organisation setting,
+:data:`REMINDER_HOUR_KEY`, default :data:`DEFAULT_REMINDER_HOUR`, or "off"),
+read in the organisation's time zone, :meth:`Reminders.queue_reminders`
+queues through the outbox one ``pickup-reminder`` for every *approved*
+rental starting the next day and one ``return-reminder`` for every
+*approved* rental ending that day, to the rental's member when they have an
+e-mail address. ``rentcal housekeeping`` (cron) and ``rentcal serve``'s
+delivery pass call it; nothing else runs in the background.
+
+Exactly once, without a table of its own: the outbox is the record. A
+reminder is due while no outbox row of its kind names the rental, and the
+check and the insert happen in ONE write transaction that first takes the
+reminders' lock (SQLite: the write transaction itself; PostgreSQL: an
+advisory lock), so two runs at once (two hosts, cron and a server) queue it
+once. A rental no longer approved gets none; a day without a run is not
+caught up later (a pick-up reminder on the day it started would come late).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.engine import Connection
+
+from rentcal.core import checks
+from rentcal.core.mail import reminder_message
+from rentcal.db import sql as q
+from rentcal.db.rows import SettingRecord
+from rentcal.db.sql import mail as mail_sql
+from rentcal.db.sql.revisions import revision as calendar_revision
+from rentcal.errors import InvalidRequest
+from rentcal.service.base import Context
+from rentcal.service.mail_queue import queue
+from rentcal.service.org_zone import local_time
+
+#: The organisation setting holding the reminder hour ("0".."23", or "off").
+REMINDER_HOUR_KEY = "reminder_hour"
+#: The hour (in the organisation's zone) from which the day's reminders go out.
+DEFAULT_REMINDER_HOUR = 17
+#: The stored value that turns reminders off.
+OFF = "off"
+
+
+def check_hour(value: object, name: str = "hour") -> int | None:
+    """A reminder hour: a whole number from 0 to 23, or None (reminders off)."""
+    if value is None:
+        return None
+    hour = checks.whole_number(value, name)
+    if not 0 <= hour <= 23:
+        raise InvalidRequest(
+            f"{name} {hour} must be an hour from 0 to 23 (or None to turn reminders off)",
+            field=name,
+            value=hour,
+            reason="range",
+        )
+    return hour
+
+
+def stored_hour(row: SettingRecord | None) -> int | None:
+    """The hour a stored value says (None: off); the default while none is stored
+    (a value no rentcal wrote also reads as the default)."""
+    if row is None:
+        return DEFAULT_REMINDER_HOUR
+    if row.value == OFF:
+        return None
+    if row.value.isdigit() and 0 <= int(row.value) <= 23:
+        return int(row.value)
+    return DEFAULT_REMINDER_HOUR
+
+
+def read_hour(conn: Connection) -> int | None:
+    """The reminder hour in force, as transaction ``conn`` sees it (None: off)."""
+    return stored_hour(q.org_setting(conn, REMINDER_HOUR_KEY))
+
+
+class Reminders:
+    """Queuing the day's reminders, once each, from whichever process gets there first."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        #: (day, calendar revision) of the last run that left nothing due: until the
+        #: revision changes (or the day), there is nothing to look for.
+        self._quiet: tuple[date, int] | None = None
+
+    def queue_reminders(self, today: date | None = None) -> int:
+        """Queue the reminders due today; how many were queued (0 when none is due).
+
+        Until the reminder hour has come in the organisation's time zone (or
+        with reminders off) nothing is queued. ``today`` names the day
+        instead of the clock (then the hour is not waited for; off stays off). Each reminder
+        is queued once however often and from however many hosts this runs;
+        a run that finds nothing due writes nothing (one read). Once a run
+        found nothing (more) due, the next ones on the same day ask only
+        whether the calendar's revision changed (a booking, an approval, a
+        move) before looking again.
+        """
+        given = checks.optional_day(today, "today")
+        hour, revision = self.ctx.read(_hour_and_revision)
+        day = given if given is not None and hour is not None else self._day(hour)
+        if day is None or self.ctx.store.read_only or self._quiet == (day, revision):
+            return 0
+        if not self.ctx.read(lambda conn: mail_sql.due_reminders(conn, day)):
+            self._quiet = (day, revision)
+            return 0
+
+        def work(conn: Connection) -> int:
+            self.ctx.store.lock_reminders(conn)
+            due = mail_sql.due_reminders(conn, day)  # afresh, under the lock
+            now = self.ctx.now()
+            for rental_id, member_id, kind in due:
+                rental = self.ctx.get_rental(conn, rental_id)
+                queue(conn, [member_id], reminder_message(kind, rental), rental, kind, now)
+            return len(due)
+
+        queued = self.ctx.write(work, calendar=False)
+        self._quiet = (day, revision)
+        return queued
+
+    def _day(self, hour: int | None) -> date | None:
+        """The day whose reminders are due now, or None: the hour has not come (or off)."""
+        if hour is None:
+            return None
+        local: datetime = local_time(self.ctx.timezone(), self.ctx.now())
+        return local.date() if local.hour >= hour else None
+
+
+def _hour_and_revision(conn: Connection) -> tuple[int | None, int]:
+    """The reminder hour in force and the calendar's revision, in one read."""
+    return read_hour(conn), calendar_revision(conn)[0]
+
+
+__all__ = [
+    "DEFAULT_REMINDER_HOUR",
+    "OFF",
+    "REMINDER_HOUR_KEY",
+    "Reminders",
+    "check_hour",
+    "read_hour",
+    "stored_hour",
+]
