@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Connection
 
@@ -158,6 +158,15 @@ class TestSameRowsAsTheFinders:
             st.lists(rental_rows, max_size=40),
             st.lists(upkeep_rows, max_size=12),
             st.lists(windows, min_size=1, max_size=8),
+        )
+        # every kind of row the coverage check below asks for, whatever is generated
+        @example(
+            [
+                (0, 0, 9, RentalStatus.APPROVED, False, 1),  # reaches in from before
+                (0, 2, 9, RentalStatus.PENDING, True, 2),  # queued, from before
+            ],
+            [(0, 1, 9, MaintenanceStatus.SCHEDULED)],  # maintenance from before
+            [(5, 3, False)],
         )
         def check(
             rentals: list[tuple[int, int, int, RentalStatus, bool, int]],
