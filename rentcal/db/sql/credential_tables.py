@@ -23,6 +23,7 @@ from rentcal.db.sql.revisions import (
     bump_credentials,
     bump_revision,
     revision,
+    revoking,
 )
 from rentcal.db.tables import member_t
 from rentcal.db.tables_accounts import (
@@ -187,10 +188,7 @@ def touch_session(conn: Connection, session_id: int, now: datetime, until: datet
 
 def revoke_session(conn: Connection, digest: str, now: datetime) -> bool:
     """Revoke the live session with this digest; whether there was one."""
-    revoked = bool(conn.execute(_REVOKE_SESSION, {"s": digest, "now": now}).rowcount)
-    if revoked:
-        bump_credentials(conn)
-    return revoked
+    return bool(revoking(conn, _REVOKE_SESSION, {"s": digest, "now": now}))
 
 
 def revoke_member_sessions(
@@ -198,10 +196,7 @@ def revoke_member_sessions(
 ) -> int:
     """Revoke every open session of a member, saying why; how many."""
     values = {"m": member_id, "now": now, "why": reason.value}
-    count = int(conn.execute(_REVOKE_MEMBER_SESSIONS, values).rowcount)
-    if count:
-        bump_credentials(conn)
-    return count
+    return revoking(conn, _REVOKE_MEMBER_SESSIONS, values)
 
 
 # -- API tokens -----------------------------------------------------------------------
@@ -298,10 +293,7 @@ def token_used(conn: Connection, token_id: int, now: datetime) -> None:
 
 def revoke_token(conn: Connection, token_id: int, now: datetime) -> bool:
     """Revoke a live token; whether it was live."""
-    revoked = bool(conn.execute(_REVOKE_TOKEN, {"i": token_id, "now": now}).rowcount)
-    if revoked:
-        bump_credentials(conn)
-    return revoked
+    return bool(revoking(conn, _REVOKE_TOKEN, {"i": token_id, "now": now}))
 
 
 def revoke_member_tokens(
@@ -314,10 +306,7 @@ def revoke_member_tokens(
     """Revoke every live token acting for the member (reason ``acting_for``) or made
     by them for someone else (``made_by``); how many."""
     values = {"m": member_id, "now": now, "for_why": acting_for.value, "by_why": made_by.value}
-    count = int(conn.execute(_REVOKE_MEMBER_TOKENS, values).rowcount)
-    if count:
-        bump_credentials(conn)
-    return count
+    return revoking(conn, _REVOKE_MEMBER_TOKENS, values)
 
 
 # -- idempotency keys -----------------------------------------------------------------

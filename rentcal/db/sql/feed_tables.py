@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core.credential_values import FeedScope, FeedToken, RevokedReason
 from rentcal.db.rows import NewFeedToken
-from rentcal.db.sql.revisions import bump_credentials
+from rentcal.db.sql.revisions import revoking
 from rentcal.db.tables import machine_t, member_t
 from rentcal.db.tables_accounts import feed_token_t
 
@@ -118,10 +118,7 @@ def find_feeds(conn: Connection, owner_id: int | None, include_revoked: bool) ->
 
 def revoke_feed(conn: Connection, feed_id: int, now: datetime) -> bool:
     """Revoke a live feed token; whether it was live."""
-    revoked = bool(conn.execute(_REVOKE_FEED, {"i": feed_id, "now": now}).rowcount)
-    if revoked:
-        bump_credentials(conn)
-    return revoked
+    return bool(revoking(conn, _REVOKE_FEED, {"i": feed_id, "now": now}))
 
 
 def revoke_owner_feeds(
@@ -129,7 +126,4 @@ def revoke_owner_feeds(
 ) -> int:
     """Revoke every live feed token a member made, saying why; how many."""
     values = {"m": owner_id, "now": now, "why": reason.value}
-    count = int(conn.execute(_REVOKE_OWNER_FEEDS, values).rowcount)
-    if count:
-        bump_credentials(conn)
-    return count
+    return revoking(conn, _REVOKE_OWNER_FEEDS, values)

@@ -11,7 +11,7 @@ resolved to while it is unchanged. Both are read by one statement.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -73,6 +73,18 @@ def bump_revision(conn: Connection, now: datetime, *, notify: bool) -> int:
     return value
 
 
+def revoking(conn: Connection, statement: sa.Update, values: dict[str, Any]) -> int:
+    """Run a revoking UPDATE; raise the credentials' revision if it revoked anything.
+
+    Every revoke goes through here, so none can forget the bump (and revoking
+    nothing drops no server's cache). Returns how many rows it revoked.
+    """
+    count = int(conn.execute(statement, values).rowcount)
+    if count:
+        bump_credentials(conn)
+    return count
+
+
 def bump_credentials(conn: Connection) -> None:
     """Raise the credentials' revision in the caller's transaction.
 
@@ -91,4 +103,5 @@ __all__ = [
     "bump_revision",
     "revision",
     "revisions",
+    "revoking",
 ]
