@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from rentcal.core.mail_choices import DIGEST_KIND
 from rentcal.core.values import Rental
 
 #: The longest subject stored (a header line stays readable and unfolded).
@@ -61,6 +63,15 @@ class MailItem:
     next_attempt_at: datetime
     last_error: str | None
     sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MailList:
+    """The newest open (queued or failed) messages, newest first, and how many are open
+    in all: a bounded view of the outbox (the admin page's)."""
+
+    items: tuple[MailItem, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +213,48 @@ def reset_mail(path: str, minutes: int) -> MailText:
     return MailText("Set a new rentcal password", text, page)
 
 
+#: The most requests one daily list names (the rest are counted, the admin page has them).
+DIGEST_LIMIT = 50
+
+
+def digest_mail(pending: Sequence[Rental]) -> MailText:
+    """The admins' daily list of the ``pending`` requests, oldest first, each with its
+    link (after :data:`BASE_MARK`, like a reset link) and a link to the admin page."""
+    shown = list(pending[:DIGEST_LIMIT])
+    count = len(pending)
+    said = (
+        "1 booking request waits for a decision"
+        if count == 1
+        else f"{count} booking requests wait for a decision"
+    )
+    lines, items = [], []
+    for rental in shown:
+        title = rental.machine_title or rental.machine
+        line = (
+            f"Rental {rental.id}: {title}, {rental.member_name} ({rental.member}), "
+            f"{_day(rental.start)} to {_day(rental.end)}"
+        )
+        link = f"{BASE_MARK}/rentals/{rental.id}"
+        lines += [line, f"  {link}"]
+        anchor = html.escape(link, quote=True)
+        items.append(f'<li><a href="{anchor}">{html.escape(line)}</a></li>')
+    more = count - len(shown)
+    tail = [f"... and {more} more."] if more else []
+    admin = f"{BASE_MARK}/admin"
+    text = "\n".join([said + ":", "", *lines, *tail, "", f"Decide on the admin page: {admin}"])
+    page = (
+        f"<p>{html.escape(said)}:</p>\n<ul>{''.join(items)}</ul>\n"
+        + "".join(f"<p>{html.escape(t)}</p>\n" for t in tail)
+        + f'<p><a href="{html.escape(admin, quote=True)}">Decide on the admin page</a></p>\n'
+    )
+    return MailText(header_text(said[:1].upper() + said[1:]), text + "\n", page)
+
+
 def with_base(kind: str, text: str, page: str, base_url: str | None) -> tuple[str, str]:
-    """A reset message's bodies with its link made absolute (relative without a base
-    URL); every other kind unchanged (a member's own words never get expanded)."""
-    if kind != RESET_KIND:
+    """A reset message's (or a daily list's) bodies with its links made absolute
+    (relative without a base URL); every other kind unchanged (a member's own words
+    never get expanded)."""
+    if kind not in (RESET_KIND, DIGEST_KIND):
         return text, page
     base = (base_url or "").rstrip("/")
     return text.replace(BASE_MARK, base), page.replace(html.escape(BASE_MARK), html.escape(base))
@@ -221,6 +270,7 @@ def next_attempt(attempts: int, now: datetime, created_at: datetime) -> datetime
 
 __all__ = [
     "BASE_MARK",
+    "DIGEST_LIMIT",
     "FIRST_BACKOFF",
     "GIVE_UP_AFTER",
     "MAX_BACKOFF",
@@ -230,10 +280,12 @@ __all__ = [
     "RETURN_REMINDER",
     "MailFailure",
     "MailItem",
+    "MailList",
     "MailReport",
     "MailText",
     "Outgoing",
     "compose",
+    "digest_mail",
     "header_text",
     "next_attempt",
     "reminder_message",

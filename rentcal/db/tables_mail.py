@@ -2,7 +2,8 @@
 
 Registered in the same metadata as :mod:`rentcal.db.tables`, which imports this
 module, so ``create_all`` and Alembic see the tables (revision 0010; the
-calendar columns, 0011). A row is one message to one address; senders claim
+calendar columns, 0011; the members' choices and the index by rental and kind,
+0014). A row is one message to one address; senders claim
 due rows with a lease (``lease_until``), send them outside any transaction
 and record each attempt in ``mail_attempt``, so a rolled-back change sends
 nothing and a committed one is never forgotten.
@@ -10,7 +11,7 @@ nothing and a committed one is never forgotten.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -53,6 +54,8 @@ class MailOutboxRow(SQLModel, table=True):
             "status IN ('queued', 'sent', 'failed', 'discarded')", name="ck_mail_outbox_status"
         ),
         sa.Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+        # The reminders' "not yet queued for this rental" test looks rows up by both.
+        sa.Index("ix_mail_outbox_rental_kind", "rental_id", "kind"),
     )
 
 
@@ -71,5 +74,31 @@ class MailAttemptRow(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_mail_attempt_mail", "mail_id"),)
 
 
+class MailPreferenceRow(SQLModel, table=True):
+    """How one member wants one kind of notification (revision 0014): ``email`` (as
+    if no row), ``in-app`` (no e-mail) or, for new requests, ``digest`` (one a day).
+
+    ``last_digest_on``: the organisation's day of the member's last daily list of
+    requests; the digest is due while it is not today (so once a day, whichever
+    process gets there first).
+    """
+
+    __tablename__ = "mail_preference"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    kind: str = Field(sa_type=sa.String(20), primary_key=True)
+    choice: str = Field(sa_type=sa.String(10), nullable=False)
+    updated_at: datetime = Field(nullable=False)
+    last_digest_on: date | None = Field(default=None)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "choice IN ('email', 'in-app') OR (choice = 'digest' AND kind = 'request')",
+            name="ck_mail_preference_choice",
+        ),
+    )
+
+
 mail_outbox_t: sa.Table = MailOutboxRow.__table__  # type: ignore[attr-defined]
 mail_attempt_t: sa.Table = MailAttemptRow.__table__  # type: ignore[attr-defined]
+mail_preference_t: sa.Table = MailPreferenceRow.__table__  # type: ignore[attr-defined]

@@ -39,7 +39,12 @@ to one of them. Where things live:
                           the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
                           ``reminder_hour_history``
 ``reminders``             ``queue_reminders``: pick-up and return reminders,
-                          once each, through the mail outbox
+                          once each, through the mail outbox (and the
+                          admins' daily lists of pending requests)
+``mail_choices``          ``mail_choices``, ``set_mail_choices``: e-mail or
+                          in-app only, per member and kind of notification
+``mail_outbox``           ``deliver_mail``, ``outbox``, ``recent_mail``,
+                          ``retry_mail``, ``discard_mail``
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -66,6 +71,7 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
@@ -205,6 +211,9 @@ class Rentcal:
     outbox = via("outbox", Outbox.outbox)
     retry_mail = via("outbox", Outbox.retry_mail)
     discard_mail = via("outbox", Outbox.discard_mail)
+    recent_mail = via("outbox", Outbox.recent_mail)
+    mail_choices = via("mail_choices", MailChoices.mail_choices)
+    set_mail_choices = via("mail_choices", MailChoices.set_mail_choices)
     timezone = via("settings", OrgSettings.timezone)
     set_timezone = via("settings", OrgSettings.set_timezone)
     timezone_history = via("settings", OrgSettings.timezone_history)

@@ -20,7 +20,7 @@ from typing import Protocol
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
-from rentcal.core.mail import MailFailure, MailItem, MailReport, Outgoing, next_attempt
+from rentcal.core.mail import MailFailure, MailItem, MailList, MailReport, Outgoing, next_attempt
 from rentcal.db.sql import mail as mail_sql
 from rentcal.errors import InvalidRequest, NotFound
 from rentcal.service.base import Context, int_id
@@ -30,6 +30,8 @@ BATCH = 10
 LEASE = timedelta(minutes=15)
 #: What ``mail()`` lists: waiting and failed (sent and discarded are done with).
 OPEN = ("queued", "failed")
+#: The most messages :meth:`Outbox.recent_mail` lists at once.
+MAX_LISTED = 500
 
 
 class MailSender(Protocol):
@@ -125,6 +127,26 @@ class Outbox:
 
         return self.ctx.read(work)
 
+    def recent_mail(self, limit: int = 50, acting: str | None = None) -> MailList:
+        """The ``limit`` newest queued or failed messages, newest first, and how many
+        are open in all (admins): the outbox at a glance, bounded however long it is."""
+        most = checks.positive_int(limit, "limit")
+        if most > MAX_LISTED:
+            raise InvalidRequest(
+                f"limit {most} is more than {MAX_LISTED}",
+                field="limit",
+                value=most,
+                reason="range",
+            )
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> MailList:
+            self.ctx.admin(conn, acting, "see the mail outbox")
+            found, total = mail_sql.newest(conn, OPEN, most)
+            return MailList(tuple(found), total)
+
+        return self.ctx.read(work)
+
     def retry_mail(self, mail_id: int, acting: str | None = None) -> MailItem:
         """Send a failed (or waiting) message again at the next pass (admins)."""
         return self._change(mail_id, acting, "queued", "retry mail")
@@ -165,4 +187,4 @@ class Outbox:
         return self.ctx.write(work, calendar=False)
 
 
-__all__ = ["BATCH", "LEASE", "MailSender", "Outbox"]
+__all__ = ["BATCH", "LEASE", "MAX_LISTED", "MailSender", "Outbox"]

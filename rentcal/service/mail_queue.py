@@ -5,8 +5,10 @@ the notifications, so the e-mail is recorded in the same transaction as the
 change that causes it: a rolled-back booking queues nothing, a committed one
 is never forgotten. Members without an e-mail address get the notification
 only. One ``INSERT ... SELECT`` per notification: the members' addresses and
-names are copied by the database, so queuing costs one statement (two when
-the rental must be read for its facts).
+names are copied by the database, and the members who chose this kind
+"in-app only" (:mod:`rentcal.core.mail_choices`) are left out by the same
+statement, so queuing costs one statement (two when the rental must be read
+for its facts).
 
 When the news approves, moves or ends a booking, the rental's own member's
 message also carries the booking as a calendar invitation
@@ -57,6 +59,7 @@ def queue(
         rental_id=None if about is None else about.id,
         now=now,
         invitation=calendar,
+        honour_choices=True,
     )
 
 

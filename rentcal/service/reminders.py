@@ -32,6 +32,7 @@ from rentcal.db.sql import mail as mail_sql
 from rentcal.db.sql.revisions import revision as calendar_revision
 from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
+from rentcal.service.mail_choices import due_digests, queue_digests
 from rentcal.service.mail_queue import queue
 from rentcal.service.org_zone import local_time
 
@@ -80,16 +81,20 @@ class Reminders:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        #: (day, calendar revision) of the last run that left nothing due: until the
-        #: revision changes (or the day), there is nothing to look for.
-        self._quiet: tuple[date, int] | None = None
+        #: (reminder day, list day, calendar revision) of the last run that left
+        #: nothing due: until the revision changes (or a day), nothing to look for.
+        self._quiet: tuple[date | None, date | None, int] | None = None
 
     def queue_reminders(self, today: date | None = None) -> int:
-        """Queue the reminders due today; how many were queued (0 when none is due).
+        """Queue the reminders due today, and the admins' daily lists of pending
+        requests (:mod:`rentcal.service.mail_choices`); how many were queued (0 when
+        none is due).
 
         Until the reminder hour has come in the organisation's time zone (or
-        with reminders off) nothing is queued. ``today`` names the day
-        instead of the clock (then the hour is not waited for; off stays off). Each reminder
+        with reminders off) no reminder is queued; the daily lists go out from
+        the same hour (from :data:`DEFAULT_REMINDER_HOUR` with reminders off).
+        ``today`` names the day instead of the clock (then the hour is not
+        waited for; off stays off for reminders). Each reminder and each list
         is queued once however often and from however many hosts this runs;
         a run that finds nothing due writes nothing (one read). Once a run
         found nothing (more) due, the next ones on the same day ask only
@@ -99,31 +104,45 @@ class Reminders:
         given = checks.optional_day(today, "today")
         hour, revision = self.ctx.read(_hour_and_revision)
         day = given if given is not None and hour is not None else self._day(hour)
-        if day is None or self.ctx.store.read_only or self._quiet == (day, revision):
+        digest_day = given if given is not None else self._day(hour, DEFAULT_REMINDER_HOUR)
+        quiet = (day, digest_day, revision)
+        if day is None and digest_day is None:
             return 0
-        if not self.ctx.read(lambda conn: mail_sql.due_reminders(conn, day)):
-            self._quiet = (day, revision)
+        if self.ctx.store.read_only or self._quiet == quiet:
+            return 0
+        if not self.ctx.read(lambda conn: _anything_due(conn, day, digest_day)):
+            self._quiet = quiet
             return 0
 
         def work(conn: Connection) -> int:
             self.ctx.store.lock_reminders(conn)
-            due = mail_sql.due_reminders(conn, day)  # afresh, under the lock
             now = self.ctx.now()
+            due = [] if day is None else mail_sql.due_reminders(conn, day)  # under the lock
             for rental_id, member_id, kind in due:
                 rental = self.ctx.get_rental(conn, rental_id)
                 queue(conn, [member_id], reminder_message(kind, rental), rental, kind, now)
-            return len(due)
+            lists = 0 if digest_day is None else queue_digests(conn, digest_day, now)
+            return len(due) + lists
 
         queued = self.ctx.write(work, calendar=False)
-        self._quiet = (day, revision)
+        self._quiet = quiet
         return queued
 
-    def _day(self, hour: int | None) -> date | None:
-        """The day whose reminders are due now, or None: the hour has not come (or off)."""
-        if hour is None:
+    def _day(self, hour: int | None, default: int | None = None) -> date | None:
+        """The day whose mail is due now, or None: the hour (else ``default``) has not
+        come (or both are None: off)."""
+        at = hour if hour is not None else default
+        if at is None:
             return None
         local: datetime = local_time(self.ctx.timezone(), self.ctx.now())
-        return local.date() if local.hour >= hour else None
+        return local.date() if local.hour >= at else None
+
+
+def _anything_due(conn: Connection, day: date | None, digest_day: date | None) -> bool:
+    """Whether a reminder (of ``day``) or a daily list (of ``digest_day``) is due."""
+    if day is not None and mail_sql.due_reminders(conn, day):
+        return True
+    return digest_day is not None and bool(due_digests(conn, digest_day))
 
 
 def _hour_and_revision(conn: Connection) -> tuple[int | None, int]:

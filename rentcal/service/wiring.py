@@ -25,6 +25,7 @@ from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
@@ -64,6 +65,7 @@ class UseCases:
         self.feeds = Feeds(context, self.housekeeping)
         self.inbox = Inbox(context)
         self.outbox = Outbox(context)
+        self.mail_choices = MailChoices(context)
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.resets = PasswordResets(context, self.accounts)

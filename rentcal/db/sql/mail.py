@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core.mail import PICKUP_REMINDER, RETURN_REMINDER, MailItem, Outgoing
 from rentcal.core.types import RentalStatus
+from rentcal.db.sql.mail_choices import not_chosen_away
 from rentcal.db.tables import member_t, rental_t
 from rentcal.db.tables_mail import mail_attempt_t, mail_outbox_t
 
@@ -39,19 +40,7 @@ _ITEM = (
 _QUEUED = ("subject", "text_body", "html_body", "kind", "rental_id")
 #: One row per member with an address, their address and name copied by the database;
 #: the calendar (and its method) only on the row of the member whose handle is ``invited``.
-_QUEUE_FOR = sa.insert(mail_outbox_t).from_select(
-    [
-        "member_id",
-        "address",
-        "name",
-        *_QUEUED,
-        "created_at",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "calendar",
-        "calendar_method",
-    ],
+_QUEUE_SELECT = (
     sa.select(
         member_t.c.id,
         member_t.c.email,
@@ -68,7 +57,27 @@ _QUEUE_FOR = sa.insert(mail_outbox_t).from_select(
     )
     .where(member_t.c.id.in_(sa.bindparam("ids", expanding=True)))
     .where(member_t.c.email.is_not(None))
-    .order_by(member_t.c.id),
+    .order_by(member_t.c.id)
+)
+_QUEUE_COLUMNS = [
+    "member_id",
+    "address",
+    "name",
+    *_QUEUED,
+    "created_at",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "calendar",
+    "calendar_method",
+]
+#: Every member given (security mail: never optional).
+_QUEUE_FOR = sa.insert(mail_outbox_t).from_select(_QUEUE_COLUMNS, _QUEUE_SELECT)
+#: The same, without the members who chose not to get this kind by e-mail (in the same
+#: statement: honouring the choices costs no round trip).
+_QUEUE_CHOSEN = sa.insert(mail_outbox_t).from_select(
+    _QUEUE_COLUMNS,
+    _QUEUE_SELECT.where(not_chosen_away(member_t.c.id, sa.bindparam("kind", type_=_m.kind.type))),
 )
 _DUE = (
     sa.select(_m.id)
@@ -137,12 +146,15 @@ def queue_for(
     rental_id: int | None,
     now: datetime,
     invitation: tuple[str, str, str] | None = None,
+    honour_choices: bool = False,
 ) -> None:
     """Queue one message for each of ``member_ids`` that has an e-mail address;
-    ``invitation`` (member handle, calendar, method): that member's message carries it."""
+    ``invitation`` (member handle, calendar, method): that member's message carries it.
+    ``honour_choices``: not to those who chose in-app only (or the daily list) for
+    ``kind`` -- notifications do; security mail (a reset link) never does."""
     invited, calendar, method = invitation or (None, None, None)
     conn.execute(
-        _QUEUE_FOR,
+        _QUEUE_CHOSEN if honour_choices else _QUEUE_FOR,
         {
             "invited": invited,
             "calendar": calendar,
@@ -210,6 +222,14 @@ def items(conn: Connection, statuses: Sequence[str]) -> list[MailItem]:
     return [_item(r) for r in conn.execute(query)]
 
 
+def newest(conn: Connection, statuses: Sequence[str], limit: int) -> tuple[list[MailItem], int]:
+    """The ``limit`` newest messages in ``statuses`` (newest first) and how many there are."""
+    where = _m.status.in_(list(statuses))
+    found = conn.execute(sa.select(*_ITEM).where(where).order_by(_m.id.desc()).limit(limit))
+    total = conn.execute(sa.select(sa.func.count()).select_from(mail_outbox_t).where(where))
+    return [_item(r) for r in found], int(total.scalar_one())
+
+
 def item(conn: Connection, mail_id: int) -> tuple[MailItem, datetime | None] | None:
     """One message and the end of its lease (None: not claimed), or None; the row is
     locked (PostgreSQL) so a sender cannot claim it meanwhile."""
@@ -243,6 +263,7 @@ __all__ = [
     "due_reminders",
     "item",
     "items",
+    "newest",
     "queue_for",
     "record",
     "set_status",
