@@ -28,6 +28,7 @@ from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
 from rentcal.cli.mail import mail_app
+from rentcal.cli.mail_choices import notifications as _choices  # noqa: F401  (adds `member notifications`)
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
