@@ -14,6 +14,7 @@ live on the JSON API. Modules:
 ``me``          ``/me`` — my rentals, notifications, feeds, tokens, password
 ``admin``       ``/admin`` — the pending queue, members, machines, maintenance
 ``admin_edits`` ``/admin`` edit forms — machines, members, roles, maintenance
+``mail_pages``  ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
 ``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 ==============  ==========================================================
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, admin_edits, assets, booking, me, rentals
+from rentcal.web.pages import admin, admin_edits, assets, booking, mail_pages, me, rentals
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
@@ -30,6 +31,7 @@ router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
+router.include_router(mail_pages.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]

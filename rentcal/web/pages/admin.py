@@ -46,6 +46,8 @@ DONE = {
     "deactivated": "Member deactivated: their pending requests were rejected.",
     "reactivated": "Member reactivated.",
     "maintenance-edited": "Maintenance saved.",
+    "mail-retry": "Mail queued again: it is sent at the next delivery pass.",
+    "mail-discard": "Mail discarded: it is never sent (its record stays).",
 }
 MACHINE_FIELDS = (
     "name",
@@ -100,6 +102,7 @@ def admin_page(
         "notice": DONE.get(request.query_params.get("done", "")),
         "today": today,
         "usage": chart(usage, now),
+        "outbox": cal.recent_mail(acting=admin.handle),
     }
     return render(request, "admin.html", context, member=admin, status=status)
 

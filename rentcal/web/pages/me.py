@@ -40,6 +40,7 @@ DONE = {
     "read": "All notifications marked read.",
     "revoked-feed": "Feed URL revoked: calendars subscribed to it stop updating.",
     "revoked-token": "API token revoked.",
+    "mail-choices": "E-mail choices saved.",
 }
 
 
@@ -116,6 +117,7 @@ def me_page(
         "feeds": [f for f in cal.feed_tokens(member.handle) if f.owner == member.handle],
         "tokens": [t for t in cal.tokens(member.handle) if t.member == member.handle],
         "machines": cal.machines(include_retired=False),
+        "mail_choices": cal.mail_choices(member.handle, acting=member.handle),
         "flash": flash,
         "errors": errors or {},
         "notice": done,

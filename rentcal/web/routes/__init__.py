@@ -11,6 +11,7 @@
 ``changes``             ``/api/revision``, ``/api/changes`` (Server-Sent Events)
 ``admin``               ``/api/maintenance``, ``/api/members``
 ``account``             ``/api/me``, notifications, API tokens, feed URLs
+``mail_choices``        ``/api/me/notifications`` (e-mail or in-app only, per kind)
 ``metrics``             ``/metrics`` (with ``--metrics``)
 ``design``              the original design's paths, as aliases
 ======================  ==========================================================
@@ -30,6 +31,7 @@ from rentcal.web.routes.events import router as events
 from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.health import router as health
 from rentcal.web.routes.machines import router as machines
+from rentcal.web.routes.mail_choices import router as mail_choices
 from rentcal.web.routes.metrics import router as metrics
 from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
@@ -44,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     machines,
     admin,
     account,
+    mail_choices,
     auth,
     password_reset,
     health,
