@@ -192,6 +192,14 @@ MINUTE = [
     ("date", d(9), WRONG),
     ("naive", datetime(2030, 1, 9, 12, 0), BAD),
 ]
+MAIL_CHOICES = [
+    ("list", ["approved"], WRONG),
+    ("int-kind", {5: "email"}, WRONG),
+    ("none-choice", {"approved": None}, WRONG),
+    ("unknown-kind", {"password-reset": "in-app"}, BAD),
+    ("unknown-choice", {"approved": "never"}, BAD),
+    ("digest-not-requests", {"approved": "digest"}, BAD),
+]
 COUNTS = [
     ("list", [("requests", 1)], WRONG),
     ("str-count", {"requests": "1"}, WRONG),
@@ -378,6 +386,13 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("retry_mail", "acting", OPTIONAL_HANDLE),
     ("discard_mail", "mail_id", RECORD_ID),
     ("discard_mail", "acting", OPTIONAL_HANDLE),
+    ("recent_mail", "limit", [*COUNT, ("too-many", 501, BAD)]),
+    ("recent_mail", "acting", OPTIONAL_HANDLE),
+    ("mail_choices", "handle", HANDLE),
+    ("mail_choices", "acting", OPTIONAL_HANDLE),
+    ("set_mail_choices", "handle", HANDLE),
+    ("set_mail_choices", "choices", MAIL_CHOICES),
+    ("set_mail_choices", "acting", OPTIONAL_HANDLE),
     ("today", "today", OPTIONAL_DAY),
     ("book", "idempotency_key", TEXT),
     ("set_password", "handle", HANDLE),
@@ -611,6 +626,9 @@ GOOD: dict[str, dict[str, Any]] = {
     "outbox": {"failed_only": False, "acting": "ada"},
     "retry_mail": {"mail_id": 1, "acting": "ada"},
     "discard_mail": {"mail_id": 1, "acting": "ada"},
+    "recent_mail": {"limit": 10, "acting": "ada"},
+    "mail_choices": {"handle": "bob", "acting": "bob"},
+    "set_mail_choices": {"handle": "bob", "choices": {"approved": "in-app"}, "acting": "bob"},
     "today": {"today": TODAY},
     "add_usage": {
         "minute": datetime(2030, 1, 9, 12, 0, 30, tzinfo=UTC),
@@ -887,6 +905,15 @@ EXPECT: dict[str, Any] = {
     "retry_mail": lambda r, a: (r.id, r.status) == (1, "queued"),
     "discard_mail": lambda r, a: (
         (r.id, r.status) == (1, "discarded") and 1 not in [i.id for i in a.outbox(acting="ada")]
+    ),
+    "recent_mail": lambda r, a: (
+        r.total == len(a.outbox(acting="ada")) > 0
+        and [i.id for i in r.items] == sorted((i.id for i in r.items), reverse=True)
+    ),
+    "mail_choices": lambda r, a: {c.choice for c in r} == {"email"},
+    "set_mail_choices": lambda r, a: (
+        {c.kind for c in r if c.choice == "in-app"} == {"approved"}
+        and a.mail_choices("bob", acting="bob") == r
     ),
     "today": lambda r, a: r == TODAY,
     # seconds dropped, zeros not stored

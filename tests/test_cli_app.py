@@ -70,6 +70,7 @@ class TestRegistry:
             ("member", "role"),
             ("member", "deactivate"),
             ("member", "reactivate"),
+            ("member", "notifications"),
             ("token",),
             ("token", "create"),
             ("token", "list"),

@@ -55,6 +55,7 @@ ARGS = {
     "move": ["1"],
     "machine edit": ["saw"],
     "member edit": ["bob"],
+    "member notifications": ["bob"],
     "maintenance edit": ["1"],
     "mail test": ["someone@example.org"],
 }

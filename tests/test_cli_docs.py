@@ -214,6 +214,12 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal --as ada member add zed --admin --json": (0, '"role": "admin"'),
     "rentcal --as ada member verify carol": (0, "Member carol is verified."),
+    "rentcal --as bob member notifications bob": (0, "approved         email     A booking"),
+    "rentcal --as bob member notifications bob --in-app approved --in-app moved": (
+        0,
+        "Saved 2 choices.",
+    ),
+    "rentcal --as ada member notifications ada --digest --json": (0, '"choice": "digest"'),
     "rentcal member list": (0, "dan       Dan Newcomer"),
     "rentcal member list --json": (0, '"handle": "dan"'),
     "rentcal check tractor-6120 2030-01-15 2030-01-20": (

@@ -141,6 +141,7 @@ class TestChoicesRefused:
             ({"password-reset": "in-app"}, InvalidRequest, "is not a kind"),
             ({"request": "digest"}, InvalidRequest, "is not an admin"),
             (["approved"], ArgumentTypeError, "choices must be a mapping"),
+            ({"approved": 1}, ArgumentTypeError, "choices must be a mapping"),
         ],
     )
     def test_refused_and_nothing_stored(
@@ -339,7 +340,7 @@ class TestFronts:
         assert '<option value="in-app" selected>In-app only</option>' in page
         bad = client.post("/me/notifications/choices", data={"approved": "never"})
         assert bad.status_code == 400
-        assert "choice &#39;never&#39; for &#39;approved&#39; must be one of" in bad.text
+        assert "choices: &#39;never&#39; for &#39;approved&#39; must be one of" in bad.text
         admin = Web(mailcal).as_("ada").get("/me", headers={"Accept": "text/html"}).text
         assert '<option value="digest">One e-mail a day listing them</option>' in admin
 

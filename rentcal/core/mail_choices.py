@@ -12,9 +12,10 @@ can ever hold it back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from rentcal.core import checks
 from rentcal.errors import InvalidRequest
 
 #: The choices: also by e-mail, or only on the member's page.
@@ -61,32 +62,35 @@ class MailChoice:
         return {"kind": self.kind, "label": self.label, "choice": self.choice}
 
 
-def check_kind(value: object, name: str = "kind") -> str:
-    """A kind of :data:`NOTIFICATION_KINDS`, or InvalidRequest listing them."""
-    if not isinstance(value, str) or value not in NOTIFICATION_KINDS:
-        shown = value[:40] if isinstance(value, str) else value
-        raise InvalidRequest(
-            f"{name} {shown!r} is not a kind of notification; one of: "
-            + ", ".join(NOTIFICATION_KINDS),
-            field=name,
-            value=shown,
-            reason="unknown-kind",
-        )
-    return value
-
-
-def check_choice(kind: str, value: object, name: str = "choice") -> str:
-    """How ``kind`` is wanted: ``email`` or ``in-app``; ``digest`` for requests only."""
-    allowed = CHOICES if kind == REQUEST_KIND else (EMAIL, IN_APP)
-    if not isinstance(value, str) or value not in allowed:
-        shown = value[:40] if isinstance(value, str) else value
-        raise InvalidRequest(
-            f"{name} {shown!r} for {kind!r} must be one of: " + ", ".join(allowed),
-            field=name,
-            value=shown,
-            reason="unknown-choice",
-        )
-    return value
+def check_choices(value: object, name: str = "choices") -> list[tuple[str, str]]:
+    """``{kind: choice}`` as (kind, choice) pairs, every one checked: a kind of
+    :data:`NOTIFICATION_KINDS`, ``email`` or ``in-app`` (``digest`` for new requests);
+    ArgumentTypeError / InvalidRequest naming ``name`` otherwise."""
+    expected = "a mapping of kind to choice (text)"
+    if not isinstance(value, Mapping):
+        raise checks.wrong_type(name, expected, value)
+    found = []
+    for kind, choice in value.items():
+        if not isinstance(kind, str) or not isinstance(choice, str):
+            raise checks.wrong_type(name, expected, {kind: choice})
+        if kind not in NOTIFICATION_KINDS:
+            raise InvalidRequest(
+                f"{name}: {kind[:40]!r} is not a kind of notification; one of: "
+                + ", ".join(NOTIFICATION_KINDS),
+                field=name,
+                value=kind[:40],
+                reason="unknown-kind",
+            )
+        allowed = CHOICES if kind == REQUEST_KIND else (EMAIL, IN_APP)
+        if choice not in allowed:
+            raise InvalidRequest(
+                f"{name}: {choice[:40]!r} for {kind!r} must be one of: " + ", ".join(allowed),
+                field=name,
+                value=choice[:40],
+                reason="unknown-choice",
+            )
+        found.append((kind, choice))
+    return found
 
 
 def choices_of(stored: Iterable[tuple[str, str]]) -> list[MailChoice]:
@@ -108,7 +112,6 @@ __all__ = [
     "NOTIFICATION_KINDS",
     "REQUEST_KIND",
     "MailChoice",
-    "check_choice",
-    "check_kind",
+    "check_choices",
     "choices_of",
 ]

@@ -26,8 +26,7 @@ from rentcal.core.mail_choices import (
     DIGEST,
     DIGEST_KIND,
     MailChoice,
-    check_choice,
-    check_kind,
+    check_choices,
     choices_of,
 )
 from rentcal.core.types import RentalStatus
@@ -81,9 +80,7 @@ class MailChoices:
         Members set their own, admins anyone's. Returns every kind's choice."""
         clean = checks.handle(handle, "handle", "member")
         checks.optional_handle(acting, "acting", "acting member")
-        if not isinstance(choices, Mapping):
-            raise checks.wrong_type("choices", "a mapping of kind to choice", choices)
-        wanted = [(check_kind(k), check_choice(k, v)) for k, v in choices.items()]
+        wanted = check_choices(choices)
 
         def work(conn: Connection) -> list[MailChoice]:
             actor = self.ctx.actor(conn, acting)
@@ -93,7 +90,7 @@ class MailChoices:
                 raise InvalidRequest(
                     f"member {row.handle!r} is not an admin: only admins hear of new "
                     "requests, so only they can take them as a daily list",
-                    field="choice",
+                    field="choices",
                     value=DIGEST,
                     reason="not-admin",
                 )
