@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from rentcal.service.smtp_sender import SmtpSender
+from tests.browser import harness
 from tests.mail_support import smtp_server
 from tests.test_browser_pages import (  # noqa: F401  (pytest fixtures: browser, site, ...)
     DESKTOP,
@@ -26,7 +27,6 @@ from tests.test_browser_pages import (  # noqa: F401  (pytest fixtures: browser,
     close,
     node_modules,
     open_page,
-    shot,
     site,
 )
 
@@ -67,6 +67,12 @@ def axe_violations(page: Any, modules: Path, selector: str) -> list[str]:
     ]
 
 
+def part_shot(page: Any, selector: str, name: str) -> None:
+    """A screenshot of one section (tests/artifacts/, for people to look at)."""
+    harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator(selector).screenshot(path=str(harness.ARTIFACTS / f"{name}.png"))
+
+
 def fits(page: Any) -> bool:
     widths = page.evaluate(
         "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -92,7 +98,7 @@ def test_me_choices_by_keyboard(
     page.wait_for_url("**/me?done=mail-choices")
     assert "E-mail choices saved." in page.inner_text("main")
     assert page.eval_on_selector("#choice-moved", "el => el.value") == "in-app"
-    shot(page, f"mail-choices-{viewport['width']}")
+    part_shot(page, "#mail-choices", f"mail-choices-{viewport['width']}")
     choices = {c.kind: c.choice for c in site.cal.mail_choices("bob", acting="bob")}
     assert choices["moved"] == "in-app"
     site.cal.set_mail_choices("bob", {"moved": "email"}, acting="bob")
@@ -112,7 +118,7 @@ def test_admin_outbox_by_keyboard(
     assert axe_violations(page, node_modules, "#outbox") == []
     text = page.inner_text("#outbox")
     assert "user unknown in virtual mailbox table" in text
-    shot(page, f"admin-outbox-{viewport['width']}")
+    part_shot(page, "#outbox", f"admin-outbox-{viewport['width']}")
     failed = [m for m in outbox.cal.outbox(acting="ada") if m.status == "failed"]
     assert failed  # mail 1 (and, after the other viewport's run, maybe mail 2 too)
     page.focus(f"#mail-{failed[0].id} button:has-text('Retry')")
