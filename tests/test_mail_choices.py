@@ -9,14 +9,18 @@ statement's filter, the upsert, the digest's query) runs on both.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import rentcal
+from rentcal.core.mail import REMINDER_KINDS, RESET_KIND
 from rentcal.core.mail_choices import NOTIFICATION_KINDS
+from rentcal.core.types import RentalStatus
 from rentcal.errors import ArgumentTypeError, InvalidRequest, PermissionDenied
 from rentcal.service.smtp_sender import SmtpSender
 from tests.cli_support import cli, ok_json
@@ -73,6 +77,22 @@ def outbox_rows(db_url: str) -> list[tuple[str, str, str]]:
             return [(r[0], r[1], r[2]) for r in rows]
     finally:
         engine.dispose()
+
+
+def test_every_kind_of_notification_can_be_chosen() -> None:
+    """Each kind the service notifies with (a literal, or a rental's new status) and each
+    reminder is in the catalogue; security mail is not."""
+    service = Path(rentcal.__file__).parent / "service"
+    literals = {
+        kind
+        for path in service.glob("*.py")
+        if path.name != "password_reset.py"
+        for kind in re.findall(r'kind="([a-z-]+)"', path.read_text(encoding="utf-8"))
+    }
+    statuses = {s.value for s in RentalStatus} - {"pending"}
+    assert literals >= {"request", "moved", "maintenance"}  # the scan sees them
+    assert literals | statuses | set(REMINDER_KINDS) <= set(NOTIFICATION_KINDS)
+    assert RESET_KIND not in NOTIFICATION_KINDS
 
 
 def choice_of(cal: rentcal.Rentcal, handle: str, kind: str) -> str:

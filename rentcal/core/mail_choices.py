@@ -35,6 +35,7 @@ NOTIFICATION_KINDS: dict[str, str] = {
     "approved": "A booking approved",
     "rejected": "A request rejected",
     "cancelled": "A booking cancelled",
+    "completed": "A rental marked returned",
     "expired": "A request expired undecided",
     "moved": "A booking moved",
     "maintenance": "Maintenance over a booking",
