@@ -12,15 +12,17 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 import rentcal
-from rentcal.core.mail import REMINDER_KINDS, RESET_KIND
-from rentcal.core.mail_choices import NOTIFICATION_KINDS
+from rentcal.core.mail import DIGEST_LIMIT, REMINDER_KINDS, RESET_KIND, digest_mail, with_base
+from rentcal.core.mail_choices import DIGEST_KIND, NOTIFICATION_KINDS
 from rentcal.core.types import RentalStatus
+from rentcal.core.values import Rental
 from rentcal.errors import ArgumentTypeError, InvalidRequest, PermissionDenied
 from rentcal.service.smtp_sender import SmtpSender
 from tests.cli_support import cli, ok_json
@@ -93,6 +95,27 @@ def test_every_kind_of_notification_can_be_chosen() -> None:
     assert literals >= {"request", "moved", "maintenance"}  # the scan sees them
     assert literals | statuses | set(REMINDER_KINDS) <= set(NOTIFICATION_KINDS)
     assert RESET_KIND not in NOTIFICATION_KINDS
+
+
+def _pending(n: int, name: str = "Bob Baker") -> list[Rental]:
+    at = datetime(2030, 1, 9, 12, tzinfo=UTC)
+    return [
+        Rental(
+            i, f"u{i}", "saw", "Band saw", "bob", name, d(20), d(20),
+            RentalStatus.PENDING, None, Decimal("1.00"), at, at, 0, None, None,
+        )
+        for i in range(1, n + 1)
+    ]  # fmt: skip
+
+
+def test_the_list_is_bounded_and_names_never_become_links() -> None:
+    said = digest_mail(_pending(DIGEST_LIMIT + 3, name="Eve {rentcal-base-url}/x"))
+    text, page = with_base(DIGEST_KIND, said.text, said.html, "https://evil.example")
+    assert said.subject == f"{DIGEST_LIMIT + 3} booking requests wait for a decision"
+    assert text.count("https://evil.example/rentals/") == DIGEST_LIMIT
+    assert "... and 3 more." in text and "... and 3 more." in page
+    assert "Eve {rentcal base url}/x" in text and "evil.example/x" not in text + page
+    assert digest_mail(_pending(1)).subject == "1 booking request waits for a decision"
 
 
 def choice_of(cal: rentcal.Rentcal, handle: str, kind: str) -> str:

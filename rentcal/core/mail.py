@@ -233,7 +233,7 @@ def digest_mail(pending: Sequence[Rental]) -> MailText:
         line = (
             f"Rental {rental.id}: {title}, {rental.member_name} ({rental.member}), "
             f"{_day(rental.start)} to {_day(rental.end)}"
-        )
+        ).replace(BASE_MARK, "{rentcal base url}")  # a name never becomes a link
         link = f"{BASE_MARK}/rentals/{rental.id}"
         lines += [line, f"  {link}"]
         anchor = html.escape(link, quote=True)
