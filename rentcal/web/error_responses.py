@@ -291,7 +291,7 @@ def error_page(
             member=_viewer(request),
             status=status,
         )
-    except Exception:  # noqa: BLE001 - a failure page must never fail in turn
+    except Exception:  # a failure page must never fail in turn
         log.exception("the error page for status %d could not be drawn", status)
         return None
     page.headers.update(dict(headers or {}))
