@@ -9,28 +9,33 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.test_browser_pages import (  # noqa: F401 - fixtures, used by name
+from tests import test_browser_pages as pages
+from tests.browser import harness
+from tests.test_browser_pages import (
     DESKTOP,
     PHONE,
     Site,
-    browser,
     calendar_page,
-    chromium,
     close,
     day,
-    machine,
-    month,
-    node_modules,
     open_page,
     shot,
-    site,
     wait_events,
 )
+
+# The fixtures of tests/test_browser_pages.py, found by pytest under these names.
+chromium = pages.chromium
+node_modules = pages.node_modules
+site = pages.site
+browser = pages.browser
+machine = pages.machine
+month = pages.month
 
 pytestmark = pytest.mark.slow
 
@@ -303,3 +308,98 @@ class TestErrorPages:
         api = page.request.get(site.url + "/no-such-page", headers={"Accept": "application/json"})
         assert api.status == 404 and api.json()["code"] == "not_found"
         close(page)
+
+
+def axe_violations(page: Any, axe: Path, context: str = "document") -> list[str]:
+    """Serious or critical axe-core findings on the page as it is now."""
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate(f"() => axe.run({context}, {{resultTypes: ['violations']}})")
+    return [
+        f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+class TestAccessibleOnAPhone:
+    """axe-core at 390 px: the docked answer, the grid as a list, the error page."""
+
+    def test_axe_on_a_phone(
+        self, browser: Any, site: Site, machine: str, month: date, node_modules: Path
+    ) -> None:
+        axe = node_modules / "axe-core" / "axe.min.js"
+        page = open_page(browser, site, "bob", viewport=PHONE, bypass_csp=True)
+        calendar_page(page, site, machine, month)
+        tap_day(page, day(month, 23).isoformat())
+        page.wait_for_selector(f'td[data-date="{day(month, 23)}"] .rc-choice')
+        tap_day(page, day(month, 26).isoformat())
+        page.wait_for_selector("#decision.docked #availability.free")
+        found = {"docked": axe_violations(page, axe, "{exclude: [['#calendar']]}")}
+        page.route("**/assets/fullcalendar/**", lambda route: route.abort())
+        page.goto(f"{site.url}/?machine={machine}&month={month:%Y-%m}")
+        page.wait_for_function("() => document.documentElement.classList.contains('no-fc')")
+        found["grid as a list"] = axe_violations(page, axe)
+        page.goto(site.url + "/no-such-page")
+        found["404"] = axe_violations(page, axe)
+        assert found == {k: [] for k in found}, found
+        close(page)
+
+
+class TestDocsPictures:
+    """The pictures of docs/web.md (tests/artifacts/docs-*.png; copy them to docs/img/)."""
+
+    def test_docs_pictures(self, browser: Any, site: Site, month: date) -> None:
+        cal = site.cal
+        cal.add_machine(
+            "tractor",
+            daily_price="120.00",
+            title="Tractor 6120",
+            description="80 hp, front loader",
+            acting="ada",
+        )
+        taken = cal.book("tractor", day(month, 5), day(month, 9), member="ada", purpose="hay")
+        cal.approve(taken.id, acting="ada")
+        cal.book("tractor", day(month, 13), day(month, 14), member="ada")
+        cal.add_maintenance("tractor", day(month, 21), day(month, 22), acting="ada")
+        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            page = open_page(browser, site, "bob", viewport=viewport)
+            calendar_page(page, site, "tractor", month)
+            tap_day(page, day(month, 16).isoformat())
+            page.wait_for_selector(f'td[data-date="{day(month, 16)}"] .rc-choice')
+            tap_day(page, day(month, 18).isoformat())
+            page.wait_for_selector("#availability.free")
+            page.evaluate("document.activeElement.blur()")
+            shot_view(page, f"docs-booking-{name}")
+            tap_day(page, day(month, 12).isoformat())
+            page.wait_for_selector(f'td[data-date="{day(month, 12)}"] .rc-choice')
+            tap_day(page, day(month, 14).isoformat())
+            page.wait_for_selector("#availability.taken")
+            page.evaluate("document.activeElement.blur()")
+            shot_view(page, f"docs-booking-conflict-{name}")
+            page.click(".fc-dayGridWeek-button")
+            wait_events(page)
+            page.evaluate("document.activeElement.blur()")
+            page.locator("#calendar").evaluate("c => c.scrollIntoView({block: 'center'})")
+            shot_view(page, f"docs-booking-week-{name}")
+            page.goto(site.url + "/no-such-page")
+            shot_view(page, f"docs-not-found-{name}")
+            close(page)
+            stranger = open_page(browser, site, None, viewport=viewport)
+            stranger.goto(f"{site.url}/?machine=tractor")
+            stranger.fill("#handle", "bob")
+            stranger.fill("#password", "wrong password")
+            stranger.click("#login-form button[type=submit]")
+            stranger.evaluate("document.activeElement.blur()")
+            shot_view(stranger, f"docs-login-{name}")
+            close(stranger)
+            plain = open_page(browser, site, "bob", viewport=viewport, java_script_enabled=False)
+            plain.goto(f"{site.url}/?machine=tractor&month={month:%Y-%m}")
+            plain.locator("#fallback-grid").evaluate("g => g.scrollIntoView()")
+            shot_view(plain, f"docs-booking-nojs-{name}")
+            close(plain)
+
+
+def shot_view(page: Any, name: str) -> None:
+    """What the screen shows (not the whole page: a docked answer is where it is seen)."""
+    harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(harness.ARTIFACTS / f"{name}.png"))

@@ -118,8 +118,8 @@
     const title = document.createElement("strong");
     title.textContent = option.dataset.title;
     const description = option.dataset.description;
-    el.facts.append(title, " (" + option.value + "): " + option.dataset.price + " a day" +
-      (description ? ". " + description : ""));
+    el.facts.append(title, (description ? ": " + description : "") + ". " +
+      option.dataset.price + " a day.");
   }
 
   // -- price quote ---------------------------------------------------------------
