@@ -61,15 +61,15 @@ HEADERS_JS = """() => {
   });
   return [boxes.length, bad];
 }"""
-#: Words of the elements matched that are split over two lines (a mid-word break),
-#: or cut off by their box.
+#: Words of the elements matched that are split over two lines (a mid-word break, not
+#: at a hyphen), or cut off by their box.
 SPLIT_WORDS_JS = """(selector) => {
   const bad = [];
   for (const el of document.querySelectorAll(selector)) {
     const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (!node.parentElement.offsetParent) continue;   // not displayed
-      const re = /\\S+/g; let m;
+      const re = /[^\\s\\-\u2013\u2014]+/g; let m;   // a line may break at a hyphen
       while ((m = re.exec(node.data))) {
         const range = document.createRange();
         range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
@@ -261,6 +261,25 @@ class TestNothingCut:
         )
         assert text < width, "the chosen machine's price is cut off in the select"
         shot(page, f"{'phone' if viewport == PHONE else 'desktop'}-booking-nojs")
+        close(page)
+
+
+class TestOtherPagesWhole:
+    """Login, a rental and an error page: no word broken or cut at either width."""
+
+    @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+    def test_words_whole(
+        self, browser: Any, site: Site, machine: str, month: date, viewport: dict[str, int]
+    ) -> None:
+        rental = site.cal.book(machine, day(month, 3), day(month, 4), member="bob", purpose="hay")
+        stranger = open_page(browser, site, None, viewport=viewport)
+        stranger.goto(site.url + "/login")
+        assert stranger.evaluate(SPLIT_WORDS_JS, "main, main *") == []
+        close(stranger)
+        page = open_page(browser, site, "bob", viewport=viewport)
+        for path in (f"/rentals/{rental.id}", "/no-such-page"):
+            page.goto(site.url + path)
+            assert page.evaluate(SPLIT_WORDS_JS, "header.top, main h1, main p, main dd") == [], path
         close(page)
 
 

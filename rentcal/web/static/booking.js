@@ -100,6 +100,12 @@
     }
   }
 
+  /** After Book was refused: the keyboard goes to the first field to correct. */
+  function focusFirstInvalid() {
+    const bad = form.querySelector("[aria-invalid=true]");
+    if (bad) { bad.focus(); }
+  }
+
   /** Book is usable only by a verified member, for a range shown to be free. */
   function setBookable(yes) {
     el.book.disabled = !(canBook && yes) || submitting;
@@ -589,7 +595,7 @@
     if (!req.machine) { setError("machine", "choose a machine to book (not \"All machines\")"); missing = true; }
     if (!req.start) { setError("start", "start date is required"); missing = true; }
     if (!req.end) { setError("end", "end date is required"); missing = true; }
-    if (missing) { return; }
+    if (missing) { focusFirstInvalid(); return; }
     submitting = true;
     el.book.disabled = true;
     el.book.textContent = "Booking…";
@@ -616,7 +622,10 @@
     } else {
       if (res.status === 422) { renewKey(); }
       showServerError(res.body, res.status);
+      showProblem("Not booked: " + ((res.body && res.body.error) || "the server answered " +
+        res.status) + ".");
       setBookable(true);
+      focusFirstInvalid();
     }
   }
 

@@ -16,19 +16,15 @@ window.rentcal.dock = function (home, block) {
 
   function place() {
     const docked = engaged && away;
-    if (docked === block.classList.contains("docked")) {
-      if (docked) { document.body.style.paddingBottom = block.offsetHeight + "px"; }
-      return;
+    if (docked !== block.classList.contains("docked")) {
+      if (docked) { home.style.minHeight = block.offsetHeight + "px"; }
+      else { home.style.minHeight = ""; }
+      block.classList.toggle("docked", docked);
     }
-    if (docked) {
-      home.style.minHeight = block.offsetHeight + "px";
-      block.classList.add("docked");
-      document.body.style.paddingBottom = block.offsetHeight + "px";
-    } else {
-      block.classList.remove("docked");
-      home.style.minHeight = "";
-      document.body.style.paddingBottom = "";
-    }
+    // Room below the page's end, and keyboard focus scrolled clear of the docked block.
+    const room = docked ? block.offsetHeight + "px" : "";
+    document.body.style.paddingBottom = room;
+    document.documentElement.style.scrollPaddingBottom = room;
   }
 
   if (window.IntersectionObserver) {
