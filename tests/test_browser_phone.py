@@ -283,6 +283,22 @@ class TestOtherPagesWhole:
         close(page)
 
 
+class TestEventTitlesWhole:
+    """FullCalendar's one-day events: whole titles at 1280 px, a word for the status at 390."""
+
+    @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+    def test_event_titles_not_cut(
+        self, browser: Any, site: Site, machine: str, month: date, viewport: dict[str, int]
+    ) -> None:
+        site.cal.book(machine, day(month, 11), day(month, 11), member="bob")
+        page = open_page(browser, site, "bob", viewport=viewport)
+        calendar_page(page, site, None, month)  # all machines: the longest titles
+        titles = "#calendar .fc-daygrid-event .fc-event-title, #calendar .rc-short"
+        assert page.locator(titles).count() >= 1
+        assert page.evaluate(SPLIT_WORDS_JS, titles) == []
+        close(page)
+
+
 class TestLoginNext:
     """A link followed while logged out comes back after logging in; other hosts never."""
 
