@@ -24,6 +24,13 @@ Busy                               503     ``busy`` (+ Retry-After)
 DatabaseError                      503     ``database_unavailable``; detail: log only
 anything else (a bug)              500     ``internal``; traceback to the log only
 =================================  ======  ===========================
+
+The same statuses answer a browser, in the site's layout instead of JSON: a
+request for a page (not under ``/api/`` or ``/feeds/``) whose ``Accept``
+header prefers ``text/html`` to ``application/json`` gets ``error.html`` with
+the same message (:func:`wants_page`); an unauthenticated one is sent to the
+login page and back (:func:`login_redirect`). Scripts and ``/api/*`` keep the
+JSON above, unchanged.
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope
 
+from rentcal.core.values import Member
 from rentcal.errors import (
     AuthFailed,
     Busy,
@@ -54,6 +63,8 @@ from rentcal.errors import (
     Throttled,
     Unavailable,
 )
+from rentcal.web.accept import prefers_html
+from rentcal.web.next_path import next_or_home
 from rentcal.web.scope import REQUEST_ID, route_path
 
 log = logging.getLogger("rentcal.web")
@@ -151,8 +162,13 @@ def error_response(
     field: str | None = None,
     conflicts: Sequence[Mapping[str, object]] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    """An error answer for a request (handlers and middlewares alike)."""
+) -> Response:
+    """An error answer for a request (handlers and middlewares alike): JSON, or the
+    error page for a browser asking for a page (:func:`wants_page`)."""
+    if wants_page(scope):
+        page = error_page(scope, status, message, headers)
+        if page is not None:
+            return page
     body = error_body(
         code,
         message,
@@ -186,7 +202,7 @@ def database_problem(scope: Scope, err: RentcalError) -> str:
     return f"{told} (request id {request_id})" if request_id else told
 
 
-def rentcal_error_response(scope: Scope, err: RentcalError) -> JSONResponse:
+def rentcal_error_response(scope: Scope, err: RentcalError) -> Response:
     """The answer to a library error (see the table above); a database error's
     detail is logged, never answered (it names the database and the driver)."""
     problem = classify(err)
@@ -210,26 +226,88 @@ def rentcal_error_response(scope: Scope, err: RentcalError) -> JSONResponse:
     )
 
 
-def internal_error_response(scope: Scope) -> JSONResponse:
+def internal_error_response(scope: Scope) -> Response:
     """A bug: 500 with the request id; the traceback was logged by the caller."""
     return error_response(scope, 500, "internal", "internal error")
 
 
-def wants_html(request: Request) -> bool:
-    """A browser navigating to a page (not a script calling /api)."""
-    path = route_path(request.scope)
-    if request.method not in ("GET", "HEAD") or path.startswith(("/api/", "/feeds/")):
+#: Paths only scripts use: always answered in JSON, whatever the Accept header says.
+SCRIPT_PATHS = ("/api/", "/feeds/")
+#: The heading of the error page of each status (the message says the rest).
+PAGE_TITLES = {
+    400: "Not a valid request",
+    401: "Log in first",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not possible here",
+    409: "Not possible now",
+    413: "Too large",
+    415: "Not a form this site sends",
+    422: "Not a valid request",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Busy: try again",
+}
+
+
+def wants_page(scope: Scope) -> bool:
+    """A browser asking for a page (not a script calling /api or a feed)."""
+    if scope.get("type") != "http" or route_path(scope).startswith(SCRIPT_PATHS):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    accept = Headers(scope=scope).get("accept", "")
+    return prefers_html(accept)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating to a page: GET or HEAD, and :func:`wants_page`."""
+    return request.method in ("GET", "HEAD") and wants_page(request.scope)
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    """Where an unauthenticated browser goes: the login page, coming back afterwards."""
+    """Where an unauthenticated browser goes: the login page, coming back afterwards
+    to the same path AND query (``/?machine=tractor``)."""
     from urllib.parse import quote
 
     root = request.scope.get("root_path", "")
     here = route_path(request.scope)
-    return RedirectResponse(f"{root}/login?next={quote(here, safe='/')}", status_code=303)
+    query = request.url.query
+    target = next_or_home(here + ("?" + query if query else ""))
+    return RedirectResponse(f"{root}/login?next={quote(target, safe='/')}", status_code=303)
+
+
+def error_page(
+    scope: Scope, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response | None:
+    """``error.html`` in the site's layout (the viewer's menu when logged in); None when
+    the page itself cannot be drawn — the caller answers JSON then, never a second error."""
+    from rentcal.web.pages.render import render
+
+    request = Request(scope)
+    try:
+        page = render(
+            request,
+            "error.html",
+            {"title": PAGE_TITLES.get(status, "Not possible"), "message": message},
+            member=_viewer(request),
+            status=status,
+        )
+    except Exception:  # a failure page must never fail in turn
+        log.exception("the error page for status %d could not be drawn", status)
+        return None
+    page.headers.update(dict(headers or {}))
+    return page
+
+
+def _viewer(request: Request) -> Member | None:
+    """Who is looking at an error page (for the menu), or None; never raises."""
+    from rentcal.web.auth import authenticate
+
+    if "app" not in request.scope:
+        return None
+    try:
+        return authenticate(request, request.app.state.cal)
+    except (RentcalError, WebError):
+        return None
 
 
 def _validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
@@ -294,11 +372,13 @@ __all__ = [
     "classify",
     "database_problem",
     "error_body",
+    "error_page",
     "error_response",
     "install",
     "internal_error_response",
     "login_redirect",
     "rentcal_error_response",
     "wants_html",
+    "wants_page",
     "without_passwords",
 ]

@@ -41,7 +41,7 @@ from rentcal.web import metrics
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.pages import grid
 from rentcal.web.pages.forms import FORM, errors_of
-from rentcal.web.pages.render import new_form_key, parse_day, posted, render, see_other
+from rentcal.web.pages.render import money, new_form_key, parse_day, posted, render, see_other
 
 router = APIRouter()
 
@@ -117,8 +117,8 @@ def quote(machine: Machine, start: date, end: date) -> Quote:
     """Days x daily price, exactly as the booking will fix it."""
     return Quote(
         days=day_count(start, end),
-        daily_price=f"{machine.daily_price:.2f}",
-        total=f"{rental_price(machine.daily_price, start, end):.2f}",
+        daily_price=money(machine.daily_price),
+        total=money(rental_price(machine.daily_price, start, end)),
     )
 
 
@@ -175,7 +175,8 @@ def page_context(
         None if machine is None else machine.name, start=window[0], end=window[1]
     )
     price = None
-    if machine is not None and start is not None and end is not None and start <= end:
+    shown = availability is None or availability.available  # no price for refused days
+    if machine is not None and start is not None and end is not None and start <= end and shown:
         price = quote(machine, start, end)
     return {
         "machines": cal.machines(include_retired=False),

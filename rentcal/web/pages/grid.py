@@ -41,6 +41,8 @@ class DayCell:
     in_month: bool
     is_today: bool
     items: tuple[CellItem, ...]
+    #: Before today: shown greyed, and a click on it says why it cannot be booked.
+    is_past: bool = False
 
     @property
     def state(self) -> str:
@@ -106,6 +108,7 @@ def month_grid(
                 in_month=day.month == first.month,
                 is_today=day == today,
                 items=tuple(item for start, end, item in spans if start <= day <= end),
+                is_past=day < today,
             )
             for day in week
             if day is not None  # beyond 9999-12-31: the last row is shorter

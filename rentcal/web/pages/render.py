@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -57,7 +58,15 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["iso"] = _iso
+    env.filters["money"] = money
     return env
+
+
+def money(amount: Decimal) -> str:
+    """An amount of money as pages show it ("120.00"): THE one place pages format
+    prices (templates through the ``money`` filter, the booking quote too), so the
+    organisation's own currency format can replace it here alone."""
+    return f"{amount:.2f}"
 
 
 def _iso(value: object) -> str:
@@ -230,6 +239,7 @@ __all__ = [
     "environment",
     "form_fields",
     "fullcalendar_script",
+    "money",
     "new_form_key",
     "parse_day",
     "posted",

@@ -33,6 +33,7 @@ from rentcal.web.auth import CSRF_COOKIE, SESSION_COOKIE, Cal, Config
 from rentcal.web.error_responses import WebError, classify
 from rentcal.web.hashing import login_gate
 from rentcal.web.middleware import is_json
+from rentcal.web.next_path import next_or_home
 from rentcal.web.response_shapes import MemberOut, StatusOut
 from rentcal.web.routes.common import errors
 from rentcal.web.server_settings import Settings
@@ -78,14 +79,7 @@ def set_csrf_cookie(request: Request, response: Response, settings: Settings) ->
 def safe_next(request: Request, target: str | None) -> str:
     """Where to go after logging in: a path of this site only (never another host)."""
     root: str = request.scope.get("root_path", "")
-    if (
-        not target
-        or not target.startswith("/")
-        or target.startswith(("//", "/\\"))
-        or any(ch in target for ch in "\r\n\\")
-    ):
-        return root + "/"
-    return root + target
+    return root + next_or_home(target)
 
 
 def render_login(
@@ -105,7 +99,7 @@ def render_login(
         {
             "error": error,
             "handle": handle[:200],
-            "next": next if next.startswith("/") and not next.startswith("//") else "/",
+            "next": next_or_home(next),
             "root": request.scope.get("root_path", ""),
         },
         status_code=status,
@@ -122,7 +116,7 @@ def render_login(
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, next: str = "/") -> Response:
     """The login form (no script, one stylesheet)."""
-    return render_login(request, next=next[:MAX_FIELD])
+    return render_login(request, next=next)
 
 
 def is_browser(request: Request) -> bool:

@@ -8,6 +8,9 @@
  *   - the availability check as soon as machine and both days are set
  *     (debounced), with the price quote; Book is enabled only when free;
  *   - booking with an Idempotency-Key, so a double click books once;
+ *   - on a phone, the answer, the price and Book dock to the bottom of the
+ *     screen while days are picked in the calendar (dock.js); past days are
+ *     greyed and say why they cannot be picked, in the same answer box;
  *   - live refresh: the revision stream (/api/changes) refetches the events
  *     and re-checks the shown availability whenever anything changes.
  * Days are "YYYY-MM-DD" strings throughout; rentcal's ranges are inclusive,
@@ -35,7 +38,10 @@
     status: document.getElementById("calendar-status"),
     details: document.getElementById("event-details"),
     grid: document.getElementById("fallback-grid"),
+    facts: document.getElementById("machine-facts"),
   };
+  const docked = R.dock(document.getElementById("decision-home"),
+    document.getElementById("decision"));
   const canBook = form.dataset.canBook === "yes";
   const today = form.dataset.today;
   const CHECK_DELAY_MS = 300;
@@ -94,6 +100,12 @@
     }
   }
 
+  /** After Book was refused: the keyboard goes to the first field to correct. */
+  function focusFirstInvalid() {
+    const bad = form.querySelector("[aria-invalid=true]");
+    if (bad) { bad.focus(); }
+  }
+
   /** Book is usable only by a verified member, for a range shown to be free. */
   function setBookable(yes) {
     el.book.disabled = !(canBook && yes) || submitting;
@@ -102,6 +114,18 @@
   /** A new idempotency key whenever the request changes (not between two clicks). */
   function renewKey() {
     el.key.value = R.randomKey();
+  }
+
+  /** What the member is choosing: the machine's description and price a day. */
+  function showFacts() {
+    const option = selectedOption();
+    el.facts.replaceChildren();
+    if (!option || !option.value) { return; }
+    const title = document.createElement("strong");
+    title.textContent = option.dataset.title;
+    const description = option.dataset.description;
+    el.facts.append(title, (description ? ": " + description : "") + ". " +
+      option.dataset.price + " a day.");
   }
 
   // -- price quote ---------------------------------------------------------------
@@ -147,17 +171,28 @@
     el.box.dataset.state = state;
   }
 
-  function showIdle(text) {
+  /** The box without an answer: what to do next, or why these days cannot be checked.
+   *  `parts` are text or nodes (a <time>); no price goes with it. */
+  function showIdle() {
+    const parts = Array.prototype.slice.call(arguments).filter(function (x) { return x; });
     delete el.box.dataset.answer;
     boxState("idle");
     const p = document.createElement("p");
-    p.textContent = text || "Choose a machine and both days to see whether it is free.";
+    if (parts.length) { p.append.apply(p, parts); }
+    else { p.textContent = "Choose a machine and both days to see whether it is free."; }
     el.box.replaceChildren(p);
+  }
+
+  /** Why a problem stops the check: said in the box, where the member is looking. */
+  function showProblem() {
+    el.quote.textContent = "";
+    showIdle.apply(null, arguments);
   }
 
   /** The green or red box from a `check --json` answer (or a 409's conflicts). */
   function showAvailability(answer) {
     setBookable(answer.available);
+    if (!answer.available) { el.quote.textContent = ""; }   // no price for refused days
     // A re-check after a live change that finds the same answer changes nothing on screen
     // (and so announces nothing again to a screen reader).
     const signature = JSON.stringify([answer.available, answer.machine, answer.start,
@@ -175,7 +210,8 @@
     } else {
       boxState("taken");
       head.textContent = "Not available.";
-      p.append(head, " " + (answer.message || ""));
+      // The conflicts are listed once, below, with their days in the member's locale.
+      p.append(head, " " + machineTitle(answer.machine) + " is taken on some of these days:");
       const list = document.createElement("ul");
       list.className = "conflicts";
       (answer.conflicts || []).slice().sort(function (a, b) {
@@ -201,13 +237,15 @@
     const req = request();
     const seq = ++checkSeq;
     if (!complete(req)) {
-      showIdle(req.machine || !(req.start && req.end) ? null
-        : "Choose one machine (not \"All machines\") to check these days.");
+      if (firstPick === null) {   // else the box keeps saying "now choose the last day"
+        showProblem(req.machine || !(req.start && req.end) ? null
+          : "Choose one machine (not \"All machines\") to check these days.");
+      }
       setBookable(false);
       return;
     }
     if (req.end < req.start) {
-      showIdle("The end date is before the start date.");
+      showProblem("The end date is before the start date.");
       setError("end", "end date " + req.end + " is before start date " + req.start);
       setBookable(false);
       return;
@@ -225,11 +263,12 @@
       setError("start", ""); setError("end", ""); setError("machine", "");
       showAvailability(res.body);
     } else if (res) {
-      showIdle("These days cannot be checked: see the message next to the field.");
+      showProblem("These days cannot be checked: " +
+        ((res.body && res.body.error) || "the server answered " + res.status) + ".");
       showServerError(res.body, res.status);
       setBookable(false);
     } else {
-      showIdle("The server could not be reached to check these days; Book checks again.");
+      showProblem("The server could not be reached to check these days; Book checks again.");
       setBookable(true);
     }
   }
@@ -268,6 +307,7 @@
 
   /** Everything that follows a change of machine or days. */
   function changed() {
+    if (el.start.value || el.end.value || firstPick) { docked.engage(); }
     clearErrors();
     renewKey();
     renderQuote();
@@ -281,24 +321,26 @@
     changed();
   }
 
-  /** Click a day for the start, a second one for the end (either order). */
+  /** Click a day for the start, a second one for the end (either order). A past day
+   *  is not picked: the box says why, and the pick so far stays as it was. */
   function onDateClick(info) {
     if (!canBook) { return; }
     const picked = info.dateStr.slice(0, 10);
+    docked.engage();
     if (picked < today) {
-      announce(R.formatDay(picked) + " is in the past.");
+      showProblem(timeEl(picked), " has passed: choose today or a later day.");
       return;
     }
     if (firstPick === null) {
       firstPick = picked;
       setDays(picked, "");
-      announce("Start date " + R.formatDay(picked) + ". Now click the last day.");
+      showProblem("Start date ", timeEl(picked), ". Now choose the last day.");
     } else {
       const a = firstPick <= picked ? firstPick : picked;
       const b = firstPick <= picked ? picked : firstPick;
       firstPick = null;
       setDays(a, b);
-      announce("Days set: " + R.formatDay(a) + " to " + R.formatDay(b) + ".");
+      announce("");   // the box announces the answer (role=status)
     }
   }
 
@@ -308,9 +350,12 @@
     calendar.unselect();
     const start = info.startStr.slice(0, 10);
     const end = R.addDays(info.endStr.slice(0, 10), -1);
-    if (start < today) { announce("Those days start in the past."); return; }
+    docked.engage();
+    if (start < today) {
+      showProblem(timeEl(start), " has passed: choose today or a later day.");
+      return;
+    }
     setDays(start, end);
-    announce("Days set: " + R.formatDay(start) + " to " + R.formatDay(end) + ".");
   }
 
   // -- event details -------------------------------------------------------------
@@ -425,6 +470,49 @@
     });
   }
 
+  /** A local Date (FullCalendar's) as "YYYY-MM-DD". */
+  function isoOf(date) {
+    return date.getFullYear() + "-" + String(date.getMonth() + 1).padStart(2, "0") + "-" +
+      String(date.getDate()).padStart(2, "0");
+  }
+
+  /** "Week" shows the week the member cares about in the month on screen: the chosen
+   *  start, else today, else the month's first week (FullCalendar's own button would
+   *  show the week of the 1st, often the week before today). */
+  function showWeek() {
+    const view = calendar.view;
+    const from = isoOf(view.currentStart);
+    const until = isoOf(view.currentEnd);   // exclusive
+    const wanted = [el.start.value, firstPick, today].find(function (d) {
+      return d && d >= from && d < until;
+    });
+    calendar.changeView("dayGridWeek", wanted || from);
+  }
+
+  /** Past days: greyed (the stylesheet) and never part of a dragged selection. */
+  function pastClass(arg) {
+    return isoOf(arg.date) < today ? ["rc-past"] : [];
+  }
+
+  const NARROW = window.matchMedia("(max-width: 40rem)");
+  const SHORT = { pending: "Req.", approved: "Taken", scheduled: "Maint." };
+
+  /** On a phone a day is too narrow for "Requested by Bob Baker": the status in a word
+   *  is shown, the whole title is read out, and a tap opens the details. */
+  function eventContent(arg) {
+    const props = arg.event.extendedProps;
+    const short = NARROW.matches && SHORT[props.status];
+    if (!short) { return true; }   // FullCalendar's own rendering
+    const seen = document.createElement("span");
+    seen.className = "rc-short";
+    seen.setAttribute("aria-hidden", "true");
+    seen.textContent = short;
+    const heard = document.createElement("span");
+    heard.className = "visually-hidden";
+    heard.textContent = arg.event.title;
+    return { domNodes: [seen, heard] };
+  }
+
   function startCalendar() {
     if (!window.FullCalendar) {
       // Blocked, offline or not loaded: the server-rendered month grid stays.
@@ -438,8 +526,13 @@
       firstDay: firstDay(),
       headerToolbar: { left: "prev,next today", center: "title",
         right: "dayGridMonth,dayGridWeek,listMonth" },
-      buttonText: { today: "Today", dayGridMonth: "Month", dayGridWeek: "Week",
-        listMonth: "List" },
+      buttonText: { today: "Today", dayGridMonth: "Month", listMonth: "List" },
+      // Named as the view, so FullCalendar still marks it pressed in the week view.
+      customButtons: { dayGridWeek: { text: "Week", hint: "Week view", click: showWeek } },
+      views: { dayGridWeek: { dayHeaderFormat: { weekday: "short", day: "numeric" } } },
+      dayCellClassNames: pastClass,
+      selectAllow: function (span) { return isoOf(span.start) >= today; },
+      eventContent: eventContent,
       height: "auto",
       fixedWeekCount: false,
       eventInteractive: true,      // events are focusable; Enter opens their details
@@ -452,6 +545,9 @@
       loading: function (busy) { el.calendar.setAttribute("aria-busy", busy ? "true" : "false"); },
     });
     calendar.render();
+    NARROW.addEventListener("change", function () {
+      calendar.setOption("eventContent", function (arg) { return eventContent(arg); });
+    });
     document.documentElement.classList.add("fc-ready");
     drawChoice();
   }
@@ -499,7 +595,7 @@
     if (!req.machine) { setError("machine", "choose a machine to book (not \"All machines\")"); missing = true; }
     if (!req.start) { setError("start", "start date is required"); missing = true; }
     if (!req.end) { setError("end", "end date is required"); missing = true; }
-    if (missing) { return; }
+    if (missing) { focusFirstInvalid(); return; }
     submitting = true;
     el.book.disabled = true;
     el.book.textContent = "Booking…";
@@ -526,7 +622,10 @@
     } else {
       if (res.status === 422) { renewKey(); }
       showServerError(res.body, res.status);
+      showProblem("Not booked: " + ((res.body && res.body.error) || "the server answered " +
+        res.status) + ".");
       setBookable(true);
+      focusFirstInvalid();
     }
   }
 
@@ -538,6 +637,7 @@
     else { url.searchParams.delete("machine"); }
     window.history.replaceState(null, "", url);
     el.calendarName.textContent = el.machine.value ? machineTitle(el.machine.value) : "All machines";
+    showFacts();
     el.details.hidden = true;
     if (calendar) { calendar.refetchEvents(); } else { refreshGrid(); }
     changed();
