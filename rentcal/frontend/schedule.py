@@ -111,14 +111,19 @@ class Bar:
         return f"st-{self.kind}-{self.status}"
 
     def short(self, chars_per_day: int) -> str:
-        """The label when it fits ``span`` columns of ``chars_per_day`` characters;
-        else the initials ("BB"), or "M" for maintenance — never a cut-off word."""
-        if len(self.label) <= self.span * chars_per_day - 1:
-            return self.label
+        """The longest of the label's forms that fits ``span`` columns of ``chars_per_day``
+        characters — never a cut-off word.
+
+        A rental: the member's name, their first name, their initials ("BB"); a
+        maintenance block: its title, "Maintenance", "M".
+        """
+        room = self.span * chars_per_day - 1
         if self.kind == "maintenance":
-            return "M"
-        initials = "".join(word[0] for word in self.label.split()[:2] if word)
-        return initials[: max(self.span * chars_per_day - 1, 1)]
+            forms = [self.label, "Maintenance", "M"]
+        else:
+            words = self.label.split() or ["?"]
+            forms = [self.label, words[0], "".join(w[0] for w in words[:2]), words[0][0]]
+        return next((form for form in forms if len(form) <= room), forms[-1])
 
 
 @dataclass(frozen=True, slots=True)
