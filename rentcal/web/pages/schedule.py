@@ -103,9 +103,7 @@ def _month_link(first: date) -> str:
 def page_context(cal: Rentcal, member: Member, first: date) -> dict[str, Any]:
     """What schedule.html shows: the month's model, its headings, links and legend."""
     today = cal.today()
-    month = schedule.load(
-        cal, first, month_end(first), today=today, limit=schedule.MAX_MACHINES
-    )
+    month = schedule.load(cal, first, month_end(first), today=today, limit=schedule.MAX_MACHINES)
     previous, following = shift_month(first, -1), shift_month(first, 1)
     return {
         "schedule": month,
