@@ -278,3 +278,11 @@ class TestPage:
         )
         assert answer.status_code == 303
         assert answer.headers["location"] == "/login?next=/schedule"
+
+    def test_past_the_cap_the_page_says_how_many_it_shows(
+        self, pages: Pages, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(schedule, "MAX_MACHINES", 1)
+        html = pages.as_("bob").get("/schedule?month=2030-01").text
+        assert "Showing the first 1 of 2 machines." in html
+        assert html.count('<th scope="row"') == 1
