@@ -263,7 +263,10 @@ class TestScreenshots:
             ("trailer-2t", "Trailer 2 t"),
         )
         for name, title in names:
-            cal.add_machine(name, daily_price="40.00", title=title, acting="ada")
+            policy = "queue" if name == "trailer-2t" else "block"
+            cal.add_machine(
+                name, daily_price="40.00", title=title, acting="ada", request_policy=policy
+            )
         first = today.replace(day=1)
         last = month_end(first)
 
@@ -277,10 +280,19 @@ class TestScreenshots:
         long = cal.book("tractor-6120", on(9), last + timedelta(days=4), member="bob")
         cal.approve(long.id, acting="ada")
         cal.book("wood-chipper", on(3), on(3), member="bob")
+        cal.book("trailer-2t", on(4), on(7), member="bob")  # queued side by side:
+        cal.book("trailer-2t", on(6), on(8), member="ada")  # two lanes
         harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for width, viewport in (("390", PHONE), ("1280", DESKTOP)):
             page = open_page(browser, site, "bob", viewport=viewport)
             page.goto(f"{site.url}/schedule?month={first:%Y-%m}")
             page.wait_for_selector("#schedule table.schedule")
+            boxes = page.evaluate(
+                """() => [...document.querySelectorAll(
+                     '#schedule tr[data-machine="trailer-2t"] .bar')]
+                     .map(b => [b.getBoundingClientRect().top,
+                                b.getBoundingClientRect().bottom])"""
+            )
+            assert len(boxes) == 2 and boxes[0][1] <= boxes[1][0], f"queued bars overlap: {boxes}"
             page.screenshot(path=str(harness.ARTIFACTS / f"schedule-{width}.png"), full_page=True)
             close(page)
