@@ -103,6 +103,9 @@ def _month_link(first: date) -> str:
 def page_context(cal: Rentcal, member: Member, first: date) -> dict[str, Any]:
     """What schedule.html shows: the month's model, its headings, links and legend."""
     today = cal.today()
+    # read before the rows: a change committed in between is then newer than the page,
+    # and the revision stream makes static/schedule.js fetch the table again
+    revision = cal.revision()[0]
     month = schedule.load(cal, first, month_end(first), today=today, limit=schedule.MAX_MACHINES)
     previous, following = shift_month(first, -1), shift_month(first, 1)
     return {
@@ -114,7 +117,7 @@ def page_context(cal: Rentcal, member: Member, first: date) -> dict[str, Any]:
         "next_month": _month_link(following) if following != first else None,
         "this_month": None if month_start(today) == first else "?",
         "legend": legend(),
-        "revision": cal.revision()[0],
+        "revision": revision,
         "today": today,
         "can_book": booking.may_book(member),
         "bookable": lambda m, d, s: bookable(member, m, d, s, today),
