@@ -130,7 +130,7 @@ class TestFlashCookie:
 # --- fuzzing: every page route and form -------------------------------------------------
 
 #: The GET pages (their query strings are fuzzed); {id} is a real rental's.
-PAGES = ("/", "/me", "/admin", "/login", "/rentals/{id}", "/rentals/999999")
+PAGES = ("/", "/schedule", "/me", "/admin", "/login", "/rentals/{id}", "/rentals/999999")
 #: Every form a page posts to; {id}, {machine}, {handle} name real rows.
 FORMS = (
     "/",

@@ -57,26 +57,13 @@ def calendar(
     """Show a month: each day approved (#), pending (?), maintenance (M) or free (.)."""
     from rentcal.cli import grid  # lazily: keeps `rentcal --help` fast
     from rentcal.cli.dates import parse_month
-    from rentcal.frontend.month import occupied_window
+    from rentcal.frontend import schedule
 
     state = get_state(ctx)
     first, last = parse_month(month, state.today)
-    start, end = occupied_window(first, last)  # the month is shown whole
     with state.connect() as cal:
-        machines = [cal.machine(machine)] if machine else cal.machines()
-        rentals, upkeep = cal.feed_items(machine=machine, start=start, end=end)
-    rows = [
-        (
-            m.name,
-            grid.classify_days(
-                first,
-                last,
-                [r for r in rentals if r.machine == m.name],
-                [b for b in upkeep if b.machine == m.name],
-            ),
-        )
-        for m in machines
-    ]
+        month_model = schedule.load(cal, first, last, today=state.today, machine=machine)
+    rows = [(row.machine.name, row.days) for row in month_model.rows]
     if as_json:
         render.emit_json(
             {

@@ -1,6 +1,8 @@
-"""The month grid of ``rentcal calendar``: pure day classification and layout.
+"""The month grid of ``rentcal calendar``: pure layout of the shared schedule model.
 
-No database, no clock, no terminal: values and dates in, strings out. Colour
+Which state each day is in (:class:`DayState`, :func:`classify_days`) is
+:mod:`rentcal.frontend.schedule`'s, shared with the ``/schedule`` page. No
+database, no clock, no terminal: values and dates in, strings out. Colour
 is applied by a ``paint`` function the caller passes (identity without colour),
 so the symbols alone always tell the days apart.
 
@@ -14,28 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from enum import StrEnum
 
-from rentcal.core.types import RentalStatus
-from rentcal.core.values import Maintenance, Rental
-from rentcal.frontend.month import (
-    OCCUPYING_MAINTENANCE,
-    OCCUPYING_RENTALS,
-    days_of,
-    month_key,
-    month_title,
-    month_weeks,
-)
-
-
-class DayState(StrEnum):
-    """What occupies a machine on one day, as the calendar shows it."""
-
-    FREE = "free"
-    PENDING = "pending"
-    APPROVED = "approved"
-    MAINTENANCE = "maintenance"
-
+from rentcal.frontend.month import days_of, month_key, month_title, month_weeks
+from rentcal.frontend.schedule import DayState, classify_days
 
 #: One ASCII symbol per state: distinguishable without colour.
 SYMBOLS: dict[DayState, str] = {
@@ -52,8 +35,6 @@ COLOURS: dict[DayState, str | None] = {
     DayState.MAINTENANCE: "magenta",
     DayState.FREE: None,
 }
-#: When two things cover one day, the stronger one is shown.
-_RANK = {DayState.FREE: 0, DayState.PENDING: 1, DayState.APPROVED: 2, DayState.MAINTENANCE: 3}
 _WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 #: Longest machine name shown in the one-row-per-machine view.
 MAX_NAME = 20
@@ -65,35 +46,6 @@ Painter = Callable[[str, DayState, bool], str]
 def plain(text: str, _state: DayState, _is_today: bool) -> str:
     """The painter without colour."""
     return text
-
-
-def classify_days(
-    first: date,
-    last: date,
-    rentals: Iterable[Rental],
-    maintenance: Iterable[Maintenance],
-) -> dict[date, DayState]:
-    """The state of every day in [first, last] for one machine's items.
-
-    Scheduled maintenance beats an approved rental, which beats a pending one;
-    rejected, cancelled and completed rentals and finished or cancelled
-    maintenance do not occupy a day.
-    """
-    states = dict.fromkeys(days_of(first, last), DayState.FREE)
-
-    def mark(start: date, end: date, state: DayState) -> None:
-        for day in days_of(max(start, first), min(end, last)):
-            if _RANK[state] > _RANK[states[day]]:
-                states[day] = state
-
-    for rental in rentals:
-        if rental.status in OCCUPYING_RENTALS:
-            approved = rental.status is RentalStatus.APPROVED
-            mark(rental.start, rental.end, DayState.APPROVED if approved else DayState.PENDING)
-    for block in maintenance:
-        if block.status in OCCUPYING_MAINTENANCE:
-            mark(block.start, block.end, DayState.MAINTENANCE)
-    return states
 
 
 def month_grid(

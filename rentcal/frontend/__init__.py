@@ -8,6 +8,7 @@ rule they both apply lives here, once:
               may book, which machine can be booked
 ``base_url``  the server's public URL: ``serve`` and ``feed create``
 ``month``     month arithmetic and the weeks of both month grids
+``schedule``  machines x days of a month, bookings as bars (``calendar``, ``/schedule``)
 ``iso_day``   exactly ``YYYY-MM-DD`` (JSON bodies, forms, ``$RENTCAL_TODAY``)
 ============  ================================================================
 

@@ -10,6 +10,7 @@ live on the JSON API. Modules:
 ``forms``       library errors -> messages next to form fields
 ``grid``        the server-rendered month grid (pure)
 ``booking``     ``/`` — machine select, calendar, the rental form
+``schedule``    ``/schedule`` — every machine's month: rows of machines, bars of bookings
 ``rentals``     ``/rentals/{id}`` — one rental, its history, status changes
 ``me``          ``/me`` — my rentals, notifications, feeds, tokens, password
 ``admin``       ``/admin`` — the pending queue, members, machines, maintenance
@@ -23,10 +24,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, admin_edits, assets, booking, mail_pages, me, rentals
+from rentcal.web.pages import admin, admin_edits, assets, booking, mail_pages, me, rentals, schedule
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
+router.include_router(schedule.router)
 router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(admin.router)
