@@ -14,6 +14,9 @@ live on the JSON API. Modules:
 ``me``          ``/me`` — my rentals, notifications, feeds, tokens, password
 ``admin``       ``/admin`` — the pending queue, members, machines, maintenance
 ``admin_edits`` ``/admin`` edit forms — machines, members, roles, maintenance
+``admin_book``  ``/admin/book`` — an admin books for a member
+``admin_rentals`` ``/admin/rentals`` — every rental, filtered, paged, as CSV
+``flash``       a refused form's message and typed values, for the page after the 303
 ``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 ==============  ==========================================================
 """
@@ -22,7 +25,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, admin_edits, assets, booking, me, rentals
+from rentcal.web.pages import (
+    admin,
+    admin_book,
+    admin_edits,
+    admin_rentals,
+    assets,
+    booking,
+    me,
+    rentals,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
@@ -30,6 +42,8 @@ router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
+router.include_router(admin_book.router)
+router.include_router(admin_rentals.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]
