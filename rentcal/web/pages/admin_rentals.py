@@ -27,7 +27,7 @@ from starlette.responses import Response
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.errors import RentcalError
-from rentcal.frontend.month import month_end, month_key, shift_month
+from rentcal.frontend.month import month_end, month_key, month_title, shift_month
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.pages.admin import forbidden
@@ -198,6 +198,7 @@ def _page(
         "prev_month": filters.query(month=month_key(shift_month(month, -1))) if month else None,
         "next_month": filters.query(month=month_key(shift_month(month, 1))) if month else None,
         "csv_query": filters.query(),
+        "month_title": month_title(month) if month else "",
         "machines": cal.machines(include_retired=True),
         "members": cal.members(),
         "statuses": [s.value for s in RentalStatus],
