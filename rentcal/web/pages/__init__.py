@@ -5,20 +5,20 @@ One router per page, combined into :data:`router`, which
 on the server and work without JavaScript; ``rentcal/web/static`` makes them
 live on the JSON API. Modules:
 
-==============  ==========================================================
-``render``      templates, the Content-Security-Policy, forms, redirects
-``forms``       library errors -> messages next to form fields
-``grid``        the server-rendered month grid (pure)
-``booking``     ``/`` — machine select, calendar, the rental form
-``rentals``     ``/rentals/{id}`` — one rental, its history, status changes
-``me``          ``/me`` — my rentals, notifications, feeds, tokens, password
-``admin``       ``/admin`` — the pending queue, members, machines, maintenance
-``admin_edits`` ``/admin`` edit forms — machines, members, roles, maintenance
-``admin_book``  ``/admin/book`` — an admin books for a member
-``admin_rentals`` ``/admin/rentals`` — every rental, filtered, paged, as CSV
-``flash``       a refused form's message and typed values, for the page after the 303
-``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
-==============  ==========================================================
+=================  ==============================================================
+``render``         templates, the Content-Security-Policy, forms, redirects
+``forms``          library errors -> messages next to form fields
+``grid``           the server-rendered month grid (pure)
+``booking``        ``/`` — machine select, calendar, the rental form
+``rentals``        ``/rentals/{id}`` — one rental, its history, status changes
+``me``             ``/me`` — my rentals, notifications, feeds, tokens, password
+``admin``          ``/admin`` — the pending queue, members, machines, maintenance
+``admin_edits``    ``/admin`` edit forms — machines, members, roles, maintenance
+``admin_book``     ``/admin/book`` — an admin books for a member
+``admin_rentals``  ``/admin/rentals`` — every rental, filtered, paged, as CSV
+``flash``          a refused form's message and typed values, for the page after the 303
+``assets``         ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
+=================  ==============================================================
 """
 
 from __future__ import annotations

@@ -116,12 +116,15 @@ def keep(request: Request, response: Response, flash: Flash, now: datetime, iden
         payload["errors"] = {k: v[:100] for k, v in list(payload["errors"].items())[:5]}
         value = _encode(request, payload)
     root = str(request.scope.get("root_path", "")) or "/"
+    settings = getattr(request.app.state, "settings", None) if "app" in request.scope else None
+    scheme = request.url.scheme
     response.set_cookie(
         FLASH_COOKIE,
         value,
         max_age=int(MAX_AGE.total_seconds()),
         path=root,
-        secure=request.url.scheme == "https",
+        # as the session cookie: Secure over https, or always when the server says so
+        secure=settings.secure_for(scheme) if settings is not None else scheme == "https",
         httponly=True,
         samesite="lax",
     )
