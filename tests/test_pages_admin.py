@@ -329,3 +329,34 @@ class TestRentalsCsv:
         assert 'href="/admin/rentals.csv?machine=saw&amp;status=approved&amp;month=2030-01"' in (
             page
         )
+
+
+class TestRentalPageRefusals:
+    """The rental page's forms answer a refusal the same way: 303, message and typed kept."""
+
+    def test_a_conflicting_move_keeps_what_was_typed(self, pages: Pages) -> None:
+        moving = pages.cal.book("tractor", d(15), d(16), member="bob")
+        taken = pages.cal.book("tractor", d(20), d(22), member="dan")
+        client = pages.as_("ada")
+        form = {"start": "2030-01-21", "end": "2030-01-23", "machine": "tractor"}
+        answer = client.post(f"/rentals/{moving.id}/move", data=form)
+        page = shown_after(client, answer, f"/rentals/{moving.id}", "action-error")
+        assert f"rental {taken.id}" in text_of(page, "action-error")
+        assert 'id="move-start" name="start" type="date" value="2030-01-21"' in page
+        assert 'id="move-end" name="end" type="date" value="2030-01-23"' in page
+        assert (pages.cal.rental(moving.id).start, pages.cal.rental(moving.id).end) == (
+            d(15),
+            d(16),
+        )
+        clean = client.get(f"/rentals/{moving.id}").text  # the page itself: as stored
+        assert 'id="move-start" name="start" type="date" value="2030-01-15"' in clean
+
+    def test_a_refusal_of_another_rental_is_not_shown_here(self, pages: Pages) -> None:
+        one = pages.cal.book("tractor", d(15), d(16), member="bob")
+        two = pages.cal.book("saw", d(15), d(16), member="bob")
+        client = pages.as_("ada")
+        pages.cal.cancel(one.id, acting="ada")
+        answer = client.post(f"/rentals/{one.id}/approve", data={})
+        flash_id = parse_qs(urlsplit(answer.headers["location"]).query)["flash"][0]
+        elsewhere = client.get(f"/rentals/{two.id}?flash={flash_id}").text
+        assert 'id="action-error"' not in elsewhere
