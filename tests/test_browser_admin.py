@@ -160,6 +160,28 @@ class TestAdminLayout:
         assert found == {}, json.dumps(found, indent=1)
         close(page)
 
+    @pytest.mark.parametrize("viewport", WIDTHS)
+    def test_lands_at_the_item_under_the_notice(
+        self, browser: Any, site: Site, machine: str, viewport: dict[str, int]
+    ) -> None:
+        page = open_page(browser, site, "ada", viewport=viewport)
+        page.goto(site.url + "/admin")
+        box = page.locator(f"#edit-machine-{machine}")
+        box.locator("summary").click()
+        box.get_by_label("Price a day").fill("88.00")
+        box.get_by_role("button", name=re.compile("^Save")).click()
+        page.wait_for_url(site.url + f"/admin?done=machine-edited#edit-machine-{machine}")
+        assert str(site.cal.machine(machine).daily_price) == "88.00"
+        notice = page.locator("main > .notice").bounding_box()
+        item = page.locator(f"#edit-machine-{machine} summary").bounding_box()
+        height = viewport["height"]
+        assert notice["y"] >= 0 and notice["y"] + notice["height"] <= item["y"], (notice, item)
+        assert item["y"] + item["height"] <= height, "the item is not in view"
+        assert page.evaluate("window.scrollY") > 0  # not the top of the page
+        harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(harness.ARTIFACTS / f"admin-landed-{viewport['width']}.png"))
+        close(page)
+
     def test_axe_with_errors_shown(
         self, browser: Any, site: Site, machine: str, month: date, node_modules: Path
     ) -> None:
