@@ -360,3 +360,32 @@ class TestRentalPageRefusals:
         flash_id = parse_qs(urlsplit(answer.headers["location"]).query)["flash"][0]
         elsewhere = client.get(f"/rentals/{two.id}?flash={flash_id}").text
         assert 'id="action-error"' not in elsewhere
+
+
+def test_admin_page_in_place_shows_the_given_errors(pages: Pages) -> None:
+    """Without a redirect (``errors``/``forms``/``status``), the page shows them as given."""
+    from rentcal.web.pages.admin import admin_page
+
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": "http",
+            "server": ("testserver", 80),
+            "path": "/admin",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [],
+            "app": pages.app,
+        }
+    )
+    ada = pages.cal.member("ada")
+    errors = {"book-for": {"form": "the line dropped", "end": "end date is required"}}
+    answer = admin_page(
+        request, pages.cal, ada, errors=errors, forms={"book-for": {"purpose": "hay"}}, status=400
+    )
+    page = answer.body.decode()
+    assert answer.status_code == 400
+    assert text_of(page, "book-for-form-error") == "the line dropped"
+    assert text_of(page, "book-for-end-error") == "end date is required"
+    assert 'value="hay"' in page

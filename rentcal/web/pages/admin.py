@@ -167,8 +167,21 @@ def _booked(request: Request, cal: Rentcal) -> Rental | None:
         return None
 
 
-def admin_page(request: Request, cal: Rentcal, admin: Member) -> Response:
-    """The admin page; a refusal named in the URL (:mod:`.flash`) shows beside its form."""
+def admin_page(
+    request: Request,
+    cal: Rentcal,
+    admin: Member,
+    *,
+    errors: dict[str, dict[str, str]] | None = None,
+    forms: dict[str, dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    """The admin page; a refusal named in the URL (:mod:`.flash`) shows beside its form.
+
+    ``errors``/``forms``/``status``: messages and typed values per section for a page
+    answered in place, without the redirect of :func:`refused` (every form here uses
+    :func:`refused`, so that a reload never resends it).
+    """
     if not admin.is_admin:
         return forbidden(request, admin)
     today = cal.today()
@@ -179,8 +192,7 @@ def admin_page(request: Request, cal: Rentcal, admin: Member) -> Response:
     now = cal.now()
     usage = cal.usage(now - timedelta(minutes=MINUTES - 1))
     refusal = flash.read(request, now)
-    errors: dict[str, dict[str, str]] = {}
-    forms: dict[str, dict[str, str]] = {}
+    errors, forms = dict(errors or {}), dict(forms or {})
     if refusal is not None:
         section = _shown_in(refusal.section, pending, upkeep)
         errors[section], forms[section] = refusal.errors, refusal.form
@@ -201,7 +213,7 @@ def admin_page(request: Request, cal: Rentcal, admin: Member) -> Response:
         "today": today,
         "usage": chart(usage, now),
     }
-    return render(request, "admin.html", context, member=admin)
+    return render(request, "admin.html", context, member=admin, status=status)
 
 
 def _shown_in(section: str, pending: list[Rental], upkeep: list[Maintenance]) -> str:
