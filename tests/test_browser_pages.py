@@ -613,7 +613,7 @@ class TestAdmin:
         assert machine in item.inner_text()
         shot(admin, "desktop-admin")
         item.get_by_role("button", name=re.compile("^Approve")).click()
-        admin.wait_for_url(site.url + "/admin?done=approved")
+        admin.wait_for_url(site.url + "/admin?done=approved#pending")
         committed = time.monotonic()
         assert admin.locator(f"#rental-{rental.id}").count() == 0
         seconds = wait_live(
@@ -640,7 +640,7 @@ class TestAdminEdits:
         box.locator("summary").click()
         box.get_by_label("Price a day").fill("123.45")
         box.get_by_role("button", name=re.compile("^Save")).click()
-        page.wait_for_url(site.url + "/admin?done=machine-edited")
+        page.wait_for_url(site.url + f"/admin?done=machine-edited#edit-machine-{machine}")
         assert "existing rentals keep their price" in page.inner_text("main")
         assert str(site.cal.machine(machine).daily_price) == "123.45"
         assert [c.field for c in site.cal.machine_history(machine)] == ["daily_price"]
@@ -767,6 +767,7 @@ class TestPhoneAndAccessibility:
             f"/?machine={machine}&month={month:%Y-%m}",
             "/me",
             "/admin",
+            "/admin/rentals",
             f"/rentals/{rental.id}",
             "/forgot",
             "/reset/" + "x" * 43,

@@ -77,6 +77,18 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
+def shown_after(client: TestClient, answer: object, path: str, anchor: str) -> str:
+    """The page a refused form redirected to (303 to ``path?flash=ID#anchor``, so a reload
+    never resends it), read twice: a reload shows the same message and typed values."""
+    assert getattr(answer, "status_code", None) == 303, getattr(answer, "text", answer)
+    location = answer.headers["location"]  # type: ignore[attr-defined]
+    assert re.fullmatch(rf"{re.escape(path)}\?flash=[\w-]+#{re.escape(anchor)}", location), location
+    first, again = client.get(location), client.get(location)
+    assert first.status_code == again.status_code == 200
+    assert first.text.count('class="error"') == again.text.count('class="error"')
+    return str(first.text)
+
+
 def text_of(html: str, element_id: str) -> str:
     """The text inside the element with this id (tags stripped, spaces squeezed)."""
     parser = _Text(element_id)
@@ -298,7 +310,11 @@ class TestRentalPage:
         assert answer.headers["location"] == f"/rentals/{rental.id}?done=cancelled"
         assert pages.cal.rental(rental.id).status == "cancelled"
         again = client.post(f"/rentals/{rental.id}/cancel", data={})
-        assert again.status_code == 409 and "it is cancelled" in again.text
+        assert again.status_code == 303  # a refusal too: a reload never resends the form
+        assert again.headers["location"].startswith(f"/rentals/{rental.id}?flash=")
+        assert again.headers["location"].endswith("#action-error")
+        shown = client.get(again.headers["location"])
+        assert "it is cancelled" in text_of(shown.text, "action-error")
 
     def test_others_see_no_price_purpose_or_buttons(self, pages: Pages) -> None:
         rental = pages.cal.book("tractor", d(15), d(17), member="bob", purpose="secret hay")
@@ -410,7 +426,7 @@ class TestAdminPage:
         page = client.get("/admin").text
         assert page.index(f'id="rental-{first.id}"') < page.index(f'id="rental-{second.id}"')
         answer = client.post(f"/admin/rentals/{first.id}/approve", data={})
-        assert answer.headers["location"] == "/admin?done=approved"
+        assert answer.headers["location"] == "/admin?done=approved#pending"
         assert pages.cal.rental(first.id).status == "approved"
         assert f'id="rental-{first.id}"' not in client.get("/admin").text
 
@@ -419,30 +435,38 @@ class TestAdminPage:
         assert client.post("/admin/members/carol/verify", data={}).status_code == 303
         assert pages.cal.member("carol").verified
         bad = client.post("/admin/machines", data={"name": "drill", "daily_price": "1.234"})
-        assert bad.status_code == 400
-        assert "decimal places" in text_of(bad.text, "machines-daily_price-error")
-        assert 'value="drill"' in bad.text  # what was typed stays
+        page = shown_after(client, bad, "/admin", "add-machine")
+        assert "decimal places" in text_of(page, "machine-new-daily_price-error")
+        assert 'value="drill"' in page  # what was typed stays
         good = client.post(
             "/admin/machines",
             data={"name": "drill", "daily_price": "7.50", "title": "Drill", "auto_approve": "on"},
         )
-        assert good.status_code == 303
+        assert good.headers["location"] == "/admin?done=machine-added#machine-drill"
+        assert 'id="machine-drill"' in client.get("/admin").text
         drill = pages.cal.machine("drill")
         assert drill.daily_price == Decimal("7.50") and drill.auto_approve
-        client.post("/admin/machines/drill/retire", data={})
+        retired = client.post("/admin/machines/drill/retire", data={})
+        assert retired.headers["location"] == "/admin?done=retired#machine-drill"
         assert pages.cal.machine("drill").status == "retired"
 
     def test_maintenance_shows_its_conflicts_before_storing(self, pages: Pages) -> None:
         rental = pages.cal.book("tractor", d(15), d(17), member="bob")
         client = pages.as_("ada")
         form = {"machine": "tractor", "start": "2030-01-16", "end": "2030-01-18", "kind": "repair"}
-        first = client.post("/admin/maintenance", data=form)
-        assert first.status_code == 409
-        assert f"rental {rental.id}" in text_of(first.text, "clash")
-        assert "Schedule anyway" in first.text
+        first = shown_after(
+            client, client.post("/admin/maintenance", data=form), "/admin", "schedule-maintenance"
+        )
+        assert f"rental {rental.id}" in text_of(first, "clash")
+        assert "Schedule anyway" in first
+        assert '<input type="hidden" name="start" value="2030-01-16">' in first
         assert pages.cal.maintenance(machine="tractor") == []
         forced = client.post("/admin/maintenance", data={**form, "force": "1"})
-        assert forced.headers["location"] == "/admin?done=maintenance-added"
         (block,) = pages.cal.maintenance(machine="tractor")
-        client.post(f"/admin/maintenance/{block.id}/cancel", data={})
+        assert forced.headers["location"] == (
+            f"/admin?done=maintenance-added#maintenance-{block.id}"
+        )
+        assert f'id="maintenance-{block.id}"' in client.get("/admin").text
+        cancelled = client.post(f"/admin/maintenance/{block.id}/cancel", data={})
+        assert cancelled.headers["location"] == "/admin?done=maintenance-cancelled#maintenance"
         assert pages.cal.maintenance(machine="tractor")[0].status == "cancelled"

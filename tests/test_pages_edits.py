@@ -8,7 +8,7 @@ import pytest
 
 import rentcal
 from tests.conftest import d
-from tests.test_pages import Pages, text_of
+from tests.test_pages import Pages, shown_after, text_of
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ class TestAdminEdits:
         }
         answer = client.post("/admin/machines/tractor/edit", data=form)
         assert answer.status_code == 303, answer.text
-        assert answer.headers["location"] == "/admin?done=machine-edited"
+        assert answer.headers["location"] == "/admin?done=machine-edited#edit-machine-tractor"
         tractor = pages.cal.machine("tractor")
         assert (tractor.daily_price, tractor.auto_approve) == (Decimal("99.00"), True)
         assert pages.cal.rental(rental.id).price == Decimal("240.00")
@@ -41,9 +41,10 @@ class TestAdminEdits:
             "auto_approve",
         ]  # the unchanged title and the empty description were no change
         bad = client.post("/admin/machines/tractor/edit", data={**form, "daily_price": "-1"})
-        assert bad.status_code == 400
-        assert "daily price" in text_of(bad.text, "machine-tractor-form-error")
-        assert 'value="-1"' in bad.text
+        page = shown_after(client, bad, "/admin", "edit-machine-tractor")
+        assert "daily price" in text_of(page, "machine-tractor-form-error")
+        assert 'value="-1"' in page
+        assert '<details id="edit-machine-tractor" open>' in page
 
     def test_edit_and_add_machine_request_rules(self, pages: Pages) -> None:
         client = pages.as_("ada")
@@ -66,8 +67,8 @@ class TestAdminEdits:
         bad = client.post(
             "/admin/machines/tractor/edit", data={**form, "request_expiry_hours": "two days"}
         )
-        assert bad.status_code == 400
-        assert "not a whole number of hours" in text_of(bad.text, "machine-tractor-form-error")
+        page = shown_after(client, bad, "/admin", "edit-machine-tractor")
+        assert "not a whole number of hours" in text_of(page, "machine-tractor-form-error")
         added = client.post(
             "/admin/machines",
             data={"name": "baler", "daily_price": "90", "request_policy": "queue"},
@@ -81,27 +82,31 @@ class TestAdminEdits:
         client.post("/admin/machines/saw/retire", data={})
         assert 'action="/admin/machines/saw/reactivate"' in client.get("/admin").text
         answer = client.post("/admin/machines/saw/reactivate", data={})
-        assert answer.headers["location"] == "/admin?done=machine-reactivated"
+        assert answer.headers["location"] == "/admin?done=machine-reactivated#machine-saw"
         assert pages.cal.machine("saw").status == "active"
 
     def test_members(self, pages: Pages) -> None:
         pending = pages.cal.book("tractor", d(20), d(21), member="bob")
         client = pages.as_("ada")
         edited = client.post("/admin/members/bob/edit", data={"name": "Bobby", "email": ""})
-        assert edited.headers["location"] == "/admin?done=member-edited"
+        assert edited.headers["location"] == "/admin?done=member-edited#member-bob"
         assert pages.cal.member("bob").name == "Bobby"
         last = client.post("/admin/members/ada/role", data={"role": "member"})
-        assert last.status_code == 400
-        assert "last admin" in text_of(last.text, "member-ada-form-error")
-        assert client.post("/admin/members/dan/role", data={"role": "admin"}).status_code == 303
+        page = shown_after(client, last, "/admin", "member-ada")
+        assert "last admin" in text_of(page, "member-ada-form-error")
+        role = client.post("/admin/members/dan/role", data={"role": "admin"})
+        assert role.headers["location"] == "/admin?done=role-changed#member-dan"
         assert pages.cal.member("dan").is_admin
         gone = client.post("/admin/members/bob/deactivate", data={})
-        assert gone.headers["location"] == "/admin?done=deactivated"
+        assert gone.headers["location"] == "/admin?done=deactivated#member-bob"
         assert pages.cal.rental(pending.id).status == "rejected"
         assert "deactivated" in text_of(client.get("/admin").text, "member-bob")
-        assert client.post("/admin/members/bob/reactivate", data={}).status_code == 303
+        back = client.post("/admin/members/bob/reactivate", data={})
+        assert back.headers["location"] == "/admin?done=reactivated#member-bob"
         assert pages.cal.member("bob").active
-        assert client.post("/admin/members/bob/explode", data={}).status_code == 400
+        odd = client.post("/admin/members/bob/explode", data={})
+        page = shown_after(client, odd, "/admin", "member-bob")
+        assert "unknown action 'explode'" in text_of(page, "member-bob-form-error")
 
     def test_members_may_not(self, pages: Pages) -> None:
         answer = pages.as_("bob").post("/admin/members/dan/deactivate", data={})
@@ -115,10 +120,13 @@ class TestAdminEdits:
         assert f'action="/admin/maintenance/{block.id}/edit"' in client.get("/admin").text
         form = {"start": "2030-01-21", "end": "2030-01-23", "kind": "repair", "notes": "belt"}
         clash = client.post(f"/admin/maintenance/{block.id}/edit", data=form)
-        assert clash.status_code == 409
-        assert "overlaps rentals" in text_of(clash.text, f"maintenance-{block.id}-form-error")
+        page = shown_after(client, clash, "/admin", f"maintenance-{block.id}")
+        assert "overlaps rentals" in text_of(page, f"maintenance-{block.id}-form-error")
+        assert 'value="belt"' in page and 'value="2030-01-23"' in page  # as typed
         forced = client.post(f"/admin/maintenance/{block.id}/edit", data={**form, "force": "on"})
-        assert forced.headers["location"] == "/admin?done=maintenance-edited"
+        assert forced.headers["location"] == (
+            f"/admin?done=maintenance-edited#maintenance-{block.id}"
+        )
         item = pages.cal.maintenance(machine="tractor")[0]
         assert (item.start, item.end, item.kind.value, item.notes) == (
             d(21),
@@ -128,4 +136,5 @@ class TestAdminEdits:
         )
         assert rental.id
         bad = client.post(f"/admin/maintenance/{block.id}/edit", data={**form, "start": "x"})
-        assert bad.status_code == 400
+        page = shown_after(client, bad, "/admin", f"maintenance-{block.id}")
+        assert "not a date" in text_of(page, f"maintenance-{block.id}-form-error")

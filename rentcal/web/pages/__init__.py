@@ -5,26 +5,40 @@ One router per page, combined into :data:`router`, which
 on the server and work without JavaScript; ``rentcal/web/static`` makes them
 live on the JSON API. Modules:
 
-==============  ==========================================================
-``render``      templates, the Content-Security-Policy, forms, redirects
-``forms``       library errors -> messages next to form fields
-``grid``        the server-rendered month grid (pure)
-``booking``     ``/`` — machine select, calendar, the rental form
-``schedule``    ``/schedule`` — every machine's month: rows of machines, bars of bookings
-``rentals``     ``/rentals/{id}`` — one rental, its history, status changes
-``me``          ``/me`` — my rentals, notifications, feeds, tokens, password
-``admin``       ``/admin`` — the pending queue, members, machines, maintenance
-``admin_edits`` ``/admin`` edit forms — machines, members, roles, maintenance
-``mail_pages``  ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
-``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
-==============  ==========================================================
+=================  ==============================================================
+``render``         templates, the Content-Security-Policy, forms, redirects
+``forms``          library errors -> messages next to form fields
+``grid``           the server-rendered month grid (pure)
+``booking``        ``/`` — machine select, calendar, the rental form
+``schedule``       ``/schedule`` — every machine's month: rows of machines, bars of bookings
+``rentals``        ``/rentals/{id}`` — one rental, its history, status changes
+``me``             ``/me`` — my rentals, notifications, feeds, tokens, password
+``admin``          ``/admin`` — the pending queue, members, machines, maintenance
+``admin_edits``    ``/admin`` edit forms — machines, members, roles, maintenance
+``admin_book``     ``/admin/book`` — an admin books for a member
+``admin_rentals``  ``/admin/rentals`` — every rental, filtered, paged, as CSV
+``flash``          a refused form's message and typed values, for the page after the 303
+``mail_pages``     ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
+``assets``         ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
+=================  ==============================================================
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, admin_edits, assets, booking, mail_pages, me, rentals, schedule
+from rentcal.web.pages import (
+    admin,
+    admin_book,
+    admin_edits,
+    admin_rentals,
+    assets,
+    booking,
+    mail_pages,
+    me,
+    rentals,
+    schedule,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
@@ -33,6 +47,8 @@ router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
+router.include_router(admin_book.router)
+router.include_router(admin_rentals.router)
 router.include_router(mail_pages.router)
 router.include_router(assets.router)
 

@@ -1,7 +1,8 @@
 """``/admin`` edit forms: machines (edit, reactivate), members (edit, role, deactivate,
 reactivate) and maintenance (edit). Each is a form POSTing under ``/admin/...``,
-answered with a 303 back to ``/admin`` on success, or the page again with the
-library's message beside the form that failed. Every form sends every field of
+answered with a 303 back to ``/admin#ITEM`` (the item edited), on success as on
+refusal; a refused form shows the library's message and what was typed beside
+it (:mod:`.flash`). Every form sends every field of
 its item, so the library's "same value, no change" rule keeps the change log
 to what was really changed.
 """
@@ -19,8 +20,7 @@ from rentcal.core.values import Member
 from rentcal.errors import RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.error_responses import classify
-from rentcal.web.pages.admin import admin_page
+from rentcal.web.pages.admin import anchor_of, refused
 from rentcal.web.pages.forms import FORM, expiry_hours
 from rentcal.web.pages.render import parse_day, posted, see_other
 
@@ -35,26 +35,20 @@ def _run(
     done: str,
     action: Callable[[], Any],
     *,
+    anchor: str = "",
     data: dict[str, str] | None = None,
     problem: str | None = None,
 ) -> Response:
-    """Do ``action``; 303 to /admin, or the page with the message in ``section``."""
+    """Do ``action``; 303 to ``/admin#anchor`` (default: the section's own place), or
+    back at the form in ``section`` with the message and what was typed."""
     if problem is not None:
-        return admin_page(request, cal, admin, errors={section: {FORM: problem}}, status=400)
+        return refused(request, cal, admin, section, {FORM: problem}, data)
     try:
         action()
     except (RentcalError, ValueError) as err:
         message = err.message if isinstance(err, RentcalError) else str(err)
-        status = classify(err).status if isinstance(err, RentcalError) else 400
-        return admin_page(
-            request,
-            cal,
-            admin,
-            errors={section: {FORM: message}},
-            forms={section: data or {}},
-            status=status,
-        )
-    return see_other(request, "/admin", done=done)
+        return refused(request, cal, admin, section, {FORM: message}, data)
+    return see_other(request, "/admin", anchor=anchor or anchor_of(section), done=done)
 
 
 async def _submit(
@@ -115,6 +109,7 @@ def reactivate_machine(request: Request, name: str, cal: Cal, member: CurrentMem
         "machines",
         "machine-reactivated",
         lambda: cal.reactivate_machine(name, acting=member.handle),
+        anchor=f"machine-{name}",
     )
 
 
@@ -163,7 +158,13 @@ def activation(
             lambda: change(handle, acting=member.handle),
         )
     return _run(
-        request, cal, member, "members", "", lambda: None, problem=f"unknown action {action[:20]!r}"
+        request,
+        cal,
+        member,
+        f"member-{handle}",
+        "",
+        lambda: None,
+        problem=f"unknown action {action[:20]!r}",
     )
 
 

@@ -160,12 +160,17 @@ def _csrf_cookie(request: Request, response: HTMLResponse) -> None:
         ensure_csrf_cookie(request, response, settings)
 
 
-def see_other(request: Request, path: str, **query: str | int) -> RedirectResponse:
-    """303 to ``path`` under the root path: the redirect after every successful POST,
-    so that a reload repeats a GET, never the POST."""
+def see_other(
+    request: Request, path: str, *, anchor: str = "", **query: str | int
+) -> RedirectResponse:
+    """303 to ``path`` under the root path: the redirect after every POST of a page form,
+    so that a reload repeats a GET, never the POST. ``anchor``: the id of the item
+    acted on, so that the browser lands there rather than at the top of a long page."""
     target = root_of(request) + path
     if query:
         target += "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in query.items())
+    if anchor:
+        target += "#" + quote(anchor, safe="-_.")
     return RedirectResponse(target, status_code=303)
 
 

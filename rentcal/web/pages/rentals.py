@@ -3,7 +3,9 @@
 Its member may cancel it (and move it while it is pending); admins approve,
 reject (with a reason), complete and move it. Each button is a small form
 POSTing to ``/rentals/{id}/{action}``, answered with a 303 back to the page (so
-a reload never repeats the change); it all works without JavaScript.
+a reload never repeats the change); a refused one too, to the page showing the
+reason beside the forms with what was typed (:mod:`.flash`). It all works
+without JavaScript.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from starlette.responses import Response
 
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
-from rentcal.errors import InvalidRequest, NotFound, RentcalError
+from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
-from rentcal.web.error_responses import classify
+from rentcal.web.pages import flash
+from rentcal.web.pages.flash import Flash
+from rentcal.web.pages.forms import FORM
 from rentcal.web.pages.render import posted, render, see_other
 from rentcal.web.views import may_see_private
 
@@ -35,6 +39,8 @@ DONE = {
     "completed": "Marked as completed.",
     "moved": "Moved; the member and the admins are told.",
 }
+#: The typed values a refused form shows again, by action.
+TYPED = {"move": ("start", "end", "machine"), "reject": ("reason",), "cancel": ("reason",)}
 PAST = {
     "approve": "approved",
     "reject": "rejected",
@@ -126,10 +132,11 @@ def rental_page(
     viewer: Member,
     rental_id: int,
     *,
-    error: str | None = None,
-    status: int = 200,
+    denied: str | None = None,
 ) -> Response:
-    """The page of one rental (404 page for an unknown id)."""
+    """The page of one rental (404 page for an unknown id), with a refused change of it
+    named in the URL (:mod:`.flash`) beside the forms; ``denied``: the 403 page of a
+    change the viewer may not make at all (nothing to correct, so no redirect)."""
     try:
         rental = cal.rental(rental_id)
         history = cal.history(rental_id)
@@ -143,6 +150,10 @@ def rental_page(
         )
     done = request.query_params.get("done", "")
     notice = booked_notice(rental) if done == "booked" else DONE.get(done)
+    refusal = flash.read(request, cal.now())
+    if refusal is not None and refusal.section != f"rental-{rental_id}":
+        refusal = None
+    error = denied or (None if refusal is None else refusal.errors.get(FORM))
     today = cal.today()
     actions = allowed(rental, viewer, today)
     context = {
@@ -155,9 +166,10 @@ def rental_page(
         else [],
         "days": rental.days,
         "error": error,
+        "typed": {} if refusal is None else refusal.form,
         "notice": None if error else notice,
     }
-    return render(request, "rental.html", context, member=viewer, status=status)
+    return render(request, "rental.html", context, member=viewer, status=403 if denied else 200)
 
 
 def _id(text: str) -> int | None:
@@ -206,14 +218,18 @@ def _act(
             member=member,
             status=404,
         )
-    if problem is not None:
-        return rental_page(request, cal, member, number, error=problem, status=400)
-    try:
-        change(cal, member, number, action, data.get("reason", ""), data)
-    except RentcalError as err:
-        return rental_page(
-            request, cal, member, number, error=err.message, status=classify(err).status
-        )
+    message = problem
+    if message is None:
+        try:
+            change(cal, member, number, action, data.get("reason", ""), data)
+        except PermissionDenied as err:
+            return rental_page(request, cal, member, number, denied=err.message)
+        except RentcalError as err:
+            message = err.message
+    if message is not None:
+        typed = {k: data.get(k, "") for k in TYPED.get(action, ())}
+        refusal = Flash(f"rental-{number}", {FORM: message}, typed)
+        return flash.redirect(request, f"/rentals/{number}", "action-error", refusal, cal.now())
     return see_other(request, f"/rentals/{number}", done=PAST[action])
 
 
