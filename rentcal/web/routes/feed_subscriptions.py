@@ -2,7 +2,9 @@
 
 No login: the 256-bit secret in the path is the credential, so an unknown or
 revoked one is a plain 404 that says nothing more. The bytes are exactly
-those of ``rentcal events --ics`` (or ``--json``) for the feed's scope.
+those of ``rentcal events --ics`` (or ``--json``) for the feed's scope, seen
+through its owner's eyes as they are now (``Rentcal.ical(viewer=owner)``):
+other members' purposes and prices only if the owner is an admin.
 Calendar apps poll: the revision's ETag and a Last-Modified that never moves
 backwards let them revalidate with a 304 that costs two indexed reads and
 builds nothing. ``Referrer-Policy: no-referrer`` keeps the secret out of
@@ -65,14 +67,15 @@ async def _feed(request: Request, cal: Rentcal, secret: str, kind: str) -> Respo
     }
     if not_modified(request, etag, changed_at):
         return Response(status_code=304, headers=headers)
-    body = await in_thread(lambda: build(cal, feed.machine, feed.member, kind))
+    body = await in_thread(lambda: build(cal, feed.machine, feed.member, kind, feed.owner))
     return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
 
 
-def build(cal: Rentcal, machine: str | None, member: str | None, kind: str) -> bytes:
-    """Exactly what ``rentcal events --ics`` (or ``--json``) prints for this scope."""
+def build(cal: Rentcal, machine: str | None, member: str | None, kind: str, owner: str) -> bytes:
+    """What ``rentcal events --ics`` (or ``--json``) prints for this scope, as ``owner``
+    may see it (the JSON events carry no private details)."""
     if kind == "ics":
-        return cal.ical(machine, member)
+        return cal.ical(machine, member, viewer=owner)
     events = cal.events(machine, member)
     return (json.dumps(events, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
