@@ -22,6 +22,7 @@ from starlette.responses import Response
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Member, Rental
 from rentcal.errors import AuthFailed, RentcalError, Throttled
+from rentcal.frontend.subscription import subscription
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.error_responses import classify
@@ -117,6 +118,7 @@ def me_page(
         "tokens": [t for t in cal.tokens(member.handle) if t.member == member.handle],
         "machines": cal.machines(include_retired=False),
         "flash": flash,
+        "subscription": subscription(flash["value"]) if flash and flash["kind"] == "feed" else None,
         "errors": errors or {},
         "notice": done,
         "today": today,
