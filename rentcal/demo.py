@@ -206,9 +206,10 @@ def holds_the_demo(cal: Rentcal) -> bool:
         (False, True)
     """
     handles = {member.handle for member in cal.members()}
-    if not DEMO_MEMBERS <= handles:
+    if not handles.issuperset(DEMO_MEMBERS):
         return False
-    return DEMO_MACHINES <= {machine.name for machine in cal.machines(include_retired=True)}
+    names = {machine.name for machine in cal.machines(include_retired=True)}
+    return names.issuperset(DEMO_MACHINES)
 
 
 __all__ = [

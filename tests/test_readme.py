@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import runpy
-import shlex
 import shutil
 import subprocess
 import sys
