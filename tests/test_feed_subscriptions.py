@@ -188,3 +188,9 @@ class TestMachineFeedsForMembers:
         assert '<option value="all">All machines</option>' in page
         assert 'id="feed-machine"' in page
         assert "other members' purposes and prices stay private" in page
+
+    def test_one_machine_needs_a_machine(self, pages: Pages) -> None:
+        answer = pages.as_("bob").post("/me/feeds", data={"scope": "machine", "machine": ""})
+        assert answer.status_code == 400
+        assert text_of(answer.text, "feed-machine-error") == "choose the machine the feed shows"
+        assert pages.cal.feed_tokens("bob") == []

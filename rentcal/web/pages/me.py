@@ -156,6 +156,9 @@ def _create_feed(
         return me_page(request, cal, member, errors={"feeds": {FORM: problem}}, status=400)
     scope = data.get("scope", "mine")
     machine = data.get("machine", "").strip() or None
+    if scope == "machine" and machine is None:  # else it would quietly make "my rentals"
+        problem = "choose the machine the feed shows"
+        return me_page(request, cal, member, errors={"feeds": {"machine": problem}}, status=400)
     try:
         feed, secret = cal.create_feed(
             member.handle,
