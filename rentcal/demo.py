@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 #: The demo's admin: ``rentcal --as ada ...`` (or RENTCAL_USER=ada) manages it.
 DEMO_ADMIN = "ada"
+#: Who and what the demo creates: how ``init`` recognises the demo's data.
+DEMO_MEMBERS = frozenset({DEMO_ADMIN, "bob", "carol", "dan"})
+DEMO_MACHINES = frozenset({"tractor-6120", "saw", "excavator"})
+#: The demo's own file, beside the default database: the two never mix.
+DEMO_FILE = "demo.db"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,4 +191,33 @@ def build_demo(cal: Rentcal, today: date) -> DemoSummary:
     )
 
 
-__all__ = ["DEMO_ADMIN", "DemoSummary", "build_demo"]
+def holds_the_demo(cal: Rentcal) -> bool:
+    """Whether ``cal``'s database is the one :func:`build_demo` made (its members and
+    machines are all there): ``rentcal init`` then refuses to mix your own data in.
+
+    Examples:
+
+        >>> import rentcal
+        >>> from datetime import date
+        >>> with rentcal.connect("sqlite://") as cal:
+        ...     empty = holds_the_demo(cal)
+        ...     _ = build_demo(cal, date(2030, 1, 9))
+        ...     (empty, holds_the_demo(cal))
+        (False, True)
+    """
+    handles = {member.handle for member in cal.members()}
+    if not handles.issuperset(DEMO_MEMBERS):
+        return False
+    names = {machine.name for machine in cal.machines(include_retired=True)}
+    return names.issuperset(DEMO_MACHINES)
+
+
+__all__ = [
+    "DEMO_ADMIN",
+    "DEMO_FILE",
+    "DEMO_MACHINES",
+    "DEMO_MEMBERS",
+    "DemoSummary",
+    "build_demo",
+    "holds_the_demo",
+]

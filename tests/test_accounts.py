@@ -552,19 +552,25 @@ class TestFeedTokens:
         (row,) = _rows(cal, "SELECT secret_hash FROM feed_token")
         assert row.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
 
+    def test_member_limits(self, cal: rentcal.Rentcal) -> None:
+        with pytest.raises(rentcal.PermissionDenied) as err:
+            cal.create_feed("bob", member="carol")
+        _denied(err, "not-owner")
+        assert cal.feed_tokens("ada") == []
+
     @pytest.mark.parametrize(
-        ("kwargs", "reason"),
+        ("kwargs", "scope"),
         [
-            pytest.param({"member": "carol"}, "not-owner", id="other-member"),
-            pytest.param({"machine": "saw"}, "not-admin", id="machine"),
-            pytest.param({"all_rentals": True}, "not-admin", id="all"),
+            pytest.param({"machine": "saw"}, "machine", id="machine"),
+            pytest.param({"all_rentals": True}, "all", id="all"),
         ],
     )
-    def test_member_limits(self, cal: rentcal.Rentcal, kwargs: Any, reason: str) -> None:
-        with pytest.raises(rentcal.PermissionDenied) as err:
-            cal.create_feed("bob", **kwargs)
-        _denied(err, reason)
-        assert cal.feed_tokens("ada") == []
+    def test_members_subscribe_to_machines(
+        self, cal: rentcal.Rentcal, kwargs: Any, scope: str
+    ) -> None:
+        feed, secret = cal.create_feed("bob", **kwargs)
+        assert (feed.scope.value, feed.owner) == (scope, "bob")
+        assert cal.feed_by_secret(secret) == feed
 
     def test_admin_any_scope(self, cal: rentcal.Rentcal) -> None:
         machine, _ = cal.create_feed("ada", machine="SAW", fmt="json")

@@ -374,6 +374,8 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
             ("all_statuses", FLAG),
         )
     ),
+    ("ical", "private", FLAG),
+    ("ical", "viewer", OPTIONAL_HANDLE),
     ("notifications", "member", HANDLE),
     ("notifications", "unread_only", FLAG),
     ("notifications", "mark_read", FLAG),

@@ -882,3 +882,81 @@ class TestScreenshots:
             page.goto(site.url + "/me")
             shot(page, f"{name}-me")
             close(page)
+
+
+class TestSubscribe:
+    """/me after a new feed URL: the Copy button copies it, at 390 and 1280 px, by keyboard;
+    the webcal link, the steps and the loopback warning fit; axe finds nothing serious."""
+
+    FITS_JS = """() => {
+      const out = [];
+      const width = document.documentElement.clientWidth;
+      for (const el of document.querySelectorAll('#subscribe, #subscribe *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width && (r.left < 0 || r.right > width + 0.5)) { out.push(el.id || el.tagName); }
+      }
+      const box = document.querySelector('#flash-secret');
+      if (box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1) {
+        out.push('the URL is cut');
+      }
+      return out;
+    }"""
+
+    def _new_feed(self, page: Any, site: Site) -> str:
+        page.goto(site.url + "/me")
+        page.select_option("#feed-scope", "machine")
+        page.select_option("#feed-machine", index=1)
+        page.click("#feed-form button[type=submit]")
+        page.wait_for_selector("#subscribe")
+        return str(page.input_value("#flash-secret"))
+
+    @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390px", "1280px"])
+    def test_copy_button(
+        self, browser: Any, site: Site, machine: str, node_modules: Path, viewport: dict[str, int]
+    ) -> None:
+        page = open_page(
+            browser,
+            site,
+            "bob",
+            viewport=viewport,
+            permissions=["clipboard-read", "clipboard-write"],
+            bypass_csp=True,  # for axe only; the page's own script is not inline
+        )
+        url = self._new_feed(page, site)
+        assert re.fullmatch(re.escape(site.url) + r"/feeds/[\w-]{43}\.ics", url)
+        assert page.get_attribute("#webcal-link", "href") == "webcal://" + url.split("://")[1]
+        # the server answers at 127.0.0.1: Google and Outlook cannot reach it, and it says so
+        assert page.locator("#loopback-warning").is_visible()
+        assert page.locator("#subscribe-steps").is_visible()
+        assert page.evaluate(self.FITS_JS) == []
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], widths
+        page.focus("#copy-url")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#copy-status:has-text('Copied')")
+        assert page.evaluate("navigator.clipboard.readText()") == url
+        page.add_script_tag(path=str(node_modules / "axe-core" / "axe.min.js"))
+        result = page.evaluate("() => axe.run('#main', {resultTypes: ['violations']})")
+        bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert bad == []
+        page.evaluate("document.activeElement.blur()")
+        shot(page, f"{'phone' if viewport is PHONE else 'desktop'}-me-subscribe")
+        close(page)
+
+    def test_without_the_clipboard_api_the_url_is_selected(
+        self, browser: Any, site: Site, machine: str
+    ) -> None:
+        page = open_page(browser, site, "bob")
+        page.add_init_script("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
+        self._new_feed(page, site)
+        page.click("#copy-url")
+        page.wait_for_selector("#copy-status:not(:empty)")
+        selected = page.evaluate(
+            "() => { const b = document.querySelector('#flash-secret');"
+            " return [b.selectionStart, b.selectionEnd, b.value.length,"
+            " document.activeElement === b]; }"
+        )
+        assert selected[0] == 0 and selected[1] == selected[2] and selected[3], selected
+        close(page)

@@ -290,7 +290,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal events --machine tractor-6120 --json": (0, '"id": "rental-2"'),
     # -o FILE: the text is looked for in FILE (here published.ics, not /var/www)
     "rentcal events --ics -o /var/www/html/rentcal.ics": (0, "SUMMARY:Band saw — Rented by"),
-    "rentcal events --member bob --all-statuses --ics > bob.ics": (
+    "rentcal events --member bob --all-statuses --ics --private > bob.ics": (
         0,
         "SUMMARY:Mini excavator — Rejected: Bob Baker",
     ),

@@ -92,6 +92,30 @@ class TestIcs:
         assert target.read_bytes() == busy.ical()
         assert [p.name for p in public.iterdir()] == ["feed.ics"]  # no temp file left
 
+    def test_published_file_leaves_private_details_out(
+        self, busy: rentcal.Rentcal, db_url: str
+    ) -> None:
+        """The documented cron recipe publishes the file: no purposes, prices, reasons or
+        notes (what a member's pages do not show of others' bookings) unless --private."""
+        rejected = busy.book("tractor", d(24), d(24), member="bob", purpose="hay", today=d(9))
+        busy.reject(rejected.id, acting="ada", reason="tyres flat", today=d(9))
+        busy.edit_maintenance(1, notes="blade guard", acting="ada", today=d(9))
+        private = ("fence", "hay", "Price:", "tyres flat", "blade guard")
+        published = cli(db_url, "events", "--ics", "--all-statuses")
+        assert published.exit_code == 0, published.stderr
+        assert published.stdout_bytes == busy.ical(all_statuses=True)
+        text = published.stdout_bytes.replace(b"\r\n ", b"")  # unfolded
+        assert [w for w in private if w.encode() in text] == []
+        assert b"Member: Dan Driver (dan)" in text
+        full = cli(db_url, "events", "--ics", "--all-statuses", "--private")
+        assert full.exit_code == 0, full.stderr
+        assert full.stdout_bytes == busy.ical(all_statuses=True, private=True)
+        text = full.stdout_bytes.replace(b"\r\n ", b"")
+        assert [w for w in private if w.encode() not in text] == []
+
+    def test_private_needs_ics(self, busy: rentcal.Rentcal, db_url: str) -> None:
+        failed(cli(db_url, "events", "--json", "--private"), 2, "--private applies to --ics")
+
     def test_json_to_file(self, busy: rentcal.Rentcal, db_url: str, tmp_path: Path) -> None:
         target = tmp_path / "events.json"
         assert cli(db_url, "events", "--json", "--output", str(target)).exit_code == 0

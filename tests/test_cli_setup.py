@@ -89,9 +89,46 @@ class TestInit:
     def test_missing_admin_is_a_usage_error(self, db_url: str) -> None:
         failed(cli(db_url, "init"), 2, "Missing option '--admin'")
 
+    def test_a_stranger_is_told_how_to_get_in(self, db_url: str) -> None:
+        assert cli(db_url, "init", "--admin", "ada").exit_code == 0
+        again = cli(db_url, "init", "--admin", "Eve")
+        assert again.exit_code == 0
+        assert "'Eve' is not a member of it: an admin adds you" in again.stdout
+        rerun = cli(db_url, "init", "--admin", "ADA")
+        assert "not a member" not in rerun.stdout  # the admin re-running it
+
+    def test_refuses_the_demos_database(self, db_url: str) -> None:
+        """Your own data never goes into the demo's database (README's first ten minutes)."""
+        assert cli(None, "demo", "--db", db_url, as_=None).exit_code == 0
+        with rentcal.connect(db_url) as cal:
+            before = snapshot(cal)
+        failed(
+            cli(db_url, "init", "--admin", "alex"),
+            2,
+            "holds the demo (rentcal demo), not your own data; nothing changed",
+        )
+        assert cli(db_url, "init", "--admin", "ada").exit_code == 0  # its own admin: fine
+        with rentcal.connect(db_url) as cal:
+            assert snapshot(cal) == before
+
 
 class TestDemo:
     """demo fills an empty database through the library and says what to try."""
+
+    def test_its_own_file_by_default(self, tmp_path: Path) -> None:
+        """Without a configured database the demo goes beside the default one, never
+        into it: `rentcal init` afterwards starts the default database afresh."""
+        env: dict[str, str | None] = {"XDG_DATA_HOME": str(tmp_path), "RENTCAL_DATABASE_URL": None}
+        result = cli(None, "demo", as_=None, env=env)
+        assert result.exit_code == 0, result.stderr
+        demo_file = tmp_path / "rentcal" / "demo.db"
+        assert f"export RENTCAL_DATABASE_URL='{demo_file}'" in result.stdout
+        assert "unset RENTCAL_DATABASE_URL" in result.stdout
+        assert demo_file.is_file()
+        assert not (tmp_path / "rentcal" / "rentcal.db").exists()
+        made = cli(None, "init", "--admin", "alex", as_=None, env=env)
+        assert made.exit_code == 0, made.stderr
+        assert "Initialised" in made.stdout
 
     def test_builds_sample_data(self, db_url: str) -> None:
         result = cli(None, "demo", "--db", db_url, as_=None)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -26,9 +27,16 @@ import vobject
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rentcal.core.privacy import EVERYTHING, PUBLIC, Viewer
 from rentcal.core.ranges import iter_days
-from rentcal.core.types import MachineStatus, MaintenanceKind, MaintenanceStatus, RentalStatus
-from rentcal.core.values import Machine, Maintenance, Rental
+from rentcal.core.types import (
+    MachineStatus,
+    MaintenanceKind,
+    MaintenanceStatus,
+    RentalStatus,
+    Role,
+)
+from rentcal.core.values import Machine, Maintenance, Member, Rental
 from rentcal.feeds.fullcalendar import (
     LEGEND,
     events,
@@ -622,7 +630,7 @@ class TestVevent:
             assert expected in lines
 
     def test_rental_description(self) -> None:
-        event = self.event(make_rental(reason="Approved by phone"))
+        event = self.event(make_rental(reason="Approved by phone"), viewer=EVERYTHING)
         assert event["DESCRIPTION"] == (
             "Machine: Tractor 6120 (tractor-6120)\n"
             "Member: John Doe (jdoe)\n"
@@ -633,11 +641,11 @@ class TestVevent:
         )
 
     def test_rental_description_without_purpose(self) -> None:
-        event = self.event(make_rental(purpose=None))
+        event = self.event(make_rental(purpose=None), viewer=EVERYTHING)
         assert "Purpose" not in str(event["DESCRIPTION"])
 
     def test_maintenance(self) -> None:
-        event = self.event(make_maintenance())
+        event = self.event(make_maintenance(), viewer=EVERYTHING)
         assert event["SUMMARY"] == "Maintenance: Preventive"
         assert event["DESCRIPTION"] == (
             "Machine: Tractor 6120 (tractor-6120)\n"
@@ -750,7 +758,7 @@ class TestTextRoundTrip:
         rental = make_rental(
             member_name=NASTY, purpose=NASTY, machine_title="Tractor; 6120, \\blue\\"
         )
-        return rental, to_ics([rental], [], name="n", multi_machine=True)
+        return rental, to_ics([rental], [], name="n", multi_machine=True, viewer=EVERYTHING)
 
     def test_escaped_on_the_wire(self) -> None:
         _, ics = self.nasty_feed()
@@ -780,7 +788,12 @@ class TestTextRoundTrip:
 
     def test_lines_folded_at_75_octets_with_crlf(self) -> None:
         purpose = ("☃é—ø " * 2000)[:10_000]  # 10 000 characters, mostly multibyte
-        ics = to_ics([make_rental(purpose=purpose)], [make_maintenance(notes=purpose)], name="n")
+        ics = to_ics(
+            [make_rental(purpose=purpose)],
+            [make_maintenance(notes=purpose)],
+            name="n",
+            viewer=EVERYTHING,
+        )
         assert len(ics) > 20_000
         assert ics.endswith(b"\r\n")
         for line in ics[:-2].split(b"\r\n"):
@@ -807,6 +820,52 @@ class TestTextRoundTrip:
         assert str(event["SUMMARY"]) == title
         (other,) = vobject_events(ics)
         assert other.summary.value == title
+
+
+class TestPrivacy:
+    """DESCRIPTION carries purpose, price, reason and notes only for a viewer who may
+    read them: the pages' rule (rentcal.core.privacy)."""
+
+    PRIVATE = ("Purpose: ", "Price: ", "Reason: ", "Notes: ")
+
+    def description(self, viewer: Viewer, member: str = "jdoe") -> str:
+        rental = make_rental(member=member, reason="Approved by phone")
+        (event, block) = sorted(
+            icalendar.Calendar.from_ical(
+                to_ics([rental], [make_maintenance()], name="n", viewer=viewer)
+            ).events,
+            key=lambda e: str(e["CATEGORIES"].to_ical()),
+        )
+        return f"{event['DESCRIPTION']}\n{block['DESCRIPTION']}"
+
+    @pytest.mark.parametrize(
+        ("viewer", "shown"),
+        [
+            pytest.param(PUBLIC, set(), id="public"),
+            pytest.param(Viewer("bob", admin=False), set(), id="another-member"),
+            pytest.param(
+                Viewer("jdoe", admin=False), {"Purpose: ", "Price: ", "Reason: "}, id="own"
+            ),
+            pytest.param(Viewer("bob", admin=True), set(PRIVATE), id="admin"),
+            pytest.param(EVERYTHING, set(PRIVATE), id="everything"),
+        ],
+    )
+    def test_details_by_viewer(self, viewer: Viewer, shown: set[str]) -> None:
+        text = self.description(viewer)
+        assert {label for label in self.PRIVATE if label in text} == shown
+        for always in ("Member: John Doe (jdoe)", "Status: approved", "Kind: preventive"):
+            assert always in text
+
+    def test_default_is_public(self) -> None:
+        rentals, maintenance = tractor_rows()
+        assert to_ics(rentals, maintenance, name="n") == to_ics(
+            rentals, maintenance, name="n", viewer=PUBLIC
+        )
+
+    def test_a_deactivated_member_sees_nothing_private(self) -> None:
+        member = Member(7, "jdoe", "John Doe", None, True, Role.MEMBER, active=False)
+        assert Viewer.of(member) == PUBLIC
+        assert Viewer.of(replace(member, active=True)) == Viewer("jdoe", admin=False)
 
 
 # --------------------------------------------------------------------------- properties
@@ -862,7 +921,14 @@ class TestGolden:
 
     def test_ics(self) -> None:
         rentals, maintenance = tractor_rows()
-        check_golden("feed.ics", to_ics(rentals, maintenance, name="rentcal: Tractor 6120"))
+        ics = to_ics(rentals, maintenance, name="rentcal: Tractor 6120", viewer=EVERYTHING)
+        check_golden("feed.ics", ics)
+
+    def test_public_ics(self) -> None:
+        """The file to publish (``rentcal events --ics``): no purposes, prices, reasons, notes."""
+        rentals, maintenance = tractor_rows()
+        ics = to_ics(rentals, maintenance, name="rentcal: Tractor 6120")
+        check_golden("feed.public.ics", ics)
 
     def test_multi_machine_fullcalendar_json(self) -> None:
         rentals, maintenance = all_rows()
@@ -875,7 +941,13 @@ class TestGolden:
 
     def test_multi_machine_ics(self) -> None:
         rentals, maintenance = all_rows()
-        ics = to_ics(rentals, maintenance, name="rentcal: all machines", multi_machine=True)
+        ics = to_ics(
+            rentals,
+            maintenance,
+            name="rentcal: all machines",
+            multi_machine=True,
+            viewer=EVERYTHING,
+        )
         check_golden("feed.multi.ics", ics)
 
     def test_regenerating_writes_and_fails(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import runpy
-import shlex
 import shutil
 import subprocess
 import sys
@@ -56,18 +55,71 @@ def test_library_example_runs(
     )
 
 
-def test_quick_start_runs(tmp_path: Path) -> None:
-    """The rentcal lines of the Quick start, on a fresh embedded default database."""
+def _blocks(section: str, lang: str) -> list[str]:
+    """Every ```lang block under ``## section``, in order."""
+    text = README.read_text(encoding="utf-8").split(f"\n## {section}", 1)[1]
+    text = text.split("\n## ", 1)[0]
+    return re.findall(rf"```{lang}\n(.*?)```", text, re.S)
+
+
+def test_quick_start_then_own_data_runs(tmp_path: Path) -> None:
+    """The Quick start, then "For your own data", in one shell as a newcomer types them
+    (the venv lines aside) on a fresh machine: the demo stays in its own file, and the
+    own data goes into the default database without mixing with it."""
     exe = shutil.which("rentcal", path=str(Path(sys.executable).parent))
     assert exe, "the rentcal entry point is not installed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RENTCAL_")}
-    env.update(XDG_DATA_HOME=str(tmp_path / "xdg"), NO_COLOR="1")
-    lines = [ln for ln in _block("Quick start", "sh").splitlines() if ln.startswith("rentcal ")]
-    assert lines[0] == "rentcal demo"
-    for line in lines:
-        result = subprocess.run(
-            [exe, *shlex.split(line)[1:]], env=env, capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, (line, result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr
-    assert (tmp_path / "xdg" / "rentcal" / "rentcal.db").is_file()
+    demo, own = _blocks("Quick start", "sh")
+    assert demo.splitlines()[2].startswith("rentcal demo ")
+    skip = ("python3 -m venv", "pip install")
+    script = "\n".join(line for line in (demo + own).splitlines() if not line.startswith(skip))
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RENTCAL_", "XDG_"))}
+    env.update(
+        HOME=str(home),
+        USER="alex",
+        LOGNAME="alex",
+        NO_COLOR="1",
+        PATH=f"{Path(exe).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    result = subprocess.run(
+        ["sh", "-eu", "-c", script],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    data = home / ".local" / "share" / "rentcal"
+    with rentcal.connect(str(data / "rentcal.db")) as own_data:
+        assert [m.handle for m in own_data.members()] == ["alex"]
+        assert [m.name for m in own_data.machines()] == ["tractor-6120"]
+        [rental] = own_data.rentals()
+        assert (rental.member, rental.purpose) == ("alex", "hay harvest")
+    with rentcal.connect(str(data / "demo.db")) as demo_data:
+        assert "alex" not in {m.handle for m in demo_data.members()}
+        assert {m.handle for m in demo_data.members()} >= {"ada", "bob"}
+
+
+def test_init_on_the_demo_says_what_to_do(tmp_path: Path) -> None:
+    """A demo built in the default database (as older releases did): init changes
+    nothing, fails, and says how to keep your data apart; machine add never runs into
+    "acting member not found" unexplained."""
+    exe = shutil.which("rentcal", path=str(Path(sys.executable).parent))
+    assert exe, "the rentcal entry point is not installed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RENTCAL_", "XDG_"))}
+    env.update(HOME=str(tmp_path), USER="alex", LOGNAME="alex", NO_COLOR="1")
+    default = tmp_path / ".local" / "share" / "rentcal" / "rentcal.db"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, check=False)
+
+    assert run("demo", "--db", str(default)).returncode == 0
+    refused = run("init", "--admin", "alex", "--name", "Your Name")
+    assert refused.returncode == 2, refused
+    assert "holds the demo (rentcal demo), not your own data; nothing changed" in refused.stderr
+    assert "its own database" in refused.stderr
+    with rentcal.connect(str(default)) as cal:
+        assert "alex" not in {m.handle for m in cal.members()}

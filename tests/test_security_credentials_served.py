@@ -101,19 +101,26 @@ def test_the_demoted_deactivated_creators_token_no_longer_acts(served: Served, e
         assert not cal.member(eve).active
 
 
-def test_the_demoted_admins_all_feed_stops(served: Served, eve: str) -> None:
+def test_the_demoted_admins_feeds_show_only_what_a_member_sees(served: Served, eve: str) -> None:
+    """Her all-machines feed keeps serving, as a member's would: without ada's purpose,
+    and never as a 304 of the copy that had it; her feed of ada's rentals stops."""
     with served.cal() as cal:
         cal.book("saw", TODAY, TODAY, member="ada", purpose="secret purpose", today=TODAY)
         feed, secret = cal.create_feed(eve, all_rentals=True)
+        adas, adas_secret = cal.create_feed(eve, member="ada")
     path = feed.path(secret)
     with served.client() as client:
         first = client.get(path)
         assert first.status_code == 200 and b"secret purpose" in first.content
+        assert client.get(adas.path(adas_secret)).status_code == 200
         with served.cal() as cal:
             cal.set_role(eve, "member", acting="ada")
-        gone = client.get(path)
-        assert gone.status_code == 404 and b"secret purpose" not in gone.content
-        assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 404
+        now = client.get(path)
+        assert now.status_code == 200 and b"secret purpose" not in now.content
+        assert b"Price:" not in now.content and b"Member: ada (ada)" in now.content
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 200 and b"secret purpose" not in again.content
+        assert client.get(adas.path(adas_secret)).status_code == 404
 
 
 def test_reactivation_restores_nothing(served: Served, eve: str) -> None:

@@ -502,7 +502,9 @@ class TestAccount:
         assert feed["path"] == f"/feeds/{feed['token']}.ics"
         assert web.anonymous().get(feed["path"]).status_code == 200
         assert [f["id"] for f in client.get("/api/feeds").json()] == [feed["id"]]
-        assert client.post("/api/feeds", json={"machine": "tractor"}).status_code == 403
+        assert client.post("/api/feeds", json={"member": "dan"}).status_code == 403
+        machine = client.post("/api/feeds", json={"machine": "tractor"})  # any member's
+        assert machine.status_code == 201 and machine.json()["scope"] == "machine"
         client.post(f"/api/feeds/{feed['id']}/revoke")
         assert web.anonymous().get(feed["path"]).status_code == 404
 

@@ -65,7 +65,7 @@ def _legend_table(entries: list[dict[str, str]]) -> str:
         "rentcal events --from today --to +30d",
         "rentcal events --machine tractor-6120 --json",
         "rentcal events --ics -o /var/www/html/rentcal.ics",
-        "rentcal events --member bob --all-statuses --ics > bob.ics",
+        "rentcal events --member bob --all-statuses --ics --private > bob.ics",
         "rentcal events --resources --json",
         "rentcal events --legend",
     ),
@@ -86,6 +86,14 @@ def events(
     ] = False,
     as_json: JsonOpt = False,
     ics: Annotated[bool, typer.Option("--ics", help="Print an iCalendar (.ics) feed.")] = False,
+    private: Annotated[
+        bool,
+        typer.Option(
+            "--private",
+            help="With --ics: include purposes, prices, reasons and maintenance notes "
+            "(left out by default, so the file can be published).",
+        ),
+    ] = False,
     output: OutputOpt = None,
     resources: Annotated[
         bool, typer.Option("--resources", help="The machines as FullCalendar resources.")
@@ -94,10 +102,19 @@ def events(
         bool, typer.Option("--legend", help="The colour legend of the feeds.")
     ] = False,
 ) -> None:
-    """Print the events of the calendar feeds: a table, FullCalendar JSON or iCalendar."""
+    """Print the events of the calendar feeds: a table, FullCalendar JSON or iCalendar.
+
+    The .ics is fit to publish: without --private it has no purposes, prices,
+    reasons or notes (what members' pages do not show of others' bookings).
+    """
     from rentcal.feeds import fullcalendar
 
     _exclusive(("--json", as_json), ("--ics", ics))
+    if private and not ics:
+        raise InvalidRequest(
+            "--private applies to --ics only (the table and the JSON events carry "
+            "no purposes, prices or reasons)"
+        )
     _exclusive(("--resources", resources), ("--legend", legend), ("--ics", ics))
     state = get_state(ctx)
     data: str | bytes
@@ -118,7 +135,9 @@ def events(
         first, last = state.optional_day(from_), state.optional_day(to)
         with state.connect() as cal:
             if ics:
-                data = render.safe_ics(cal.ical(machine, member, first, last, all_statuses))
+                data = render.safe_ics(
+                    cal.ical(machine, member, first, last, all_statuses, private=private)
+                )
             else:
                 found_events = cal.events(machine, member, first, last, all_statuses)
                 data = render.to_json(found_events) if as_json else _events_table(found_events)

@@ -39,13 +39,30 @@ def init(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create the database, its first (verified) admin and its time zone. Safe to run again."""
+    """Create the database, its first (verified) admin and its time zone. Safe to run again.
+
+    On a database that holds the demo (rentcal demo) it changes nothing and says
+    how to keep your own data apart from it.
+    """
+    from rentcal.demo import holds_the_demo
+
     state = get_state(ctx)
     with state.connect(create=True, timezone=timezone) as cal:
         member = cal.init(admin, name=name, email=email)
         url = cal.url
         zone = cal.timezone()
         today = state.today if state.pinned else cal.today()
+        handles = set() if member is not None else {m.handle for m in cal.members()}
+        if member is None and admin.strip().lower() not in handles and holds_the_demo(cal):
+            raise InvalidRequest(
+                f"database {url} holds the demo (rentcal demo), not your own data; "
+                "nothing changed. Keep the two apart: give your data its own database "
+                "(--db FILE or $RENTCAL_DATABASE_URL; unset it if it points at the demo), "
+                "or delete the demo's database, then run init again",
+                field="database",
+                value=url,
+                reason="demo",
+            )
     if as_json:
         render.emit_json(
             {
@@ -57,6 +74,14 @@ def init(
         )
     elif member is None:
         render.echo(render.safe(f"Database {url} is already initialised; nothing changed."))
+        if admin.strip().lower() not in handles:
+            render.echo(
+                render.safe(
+                    f"{admin.strip()!r} is not a member of it: an admin adds you "
+                    "(rentcal member add --help), or give your own data its own database "
+                    "(--db FILE)."
+                )
+            )
     else:
         views.show_member(member, False, headline=f"Initialised {url} with admin {member.handle}.")
         render.echo(f"Time zone: {zone.name} (today there: {today}).")
@@ -76,16 +101,28 @@ def demo(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", metavar="URL", help="Where to build it (must be empty)."),
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Where to build it (must be empty) [default: demo.db beside the default "
+            "database, never the default database itself].",
+        ),
     ] = None,
 ) -> None:
-    """Build a small sample database (3 machines, members, rentals, maintenance) to try."""
-    from rentcal.demo import build_demo
+    """Build a small sample database (3 machines, members, rentals, maintenance) to try.
+
+    It goes in its own file, so your own data (rentcal init) never mixes with it.
+    """
+    from rentcal.db.urls import default_sqlite_path
+    from rentcal.demo import DEMO_FILE, build_demo
 
     state = get_state(ctx)
     if db is not None and not db.strip():
         raise InvalidRequest("--db is empty: give a database URL or file path for the demo")
-    with state.connect(db, create=True) as cal:
+    where = db if db is not None else state.db
+    if where is None:  # nothing configured: its own file, not the default database
+        where = str(default_sqlite_path().with_name(DEMO_FILE))
+    with state.connect(where, create=True) as cal:
         summary = build_demo(cal, state.today if state.pinned else cal.today())
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses().items()))
     pending = summary.first("pending")
@@ -97,9 +134,9 @@ def demo(
         "",
         "Try next:",
     ]
-    steps: list[tuple[str, str]] = []
-    if db is not None or state.db is not None:
-        steps.append((f"export RENTCAL_DATABASE_URL='{db if db is not None else state.db}'", ""))
+    steps: list[tuple[str, str]] = [
+        (f"export RENTCAL_DATABASE_URL='{where}'", "use the demo"),
+    ]
     steps += [
         (f"export RENTCAL_USER={summary.admin}", "act as the demo's admin"),
         ("rentcal calendar", "this month, one row per machine"),
@@ -118,6 +155,9 @@ def demo(
         for command, comment in steps
     ]
     lines += [
+        "",
+        "Your own data goes in its own database, not the demo's: unset RENTCAL_DATABASE_URL,",
+        "then rentcal init --admin YOUR-HANDLE (README.md, For your own data).",
         "",
         "Passwords for the web pages (shown once; change them with rentcal member passwd):",
     ]

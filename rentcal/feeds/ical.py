@@ -10,6 +10,11 @@ Byte-stable by construction: every timestamp comes from the values
 ``created_at``), the calendar has no random ``UID``, and events are sorted by
 start day then UID. The same input always gives the same bytes.
 
+Private details -- a rental's purpose, price and reasons, a maintenance
+block's notes -- go into DESCRIPTION only for a viewer who may read them
+(:mod:`rentcal.core.privacy`); the default viewer is the public one, so a
+calendar published on a web server carries none of them unless asked.
+
 Deliberate deviations from the RFCs are listed in ``docs/feeds.md``.
 
 Examples:
@@ -32,6 +37,10 @@ Examples:
     True
     >>> b"DTSTAMP:20300102T093000Z\\r\\n" in ics
     True
+    >>> from rentcal.core.privacy import EVERYTHING
+    >>> private = to_ics([rental], [], name="n", viewer=EVERYTHING)
+    >>> b"Price: 600.00" in ics, b"Price: 600.00" in private
+    (False, True)
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from typing import Final
 
 from icalendar import STATUS, TRANSP, Calendar, Event, vDuration, vText
 
+from rentcal.core.privacy import PUBLIC, Viewer
 from rentcal.core.types import MaintenanceKind, MaintenanceStatus, RentalStatus
 from rentcal.core.values import Maintenance, Rental
 from rentcal.feeds.common import (
@@ -86,29 +96,33 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def rental_description(rental: Rental) -> str:
-    """The DESCRIPTION text of a rental: purpose, member, price, status."""
+def rental_description(rental: Rental, viewer: Viewer = PUBLIC) -> str:
+    """The DESCRIPTION text of a rental: machine, member, status; purpose, price and
+    reason only if ``viewer`` may read them (the pages' rule)."""
+    private = viewer.sees_private_of(rental.member)
     lines = [
         f"Machine: {rental.machine_title} ({rental.machine})",
         f"Member: {rental.member_name} ({rental.member})",
     ]
-    if rental.purpose:
+    if private and rental.purpose:
         lines.append(f"Purpose: {rental.purpose}")
-    lines.append(f"Price: {rental.price}")
+    if private:
+        lines.append(f"Price: {rental.price}")
     lines.append(f"Status: {RentalStatus(rental.status).value}")
-    if rental.reason:
+    if private and rental.reason:
         lines.append(f"Reason: {rental.reason}")
     return "\n".join(lines)
 
 
-def maintenance_description(maintenance: Maintenance) -> str:
-    """The DESCRIPTION text of a maintenance block: kind, status, notes."""
+def maintenance_description(maintenance: Maintenance, viewer: Viewer = PUBLIC) -> str:
+    """The DESCRIPTION text of a maintenance block: kind, status; notes only if
+    ``viewer`` may read them (admins)."""
     lines = [
         f"Machine: {maintenance.machine_title} ({maintenance.machine})",
         f"Kind: {MaintenanceKind(maintenance.kind).value}",
         f"Status: {MaintenanceStatus(maintenance.status).value}",
     ]
-    if maintenance.notes:
+    if viewer.sees_notes and maintenance.notes:
         lines.append(f"Notes: {maintenance.notes}")
     return "\n".join(lines)
 
@@ -146,12 +160,13 @@ def _vevent(
     )
 
 
-def rental_vevent(rental: Rental, *, multi_machine: bool = False) -> Event:
+def rental_vevent(rental: Rental, *, multi_machine: bool = False, viewer: Viewer = PUBLIC) -> Event:
     """The VEVENT of one rental (all-day; DTEND is the day after the last day).
 
     Parameters:
         rental: The rental.
         multi_machine: Prefix the machine's title to SUMMARY, as in the JSON feed.
+        viewer: Whose eyes: private details only if they may read them.
     """
     status = RentalStatus(rental.status)
     return _vevent(
@@ -162,19 +177,22 @@ def rental_vevent(rental: Rental, *, multi_machine: bool = False) -> Event:
         updated_at=rental.updated_at,
         sequence=rental.sequence,
         summary=rental_title(rental, multi_machine=multi_machine),
-        description=rental_description(rental),
+        description=rental_description(rental, viewer),
         status=RENTAL_STATUS[status],
         categories=["rental", status.value],
         color=rental_style(rental).css_name,
     )
 
 
-def maintenance_vevent(maintenance: Maintenance, *, multi_machine: bool = False) -> Event:
+def maintenance_vevent(
+    maintenance: Maintenance, *, multi_machine: bool = False, viewer: Viewer = PUBLIC
+) -> Event:
     """The VEVENT of one maintenance block (all-day; DTEND exclusive).
 
     Parameters:
         maintenance: The maintenance block.
         multi_machine: Prefix the machine's title to SUMMARY, as in the JSON feed.
+        viewer: Whose eyes: notes only if they may read them.
     """
     return _vevent(
         uid=maintenance.uid,
@@ -184,7 +202,7 @@ def maintenance_vevent(maintenance: Maintenance, *, multi_machine: bool = False)
         updated_at=maintenance.updated_at,
         sequence=maintenance.sequence,
         summary=maintenance_title(maintenance, multi_machine=multi_machine),
-        description=maintenance_description(maintenance),
+        description=maintenance_description(maintenance, viewer),
         status=MAINTENANCE_STATUS[MaintenanceStatus(maintenance.status)],
         categories=["maintenance", MaintenanceKind(maintenance.kind).value],
         color=maintenance_style(maintenance).css_name,
@@ -199,6 +217,7 @@ def build_calendar(
     multi_machine: bool = False,
     prodid_version: str = "1",
     refresh: timedelta = DEFAULT_REFRESH,
+    viewer: Viewer = PUBLIC,
 ) -> Calendar:
     """A VCALENDAR holding one VEVENT per rental and maintenance block.
 
@@ -210,6 +229,9 @@ def build_calendar(
         multi_machine: Prefix each SUMMARY with the machine's title.
         prodid_version: rentcal's version, written into PRODID.
         refresh: REFRESH-INTERVAL and X-PUBLISHED-TTL.
+        viewer: Whose eyes the calendar is for (:mod:`rentcal.core.privacy`):
+            purposes, prices, reasons and notes only where they may read them;
+            the default, :data:`~rentcal.core.privacy.PUBLIC`, shows none.
 
     Returns:
         The calendar; events sorted by start day, then UID.
@@ -231,9 +253,10 @@ def build_calendar(
     items.sort(key=sort_key)
     for item in items:
         if isinstance(item, Rental):
-            calendar.add_component(rental_vevent(item, multi_machine=multi_machine))
+            event = rental_vevent(item, multi_machine=multi_machine, viewer=viewer)
         else:
-            calendar.add_component(maintenance_vevent(item, multi_machine=multi_machine))
+            event = maintenance_vevent(item, multi_machine=multi_machine, viewer=viewer)
+        calendar.add_component(event)
     return calendar
 
 
@@ -245,6 +268,7 @@ def to_ics(
     multi_machine: bool = False,
     prodid_version: str = "1",
     refresh: timedelta = DEFAULT_REFRESH,
+    viewer: Viewer = PUBLIC,
 ) -> bytes:
     """The bytes of :func:`build_calendar` (UTF-8, CRLF, folded at 75 octets)."""
     calendar = build_calendar(
@@ -254,6 +278,7 @@ def to_ics(
         multi_machine=multi_machine,
         prodid_version=prodid_version,
         refresh=refresh,
+        viewer=viewer,
     )
     # Component.to_ical() is unannotated in icalendar 7.3; it returns bytes.
     ics: bytes = calendar.to_ical()

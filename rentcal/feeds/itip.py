@@ -23,6 +23,7 @@ from typing import Literal
 from icalendar import STATUS, Calendar, Event, vCalAddress, vText
 
 from rentcal.core.mail import header_text
+from rentcal.core.privacy import Viewer
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
 from rentcal.feeds.ical import prodid, rental_vevent
@@ -70,7 +71,8 @@ def invitation(rental: Rental, method: Method, version: str) -> bytes:
     Returns:
         The calendar, byte-stable (DTSTAMP is the rental's last change).
     """
-    event = rental_vevent(rental, multi_machine=True)  # the machine, in the member's calendar
+    # The machine, in the member's own calendar: their own rental's details, as on their pages.
+    event = rental_vevent(rental, multi_machine=True, viewer=Viewer(rental.member, admin=False))
     if method == "CANCEL":
         event.pop("STATUS", None)
         event.add("status", STATUS.CANCELLED)

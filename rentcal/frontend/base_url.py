@@ -6,6 +6,7 @@ same string, so both front ends clean it here. A user name or password in it
 and sent to calendar apps, and the server never needs one.
 """
 
+import ipaddress
 from urllib.parse import SplitResult, urlsplit
 
 from rentcal.errors import InvalidRequest
@@ -57,4 +58,60 @@ def base_url_or_default(value: str | None) -> str:
     return clean_base_url(value) or DEFAULT_BASE_URL
 
 
-__all__ = ["BASE_URL_ENV", "DEFAULT_BASE_URL", "base_url_or_default", "clean_base_url"]
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this computer only: ``localhost`` (and names under
+    it, RFC 6761), 127.0.0.0/8 or ``::1``.
+
+    Google Calendar and Outlook.com fetch a subscribed feed from their own
+    servers, and a phone is another computer: none of them can reach such a
+    URL, so the page warns before anyone pastes it.
+
+    Examples:
+
+        >>> is_loopback("http://127.0.0.1:8000/feeds/x.ics"), is_loopback("http://[::1]/")
+        (True, True)
+        >>> is_loopback("https://rentcal.example.org"), is_loopback("http://10.0.0.5")
+        (False, False)
+    """
+    parts = _split(url.strip())
+    try:
+        host = None if parts is None else parts.hostname  # lower case, no [brackets]
+    except ValueError:
+        host = None
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return False
+
+
+def webcal_url(url: str) -> str | None:
+    """``url`` with ``webcal://`` for its ``http://`` or ``https://`` (None for any
+    other): the link that makes the calendar app subscribe.
+
+    webcal has no secure variant every app knows; apps fetch the https URL
+    when the server redirects http to https (docs/web.md's nginx does).
+
+    Examples:
+
+        >>> webcal_url("https://rentcal.example.org/feeds/abc.ics")
+        'webcal://rentcal.example.org/feeds/abc.ics'
+    """
+    text = url.strip()
+    for scheme in ("https://", "http://"):
+        if text.lower().startswith(scheme):
+            return "webcal://" + text[len(scheme) :]
+    return None
+
+
+__all__ = [
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "base_url_or_default",
+    "clean_base_url",
+    "is_loopback",
+    "webcal_url",
+]

@@ -3,6 +3,12 @@
 The rows come from one read transaction, so a feed never mixes two states of
 the database; the formatting is pure (:mod:`rentcal.feeds`), and icalendar
 is imported only when an .ics document is asked for.
+
+An .ics document is rendered for a viewer (:mod:`rentcal.core.privacy`):
+nobody's (the default: no purposes, prices, reasons or notes), everybody's
+(``private=True``), or a member's, whose current rights are read in the same
+transaction as the rows -- so a secret feed URL shows what its owner's pages
+show today, never what they showed when the URL was made.
 """
 
 from __future__ import annotations
@@ -13,16 +19,18 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
+from rentcal.core.privacy import EVERYTHING, PUBLIC, Viewer
 from rentcal.core.ranges import validate_range
 from rentcal.core.types import BLOCKING_MAINTENANCE_STATUSES, BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Maintenance, Rental
 from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
+from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
 from rentcal.service.housekeeping import Housekeeping
 
-#: (rentals, maintenance blocks, the calendar's name) of one feed.
-FeedRows = tuple[list[Rental], list[Maintenance], str]
+#: (rentals, maintenance blocks, the calendar's name, whose eyes) of one feed.
+FeedRows = tuple[list[Rental], list[Maintenance], str, Viewer]
 
 
 class Feeds:
@@ -45,7 +53,7 @@ class Feeds:
         By default only what occupies a machine: pending and approved rentals,
         scheduled maintenance. A member's personal feed has no maintenance.
         """
-        rentals, upkeep, _ = self._feed(machine, member, start, end, all_statuses)
+        rentals, upkeep, _, _ = self._feed(machine, member, start, end, all_statuses)
         return rentals, upkeep
 
     def _feed(
@@ -55,10 +63,13 @@ class Feeds:
         start: date | None,
         end: date | None,
         all_statuses: bool,
+        viewer: str | None = None,
     ) -> FeedRows:
-        """A feed's rows and its calendar name, in ONE read transaction."""
+        """A feed's rows, its calendar name and the viewer's current rights (PUBLIC
+        without one), in ONE read transaction."""
         machine_name = checks.optional_handle(machine, "machine")
         handle = checks.optional_handle(member, "member")
+        seer_handle = checks.optional_handle(viewer, "viewer")
         first, last = checks.optional_day(start, "start"), checks.optional_day(end, "end")
         every = checks.flag(all_statuses, "all_statuses")
         if first is not None and last is not None:
@@ -70,6 +81,11 @@ class Feeds:
         def work(conn: Connection) -> tuple[FeedRows, bool]:
             mach = None if machine_name is None else self.ctx.machine_row(conn, machine_name)
             who = None if handle is None else self.ctx.member_row(conn, handle)
+            seer = (
+                PUBLIC
+                if seer_handle is None
+                else Viewer.of(q.member(self.ctx.member_row(conn, seer_handle)))
+            )
             rentals: list[Rental]
             upkeep: list[Maintenance]
             if mach is not None and who is None and not every and first is not None:
@@ -104,7 +120,7 @@ class Feeds:
                 name = f"rentcal: {who.name}"
             else:
                 name = "rentcal: all machines"
-            return (rentals, upkeep, name), self.housekeeping.stale_rows(conn, rentals, day)
+            return (rentals, upkeep, name, seer), self.housekeeping.stale_rows(conn, rentals, day)
 
         return self.housekeeping.fresh(work, day)
 
@@ -119,7 +135,7 @@ class Feeds:
         """FullCalendar event objects (exclusive ``end``, ``allDay``), see docs/feeds.md."""
         from rentcal.feeds import fullcalendar
 
-        rentals, upkeep, _ = self._feed(machine, member, start, end, all_statuses)
+        rentals, upkeep, _, _ = self._feed(machine, member, start, end, all_statuses)
         return fullcalendar.events(rentals, upkeep, multi_machine=machine is None)
 
     def ical(
@@ -129,14 +145,39 @@ class Feeds:
         start: date | None = None,
         end: date | None = None,
         all_statuses: bool = False,
+        *,
+        private: bool = False,
+        viewer: str | None = None,
     ) -> bytes:
-        """An iCalendar (.ics) document of the same events, byte-stable between exports."""
+        """An iCalendar (.ics) document of the same events, byte-stable between exports.
+
+        Without ``private`` or ``viewer`` it is fit to publish: no purposes,
+        prices, reasons or maintenance notes. ``private=True`` shows them all;
+        ``viewer="bob"`` shows what bob's pages show now (an admin: all; a
+        member: those of their own rentals). Not both.
+        """
         from rentcal._version import __version__
         from rentcal.feeds import ical
 
-        rentals, upkeep, name = self._feed(machine, member, start, end, all_statuses)
+        seer_handle = checks.optional_handle(viewer, "viewer")
+        if checks.flag(private, "private") and seer_handle is not None:
+            raise InvalidRequest(
+                "private and viewer cannot be combined: private shows every detail, "
+                "viewer what one member may see",
+                field="viewer",
+                value=viewer,
+                reason="private-and-viewer",
+            )
+        rentals, upkeep, name, seer = self._feed(
+            machine, member, start, end, all_statuses, viewer=viewer
+        )
         return ical.to_ics(
-            rentals, upkeep, name=name, multi_machine=machine is None, prodid_version=__version__
+            rentals,
+            upkeep,
+            name=name,
+            multi_machine=machine is None,
+            prodid_version=__version__,
+            viewer=EVERYTHING if private else seer,
         )
 
     # -- revisions ----------------------------------------------------------------

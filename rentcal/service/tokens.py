@@ -14,9 +14,14 @@ rights of the member it acts for AND of the member who made it.
   refuses it (PermissionDenied, reason ``deactivated``,
   ``creator-deactivated`` or ``creator-not-admin``).
 * A feed URL serves only while its owner (who made it) is active and -- when
-  its scope needed admin rights (all rentals, a machine, another member's
-  rentals) -- still an admin. Otherwise :meth:`Tokens.feed_by_secret` finds
-  nothing (the web answers 404, as for an unknown URL).
+  its scope needed admin rights (another member's rentals) -- still an
+  admin. Otherwise :meth:`Tokens.feed_by_secret` finds nothing (the web
+  answers 404, as for an unknown URL). What it shows is what its owner may
+  see NOW (:mod:`rentcal.core.privacy`, applied by
+  :meth:`rentcal.service.calendars.Feeds.ical` with ``viewer=feed.owner``):
+  any member may subscribe to a machine's or every machine's calendar, and
+  sees other members' bookings without their purposes and prices, as the
+  pages show them; an admin who made one and is demoted sees the same.
 
 A suspended token or feed (its creator demoted) acts again if the creator is
 made an admin again: the rule reads current rights, nothing is stored.
@@ -204,8 +209,10 @@ class Tokens:
         """A secret feed URL's token and its secret (shown once); the scope is fixed.
 
         At most one of ``machine``, ``member`` or ``all_rentals``; none means
-        the acting member's own rentals. Members may only make feeds of their
-        own rentals; admins any. ``fmt`` is ``"ics"`` or ``"json"``.
+        the acting member's own rentals. Any member may make a feed of a
+        machine or of all machines (shown as their pages show it: others'
+        purposes and prices left out); only admins one of another member's
+        rentals. ``fmt`` is ``"ics"`` or ``"json"``.
         """
         checks.optional_handle(acting, "acting", "acting member")
         checks.optional_handle(machine, "machine")
@@ -260,24 +267,17 @@ class Tokens:
         all_rentals: bool,
     ) -> tuple[FeedScope, int | None, int | None]:
         """(scope, machine id, member id) of a new feed, if ``actor`` may make it."""
-        if machine is not None or all_rentals:
-            what = f"of machine {machine!r}" if machine is not None else "of all rentals"
-            if not actor.is_admin:
-                raise PermissionDenied(
-                    f"member {actor.handle!r} is not an admin; only admins can create feeds "
-                    f"{what} (members: of their own rentals)",
-                    field="acting",
-                    value=actor.handle,
-                    reason="not-admin",
-                )
-            if machine is None:
-                return FeedScope.ALL, None, None
+        # Machines' calendars are every member's (the booking page shows them);
+        # the feed shows them through its owner's eyes (rentcal.core.privacy).
+        if all_rentals:
+            return FeedScope.ALL, None, None
+        if machine is not None:
             return FeedScope.MACHINE, self.ctx.machine_row(conn, machine).id, None
         target = actor if member is None else q.member(self.ctx.member_row(conn, member))
         if target.id != actor.id and not actor.is_admin:
             raise PermissionDenied(
                 f"member {actor.handle!r} cannot create a feed of {target.handle!r}'s rentals "
-                "(members: of their own; admins: any)",
+                "(members: of their own, of a machine or of all machines; admins: any)",
                 field="acting",
                 value=actor.handle,
                 reason="not-owner",
@@ -379,9 +379,10 @@ def token_refusal(token: ApiToken, member: Member, creator: Member) -> Permissio
 
 
 def feed_needs_admin(feed: FeedToken) -> bool:
-    """Whether making this feed needed admin rights: all rentals, a machine, or
-    another member's rentals (members make feeds of their own rentals only)."""
-    return feed.scope is not FeedScope.MEMBER or feed.member != feed.owner
+    """Whether making this feed needed admin rights: another member's rentals
+    (members make feeds of their own rentals, of a machine or of all machines,
+    which show them only what their pages show)."""
+    return feed.scope is FeedScope.MEMBER and feed.member != feed.owner
 
 
 def feed_serves(feed: FeedToken, owner: Member) -> bool:

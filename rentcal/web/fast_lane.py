@@ -46,7 +46,7 @@ from rentcal.web.blocking import quick_read
 from rentcal.web.caching import etag_matches, http_date, make_etag
 from rentcal.web.middleware import replay
 from rentcal.web.routes.events import window
-from rentcal.web.routes.feed_subscriptions import CACHE_CONTROL
+from rentcal.web.routes.feed_subscriptions import CACHE_CONTROL, feed_etag
 from rentcal.web.scope import MEMBER_KEY, route_path
 
 #: The session cookie's name (rentcal.web.auth.SESSION_COOKIE; not imported: FastAPI).
@@ -177,7 +177,7 @@ class FastLane:
         if client_tag is None:
             raise Pass  # a document to build: the ordinary route
         revisions, feed_id = await quick_read(self.cal, lambda: self._known_feed(secret, kind))
-        etag = make_etag(revisions.calendar, "feed", feed_id, kind)
+        etag = feed_etag(revisions, feed_id, kind)
         if not etag_matches(client_tag, etag):
             raise Pass
         metrics.FEED_REQUESTS.labels(kind, "304").inc()

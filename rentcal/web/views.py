@@ -14,12 +14,14 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from rentcal.core.privacy import Viewer
 from rentcal.core.values import Member, Rental
 
 
 def may_see_private(viewer: Member, rental: Rental) -> bool:
-    """Whether ``viewer`` may read a rental's purpose, price and reasons."""
-    return viewer.is_admin or viewer.handle == rental.member
+    """Whether ``viewer`` may read a rental's purpose, price and reasons: the one rule
+    of :mod:`rentcal.core.privacy`, which the feeds follow too."""
+    return Viewer.of(viewer).sees_private_of(rental.member)
 
 
 def rental_view(rental: Rental, viewer: Member) -> dict[str, object]:

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Member, Rental
 from rentcal.errors import AuthFailed, RentcalError, Throttled
+from rentcal.frontend.subscription import subscription
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.error_responses import classify
@@ -119,6 +120,7 @@ def me_page(
         "machines": cal.machines(include_retired=False),
         "mail_choices": cal.mail_choices(member.handle, acting=member.handle),
         "flash": flash,
+        "subscription": subscription(flash["value"]) if flash and flash["kind"] == "feed" else None,
         "errors": errors or {},
         "notice": done,
         "today": today,
@@ -156,6 +158,9 @@ def _create_feed(
         return me_page(request, cal, member, errors={"feeds": {FORM: problem}}, status=400)
     scope = data.get("scope", "mine")
     machine = data.get("machine", "").strip() or None
+    if scope == "machine" and machine is None:  # else it would quietly make "my rentals"
+        problem = "choose the machine the feed shows"
+        return me_page(request, cal, member, errors={"feeds": {"machine": problem}}, status=400)
     try:
         feed, secret = cal.create_feed(
             member.handle,

@@ -88,7 +88,8 @@ def feeds(member: CurrentMember, cal: Cal, revoked: bool = False) -> Response:
 def create_feed(
     request: Request, body: FeedRequest, member: CurrentMember, cal: Cal, settings: Config
 ) -> Response:
-    """A new secret feed URL (in this answer only); members: their own rentals.
+    """A new secret feed URL (in this answer only); members: their own rentals, a machine
+    or all machines (others' purposes and prices left out, as on the pages).
 
     The ``rentcal feed create --json`` shape.
     """
