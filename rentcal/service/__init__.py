@@ -29,6 +29,9 @@ to one of them. Where things live:
 ``sessions``              passwords, ``login`` / sessions
 ``login_limits``          login throttling keys, the per-process hashing bound
 ``password_reset``        ``request_password_reset``, ``reset_password``
+``invitations``           ``invite_member``, ``resend_invitation``,
+                          ``revoke_invitation``, ``invitations``,
+                          ``accept_invitation``
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``usage_metrics``         the web server's figures per minute, of every
@@ -72,6 +75,7 @@ from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
+from rentcal.service.invitations import Invitations
 from rentcal.service.password_reset import PasswordResets
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
@@ -230,6 +234,11 @@ class Rentcal:
     logout = via("accounts", Accounts.logout)
     request_password_reset = via("resets", PasswordResets.request_password_reset)
     reset_password = via("resets", PasswordResets.reset_password)
+    invite_member = via("invitations", Invitations.invite_member)
+    resend_invitation = via("invitations", Invitations.resend_invitation)
+    revoke_invitation = via("invitations", Invitations.revoke_invitation)
+    invitations = via("invitations", Invitations.invitations)
+    accept_invitation = via("invitations", Invitations.accept_invitation)
     create_token = via("tokens", Tokens.create_token)
     tokens = via("tokens", Tokens.tokens)
     revoke_token = via("tokens", Tokens.revoke_token)

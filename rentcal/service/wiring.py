@@ -23,6 +23,7 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.invitations import Invitations
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.mail_outbox import Outbox
@@ -67,6 +68,7 @@ class UseCases:
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.resets = PasswordResets(context, self.accounts)
+        self.invitations = Invitations(context, self.accounts)
         self.settings = OrgSettings(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
