@@ -22,10 +22,10 @@ from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.config_and_timezone import config_app, timezone_app
 from rentcal.cli.context import CONFIG_ENV, DATABASE_ENV, USER_ENV, State
 from rentcal.cli.credentials import feed_app, token_app  # also adds `member passwd`
-from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
+from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
 from rentcal.cli.mail import mail_app

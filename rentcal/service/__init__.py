@@ -69,13 +69,13 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.invitations import Invitations
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
-from rentcal.service.invitations import Invitations
 from rentcal.service.password_reset import PasswordResets
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads

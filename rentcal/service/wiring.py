@@ -23,8 +23,8 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
-from rentcal.service.invitations import Invitations
 from rentcal.service.idempotency import KeyPruning
+from rentcal.service.invitations import Invitations
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep

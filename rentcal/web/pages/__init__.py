@@ -16,13 +16,15 @@ live on the JSON API. Modules:
 ``admin_edits`` ``/admin`` edit forms — machines, members, roles, maintenance
 ``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 ==============  ==========================================================
+
+``admin_invitations`` holds the ``/admin`` invitation forms (invite, re-send, revoke).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, admin_edits, assets, booking, me, rentals
+from rentcal.web.pages import admin, admin_edits, admin_invitations, assets, booking, me, rentals
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
@@ -30,6 +32,7 @@ router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
+router.include_router(admin_invitations.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]

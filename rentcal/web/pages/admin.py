@@ -46,6 +46,9 @@ DONE = {
     "deactivated": "Member deactivated: their pending requests were rejected.",
     "reactivated": "Member reactivated.",
     "maintenance-edited": "Maintenance saved.",
+    "invited": "Invitation queued: the member gets a link to choose a password.",
+    "invitation-resent": "A new link is on its way; the old one no longer works.",
+    "invitation-revoked": "Invitation revoked: its link no longer works.",
 }
 MACHINE_FIELDS = (
     "name",
@@ -92,6 +95,7 @@ def admin_page(
         "pending": pending,
         "unverified": [m for m in members if not m.verified],
         "members": members,
+        "invitations": cal.invitations(acting=admin.handle),
         "machines": cal.machines(include_retired=True),
         "maintenance": upkeep,
         "errors": errors or {},
