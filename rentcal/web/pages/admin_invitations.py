@@ -77,7 +77,7 @@ async def change_invitation(
     request: Request, handle: str, change: str, cal: Cal, member: CurrentMember
 ) -> Response:
     """Re-send (a new link) or revoke an open invitation."""
-    data, problem = await posted(request)
+    _empty, problem = await posted(request)
     changes: dict[str, tuple[str, Callable[..., Any]]] = {
         "resend": ("invitation-resent", cal.resend_invitation),
         "revoke": ("invitation-revoked", cal.revoke_invitation),

@@ -29,9 +29,9 @@ from rentcal.web.routes.design import router as design
 from rentcal.web.routes.events import router as events
 from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.health import router as health
+from rentcal.web.routes.invitations import router as invitations
 from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.metrics import router as metrics
-from rentcal.web.routes.invitations import router as invitations
 from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
 
