@@ -131,14 +131,14 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal limits show --history --json": (0, '"history": []'),
     "rentcal limits set --max-days 60 --horizon-days 365": (0, "horizon days  365"),
     "rentcal --as ada limits set --horizon-days 1095 --json": (0, '"horizon_days": 1095'),
-    "rentcal db status": (0, "current   0012_password_reset"),
+    "rentcal db status": (0, "current   0013_member_links"),
     "rentcal reminders show": (0, "reminder hour  17:00"),
     "rentcal reminders show --history --json": (0, '"history": []'),
     "rentcal reminders set 8": (0, "reminder hour  08:00"),
     "rentcal reminders set off": (0, "reminder hour  off"),
     "rentcal --as ada reminders set off --json": (0, '"enabled": false'),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0012_password_reset: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0013_member_links: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (
@@ -208,6 +208,20 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         '"kind": "inspection"',
     ),
     "rentcal --as ada member add eve --verified": (0, "Added member eve."),
+    "rentcal --as ada member invite eve --email eve@example.org --name 'Eve Example'": (
+        0,
+        "Invited member eve; the link is in the mail outbox.",
+    ),
+    "rentcal --as ada member invite zed --email zed@example.org --verified --json": (
+        0,
+        '"verified": true',
+    ),
+    "rentcal --as ada member invite eve --email eve@example.org"
+    " && rentcal --as ada member reinvite eve": (0, "Invited member eve"),
+    "rentcal --as ada member invite eve --email eve@example.org"
+    " && rentcal --as ada member uninvite eve": (0, "Invited member eve"),
+    "rentcal --as ada member invitations": (0, "No open invitations."),
+    "rentcal --as ada member invitations --json": (0, "[]"),
     "rentcal --as ada member add eve --name 'Eve Example' --email eve@example.org --verified": (
         0,
         "name      Eve Example",

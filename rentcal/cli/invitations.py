@@ -59,7 +59,10 @@ def invite(
     _show(sent, as_json, f"Invited member {sent.handle}; the link is in the mail outbox.")
 
 
-@member_app.command("reinvite", epilog=examples("rentcal --as ada member reinvite eve"))
+@member_app.command("reinvite", epilog=examples(
+        "rentcal --as ada member invite eve --email eve@example.org"
+        " && rentcal --as ada member reinvite eve"
+    ),)
 @cli_command
 def reinvite(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> None:
     """Send a member's invitation again with a new link (admins); the old link stops working."""
@@ -69,7 +72,10 @@ def reinvite(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) ->
     _show(sent, as_json, f"Sent member {sent.handle} a new invitation link.")
 
 
-@member_app.command("uninvite", epilog=examples("rentcal --as ada member uninvite eve"))
+@member_app.command("uninvite", epilog=examples(
+        "rentcal --as ada member invite eve --email eve@example.org"
+        " && rentcal --as ada member uninvite eve"
+    ),)
 @cli_command
 def uninvite(ctx: typer.Context, handle: HandleArg) -> None:
     """Revoke a member's invitation link (admins); the member stays, without a password."""
@@ -81,7 +87,9 @@ def uninvite(ctx: typer.Context, handle: HandleArg) -> None:
 
 @member_app.command(
     "invitations",
-    epilog=examples("rentcal --as ada member invitations", "rentcal member invitations --json"),
+    epilog=examples(
+        "rentcal --as ada member invitations", "rentcal --as ada member invitations --json"
+    ),
 )
 @cli_command
 def invitations(ctx: typer.Context, as_json: JsonOpt = False) -> None:

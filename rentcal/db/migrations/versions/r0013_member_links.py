@@ -35,10 +35,10 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("digest"),
-        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
-        sa.ForeignKeyConstraint(["created_by_id"], ["member.id"]),
         sa.CheckConstraint("purpose IN ('invite', 'email')", name="ck_member_link_purpose"),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.UniqueConstraint("digest"),
+        sa.ForeignKeyConstraint(["created_by_id"], ["member.id"]),
     )
     op.create_index("ix_member_link_member_id", "member_link", ["member_id"])
     op.create_index("ix_member_link_created_by_id", "member_link", ["created_by_id"])
