@@ -59,10 +59,13 @@ def invite(
     _show(sent, as_json, f"Invited member {sent.handle}; the link is in the mail outbox.")
 
 
-@member_app.command("reinvite", epilog=examples(
+@member_app.command(
+    "reinvite",
+    epilog=examples(
         "rentcal --as ada member invite eve --email eve@example.org"
         " && rentcal --as ada member reinvite eve"
-    ),)
+    ),
+)
 @cli_command
 def reinvite(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> None:
     """Send a member's invitation again with a new link (admins); the old link stops working."""
@@ -72,10 +75,13 @@ def reinvite(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) ->
     _show(sent, as_json, f"Sent member {sent.handle} a new invitation link.")
 
 
-@member_app.command("uninvite", epilog=examples(
+@member_app.command(
+    "uninvite",
+    epilog=examples(
         "rentcal --as ada member invite eve --email eve@example.org"
         " && rentcal --as ada member uninvite eve"
-    ),)
+    ),
+)
 @cli_command
 def uninvite(ctx: typer.Context, handle: HandleArg) -> None:
     """Revoke a member's invitation link (admins); the member stays, without a password."""

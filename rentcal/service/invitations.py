@@ -85,7 +85,7 @@ class Invitations:
         checks.optional_handle(acting, "acting", "acting member")
         if address is None:
             raise InvalidRequest(
-                f"an invitation to {clean!r} needs an e-mail address to send it to",
+                f"email is missing: an invitation to {clean!r} needs an address to send it to",
                 field="email",
                 reason="missing",
             )
