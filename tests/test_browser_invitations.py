@@ -4,6 +4,8 @@ password and lands logged in; the section and the page work at 390 px and are
 axe-clean. Skipped like tests/test_browser_pages.py when Chromium is missing.
 """
 
+# ruff: noqa: F811  -- the fixtures imported below are parameters of the tests, by design
+
 from __future__ import annotations
 
 import json
@@ -63,7 +65,7 @@ def test_invite_from_the_admin_page_then_accept(browser: Any, site: Site) -> Non
     assert site.cal.invitations(acting="ada") == []
 
 
-def test_phone_and_axe(browser: Any, site: Site, node_modules: Path) -> None:  # noqa: F811
+def test_phone_and_axe(browser: Any, site: Site, node_modules: Path) -> None:
     site.cal.invite_member("otto", "otto@example.org", name="Otto Pending", acting="ada")
     axe = node_modules / "axe-core" / "axe.min.js"
     found: dict[str, Any] = {}
