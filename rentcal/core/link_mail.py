@@ -48,6 +48,19 @@ class Invitation:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class PendingAddress:
+    """A member's new address waiting for its confirmation link to be used; until
+    then mail goes on to the confirmed address (``Member.email``)."""
+
+    address: str
+    expires_at: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of a pending address."""
+        return {"pending_email": self.address, "expires_at": self.expires_at.isoformat()}
+
+
 def _mail(subject: str, before: list[str], path: str, after: list[str]) -> MailText:
     """A message of paragraphs ``before``, the link, paragraphs ``after`` (text and HTML)."""
     link = BASE_MARK + path
@@ -91,4 +104,11 @@ def confirm_mail(path: str, hours: int, handle: str) -> MailText:
     )
 
 
-__all__ = ["EMAIL", "INVITE", "Invitation", "confirm_mail", "invitation_mail"]
+__all__ = [
+    "EMAIL",
+    "INVITE",
+    "Invitation",
+    "PendingAddress",
+    "confirm_mail",
+    "invitation_mail",
+]

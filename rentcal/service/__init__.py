@@ -32,6 +32,8 @@ to one of them. Where things live:
 ``invitations``           ``invite_member``, ``resend_invitation``,
                           ``revoke_invitation``, ``invitations``,
                           ``accept_invitation``
+``email_links``           ``change_email``, ``pending_email``,
+                          ``confirm_email``: a member's own new address
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``usage_metrics``         the web server's figures per minute, of every
@@ -69,6 +71,7 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.housekeeping import Housekeeping
+from rentcal.service.email_links import EmailChanges
 from rentcal.service.invitations import Invitations
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
@@ -239,6 +242,9 @@ class Rentcal:
     revoke_invitation = via("invitations", Invitations.revoke_invitation)
     invitations = via("invitations", Invitations.invitations)
     accept_invitation = via("invitations", Invitations.accept_invitation)
+    change_email = via("email_changes", EmailChanges.change_email)
+    pending_email = via("email_changes", EmailChanges.pending_email)
+    confirm_email = via("email_changes", EmailChanges.confirm_email)
     create_token = via("tokens", Tokens.create_token)
     tokens = via("tokens", Tokens.tokens)
     revoke_token = via("tokens", Tokens.revoke_token)

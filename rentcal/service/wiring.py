@@ -22,6 +22,7 @@ from rentcal.service.bulk import Bulk
 from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
+from rentcal.service.email_links import EmailChanges
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
@@ -69,6 +70,7 @@ class UseCases:
         self.tokens = Tokens(context, self.accounts)
         self.resets = PasswordResets(context, self.accounts)
         self.invitations = Invitations(context, self.accounts)
+        self.email_changes = EmailChanges(context)
         self.settings = OrgSettings(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
