@@ -169,3 +169,40 @@ class TestAdminPage:
         answer = web.login("ada").post("/admin/invitations/eve/explode", headers=HTML)
         assert answer.status_code == 400
         assert "unknown action" in answer.text
+
+
+class TestEmailChange:
+    """/me's E-mail address form, POST /api/me/email and /confirm-email/{secret}."""
+
+    def test_form_then_link_confirms(self, web: Web) -> None:
+        web.cal.edit_member("bob", email="old@example.org", acting="ada")
+        bob = web.login("bob")
+        with mock.patch("rentcal.service.email_links.new_secret", return_value=SECRET):
+            page = bob.post("/me/email", data={"email": "new@example.org"}, headers=HTML)
+        assert page.status_code == 200
+        assert "A confirmation link is on its way" in page.text
+        assert 'id="email-pending"' in page.text and "new@example.org" in page.text
+        assert web.cal.member("bob").email == "old@example.org"
+        shown = web.anonymous().get(f"/confirm-email/{SECRET}")
+        assert shown.status_code == 200 and 'id="confirm-form"' in shown.text
+        assert web.cal.member("bob").email == "old@example.org"  # a GET changes nothing
+        done = web.anonymous().post(f"/confirm-email/{SECRET}", headers=HTML)
+        assert done.status_code == 200
+        assert "rentcal now writes to new@example.org" in done.text
+        assert web.cal.member("bob").email == "new@example.org"
+        again = web.anonymous().post(f"/confirm-email/{SECRET}", headers=HTML)
+        assert again.status_code == 400 and "already used" in again.text
+
+    def test_errors_beside_the_field(self, web: Web) -> None:
+        answer = web.login("bob").post("/me/email", data={"email": "nope"}, headers=HTML)
+        assert answer.status_code == 400
+        assert 'aria-invalid="true"' in answer.text
+        assert "nope" in answer.text
+
+    def test_api(self, web: Web) -> None:
+        answer = web.as_("bob").post("/api/me/email", json={"email": "api@example.org"})
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["pending_email"] == "api@example.org"
+        bad = web.as_("bob").post("/api/me/email", json={"email": "nope"})
+        assert bad.status_code == 400 and error_of(bad)["field"] == "email"
+        assert web.anonymous().post("/api/me/email", json={"email": "a@b.org"}).status_code == 401

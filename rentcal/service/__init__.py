@@ -70,8 +70,8 @@ from rentcal.service.bulk import Bulk
 from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
-from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.email_links import EmailChanges
+from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep

@@ -17,19 +17,30 @@ live on the JSON API. Modules:
 ``assets``      ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 ==============  ==========================================================
 
-``admin_invitations`` holds the ``/admin`` invitation forms (invite, re-send, revoke).
+``admin_invitations`` holds the ``/admin`` invitation forms (invite, re-send, revoke);
+``me_email`` the ``/me`` form giving a new e-mail address.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from rentcal.web.pages import admin, admin_edits, admin_invitations, assets, booking, me, rentals
+from rentcal.web.pages import (
+    admin,
+    admin_edits,
+    admin_invitations,
+    assets,
+    booking,
+    me,
+    me_email,
+    rentals,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(booking.router)
 router.include_router(rentals.router)
 router.include_router(me.router)
+router.include_router(me_email.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
 router.include_router(admin_invitations.router)

@@ -40,6 +40,7 @@ DONE = {
     "read": "All notifications marked read.",
     "revoked-feed": "Feed URL revoked: calendars subscribed to it stop updating.",
     "revoked-token": "API token revoked.",
+    "email-sent": "A confirmation link is on its way to the new address.",
 }
 
 
@@ -116,6 +117,7 @@ def me_page(
         "feeds": [f for f in cal.feed_tokens(member.handle) if f.owner == member.handle],
         "tokens": [t for t in cal.tokens(member.handle) if t.member == member.handle],
         "machines": cal.machines(include_retired=False),
+        "pending_email": cal.pending_email(member.handle, acting=member.handle),
         "flash": flash,
         "errors": errors or {},
         "notice": done,

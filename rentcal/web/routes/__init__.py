@@ -26,6 +26,7 @@ from rentcal.web.routes.auth import router as auth
 from rentcal.web.routes.availability import router as availability
 from rentcal.web.routes.changes import router as changes
 from rentcal.web.routes.design import router as design
+from rentcal.web.routes.email_confirm import router as email_confirm
 from rentcal.web.routes.events import router as events
 from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.health import router as health
@@ -48,6 +49,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     auth,
     password_reset,
     invitations,
+    email_confirm,
     health,
     metrics,
     design,
