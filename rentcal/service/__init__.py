@@ -34,6 +34,8 @@ to one of them. Where things live:
                           ``accept_invitation``
 ``email_links``           ``change_email``, ``pending_email``,
                           ``confirm_email``: a member's own new address
+``signup``                ``signup``, ``set_signup``, ``signup_history``,
+                          ``sign_up``: accounts made by their owners
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``usage_metrics``         the web server's figures per minute, of every
@@ -83,6 +85,7 @@ from rentcal.service.password_reset import PasswordResets
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
+from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
 from rentcal.service.wiring import UseCases, via
@@ -245,6 +248,10 @@ class Rentcal:
     change_email = via("email_changes", EmailChanges.change_email)
     pending_email = via("email_changes", EmailChanges.pending_email)
     confirm_email = via("email_changes", EmailChanges.confirm_email)
+    signup = via("signups", Signups.signup)
+    set_signup = via("signups", Signups.set_signup)
+    signup_history = via("signups", Signups.signup_history)
+    sign_up = via("signups", Signups.sign_up)
     create_token = via("tokens", Tokens.create_token)
     tokens = via("tokens", Tokens.tokens)
     revoke_token = via("tokens", Tokens.revoke_token)

@@ -37,6 +37,7 @@ from rentcal.service.password_reset import PasswordResets
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
+from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
 
@@ -71,6 +72,7 @@ class UseCases:
         self.resets = PasswordResets(context, self.accounts)
         self.invitations = Invitations(context, self.accounts)
         self.email_changes = EmailChanges(context)
+        self.signups = Signups(context, self.accounts, self.email_changes)
         self.settings = OrgSettings(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
