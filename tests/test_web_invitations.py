@@ -206,3 +206,68 @@ class TestEmailChange:
         bad = web.as_("bob").post("/api/me/email", json={"email": "nope"})
         assert bad.status_code == 400 and error_of(bad)["field"] == "email"
         assert web.anonymous().post("/api/me/email", json={"email": "a@b.org"}).status_code == 401
+
+
+class TestSignup:
+    """/signup and POST /api/signup: 404 while off; when open, an unverified account."""
+
+    def test_closed(self, web: Web) -> None:
+        anonymous = web.anonymous()
+        assert "Create an account" not in anonymous.get("/login").text
+        page = anonymous.get("/signup")
+        assert page.status_code == 404 and "Sign-up is closed" in page.text
+        posted = anonymous.post(
+            "/signup",
+            data={"handle": "x", "email": "x@example.org", "password": CHOSEN, "password2": CHOSEN},
+            headers=HTML,
+        )
+        assert posted.status_code == 404 and "sign-up is closed" in posted.text
+        api = anonymous.post(
+            "/api/signup",
+            json={"handle": "x", "email": "x@example.org", "password": CHOSEN},
+            headers=SAME_ORIGIN,
+        )
+        assert api.status_code == 404 and "sign-up is closed" in error_of(api)["error"]
+
+    def test_open_form_logs_in_unverified(self, web: Web) -> None:
+        web.cal.set_signup("open", acting="ada")
+        client = web.anonymous()
+        assert 'href="/signup" id="signup-link">Create an account</a>' in client.get("/login").text
+        answer = client.post(
+            "/signup",
+            data={
+                "handle": "newbie",
+                "name": "New Bie",
+                "email": "new@example.org",
+                "password": CHOSEN,
+                "password2": CHOSEN,
+            },
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/me"
+        me = client.get("/api/me").json()
+        assert (me["handle"], me["verified"], me["email"]) == ("newbie", False, None)
+        assert web.cal.pending_email("newbie", acting="ada").address == "new@example.org"  # type: ignore[union-attr]
+
+    def test_open_api_and_errors(self, web: Web) -> None:
+        web.cal.set_signup("open", acting="ada")
+        body = {"handle": "apinew", "email": "a@example.org", "password": CHOSEN}
+        answer = web.anonymous().post("/api/signup", json=body, headers=SAME_ORIGIN)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["verified"] is False
+        taken = web.anonymous().post("/api/signup", json=body, headers=SAME_ORIGIN)
+        assert taken.status_code == 400 and error_of(taken)["field"] == "handle"
+        differ = web.anonymous().post(
+            "/signup",
+            data={"handle": "z", "email": "z@example.org", "password": CHOSEN, "password2": "x"},
+            headers=HTML,
+        )
+        assert differ.status_code == 400 and "the passwords differ" in differ.text
+        assert 'value="z@example.org"' in differ.text
+        cross = web.anonymous().post(
+            "/api/signup",
+            json={**body, "handle": "other"},
+            headers={"Sec-Fetch-Site": "cross-site"},
+        )
+        assert cross.status_code == 403

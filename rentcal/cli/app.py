@@ -33,10 +33,10 @@ from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
 from rentcal.cli.reminders import reminders_app
-from rentcal.cli.signup import signup_app
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
+from rentcal.cli.signup import signup_app
 
 
 def _epilog() -> str:

@@ -33,7 +33,7 @@ from rentcal.web.server_settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOKEN_HEADER = "x-csrftoken"
 #: Paths that set a session, so they are checked even without one (login CSRF).
-SESSION_FORMS = ("/login", "/forgot", "/api/password-reset")
+SESSION_FORMS = ("/login", "/forgot", "/api/password-reset", "/signup", "/api/signup")
 #: ... and paths under these (``/reset/{secret}``, ``/invite/{secret}`` set a session too).
 SESSION_FORM_PREFIXES = ("/reset/", "/invite/")
 

@@ -35,6 +35,7 @@ from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.metrics import router as metrics
 from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
+from rentcal.web.routes.signup import router as signup
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
 ROUTERS: tuple[APIRouter, ...] = (
@@ -50,6 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     password_reset,
     invitations,
     email_confirm,
+    signup,
     health,
     metrics,
     design,

@@ -107,6 +107,7 @@ def render_login(
             "handle": handle[:200],
             "next": next if next.startswith("/") and not next.startswith("//") else "/",
             "root": request.scope.get("root_path", ""),
+            "signup_open": request.app.state.cal.signup() == "open",
         },
         status_code=status,
         headers={
