@@ -61,6 +61,7 @@ HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("none", None, WRONG)
 OPTIONAL_HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("list", ["bob"], WRONG)]
 TEXT = [("int", 5, WRONG), ("bytes", b"text", WRONG)]
 SECRET = [("int", 5, WRONG), ("bytes", b"secret", WRONG), ("none", None, WRONG)]
+SIGNUP_MODE = [("int", 5, WRONG), ("none", None, WRONG), ("unknown", "sometimes", BAD)]
 #: A required e-mail address.
 ADDRESS = [
     ("int", 5, WRONG),
@@ -412,6 +413,19 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("invitations", "acting", OPTIONAL_HANDLE),
     ("accept_invitation", "secret", SECRET),
     ("accept_invitation", "password", SECRET),
+    ("change_email", "handle", HANDLE),
+    ("change_email", "email", ADDRESS),
+    ("change_email", "acting", OPTIONAL_HANDLE),
+    ("pending_email", "handle", HANDLE),
+    ("pending_email", "acting", OPTIONAL_HANDLE),
+    ("confirm_email", "secret", SECRET),
+    ("set_signup", "mode", SIGNUP_MODE),
+    ("set_signup", "acting", OPTIONAL_HANDLE),
+    ("sign_up", "handle", HANDLE),
+    ("sign_up", "email", ADDRESS),
+    ("sign_up", "password", SECRET),
+    ("sign_up", "name", TEXT),
+    ("sign_up", "client", CLIENT),
     ("create_token", "acting", OPTIONAL_HANDLE),
     ("create_token", "member", OPTIONAL_HANDLE),
     ("create_token", "name", TEXT),
@@ -450,6 +464,8 @@ PASSWORD = "correct horse"
 RESET_SECRET = "r" * 43
 #: The secret of the invitation :func:`build_api` sends (to ivy).
 INVITE_SECRET = "v" * 43
+#: The secret of the address confirmation :func:`build_api` sends (ada's new address).
+CONFIRM_SECRET = "c" * 43
 
 #: Public methods without parameters (listed, so a new method is a decision).
 NO_PARAMETERS = {
@@ -459,6 +475,8 @@ NO_PARAMETERS = {
     "limits_history",
     "reminder_hour",
     "reminder_hour_history",
+    "signup",
+    "signup_history",
     "members",
     "now",
     "revision",
@@ -597,6 +615,17 @@ GOOD: dict[str, dict[str, Any]] = {
     "revoke_invitation": {"handle": "ivy", "acting": "ada"},
     "invitations": {"acting": "ada"},
     "accept_invitation": {"secret": INVITE_SECRET, "password": "another password"},
+    "change_email": {"handle": "bob", "email": "bob@example.org", "acting": "bob"},
+    "pending_email": {"handle": "ada", "acting": "ada"},
+    "confirm_email": {"secret": CONFIRM_SECRET},
+    "set_signup": {"mode": "open", "acting": "ada"},
+    "sign_up": {
+        "handle": "sue",
+        "email": "sue@example.org",
+        "password": "another password",
+        "name": "Sue",
+        "client": "203.0.113.5",
+    },
     "create_token": {"acting": "ada", "member": "bob", "name": "laptop"},
     "tokens": {"acting": "ada", "include_revoked": True},
     "revoke_token": {"token_id": 1, "acting": "ada"},
@@ -748,6 +777,9 @@ def build_api(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
     seeded.deactivate_member("zoe", acting="ada", today=TODAY)
     with mock.patch("rentcal.service.invitations.new_secret", return_value=INVITE_SECRET):
         seeded.invite_member("ivy", "ivy@example.org", acting="ada")
+    with mock.patch("rentcal.service.email_links.new_secret", return_value=CONFIRM_SECRET):
+        seeded.change_email("ada", "ada@new.example.org", acting="ada")
+    seeded.set_signup("open", acting="ada")
     with mock.patch("rentcal.service.password_reset.new_secret", return_value=RESET_SECRET):
         seeded.request_password_reset("ada")
     return seeded
@@ -898,6 +930,15 @@ EXPECT: dict[str, Any] = {
         and a.session_member(r[1]).handle == "ivy"
         and a.invitations(acting="ada") == []
     ),
+    "change_email": lambda r, a: (
+        r.address == "bob@example.org" and a.pending_email("bob", acting="bob") == r
+    ),
+    "pending_email": lambda r, a: r is not None and r.address == "ada@new.example.org",
+    "confirm_email": lambda r, a: (
+        r.email == "ada@new.example.org" and a.pending_email("ada", acting="ada") is None
+    ),
+    "set_signup": lambda r, a: r == "open" and a.signup() == "open",
+    "sign_up": lambda r, a: r[0].member == "sue" and a.member("sue").verified is False,
     "create_token": lambda r, a: (
         (r[0].id, r[0].member, r[0].name) == (2, "bob", "laptop")
         and a.token_member(r[1]).handle == "bob"
@@ -932,7 +973,11 @@ EXPECT: dict[str, Any] = {
     "outbox": lambda r, a: (
         r
         and {(i.address, i.status) for i in r}
-        == {("ada@example.org", "queued"), ("ivy@example.org", "queued")}
+        == {
+            ("ada@example.org", "queued"),
+            ("ivy@example.org", "queued"),
+            ("ada@new.example.org", "queued"),
+        }
     ),
     "retry_mail": lambda r, a: (r.id, r.status) == (1, "queued"),
     "discard_mail": lambda r, a: (
