@@ -81,7 +81,10 @@ def _sign_up(cal: Rentcal, form: dict[str, str], password: str, client: str) -> 
 
 
 @router.post(
-    "/api/signup", response_model=MemberOut, status_code=201, responses=errors(400, 404, 429)
+    "/api/signup",
+    response_model=MemberOut,
+    status_code=201,
+    responses=errors(400, 403, 404, 415, 429),
 )
 async def api_signup(request: Request, cal: Cal, settings: Config) -> Response:
     """Create an unverified account (``{"handle", "email", "password", "name"}``) and log
