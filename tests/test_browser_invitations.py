@@ -65,11 +65,31 @@ def test_invite_from_the_admin_page_then_accept(browser: Any, site: Site) -> Non
     assert site.cal.invitations(acting="ada") == []
 
 
+def test_sign_up_by_keyboard(browser: Any, site: Site) -> None:
+    site.cal.set_signup("open", acting="ada")
+    page = open_page(browser, site, None)
+    page.goto(site.url + "/login")
+    page.click("#signup-link")
+    page.wait_for_url(site.url + "/signup")
+    page.focus("#handle")
+    for text in ("newbie", "New Bie", "newbie@example.org", "newbie-password", "newbie-password"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the submit button has the focus
+    page.wait_for_url(site.url + "/me")
+    assert "New Bie" in page.inner_text("header")
+    assert "newbie@example.org" in page.inner_text("#email-pending")
+    close(page)
+    assert site.cal.member("newbie").verified is False
+
+
 def test_phone_and_axe(browser: Any, site: Site, node_modules: Path) -> None:
     site.cal.invite_member("otto", "otto@example.org", name="Otto Pending", acting="ada")
+    site.cal.set_signup("open", acting="ada")
+    site.cal.change_email("ada", "ada@new.example.org", acting="ada")  # /me shows it pending
     axe = node_modules / "axe-core" / "axe.min.js"
     found: dict[str, Any] = {}
-    for path in ("/admin", "/invite/" + "x" * 43):
+    for path in ("/admin", "/me", "/invite/" + "x" * 43, "/confirm-email/" + "x" * 43, "/signup"):
         page = open_page(browser, site, "ada", viewport=PHONE, is_mobile=True, bypass_csp=True)
         page.goto(site.url + path)
         widths = page.evaluate(
