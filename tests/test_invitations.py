@@ -218,3 +218,34 @@ class TestRules:
         assert got.message["Bcc"] is None
         assert "evil@example.org" not in str(got.message["To"]).split("<")[-1]
         assert "&lt;" not in got.text()
+
+
+@SQLITE_ONLY
+def test_a_0012_database_upgrades_with_its_rows(db_url: str, clock: MovableClock) -> None:
+    """Revision 0013_member_links adds the table to a database at 0012 in place: every
+    member and rental stays, and invitations work at once."""
+    with rentcal.connect(db_url, clock=clock, busy_timeout=BUSY_TIMEOUT) as c:
+        seed(c)
+        kept = c.book(
+            "saw", datetime(2030, 1, 20).date(), datetime(2030, 1, 20).date(), member="bob"
+        )
+        members = c.members()
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE member_link")
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012_password_reset'")
+    finally:
+        engine.dispose()
+    with rentcal.connect(db_url, clock=clock, create=False, busy_timeout=BUSY_TIMEOUT) as c:
+        assert c.members() == members
+        assert c.rental(kept.id) == kept
+        c.invite_member("eve", "eve@example.org", acting="ada")
+        assert [i.handle for i in c.invitations(acting="ada")] == ["eve"]
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    finally:
+        engine.dispose()
+    assert version == "0013_member_links"
