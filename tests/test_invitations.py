@@ -249,3 +249,28 @@ def test_a_0012_database_upgrades_with_its_rows(db_url: str, clock: MovableClock
     finally:
         engine.dispose()
     assert version == "0013_member_links"
+
+
+@SQLITE_ONLY
+class TestMoot:
+    """An invitation stops standing when what it was for changed."""
+
+    def test_a_password_set_another_way(self, cal: rentcal.Rentcal) -> None:
+        cal.invite_member("eve", "eve@example.org", acting="ada")
+        secret = invite_secret(cal)
+        cal.set_password("eve", "set by the admin", acting="ada")
+        assert cal.invitations(acting="ada") == []
+        with pytest.raises(InvalidRequest, match="already used, revoked or expired"):
+            cal.accept_invitation(secret, PASSWORD)
+        assert cal.login("eve", "set by the admin")[0].member == "eve"
+
+    def test_an_address_changed_since(self, cal: rentcal.Rentcal) -> None:
+        cal.invite_member("eve", "eve@example.org", acting="ada")
+        old = invite_secret(cal)
+        cal.edit_member("eve", email="eve@elsewhere.example.org", acting="ada")
+        with pytest.raises(InvalidRequest):
+            cal.accept_invitation(old, PASSWORD)
+        cal.resend_invitation("eve", acting="ada")
+        new = invite_secret(cal, "eve@elsewhere.example.org")
+        assert cal.accept_invitation(new, PASSWORD)[0].member == "eve"
+        assert cal.member("eve").email == "eve@elsewhere.example.org"

@@ -175,7 +175,9 @@ class Invitations:
 
         In one transaction: the password is stored, the link used, the address
         it was sent to becomes the member's (confirmed: the link came by it),
-        and a session is opened -- the member is logged in. The Argon2 hash is
+        and a session is opened -- the member is logged in. A link whose member
+        has a password by now, or another address than the one it went to, no
+        longer works. The Argon2 hash is
         computed before, outside any transaction.
 
         Raises:
@@ -198,7 +200,7 @@ class Invitations:
         def work(conn: Connection) -> Session:
             now = self.ctx.now()
             link = ml.live(conn, INVITE, digest, now)
-            if link is None:  # used, revoked or expired meanwhile
+            if link is None or not self._still_for(conn, link):
                 raise _unusable()
             store_password(conn, link.member_id, encoded, now)
             ml.use(conn, link.id, now)
@@ -217,6 +219,14 @@ class Invitations:
         return self.ctx.write(work, calendar=False), session_secret
 
     # -- helpers --------------------------------------------------------------------
+
+    def _still_for(self, conn: Connection, link: ml.LinkRow) -> bool:
+        """Whether the invitation still stands: the member has no password yet (one set
+        another way, say by a password reset, makes it moot) and their address is still
+        the one the link went to (an admin who changed it since re-sends)."""
+        row = self.ctx.member_row(conn, link.handle)
+        same = row.email is not None and row.email.lower() == link.address.lower()
+        return same and not ml.has_password(conn, link.member_id)
 
     def _within_limit(self, conn: Connection, actor: Member) -> None:
         """Refuse a link beyond the admin's hourly allowance."""

@@ -102,7 +102,12 @@ _PENDING = (
             _by, _by.c.id == _l.created_by_id
         )
     )
-    .where(_l.purpose == "invite", _OPEN, _mb.deactivated_at.is_(None))
+    .where(
+        _l.purpose == "invite",
+        _OPEN,
+        _mb.deactivated_at.is_(None),
+        ~sa.select(credential_t.c.member_id).where(credential_t.c.member_id == _mb.id).exists(),
+    )
     .order_by(_l.created_at, _l.id)
 )
 _HAS_PASSWORD = sa.select(credential_t.c.member_id).where(
@@ -173,7 +178,8 @@ def made_for(conn: Connection, member_id: int, purpose: str, since: datetime) ->
 
 
 def pending_invitations(conn: Connection) -> list[PendingRow]:
-    """Every invitation neither used nor revoked, of active members, oldest first."""
+    """Every invitation neither used nor revoked, of active members without a password
+    yet (one set another way makes the invitation moot), oldest first."""
     return [PendingRow._make(r) for r in conn.execute(_PENDING)]
 
 
