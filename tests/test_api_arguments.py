@@ -61,6 +61,14 @@ HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("none", None, WRONG)
 OPTIONAL_HANDLE = [("int", 5, WRONG), ("bytes", b"tractor", WRONG), ("list", ["bob"], WRONG)]
 TEXT = [("int", 5, WRONG), ("bytes", b"text", WRONG)]
 SECRET = [("int", 5, WRONG), ("bytes", b"secret", WRONG), ("none", None, WRONG)]
+SIGNUP_MODE = [("int", 5, WRONG), ("none", None, WRONG), ("unknown", "sometimes", BAD)]
+#: A required e-mail address.
+ADDRESS = [
+    ("int", 5, WRONG),
+    ("bytes", b"eve@example.org", WRONG),
+    ("none", None, BAD),
+    ("no-at", "eve.example.org", BAD),
+]
 RECORD_ID = [
     ("str", "1", WRONG),
     ("bool", True, WRONG),
@@ -410,6 +418,31 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("request_password_reset", "client", CLIENT),
     ("reset_password", "secret", SECRET),
     ("reset_password", "password", SECRET),
+    ("invite_member", "handle", HANDLE),
+    ("invite_member", "email", ADDRESS),
+    ("invite_member", "name", TEXT),
+    ("invite_member", "verified", FLAG),
+    ("invite_member", "acting", OPTIONAL_HANDLE),
+    ("resend_invitation", "handle", HANDLE),
+    ("resend_invitation", "acting", OPTIONAL_HANDLE),
+    ("revoke_invitation", "handle", HANDLE),
+    ("revoke_invitation", "acting", OPTIONAL_HANDLE),
+    ("invitations", "acting", OPTIONAL_HANDLE),
+    ("accept_invitation", "secret", SECRET),
+    ("accept_invitation", "password", SECRET),
+    ("change_email", "handle", HANDLE),
+    ("change_email", "email", ADDRESS),
+    ("change_email", "acting", OPTIONAL_HANDLE),
+    ("pending_email", "handle", HANDLE),
+    ("pending_email", "acting", OPTIONAL_HANDLE),
+    ("confirm_email", "secret", SECRET),
+    ("set_signup", "mode", SIGNUP_MODE),
+    ("set_signup", "acting", OPTIONAL_HANDLE),
+    ("sign_up", "handle", HANDLE),
+    ("sign_up", "email", ADDRESS),
+    ("sign_up", "password", SECRET),
+    ("sign_up", "name", TEXT),
+    ("sign_up", "client", CLIENT),
     ("create_token", "acting", OPTIONAL_HANDLE),
     ("create_token", "member", OPTIONAL_HANDLE),
     ("create_token", "name", TEXT),
@@ -446,6 +479,10 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
 PASSWORD = "correct horse"
 #: The secret of the password-reset link :func:`build_api` asks for (for ada).
 RESET_SECRET = "r" * 43
+#: The secret of the invitation :func:`build_api` sends (to ivy).
+INVITE_SECRET = "v" * 43
+#: The secret of the address confirmation :func:`build_api` sends (ada's new address).
+CONFIRM_SECRET = "c" * 43
 
 #: Public methods without parameters (listed, so a new method is a decision).
 NO_PARAMETERS = {
@@ -455,6 +492,8 @@ NO_PARAMETERS = {
     "limits_history",
     "reminder_hour",
     "reminder_hour_history",
+    "signup",
+    "signup_history",
     "members",
     "now",
     "revision",
@@ -582,6 +621,28 @@ GOOD: dict[str, dict[str, Any]] = {
     "logout": {"secret": "x" * 43},
     "request_password_reset": {"handle_or_email": "ada@example.org", "client": "203.0.113.5"},
     "reset_password": {"secret": RESET_SECRET, "password": "another password"},
+    "invite_member": {
+        "handle": "eve",
+        "email": "eve@example.org",
+        "name": "Eve",
+        "verified": True,
+        "acting": "ada",
+    },
+    "resend_invitation": {"handle": "ivy", "acting": "ada"},
+    "revoke_invitation": {"handle": "ivy", "acting": "ada"},
+    "invitations": {"acting": "ada"},
+    "accept_invitation": {"secret": INVITE_SECRET, "password": "another password"},
+    "change_email": {"handle": "bob", "email": "bob@example.org", "acting": "bob"},
+    "pending_email": {"handle": "ada", "acting": "ada"},
+    "confirm_email": {"secret": CONFIRM_SECRET},
+    "set_signup": {"mode": "open", "acting": "ada"},
+    "sign_up": {
+        "handle": "sue",
+        "email": "sue@example.org",
+        "password": "another password",
+        "name": "Sue",
+        "client": "203.0.113.5",
+    },
     "create_token": {"acting": "ada", "member": "bob", "name": "laptop"},
     "tokens": {"acting": "ada", "include_revoked": True},
     "revoke_token": {"token_id": 1, "acting": "ada"},
@@ -734,6 +795,11 @@ def build_api(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
     seeded.retire_machine("old", acting="ada", today=TODAY)
     seeded.add_member("zoe", acting="ada")
     seeded.deactivate_member("zoe", acting="ada", today=TODAY)
+    with mock.patch("rentcal.service.invitations.new_secret", return_value=INVITE_SECRET):
+        seeded.invite_member("ivy", "ivy@example.org", acting="ada")
+    with mock.patch("rentcal.service.email_links.new_secret", return_value=CONFIRM_SECRET):
+        seeded.change_email("ada", "ada@new.example.org", acting="ada")
+    seeded.set_signup("open", acting="ada")
     with mock.patch("rentcal.service.password_reset.new_secret", return_value=RESET_SECRET):
         seeded.request_password_reset("ada")
     return seeded
@@ -762,7 +828,7 @@ def _handles(items: Any) -> list[str]:
 #: What each call of :data:`GOOD` answers on :func:`api` (and what it changed):
 #: ``EXPECT[method](result, api)`` asserts it.
 EXPECT: dict[str, Any] = {
-    "connect": lambda r, a: _handles(r) == ["ada", "bob", "carol", "dan", "zoe"],
+    "connect": lambda r, a: _handles(r) == ["ada", "bob", "carol", "dan", "ivy", "zoe"],
     "add_member": lambda r, a: (
         (r.handle, r.verified, r.role.value, r.email) == ("eve", True, "member", "eve@example.org")
         and a.member("eve") == r
@@ -870,6 +936,29 @@ EXPECT: dict[str, Any] = {
         and a.session_member(r[1]).handle == "ada"
         and a.tokens(acting="ada") == []  # the password change revoked token 1
     ),
+    "invite_member": lambda r, a: (
+        (r.handle, r.address, r.verified) == ("eve", "eve@example.org", True)
+        and not a.has_password("eve")
+    ),
+    "resend_invitation": lambda r, a: (
+        r.handle == "ivy" and [i.kind for i in a.outbox(acting="ada")].count("invitation") == 2
+    ),
+    "revoke_invitation": lambda r, a: r is None and a.invitations(acting="ada") == [],
+    "invitations": lambda r, a: [i.handle for i in r] == ["ivy"],
+    "accept_invitation": lambda r, a: (
+        r[0].member == "ivy"
+        and a.session_member(r[1]).handle == "ivy"
+        and a.invitations(acting="ada") == []
+    ),
+    "change_email": lambda r, a: (
+        r.address == "bob@example.org" and a.pending_email("bob", acting="bob") == r
+    ),
+    "pending_email": lambda r, a: r is not None and r.address == "ada@new.example.org",
+    "confirm_email": lambda r, a: (
+        r.email == "ada@new.example.org" and a.pending_email("ada", acting="ada") is None
+    ),
+    "set_signup": lambda r, a: r == "open" and a.signup() == "open",
+    "sign_up": lambda r, a: r[0].member == "sue" and a.member("sue").verified is False,
     "create_token": lambda r, a: (
         (r[0].id, r[0].member, r[0].name) == (2, "bob", "laptop")
         and a.token_member(r[1]).handle == "bob"
@@ -902,7 +991,13 @@ EXPECT: dict[str, Any] = {
         and 1 not in [i.id for i in a.outbox(acting="ada")]
     ),
     "outbox": lambda r, a: (
-        r and {(i.address, i.status) for i in r} == {("ada@example.org", "queued")}
+        r
+        and {(i.address, i.status) for i in r}
+        == {
+            ("ada@example.org", "queued"),
+            ("ivy@example.org", "queued"),
+            ("ada@new.example.org", "queued"),
+        }
     ),
     "retry_mail": lambda r, a: (r.id, r.status) == (1, "queued"),
     "discard_mail": lambda r, a: (

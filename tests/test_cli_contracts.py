@@ -50,6 +50,7 @@ ARGS = {
     "machine add": ["drill", "--price", "5"],
     "maintenance add": ["saw", "+30d", "--days", "1"],
     "member add": ["eve"],
+    "member invite": ["eve", "--email", "eve@example.org"],
     "reject": ["1"],
     "cancel": ["1"],
     "move": ["1"],

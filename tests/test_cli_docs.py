@@ -136,6 +136,10 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal reminders show --history --json": (0, '"history": []'),
     "rentcal reminders set 8": (0, "reminder hour  08:00"),
     "rentcal reminders set off": (0, "reminder hour  off"),
+    "rentcal signup show": (0, "signup  off"),
+    "rentcal signup show --history --json": (0, '"history": []'),
+    "rentcal signup set open": (0, "signup  open"),
+    "rentcal --as ada signup set off --json": (0, '"signup": "off"'),
     "rentcal --as ada reminders set off --json": (0, '"enabled": false'),
     "rentcal db status --json": (0, '"pending": []'),
     "rentcal db upgrade": (0, "is at 0014_mail_preferences: nothing to upgrade."),
@@ -208,6 +212,20 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         '"kind": "inspection"',
     ),
     "rentcal --as ada member add eve --verified": (0, "Added member eve."),
+    "rentcal --as ada member invite eve --email eve@example.org --name 'Eve Example'": (
+        0,
+        "Invited member eve; the link is in the mail outbox.",
+    ),
+    "rentcal --as ada member invite zed --email zed@example.org --verified --json": (
+        0,
+        '"verified": true',
+    ),
+    "rentcal --as ada member invite eve --email eve@example.org"
+    " && rentcal --as ada member reinvite eve": (0, "Invited member eve"),
+    "rentcal --as ada member invite eve --email eve@example.org"
+    " && rentcal --as ada member uninvite eve": (0, "Invited member eve"),
+    "rentcal --as ada member invitations": (0, "No open invitations."),
+    "rentcal --as ada member invitations --json": (0, "[]"),
     "rentcal --as ada member add eve --name 'Eve Example' --email eve@example.org --verified": (
         0,
         "name      Eve Example",

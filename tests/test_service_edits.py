@@ -135,15 +135,26 @@ class TestEditMember:
     """Members edit their own name and e-mail; admins anyone's."""
 
     def test_own_and_admin_edits(self, seeded: rentcal.Rentcal) -> None:
-        own = seeded.edit_member("bob", acting="bob", name="Bobby", email="bob@example.org")
-        assert (own.value.name, own.value.email) == ("Bobby", "bob@example.org")
-        by_admin = seeded.edit_member("bob", acting="ada", email=None)
-        assert by_admin.value.email is None
+        own = seeded.edit_member("bob", acting="bob", name="Bobby")
+        assert own.value.name == "Bobby"
+        by_admin = seeded.edit_member("bob", acting="ada", email="bob@example.org")
+        assert by_admin.value.email == "bob@example.org"
+        cleared = seeded.edit_member("bob", acting="bob", email=None)
+        assert cleared.value.email is None
         assert [(c.field, c.old, c.new, c.by) for c in seeded.member_history("bob")] == [
             ("name", "Bob Baker", "Bobby", "bob"),
-            ("email", None, "bob@example.org", "bob"),
-            ("email", "bob@example.org", None, "ada"),
+            ("email", None, "bob@example.org", "ada"),
+            ("email", "bob@example.org", None, "bob"),
         ]
+
+    def test_own_new_address_needs_confirmation(self, seeded: rentcal.Rentcal) -> None:
+        """A member's own new address goes through change_email (a link) first."""
+        with pytest.raises(InvalidRequest) as info:
+            seeded.edit_member("bob", acting="bob", email="bob@example.org")
+        assert (info.value.field, info.value.reason) == ("email", "needs-confirmation")
+        assert seeded.member("bob").email is None
+        seeded.edit_member("ada", acting="ada", email="ada@elsewhere.example.org")  # an admin
+        assert seeded.member("ada").email == "ada@elsewhere.example.org"
 
     def test_a_new_name_bumps_the_calendar_revision(self, seeded: rentcal.Rentcal) -> None:
         seeded.book("tractor", d(10), d(10), member="bob", **T)

@@ -25,6 +25,7 @@ from rentcal.cli.credentials import feed_app, token_app  # also adds `member pas
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
+from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
 from rentcal.cli.mail import mail_app
@@ -36,6 +37,7 @@ from rentcal.cli.reminders import reminders_app
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
+from rentcal.cli.signup import signup_app
 
 
 def _epilog() -> str:
@@ -174,5 +176,6 @@ app.add_typer(config_app)
 app.add_typer(timezone_app)
 app.add_typer(limits_app)
 app.add_typer(reminders_app)
+app.add_typer(signup_app)
 
 __all__ = ["app"]

@@ -186,6 +186,11 @@ def with_link(text: str, page: str, link: str | None) -> tuple[str, str]:
 
 #: The kind of the password-reset message (issue #20).
 RESET_KIND = "password-reset"
+#: The kinds of the invitation and address-confirmation messages (:mod:`rentcal.core.link_mail`).
+INVITE_KIND = "invitation"
+CONFIRM_KIND = "email-confirm"
+#: The kinds whose stored bodies hold :data:`BASE_MARK` (a one-time link's path).
+LINK_KINDS = frozenset({RESET_KIND, INVITE_KIND, CONFIRM_KIND})
 #: Stands for the server's base URL in a stored reset message; replaced when it is
 #: sent (:func:`with_base`), from the base URL configured then, like the rental link.
 BASE_MARK = "{rentcal-base-url}"
@@ -251,10 +256,10 @@ def digest_mail(pending: Sequence[Rental]) -> MailText:
 
 
 def with_base(kind: str, text: str, page: str, base_url: str | None) -> tuple[str, str]:
-    """A reset message's (or a daily list's) bodies with its links made absolute
+    """A one-time link message's (:data:`LINK_KINDS`) or a daily list's bodies with its links made absolute
     (relative without a base URL); every other kind unchanged (a member's own words
     never get expanded)."""
-    if kind not in (RESET_KIND, DIGEST_KIND):
+    if kind not in LINK_KINDS and kind != DIGEST_KIND:
         return text, page
     base = (base_url or "").rstrip("/")
     return text.replace(BASE_MARK, base), page.replace(html.escape(BASE_MARK), html.escape(base))
@@ -271,8 +276,11 @@ def next_attempt(attempts: int, now: datetime, created_at: datetime) -> datetime
 __all__ = [
     "BASE_MARK",
     "DIGEST_LIMIT",
+    "CONFIRM_KIND",
     "FIRST_BACKOFF",
     "GIVE_UP_AFTER",
+    "INVITE_KIND",
+    "LINK_KINDS",
     "MAX_BACKOFF",
     "PICKUP_REMINDER",
     "REMINDER_KINDS",

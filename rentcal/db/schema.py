@@ -49,6 +49,7 @@ REVISIONS: tuple[str, ...] = (
     "0010_mail_outbox",
     "0011_mail_calendar",
     "0012_password_reset",
+    "0013_member_links",
     "0014_mail_preferences",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.

@@ -139,6 +139,32 @@ class PasswordResetRow(SQLModel, table=True):
     client: str = Field(sa_type=sa.String(100), nullable=False)
 
 
+class MemberLinkRow(SQLModel, table=True):
+    """A one-time link sent by e-mail about a member (issue #20): an invitation
+    (``purpose='invite'``) or the confirmation of an address (``'email'``).
+
+    ``address`` is where it was sent and what using it confirms; only the
+    secret's digest is kept. Usable once, until ``expires_at``, unless revoked.
+    """
+
+    __tablename__ = "member_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(sa_type=sa.String(16), nullable=False)
+    member_id: int = Field(foreign_key="member.id", nullable=False, index=True)
+    digest: str = Field(sa_type=DIGEST, unique=True, nullable=False)
+    address: str = Field(sa_type=sa.String(254), nullable=False)
+    expires_at: datetime = Field(nullable=False)
+    used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    created_at: datetime = Field(nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('invite', 'email')", name="ck_member_link_purpose"),
+    )
+
+
 credential_t: sa.Table = CredentialRow.__table__  # type: ignore[attr-defined]
 login_session_t: sa.Table = LoginSessionRow.__table__  # type: ignore[attr-defined]
 login_failure_t: sa.Table = LoginFailureRow.__table__  # type: ignore[attr-defined]
@@ -146,3 +172,4 @@ api_token_t: sa.Table = ApiTokenRow.__table__  # type: ignore[attr-defined]
 feed_token_t: sa.Table = FeedTokenRow.__table__  # type: ignore[attr-defined]
 idempotency_t: sa.Table = IdempotencyKeyRow.__table__  # type: ignore[attr-defined]
 password_reset_t: sa.Table = PasswordResetRow.__table__  # type: ignore[attr-defined]
+member_link_t: sa.Table = MemberLinkRow.__table__  # type: ignore[attr-defined]

@@ -29,6 +29,13 @@ to one of them. Where things live:
 ``sessions``              passwords, ``login`` / sessions
 ``login_limits``          login throttling keys, the per-process hashing bound
 ``password_reset``        ``request_password_reset``, ``reset_password``
+``invitations``           ``invite_member``, ``resend_invitation``,
+                          ``revoke_invitation``, ``invitations``,
+                          ``accept_invitation``
+``email_links``           ``change_email``, ``pending_email``,
+                          ``confirm_email``: a member's own new address
+``signup``                ``signup``, ``set_signup``, ``signup_history``,
+                          ``sign_up``: accounts made by their owners
 ``tokens``                API tokens, feed tokens
 ``idempotency``           helpers making ``book(idempotency_key=...)`` once-only
 ``usage_metrics``         the web server's figures per minute, of every
@@ -70,8 +77,10 @@ from rentcal.service.bulk import Bulk
 from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
+from rentcal.service.email_links import EmailChanges
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.mail_choices import MailChoices
+from rentcal.service.invitations import Invitations
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
@@ -82,6 +91,7 @@ from rentcal.service.password_reset import PasswordResets
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
+from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
 from rentcal.service.wiring import UseCases, via
@@ -239,6 +249,18 @@ class Rentcal:
     logout = via("accounts", Accounts.logout)
     request_password_reset = via("resets", PasswordResets.request_password_reset)
     reset_password = via("resets", PasswordResets.reset_password)
+    invite_member = via("invitations", Invitations.invite_member)
+    resend_invitation = via("invitations", Invitations.resend_invitation)
+    revoke_invitation = via("invitations", Invitations.revoke_invitation)
+    invitations = via("invitations", Invitations.invitations)
+    accept_invitation = via("invitations", Invitations.accept_invitation)
+    change_email = via("email_changes", EmailChanges.change_email)
+    pending_email = via("email_changes", EmailChanges.pending_email)
+    confirm_email = via("email_changes", EmailChanges.confirm_email)
+    signup = via("signups", Signups.signup)
+    set_signup = via("signups", Signups.set_signup)
+    signup_history = via("signups", Signups.signup_history)
+    sign_up = via("signups", Signups.sign_up)
     create_token = via("tokens", Tokens.create_token)
     tokens = via("tokens", Tokens.tokens)
     revoke_token = via("tokens", Tokens.revoke_token)

@@ -72,6 +72,11 @@ def reset_key(client: str) -> str:
     return _counter_key("r", client)
 
 
+def signup_key(client: str) -> str:
+    """The counter of sign-ups from ``client`` (issue #20)."""
+    return _counter_key("s", client)
+
+
 def login_client(client: str | None) -> str:
     """The address a login is counted under: checked, or :data:`LOCAL_CLIENT`."""
     checks.text_or_none(client, "client")
@@ -98,4 +103,5 @@ __all__ = [
     "login_client",
     "pair_key",
     "reset_key",
+    "signup_key",
 ]

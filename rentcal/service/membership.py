@@ -46,6 +46,25 @@ MEMBER_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
 }
 
 
+def _unconfirmed(actor: Member, row: Any, wanted: dict[str, Any]) -> None:
+    """Refuse a member setting their own new address directly: it must be confirmed by
+    a link first (:mod:`rentcal.service.email_links`). Clearing it, and any address an
+    admin sets, stay as they were (the admin's word)."""
+    new = wanted.get("email")
+    if actor.is_admin or actor.id != row.id or new is None:
+        return
+    if row.email is not None and row.email.lower() == new.lower():
+        return
+    raise InvalidRequest(
+        f"member {row.handle!r} cannot set their own e-mail address to {new!r} directly: "
+        "give it on their page (E-mail address) or with change_email, then open the link "
+        "sent to it",
+        field="email",
+        value=new,
+        reason="needs-confirmation",
+    )
+
+
 class Membership:
     """Editing members, their role and whether they are active."""
 
@@ -67,6 +86,9 @@ class Membership:
         """Change a member's name or e-mail (``email=None`` clears it).
 
         Members may edit their own; admins anyone's. Recorded like machine edits.
+        A member's own NEW address is refused (reason ``needs-confirmation``):
+        :meth:`rentcal.service.email_links.EmailChanges.change_email` sends it a
+        link first; an admin's word needs none.
         """
         clean = checks.handle(handle, "handle", "member")
         checks.optional_handle(acting, "acting", "acting member")
@@ -83,6 +105,7 @@ class Membership:
                     value=actor.handle,
                     reason="not-owner",
                 )
+            _unconfirmed(actor, row, wanted)
             changes = record_changes(
                 conn, "member", row.id, row._asdict(), wanted, actor, self.ctx.now()
             )

@@ -22,8 +22,10 @@ from rentcal.service.bulk import Bulk
 from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
+from rentcal.service.email_links import EmailChanges
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
+from rentcal.service.invitations import Invitations
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
@@ -36,6 +38,7 @@ from rentcal.service.password_reset import PasswordResets
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
+from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
 
@@ -69,6 +72,9 @@ class UseCases:
         self.accounts = Accounts(context)
         self.tokens = Tokens(context, self.accounts)
         self.resets = PasswordResets(context, self.accounts)
+        self.invitations = Invitations(context, self.accounts)
+        self.email_changes = EmailChanges(context)
+        self.signups = Signups(context, self.accounts, self.email_changes)
         self.settings = OrgSettings(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)

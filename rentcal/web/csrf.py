@@ -33,9 +33,9 @@ from rentcal.web.server_settings import Settings
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 TOKEN_HEADER = "x-csrftoken"
 #: Paths that set a session, so they are checked even without one (login CSRF).
-SESSION_FORMS = ("/login", "/forgot", "/api/password-reset")
-#: ... and paths under these (``/reset/{secret}`` sets a session too).
-SESSION_FORM_PREFIXES = ("/reset/",)
+SESSION_FORMS = ("/login", "/forgot", "/api/password-reset", "/signup", "/api/signup")
+#: ... and paths under these (``/reset/{secret}``, ``/invite/{secret}`` set a session too).
+SESSION_FORM_PREFIXES = ("/reset/", "/invite/")
 
 
 def _origin_of(url: str) -> tuple[str, str] | None:

@@ -5,22 +5,24 @@ One router per page, combined into :data:`router`, which
 on the server and work without JavaScript; ``rentcal/web/static`` makes them
 live on the JSON API. Modules:
 
-=================  ==============================================================
-``render``         templates, the Content-Security-Policy, forms, redirects
-``forms``          library errors -> messages next to form fields
-``grid``           the server-rendered month grid (pure)
-``booking``        ``/`` — machine select, calendar, the rental form
-``schedule``       ``/schedule`` — every machine's month: rows of machines, bars of bookings
-``rentals``        ``/rentals/{id}`` — one rental, its history, status changes
-``me``             ``/me`` — my rentals, notifications, feeds, tokens, password
-``admin``          ``/admin`` — the pending queue, members, machines, maintenance
-``admin_edits``    ``/admin`` edit forms — machines, members, roles, maintenance
-``admin_book``     ``/admin/book`` — an admin books for a member
-``admin_rentals``  ``/admin/rentals`` — every rental, filtered, paged, as CSV
-``flash``          a refused form's message and typed values, for the page after the 303
-``mail_pages``     ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
-``assets``         ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
-=================  ==============================================================
+=====================  ==============================================================
+``render``             templates, the Content-Security-Policy, forms, redirects
+``forms``              library errors -> messages next to form fields
+``grid``               the server-rendered month grid (pure)
+``booking``            ``/`` — machine select, calendar, the rental form
+``schedule``           ``/schedule`` — every machine's month: rows of machines, bars of bookings
+``rentals``            ``/rentals/{id}`` — one rental, its history, status changes
+``me``                 ``/me`` — my rentals, notifications, feeds, tokens, password
+``me_email``           ``/me`` — a new e-mail address, confirmed by a link
+``admin``              ``/admin`` — the pending queue, members, machines, maintenance
+``admin_edits``        ``/admin`` edit forms — machines, members, roles, maintenance
+``admin_invitations``  ``/admin`` invitations — invite, re-send, revoke
+``admin_book``         ``/admin/book`` — an admin books for a member
+``admin_rentals``      ``/admin/rentals`` — every rental, filtered, paged, as CSV
+``flash``              a refused form's message and typed values, for the page after the 303
+``mail_pages``         ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
+``assets``             ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
+=====================  ==============================================================
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from rentcal.web.pages import (
     admin,
     admin_book,
     admin_edits,
+    admin_invitations,
     admin_rentals,
     assets,
     booking,
     mail_pages,
     me,
+    me_email,
     rentals,
     schedule,
 )
@@ -45,11 +49,13 @@ router.include_router(booking.router)
 router.include_router(schedule.router)
 router.include_router(rentals.router)
 router.include_router(me.router)
+router.include_router(me_email.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
 router.include_router(admin_book.router)
 router.include_router(admin_rentals.router)
 router.include_router(mail_pages.router)
+router.include_router(admin_invitations.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]

@@ -52,6 +52,9 @@ DONE = {
     "maintenance-edited": "Maintenance saved.",
     "mail-retry": "Mail queued again: it is sent at the next delivery pass.",
     "mail-discard": "Mail discarded: it is never sent (its record stays).",
+    "invited": "Invitation queued: the member gets a link to choose a password.",
+    "invitation-resent": "A new link is on its way; the old one no longer works.",
+    "invitation-revoked": "Invitation revoked: its link no longer works.",
 }
 MACHINE_FIELDS = (
     "name",
@@ -205,6 +208,7 @@ def admin_page(
         "members": members,
         "bookable_members": [m for m in members if m.active],
         "machines": machines,
+        "invitations": cal.invitations(acting=admin.handle),
         "maintenance": upkeep,
         "errors": errors,
         "forms": forms,

@@ -42,6 +42,7 @@ DONE = {
     "revoked-feed": "Feed URL revoked: calendars subscribed to it stop updating.",
     "revoked-token": "API token revoked.",
     "mail-choices": "E-mail choices saved.",
+    "email-sent": "A confirmation link is on its way to the new address.",
 }
 
 
@@ -119,6 +120,7 @@ def me_page(
         "tokens": [t for t in cal.tokens(member.handle) if t.member == member.handle],
         "machines": cal.machines(include_retired=False),
         "mail_choices": cal.mail_choices(member.handle, acting=member.handle),
+        "pending_email": cal.pending_email(member.handle, acting=member.handle),
         "flash": flash,
         "subscription": subscription(flash["value"]) if flash and flash["kind"] == "feed" else None,
         "errors": errors or {},

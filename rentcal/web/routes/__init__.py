@@ -27,14 +27,17 @@ from rentcal.web.routes.auth import router as auth
 from rentcal.web.routes.availability import router as availability
 from rentcal.web.routes.changes import router as changes
 from rentcal.web.routes.design import router as design
+from rentcal.web.routes.email_confirm import router as email_confirm
 from rentcal.web.routes.events import router as events
 from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.health import router as health
+from rentcal.web.routes.invitations import router as invitations
 from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.mail_choices import router as mail_choices
 from rentcal.web.routes.metrics import router as metrics
 from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
+from rentcal.web.routes.signup import router as signup
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
 ROUTERS: tuple[APIRouter, ...] = (
@@ -49,6 +52,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     mail_choices,
     auth,
     password_reset,
+    invitations,
+    email_confirm,
+    signup,
     health,
     metrics,
     design,

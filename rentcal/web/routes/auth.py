@@ -101,6 +101,7 @@ def render_login(
             "handle": handle[:200],
             "next": next_or_home(next),
             "root": request.scope.get("root_path", ""),
+            "signup_open": request.app.state.cal.signup() == "open",
         },
         status_code=status,
         headers={

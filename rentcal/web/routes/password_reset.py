@@ -56,8 +56,9 @@ HEADERS = {
 }
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    """One of the two pages, with the login page's CSP and the csrftoken cookie."""
+def link_page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    """A page about a one-time link (this module's two, the invitation's), with the
+    login page's CSP, no Referer, and the csrftoken cookie."""
     root = request.scope.get("root_path", "")
     response = templates.TemplateResponse(
         request,
@@ -70,7 +71,7 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> Res
     return response
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     """The fields of a posted form (the first value of each)."""
     if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != FORM:
         raise WebError(415, "unsupported_media_type", f"send the form as {FORM}")
@@ -83,19 +84,19 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("/forgot", include_in_schema=False)
-def forgot_page(request: Request) -> Response:
+def forgotlink_page(request: Request) -> Response:
     """The form asking for a handle or an e-mail address."""
-    return _page(request, "forgot.html", sent=False)
+    return link_page(request, "forgot.html", sent=False)
 
 
 @router.post("/forgot", include_in_schema=False)
 async def forgot(request: Request, cal: Cal) -> Response:
     """Ask for a link; the same page whatever was typed."""
-    who = (await _form(request)).get("who", "").strip()
+    who = (await read_form(request)).get("who", "").strip()
     if not who:
-        return _page(request, "forgot.html", 400, sent=False, error="type a handle or address")
+        return link_page(request, "forgot.html", 400, sent=False, error="type a handle or address")
     await run_in_threadpool(cal.request_password_reset, who, client=client_address(request))
-    return _page(request, "forgot.html", sent=True)
+    return link_page(request, "forgot.html", sent=True)
 
 
 @router.post(
@@ -123,33 +124,33 @@ async def request_reset(request: Request, cal: Cal) -> Response:
 
 
 @router.get("/reset/{secret}", include_in_schema=False)
-def reset_page(request: Request, secret: str) -> Response:
+def resetlink_page(request: Request, secret: str) -> Response:
     """The new-password form (the link is checked when it is used)."""
-    return _page(request, "reset.html", action=request.url.path)
+    return link_page(request, "reset.html", action=request.url.path)
 
 
 @router.post("/reset/{secret}", include_in_schema=False)
 async def reset(request: Request, secret: str, cal: Cal, settings: Config) -> Response:
     """Set the new password, log in, go home; or the form again with the reason."""
-    fields = await _form(request)
+    fields = await read_form(request)
     password, again = fields.get("password", ""), fields.get("password2", "")
     action = request.url.path
     if password != again:
-        return _page(request, "reset.html", 400, action=action, error="the passwords differ")
+        return link_page(request, "reset.html", 400, action=action, error="the passwords differ")
     try:
         _session, session_secret = await login_gate(request).run(
             cal.reset_password, secret, password
         )
     except InvalidRequest as err:
         problem = classify(err)
-        return _page(request, "reset.html", problem.status, action=action, error=err.message)
+        return link_page(request, "reset.html", problem.status, action=action, error=err.message)
     root = request.scope.get("root_path", "")
     response = RedirectResponse(f"{root}/", status_code=303)
-    _log_in(request, response, session_secret, settings)
+    log_in(request, response, session_secret, settings)
     return response
 
 
-def _log_in(request: Request, response: Response, secret: str, settings: Settings) -> None:
+def log_in(request: Request, response: Response, secret: str, settings: Settings) -> None:
     """The session cookie (as ``POST /login`` sets it) and a fresh csrftoken."""
     response.set_cookie(
         SESSION_COOKIE,
@@ -163,4 +164,4 @@ def _log_in(request: Request, response: Response, secret: str, settings: Setting
     set_csrf_cookie(request, response, settings)
 
 
-__all__ = ["SENT", "router"]
+__all__ = ["HEADERS", "SENT", "link_page", "log_in", "read_form", "router"]

@@ -1,7 +1,7 @@
 """Each member's choice of e-mail per kind of notification, and the daily list of requests.
 
 Revision ID: 0014_mail_preferences
-Revises: 0012_password_reset
+Revises: 0013_member_links
 
 A new table ``mail_preference`` (member, kind, choice: ``email``, ``in-app`` or,
 for new requests, ``digest``; the day of the member's last daily list), and an
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_mail_preferences"
-down_revision = "0012_password_reset"
+down_revision = "0013_member_links"
 branch_labels = None
 depends_on = None
 
