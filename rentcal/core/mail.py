@@ -256,9 +256,9 @@ def digest_mail(pending: Sequence[Rental]) -> MailText:
 
 
 def with_base(kind: str, text: str, page: str, base_url: str | None) -> tuple[str, str]:
-    """A one-time link message's (:data:`LINK_KINDS`) or a daily list's bodies with its links made absolute
-    (relative without a base URL); every other kind unchanged (a member's own words
-    never get expanded)."""
+    """The bodies of a one-time link message (:data:`LINK_KINDS`) or a daily list with
+    their links made absolute (relative without a base URL); every other kind unchanged
+    (a member's own words never get expanded)."""
     if kind not in LINK_KINDS and kind != DIGEST_KIND:
         return text, page
     base = (base_url or "").rstrip("/")
@@ -275,8 +275,8 @@ def next_attempt(attempts: int, now: datetime, created_at: datetime) -> datetime
 
 __all__ = [
     "BASE_MARK",
-    "DIGEST_LIMIT",
     "CONFIRM_KIND",
+    "DIGEST_LIMIT",
     "FIRST_BACKOFF",
     "GIVE_UP_AFTER",
     "INVITE_KIND",

@@ -79,8 +79,8 @@ from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.email_links import EmailChanges
 from rentcal.service.housekeeping import Housekeeping
-from rentcal.service.mail_choices import MailChoices
 from rentcal.service.invitations import Invitations
+from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
