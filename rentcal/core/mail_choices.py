@@ -46,6 +46,7 @@ NOTIFICATION_KINDS: dict[str, str] = {
     "verified": "Membership verified",
     "role": "Role changed",
     "reactivated": "Membership reactivated",
+    "signup": "A new account signed up (admins)",
 }
 
 
