@@ -110,9 +110,13 @@ class TestMovePage:
         seeded.book("tractor", d(20), d(22), member="dan")
         client = pages.as_("bob")
         taken = client.post(f"/rentals/{r.id}/move", data={"start": "2030-01-21", "end": ""})
-        assert taken.status_code == 409 and "is not available" in taken.text
+        assert taken.status_code == 303  # refused forms redirect (no resend on reload)
+        shown = client.get(taken.headers["location"])
+        assert "is not available" in shown.text and 'value="2030-01-21"' in shown.text
         bad = client.post(f"/rentals/{r.id}/move", data={"start": "21.01.2030"})
-        assert bad.status_code == 400 and "is not a date" in bad.text
+        assert bad.status_code == 303
+        shown = client.get(bad.headers["location"])
+        assert "is not a date" in shown.text and 'value="21.01.2030"' in shown.text
         assert seeded.rental(r.id).start == d(15)
 
     def test_others_get_no_form_and_approved_only_for_admins(self, seeded: rentcal.Rentcal) -> None:

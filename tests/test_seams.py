@@ -118,7 +118,8 @@ class TestPinnedDayInTheOrganisationsZone:
 
 
 class TestAdminFormOddInput:
-    """Whatever the expiry field holds, the add-machine form answers 400, never 500."""
+    """Whatever the expiry field holds, the add-machine form is refused (a 303 back to the
+    form, which names the field), never a 500."""
 
     @pytest.mark.parametrize("value", ["²", "1" * 5000, "-3", "2.5", "٣"])
     def test_expiry(self, seeded: rentcal.Rentcal, value: str) -> None:
@@ -127,5 +128,8 @@ class TestAdminFormOddInput:
             "/admin/machines",
             data={"name": "baler", "daily_price": "90", "request_expiry_hours": value},
         )
-        assert answer.status_code == 400, answer.text
+        assert answer.status_code == 303, answer.text
+        shown = client.get(answer.headers["location"])
+        assert shown.status_code == 200 and "request expiry" in shown.text
+        assert 'id="machine-new-request_expiry_hours-error"' in shown.text
         assert seeded.machines() and "baler" not in {m.name for m in seeded.machines()}

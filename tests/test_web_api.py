@@ -37,7 +37,15 @@ def _fill(path: str) -> str:
     )
 
 
-PUBLIC = {"/healthz", "/readyz", "/login", "/metrics", "/logout", "/api/password-reset"}
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/login",
+    "/metrics",
+    "/logout",
+    "/api/password-reset",
+    "/api/signup",
+}
 
 
 def _protected(web: Web) -> list[tuple[str, str]]:
