@@ -32,6 +32,7 @@ from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
 from rentcal.cli.reminders import reminders_app
+from rentcal.cli.currency import currency_app
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
@@ -173,5 +174,6 @@ app.add_typer(config_app)
 app.add_typer(timezone_app)
 app.add_typer(limits_app)
 app.add_typer(reminders_app)
+app.add_typer(currency_app)
 
 __all__ = ["app"]
