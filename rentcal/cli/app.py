@@ -22,6 +22,7 @@ from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.config_and_timezone import config_app, timezone_app
 from rentcal.cli.context import CONFIG_ENV, DATABASE_ENV, USER_ENV, State
 from rentcal.cli.credentials import feed_app, token_app  # also adds `member passwd`
+from rentcal.cli.currency import currency_app
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
@@ -32,7 +33,6 @@ from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
 from rentcal.cli.reminders import reminders_app
-from rentcal.cli.currency import currency_app
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands

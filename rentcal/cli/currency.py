@@ -46,7 +46,9 @@ def _emit(code: str | None, as_json: bool) -> None:
     epilog=examples("rentcal currency show", "rentcal currency show --history --json"),
 )
 @cli_command
-def currency_show(ctx: typer.Context, history: HistoryOpt = False, as_json: JsonOpt = False) -> None:
+def currency_show(
+    ctx: typer.Context, history: HistoryOpt = False, as_json: JsonOpt = False
+) -> None:
     """Show the currency prices are shown in (``none``: a bare amount, ``120.00``).
 
     The stored prices and every JSON answer keep the bare amount (``"120.00"``);

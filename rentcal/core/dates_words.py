@@ -1,4 +1,4 @@
-"""Days as people read them: ``Tue 15 Dec 2026``, ``Tue 15 – Thu 17 Dec 2026`` (pure).
+"""Days as people read them: ``Tue 15 Dec 2026``, and ranges of them (pure).
 
 The one place where e-mails, pages and the CLI's human output turn dates
 into words, so the three say a day the same way. JSON, feeds and stored
@@ -6,17 +6,15 @@ values keep ISO 8601; only what a person reads goes through here. English
 names (like every other word of rentcal), never the host's locale: the same
 database gives the same words on every host.
 
-A range names what its two ends share once: the month and year when both
-ends are in the same month, the year when in the same year.
+A range names what its two ends share once, with an en dash between them:
+``Tue 15 - Thu 17 Dec 2026`` within a month, ``Mon 30 Nov - Wed 2 Dec 2026``
+within a year, ``Thu 31 Dec 2026 - Fri 1 Jan 2027`` across years (each "-"
+here being U+2013, :data:`DASH`); a range of one day is that day.
 
 >>> day_words(date(2026, 12, 15))
 'Tue 15 Dec 2026'
->>> span_words(date(2026, 12, 15), date(2026, 12, 17))
-'Tue 15 – Thu 17 Dec 2026'
->>> span_words(date(2026, 11, 30), date(2026, 12, 2))
-'Mon 30 Nov – Wed 2 Dec 2026'
->>> span_words(date(2026, 12, 31), date(2027, 1, 1))
-'Thu 31 Dec 2026 – Fri 1 Jan 2027'
+>>> span_words(date(2026, 12, 15), date(2026, 12, 17)).replace(DASH, " - ")
+'Tue 15 - Thu 17 Dec 2026'
 >>> span_words(date(2026, 12, 15), date(2026, 12, 15))
 'Tue 15 Dec 2026'
 """
@@ -24,12 +22,12 @@ ends are in the same month, the year when in the same year.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: Between the two ends of a range: an en dash with spaces.
-DASH = " – "
+DASH = " \u2013 "
 #: An inclusive ISO range as rentcal wrote it in older messages: ``2026-12-15..2026-12-17``.
 _ISO_SPAN = re.compile(r"\b(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})\b")
 
@@ -53,7 +51,7 @@ def span_words(start: date, end: date) -> str:
 
 def moment_words(moment: datetime) -> str:
     """``Tue 15 Dec 2026 14:05 UTC``: when something was recorded (stored in UTC)."""
-    at = moment.astimezone(timezone.utc) if moment.tzinfo else moment
+    at = moment.astimezone(UTC) if moment.tzinfo else moment
     return f"{day_words(at.date())} {at:%H:%M} UTC"
 
 
@@ -70,4 +68,12 @@ def iso_spans_in_words(text: str) -> str:
     return _ISO_SPAN.sub(worded, text)
 
 
-__all__ = ["DASH", "MONTHS", "WEEKDAYS", "day_words", "iso_spans_in_words", "moment_words", "span_words"]
+__all__ = [
+    "DASH",
+    "MONTHS",
+    "WEEKDAYS",
+    "day_words",
+    "iso_spans_in_words",
+    "moment_words",
+    "span_words",
+]

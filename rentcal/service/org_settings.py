@@ -29,8 +29,8 @@ from datetime import datetime
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
-from rentcal.core.money import check_currency
 from rentcal.core.limits import RentalLimits, check_limit
+from rentcal.core.money import check_currency
 from rentcal.core.values import TimeZone
 from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest
@@ -198,7 +198,10 @@ class OrgSettings:
                 q.add_org_setting(conn, CURRENCY_KEY, value, actor.id, self.ctx.now())
             return read_currency(conn)
 
-        return self.ctx.write(work, calendar=False)
+        self.ctx.forget_currency()
+        found = self.ctx.write(work, calendar=False)
+        self.ctx.forget_currency()
+        return found
 
     def currency_history(self) -> list[tuple[str | None, str | None, datetime]]:
         """Every stored currency, newest first: (code or None for none, who, when).

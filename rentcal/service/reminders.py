@@ -109,9 +109,11 @@ class Reminders:
             self.ctx.store.lock_reminders(conn)
             due = mail_sql.due_reminders(conn, day)  # afresh, under the lock
             now = self.ctx.now()
+            currency = self.ctx.currency_in(conn) if due else None
             for rental_id, member_id, kind in due:
                 rental = self.ctx.get_rental(conn, rental_id)
-                queue(conn, [member_id], reminder_message(kind, rental), rental, kind, now)
+                said = reminder_message(kind, rental)
+                queue(conn, [member_id], said, rental, kind, now, currency)
             return len(due)
 
         queued = self.ctx.write(work, calendar=False)
