@@ -69,10 +69,13 @@ def status_changed(rental: Rental, new: RentalStatus, note: str | None, kind: st
     """To the member: their booking changed status (``kind`` ``expired``: nobody decided it)."""
     what = f"{machine_words(rental)} for {span_words(rental.start, rental.end)}"
     if kind == "expired":
-        return sentence(f"Your request to book {what} expired: no admin decided it in time")
+        return sentence(
+            f"Your request to book {what} expired: no admin decided it in time "
+            f"(rental {rental.id})"
+        )
     done = _DONE.get(new, f"is now {new.value}")
-    why = f": {note}" if note else ""
-    return sentence(f"Your booking of {what} {done} (rental {rental.id}){why}")
+    why = f" Reason: {note}" if note else ""
+    return sentence(f"Your booking of {what} {done} (rental {rental.id}).{why}")
 
 
 def moved(
