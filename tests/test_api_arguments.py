@@ -831,7 +831,9 @@ EXPECT: dict[str, Any] = {
         and [h for h, _by, _at in a.reminder_hour_history()] == [8]
     ),
     "set_currency": lambda r, a: (
-        r == "EUR" and a.currency() == "EUR" and [c for c, _by, _at in a.currency_history()] == ["EUR"]
+        r == "EUR"
+        and a.currency() == "EUR"
+        and [c for c, _by, _at in a.currency_history()] == ["EUR"]
     ),
     # the seeded members have no rental starting tomorrow or ending today
     "queue_reminders": lambda r, a: r == 0,

@@ -126,7 +126,11 @@ def _auto_approved(cal: rentcal.Rentcal) -> None:
 
 KINDS = [
     pytest.param(
-        _requested, "ada", "Bob Baker asked to book Tractor 6120 for Sun 20 – Mon 21 Jan 2030", "request", id="request"
+        _requested,
+        "ada",
+        "Bob Baker asked to book Tractor 6120 for Sun 20 – Mon 21 Jan 2030",
+        "request",
+        id="request",
     ),
     pytest.param(
         _approved,

@@ -70,8 +70,7 @@ def status_changed(rental: Rental, new: RentalStatus, note: str | None, kind: st
     what = f"{machine_words(rental)} for {span_words(rental.start, rental.end)}"
     if kind == "expired":
         return sentence(
-            f"Your request to book {what} expired: no admin decided it in time "
-            f"(rental {rental.id})"
+            f"Your request to book {what} expired: no admin decided it in time (rental {rental.id})"
         )
     done = _DONE.get(new, f"is now {new.value}")
     why = f" Reason: {note}" if note else ""
@@ -91,12 +90,14 @@ def moved(
     machine's title, None when it stays on its machine); the price as recomputed."""
     before = span_words(rental.start, rental.end)
     after = span_words(start, end)
-    if to_machine is not None:
+    booking = (
+        "their booking" if actor == member_words(rental) else f"{member_words(rental)}'s booking"
+    )
+    if to_machine is None:
+        booking += f" of {machine_words(rental)}"
+    else:
         before = f"{machine_words(rental)} on {before}"
         after = f"{to_machine} on {after}"
-    booking = f"{member_words(rental)}'s booking of {machine_words(rental)}"
-    if actor == member_words(rental):
-        booking = f"their booking of {machine_words(rental)}"
     money = format_money(price, currency)
     priced = f"the price stays {money}" if price == rental.price else f"new price {money}"
     return sentence(
