@@ -178,7 +178,7 @@ KINDS = [
     pytest.param(
         _maintenance,
         "bob",
-        "Repair maintenance of Tractor 6120 is planned on Mon 21 Jan 2030 and overlaps your booking",
+        "Repair maintenance of Tractor 6120 is planned on Mon 21 Jan 2030 and overlaps",
         "maintenance",
         id="maintenance",
     ),

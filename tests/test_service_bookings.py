@@ -21,6 +21,8 @@ from tests.conftest import BOTH, TODAY, d
 pytestmark = BOTH
 
 T = {"today": TODAY}
+#: The days of the rental approved then completed, in words.
+DAYS = "Wed 9 – Sat 12 Jan 2030"
 
 
 class TestBook:
@@ -113,8 +115,8 @@ class TestTransitions:
         assert c.status == "completed" and c.sequence == 2
         assert [h["to"] for h in seeded.history(r.id)] == ["pending", "approved", "completed"]
         assert [n.message for n in seeded.notifications("bob")] == [
-            f"Your booking of Tractor 6120 for Wed 9 – Sat 12 Jan 2030 is approved (rental {r.id}).",
-            f"Your booking of Tractor 6120 for Wed 9 – Sat 12 Jan 2030 is completed (rental {r.id}).",
+            f"Your booking of Tractor 6120 for {DAYS} is approved (rental {r.id}).",
+            f"Your booking of Tractor 6120 for {DAYS} is completed (rental {r.id}).",
         ]
 
     def test_cannot_complete_before_start(self, seeded: rentcal.Rentcal) -> None:
