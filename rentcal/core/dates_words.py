@@ -37,16 +37,22 @@ def day_words(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def span_parts(start: date, end: date) -> tuple[str, str]:
+    """The words of a range's two ends, the shared month and year said once, at the end:
+    ``("Tue 15", "Thu 17 Dec 2026")`` (pages put each in its own ``<time>``)."""
+    first = f"{WEEKDAYS[start.weekday()]} {start.day}"
+    if (start.year, start.month) == (end.year, end.month):
+        return first, day_words(end)
+    if start.year == end.year:
+        return f"{first} {MONTHS[start.month - 1]}", day_words(end)
+    return day_words(start), day_words(end)
+
+
 def span_words(start: date, end: date) -> str:
     """An inclusive range of days; a single day when ``start == end``."""
     if start == end:
         return day_words(start)
-    first = f"{WEEKDAYS[start.weekday()]} {start.day}"
-    if (start.year, start.month) == (end.year, end.month):
-        return first + DASH + day_words(end)
-    if start.year == end.year:
-        return f"{first} {MONTHS[start.month - 1]}{DASH}{day_words(end)}"
-    return day_words(start) + DASH + day_words(end)
+    return DASH.join(span_parts(start, end))
 
 
 def moment_words(moment: datetime) -> str:
@@ -75,5 +81,6 @@ __all__ = [
     "day_words",
     "iso_spans_in_words",
     "moment_words",
+    "span_parts",
     "span_words",
 ]

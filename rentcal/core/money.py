@@ -225,16 +225,20 @@ def check_currency(code: object, field: str = "currency") -> str | None:
     return text
 
 
+def money_prefix(currency: str | None) -> str:
+    """What comes before an amount: ``"€"``, ``"CHF "``, or nothing (a page script
+    that multiplies a daily price writes it before its total)."""
+    if currency is None:
+        return ""
+    return SYMBOLS.get(currency) or currency + " "
+
+
 def format_money(amount: Decimal, currency: str | None) -> str:
     """``amount`` to the cent (half up) with thousands grouped, after the currency's
     symbol or code; a bare amount without a currency. A minus sign comes first."""
     cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if cents < 0 else ""
-    number = f"{abs(cents):,.2f}"
-    if currency is None:
-        return sign + number
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency} {number}"
+    return f"{sign}{money_prefix(currency)}{abs(cents):,.2f}"
 
 
-__all__ = ["CENT", "ISO_4217", "SYMBOLS", "check_currency", "format_money"]
+__all__ = ["CENT", "ISO_4217", "SYMBOLS", "check_currency", "format_money", "money_prefix"]

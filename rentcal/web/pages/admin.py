@@ -89,6 +89,7 @@ def admin_page(
     now = cal.now()
     usage = cal.usage(now - timedelta(minutes=MINUTES - 1))
     context: dict[str, Any] = {
+        "currency": cal.currency(),
         "pending": pending,
         "unverified": [m for m in members if not m.verified],
         "members": members,

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rentcal.core.availability import Availability, Conflict
+from rentcal.core.money import format_money, money_prefix
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import day_count
 from rentcal.core.values import Machine, Member
@@ -113,12 +114,12 @@ def _selected(cal: Rentcal, form: BookingForm, errors: dict[str, str]) -> Machin
     return machine
 
 
-def quote(machine: Machine, start: date, end: date) -> Quote:
-    """Days x daily price, exactly as the booking will fix it."""
+def quote(machine: Machine, start: date, end: date, currency: str | None = None) -> Quote:
+    """Days x daily price, exactly as the booking will fix it, in ``currency``."""
     return Quote(
         days=day_count(start, end),
-        daily_price=f"{machine.daily_price:.2f}",
-        total=f"{rental_price(machine.daily_price, start, end):.2f}",
+        daily_price=format_money(machine.daily_price, currency),
+        total=format_money(rental_price(machine.daily_price, start, end), currency),
     )
 
 
@@ -175,9 +176,12 @@ def page_context(
         None if machine is None else machine.name, start=window[0], end=window[1]
     )
     price = None
+    currency = cal.currency()
     if machine is not None and start is not None and end is not None and start <= end:
-        price = quote(machine, start, end)
+        price = quote(machine, start, end, currency)
     return {
+        "currency": currency,
+        "money_prefix": money_prefix(currency),
         "machines": cal.machines(include_retired=False),
         "selected": machine,
         "form": replace(form, key=form.key or new_form_key()),

@@ -24,6 +24,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from rentcal.core.dates_words import day_words, moment_words, span_parts
+from rentcal.core.money import format_money
 from rentcal.core.values import Member
 from rentcal.frontend.iso_day import iso_day
 from rentcal.web.server_settings import Settings
@@ -57,6 +59,11 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["iso"] = _iso
+    # The words of e-mails and the CLI (issue #21), registered once for every page.
+    env.filters["day"] = day_words
+    env.filters["span_parts"] = span_parts
+    env.filters["moment"] = moment_words
+    env.filters["money"] = format_money
     return env
 
 
@@ -115,7 +122,8 @@ def render(
     """A page from ``template`` with the common context and security headers.
 
     Every page gets ``root`` (the path prefix), ``nonce``, ``member`` (the viewer
-    or None), ``fullcalendar`` (script src/integrity) and ``today``-free data:
+    or None), ``fullcalendar`` (script src/integrity), ``currency`` (None unless
+    the page passes the organisation's) and ``today``-free data:
     the templates never read a clock.
     """
     nonce = secrets.token_urlsafe(18)
@@ -127,6 +135,8 @@ def render(
         "fullcalendar": script,
         "path": request.url.path,
         "notice": None,
+        # The organisation's currency (``|money(currency)``): pages showing prices pass it.
+        "currency": None,
     }
     data.update(context or {})
     html = environment().get_template(template).render(data)

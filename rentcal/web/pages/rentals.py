@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.news import history_words, reason_words
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, RentcalError
@@ -147,7 +148,7 @@ def rental_page(
     actions = allowed(rental, viewer, today)
     context = {
         "rental": rental,
-        "history": list(reversed(history)),
+        "history": [history_entry(h) for h in reversed(history)],
         "private": may_see_private(viewer, rental),
         "actions": actions,
         "machines": [m.name for m in cal.machines(include_retired=False)]
@@ -156,8 +157,17 @@ def rental_page(
         "days": rental.days,
         "error": error,
         "notice": None if error else notice,
+        "currency": cal.currency(),
     }
     return render(request, "rental.html", context, member=viewer, status=status)
+
+
+def history_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A history entry with its change and details in the words of the CLI (``moved``,
+    never ``pending → pending``)."""
+    old = RentalStatus(entry["from"]) if entry["from"] else None
+    change = history_words(old, RentalStatus(entry["to"]), entry["reason"])
+    return {**entry, "change": change, "details": reason_words(entry["reason"])}
 
 
 def _id(text: str) -> int | None:
