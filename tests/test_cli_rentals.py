@@ -292,8 +292,8 @@ class TestRentals:
             "1",
             "tractor",
             "bob",
-            "2030-01-10",
-            "2030-01-11",
+            *"Thu 10 Jan 2030".split(),
+            *"Fri 11 Jan 2030".split(),
             "2",
             "approved",
             "240.00",
@@ -333,7 +333,8 @@ class TestShowAndTransitions:
         ]
         human = cli(db_url, "show", str(rental.id)).stdout
         assert "history:" in human
-        assert human.splitlines()[-1].split()[1:] == ["pending", "rejected", "ada", "broken"]
+        assert human.splitlines()[-1].split()[6:] == ["rejected", "ada", "broken"]
+        assert human.splitlines()[-2].split()[6:] == ["requested", "bob"]
 
     @pytest.mark.parametrize(
         ("value", "message"),

@@ -169,10 +169,9 @@ def note(message: str, *, as_json: bool) -> None:
 
 
 def _json_default(value: object) -> object:
-    if isinstance(value, datetime):
-        return moment_words(value)
-    if isinstance(value, date):
-        return day_words(value)
+    """JSON keeps ISO 8601 (people read :func:`cell`'s words; programs read this)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Enum):
