@@ -19,6 +19,9 @@ from tests.cli_support import (
 )
 from tests.conftest import d
 
+#: The days of the rental the tables show, in words.
+FIRST, LAST = "Thu 10 Jan 2030", "Fri 11 Jan 2030"
+
 
 class TestCheck:
     """check: exit 0 available, 1 not (conflicts listed), 2 bad input."""
@@ -292,8 +295,8 @@ class TestRentals:
             "1",
             "tractor",
             "bob",
-            *"Thu 10 Jan 2030".split(),
-            *"Fri 11 Jan 2030".split(),
+            *FIRST.split(),
+            *LAST.split(),
             "2",
             "approved",
             "240.00",

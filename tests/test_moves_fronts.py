@@ -32,12 +32,8 @@ class TestMoveCli:
         )
         text = cli(db_url, "show", str(r.id)).stdout
         (line,) = [x for x in text.splitlines() if " moved " in x]
-        assert (
-            line.split()[-20:]
-            == (
-                "moved ada from tractor Thu 10 – Sat 12 Jan 2030 to saw Thu 10 – Sat 12 Jan 2030"
-            ).split()
-        )
+        moved = "from tractor Thu 10 – Sat 12 Jan 2030 to saw Thu 10 – Sat 12 Jan 2030"
+        assert " ".join(line.split()[-20:]) == "moved ada " + moved
         assert "pending  pending" not in text
 
     def test_conflict_exit_1_lists_it(self, seeded: rentcal.Rentcal, db_url: str) -> None:
