@@ -113,7 +113,7 @@ class TestHousekeeping:
             "}",
         ]
         shown = cli(db_url, "show", "1", env=env).stdout
-        assert "pending  rejected  (system)  expired" in shown
+        assert "rejected   (system)  expired" in shown
         assert ok_json(db_url, "show", "1")["history"][-1]["by"] is None
 
 
