@@ -170,7 +170,7 @@ class TestBook:
         )
         assert result.exit_code == 0, result.stderr
         assert result.stdout.startswith(
-            "Booked rental 1: tractor Tue 15 – Sun 20 Jan 2030 - waiting for an admin to approve it."
+            "Booked rental 1: tractor Tue 15 – Sun 20 Jan 2030 - waiting for an admin to approve"
         )
         assert "720.00" in result.stdout
         assert result.stderr == ""
