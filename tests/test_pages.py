@@ -247,7 +247,7 @@ class TestBookingForm:
         assert answer.status_code == 409
         box = text_of(answer.text, "availability")
         assert box.startswith("Not available.")
-        assert f"rental {taken.id} (pending)" in box and "2030-01-16" in box
+        assert f"rental {taken.id} (pending)" in box and "Wed 16 Jan 2030" in box
         assert len(pages.cal.rentals(machine="tractor")) == 1
 
     @pytest.mark.parametrize(
