@@ -40,9 +40,9 @@ def member_words(rental: Rental) -> str:
 
 
 def sentence(text: str) -> str:
-    """``text`` with a capital first letter and one full stop."""
+    """``text`` with a capital first letter and one full stop (none after "?" or "!")."""
     said = text.strip().rstrip(".")
-    return said[:1].upper() + said[1:] + "."
+    return said[:1].upper() + said[1:] + ("" if said.endswith(("?", "!")) else ".")
 
 
 def requested(rental: Rental, *, auto_approved: bool) -> str:
