@@ -217,6 +217,10 @@ class TestNotifications:
         assert said.startswith("Your booking of Trailer for Tue 15")
         assert said.endswith(words)
 
+    def test_a_reason_keeps_its_own_question_mark(self) -> None:
+        said = status_changed(LENA, RentalStatus.CANCELLED, "why book it twice?", "cancelled")
+        assert said.endswith("(rental 2). Reason: why book it twice?")
+
     def test_an_expired_request(self) -> None:
         assert status_changed(LENA, RentalStatus.REJECTED, "expired", "expired").endswith(
             "expired: no admin decided it in time (rental 2)."
