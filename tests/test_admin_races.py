@@ -561,9 +561,10 @@ class TestExpiryRaces:
         if approved == "ok":
             assert steps == [("pending", "approved", None)], (outcomes, steps)
             assert housekept == "expired 0", outcomes
-            assert len(told) == 1 and " approved: " in told[0], told
+            assert len(told) == 1 and told[0].endswith(f" is approved (rental {rid})."), told
         else:
             assert steps == [("pending", "rejected", EXPIRED_REASON)], (outcomes, steps)
-            assert len(told) == 1 and told[0].endswith(f"({EXPIRED_REASON})"), told
+            expired = f"expired: no admin decided it in time (rental {rid})."
+            assert len(told) == 1 and told[0].endswith(expired), told
         assert rental.sequence == 1
         _assert_sound(url)

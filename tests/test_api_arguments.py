@@ -168,6 +168,12 @@ REMINDER_HOUR = [
     ("negative", -1, BAD),
     ("too-big", 24, BAD),
 ]
+CURRENCY = [
+    ("int", 978, WRONG),
+    ("bytes", b"EUR", WRONG),
+    ("unknown", "EURO", BAD),
+    ("made-up", "XYZ", BAD),
+]
 URL = [("int", 5, WRONG), ("bytes", b"sqlite://", WRONG)]
 SENDER = [("int", 5, WRONG), ("str", "smtp://127.0.0.1:25", WRONG), ("none", None, WRONG)]
 
@@ -469,6 +475,8 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("set_limits", "acting", OPTIONAL_HANDLE),
     ("set_reminder_hour", "hour", REMINDER_HOUR),
     ("set_reminder_hour", "acting", OPTIONAL_HANDLE),
+    ("set_currency", "currency", CURRENCY),
+    ("set_currency", "acting", OPTIONAL_HANDLE),
     ("queue_reminders", "today", OPTIONAL_DAY),
     ("add_usage", "minute", MINUTE),
     ("add_usage", "counts", COUNTS),
@@ -487,6 +495,8 @@ CONFIRM_SECRET = "c" * 43
 #: Public methods without parameters (listed, so a new method is a decision).
 NO_PARAMETERS = {
     "close",
+    "currency",
+    "currency_history",
     "is_empty",
     "limits",
     "limits_history",
@@ -516,6 +526,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "set_timezone": {"zone": "Europe/Berlin", "acting": "ada"},
     "set_limits": {"max_days": 60, "horizon_days": 365, "acting": "ada"},
     "set_reminder_hour": {"hour": 8, "acting": "ada"},
+    "set_currency": {"currency": "eur", "acting": "ada"},
     "queue_reminders": {"today": TODAY},
     "verify_member": {"handle": "carol", "acting": "ada"},
     "member": {"handle": "bob"},
@@ -904,6 +915,11 @@ EXPECT: dict[str, Any] = {
         r == 8
         and a.reminder_hour() == 8
         and [h for h, _by, _at in a.reminder_hour_history()] == [8]
+    ),
+    "set_currency": lambda r, a: (
+        r == "EUR"
+        and a.currency() == "EUR"
+        and [c for c, _by, _at in a.currency_history()] == ["EUR"]
     ),
     # the seeded members have no rental starting tomorrow or ending today
     "queue_reminders": lambda r, a: r == 0,

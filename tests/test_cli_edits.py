@@ -158,7 +158,7 @@ class TestMemberEdits:
         failed(cli(db_url, "member", "reactivate", "bob", as_="dan"), 3, "only admins")
         result = cli(db_url, "member", "reactivate", "bob")
         assert result.exit_code == 0 and result.stdout.startswith("Reactivated member bob.")
-        assert "your membership was reactivated" in cli(db_url, "notifications", as_="bob").stdout
+        assert "Your membership was reactivated." in cli(db_url, "notifications", as_="bob").stdout
 
 
 class TestMaintenanceEdit:

@@ -65,7 +65,7 @@ class TestAdd:
         assert snapshot(seeded) == before
         forced = ok_json(db_url, "maintenance", "add", "tractor", "+2d", "+3d", "--force")
         assert forced["status"] == "scheduled"
-        assert any("overlaps your rental" in n.message for n in seeded.notifications("bob"))
+        assert any("overlaps your booking" in n.message for n in seeded.notifications("bob"))
 
     @pytest.mark.parametrize(
         ("message", "kind", "hinted"),

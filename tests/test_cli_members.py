@@ -91,7 +91,10 @@ class TestNotifications:
         seeded.book("tractor", d(20), d(21), member="bob", today=d(9))
         result = cli(db_url, "notifications", "--mark-read", as_="ada")
         assert result.exit_code == 0
-        assert "new request: rental 1, bob booked tractor" in result.stdout
+        assert (
+            "Bob Baker asked to book Tractor 6120 for Sun 20 – Mon 21 Jan 2030 (rental 1)."
+            in result.stdout
+        )
         assert "Marked 1 notification read." in result.stdout
         empty = cli(db_url, "notifications", "--unread", as_="ada")
         assert empty.stdout == "No notifications.\n"

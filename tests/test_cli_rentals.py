@@ -19,6 +19,9 @@ from tests.cli_support import (
 )
 from tests.conftest import d
 
+#: The days of the rental the tables show, in words.
+FIRST, LAST = "Thu 10 Jan 2030", "Fri 11 Jan 2030"
+
 
 class TestCheck:
     """check: exit 0 available, 1 not (conflicts listed), 2 bad input."""
@@ -167,7 +170,7 @@ class TestBook:
         )
         assert result.exit_code == 0, result.stderr
         assert result.stdout.startswith(
-            "Booked rental 1: tractor 2030-01-15..2030-01-20 - waiting for an admin to approve it."
+            "Booked rental 1: tractor Tue 15 – Sun 20 Jan 2030 - waiting for an admin to approve"
         )
         assert "720.00" in result.stdout
         assert result.stderr == ""
@@ -292,8 +295,8 @@ class TestRentals:
             "1",
             "tractor",
             "bob",
-            "2030-01-10",
-            "2030-01-11",
+            *FIRST.split(),
+            *LAST.split(),
             "2",
             "approved",
             "240.00",
@@ -333,7 +336,8 @@ class TestShowAndTransitions:
         ]
         human = cli(db_url, "show", str(rental.id)).stdout
         assert "history:" in human
-        assert human.splitlines()[-1].split()[1:] == ["pending", "rejected", "ada", "broken"]
+        assert human.splitlines()[-1].split()[6:] == ["rejected", "ada", "broken"]
+        assert human.splitlines()[-2].split()[6:] == ["requested", "bob"]
 
     @pytest.mark.parametrize(
         ("value", "message"),

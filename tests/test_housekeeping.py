@@ -67,7 +67,8 @@ class TestHousekeeping:
         }
         assert seeded.history(approved.id)[-1]["by"] is None
         assert seeded.notifications("bob")[-1].message == (
-            f"rental {pending.id} rejected: tractor 2030-01-10..2030-01-12 (expired)"
+            "Your request to book Tractor 6120 for Thu 10 – Sat 12 Jan 2030 expired: "
+            f"no admin decided it in time (rental {pending.id})."
         )
         dan = [n.message for n in seeded.notifications("dan")]
         assert not any("completed" in m for m in dan)  # completion is not news
@@ -112,7 +113,7 @@ class TestHousekeeping:
             "}",
         ]
         shown = cli(db_url, "show", "1", env=env).stdout
-        assert "pending  rejected  (system)  expired" in shown
+        assert "rejected   (system)  expired" in shown
         assert ok_json(db_url, "show", "1")["history"][-1]["by"] is None
 
 
@@ -221,7 +222,7 @@ def test_concurrent_housekeeping_records_each_change_once(
             sa.text("SELECT count(*) FROM rental_history WHERE changed_by_id IS NULL")
         ).scalar_one()
         notices = conn.execute(
-            sa.text("SELECT count(*) FROM notification WHERE message LIKE '%(expired)'")
+            sa.text("SELECT count(*) FROM notification WHERE message LIKE '%no admin decided it%'")
         ).scalar_one()
     engine.dispose()
     assert (rows, notices) == (16, 8)

@@ -287,18 +287,20 @@ class TestRetire:
             assert len(seeded.history(after[purpose].id)) == 1  # only "imported"
         new = {m: seeded.notifications(m)[seen[m] :] for m in ("ada", "bob", "dan")}
         assert sorted(n.message for n in new["dan"]) == [
-            f"rental {after['future request'].id} rejected: tractor 2030-01-15..2030-01-16 "
-            "(machine retired)"
+            "Your booking of Tractor 6120 for Tue 15 – Wed 16 Jan 2030 was rejected "
+            f"(rental {after['future request'].id}). Reason: machine retired."
         ]
         assert sorted(n.rental_id for n in new["bob"]) == sorted(
             after[p].id for p in ("stale request", "under way", "future approved")
         )
         stands = [n.message for n in new["bob"] if "stands" in n.message]
         assert stands == [
-            f"machine tractor was retired; your approved rental {after['under way'].id} "
-            "(2030-01-08..2030-01-10) stands, and an admin will tell you if it cannot go ahead",
-            f"machine tractor was retired; your approved rental {after['future approved'].id} "
-            "(2030-01-20..2030-01-21) stands, and an admin will tell you if it cannot go ahead",
+            "Tractor 6120 was retired; your approved booking of it for Tue 8 – Thu 10 Jan 2030 "
+            "stands, and an admin will tell you if it cannot go ahead "
+            f"(rental {after['under way'].id}).",
+            "Tractor 6120 was retired; your approved booking of it for Sun 20 – Mon 21 Jan 2030 "
+            "stands, and an admin will tell you if it cannot go ahead "
+            f"(rental {after['future approved'].id}).",
         ]
         assert [n.rental_id for n in new["ada"]] == [
             after["under way"].id,

@@ -64,8 +64,8 @@ class TestMoveDays:
     ) -> None:
         seeded.move(pending.id, start=d(20), acting="bob", **T)
         text = (
-            f"rental {pending.id} (bob) moved: tractor 2030-01-10..2030-01-12 -> "
-            "2030-01-20..2030-01-22 by bob; price 360.00"
+            "Bob Baker moved their booking of Tractor 6120 from Thu 10 – Sat 12 Jan 2030 "
+            f"to Sun 20 – Tue 22 Jan 2030; the price stays 360.00 (rental {pending.id})."
         )
         assert seeded.notifications("bob")[-1].message == text
         assert seeded.notifications("ada")[-1].message == text
@@ -102,7 +102,10 @@ class TestMoveMachine:
         assert seeded.history(pending.id)[-1]["reason"] == (
             "moved: tractor 2030-01-10..2030-01-12 -> saw 2030-01-10..2030-01-12"
         )
-        assert seeded.notifications("bob")[-1].message.endswith("price 360.00 -> 46.50")
+        assert seeded.notifications("bob")[-1].message == (
+            "Ada Admin moved Bob Baker's booking from Tractor 6120 on Thu 10 – Sat 12 Jan 2030 "
+            f"to Band saw on Thu 10 – Sat 12 Jan 2030; new price 46.50 (rental {pending.id})."
+        )
         assert seeded.check("tractor", d(10), d(12), **T).available
 
     def test_locks_both_machines_in_id_order(

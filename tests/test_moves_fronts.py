@@ -16,8 +16,8 @@ class TestMoveCli:
         result = cli(db_url, "move", str(r.id), "--start", "2030-01-20", "--days", "2", as_="bob")
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith(
-            f"Moved rental {r.id}: tractor 2030-01-10..2030-01-12 -> "
-            "tractor 2030-01-20..2030-01-21; price 360.00 -> 240.00.\n"
+            f"Moved rental {r.id} from tractor Thu 10 – Sat 12 Jan 2030 to "
+            "tractor Sun 20 – Mon 21 Jan 2030; price 360.00 to 240.00.\n"
         )
         assert result.stderr == ""
 
@@ -31,7 +31,10 @@ class TestMoveCli:
             "moved: tractor 2030-01-10..2030-01-12 -> saw 2030-01-10..2030-01-12"
         )
         text = cli(db_url, "show", str(r.id)).stdout
-        assert "pending  pending  ada" in " ".join(text.split("  ")) or "moved:" in text
+        (line,) = [x for x in text.splitlines() if " moved " in x]
+        moved = "from tractor Thu 10 – Sat 12 Jan 2030 to saw Thu 10 – Sat 12 Jan 2030"
+        assert " ".join(line.split()[-20:]) == "moved ada " + moved
+        assert "pending  pending" not in text
 
     def test_conflict_exit_1_lists_it(self, seeded: rentcal.Rentcal, db_url: str) -> None:
         r = seeded.book("tractor", d(10), d(12), member="bob", today=TODAY)

@@ -84,7 +84,8 @@ class TestQueue:
         )
         assert queue.history(b.id)[-1]["reason"] == QUEUE_REASON
         assert queue.notifications("dan")[-1].message == (
-            f"rental {b.id} rejected: baler 2030-01-11..2030-01-13 ({QUEUE_REASON})"
+            f"Your booking of baler for Fri 11 – Sun 13 Jan 2030 was rejected (rental {b.id}). "
+            f"Reason: {QUEUE_REASON}."
         )
         assert queue.rental(c.id).status == "pending"  # not overlapping: still waiting
         with pytest.raises(Unavailable) as info:  # approved days now block

@@ -21,6 +21,8 @@ from tests.conftest import BOTH, TODAY, d
 pytestmark = BOTH
 
 T = {"today": TODAY}
+#: The days of the rental approved then completed, in words.
+DAYS = "Wed 9 – Sat 12 Jan 2030"
 
 
 class TestBook:
@@ -32,16 +34,18 @@ class TestBook:
         assert r.status == "pending" and r.price == Decimal("600.00") and r.sequence == 0
         assert r.purpose == "hay" and len(r.uid) == 36 and r.days == 5
         admin_note = seeded.notifications("ada")[-1]
-        assert admin_note.rental_id == r.id and admin_note.message.startswith("new request")
+        assert admin_note.rental_id == r.id and admin_note.message == (
+            f"Bob Baker asked to book Tractor 6120 for Thu 10 – Mon 14 Jan 2030 (rental {r.id})."
+        )
         assert seeded.notifications("bob") == []
 
     def test_auto_approve(self, seeded: rentcal.Rentcal) -> None:
         r = seeded.book("saw", d(10), d(10), member="bob", **T)
         assert r.status == "approved" and r.price == Decimal("15.50")
         assert seeded.notifications("bob")[-1].message == (
-            f"rental {r.id} approved: saw 2030-01-10..2030-01-10"
+            f"Your booking of Band saw for Thu 10 Jan 2030 is approved (rental {r.id})."
         )
-        assert seeded.notifications("ada")[-1].message.endswith("(auto-approved)")
+        assert seeded.notifications("ada")[-1].message.endswith("approved automatically).")
 
     def test_overlap_is_unavailable_with_conflicts(self, seeded: rentcal.Rentcal) -> None:
         first = seeded.book("tractor", d(10), d(14), member="bob", **T)
@@ -110,9 +114,9 @@ class TestTransitions:
         c = seeded.complete(r.id, acting="ada", **T)
         assert c.status == "completed" and c.sequence == 2
         assert [h["to"] for h in seeded.history(r.id)] == ["pending", "approved", "completed"]
-        assert [n.message.split(":")[0] for n in seeded.notifications("bob")] == [
-            f"rental {r.id} approved",
-            f"rental {r.id} completed",
+        assert [n.message for n in seeded.notifications("bob")] == [
+            f"Your booking of Tractor 6120 for {DAYS} is approved (rental {r.id}).",
+            f"Your booking of Tractor 6120 for {DAYS} is completed (rental {r.id}).",
         ]
 
     def test_cannot_complete_before_start(self, seeded: rentcal.Rentcal) -> None:
@@ -125,7 +129,7 @@ class TestTransitions:
         r = seeded.book("tractor", d(10), d(12), member="bob", **T)
         x = seeded.reject(r.id, acting="ada", reason="harvest, sorry", **T)
         assert x.status == "rejected" and x.reason == "harvest, sorry"
-        assert seeded.notifications("bob")[-1].message.endswith("(harvest, sorry)")
+        assert seeded.notifications("bob")[-1].message.endswith("). Reason: harvest, sorry.")
         assert seeded.check("tractor", d(10), d(12), **T).available
         assert seeded.rentals(status="rejected")[0].id == r.id  # nothing is deleted
 

@@ -185,7 +185,7 @@ class TestRoles:
         promoted = seeded.set_role("carol", "admin", acting="ada")
         assert promoted.value.is_admin and promoted.value.verified  # admins are verified
         assert [c.field for c in promoted.changes] == ["role", "verified"]
-        assert "your role is now admin" in unread(seeded, "carol")
+        assert "Your role is now admin." in unread(seeded, "carol")
         demoted = seeded.set_role("ada", Role.MEMBER, acting="carol")
         assert demoted.value.role is Role.MEMBER
         assert seeded.set_role("ada", "member", acting="carol").changes == ()
@@ -222,9 +222,10 @@ class TestDeactivation:
         assert rejected.reason == "member deactivated"
         assert seeded.rental(approved.id).status is RentalStatus.APPROVED
         told = unread(seeded, "bob")
-        assert any("member deactivated" in m for m in told)
-        assert any(f"approved rental {approved.id}" in m for m in told)
-        assert any(f"approved rental {approved.id}" in m for m in unread(seeded, "ada"))
+        assert any("Reason: member deactivated." in m for m in told)
+        stands = "Bob Baker's membership was deactivated with an approved booking of"
+        assert any(m.startswith(stands) and f"(rental {approved.id})" in m for m in told)
+        assert any(m.startswith(stands) for m in unread(seeded, "ada"))
         assert seeded.history(approved.id)[-1]["reason"] == "member deactivated; the rental stands"
 
         for refused in (
@@ -246,7 +247,7 @@ class TestDeactivation:
         again = seeded.reactivate_member("bob", acting="ada")
         assert again.active
         assert seeded.book("tractor", d(20), d(20), member="bob", **T)
-        assert "your membership was reactivated" in unread(seeded, "bob")
+        assert "Your membership was reactivated." in unread(seeded, "bob")
         assert seeded.login("bob", "correct horse battery")
         assert seeded.token_member(token_secret) is None  # reactivation restores none
 
@@ -320,7 +321,9 @@ class TestEditMaintenance:
         unread(seeded, "bob")
         forced = seeded.edit_maintenance(block.id, acting="ada", end=d(15), force=True, **T)
         assert forced.value.end == d(15)
-        assert any(f"overlaps your rental {rental.id}" in m for m in unread(seeded, "bob"))
+        assert any(
+            f"overlaps your booking (rental {rental.id})" in m for m in unread(seeded, "bob")
+        )
 
     def test_refusals(self, seeded: rentcal.Rentcal) -> None:
         block = seeded.add_maintenance("tractor", d(10), d(11), acting="ada", **T)

@@ -32,7 +32,10 @@ class TestMaintenance:
         )
         assert (m.kind, m.status, m.machine) == ("repair", "scheduled", "tractor")
         assert seeded.rental(r.id).status == "pending"  # left for an admin to move
-        assert f"overlaps your rental {r.id}" in seeded.notifications("bob")[-1].message
+        assert seeded.notifications("bob")[-1].message == (
+            "Repair maintenance of Tractor 6120 is planned on Sat 12 – Sun 13 Jan 2030 and "
+            f"overlaps your booking (rental {r.id}); an admin will contact you."
+        )
 
     def test_permissions_kinds_and_cancel(self, seeded: rentcal.Rentcal) -> None:
         with pytest.raises(PermissionDenied, match="only admins can schedule maintenance"):

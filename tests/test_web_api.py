@@ -478,7 +478,7 @@ class TestAccount:
         client = web.as_("bob")
         found = client.get("/api/notifications").json()
         assert found == [n.as_dict() for n in web.cal.notifications("bob")]
-        assert any(f"rental {rental['id']} approved" in n["message"] for n in found)
+        assert any(f"is approved (rental {rental['id']})." in n["message"] for n in found)
         assert client.post("/api/notifications/read").json() == {"marked": len(found)}
         assert client.get("/api/notifications?unread=1").json() == []
 

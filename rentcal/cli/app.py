@@ -22,6 +22,7 @@ from rentcal.cli.calendar_view import calendar_commands
 from rentcal.cli.config_and_timezone import config_app, timezone_app
 from rentcal.cli.context import CONFIG_ENV, DATABASE_ENV, USER_ENV, State
 from rentcal.cli.credentials import feed_app, token_app  # also adds `member passwd`
+from rentcal.cli.currency import currency_app
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
@@ -177,5 +178,6 @@ app.add_typer(timezone_app)
 app.add_typer(limits_app)
 app.add_typer(reminders_app)
 app.add_typer(signup_app)
+app.add_typer(currency_app)
 
 __all__ = ["app"]

@@ -42,7 +42,7 @@ def _events_table(events: list[dict[str, Any]]) -> str:
             (
                 render.Whole(event["id"]),
                 render.Whole(props["machine"]),
-                event["start"],
+                date.fromisoformat(event["start"]),
                 last,
                 props["status"],
                 event["title"],

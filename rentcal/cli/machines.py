@@ -1,5 +1,6 @@
 """``rentcal machine add | list | show | edit | retire | reactivate``."""
 
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -74,7 +75,8 @@ def add(
             request_policy=request_policy,
             request_expiry_hours=hours,
         )
-    views.show_machine(machine, as_json, headline=f"Added machine {machine.name}.")
+        money = None if as_json else cal.currency()
+    views.show_machine(machine, as_json, headline=f"Added machine {machine.name}.", currency=money)
 
 
 @machine_app.command("list", epilog=examples("rentcal machine list", "rentcal machine list --json"))
@@ -83,7 +85,8 @@ def list_machines(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List every machine, retired ones included."""
     with get_state(ctx).connect() as cal:
         machines = cal.machines()
-    views.show_machines(machines, as_json)
+        money = None if as_json else cal.currency()
+    views.show_machines(machines, as_json, money)
 
 
 @machine_app.command(
@@ -100,7 +103,8 @@ def show(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None
         machine = cal.machine(name)
         rentals, upkeep = cal.feed_items(machine=machine.name, start=state.today)
         history = cal.machine_history(machine.name)
-    views.show_machine_details(machine, rentals, upkeep, as_json, history)
+        money = None if as_json else cal.currency()
+    views.show_machine_details(machine, rentals, upkeep, as_json, history, money)
 
 
 @machine_app.command(
@@ -173,7 +177,9 @@ def edit(
     state = get_state(ctx)
     with state.connect() as cal:
         edited = cal.edit_machine(name, acting=state.acting, **values)
-    views.show_edited(edited, f"machine {edited.value.name}", as_json, views.show_machine)
+        money = None if as_json else cal.currency()
+    shown = partial(views.show_machine, currency=money)
+    views.show_edited(edited, f"machine {edited.value.name}", as_json, shown)
 
 
 @machine_app.command("retire", epilog=examples("rentcal --as ada machine retire tractor-6120"))
@@ -183,7 +189,9 @@ def retire(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> No
     state = get_state(ctx)
     with state.connect() as cal:
         machine = cal.retire_machine(name, acting=state.acting)
-    views.show_machine(machine, as_json, headline=f"Retired machine {machine.name}.")
+        money = None if as_json else cal.currency()
+    headline = f"Retired machine {machine.name}."
+    views.show_machine(machine, as_json, headline=headline, currency=money)
 
 
 @machine_app.command(
@@ -198,7 +206,9 @@ def reactivate(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -
     state = get_state(ctx)
     with state.connect() as cal:
         machine = cal.reactivate_machine(name, acting=state.acting)
-    views.show_machine(machine, as_json, headline=f"Reactivated machine {machine.name}.")
+        money = None if as_json else cal.currency()
+    headline = f"Reactivated machine {machine.name}."
+    views.show_machine(machine, as_json, headline=headline, currency=money)
 
 
 __all__ = ["machine_app"]

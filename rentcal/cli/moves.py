@@ -15,6 +15,8 @@ from rentcal.cli.options import (
     commands,
     examples,
 )
+from rentcal.core.dates_words import span_words
+from rentcal.core.money import format_money
 
 move_commands = commands()
 
@@ -59,11 +61,14 @@ def move(
             acting=state.acting,
             today=state.today,
         )
-    old = f"{before.machine} {before.start}..{before.end}"
-    new = f"{rental.machine} {rental.start}..{rental.end}"
-    price = f"{before.price} -> {rental.price}" if before.price != rental.price else rental.price
-    headline = f"Moved rental {rental.id}: {old} -> {new}; price {price}."
-    views.show_rental(rental, as_json, headline=headline)
+        money = None if as_json else cal.currency()
+    old = f"{before.machine} {span_words(before.start, before.end)}"
+    new = f"{rental.machine} {span_words(rental.start, rental.end)}"
+    price = format_money(rental.price, money)
+    if before.price != rental.price:
+        price = f"{format_money(before.price, money)} to {price}"
+    headline = f"Moved rental {rental.id} from {old} to {new}; price {price}."
+    views.show_rental(rental, as_json, headline=headline, currency=money)
 
 
 @move_commands.command(

@@ -23,6 +23,7 @@ from typing import IO, Any
 import typer
 
 from rentcal.cli.streams import OutputFailed, stdout_is_utf8
+from rentcal.core.dates_words import day_words, moment_words
 from rentcal.core.validate import INVISIBLE_RE
 from rentcal.core.wording import shorten
 from rentcal.errors import InvalidRequest
@@ -107,8 +108,10 @@ def cell(value: object, max_len: int = MAX_CELL) -> object:
         return "yes" if value else "no"
     if isinstance(value, Enum):
         return str(value.value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
+    if isinstance(value, datetime):
+        return moment_words(value)
+    if isinstance(value, date):
+        return day_words(value)
     if isinstance(value, (int, Decimal)):
         return str(value)
     text = safe(_WHITESPACE.sub(" ", str(value)))
@@ -166,6 +169,7 @@ def note(message: str, *, as_json: bool) -> None:
 
 
 def _json_default(value: object) -> object:
+    """JSON keeps ISO 8601 (people read :func:`cell`'s words; programs read this)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -208,9 +212,16 @@ def table_text(
     return str(tabulate(body, headers=list(headers), tablefmt="simple", disable_numparse=True))
 
 
-def emit_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: str) -> None:
-    """Print a table, or the ``empty`` sentence when there are no rows."""
-    echo(table_text(headers, rows) if rows else empty)
+def emit_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    empty: str,
+    max_len: int = MAX_CELL,
+) -> None:
+    """Print a table, or the ``empty`` sentence when there are no rows (cells of text
+    cut at ``max_len``: longer for the sentences of notifications and history)."""
+    echo(table_text(headers, rows, max_len=max_len) if rows else empty)
 
 
 def record_text(pairs: Sequence[tuple[str, object]], *, max_len: int = 2000) -> str:

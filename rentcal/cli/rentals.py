@@ -21,6 +21,7 @@ from rentcal.cli.options import (
     commands,
     examples,
 )
+from rentcal.core.dates_words import span_words
 from rentcal.core.types import RentalStatus
 from rentcal.errors import InvalidRequest
 
@@ -154,11 +155,13 @@ def book(
     )
     with state.connect() as cal:
         rental = booking.book(cal, wanted, today=state.today)
+        money = None if as_json else cal.currency()
     waiting = rental.status is RentalStatus.PENDING
-    headline = f"Booked rental {rental.id}: {rental.machine} {rental.start}..{rental.end} " + (
+    span = span_words(rental.start, rental.end)
+    headline = f"Booked rental {rental.id}: {rental.machine} {span} " + (
         "- waiting for an admin to approve it." if waiting else f"- {rental.status.value}."
     )
-    views.show_rental(rental, as_json, headline=headline)
+    views.show_rental(rental, as_json, headline=headline, currency=money)
 
 
 @rental_commands.command(
@@ -188,7 +191,8 @@ def rentals(
         found = cal.rentals(
             machine=machine, member=member, status=status or None, start=first, end=last
         )
-    views.show_rentals(found, as_json)
+        money = None if as_json else cal.currency()
+    views.show_rentals(found, as_json, money)
 
 
 @rental_commands.command("show", epilog=examples("rentcal show 7", "rentcal show 7 --json"))
@@ -198,7 +202,8 @@ def show(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False) -
     with get_state(ctx).connect() as cal:
         rental = cal.rental(rental_id)
         history = cal.history(rental_id)
-    views.show_rental_details(rental, history, as_json)
+        money = None if as_json else cal.currency()
+    views.show_rental_details(rental, history, as_json, money)
 
 
 @rental_commands.command("approve", epilog=examples("rentcal --as ada approve 7"))
@@ -208,7 +213,8 @@ def approve(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False
     state = get_state(ctx)
     with state.connect() as cal:
         rental = cal.approve(rental_id, acting=state.acting, today=state.today)
-    views.show_rental(rental, as_json, headline=f"Approved rental {rental.id}.")
+        money = None if as_json else cal.currency()
+    views.show_rental(rental, as_json, headline=f"Approved rental {rental.id}.", currency=money)
 
 
 @rental_commands.command(
@@ -222,7 +228,8 @@ def reject(
     state = get_state(ctx)
     with state.connect() as cal:
         rental = cal.reject(rental_id, acting=state.acting, reason=reason, today=state.today)
-    views.show_rental(rental, as_json, headline=f"Rejected rental {rental.id}.")
+        money = None if as_json else cal.currency()
+    views.show_rental(rental, as_json, headline=f"Rejected rental {rental.id}.", currency=money)
 
 
 @rental_commands.command(
@@ -236,7 +243,8 @@ def cancel(
     state = get_state(ctx)
     with state.connect() as cal:
         rental = cal.cancel(rental_id, acting=state.acting, reason=reason, today=state.today)
-    views.show_rental(rental, as_json, headline=f"Cancelled rental {rental.id}.")
+        money = None if as_json else cal.currency()
+    views.show_rental(rental, as_json, headline=f"Cancelled rental {rental.id}.", currency=money)
 
 
 @rental_commands.command("complete", epilog=examples("rentcal --as ada complete 4"))
@@ -246,7 +254,8 @@ def complete(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = Fals
     state = get_state(ctx)
     with state.connect() as cal:
         rental = cal.complete(rental_id, acting=state.acting, today=state.today)
-    views.show_rental(rental, as_json, headline=f"Completed rental {rental.id}.")
+        money = None if as_json else cal.currency()
+    views.show_rental(rental, as_json, headline=f"Completed rental {rental.id}.", currency=money)
 
 
 __all__ = ["FREE_DEFAULT_DAYS", "rental_commands"]

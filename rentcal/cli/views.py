@@ -6,12 +6,16 @@ command ends with exactly one call here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rentcal.cli import render
 from rentcal.cli.render import Whole
+from rentcal.core.dates_words import moment_words, span_words
+from rentcal.core.money import format_money
+from rentcal.core.news import history_words, reason_words
+from rentcal.core.types import RentalStatus
 from rentcal.core.wording import plural
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
@@ -37,8 +41,8 @@ def _headline(text: str | None) -> None:
 RENTAL_HEADERS = ("id", "machine", "member", "start", "end", "days", "status", "price", "purpose")
 
 
-def rental_row(r: Rental) -> tuple[object, ...]:
-    """One table row of a rental."""
+def rental_row(r: Rental, currency: str | None = None) -> tuple[object, ...]:
+    """One table row of a rental (its price in ``currency``)."""
     return (
         r.id,
         Whole(r.machine),
@@ -47,20 +51,20 @@ def rental_row(r: Rental) -> tuple[object, ...]:
         r.end,
         r.days,
         r.status,
-        r.price,
+        format_money(r.price, currency),
         r.purpose,
     )
 
 
-def rental_pairs(r: Rental) -> list[tuple[str, object]]:
-    """Label / value lines describing one rental."""
+def rental_pairs(r: Rental, currency: str | None = None) -> list[tuple[str, object]]:
+    """Label / value lines describing one rental (its days and price in words)."""
     pairs: list[tuple[str, object]] = [
         ("rental", r.id),
         ("status", r.status),
         ("machine", f"{r.machine} ({r.machine_title})"),
         ("member", f"{r.member} ({r.member_name})"),
-        ("dates", f"{r.start.isoformat()} .. {r.end.isoformat()} ({plural(r.days, 'day')})"),
-        ("price", r.price),
+        ("dates", f"{span_words(r.start, r.end)} ({plural(r.days, 'day')})"),
+        ("price", format_money(r.price, currency)),
         ("purpose", r.purpose),
     ]
     if r.queued:
@@ -73,52 +77,71 @@ def rental_pairs(r: Rental) -> list[tuple[str, object]]:
     return pairs
 
 
-def show_rental(rental: Rental, as_json: bool, *, headline: str | None = None) -> None:
+def show_rental(
+    rental: Rental,
+    as_json: bool,
+    *,
+    headline: str | None = None,
+    currency: str | None = None,
+) -> None:
     """One rental: its JSON object, or a headline and label / value lines."""
     if as_json:
         render.emit_json(rental.as_dict())
         return
     _headline(headline)
-    render.emit_record(rental_pairs(rental))
+    render.emit_record(rental_pairs(rental, currency))
 
 
 #: Who a history row names when nobody did it: housekeeping (``by`` is null in JSON).
 SYSTEM = "(system)"
 
 
-def show_rental_details(rental: Rental, history: Sequence[dict[str, Any]], as_json: bool) -> None:
+def show_rental_details(
+    rental: Rental,
+    history: Sequence[dict[str, Any]],
+    as_json: bool,
+    currency: str | None = None,
+) -> None:
     """``rentcal show``: the rental and its history (JSON: the rental object plus
-    ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first)."""
+    ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first; for people,
+    each change in words: ``approved``, ``moved``, never ``pending -> pending``)."""
     if as_json:
         data = rental.as_dict()
         data["history"] = [dict(h) for h in history]
         render.emit_json(data)
         return
-    render.emit_record(rental_pairs(rental))
+    render.emit_record(rental_pairs(rental, currency))
     render.echo()
     render.echo("history:")
-    rows = [(h["at"], h["from"] or "-", h["to"], h["by"] or SYSTEM, h["reason"]) for h in history]
-    render.emit_table(("when", "from", "to", "by", "reason"), rows, empty="(none)")
+    rows = [history_row(h) for h in history]
+    render.emit_table(("when", "change", "by", "details"), rows, empty="(none)", max_len=120)
 
 
-def show_rentals(rentals: Sequence[Rental], as_json: bool) -> None:
+def history_row(entry: Mapping[str, Any]) -> tuple[object, ...]:
+    """One history entry for people: when, what changed (in words), who, why."""
+    old = RentalStatus(entry["from"]) if entry["from"] else None
+    change = history_words(old, RentalStatus(entry["to"]), entry["reason"])
+    return (entry["at"], change, entry["by"] or SYSTEM, reason_words(entry["reason"]))
+
+
+def show_rentals(rentals: Sequence[Rental], as_json: bool, currency: str | None = None) -> None:
     """A list of rentals."""
     if as_json:
         render.emit_json([r.as_dict() for r in rentals])
     else:
-        rows = [rental_row(r) for r in rentals]
+        rows = [rental_row(r, currency) for r in rentals]
         render.emit_table(RENTAL_HEADERS, rows, empty="No rentals match.")
 
 
 # -- machines / members --------------------------------------------------------------
 
 
-def machine_pairs(m: Machine) -> list[tuple[str, object]]:
+def machine_pairs(m: Machine, currency: str | None = None) -> list[tuple[str, object]]:
     """Label / value lines describing one machine."""
     return [
         ("machine", m.name),
         ("title", m.title),
-        ("daily price", m.daily_price),
+        ("daily price", format_money(m.daily_price, currency)),
         ("status", m.status),
         ("auto-approve", m.auto_approve),
         ("requests", m.request_policy.value),
@@ -135,13 +158,19 @@ def expiry_text(hours: int | None) -> str:
     return f"{amount} (or by its first day)"
 
 
-def show_machine(machine: Machine, as_json: bool, *, headline: str | None = None) -> None:
+def show_machine(
+    machine: Machine,
+    as_json: bool,
+    *,
+    headline: str | None = None,
+    currency: str | None = None,
+) -> None:
     """One machine."""
     if as_json:
         render.emit_json(machine.as_dict())
         return
     _headline(headline)
-    render.emit_record(machine_pairs(machine))
+    render.emit_record(machine_pairs(machine, currency))
 
 
 def show_machine_details(
@@ -150,6 +179,7 @@ def show_machine_details(
     upkeep: Sequence[Maintenance],
     as_json: bool,
     history: Sequence[Change] = (),
+    currency: str | None = None,
 ) -> None:
     """``machine show``: the machine, its upcoming rentals and maintenance, its changes."""
     if as_json:
@@ -159,22 +189,26 @@ def show_machine_details(
         data["history"] = [c.as_dict() for c in history]
         render.emit_json(data)
         return
-    render.emit_record(machine_pairs(machine))
+    render.emit_record(machine_pairs(machine, currency))
     render.echo()
     render.echo("upcoming rentals:")
-    render.emit_table(RENTAL_HEADERS, [rental_row(r) for r in rentals], empty="(none)")
+    rows = [rental_row(r, currency) for r in rentals]
+    render.emit_table(RENTAL_HEADERS, rows, empty="(none)")
     render.echo()
     render.echo("upcoming maintenance:")
     render.emit_table(MAINTENANCE_HEADERS, [maintenance_row(m) for m in upkeep], empty="(none)")
     show_history(history)
 
 
-def show_machines(machines: Sequence[Machine], as_json: bool) -> None:
+def show_machines(machines: Sequence[Machine], as_json: bool, currency: str | None = None) -> None:
     """A list of machines."""
     if as_json:
         render.emit_json([m.as_dict() for m in machines])
         return
-    rows = [(Whole(m.name), m.title, m.daily_price, m.status, m.auto_approve) for m in machines]
+    rows = [
+        (Whole(m.name), m.title, format_money(m.daily_price, currency), m.status, m.auto_approve)
+        for m in machines
+    ]
     render.emit_table(
         ("name", "title", "daily price", "status", "auto-approve"),
         rows,
@@ -308,11 +342,10 @@ def show_notifications(items: Sequence[Notification], as_json: bool) -> None:
     if as_json:
         render.emit_json([n.as_dict() for n in items])
         return
-    rows = [
-        (n.id, n.created_at.isoformat(timespec="minutes"), n.rental_id, not n.read_at, n.message)
-        for n in items
-    ]
-    render.emit_table(("id", "when", "rental", "new", "message"), rows, empty="No notifications.")
+    rows = [(n.id, n.created_at, n.rental_id, not n.read_at, n.message) for n in items]
+    render.emit_table(
+        ("id", "when", "rental", "new", "message"), rows, empty="No notifications.", max_len=240
+    )
 
 
 # -- edits and the change log ---------------------------------------------------
@@ -322,10 +355,7 @@ CHANGE_HEADERS = ("at", "by", "field", "old", "new")
 
 def change_rows(changes: Sequence[Change]) -> list[tuple[object, ...]]:
     """Table rows of recorded changes (``by`` empty: the system)."""
-    return [
-        (c.at.strftime("%Y-%m-%d %H:%M"), c.by or "(system)", c.field, c.old, c.new)
-        for c in changes
-    ]
+    return [(moment_words(c.at), c.by or "(system)", c.field, c.old, c.new) for c in changes]
 
 
 def show_history(changes: Sequence[Change]) -> None:

@@ -14,10 +14,14 @@ import html
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
+from rentcal.core.dates_words import day_words, span_words
 from rentcal.core.mail_choices import DIGEST_KIND
+from rentcal.core.money import format_money
+from rentcal.core.news import sentence
 from rentcal.core.values import Rental
+from rentcal.core.wording import plural
 
 #: The longest subject stored (a header line stays readable and unfolded).
 MAX_SUBJECT = 150
@@ -108,24 +112,20 @@ def header_text(value: str, limit: int = MAX_SUBJECT) -> str:
     return " ".join(cleaned.split())[:limit]
 
 
-def _day(day: date) -> str:
-    """``Monday 20 January 2030``: a day as people read it (English, like the CLI)."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def rental_facts(rental: Rental) -> list[str]:
-    """The lines that say who rents which machine on which days, at what price."""
-    days = rental.days
+def rental_facts(rental: Rental, currency: str | None = None) -> list[str]:
+    """The lines that say who rents which machine on which days, at what price
+    (in the words of the pages and the CLI: :mod:`rentcal.core.dates_words`,
+    :func:`rentcal.core.money.format_money`)."""
     title = rental.machine_title or rental.machine
     return [
         f"Rental {rental.id}: {title} ({rental.machine})",
         f"Member: {rental.member_name} ({rental.member})",
-        f"Days: {_day(rental.start)} to {_day(rental.end)} ({days} day{'' if days == 1 else 's'})",
-        f"Price: {rental.price}",
+        f"Days: {span_words(rental.start, rental.end)} ({plural(rental.days, 'day')})",
+        f"Price: {format_money(rental.price, currency)}",
     ] + ([f"Purpose: {header_text(rental.purpose, 500)}"] if rental.purpose else [])
 
 
-def compose(message: str, rental: Rental | None) -> MailText:
+def compose(message: str, rental: Rental | None, currency: str | None = None) -> MailText:
     """The e-mail telling the notification ``message`` (about ``rental``).
 
     The same words go to every recipient of one notification (so one
@@ -133,12 +133,12 @@ def compose(message: str, rental: Rental | None) -> MailText:
     added when the message is sent (:func:`with_link`), from the base URL
     configured then.
     """
-    said = message[:1].upper() + message[1:]
-    facts = rental_facts(rental) if rental is not None else []
-    text = "\n".join([said + ".", "", *facts]) if facts else said + "."
+    said = sentence(message)
+    facts = rental_facts(rental, currency) if rental is not None else []
+    text = "\n".join([said, "", *facts]) if facts else said
     rows = "".join(f"<li>{html.escape(line)}</li>" for line in facts)
-    page = f"<p>{html.escape(said)}.</p>\n" + (f"<ul>{rows}</ul>\n" if rows else "")
-    return MailText(header_text(said) or "rentcal", text + "\n", page)
+    page = f"<p>{html.escape(said)}</p>\n" + (f"<ul>{rows}</ul>\n" if rows else "")
+    return MailText(header_text(said.removesuffix(".")) or "rentcal", text + "\n", page)
 
 
 #: The outbox kinds of the reminders (:mod:`rentcal.service.reminders`).
@@ -156,12 +156,12 @@ def reminder_message(kind: str, rental: Rental) -> str:
     title = rental.machine_title or rental.machine
     if kind == PICKUP_REMINDER:
         return (
-            f"reminder: your rental {rental.id} of {title} starts tomorrow, "
-            f"{_day(rental.start)} - pick it up then"
+            f"Reminder: your booking of {title} starts tomorrow, {day_words(rental.start)}: "
+            f"pick it up then (rental {rental.id})."
         )
     return (
-        f"reminder: your rental {rental.id} of {title} ends today, "
-        f"{_day(rental.end)} - please return it today"
+        f"Reminder: your booking of {title} ends today, {day_words(rental.end)}: "
+        f"please return it today (rental {rental.id})."
     )
 
 
@@ -237,7 +237,7 @@ def digest_mail(pending: Sequence[Rental]) -> MailText:
         title = rental.machine_title or rental.machine
         line = (
             f"Rental {rental.id}: {title}, {rental.member_name} ({rental.member}), "
-            f"{_day(rental.start)} to {_day(rental.end)}"
+            f"{span_words(rental.start, rental.end)}"
         ).replace(BASE_MARK, "{rentcal base url}")  # a name never becomes a link
         link = f"{BASE_MARK}/rentals/{rental.id}"
         lines += [line, f"  {link}"]

@@ -44,7 +44,8 @@ to one of them. Where things live:
                           ``set_timezone``, ``timezone_history``; the rental
                           limits: ``limits``, ``set_limits``, ``limits_history``;
                           the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
-                          ``reminder_hour_history``
+                          ``reminder_hour_history``; the currency:
+                          ``currency``, ``set_currency``, ``currency_history``
 ``reminders``             ``queue_reminders``: pick-up and return reminders,
                           once each, through the mail outbox (and the
                           admins' daily lists of pending requests)
@@ -233,6 +234,9 @@ class Rentcal:
     reminder_hour = via("settings", OrgSettings.reminder_hour)
     set_reminder_hour = via("settings", OrgSettings.set_reminder_hour)
     reminder_hour_history = via("settings", OrgSettings.reminder_hour_history)
+    currency = via("settings", OrgSettings.currency)
+    set_currency = via("settings", OrgSettings.set_currency)
+    currency_history = via("settings", OrgSettings.currency_history)
     queue_reminders = via("reminders", Reminders.queue_reminders)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------

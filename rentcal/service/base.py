@@ -28,6 +28,7 @@ from rentcal.db.rows import MachineRecord, MemberRecord
 from rentcal.db.store import Store
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, Unavailable
 from rentcal.service.mail_queue import queue as queue_mail
+from rentcal.service.org_currency import CurrencyCache
 from rentcal.service.org_zone import OrgZone, local_date
 
 E = TypeVar("E", bound=Enum)
@@ -87,6 +88,8 @@ class Context:
         self._clock = clock or utc_now
         #: The zone given to connect() (or $RENTCAL_TIMEZONE) and the zone cache.
         self._zone = OrgZone(timezone)
+        #: The organisation's currency, as the messages word prices (cached).
+        self._currency = CurrencyCache()
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -138,6 +141,14 @@ class Context:
     def store_initial_zone(self, conn: Connection, member_id: int | None) -> None:
         """``init()``'s part: the given zone, else the host's, else UTC, if none is stored."""
         self._zone.store_initial(conn, member_id, self.now())
+
+    def currency_in(self, conn: Connection) -> str | None:
+        """The currency prices are worded in (cached per connection, like the zone)."""
+        return self._currency.read_in(conn)
+
+    def forget_currency(self) -> None:
+        """Drop the cached currency: this connection changed it."""
+        self._currency.forget()
 
     def forget_zone(self) -> None:
         """Drop the cached zone: this connection changed it, the next read is fresh."""
@@ -366,7 +377,9 @@ class Context:
                 for mid in ids
             ),
         )
-        queue_mail(conn, ids, message, rental or rental_id, kind, now)
+        about = rental or rental_id
+        currency = None if about is None else self.currency_in(conn)
+        queue_mail(conn, ids, message, about, kind, now, currency)
 
     def machine_value(self, conn: Connection, name: str) -> Machine:
         """The machine as a value, or NotFound."""

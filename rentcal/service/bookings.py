@@ -16,7 +16,7 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
-from rentcal.core import checks
+from rentcal.core import checks, news
 from rentcal.core.availability import availability
 from rentcal.core.limits import check_rental_days
 from rentcal.core.pricing import rental_price
@@ -28,7 +28,7 @@ from rentcal.db import sql as q
 from rentcal.db.rows import MemberRecord
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
-from rentcal.service.base import Context, int_id, refuse_deactivated, span_text
+from rentcal.service.base import Context, int_id, refuse_deactivated
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import read_limits
@@ -160,13 +160,11 @@ class Bookings:
                 reason=None,
                 changed_at=now,
             )
-            span = span_text(start, end)
             booked = self.ctx.get_rental(conn, rental_id)  # the answer, and the e-mails' facts
             self.ctx.notify(
                 conn,
                 q.admin_ids(conn),
-                f"new request: rental {rental_id}, {who.handle} booked {mach.name} {span}"
-                + (" (auto-approved)" if mach.auto_approve else ""),
+                news.requested(booked, auto_approved=mach.auto_approve),
                 rental_id,
                 kind="request",
                 rental=booked,
@@ -175,7 +173,7 @@ class Bookings:
                 self.ctx.notify(
                     conn,
                     [who.id],
-                    f"rental {rental_id} approved: {mach.name} {span}",
+                    news.status_changed(booked, RentalStatus.APPROVED, None, "approved"),
                     rental_id,
                     kind="approved",
                     rental=booked,

@@ -143,7 +143,7 @@ class Catalogue:
                 self.ctx.notify(
                     conn,
                     [row.id],
-                    "your membership was verified: you can book machines now",
+                    "Your membership was verified: you can book machines now.",
                     kind="verified",
                 )
             return q.member(self.ctx.member_row(conn, row.handle))

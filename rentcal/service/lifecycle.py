@@ -17,11 +17,12 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
+from rentcal.core import news
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
-from rentcal.service.base import Context, span_text
+from rentcal.service.base import Context
 
 #: The reason stored on (and told about) rentals settled by a retirement.
 RETIRED_REASON = "machine retired"
@@ -73,12 +74,10 @@ class Lifecycle:
         )
         if not notify:
             return
-        span = span_text(rental.start, rental.end)
-        message = f"rental {rental.id} {new.value}: {rental.machine} {span}"
         self.ctx.notify(
             conn,
             [q.rental_owner_id(conn, rental.id)],
-            message + (f" ({note})" if note else ""),
+            news.status_changed(rental, new, note, kind or new.value),
             rental.id,
             kind=kind or new.value,
             # As stored above (the e-mail's calendar invitation is this version of it).
@@ -181,12 +180,10 @@ class Lifecycle:
         standing = self.settle_open(conn, actor_id, today, RETIRED_REASON, machine_id=machine_id)
         admins = q.admin_ids(conn)
         for rental in standing:
-            span = span_text(rental.start, rental.end)
             self.ctx.notify(
                 conn,
                 [q.rental_owner_id(conn, rental.id)],
-                f"machine {rental.machine} was retired; your approved rental {rental.id} "
-                f"({span}) stands, and an admin will tell you if it cannot go ahead",
+                news.retired_to_member(rental),
                 rental.id,
                 kind="retired",
                 rental=rental,
@@ -194,8 +191,7 @@ class Lifecycle:
             self.ctx.notify(
                 conn,
                 admins,
-                f"machine {rental.machine} was retired with approved rental {rental.id} "
-                f"({rental.member}, {span}) still to come: it stands unless an admin cancels it",
+                news.retired_to_admins(rental),
                 rental.id,
                 kind="retired",
                 rental=rental,

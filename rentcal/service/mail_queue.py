@@ -38,13 +38,15 @@ def queue(
     rental: Rental | int | None,
     kind: str,
     now: datetime,
+    currency: str | None = None,
 ) -> None:
     """One outbox row per member of ``member_ids`` with an address; ``rental`` is the
-    rental the news is about (its value, or its id to read it), or None."""
+    rental the news is about (its value, or its id to read it), or None; its price
+    is worded in ``currency``."""
     if not member_ids:
         return
     about = q.rental_by_id(conn, rental) if isinstance(rental, int) else rental
-    said = compose(message, about)
+    said = compose(message, about, currency)
     method = None if about is None else method_for(kind, about)
     calendar = None
     if about is not None and method is not None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal.core import checks
+from rentcal.core import checks, news
 from rentcal.core.availability import Conflict, availability
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_maintenance_status
@@ -26,7 +26,7 @@ from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import UNSET, Change, Edited, Maintenance, Unset
 from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest, Unavailable
-from rentcal.service.base import Context, Span, int_id, span_text, statuses
+from rentcal.service.base import Context, Span, int_id, statuses
 from rentcal.service.editing import cleaned, record_changes
 from rentcal.service.housekeeping import Housekeeping
 
@@ -99,8 +99,9 @@ class Upkeep:
                 self.ctx.notify(
                     conn,
                     [q.rental_owner_id(conn, clash.id)],
-                    f"maintenance {new_id} ({what.value}) on {mach.name} {span_text(start, end)} "
-                    f"overlaps your rental {clash.id}; an admin will contact you",
+                    news.maintenance_overlaps(
+                        mach.title or mach.name, what.value, start, end, clash.id, edited=False
+                    ),
                     clash.id,
                     kind="maintenance",
                 )
@@ -190,8 +191,9 @@ class Upkeep:
                 self.ctx.notify(
                     conn,
                     [q.rental_owner_id(conn, clash.id)],
-                    f"maintenance {item.id} on {mach.name} now {span_text(first, last)} "
-                    f"overlaps your rental {clash.id}; an admin will contact you",
+                    news.maintenance_overlaps(
+                        mach.title or mach.name, None, first, last, clash.id, edited=True
+                    ),
                     clash.id,
                     kind="maintenance",
                 )

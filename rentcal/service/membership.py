@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from rentcal.core import checks
+from rentcal.core import checks, news
 from rentcal.core.credential_values import RevokedReason
 from rentcal.core.types import Role
 from rentcal.core.values import UNSET, Change, Edited, Member, Unset
@@ -31,7 +31,7 @@ from rentcal.db import sql as q
 from rentcal.db.sql import credential_tables as qa
 from rentcal.db.sql import feed_tables as qf
 from rentcal.errors import InvalidRequest, PermissionDenied
-from rentcal.service.base import Context, span_text
+from rentcal.service.base import Context
 from rentcal.service.editing import cleaned, record_changes, required_title
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.lifecycle import Lifecycle
@@ -140,7 +140,7 @@ class Membership:
             )
             if changes:
                 q.update_member(conn, row.id, **{c.field: wanted[c.field] for c in changes})
-                self.ctx.notify(conn, [row.id], f"your role is now {new.value}", kind="role")
+                self.ctx.notify(conn, [row.id], f"Your role is now {new.value}.", kind="role")
             return Edited(q.member(self.ctx.member_row(conn, row.handle)), changes)
 
         return self.ctx.write(work, calendar=False)
@@ -234,12 +234,10 @@ class Membership:
         )
         admins = q.admin_ids(conn)
         for rental in standing:
-            span = span_text(rental.start, rental.end)
             self.ctx.notify(
                 conn,
                 [member_id, *admins],
-                f"member {rental.member} was deactivated with approved rental {rental.id} "
-                f"({rental.machine}, {span}) still to come: it stands unless an admin cancels it",
+                news.deactivated(rental),
                 rental.id,
                 kind="deactivated",
                 rental=rental,
@@ -270,7 +268,7 @@ class Membership:
                 conn, "member", row.id, {"active": False}, {"active": True}, actor, self.ctx.now()
             )
             q.update_member(conn, row.id, deactivated_at=None)
-            self.ctx.notify(conn, [row.id], "your membership was reactivated", kind="reactivated")
+            self.ctx.notify(conn, [row.id], "Your membership was reactivated.", kind="reactivated")
             return q.member(self.ctx.member_row(conn, row.handle))
 
         return self.ctx.write(work, calendar=False)

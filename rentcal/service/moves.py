@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.engine import Connection
 
-from rentcal.core import checks
+from rentcal.core import checks, news
 from rentcal.core.availability import availability
 from rentcal.core.limits import check_rental_days
 from rentcal.core.pricing import rental_price
@@ -191,13 +191,19 @@ class Moves:
                 reason=what,
                 changed_at=now,
             )
-            priced = (
-                f"price {price}" if price == rental.price else f"price {rental.price} -> {price}"
+            told = news.moved(
+                rental,
+                actor.name or actor.handle,
+                None if mach.name == rental.machine else (mach.title or mach.name),
+                new_start,
+                new_end,
+                price,
+                self.ctx.currency_in(conn),
             )
             self.ctx.notify(
                 conn,
                 [q.rental_owner_id(conn, rid), *q.admin_ids(conn)],
-                f"rental {rid} ({rental.member}) {what} by {actor.handle}; {priced}",
+                told,
                 rid,
                 kind="moved",
             )

@@ -1,5 +1,6 @@
 """Organisation-wide settings: the time zone in which "today" is read, the rental limits,
-the hour of the reminders (:mod:`rentcal.service.reminders`).
+the hour of the reminders (:mod:`rentcal.service.reminders`), the currency of prices
+(:mod:`rentcal.service.org_currency`).
 
 The rental limits (:mod:`rentcal.core.limits`): defaults until an admin sets
 them with :meth:`OrgSettings.set_limits`; each change is kept with who set it
@@ -29,10 +30,12 @@ from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
 from rentcal.core.limits import RentalLimits, check_limit
+from rentcal.core.money import check_currency
 from rentcal.core.values import TimeZone
 from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
+from rentcal.service.org_currency import CURRENCY_KEY, NONE, read_currency, stored_currency
 from rentcal.service.org_limits import HORIZON_DAYS_KEY, MAX_DAYS_KEY, read_limits
 from rentcal.service.org_zone import TIMEZONE_KEY
 from rentcal.service.reminders import OFF, REMINDER_HOUR_KEY, check_hour, read_hour, stored_hour
@@ -167,6 +170,44 @@ class OrgSettings:
         Empty while the default holds."""
         rows = self.ctx.read(lambda conn: q.org_setting_history(conn, REMINDER_HOUR_KEY))
         return [(stored_hour(r), r.changed_by, r.changed_at) for r in rows]
+
+    # -- the currency prices are shown in (issue #21) ------------------------------
+
+    def currency(self) -> str | None:
+        """The ISO 4217 code prices are shown with (``EUR``: ``€120.00``); None: none
+        (``120.00``), until an admin sets one."""
+        return self.ctx.read(read_currency)
+
+    def set_currency(self, currency: str | None, acting: str | None = None) -> str | None:
+        """Store the currency of every price shown to people, or None (admins only).
+
+        ``currency`` is an ISO 4217 code in any case (``"eur"``); ``None`` or
+        ``"none"``: prices without a currency. An unknown code is an
+        InvalidRequest naming it. A value equal to the one in force changes
+        nothing; any other is recorded with who set it and when. Amounts
+        stored and answered in JSON stay as they are: only words change, so
+        the calendar's revision stays.
+        """
+        wanted = check_currency(currency)
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> str | None:
+            actor = self.ctx.admin(conn, acting, "set the currency")
+            if read_currency(conn) != wanted:
+                value = NONE if wanted is None else wanted
+                q.add_org_setting(conn, CURRENCY_KEY, value, actor.id, self.ctx.now())
+            return read_currency(conn)
+
+        self.ctx.forget_currency()
+        found = self.ctx.write(work, calendar=False)
+        self.ctx.forget_currency()
+        return found
+
+    def currency_history(self) -> list[tuple[str | None, str | None, datetime]]:
+        """Every stored currency, newest first: (code or None for none, who, when).
+        Empty while none was ever set."""
+        rows = self.ctx.read(lambda conn: q.org_setting_history(conn, CURRENCY_KEY))
+        return [(stored_currency(r), r.changed_by, r.changed_at) for r in rows]
 
 
 __all__ = ["OrgSettings"]

@@ -118,9 +118,11 @@ class Reminders:
             self.ctx.store.lock_reminders(conn)
             now = self.ctx.now()
             due = [] if day is None else mail_sql.due_reminders(conn, day)  # under the lock
+            currency = self.ctx.currency_in(conn) if due else None
             for rental_id, member_id, kind in due:
                 rental = self.ctx.get_rental(conn, rental_id)
-                queue(conn, [member_id], reminder_message(kind, rental), rental, kind, now)
+                said = reminder_message(kind, rental)
+                queue(conn, [member_id], said, rental, kind, now, currency)
             lists = 0 if digest_day is None else queue_digests(conn, digest_day, now)
             return len(due) + lists
 

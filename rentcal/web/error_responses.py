@@ -66,6 +66,7 @@ from rentcal.errors import (
 from rentcal.web.accept import prefers_html
 from rentcal.web.next_path import next_or_home
 from rentcal.web.scope import REQUEST_ID, route_path
+from rentcal.web.validation_words import validation_words
 
 log = logging.getLogger("rentcal.web")
 #: Seconds a client should wait after a 503 busy before trying again.
@@ -311,16 +312,11 @@ def _viewer(request: Request) -> Member | None:
 
 
 def _validation_message(errors: Sequence[Any]) -> tuple[str, str | None]:
-    """One sentence for the first thing wrong with a request, and the field it names."""
+    """One sentence for the first thing wrong with a request, and the field it names
+    (:func:`~rentcal.web.validation_words.validation_words`: field, value, reason)."""
     if not errors:
         return "the request is not valid", None
-    first = errors[0]
-    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
-    where = ".".join(loc) or None
-    message = str(first.get("msg", "is not valid"))
-    if where is None:
-        return f"request body: {message}", None
-    return f"{where}: {message}", where
+    return validation_words(errors[0])
 
 
 async def _on_rentcal_error(request: Request, err: Exception) -> Response:

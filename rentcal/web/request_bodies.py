@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from rentcal.core.wording import quote
 from rentcal.frontend.iso_day import iso_day, looks_like_iso_day
+from rentcal.web.validation_words import DATE_HINT
 
 
 def iso_date(value: object) -> date:
@@ -19,9 +21,11 @@ def iso_date(value: object) -> date:
     if isinstance(value, str) and looks_like_iso_day(value):
         day = iso_day(value)
         if day is None:
-            raise ValueError(f"{value!r} is not a day of the calendar")
+            raise ValueError(f"{quote(value)} is not a date; {DATE_HINT}")
         return day
-    raise ValueError("must be an ISO date string YYYY-MM-DD")
+    if isinstance(value, str):
+        raise ValueError(f"{quote(value)} is not a date; {DATE_HINT}")
+    raise ValueError(f"{quote(value)} is not a date: send a string; {DATE_HINT}")
 
 
 #: An ISO date in a JSON body: a "YYYY-MM-DD" string, nothing else.

@@ -203,6 +203,7 @@ def admin_page(
         errors[section], forms[section] = refusal.errors, refusal.form
     booked = _booked(request, cal)
     context: dict[str, Any] = {
+        "currency": cal.currency(),
         "pending": pending,
         "unverified": [m for m in members if not m.verified],
         "members": members,

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rentcal.core.availability import Availability, Conflict
+from rentcal.core.money import format_money, money_prefix
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import day_count
 from rentcal.core.values import Machine, Member
@@ -41,7 +42,7 @@ from rentcal.web import metrics
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.pages import grid
 from rentcal.web.pages.forms import FORM, errors_of
-from rentcal.web.pages.render import money, new_form_key, parse_day, posted, render, see_other
+from rentcal.web.pages.render import new_form_key, parse_day, posted, render, see_other
 
 router = APIRouter()
 
@@ -113,12 +114,12 @@ def _selected(cal: Rentcal, form: BookingForm, errors: dict[str, str]) -> Machin
     return machine
 
 
-def quote(machine: Machine, start: date, end: date) -> Quote:
-    """Days x daily price, exactly as the booking will fix it."""
+def quote(machine: Machine, start: date, end: date, currency: str | None = None) -> Quote:
+    """Days x daily price, exactly as the booking will fix it, in ``currency``."""
     return Quote(
         days=day_count(start, end),
-        daily_price=money(machine.daily_price),
-        total=money(rental_price(machine.daily_price, start, end)),
+        daily_price=format_money(machine.daily_price, currency),
+        total=format_money(rental_price(machine.daily_price, start, end), currency),
     )
 
 
@@ -176,9 +177,12 @@ def page_context(
     )
     price = None
     shown = availability is None or availability.available  # no price for refused days
+    currency = cal.currency()
     if machine is not None and start is not None and end is not None and start <= end and shown:
-        price = quote(machine, start, end)
+        price = quote(machine, start, end, currency)
     return {
+        "currency": currency,
+        "money_prefix": money_prefix(currency),
         "machines": cal.machines(include_retired=False),
         "selected": machine,
         "form": replace(form, key=form.key or new_form_key()),

@@ -112,6 +112,7 @@ def me_page(
     if request.query_params.get("done") == "password":
         done = "Password changed."
     context: dict[str, Any] = {
+        "currency": cal.currency(),
         "upcoming": upcoming,
         "past": past,
         "notifications": notes,

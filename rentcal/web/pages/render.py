@@ -16,7 +16,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -25,6 +24,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
+from rentcal.core.dates_words import day_words, moment_words, span_parts
+from rentcal.core.money import format_money
 from rentcal.core.values import Member
 from rentcal.frontend.iso_day import iso_day
 from rentcal.web.server_settings import Settings
@@ -58,15 +59,12 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["iso"] = _iso
-    env.filters["money"] = money
+    # The words of e-mails and the CLI (issue #21), registered once for every page.
+    env.filters["day"] = day_words
+    env.filters["span_parts"] = span_parts
+    env.filters["moment"] = moment_words
+    env.filters["money"] = format_money
     return env
-
-
-def money(amount: Decimal) -> str:
-    """An amount of money as pages show it ("120.00"): THE one place pages format
-    prices (templates through the ``money`` filter, the booking quote too), so the
-    organisation's own currency format can replace it here alone."""
-    return f"{amount:.2f}"
 
 
 def _iso(value: object) -> str:
@@ -124,7 +122,8 @@ def render(
     """A page from ``template`` with the common context and security headers.
 
     Every page gets ``root`` (the path prefix), ``nonce``, ``member`` (the viewer
-    or None), ``fullcalendar`` (script src/integrity) and ``today``-free data:
+    or None), ``fullcalendar`` (script src/integrity), ``currency`` (None unless
+    the page passes the organisation's) and ``today``-free data:
     the templates never read a clock.
     """
     nonce = secrets.token_urlsafe(18)
@@ -136,6 +135,8 @@ def render(
         "fullcalendar": script,
         "path": request.url.path,
         "notice": None,
+        # The organisation's currency (``|money(currency)``): pages showing prices pass it.
+        "currency": None,
     }
     data.update(context or {})
     html = environment().get_template(template).render(data)
@@ -244,7 +245,6 @@ __all__ = [
     "environment",
     "form_fields",
     "fullcalendar_script",
-    "money",
     "new_form_key",
     "parse_day",
     "posted",

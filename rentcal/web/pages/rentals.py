@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.news import history_words, reason_words
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, RentcalError
@@ -158,7 +159,7 @@ def rental_page(
     actions = allowed(rental, viewer, today)
     context = {
         "rental": rental,
-        "history": list(reversed(history)),
+        "history": [history_entry(h) for h in reversed(history)],
         "private": may_see_private(viewer, rental),
         "actions": actions,
         "machines": [m.name for m in cal.machines(include_retired=False)]
@@ -168,8 +169,17 @@ def rental_page(
         "error": error,
         "typed": {} if refusal is None else refusal.form,
         "notice": None if error else notice,
+        "currency": cal.currency(),
     }
     return render(request, "rental.html", context, member=viewer, status=403 if denied else 200)
+
+
+def history_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A history entry with its change and details in the words of the CLI (``moved``,
+    never ``pending → pending``)."""
+    old = RentalStatus(entry["from"]) if entry["from"] else None
+    change = history_words(old, RentalStatus(entry["to"]), entry["reason"])
+    return {**entry, "change": change, "details": reason_words(entry["reason"])}
 
 
 def _id(text: str) -> int | None:

@@ -125,7 +125,7 @@
     title.textContent = option.dataset.title;
     const description = option.dataset.description;
     el.facts.append(title, (description ? ": " + description : "") + ". " +
-      option.dataset.price + " a day.");
+      (option.dataset.priceText || option.dataset.price) + " a day.");
   }
 
   // -- price quote ---------------------------------------------------------------
@@ -135,9 +135,11 @@
     return Number(parts[0]) * 100 + Number(((parts[1] || "") + "00").slice(0, 2));
   }
 
+  /** Cents as the server words money (rentcal.core.money): "€1,234.50", "CHF 9.00". */
   function money(totalCents) {
-    const whole = Math.floor(totalCents / 100);
-    return whole + "." + String(totalCents % 100).padStart(2, "0");
+    const whole = Math.floor(totalCents / 100).toLocaleString("en-US");
+    const prefix = form.dataset.moneyPrefix || "";
+    return prefix + whole + "." + String(totalCents % 100).padStart(2, "0");
   }
 
   function dayCount(start, end) {
@@ -148,11 +150,13 @@
     const req = request();
     el.quote.textContent = "";
     if (!complete(req) || req.end < req.start) { return; }
-    const price = selectedOption().dataset.price;
+    const option = selectedOption();
+    const price = option.dataset.price;
     const days = dayCount(req.start, req.end);
     const total = document.createElement("strong");
     total.textContent = money(cents(price) * days);
-    el.quote.append("Price: " + days + " day" + (days === 1 ? "" : "s") + " × " + price + " = ",
+    el.quote.append("Price: " + days + " day" + (days === 1 ? "" : "s") + " × " +
+      (option.dataset.priceText || price) + " = ",
       total);
   }
 
