@@ -137,12 +137,12 @@ class TestChoicesHonoured:
         deliver(mailcal, smtp)
         assert not any("approved" in s for s in subjects(smtp, "bob@example.org"))
         assert [n.message for n in mailcal.notifications("bob")] == [
-            "rental 1 approved: tractor 2030-01-20..2030-01-21"
+            "Your booking of Tractor 6120 for Sun 20 – Mon 21 Jan 2030 is approved (rental 1)."
         ]
         assert subjects(smtp, "dan@example.org") == [
-            "Rental 2 approved: tractor 2030-01-24..2030-01-25"
+            "Your booking of Tractor 6120 for Thu 24 – Fri 25 Jan 2030 is approved (rental 2)"
         ]
-        assert sum("New request" in s for s in subjects(smtp, "ada@example.org")) == 2
+        assert sum("asked to book" in s for s in subjects(smtp, "ada@example.org")) == 2
 
     def test_other_kinds_still_mailed(self, mailcal: rentcal.Rentcal, smtp: Server) -> None:
         mailcal.set_mail_choices("bob", {"approved": "in-app"}, acting="bob")
@@ -150,7 +150,8 @@ class TestChoicesHonoured:
         mailcal.reject(1, acting="ada", reason="in repair")
         deliver(mailcal, smtp)
         assert subjects(smtp, "bob@example.org") == [
-            "Rental 1 rejected: tractor 2030-01-20..2030-01-21 (in repair)"
+            "Your booking of Tractor 6120 for Sun 20 – Mon 21 Jan 2030 was rejected (rental 1). "
+            "Reason: in repair"
         ]
 
     def test_security_mail_is_always_sent(self, mailcal: rentcal.Rentcal, smtp: Server) -> None:

@@ -47,7 +47,9 @@ class TestBookForAMember:
         assert (rental.machine, rental.start, rental.purpose) == ("saw", d(20), "fence posts")
         assert rental.status == "approved"  # the saw approves its bookings itself
         told = [n.message for n in pages.cal.notifications("bob") if n.rental_id == rental.id]
-        assert told == [f"rental {rental.id} approved: saw 2030-01-20..2030-01-21"]
+        said = "Your booking of Band saw for Sun 20 – Mon 21 Jan 2030 is approved"
+        said += f" (rental {rental.id})."
+        assert told == [said]
         assert pages.cal.history(rental.id)[0]["by"] == "ada"
         page = client.get(answer.headers["location"]).text
         assert f"rental {rental.id} for Bob Baker (bob)" in text_of(page, "booked-for")

@@ -127,7 +127,7 @@ class TestPages:
         page = self.client(euros, "bob").get(
             "/", params={"machine": "tractor", "start": "2030-01-23", "end": "2030-01-24"}
         )
-        assert "Tractor 6120 (tractor) — €120.00 a day" in page.text
+        assert "Tractor 6120 — €120.00 a day" in page.text
         assert 'data-money-prefix="€"' in page.text
         assert "<strong>€240.00</strong>" in page.text
 
