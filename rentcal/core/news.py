@@ -27,6 +27,11 @@ from rentcal.core.values import Rental
 #: The prefix of the history reason a move records (``moved: A -> B``, kept as it
 #: always was: JSON answers show it).
 MOVED = "moved: "
+#: The prefixes of the history reasons of a hand-over (:mod:`rentcal.core.handover`):
+#: a check-out, a check-in (the return) and a no-show flag.
+CHECKED_OUT = "checked out"
+RETURNED = "returned"
+NO_SHOW = "no-show: "
 
 
 def machine_words(rental: Rental) -> str:
@@ -144,6 +149,26 @@ def maintenance_overlaps(
     )
 
 
+def damaged_return(rental: Rental, notes: str | None, repair_id: int | None) -> str:
+    """To the member: the machine came back damaged from their booking (a check-in)."""
+    repair = f"; it is in repair (maintenance {repair_id})" if repair_id is not None else ""
+    said = f" Notes: {notes}" if notes else ""
+    return sentence(
+        f"{machine_words(rental)} came back damaged from your booking for "
+        f"{span_words(rental.start, rental.end)}{repair} (rental {rental.id}).{said}"
+    )
+
+
+def no_show(rental: Rental, hours: int) -> str:
+    """To the admins and the machine's keepers: nobody picked the machine up in time."""
+    return sentence(
+        f"{member_words(rental)}'s booking of {machine_words(rental)} for "
+        f"{span_words(rental.start, rental.end)} was not picked up: nobody checked it out "
+        f"within {hours} hours of its first day (rental {rental.id}); it is kept, flagged "
+        "as a no-show"
+    )
+
+
 #: What each status change is called in a rental's history.
 _HISTORY = {
     (None, RentalStatus.PENDING): "requested",
@@ -160,8 +185,17 @@ _HISTORY = {
 def history_words(old: RentalStatus | None, new: RentalStatus, reason: str | None) -> str:
     """One history entry's change for people: ``approved``, ``moved``, ``still approved``
     (a status that stayed: a move, or a booking that stands), never ``pending → pending``."""
+    said = reason or ""
     if old == new:
-        return "moved" if (reason or "").startswith(MOVED) else f"still {new.value}"
+        if said.startswith(MOVED):
+            return "moved"
+        if said.startswith(CHECKED_OUT):
+            return "checked out"
+        if said.startswith(NO_SHOW):
+            return "flagged as a no-show"
+        return f"still {new.value}"
+    if new is RentalStatus.COMPLETED and said.startswith(RETURNED):
+        return "returned"
     return _HISTORY.get((old, new), f"{old.value if old else 'new'} → {new.value}")
 
 
@@ -176,13 +210,18 @@ def reason_words(reason: str | None) -> str | None:
 
 
 __all__ = [
+    "CHECKED_OUT",
     "MOVED",
+    "NO_SHOW",
+    "RETURNED",
+    "damaged_return",
     "deactivated",
     "history_words",
     "machine_words",
     "maintenance_overlaps",
     "member_words",
     "moved",
+    "no_show",
     "reason_words",
     "requested",
     "retired_to_admins",

@@ -42,6 +42,8 @@ class Machine:
     request_policy: RequestPolicy = RequestPolicy.BLOCK
     #: Hours a pending request may wait for a decision; None: until its first day.
     request_expiry_hours: int | None = None
+    #: The unit of the machine's meter (``hours``, ``km``, ...); None: it has none.
+    meter: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a machine."""
@@ -54,6 +56,7 @@ class Machine:
             "description": self.description,
             "request_policy": self.request_policy.value,
             "request_expiry_hours": self.request_expiry_hours,
+            "meter": self.meter,
         }
 
 

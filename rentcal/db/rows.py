@@ -36,6 +36,7 @@ class MachineRecord(NamedTuple):
     created_at: datetime
     request_policy: RequestPolicy
     request_expiry_hours: int | None
+    meter_unit: str | None
 
 
 class MemberRecord(NamedTuple):

@@ -29,6 +29,7 @@ from rentcal.core.types import (
 )
 from rentcal.db import (
     tables_accounts,  # noqa: F401  (registers the account tables)
+    tables_handover,  # noqa: F401  (registers the hand-over tables)
     tables_mail,  # noqa: F401  (registers the mail outbox)
     tables_usage,  # noqa: F401  (registers the figures per minute)
 )
@@ -93,6 +94,8 @@ class MachineRow(SQLModel, table=True):
     )
     #: Hours a pending request may wait for a decision; NULL: until its first day.
     request_expiry_hours: int | None = Field(default=None, nullable=True)
+    #: revision 0015: the unit of the machine's meter (hours, km, ha ...); NULL: no meter.
+    meter_unit: str | None = Field(default=None, sa_type=sa.String(16), nullable=True)
 
     __table_args__ = (sa.CheckConstraint("daily_price >= 0", name="ck_machine_price"),)
 

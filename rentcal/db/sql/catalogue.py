@@ -75,6 +75,7 @@ def machine(row: MachineRecord) -> Machine:
         row.created_at,
         RequestPolicy(row.request_policy),
         row.request_expiry_hours,
+        row.meter_unit,
     )
 
 
