@@ -108,6 +108,8 @@ class TestHousekeeping:
             "0,",
             '"completed":',
             "0,",
+            '"no_shows":',
+            "0,",
             '"reminders":',
             "0",
             "}",

@@ -80,7 +80,7 @@ def move(
 )
 @cli_command
 def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Expire undecided requests, complete ended rentals, queue due reminders (for cron).
+    """Expire undecided requests, complete ended rentals, flag no-shows, queue reminders (cron).
 
     rentcal does this by itself whenever it touches a machine or shows a stale
     rental; run this so nothing waits for the next visitor. From the reminder
@@ -98,9 +98,10 @@ def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if as_json:
         render.emit_json({**done.as_dict(), "reminders": reminded})
         return
+    flagged = f"{plural(done.no_shows, 'no-show')} flagged, " if done.no_shows else ""
     render.echo(
         f"Housekeeping: {plural(done.expired, 'request')} expired, "
-        f"{plural(done.completed, 'rental')} completed, "
+        f"{plural(done.completed, 'rental')} completed, {flagged}"
         f"{plural(reminded, 'reminder')} queued."
     )
 

@@ -21,7 +21,7 @@ Decimal('11.50')
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -105,7 +105,8 @@ class Handover:
     ``by`` is None for what the system recorded (a no-show); ``reading`` and
     ``unit`` are the meter as read then (None: no meter); ``condition`` and
     ``late`` concern a check-in; ``repair`` is the maintenance block a damaged
-    return opened.
+    return opened; ``used`` is what the meter ran while the machine was out
+    (on a check-in with both readings in one unit, else None).
     """
 
     rental_id: int
@@ -118,6 +119,7 @@ class Handover:
     late: bool = False
     notes: str | None = None
     repair: int | None = None
+    used: Decimal | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a hand-over (a reading as a string, like money)."""
@@ -132,7 +134,21 @@ class Handover:
             "late": self.late,
             "notes": self.notes,
             "repair": self.repair,
+            "used": None if self.used is None else str(self.used),
         }
+
+
+def with_used(handovers: list[Handover]) -> list[Handover]:
+    """A rental's hand-overs with ``used`` filled in on its check-in (from its check-out)."""
+    out = next((h for h in handovers if h.kind is HandoverKind.OUT), None)
+    if out is None:
+        return handovers
+    return [
+        replace(h, used=units_used(out.reading, h.reading))
+        if h.kind is HandoverKind.IN and h.unit == out.unit
+        else h
+        for h in handovers
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +198,9 @@ class HandoverState:
         return self.out is not None and self.back is None
 
     @property
-    def units_used(self) -> Decimal | None:
+    def used(self) -> Decimal | None:
         """What the meter ran while it was out (None: not back, or no readings)."""
-        if self.out is None or self.back is None or self.out.unit != self.back.unit:
-            return None
-        return units_used(self.out.reading, self.back.reading)
+        return None if self.back is None else self.back.used
 
 
 __all__ = [
@@ -200,4 +214,5 @@ __all__ = [
     "check_unit",
     "reading_words",
     "units_used",
+    "with_used",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from rentcal.core.dates_words import iso_spans_in_words, span_words
+from rentcal.core.dates_words import day_words, iso_spans_in_words, span_words
 from rentcal.core.money import format_money
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
@@ -149,13 +149,17 @@ def maintenance_overlaps(
     )
 
 
-def damaged_return(rental: Rental, notes: str | None, repair_id: int | None) -> str:
-    """To the member: the machine came back damaged from their booking (a check-in)."""
-    repair = f"; it is in repair (maintenance {repair_id})" if repair_id is not None else ""
+def damaged_return(rental: Rental, notes: str | None, repair_until: date | None) -> str:
+    """To the member: their booking's machine came back damaged (a check-in)."""
+    repair = (
+        f"; {machine_words(rental)} is in repair until {day_words(repair_until)}"
+        if repair_until is not None
+        else ""
+    )
     said = f" Notes: {notes}" if notes else ""
     return sentence(
-        f"{machine_words(rental)} came back damaged from your booking for "
-        f"{span_words(rental.start, rental.end)}{repair} (rental {rental.id}).{said}"
+        f"Your booking of {machine_words(rental)} for {span_words(rental.start, rental.end)} "
+        f"was returned damaged (rental {rental.id}){repair}.{said}"
     )
 
 

@@ -17,6 +17,10 @@ to one of them. Where things live:
 ``bookings``              ``book``, approve / reject / cancel / complete
 ``rentals``               reading rentals: ``rental``, ``rentals``, ``history``
 ``moves``                 ``move``: other days and/or another machine
+``handover``              ``checkout``, ``checkin``, ``handovers``; a meter's
+                          ``last_reading``, ``meter_readings``
+``keepers``               ``add_keeper``, ``remove_keeper``, ``keepers``: who
+                          hands a machine over besides the admins
 ``maintenance``           ``add_maintenance``, ``edit_maintenance``, cancel /
                           complete, reads
 ``editing``               the change log; ``edit_machine``, ``reactivate_machine``
@@ -45,7 +49,8 @@ to one of them. Where things live:
                           limits: ``limits``, ``set_limits``, ``limits_history``;
                           the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
                           ``reminder_hour_history``; the currency:
-                          ``currency``, ``set_currency``, ``currency_history``
+                          ``currency``, ``set_currency``, ``currency_history``;
+                          the no-show grace: ``no_show_hours``, ...
 ``reminders``             ``queue_reminders``: pick-up and return reminders,
                           once each, through the mail outbox (and the
                           admins' daily lists of pending requests)
@@ -79,8 +84,10 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.email_links import EmailChanges
+from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
+from rentcal.service.keepers import Keepers
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
@@ -197,6 +204,14 @@ class Rentcal:
     rentals = via("rentals", RentalReads.rentals)
     history = via("rentals", RentalReads.history)
     move = via("moves", Moves.move)
+    checkout = via("handovers", Handovers.checkout)
+    checkin = via("handovers", Handovers.checkin)
+    handovers = via("handovers", Handovers.handovers)
+    last_reading = via("handovers", Handovers.last_reading)
+    meter_readings = via("handovers", Handovers.meter_readings)
+    keepers = via("keepers", Keepers.keepers)
+    add_keeper = via("keepers", Keepers.add_keeper)
+    remove_keeper = via("keepers", Keepers.remove_keeper)
     housekeeping = via("housekeeping", Housekeeping.housekeeping)
     housekeeping_due = via("housekeeping", Housekeeping.housekeeping_due)
 
@@ -237,6 +252,9 @@ class Rentcal:
     currency = via("settings", OrgSettings.currency)
     set_currency = via("settings", OrgSettings.set_currency)
     currency_history = via("settings", OrgSettings.currency_history)
+    no_show_hours = via("settings", OrgSettings.no_show_hours)
+    set_no_show_hours = via("settings", OrgSettings.set_no_show_hours)
+    no_show_hours_history = via("settings", OrgSettings.no_show_hours_history)
     queue_reminders = via("reminders", Reminders.queue_reminders)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------

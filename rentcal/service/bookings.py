@@ -29,10 +29,18 @@ from rentcal.db.rows import MemberRecord
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import Context, int_id, refuse_deactivated
+from rentcal.service.handover import refuse_while_out
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import read_limits
 from rentcal.service.rentals import RentalReads
+
+#: What to do instead of an action on a rental that is checked out (not back yet).
+OUT_ADVICE = {
+    Action.COMPLETE: "check it in, which completes it",
+    Action.CANCEL: "check it in first",
+    Action.REJECT: "check it in first",
+}
 
 
 class Bookings:
@@ -291,6 +299,8 @@ class Bookings:
             rental = self.ctx.get_rental(conn, rid)  # re-read under the lock
             actor = self.ctx.actor(conn, acting)
             self._may_change(actor, rental, action)
+            if action is not Action.APPROVE:  # the machine is out: its check-in comes first
+                refuse_while_out(conn, rental, action.value, OUT_ADVICE[action])
             expired = rental.status is RentalStatus.REJECTED and rental.reason == EXPIRED_REASON
             if action is Action.APPROVE and expired:
                 raise InvalidTransition(

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
+from rentcal.core.handover import check_unit
 from rentcal.core.types import MachineStatus, RequestPolicy
 from rentcal.core.values import UNSET, Change, Edited, Machine, Member, Unset
 from rentcal.db import sql as q
@@ -66,6 +67,7 @@ MACHINE_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
         "request_expiry_hours",
         lambda v: checks.optional_hours(v, "request_expiry_hours"),
     ),
+    "meter": ("meter_unit", lambda v: check_unit(v, "meter")),
 }
 
 
@@ -140,6 +142,7 @@ class MachineEdits:
         auto_approve: bool | Unset = UNSET,
         request_policy: str | RequestPolicy | Unset = UNSET,
         request_expiry_hours: int | Unset | None = UNSET,
+        meter: str | Unset | None = UNSET,
     ) -> Edited[Machine]:
         """Change a machine's fields (admins); only the given ones (``UNSET``: leave it).
 
@@ -153,6 +156,11 @@ class MachineEdits:
         requests in the queue too (they stop holding their days); switching to
         ``"block"`` leaves requests already queued waiting until decided (new
         ones hold their days). ``request_expiry_hours=None``: no expiry by age.
+
+        ``meter``: the unit of the machine's meter (``"hours"``, ``"km"``,
+        ``"ha"`` ...): its hand-overs then record a reading (see
+        :meth:`~rentcal.service.handover.Handovers.checkout`); ``None``: no
+        meter. Readings taken keep their unit (the history stays as it was).
 
         Raises:
             InvalidRequest: no field given (reason ``nothing-to-change``), an
@@ -168,6 +176,7 @@ class MachineEdits:
                 "auto_approve": auto_approve,
                 "request_policy": request_policy,
                 "request_expiry_hours": request_expiry_hours,
+                "meter": meter,
             },
             MACHINE_FIELDS,
         )

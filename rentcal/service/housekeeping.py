@@ -6,7 +6,15 @@ Nothing runs in the background. A rental goes stale when
   could no longer be approved), or its machine's ``request_expiry_hours``
   have gone by since it was made — then it is **rejected** with the reason
   ``"expired"`` and its member is told;
-- it is *approved* and its last day has passed — then it is **completed**.
+- it is *approved* and its last day has passed — then it is **completed**,
+  unless it is checked out and not back (:mod:`rentcal.service.handover`):
+  its check-in completes it, and records it as late.
+
+When the organisation flags no-shows (:mod:`rentcal.service.org_no_show`),
+:meth:`Housekeeping.housekeeping` also flags, once, each approved rental that
+nobody checked out in time: a history note and a notification to the admins
+and the machine's keepers; the rental is kept as it is. (Only the full run
+does this, not the settling inside every write, which stays as cheap as it was.)
 
 Both are recorded like any status change (history row, SEQUENCE + 1) with
 ``changed_by`` NULL: done by the system. They happen lazily and idempotently:
@@ -35,7 +43,9 @@ from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 
+from rentcal.core import news
 from rentcal.core.availability import Conflict
+from rentcal.core.handover import HandoverKind
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
@@ -43,6 +53,7 @@ from rentcal.db.rows import MachineRecord
 from rentcal.errors import NotFound, RentcalError
 from rentcal.service.base import Context
 from rentcal.service.lifecycle import Lifecycle
+from rentcal.service.org_no_show import no_show_cutoff, read_no_show_hours
 
 T = TypeVar("T")
 
@@ -50,21 +61,29 @@ T = TypeVar("T")
 EXPIRED_REASON = "expired"
 #: The reason recorded when an approved rental's last day has passed.
 ENDED_REASON = "its last day has passed"
+#: The no-show flags due: (the last first day a no-show may have, the grace in hours).
+NoShowRule = tuple[date, int]
 
 
 @dataclass(frozen=True, slots=True)
 class HousekeepingResult:
-    """What one housekeeping run changed: requests expired, rentals completed."""
+    """What one housekeeping run changed: requests expired, rentals completed, rentals
+    flagged as no-shows."""
 
     expired: int = 0
     completed: int = 0
+    no_shows: int = 0
 
     def __add__(self, other: HousekeepingResult) -> HousekeepingResult:
-        return HousekeepingResult(self.expired + other.expired, self.completed + other.completed)
+        return HousekeepingResult(
+            self.expired + other.expired,
+            self.completed + other.completed,
+            self.no_shows + other.no_shows,
+        )
 
     def as_dict(self) -> dict[str, int]:
-        """The JSON shape: ``{"expired": N, "completed": M}``."""
-        return {"expired": self.expired, "completed": self.completed}
+        """The JSON shape: ``{"expired": N, "completed": M, "no_shows": K}``."""
+        return {"expired": self.expired, "completed": self.completed, "no_shows": self.no_shows}
 
 
 class Housekeeping:
@@ -75,7 +94,8 @@ class Housekeeping:
         self.lifecycle = lifecycle
 
     def housekeeping(self, today: date | None = None) -> HousekeepingResult:
-        """Expire undecided requests and complete ended rentals, on every machine.
+        """Expire undecided requests, complete ended rentals and flag no-shows, on
+        every machine.
 
         Idempotent and safe to run from several hosts at once (each change is
         recorded once). For cron: ``rentcal housekeeping``. Writes nothing
@@ -83,7 +103,7 @@ class Housekeeping:
         """
         day = self.ctx.today(today)
         now = self.ctx.now()
-        stale = self.ctx.read(lambda conn: self._stale_machines(conn, day, now))
+        stale, rule = self.ctx.read(lambda conn: self._due(conn, day, now))
         if not stale or self.ctx.store.read_only:
             return HousekeepingResult()
 
@@ -92,6 +112,8 @@ class Housekeeping:
             for machine_id in sorted(stale):  # a fixed order: never a deadlock
                 self.ctx.store.lock_machine(conn, machine_id)
             for machine_id in sorted(stale):
+                if rule is not None:  # before completing: an ended no-show is flagged too
+                    total += self._flag_no_shows(conn, machine_id, rule)
                 total += self.settle(conn, machine_id, day)
             return total
 
@@ -101,7 +123,51 @@ class Housekeeping:
         """Whether :meth:`housekeeping` has anything to do (reads only; a few indexed
         queries). The web server asks before answering a cached feed."""
         day = self.ctx.today(today)
-        return bool(self.ctx.read(lambda conn: self._stale_machines(conn, day, self.ctx.now())))
+        return bool(self.ctx.read(lambda conn: self._due(conn, day, self.ctx.now()))[0])
+
+    def _due(
+        self, conn: Connection, day: date, now: datetime
+    ) -> tuple[set[int], NoShowRule | None]:
+        """The machines with something to settle or flag, and the no-show rule (if on)."""
+        found = self._stale_machines(conn, day, now)
+        hours = read_no_show_hours(conn)
+        if hours is None:
+            return found, None
+        cutoff = no_show_cutoff(self.ctx.zone_in(conn), now, hours)
+        return found | q.no_show_machine_ids(conn, cutoff), (cutoff, hours)
+
+    def _flag_no_shows(
+        self, conn: Connection, machine_id: int, rule: NoShowRule
+    ) -> HousekeepingResult:
+        """Flag, once each, the machine's rentals nobody checked out in time (its lock held).
+
+        The flag is a ``no-show`` hand-over row (UNIQUE per rental: never twice),
+        a history note and a notification to the admins and the machine's keepers.
+        The rental stands: a late check-out is still possible.
+        """
+        cutoff, hours = rule
+        found = q.no_shows(conn, machine_id, cutoff)
+        if not found:
+            return HousekeepingResult()
+        now = self.ctx.now()
+        told = [*q.admin_ids(conn), *q.active_keeper_ids(conn, machine_id)]
+        for rental in found:
+            q.insert_handover(
+                conn, rental_id=rental.id, kind=HandoverKind.NO_SHOW, at=now, by_id=None
+            )
+            q.add_history(
+                conn,
+                rental_id=rental.id,
+                from_status=rental.status,
+                to_status=rental.status,
+                changed_by_id=None,
+                reason=f"{news.NO_SHOW}not checked out within {hours} hours of its first day",
+                changed_at=now,
+            )
+            self.ctx.notify(
+                conn, told, news.no_show(rental, hours), rental.id, kind="no-show", rental=rental
+            )
+        return HousekeepingResult(no_shows=len(found))
 
     def _stale_machines(self, conn: Connection, day: date, now: datetime) -> set[int]:
         """Machines with something stale (read without locks; settled under them)."""

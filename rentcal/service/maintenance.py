@@ -25,6 +25,7 @@ from rentcal.core.transitions import Action, next_maintenance_status
 from rentcal.core.types import ConflictKind, MaintenanceKind, MaintenanceStatus
 from rentcal.core.values import UNSET, Change, Edited, Maintenance, Unset
 from rentcal.db import sql as q
+from rentcal.db.rows import MachineRecord
 from rentcal.errors import InvalidRequest, Unavailable
 from rentcal.service.base import Context, Span, int_id, statuses
 from rentcal.service.editing import cleaned, record_changes
@@ -79,35 +80,53 @@ class Upkeep:
             actor = self.ctx.admin(conn, acting, "schedule maintenance")
             mach = self.ctx.machine_row(conn, name)
             self.housekeeping.lock(conn, [mach.id], day)
-            clashes = self._refuse_overlaps(conn, mach.id, mach.name, start, end, force)
-            now = self.ctx.now()
-            new_id = q.insert_maintenance(
-                conn,
-                uid=str(uuid.uuid4()),
-                machine_id=mach.id,
-                start_date=start,
-                end_date=end,
-                kind=what,
-                status=MaintenanceStatus.SCHEDULED,
-                notes=text,
-                created_by_id=actor.id,
-                created_at=now,
-                updated_at=now,
-                sequence=0,
-            )
-            for clash in clashes:
-                self.ctx.notify(
-                    conn,
-                    [q.rental_owner_id(conn, clash.id)],
-                    news.maintenance_overlaps(
-                        mach.title or mach.name, what.value, start, end, clash.id, edited=False
-                    ),
-                    clash.id,
-                    kind="maintenance",
-                )
-            return self.ctx.get_maintenance(conn, new_id)
+            return self.schedule(conn, actor.id, mach, start, end, what, text, force=force)
 
         return self.ctx.write(work, [(machine, start, end)])
+
+    def schedule(
+        self,
+        conn: Connection,
+        actor_id: int,
+        mach: MachineRecord,
+        start: date,
+        end: date,
+        kind: MaintenanceKind,
+        notes: str | None,
+        *,
+        force: bool,
+    ) -> Maintenance:
+        """Store a block in the caller's transaction, which holds the machine's lock and
+        checked the arguments: :meth:`add_maintenance`'s write, shared with a damaged
+        return's repair (:mod:`rentcal.service.handover`). The members of the rentals
+        it overlaps (allowed only with ``force``) are told."""
+        clashes = self._refuse_overlaps(conn, mach.id, mach.name, start, end, force)
+        now = self.ctx.now()
+        new_id = q.insert_maintenance(
+            conn,
+            uid=str(uuid.uuid4()),
+            machine_id=mach.id,
+            start_date=start,
+            end_date=end,
+            kind=kind,
+            status=MaintenanceStatus.SCHEDULED,
+            notes=notes,
+            created_by_id=actor_id,
+            created_at=now,
+            updated_at=now,
+            sequence=0,
+        )
+        for clash in clashes:
+            self.ctx.notify(
+                conn,
+                [q.rental_owner_id(conn, clash.id)],
+                news.maintenance_overlaps(
+                    mach.title or mach.name, kind.value, start, end, clash.id, edited=False
+                ),
+                clash.id,
+                kind="maintenance",
+            )
+        return self.ctx.get_maintenance(conn, new_id)
 
     def edit_maintenance(
         self,

@@ -37,6 +37,7 @@ from rentcal.errors import (
     Unavailable,
 )
 from rentcal.service.base import Context, int_id, span_text
+from rentcal.service.handover import refuse_while_out
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import read_limits
@@ -144,6 +145,8 @@ class Moves:
             else:
                 new_end = rental.end
             where["span"] = (mach.name, new_start, new_end)
+            if mach.name != rental.machine or new_start != rental.start:
+                refuse_while_out(conn, rental, "move", "only its last day can change")
             self._new_days_allowed(rental, new_start, new_end, day)
             if (new_start, new_end) != (rental.start, rental.end):
                 check_rental_days(new_start, new_end, day, read_limits(conn))

@@ -1,6 +1,6 @@
 """Organisation-wide settings: the time zone in which "today" is read, the rental limits,
 the hour of the reminders (:mod:`rentcal.service.reminders`), the currency of prices
-(:mod:`rentcal.service.org_currency`).
+(:mod:`rentcal.service.org_currency`), the no-show grace (:mod:`rentcal.service.org_no_show`).
 
 The rental limits (:mod:`rentcal.core.limits`): defaults until an admin sets
 them with :meth:`OrgSettings.set_limits`; each change is kept with who set it
@@ -37,6 +37,13 @@ from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
 from rentcal.service.org_currency import CURRENCY_KEY, NONE, read_currency, stored_currency
 from rentcal.service.org_limits import HORIZON_DAYS_KEY, MAX_DAYS_KEY, read_limits
+from rentcal.service.org_no_show import (
+    NO_SHOW_KEY,
+    check_no_show_hours,
+    read_no_show_hours,
+    store_no_show_hours,
+    stored_no_show,
+)
 from rentcal.service.org_zone import TIMEZONE_KEY
 from rentcal.service.reminders import OFF, REMINDER_HOUR_KEY, check_hour, read_hour, stored_hour
 
@@ -208,6 +215,36 @@ class OrgSettings:
         Empty while none was ever set."""
         rows = self.ctx.read(lambda conn: q.org_setting_history(conn, CURRENCY_KEY))
         return [(stored_currency(r), r.changed_by, r.changed_at) for r in rows]
+
+    # -- no-shows: rentals nobody checked out in time (issue #22) --------------------
+
+    def no_show_hours(self) -> int | None:
+        """Hours after the start of its first day an approved rental may go without a
+        check-out before housekeeping flags it as a no-show; None: never (the default)."""
+        return self.ctx.read(read_no_show_hours)
+
+    def set_no_show_hours(self, hours: int | None, acting: str | None = None) -> int | None:
+        """Store the no-show grace, 1 to 8784 hours, or None to flag nothing (admins only).
+
+        A value equal to the one in force changes nothing; any other is recorded
+        with who set it and when. Flags come with the next housekeeping run;
+        a flagged rental is kept as it is (see :mod:`rentcal.service.org_no_show`).
+        """
+        wanted = check_no_show_hours(hours)
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> int | None:
+            actor = self.ctx.admin(conn, acting, "set the no-show rule")
+            if read_no_show_hours(conn) != wanted:
+                store_no_show_hours(conn, wanted, actor.id, self.ctx.now())
+            return read_no_show_hours(conn)
+
+        return self.ctx.write(work, calendar=False)
+
+    def no_show_hours_history(self) -> list[tuple[int | None, str | None, datetime]]:
+        """Every stored no-show grace, newest first: (hours or None for off, who, when)."""
+        rows = self.ctx.read(lambda conn: q.org_setting_history(conn, NO_SHOW_KEY))
+        return [(stored_no_show(r), r.changed_by, r.changed_at) for r in rows]
 
 
 __all__ = ["OrgSettings"]

@@ -23,9 +23,11 @@ from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
 from rentcal.service.editing import MachineEdits
 from rentcal.service.email_links import EmailChanges
+from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
+from rentcal.service.keepers import Keepers
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
@@ -64,6 +66,8 @@ class UseCases:
         )
         self.moves = Moves(context, self.housekeeping, self.lifecycle)
         self.maintenance = Upkeep(context, self.housekeeping)
+        self.keepers = Keepers(context, self.housekeeping)
+        self.handovers = Handovers(context, self.housekeeping, self.lifecycle, self.maintenance)
         self.bulk = Bulk(context)
         self.feeds = Feeds(context, self.housekeeping)
         self.inbox = Inbox(context)

@@ -5,7 +5,8 @@ costs an execution and never a compilation of a new statement shape; the
 use-case modules (:mod:`rentcal.service`) call the small functions re-exported
 here (``from rentcal.db import sql as q``) and read as rules. The areas:
 :mod:`.overlap` (THE overlap rule in SQL, the conflict seek), :mod:`.catalogue`
-(members and machines), :mod:`.rentals`, :mod:`.maintenance`, :mod:`.notices`
+(members and machines), :mod:`.rentals`, :mod:`.handover` (keepers, check-out /
+check-in, meter readings), :mod:`.maintenance`, :mod:`.notices`
 (notifications, the change log, organisation settings) and :mod:`.credential_tables`
 (sign-in, tokens, feeds, idempotency keys) and :mod:`.revisions` (the calendar's
 and the credentials' revision counters).
@@ -34,6 +35,19 @@ from rentcal.db.sql.catalogue import (
     members_by_handle,
     update_machine,
     update_member,
+)
+from rentcal.db.sql.handover import (
+    active_keeper_ids,
+    add_keeper,
+    add_reading,
+    handovers,
+    insert_handover,
+    is_keeper,
+    keepers,
+    last_reading,
+    out_not_back,
+    readings,
+    remove_keeper,
 )
 from rentcal.db.sql.maintenance import (
     MAINTENANCE_SELECT,
@@ -72,6 +86,8 @@ from rentcal.db.sql.rentals import (
     insert_rental,
     insert_rentals,
     max_rental_id,
+    no_show_machine_ids,
+    no_shows,
     open_rental_machine_ids,
     queue_pending,
     queued_overlapping,
@@ -90,11 +106,14 @@ __all__ = [
     "MAINTENANCE_SELECT",
     "MEMBER_LOCK_CLASS",
     "RENTAL_SELECT",
+    "active_keeper_ids",
     "add_changes",
     "add_history",
     "add_import_history",
+    "add_keeper",
     "add_notifications",
     "add_org_setting",
+    "add_reading",
     "admin_ids",
     "all_machines",
     "all_members",
@@ -103,14 +122,19 @@ __all__ = [
     "expiring_machines",
     "find_maintenance",
     "find_rentals",
+    "handovers",
     "has_overdue",
     "history",
+    "insert_handover",
     "insert_machine",
     "insert_maintenance",
     "insert_maintenance_rows",
     "insert_member",
     "insert_rental",
     "insert_rentals",
+    "is_keeper",
+    "keepers",
+    "last_reading",
     "lock_machine",
     "lock_member",
     "machine",
@@ -127,14 +151,19 @@ __all__ = [
     "member_row",
     "members_by_handle",
     "narrowed",
+    "no_show_machine_ids",
+    "no_shows",
     "notifications",
     "open_rental_machine_ids",
     "org_setting",
     "org_setting_history",
     "org_settings",
+    "out_not_back",
     "overlap_clause",
     "queue_pending",
     "queued_overlapping",
+    "readings",
+    "remove_keeper",
     "rental",
     "rental_by_id",
     "rental_machine_id",

@@ -19,6 +19,7 @@ from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db.rows import NewHistory, NewRental
 from rentcal.db.sql.common import insert_one
+from rentcal.db.sql.handover import not_handed_out_clause, out_not_back_clause
 from rentcal.db.sql.overlap import narrowed, overlap_clause
 from rentcal.db.tables import history_t, machine_t, member_t, rental_t
 
@@ -67,10 +68,13 @@ _today = sa.bindparam("today", type_=sa.Date)
 _cutoff = sa.bindparam("cutoff", type_=rental_t.c.created_at.type)
 _m = sa.bindparam("m", type_=sa.Integer)
 _PENDING, _APPROVED = "pending", "approved"
+#: An approved rental that has ended completes by itself, unless it is checked out and
+#: not back (its check-in completes it): THE test, shared by the two reads below.
+_ENDED = sa.and_(_r.status == _APPROVED, _r.end_date < _today, ~out_not_back_clause(_r.id))
 #: Machines with a pending request whose first day has passed or an approved rental that
 #: has ended; both seek ix_rental_status_end (status, end_date) / scan the few pending rows.
 _STALE_MACHINES = sa.union(
-    sa.select(_r.machine_id).where(_r.status == _APPROVED, _r.end_date < _today),
+    sa.select(_r.machine_id).where(_ENDED),
     sa.select(_r.machine_id).where(_r.status == _PENDING, _r.start_date < _today),
 )
 #: Whether one machine has a pending request made at or before :cutoff.
@@ -87,9 +91,18 @@ _STALE_RENTALS = RENTAL_SELECT.where(
             _r.status == _PENDING,
             sa.or_(_r.start_date < _today, _r.created_at <= _cutoff),
         ),
-        sa.and_(_r.status == _APPROVED, _r.end_date < _today),
+        _ENDED,
     ),
 ).order_by(_r.id)
+#: Approved rentals that began on or before :cutoff (a day) and were neither checked out
+#: nor flagged yet: the no-shows, when the organisation flags them (by machine, or all).
+_NO_SHOW = sa.and_(
+    _r.status == _APPROVED,
+    _r.start_date <= sa.bindparam("cutoff_day", type_=sa.Date),
+    not_handed_out_clause(_r.id),
+)
+_NO_SHOW_MACHINES = sa.select(_r.machine_id).where(_NO_SHOW).distinct()
+_NO_SHOWS = RENTAL_SELECT.where(_r.machine_id == _m, _NO_SHOW).order_by(_r.id)
 
 #: Queued requests of one machine overlapping [:s, :e] (approving one rejects these).
 _QUEUED_OVERLAPPING = RENTAL_SELECT.where(
@@ -166,6 +179,18 @@ def stale_rentals(
     rentals, of one machine (``cutoff`` None: no expiry by age)."""
     params = {"m": machine_id, "today": today, "cutoff": cutoff}
     return [rental(r) for r in conn.execute(_STALE_RENTALS, params)]
+
+
+def no_show_machine_ids(conn: Connection, cutoff: date) -> set[int]:
+    """Machines with an approved rental begun by ``cutoff`` that nobody checked out
+    (nor flagged yet)."""
+    return {int(m) for m in conn.execute(_NO_SHOW_MACHINES, {"cutoff_day": cutoff}).scalars()}
+
+
+def no_shows(conn: Connection, machine_id: int, cutoff: date) -> list[Rental]:
+    """The rentals of one machine :func:`no_show_machine_ids` finds, by id."""
+    params = {"m": machine_id, "cutoff_day": cutoff}
+    return [rental(r) for r in conn.execute(_NO_SHOWS, params)]
 
 
 def queued_overlapping(conn: Connection, machine_id: int, start: date, end: date) -> list[Rental]:
@@ -281,6 +306,8 @@ __all__ = [
     "insert_rental",
     "insert_rentals",
     "max_rental_id",
+    "no_show_machine_ids",
+    "no_shows",
     "open_rental_machine_ids",
     "queue_pending",
     "queued_overlapping",
