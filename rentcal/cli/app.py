@@ -26,6 +26,7 @@ from rentcal.cli.currency import currency_app
 from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
+from rentcal.cli.handover import handover_commands, noshow_app  # also adds `machine keeper`
 from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
@@ -162,6 +163,7 @@ app.add_typer(machine_app)
 app.add_typer(member_app)
 app.add_typer(rental_commands)
 app.add_typer(move_commands)
+app.add_typer(handover_commands)
 app.add_typer(maintenance_app)
 app.add_typer(calendar_commands)
 app.add_typer(notification_commands)
@@ -177,6 +179,7 @@ app.add_typer(config_app)
 app.add_typer(timezone_app)
 app.add_typer(limits_app)
 app.add_typer(reminders_app)
+app.add_typer(noshow_app)
 app.add_typer(signup_app)
 app.add_typer(currency_app)
 

@@ -1,4 +1,5 @@
-"""``rentcal machine add | list | show | edit | retire | reactivate``."""
+"""``rentcal machine add | list | show | edit | retire | reactivate`` (``machine keeper``
+and ``machine readings`` are in :mod:`rentcal.cli.handover`)."""
 
 from functools import partial
 from typing import Annotated
@@ -113,6 +114,7 @@ def show(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None
         "rentcal --as ada machine edit tractor-6120 --price 130 --title 'Tractor 6120 S'",
         "rentcal --as ada machine edit saw --no-auto-approve --clear-description --json",
         "rentcal --as ada machine edit excavator --request-policy queue --request-expiry 48h",
+        "rentcal --as ada machine edit tractor-6120 --meter hours",
     ),
 )
 @cli_command
@@ -150,9 +152,21 @@ def edit(
             help="Reject pending requests not decided within 48h, 3d, ...; never: no limit.",
         ),
     ] = None,
+    meter: Annotated[
+        str | None,
+        typer.Option(
+            "--meter",
+            metavar="UNIT",
+            help="The unit of the machine's meter (hours, km, ha, ...): hand-overs then "
+            "record its reading.",
+        ),
+    ] = None,
+    clear_meter: Annotated[
+        bool, typer.Option("--clear-meter", help="The machine has no meter (any more).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a machine's title, description, price, approval or request rules (admins).
+    """Change a machine's title, description, price, approval or request rules, meter (admins).
 
     Existing rentals keep the price fixed when they were booked. Every change
     is recorded (see machine show); values equal to the current ones change
@@ -171,8 +185,12 @@ def edit(
                 "--request-expiry",
                 None if request_expiry is None else parse_hours(request_expiry),
             ),
+            "meter": ("--meter", meter),
         },
-        {"description": ("--clear-description", clear_description)},
+        {
+            "description": ("--clear-description", clear_description),
+            "meter": ("--clear-meter", clear_meter),
+        },
     )
     state = get_state(ctx)
     with state.connect() as cal:

@@ -57,6 +57,8 @@ METAVAR_WORDS = {
     "FILE": "a file path",
     "HANDLE": "a member handle",
     "NAME": "a name",
+    "READING": "a meter reading",
+    "UNIT": "a meter unit",
     "URL": "a database URL or file path",
     "YYYY-MM": "a month (YYYY-MM, this or next)",
 }

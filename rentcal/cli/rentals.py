@@ -198,12 +198,13 @@ def rentals(
 @rental_commands.command("show", epilog=examples("rentcal show 7", "rentcal show 7 --json"))
 @cli_command
 def show(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False) -> None:
-    """Show one rental and its history of status changes."""
+    """Show one rental, its history of status changes and its hand-overs."""
     with get_state(ctx).connect() as cal:
         rental = cal.rental(rental_id)
         history = cal.history(rental_id)
+        handovers = cal.handovers(rental_id)
         money = None if as_json else cal.currency()
-    views.show_rental_details(rental, history, as_json, money)
+    views.show_rental_details(rental, history, as_json, money, handovers)
 
 
 @rental_commands.command("approve", epilog=examples("rentcal --as ada approve 7"))
@@ -250,7 +251,8 @@ def cancel(
 @rental_commands.command("complete", epilog=examples("rentcal --as ada complete 4"))
 @cli_command
 def complete(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False) -> None:
-    """Mark an approved rental that has started as completed (admins)."""
+    """Mark an approved rental that has started as completed (admins); one that is checked
+    out is completed by its check-in (rentcal checkin)."""
     state = get_state(ctx)
     with state.connect() as cal:
         rental = cal.complete(rental_id, acting=state.acting, today=state.today)

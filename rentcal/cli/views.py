@@ -20,6 +20,7 @@ from rentcal.core.wording import plural
 
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
     from rentcal.core.availability import Availability
+    from rentcal.core.handover import Handover
     from rentcal.core.values import (
         Change,
         Edited,
@@ -101,13 +102,18 @@ def show_rental_details(
     history: Sequence[dict[str, Any]],
     as_json: bool,
     currency: str | None = None,
+    handovers: Sequence[Handover] = (),
 ) -> None:
-    """``rentcal show``: the rental and its history (JSON: the rental object plus
+    """``rentcal show``: the rental, its history (JSON: the rental object plus
     ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first; for people,
-    each change in words: ``approved``, ``moved``, never ``pending -> pending``)."""
+    each change in words: ``approved``, ``moved``, never ``pending -> pending``) and
+    its hand-overs (``"handovers"``; for people, only when there are some)."""
+    from rentcal.cli.handover_views import HANDOVER_HEADERS, handover_rows
+
     if as_json:
         data = rental.as_dict()
         data["history"] = [dict(h) for h in history]
+        data["handovers"] = [h.as_dict() for h in handovers]
         render.emit_json(data)
         return
     render.emit_record(rental_pairs(rental, currency))
@@ -115,6 +121,10 @@ def show_rental_details(
     render.echo("history:")
     rows = [history_row(h) for h in history]
     render.emit_table(("when", "change", "by", "details"), rows, empty="(none)", max_len=120)
+    if handovers:
+        render.echo()
+        render.echo("hand-overs:")
+        render.emit_table(HANDOVER_HEADERS, handover_rows(handovers), empty="(none)", max_len=120)
 
 
 def history_row(entry: Mapping[str, Any]) -> tuple[object, ...]:
@@ -146,6 +156,7 @@ def machine_pairs(m: Machine, currency: str | None = None) -> list[tuple[str, ob
         ("auto-approve", m.auto_approve),
         ("requests", m.request_policy.value),
         ("expiry", expiry_text(m.request_expiry_hours)),
+        *([("meter", m.meter)] if m.meter else []),
         ("description", m.description),
     ]
 

@@ -24,31 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from rentcal.core import checks
 from rentcal.core.pricing import parse_amount
+from rentcal.core.types import Condition, HandoverKind
 from rentcal.core.wording import quote
 from rentcal.errors import InvalidRequest
 
 #: The longest meter unit (``hours``, ``km``, ``ha``, ``cycles`` ...).
 MAX_UNIT = 16
-
-
-class HandoverKind(StrEnum):
-    """What a hand-over row records: the machine went out, came back in, or nobody came."""
-
-    OUT = "out"
-    IN = "in"
-    NO_SHOW = "no-show"
-
-
-class Condition(StrEnum):
-    """How a machine came back."""
-
-    OK = "ok"
-    NEEDS_ATTENTION = "needs-attention"
-    DAMAGED = "damaged"
 
 
 def check_unit(value: object, name: str = "meter") -> str | None:

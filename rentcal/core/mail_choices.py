@@ -39,6 +39,8 @@ NOTIFICATION_KINDS: dict[str, str] = {
     "expired": "A request expired undecided",
     "moved": "A booking moved",
     "maintenance": "Maintenance over a booking",
+    "damaged": "A machine returned damaged from a booking",
+    "no-show": "A booking nobody picked up (admins, keepers)",
     "retired": "A machine retired with a booking to come",
     "deactivated": "A member deactivated with a booking to come",
     "pickup-reminder": "Reminder: pick-up tomorrow",

@@ -68,6 +68,22 @@ class MaintenanceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class HandoverKind(StrEnum):
+    """What a hand-over row records: the machine went out, came back in, or nobody came."""
+
+    OUT = "out"
+    IN = "in"
+    NO_SHOW = "no-show"
+
+
+class Condition(StrEnum):
+    """How a machine came back at its check-in."""
+
+    OK = "ok"
+    NEEDS_ATTENTION = "needs-attention"
+    DAMAGED = "damaged"
+
+
 class ConflictKind(StrEnum):
     """What kind of row blocks a requested range."""
 
@@ -104,7 +120,9 @@ def parse_enum(enum: type[E], value: object, label: str) -> E:
 __all__ = [
     "BLOCKING_MAINTENANCE_STATUSES",
     "BLOCKING_RENTAL_STATUSES",
+    "Condition",
     "ConflictKind",
+    "HandoverKind",
     "MachineStatus",
     "MaintenanceKind",
     "MaintenanceStatus",

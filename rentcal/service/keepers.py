@@ -30,7 +30,7 @@ def may_hand_over(
     if actor.is_admin or q.is_keeper(conn, machine_id, actor.id):
         return
     raise PermissionDenied(
-        f"member {actor.handle!r} can not {what} rental {rental.id}: only admins and the "
+        f"member {actor.handle!r} cannot {what} rental {rental.id}: only admins and the "
         f"keepers of {rental.machine!r} hand it over",
         field="acting",
         value=actor.handle,
