@@ -12,13 +12,6 @@ from rentcal.core.types import HandoverKind
 if TYPE_CHECKING:  # the values load with the library, not with `rentcal --help`
     from rentcal.core.handover import Handover, MeterReading
 
-#: What each kind of hand-over is called for people.
-KIND_WORDS = {
-    HandoverKind.OUT: "checked out",
-    HandoverKind.IN: "checked in",
-    HandoverKind.NO_SHOW: "no-show",
-}
-
 
 def meter_text(h: Handover) -> str | None:
     """``1250 hours (15.5 hours used)``, or None without a reading."""
@@ -32,6 +25,8 @@ def meter_text(h: Handover) -> str | None:
 
 def handover_pairs(h: Handover) -> list[tuple[str, object]]:
     """Label / value lines describing one hand-over (empty values left out)."""
+    from rentcal.core.handover import KIND_WORDS
+
     pairs: list[tuple[str, object]] = [
         ("rental", h.rental_id),
         ("hand-over", KIND_WORDS[h.kind]),
@@ -62,6 +57,8 @@ def show_handover(h: Handover, as_json: bool, *, headline: str | None = None) ->
 
 def handover_rows(handovers: Sequence[Handover]) -> list[tuple[object, ...]]:
     """A rental's hand-overs as table rows (``rentcal show``)."""
+    from rentcal.core.handover import KIND_WORDS
+
     return [
         (
             moment_words(h.at),
@@ -96,7 +93,6 @@ def show_readings(readings: Sequence[MeterReading], as_json: bool) -> None:
 
 __all__ = [
     "HANDOVER_HEADERS",
-    "KIND_WORDS",
     "handover_pairs",
     "handover_rows",
     "meter_text",

@@ -33,6 +33,12 @@ from rentcal.errors import InvalidRequest
 
 #: The longest meter unit (``hours``, ``km``, ``ha``, ``cycles`` ...).
 MAX_UNIT = 16
+#: What each kind of hand-over is called for people (pages, the CLI).
+KIND_WORDS = {
+    HandoverKind.OUT: "checked out",
+    HandoverKind.IN: "checked in",
+    HandoverKind.NO_SHOW: "no-show",
+}
 
 
 def check_unit(value: object, name: str = "meter") -> str | None:
@@ -188,6 +194,7 @@ class HandoverState:
 
 
 __all__ = [
+    "KIND_WORDS",
     "MAX_UNIT",
     "Condition",
     "Handover",

@@ -116,6 +116,29 @@ class MachineEditRequest(Body):
     request_policy: Literal["block", "queue"] | None = None
     #: ``null`` clears it: no expiry by age.
     request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
+    #: The meter's unit (``hours``, ``km``, ...); ``null``: no meter.
+    meter: Annotated[str, Field(max_length=40)] | None = None
+
+
+#: A meter reading: a decimal string such as "1234.5" (like money: never a float).
+Reading = Annotated[str, Field(max_length=40, description='a decimal string such as "1234.5"')]
+
+
+class CheckoutRequest(Body):
+    """``POST /api/rentals/{id}/checkout``: the meter's reading (machines with a meter)."""
+
+    meter: Reading | None = None
+    notes: Text | None = None
+
+
+class CheckinRequest(Body):
+    """``POST /api/rentals/{id}/checkin``; ``repair_until`` (a damaged return only)
+    opens a repair block from today to that day."""
+
+    meter: Reading | None = None
+    condition: Literal["ok", "needs-attention", "damaged"] = "ok"
+    notes: Text | None = None
+    repair_until: Day | None = None
 
 
 class MemberEditRequest(Body):
@@ -176,6 +199,8 @@ class FeedRequest(Body):
 __all__ = [
     "AvailabilityRequest",
     "BookingRequest",
+    "CheckinRequest",
+    "CheckoutRequest",
     "Day",
     "FeedRequest",
     "MachineRequest",

@@ -62,6 +62,7 @@ class MachineOut(Shape):
     description: str | None
     request_policy: Literal["block", "queue"]
     request_expiry_hours: int | None
+    meter: str | None = None
 
 
 class RentalOut(Shape):
@@ -92,10 +93,47 @@ class HistoryOut(BaseModel):
     reason: str | None
 
 
+class HandoverOut(Shape):
+    """A rental's check-out (``out``), check-in (``in``) or no-show flag; ``meter`` and
+    ``used`` are decimal strings; ``repair`` the block a damaged return opened."""
+
+    rental: int
+    kind: Literal["out", "in", "no-show"]
+    at: str
+    by: str | None
+    meter: str | None
+    unit: str | None
+    condition: Literal["ok", "needs-attention", "damaged"] | None
+    late: bool
+    notes: str | None
+    repair: int | None
+    used: str | None
+
+
 class RentalDetailsOut(RentalOut):
-    """``rentcal show --json`` plus the rental's history, oldest first."""
+    """``rentcal show --json``: the rental, its history, oldest first, and its hand-overs
+    (empty unless you are its member, an admin or a keeper of its machine)."""
 
     history: list[HistoryOut]
+    handovers: list[HandoverOut] = []
+
+
+class KeepersOut(Shape):
+    """``rentcal machine keeper list --json``: who hands the machine over besides admins."""
+
+    machine: str
+    keepers: list[str]
+
+
+class ReadingOut(Shape):
+    """One reading of a machine's meter (``rentcal machine readings --json``)."""
+
+    machine: str
+    meter: str
+    unit: str
+    at: str
+    rental: int | None
+    by: str | None
 
 
 class MaintenanceOut(Shape):
@@ -268,7 +306,9 @@ __all__ = [
     "ErrorBody",
     "EventOut",
     "FeedOut",
+    "HandoverOut",
     "HistoryOut",
+    "KeepersOut",
     "MachineDetailsOut",
     "MachineOut",
     "MaintenanceOut",
@@ -277,6 +317,7 @@ __all__ = [
     "NewFeedOut",
     "NewTokenOut",
     "NotificationOut",
+    "ReadingOut",
     "RentalDetailsOut",
     "RentalOut",
     "ResourceOut",

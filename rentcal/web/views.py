@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from rentcal.core.handover import Handover
 from rentcal.core.privacy import Viewer
 from rentcal.core.values import Member, Rental
 
@@ -56,11 +57,16 @@ def history_view(history: Sequence[Mapping[str, Any]], private: bool) -> list[di
 
 
 def rental_details(
-    rental: Rental, history: Sequence[Mapping[str, Any]], viewer: Member
+    rental: Rental,
+    history: Sequence[Mapping[str, Any]],
+    viewer: Member,
+    handovers: Sequence[Handover] = (),
 ) -> dict[str, object]:
-    """``rentcal show --json`` with the rental's history."""
+    """``rentcal show --json`` with the rental's history and the hand-overs the viewer
+    may see (:mod:`rentcal.frontend.handover` decides which)."""
     data = rental_view(rental, viewer)
     data["history"] = history_view(history, may_see_private(viewer, rental))
+    data["handovers"] = [h.as_dict() for h in handovers]
     return data
 
 

@@ -1,7 +1,11 @@
-"""``/rentals/{id}`` — one rental (the design's "payment page"): days, status, price, history.
+"""``/rentals/{id}`` — one rental (the design's "payment page"): days, status, price, history,
+hand-overs.
 
 Its member may cancel it (and move it while it is pending); admins approve,
-reject (with a reason), complete and move it. Each button is a small form
+reject (with a reason), complete and move it; admins and the machine's keepers
+check it out and in (:mod:`rentcal.frontend.handover`), the check-out form
+proposing the meter's last reading. While it is out (checked out, not back),
+cancelling, rejecting and completing give way to the check-in. Each button is a small form
 POSTing to ``/rentals/{id}/{action}``, answered with a 303 back to the page (so
 a reload never repeats the change); a refused one too, to the page showing the
 reason beside the forms with what was typed (:mod:`.flash`). It all works
@@ -11,16 +15,19 @@ without JavaScript.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.handover import KIND_WORDS, Handover, reading_words
 from rentcal.core.news import history_words, reason_words
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, RentcalError
+from rentcal.frontend.handover import HandoverView, handover_view
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.pages import flash
@@ -31,7 +38,7 @@ from rentcal.web.views import may_see_private
 
 router = APIRouter()
 
-ACTIONS = ("approve", "reject", "cancel", "complete", "move")
+ACTIONS = ("approve", "reject", "cancel", "complete", "move", "checkout", "checkin")
 #: What the page says after a change it redirected to (never text from the URL).
 DONE = {
     "approved": "Approved.",
@@ -39,20 +46,44 @@ DONE = {
     "cancelled": "Cancelled.",
     "completed": "Marked as completed.",
     "moved": "Moved; the member and the admins are told.",
+    "checked-out": "Checked out: the machine is with its member.",
+    "checked-in": "Checked in: the rental is completed.",
 }
 #: The typed values a refused form shows again, by action.
-TYPED = {"move": ("start", "end", "machine"), "reject": ("reason",), "cancel": ("reason",)}
+TYPED = {
+    "move": ("start", "end", "machine"),
+    "reject": ("reason",),
+    "cancel": ("reason",),
+    "checkout": ("meter", "notes"),
+    "checkin": ("meter", "condition", "notes", "repair_until"),
+}
 PAST = {
     "approve": "approved",
     "reject": "rejected",
     "cancel": "cancelled",
     "complete": "completed",
     "move": "moved",
+    "checkout": "checked-out",
+    "checkin": "checked-in",
 }
+#: What gives way while the machine is out: its check-in comes first.
+WHILE_OUT = frozenset({"reject", "cancel", "complete"})
 
 
-def allowed(rental: Rental, viewer: Member, today: Any) -> list[str]:
+def allowed(
+    rental: Rental, viewer: Member, today: Any, handover: HandoverView | None = None
+) -> list[str]:
     """The buttons this viewer gets for this rental (the library still decides)."""
+    actions = _status_actions(rental, viewer, today)
+    if handover is None:
+        return actions
+    if handover.state.out_not_back:
+        actions = [a for a in actions if a not in WHILE_OUT]
+    return actions + handover.actions(rental, today)
+
+
+def _status_actions(rental: Rental, viewer: Member, today: Any) -> list[str]:
+    """The status changes and the move this viewer gets for this rental."""
     status = RentalStatus(rental.status)
     actions: list[str] = []
     if viewer.is_admin and status is RentalStatus.PENDING:
@@ -111,6 +142,9 @@ def change(
             machine=machine,
             acting=viewer.handle,
         )
+    if action in ("checkout", "checkin"):
+        hand_over(cal, viewer, rental_id, action, data)
+        return cal.rental(rental_id)
     if action == "approve":
         return cal.approve(rental_id, acting=viewer.handle)
     if action == "reject":
@@ -118,6 +152,25 @@ def change(
     if action == "cancel":
         return cal.cancel(rental_id, acting=viewer.handle, reason=why)
     return cal.complete(rental_id, acting=viewer.handle)
+
+
+def hand_over(
+    cal: Rentcal, viewer: Member, rental_id: int, action: str, data: dict[str, str]
+) -> None:
+    """A check-out or check-in from the page's form (empty fields: not given)."""
+    meter = data.get("meter", "").strip() or None
+    notes = data.get("notes", "").strip() or None
+    if action == "checkout":
+        cal.checkout(rental_id, meter=meter, notes=notes, acting=viewer.handle)
+        return
+    cal.checkin(
+        rental_id,
+        meter=meter,
+        condition=data.get("condition", "").strip() or "ok",
+        notes=notes,
+        repair_until=_form_day(data, "repair_until"),
+        acting=viewer.handle,
+    )
 
 
 def booked_notice(rental: Rental) -> str:
@@ -156,9 +209,15 @@ def rental_page(
         refusal = None
     error = denied or (None if refusal is None else refusal.errors.get(FORM))
     today = cal.today()
-    actions = allowed(rental, viewer, today)
+    handover = handover_view(cal, viewer, rental)
+    actions = allowed(rental, viewer, today, handover)
     context = {
         "rental": rental,
+        "handover": handover,
+        "handovers": [handover_entry(h) for h in handover.handovers],
+        "proposed": _reading(handover.proposed),
+        "out_reading": _reading(None if handover.state.out is None else handover.state.out.reading),
+        "today": today,
         "history": [history_entry(h) for h in reversed(history)],
         "private": may_see_private(viewer, rental),
         "actions": actions,
@@ -180,6 +239,26 @@ def history_entry(entry: dict[str, Any]) -> dict[str, Any]:
     old = RentalStatus(entry["from"]) if entry["from"] else None
     change = history_words(old, RentalStatus(entry["to"]), entry["reason"])
     return {**entry, "change": change, "details": reason_words(entry["reason"])}
+
+
+def handover_entry(h: Handover) -> dict[str, Any]:
+    """One hand-over for the page, in the words of the CLI."""
+    return {
+        "at": h.at,
+        "what": KIND_WORDS[h.kind],
+        "by": h.by,
+        "meter": None if h.reading is None else reading_words(h.reading, h.unit),
+        "used": None if h.used is None else reading_words(h.used, h.unit),
+        "condition": None if h.condition is None else h.condition.value,
+        "late": h.late,
+        "notes": h.notes,
+        "repair": h.repair,
+    }
+
+
+def _reading(value: Decimal | None) -> str | None:
+    """A reading as a form shows it (``1200.5``), or None."""
+    return None if value is None else reading_words(value, None)
 
 
 def _id(text: str) -> int | None:
@@ -243,4 +322,4 @@ def _act(
     return see_other(request, f"/rentals/{number}", done=PAST[action])
 
 
-__all__ = ["ACTIONS", "allowed", "change", "rental_page", "router"]
+__all__ = ["ACTIONS", "allowed", "change", "hand_over", "rental_page", "router"]

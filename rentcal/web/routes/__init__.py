@@ -6,6 +6,7 @@
 ``machines``            ``/api/machines``
 ``availability``        ``/api/check-availability``
 ``rentals``             ``/api/rentals`` and the status changes
+``handover``            check-out / check-in, hand-overs, keepers, meter readings
 ``events``              ``/api/events``, ``/api/machines/{name}/events``, resources
 ``feed_subscriptions``  ``/feeds/{secret}.ics|.json`` (secret subscription URLs)
 ``changes``             ``/api/revision``, ``/api/changes`` (Server-Sent Events)
@@ -30,6 +31,7 @@ from rentcal.web.routes.design import router as design
 from rentcal.web.routes.email_confirm import router as email_confirm
 from rentcal.web.routes.events import router as events
 from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
+from rentcal.web.routes.handover import router as handover
 from rentcal.web.routes.health import router as health
 from rentcal.web.routes.invitations import router as invitations
 from rentcal.web.routes.machines import router as machines
@@ -45,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     availability,
     events,
     rentals,
+    handover,
     changes,
     machines,
     admin,

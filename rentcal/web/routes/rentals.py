@@ -11,6 +11,7 @@ from starlette.responses import Response
 from rentcal.core.values import Member
 from rentcal.frontend import booking
 from rentcal.frontend.booking import BookingInput
+from rentcal.frontend.handover import handover_view
 from rentcal.service import Rentcal
 from rentcal.web import metrics
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
@@ -86,9 +87,11 @@ def list_rentals(
 
 @router.get("/rentals/{rental_id}", response_model=RentalDetailsOut)
 def show_rental(rental_id: RentalId, member: CurrentMember, cal: Cal) -> Response:
-    """One rental with its history (``rentcal show --json`` + ``history``)."""
+    """One rental with its history and hand-overs (``rentcal show --json``); the hand-overs
+    are listed to its member, the admins and the machine's keepers."""
     rental = cal.rental(rental_id)
-    return as_json(rental_details(rental, cal.history(rental_id), member))
+    seen = handover_view(cal, member, rental).handovers
+    return as_json(rental_details(rental, cal.history(rental_id), member, seen))
 
 
 @router.post("/rentals/{rental_id}/approve", response_model=RentalOut, responses=CHANGE)
@@ -137,7 +140,8 @@ def move(rental_id: RentalId, body: MoveRequest, member: CurrentMember, cal: Cal
 
 @router.post("/rentals/{rental_id}/complete", response_model=RentalOut, responses=CHANGE)
 def complete(rental_id: RentalId, admin: AdminMember, cal: Cal) -> Response:
-    """Mark an approved rental that has started as completed (admins)."""
+    """Mark an approved rental that has started as completed (admins); a checked-out one
+    is completed by its check-in (409 here)."""
     return as_json(rental_view(cal.complete(rental_id, acting=admin.handle), admin))
 
 
