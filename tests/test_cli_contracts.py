@@ -54,6 +54,8 @@ ARGS = {
     "reject": ["1"],
     "cancel": ["1"],
     "move": ["1"],
+    "checkout": ["1"],
+    "checkin": ["1"],
     "machine edit": ["saw"],
     "member edit": ["bob"],
     "member notifications": ["bob"],
@@ -112,7 +114,9 @@ class TestEmptyOptions:
         else:  # a global option, before any command
             args = [option, value, "machine", "list"]
         result = cli(None if args[0] == "--db" else db_url, *args, as_="ada")
-        if option in ("--status", "--kind", "--request-policy") and path != ["import"]:
+        if option in ("--status", "--kind", "--request-policy", "--condition") and path != [
+            "import"
+        ]:
             failed(result, 2, f"Invalid value for '{option}'")  # a choice: Click lists them
         else:
             failed(result, 2, f"{option} is empty: give ")

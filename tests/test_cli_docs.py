@@ -190,6 +190,33 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         0,
         "request_policy: block -> queue",
     ),
+    "rentcal --as ada machine edit tractor-6120 --meter hours": (0, "meter_unit: (none) -> hours"),
+    "rentcal --as ada checkout 4": (0, "Checked out rental 4."),
+    "rentcal --as ada checkout 4 --notes 'blade checked' --json": (0, '"kind": "out"'),
+    "rentcal --as ada machine edit saw --meter hours && rentcal --as ada checkout 4 --meter 1234.5": (
+        0,
+        "meter_unit: (none) -> hours",
+    ),
+    "rentcal --as ada checkout 4 && rentcal --as ada checkin 4": (0, "Checked out rental 4."),
+    "rentcal --as ada checkout 4 && rentcal --as ada checkin 4 --condition needs-attention "
+    "--notes 'loose belt'": (0, "Checked out rental 4."),
+    "rentcal --as ada checkout 4 && rentcal --as ada checkin 4 --condition damaged "
+    "--repair-until +3d --json": (0, "Checked out rental 4."),
+    "rentcal --as ada machine keeper add tractor-6120 bob": (0, "bob now keeps tractor-6120."),
+    "rentcal --as ada machine keeper add tractor-6120 bob --json": (
+        0,
+        '"machine": "tractor-6120"',
+    ),
+    "rentcal --as ada machine keeper add saw carol "
+    "&& rentcal --as ada machine keeper remove saw carol": (0, "carol now keeps saw."),
+    "rentcal machine keeper list tractor-6120": (0, "none (only admins hand it over)"),
+    "rentcal machine keeper list saw --json": (0, '"keepers": []'),
+    "rentcal machine readings tractor-6120": (0, "No readings yet"),
+    "rentcal machine readings saw --json": (0, "[]"),
+    "rentcal no-show show": (0, "no-show after  off"),
+    "rentcal no-show show --history --json": (0, '"history": []'),
+    "rentcal --as ada no-show set 24": (0, "no-show after  24 hours"),
+    "rentcal --as ada no-show set off": (0, "no-show after  off"),
     "rentcal --as ada machine retire saw && rentcal --as ada machine reactivate saw": (
         0,
         "Retired machine saw.",

@@ -56,8 +56,9 @@ def _proposed(cal: "Rentcal", rental_id: int, err: InvalidRequest) -> InvalidReq
 @handover_commands.command(
     "checkout",
     epilog=examples(
-        "rentcal --as ada checkout 7",
-        "rentcal --as kim checkout 7 --meter 1234.5 --notes 'tank full' --json",
+        "rentcal --as ada checkout 4",
+        "rentcal --as ada checkout 4 --notes 'blade checked' --json",
+        "rentcal --as ada machine edit saw --meter hours && rentcal --as ada checkout 4 --meter 1234.5",
     ),
 )
 @cli_command
@@ -84,9 +85,11 @@ def checkout(
 @handover_commands.command(
     "checkin",
     epilog=examples(
-        "rentcal --as ada checkin 7",
-        "rentcal --as kim checkin 7 --meter 1250 --condition needs-attention --notes 'loose belt'",
-        "rentcal --as kim checkin 7 --meter 1250 --condition damaged --repair-until +3d --json",
+        "rentcal --as ada checkout 4 && rentcal --as ada checkin 4",
+        "rentcal --as ada checkout 4 && rentcal --as ada checkin 4 --condition needs-attention "
+        "--notes 'loose belt'",
+        "rentcal --as ada checkout 4 && rentcal --as ada checkin 4 --condition damaged "
+        "--repair-until +3d --json",
     ),
 )
 @cli_command
@@ -135,7 +138,7 @@ def checkin(
 keeper_app = group(
     "keeper",
     "The members who hand a machine over (check it out and in) besides the admins.",
-    "rentcal --as ada machine keeper add tractor-6120 kim",
+    "rentcal --as ada machine keeper add tractor-6120 bob",
     "rentcal machine keeper list tractor-6120",
 )
 machine_app.add_typer(keeper_app)
@@ -152,7 +155,7 @@ def _show_keepers(machine: str, keepers: list[str], as_json: bool, headline: str
 
 
 @keeper_app.command(
-    "add", epilog=examples("rentcal --as ada machine keeper add tractor-6120 kim --json")
+    "add", epilog=examples("rentcal --as ada machine keeper add tractor-6120 bob --json")
 )
 @cli_command
 def keeper_add(
@@ -166,7 +169,11 @@ def keeper_add(
 
 
 @keeper_app.command(
-    "remove", epilog=examples("rentcal --as ada machine keeper remove tractor-6120 kim")
+    "remove",
+    epilog=examples(
+        "rentcal --as ada machine keeper add saw carol "
+        "&& rentcal --as ada machine keeper remove saw carol"
+    ),
 )
 @cli_command
 def keeper_remove(
