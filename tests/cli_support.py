@@ -46,6 +46,7 @@ MACHINE_KEYS = {
     "description",
     "request_policy",
     "request_expiry_hours",
+    "meter",
 }
 MEMBER_KEYS = {"handle", "name", "email", "verified", "role", "active"}
 MAINTENANCE_KEYS = {"id", "machine", "start", "end", "kind", "status", "notes"}

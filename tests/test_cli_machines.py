@@ -51,6 +51,7 @@ class TestMachineAdd:
             "description": None,
             "request_policy": "block",
             "request_expiry_hours": None,
+            "meter": None,
         }
         assert set(data) == MACHINE_KEYS
 

@@ -326,6 +326,7 @@ class TestShowAndTransitions:
         seeded.reject(rental.id, acting="ada", reason="broken", today=d(9))
         data = ok_json(db_url, "show", str(rental.id))
         history = data.pop("history")  # the rental object, plus its history
+        assert data.pop("handovers") == []  # and its hand-overs (none)
         assert data == seeded.rental(rental.id).as_dict()
         assert [(h["from"], h["to"], h["by"], h["reason"]) for h in history] == [
             (None, "pending", "bob", None),
