@@ -36,8 +36,11 @@ from rentcal.errors import (
 if TYPE_CHECKING:
     from rentcal.core.availability import Availability, Conflict
     from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, Session
+    from rentcal.core.handover import Handover, MeterReading
     from rentcal.core.types import (
+        Condition,
         ConflictKind,
+        HandoverKind,
         MachineStatus,
         MaintenanceKind,
         MaintenanceStatus,
@@ -65,6 +68,10 @@ _LAZY = {
     "Availability": "rentcal.core.availability",
     "Conflict": "rentcal.core.availability",
     "ConflictKind": "rentcal.core.types",
+    "Condition": "rentcal.core.types",
+    "HandoverKind": "rentcal.core.types",
+    "Handover": "rentcal.core.handover",
+    "MeterReading": "rentcal.core.handover",
     "MachineStatus": "rentcal.core.types",
     "MaintenanceKind": "rentcal.core.types",
     "MaintenanceStatus": "rentcal.core.types",
@@ -106,6 +113,7 @@ __all__ = [
     "Availability",
     "Busy",
     "Change",
+    "Condition",
     "Conflict",
     "ConflictKind",
     "DamagedDatabase",
@@ -114,6 +122,8 @@ __all__ = [
     "FeedScope",
     "FeedToken",
     "ForeignDatabase",
+    "Handover",
+    "HandoverKind",
     "HousekeepingResult",
     "IdempotencyMismatch",
     "ImportFailed",
@@ -125,6 +135,7 @@ __all__ = [
     "MaintenanceKind",
     "MaintenanceStatus",
     "Member",
+    "MeterReading",
     "NoDatabase",
     "NotFound",
     "Notification",
