@@ -193,10 +193,8 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal --as ada machine edit tractor-6120 --meter hours": (0, "meter_unit: (none) -> hours"),
     "rentcal --as ada checkout 4": (0, "Checked out rental 4."),
     "rentcal --as ada checkout 4 --notes 'blade checked' --json": (0, '"kind": "out"'),
-    "rentcal --as ada machine edit saw --meter hours && rentcal --as ada checkout 4 --meter 1234.5": (
-        0,
-        "meter_unit: (none) -> hours",
-    ),
+    "rentcal --as ada machine edit saw --meter hours "
+    "&& rentcal --as ada checkout 4 --meter 1234.5": (0, "meter_unit: (none) -> hours"),
     "rentcal --as ada checkout 4 && rentcal --as ada checkin 4": (0, "Checked out rental 4."),
     "rentcal --as ada checkout 4 && rentcal --as ada checkin 4 --condition needs-attention "
     "--notes 'loose belt'": (0, "Checked out rental 4."),
