@@ -58,7 +58,8 @@ def _proposed(cal: "Rentcal", rental_id: int, err: InvalidRequest) -> InvalidReq
     epilog=examples(
         "rentcal --as ada checkout 4",
         "rentcal --as ada checkout 4 --notes 'blade checked' --json",
-        "rentcal --as ada machine edit saw --meter hours && rentcal --as ada checkout 4 --meter 1234.5",
+        "rentcal --as ada machine edit saw --meter hours "
+        "&& rentcal --as ada checkout 4 --meter 1234.5",
     ),
 )
 @cli_command
