@@ -56,9 +56,11 @@ def raw(url: str, fn: Callable[[sa.Connection], Any]) -> Any:
         engine.dispose()
 
 
-#: Columns later revisions added (0004 with defaults, 0005 NULL): left out when comparing
-#: old rows; :func:`added` checks their values.
-ADDED_COLUMNS = frozenset({"request_policy", "request_expiry_hours", "queued", "deactivated_at"})
+#: Columns later revisions added (0004 with defaults, 0005 and 0015 NULL): left out when
+#: comparing old rows; :func:`added` checks their values.
+ADDED_COLUMNS = frozenset(
+    {"request_policy", "request_expiry_hours", "queued", "deactivated_at", "meter_unit"}
+)
 
 
 def rows(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
@@ -72,9 +74,9 @@ def rows(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def added(conn: sa.Connection) -> set[tuple[Any, ...]]:
-    """The distinct values of the columns revisions 0004 and 0005 added, per table."""
+    """The distinct values of the columns revisions 0004, 0005 and 0015 added, per table."""
     machine = conn.exec_driver_sql(
-        "SELECT DISTINCT 'machine', request_policy, request_expiry_hours FROM machine"
+        "SELECT DISTINCT 'machine', request_policy, request_expiry_hours, meter_unit FROM machine"
     ).all()
     rental = conn.exec_driver_sql("SELECT DISTINCT 'rental', queued FROM rental").all()
     member = conn.exec_driver_sql("SELECT DISTINCT 'member', deactivated_at FROM member").all()
@@ -196,7 +198,7 @@ class TestRentcal01Database:
         assert raw(db_url, meta) == ("2", schema.HEAD)
         assert raw(db_url, rows) == before
         assert raw(db_url, added) == {
-            ("machine", "block", None),
+            ("machine", "block", None, None),
             ("rental", False),
             ("member", None),
         }
