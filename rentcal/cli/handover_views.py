@@ -75,6 +75,14 @@ def handover_rows(handovers: Sequence[Handover]) -> list[tuple[object, ...]]:
 HANDOVER_HEADERS = ("when", "hand-over", "by", "meter", "condition", "notes")
 
 
+def show_handover_table(handovers: Sequence[Handover]) -> None:
+    """``rentcal show``'s hand-overs, under its history (nothing when there are none)."""
+    if handovers:
+        render.echo()
+        render.echo("hand-overs:")
+        render.emit_table(HANDOVER_HEADERS, handover_rows(handovers), empty="", max_len=120)
+
+
 def show_readings(readings: Sequence[MeterReading], as_json: bool) -> None:
     """A machine's meter history, oldest first."""
     from rentcal.core.handover import reading_words
@@ -97,5 +105,6 @@ __all__ = [
     "handover_rows",
     "meter_text",
     "show_handover",
+    "show_handover_table",
     "show_readings",
 ]

@@ -108,7 +108,7 @@ def show_rental_details(
     ``"history": [{"from", "to", "by", "reason", "at"}]``, oldest first; for people,
     each change in words: ``approved``, ``moved``, never ``pending -> pending``) and
     its hand-overs (``"handovers"``; for people, only when there are some)."""
-    from rentcal.cli.handover_views import HANDOVER_HEADERS, handover_rows
+    from rentcal.cli.handover_views import show_handover_table
 
     if as_json:
         data = rental.as_dict()
@@ -121,10 +121,7 @@ def show_rental_details(
     render.echo("history:")
     rows = [history_row(h) for h in history]
     render.emit_table(("when", "change", "by", "details"), rows, empty="(none)", max_len=120)
-    if handovers:
-        render.echo()
-        render.echo("hand-overs:")
-        render.emit_table(HANDOVER_HEADERS, handover_rows(handovers), empty="(none)", max_len=120)
+    show_handover_table(handovers)
 
 
 def history_row(entry: Mapping[str, Any]) -> tuple[object, ...]:

@@ -17,10 +17,8 @@ to one of them. Where things live:
 ``bookings``              ``book``, approve / reject / cancel / complete
 ``rentals``               reading rentals: ``rental``, ``rentals``, ``history``
 ``moves``                 ``move``: other days and/or another machine
-``handover``              ``checkout``, ``checkin``, ``handovers``; a meter's
-                          ``last_reading``, ``meter_readings``
-``keepers``               ``add_keeper``, ``remove_keeper``, ``keepers``: who
-                          hands a machine over besides the admins
+``handover``              ``checkout``, ``checkin``, ``handovers``, meter readings
+``keepers``               who hands a machine over: ``add_keeper``, ...
 ``maintenance``           ``add_maintenance``, ``edit_maintenance``, cancel /
                           complete, reads
 ``editing``               the change log; ``edit_machine``, ``reactivate_machine``
@@ -49,8 +47,7 @@ to one of them. Where things live:
                           limits: ``limits``, ``set_limits``, ``limits_history``;
                           the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
                           ``reminder_hour_history``; the currency:
-                          ``currency``, ``set_currency``, ``currency_history``;
-                          the no-show grace: ``no_show_hours``, ...
+                          ``currency``, ...; the no-show grace: ``no_show_hours``, ...
 ``reminders``             ``queue_reminders``: pick-up and return reminders,
                           once each, through the mail outbox (and the
                           admins' daily lists of pending requests)

@@ -46,7 +46,7 @@ from rentcal.core.types import MaintenanceKind, RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord
-from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied
+from rentcal.errors import InvalidRequest, InvalidTransition
 from rentcal.service.base import Context, int_id
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.keepers import may_hand_over
@@ -372,10 +372,7 @@ class Handovers:
         rental = self.ctx.get_rental(conn, rid)  # re-read under the lock
         actor = self.ctx.actor(conn, acting)
         may_hand_over(conn, actor, rental, machine_id, what)
-        mach = q.machine_by_id(conn, machine_id)
-        if mach is None:  # pragma: no cover - the rental's machine exists (foreign key)
-            raise PermissionDenied(f"rental {rid} has no machine")
-        return rental, mach, actor
+        return rental, self.ctx.machine_row(conn, rental.machine), actor
 
     def _reading(
         self,
