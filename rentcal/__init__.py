@@ -35,8 +35,11 @@ from rentcal.errors import (
 
 if TYPE_CHECKING:
     from rentcal.core.availability import Availability, Conflict
+    from rentcal.core.charges import CancellationPolicy
     from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, Session
+    from rentcal.core.statements import Charge, Period, Statement
     from rentcal.core.types import (
+        ChargeKind,
         ConflictKind,
         MachineStatus,
         MaintenanceKind,
@@ -84,6 +87,11 @@ _LAZY = {
     "FeedScope": "rentcal.core.credential_values",
     "FeedToken": "rentcal.core.credential_values",
     "Session": "rentcal.core.credential_values",
+    "CancellationPolicy": "rentcal.core.charges",
+    "Charge": "rentcal.core.statements",
+    "ChargeKind": "rentcal.core.types",
+    "Period": "rentcal.core.statements",
+    "Statement": "rentcal.core.statements",
 }
 
 
@@ -105,7 +113,10 @@ __all__ = [
     "AuthFailed",
     "Availability",
     "Busy",
+    "CancellationPolicy",
     "Change",
+    "Charge",
+    "ChargeKind",
     "Conflict",
     "ConflictKind",
     "DamagedDatabase",
@@ -128,6 +139,7 @@ __all__ = [
     "NoDatabase",
     "NotFound",
     "Notification",
+    "Period",
     "PermissionDenied",
     "Rental",
     "RentalStatus",
@@ -136,6 +148,7 @@ __all__ = [
     "RequestPolicy",
     "Role",
     "Session",
+    "Statement",
     "Throttled",
     "Unavailable",
     "__version__",

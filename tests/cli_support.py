@@ -46,6 +46,8 @@ MACHINE_KEYS = {
     "description",
     "request_policy",
     "request_expiry_hours",
+    "unit_price",
+    "minimum_charge",
 }
 MEMBER_KEYS = {"handle", "name", "email", "verified", "role", "active"}
 MAINTENANCE_KEYS = {"id", "machine", "start", "end", "kind", "status", "notes"}

@@ -51,6 +51,8 @@ class TestMachineAdd:
             "description": None,
             "request_policy": "block",
             "request_expiry_hours": None,
+            "unit_price": None,
+            "minimum_charge": None,
         }
         assert set(data) == MACHINE_KEYS
 

@@ -244,8 +244,7 @@ def check_policy(free_days: object, fee: object = None, share: object = None) ->
     if free_days is None:
         if fee is not None or share is not None:
             raise InvalidRequest(
-                "a fee needs free_days: how many days before the start cancelling stops "
-                "being free",
+                "a fee needs free_days: how many days before the start cancelling stops being free",
                 field="free_days",
                 reason="missing",
             )
@@ -321,7 +320,9 @@ def late_fee(
 def late_words(policy: CancellationPolicy, start: date, today: date, currency: str | None) -> str:
     """Why a late cancellation was charged (the ledger's reason)."""
     before = days_before(start, today)
-    when = "on or after the first day" if before <= 0 else f"{plural(before, 'day')} before the start"
+    when = (
+        "on or after the first day" if before <= 0 else f"{plural(before, 'day')} before the start"
+    )
     return f"cancelled {when}; {policy.words(currency)}"
 
 

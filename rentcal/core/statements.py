@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from rentcal.core import checks
 from rentcal.core.dates_words import MONTHS, span_words
 from rentcal.core.money import CENT, format_money
+from rentcal.core.news import sentence
 from rentcal.core.types import ChargeKind
 from rentcal.core.wording import plural, quote
 from rentcal.errors import InvalidRequest
@@ -173,40 +174,57 @@ KIND_WORDS = {
 }
 
 
-def charge_words(charge: Charge, currency: str | None) -> str:
-    """What a statement line says about ``charge`` (its amount aside)."""
+def _parts(charge: Charge, currency: str | None) -> str:
+    """A use's sum in words (``3 days`` times ``€120.00`` plus ``12.5 units`` times
+    ``€4.00``, with a multiplication sign), and the minimum when it raised the amount."""
+    parts = [
+        f"{plural(charge.days or 0, 'day')} × {format_money(charge.day_rate or CENT * 0, currency)}"
+    ]
+    if charge.units is not None and charge.unit_rate is not None:
+        parts.append(
+            f"{units_text(charge.units)} units × {format_money(charge.unit_rate, currency)}"
+        )
+    said = " + ".join(parts)
+    if charge.minimum_charge is not None and charge.amount > _subtotal(charge):
+        said += f", raised to the minimum of {format_money(charge.minimum_charge, currency)}"
+    return said
+
+
+def _what(charge: Charge) -> str | None:
+    """``Tractor 6120 on Wed 9 - Fri 11 Jan 2030`` (an en dash; None: no machine nor days)."""
     what = charge.machine_title or charge.machine
-    days = (
-        span_words(charge.first_day, charge.last_day)
-        if charge.first_day is not None and charge.last_day is not None
-        else None
-    )
-    rental = f"rental {charge.rental_id}" if charge.rental_id is not None else None
-    head = ", ".join(x for x in (what, days, rental) if x)
-    if charge.kind is ChargeKind.USE and charge.day_rate is not None and charge.days is not None:
-        parts = [f"{plural(charge.days, 'day')} × {format_money(charge.day_rate, currency)}"]
-        if charge.units is not None and charge.unit_rate is not None:
-            parts.append(
-                f"{units_text(charge.units)} units × {format_money(charge.unit_rate, currency)}"
-            )
-        said = " + ".join(parts)
-        if charge.minimum_charge is not None and charge.amount > _subtotal(charge):
-            said += f", raised to the minimum of {format_money(charge.minimum_charge, currency)}"
-        return f"{head}: {said}" if head else said
-    reason = charge.reason or ""
-    if head:
-        return f"{head}: {reason}" if reason else head
-    return reason
+    if charge.first_day is None or charge.last_day is None:
+        return what
+    days = span_words(charge.first_day, charge.last_day)
+    return f"{what} on {days}" if what else days
+
+
+def charge_words(charge: Charge, currency: str | None) -> str:
+    """What a statement line says about ``charge`` (its amount and rental aside)."""
+    what = _what(charge)
+    said = _parts(charge, currency) if charge.kind is ChargeKind.USE else charge.reason or ""
+    if what and said:
+        return f"{what}: {said}"
+    return what or said
 
 
 def charged_message(charge: Charge, currency: str | None) -> str:
-    """The member's notification of a new charge (and the e-mail's first line)."""
+    """The member's notification of a new charge (and the e-mail's first line); the
+    rental's number last, as in every notification."""
     money = format_money(abs(charge.amount), currency)
-    if charge.kind is ChargeKind.CORRECTION:
-        verb = f"You were credited {money}" if charge.amount < 0 else f"You were charged {money}"
-        return f"{verb}: {charge.reason}" if charge.reason else verb
-    kind = "for the late cancellation of" if charge.kind is ChargeKind.LATE_CANCELLATION else "for"
-    return f"You were charged {money} {kind} {charge_words(charge, currency)}"
+    about = "" if charge.rental_id is None else f" (rental {charge.rental_id})"
+    what = _what(charge) or "a rental"
+    if charge.kind is ChargeKind.USE:
+        said = f"You were charged {money} for {what}: {_parts(charge, currency)}{about}"
+    elif charge.kind is ChargeKind.LATE_CANCELLATION:
+        said = (
+            f"You were charged {money} for cancelling your booking of {what} late: "
+            f"{charge.reason}{about}"
+        )
+    else:
+        verb = "credited" if charge.amount < 0 else "charged"
+        said = f"You were {verb} {money}: {charge.reason}{about}"
+    return sentence(said)
 
 
 @dataclass(frozen=True, slots=True)

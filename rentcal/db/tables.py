@@ -29,7 +29,7 @@ from rentcal.core.types import (
 )
 from rentcal.db import (
     tables_accounts,  # noqa: F401  (registers the account tables)
-    tables_billing,  # noqa: F401  (registers the ledger of charges)
+    tables_billing,  # registers the ledger of charges
     tables_mail,  # noqa: F401  (registers the mail outbox)
     tables_usage,  # noqa: F401  (registers the figures per minute)
 )

@@ -66,6 +66,11 @@ MACHINE_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
         "request_expiry_hours",
         lambda v: checks.optional_hours(v, "request_expiry_hours"),
     ),
+    "unit_price": ("unit_price", lambda v: checks.optional_amount(v, "unit_price", "unit price")),
+    "minimum_charge": (
+        "minimum_charge",
+        lambda v: checks.optional_amount(v, "minimum_charge", "minimum charge"),
+    ),
 }
 
 
@@ -140,11 +145,14 @@ class MachineEdits:
         auto_approve: bool | Unset = UNSET,
         request_policy: str | RequestPolicy | Unset = UNSET,
         request_expiry_hours: int | Unset | None = UNSET,
+        unit_price: Decimal | str | int | Unset | None = UNSET,
+        minimum_charge: Decimal | str | int | Unset | None = UNSET,
     ) -> Edited[Machine]:
         """Change a machine's fields (admins); only the given ones (``UNSET``: leave it).
 
         ``description=None`` clears it. A new price applies to bookings made
-        from now on: the price fixed on existing rentals never changes. Each
+        from now on: the price fixed on existing rentals never changes; so do
+        a new ``unit_price`` and ``minimum_charge`` (None: none). Each
         changed field is recorded; a value equal to the current one is not a
         change (no changes at all: nothing is written). Retired machines can
         be edited too.
@@ -168,6 +176,8 @@ class MachineEdits:
                 "auto_approve": auto_approve,
                 "request_policy": request_policy,
                 "request_expiry_hours": request_expiry_hours,
+                "unit_price": unit_price,
+                "minimum_charge": minimum_charge,
             },
             MACHINE_FIELDS,
         )

@@ -6,7 +6,8 @@ Nothing runs in the background. A rental goes stale when
   could no longer be approved), or its machine's ``request_expiry_hours``
   have gone by since it was made — then it is **rejected** with the reason
   ``"expired"`` and its member is told;
-- it is *approved* and its last day has passed — then it is **completed**.
+- it is *approved* and its last day has passed — then it is **completed**
+  (and charged, on the day housekeeping completes it: :mod:`rentcal.service.charging`).
 
 Both are recorded like any status change (history row, SEQUENCE + 1) with
 ``changed_by`` NULL: done by the system. They happen lazily and idempotently:
@@ -142,7 +143,13 @@ class Housekeeping:
                 expired += 1
             else:
                 self.lifecycle.record(
-                    conn, rental, RentalStatus.COMPLETED, None, ENDED_REASON, notify=False
+                    conn,
+                    rental,
+                    RentalStatus.COMPLETED,
+                    None,
+                    ENDED_REASON,
+                    notify=False,
+                    today=day,  # charged on the day housekeeping completes it
                 )
                 completed += 1
         return HousekeepingResult(expired, completed)

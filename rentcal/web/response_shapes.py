@@ -62,6 +62,8 @@ class MachineOut(Shape):
     description: str | None
     request_policy: Literal["block", "queue"]
     request_expiry_hours: int | None
+    unit_price: str | None = Field(None, description="per meter unit; null: none")
+    minimum_charge: str | None = Field(None, description="the least a rental is charged")
 
 
 class RentalOut(Shape):
