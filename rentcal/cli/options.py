@@ -57,8 +57,10 @@ METAVAR_WORDS = {
     "FILE": "a file path",
     "HANDLE": "a member handle",
     "NAME": "a name",
+    "PERCENT": "a percentage",
     "URL": "a database URL or file path",
     "YYYY-MM": "a month (YYYY-MM, this or next)",
+    "YYYY": "a year (YYYY, this or last)",
 }
 
 
