@@ -69,6 +69,43 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         0,
         "Password set for bob.",
     ),
+    "rentcal --as bob statement --month 2030-01": (
+        0,
+        "Statement of Bob Baker (bob), January 2030",
+    ),
+    "rentcal statement --member bob --year 2030 --json": (0, '"period": "2030"'),
+    "rentcal statement --member bob --month last --csv": (0, "id,charged_on,charged_at,member,"),
+    "rentcal charges list --month 2030-01": (0, "Total: 480.00"),
+    "rentcal charges list --year 2030 --member bob --json": (0, '"kind": "use"'),
+    "rentcal charges export --month 2030-01 -o charges-2030-01.csv": (
+        0,
+        "1,2030-01-09,2030-01-09T",
+    ),
+    "rentcal charges export --year 2030 > charges-2030.csv": (0, ",use,1,tractor-6120,"),
+    "rentcal charge add --member bob --amount -10.00 --reason 'fuel he paid for'": (
+        0,
+        "Credited bob 10.00 (charge 2): fuel he paid for",
+    ),
+    "rentcal --as ada charge add --member bob --amount 25 --reason 'cleaning' --rental 1 --json": (
+        0,
+        '"kind": "correction"',
+    ),
+    "rentcal cancellation show": (0, "policy     cancelling is always free"),
+    "rentcal cancellation show --history --json": (0, '"history": []'),
+    "rentcal cancellation set --free-days 7 --fee 25": (
+        0,
+        "free until 7 days before the start, then a fee of 25.00",
+    ),
+    "rentcal --as ada cancellation set --free-days 14 --share 50 --json": (0, '"share": "50.00"'),
+    "rentcal cancellation set --off": (0, "cancelling is always free"),
+    "rentcal --as ada machine add harvester --price 200 --unit-price 35 --minimum-charge 150": (
+        0,
+        "unit price    35.00",
+    ),
+    "rentcal --as ada machine edit tractor-6120 --unit-price 2.50 --clear-minimum-charge": (
+        0,
+        "unit_price: (none) -> 2.50",
+    ),
     "rentcal token create --name backup-script": (0, "Token 1 acts as ada"),
     "rentcal --as ada token create --for bob --name bobs-laptop --json": (0, '"member": "bob"'),
     "rentcal token list": (0, "No API tokens."),
@@ -314,7 +351,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal calendar tractor-6120 --month 2030-02": (0, "February 2030 - tractor-6120"),
     "rentcal calendar --month next --json": (0, '"month": "2030-02"'),
     "rentcal notifications --unread": (0, "Bob Baker asked to book Tractor 6120"),
-    "rentcal --as bob notifications --mark-read --json": (0, "Marked 4 notifications read."),
+    "rentcal --as bob notifications --mark-read --json": (0, "Marked 5 notifications read."),
     "rentcal events --from today --to +30d": (0, "Band saw — Rented by Carol Carter"),
     "rentcal events --machine tractor-6120 --json": (0, '"id": "rental-2"'),
     # -o FILE: the text is looked for in FILE (here published.ics, not /var/www)

@@ -198,8 +198,8 @@ class Ledger:
         """Members see their own statement; admins everyone's."""
         if actor.id != who.id and not actor.is_admin:
             raise PermissionDenied(
-                f"member {actor.handle!r} is not an admin; only admins can see "
-                f"{who.handle!r}'s statement",
+                f"member {actor.handle!r} is not an admin; only admins can see the "
+                f"statement of {who.handle!r}",
                 field="acting",
                 value=actor.handle,
                 reason="not-admin",
