@@ -3,8 +3,8 @@
 SQLite: every ``sqlite_master`` entry (tables, indexes, triggers) with its SQL,
 whitespace normalised. PostgreSQL: columns, constraints (``pg_get_constraintdef``),
 indexes (``pg_indexes``), triggers (``pg_get_triggerdef``) and functions of the
-current schema, the schema's own name taken out. Two databases with equal fingerprints have the same tables, columns,
-types, constraints, indexes and guards.
+current schema, the schema's own name taken out. Two databases with equal
+fingerprints have the same tables, columns, types, constraints, indexes and guards.
 """
 
 from __future__ import annotations
