@@ -228,7 +228,7 @@ class TestPeriods:
 
     @pytest.mark.parametrize("text", ["2030-13", "2030-00", "30-01", "2030-1", "0000", "", "x"])
     def test_refused(self, text: str) -> None:
-        with pytest.raises(InvalidRequest, match="is not a month .* or a year"):
+        with pytest.raises(InvalidRequest, match=r"is not a month .* or a year"):
             parse_period(text)
 
     def test_words(self) -> None:
