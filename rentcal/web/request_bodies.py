@@ -34,6 +34,7 @@ Day = Annotated[
 ]
 Text = Annotated[str, Field(max_length=10_000)]
 Handle = Annotated[str, Field(max_length=200, description="a machine name or member handle")]
+Money = Annotated[str, Field(max_length=40, description='a decimal string such as "120.00"')]
 
 
 class Body(BaseModel):
@@ -101,6 +102,9 @@ class MachineRequest(Body):
     auto_approve: bool = False
     request_policy: Literal["block", "queue"] = "block"
     request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
+    #: The price of a meter unit and the least a rental is charged (null: none).
+    unit_price: Money | None = None
+    minimum_charge: Money | None = None
 
 
 class MachineEditRequest(Body):
@@ -116,6 +120,27 @@ class MachineEditRequest(Body):
     request_policy: Literal["block", "queue"] | None = None
     #: ``null`` clears it: no expiry by age.
     request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
+    #: ``null`` clears them (new bookings are charged by the day only, without a minimum).
+    unit_price: Money | None = None
+    minimum_charge: Money | None = None
+
+
+class ChargeRequest(Body):
+    """``POST /api/charges`` (admins): a correction; ``amount`` "-10.00" credits."""
+
+    member: Handle
+    amount: Money
+    reason: Text
+    rental: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class CancellationPolicyRequest(Body):
+    """``PUT /api/cancellation-policy`` (admins): ``free_days`` with ``fee`` or ``share``
+    (percent); ``free_days: null`` (and neither): cancelling is free."""
+
+    free_days: int | None = Field(default=None, ge=1, le=365)
+    fee: Money | None = None
+    share: Money | None = None
 
 
 class MemberEditRequest(Body):

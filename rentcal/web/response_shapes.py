@@ -82,6 +82,50 @@ class RentalOut(Shape):
     updated_at: str
 
 
+class ChargeOut(Shape):
+    """One entry of the ledger (``rentcal charges list --json`` item); money and units
+    as decimal strings, ``amount`` signed (a credit is negative)."""
+
+    id: int
+    kind: Literal["use", "late_cancellation", "correction"]
+    member: str
+    rental_id: int | None
+    machine: str | None
+    charged_on: date
+    charged_at: str
+    first_day: date | None
+    last_day: date | None
+    days: int | None
+    units: str | None
+    day_rate: str | None
+    unit_rate: str | None
+    minimum_charge: str | None
+    amount: str
+    reason: str | None
+    created_by: str | None
+
+
+class StatementOut(Shape):
+    """``rentcal statement --json``: a member's charges of a period and their total."""
+
+    member: str
+    name: str
+    period: str
+    first_day: date
+    last_day: date
+    currency: str | None
+    charges: list[ChargeOut]
+    total: str
+
+
+class CancellationPolicyOut(Shape):
+    """``rentcal cancellation show --json``: ``free_days`` null: cancelling is free."""
+
+    free_days: int | None
+    fee: str | None
+    share: str | None
+
+
 class HistoryOut(BaseModel):
     """One status change of a rental."""
 
