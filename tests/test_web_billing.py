@@ -96,7 +96,9 @@ class TestApi:
         admin = web.as_("ada")
         saved = admin.put("/api/cancellation-policy", json={"free_days": 7, "share": "50"})
         assert saved.json() == {"free_days": 7, "fee": None, "share": "50.00"}
-        both = admin.put("/api/cancellation-policy", json={"free_days": 7, "fee": "1", "share": "1"})
+        both = admin.put(
+            "/api/cancellation-policy", json={"free_days": 7, "fee": "1", "share": "1"}
+        )
         assert both.status_code == 400
         assert web.as_("bob").put("/api/cancellation-policy", json={}).status_code == 403
         assert admin.put("/api/cancellation-policy", json={}).json()["free_days"] is None
@@ -122,7 +124,7 @@ class TestPages:
         html = page.text
         assert "Bob Baker (bob)" in html and "January 2030" in html
         assert 'id="statement-total">15.50<' in html
-        assert f'id="charge-1"' in html and f"<td data-label=\"Rental\">{rid}</td>" in html
+        assert f'id="charge-1"' in html and f'<td data-label="Rental">{rid}</td>' in html
         assert "data-print" in html and 'href="/statement?period=2029-12"' in html
         year = web.as_("bob").get("/statement?period=2030").text
         assert 'href="/statement?period=2029"' in year and 'href="/statement?period=2031"' in year
