@@ -124,7 +124,7 @@ class TestPages:
         html = page.text
         assert "Bob Baker (bob)" in html and "January 2030" in html
         assert 'id="statement-total">15.50<' in html
-        assert f'id="charge-1"' in html and f'<td data-label="Rental">{rid}</td>' in html
+        assert 'id="charge-1"' in html and f'<td data-label="Rental">{rid}</td>' in html
         assert "data-print" in html and 'href="/statement?period=2029-12"' in html
         year = web.as_("bob").get("/statement?period=2030").text
         assert 'href="/statement?period=2029"' in year and 'href="/statement?period=2031"' in year
