@@ -240,7 +240,12 @@ FREE = CancellationPolicy()
 
 def check_policy(free_days: object, fee: object = None, share: object = None) -> CancellationPolicy:
     """A policy from its parts: ``free_days`` None turns fees off (then neither fee nor
-    share); else exactly one of ``fee`` (an amount above 0) and ``share`` (percent)."""
+    share); else exactly one of ``fee`` (an amount above 0) and ``share`` (percent).
+    Each value's type is checked before how they go together."""
+    if free_days is not None and (isinstance(free_days, bool) or not isinstance(free_days, int)):
+        raise checks.wrong_type("free_days", "an int (days before the start)", free_days)
+    amount = None if fee is None else checks.amount(fee, "fee", "fee")
+    percent = None if share is None else checks.amount(share, "share", "share")
     if free_days is None:
         if fee is not None or share is not None:
             raise InvalidRequest(
@@ -249,8 +254,6 @@ def check_policy(free_days: object, fee: object = None, share: object = None) ->
                 reason="missing",
             )
         return FREE
-    if isinstance(free_days, bool) or not isinstance(free_days, int):
-        raise checks.wrong_type("free_days", "an int (days before the start)", free_days)
     if not 1 <= free_days <= MAX_FREE_DAYS:
         raise InvalidRequest(
             f"free_days {free_days} must be from 1 to {MAX_FREE_DAYS}",
@@ -258,20 +261,18 @@ def check_policy(free_days: object, fee: object = None, share: object = None) ->
             value=free_days,
             reason="range",
         )
-    if (fee is None) == (share is None):
+    if (amount is None) == (percent is None):
         raise InvalidRequest(
             "give a fee (an amount) or a share (percent of the booked price), not both "
             "and not neither",
-            field="fee",
+            field="fee" if amount is None else "share",
             reason="fee-or-share",
         )
-    if fee is not None:
-        amount = checks.amount(fee, "fee", "fee")
+    if amount is not None:
         if amount == 0:
             raise InvalidRequest("fee 0.00 charges nothing", field="fee", reason="zero")
         return CancellationPolicy(free_days, fee=amount)
-    percent = checks.amount(share, "share", "share")
-    if not Decimal("0") < percent <= Decimal("100"):
+    if percent is None or not Decimal("0") < percent <= Decimal("100"):
         raise InvalidRequest(
             f"share {percent} must be above 0 and at most 100 (percent of the booked price)",
             field="share",

@@ -83,7 +83,7 @@ class Ledger:
                 field="reason",
                 reason="empty",
             )
-        about = None if rental is None else int_id(rental, "rental")
+        about = None if rental is None else checks.record_id(rental, "rental", "rental")
         checks.optional_handle(acting, "acting", "acting member")
         day = checks.optional_day(today, "today")
 
