@@ -35,9 +35,12 @@ from rentcal.errors import (
 
 if TYPE_CHECKING:
     from rentcal.core.availability import Availability, Conflict
+    from rentcal.core.charges import CancellationPolicy
     from rentcal.core.credential_values import ApiToken, FeedScope, FeedToken, Session
     from rentcal.core.handover import Handover, MeterReading
+    from rentcal.core.statements import Charge, Period, Statement
     from rentcal.core.types import (
+        ChargeKind,
         Condition,
         ConflictKind,
         HandoverKind,
@@ -91,6 +94,11 @@ _LAZY = {
     "FeedScope": "rentcal.core.credential_values",
     "FeedToken": "rentcal.core.credential_values",
     "Session": "rentcal.core.credential_values",
+    "CancellationPolicy": "rentcal.core.charges",
+    "Charge": "rentcal.core.statements",
+    "ChargeKind": "rentcal.core.types",
+    "Period": "rentcal.core.statements",
+    "Statement": "rentcal.core.statements",
 }
 
 
@@ -112,7 +120,10 @@ __all__ = [
     "AuthFailed",
     "Availability",
     "Busy",
+    "CancellationPolicy",
     "Change",
+    "Charge",
+    "ChargeKind",
     "Condition",
     "Conflict",
     "ConflictKind",
@@ -139,6 +150,7 @@ __all__ = [
     "NoDatabase",
     "NotFound",
     "Notification",
+    "Period",
     "PermissionDenied",
     "Rental",
     "RentalStatus",
@@ -147,6 +159,7 @@ __all__ = [
     "RequestPolicy",
     "Role",
     "Session",
+    "Statement",
     "Throttled",
     "Unavailable",
     "__version__",

@@ -47,6 +47,8 @@ MACHINE_KEYS = {
     "request_policy",
     "request_expiry_hours",
     "meter",
+    "unit_price",
+    "minimum_charge",
 }
 MEMBER_KEYS = {"handle", "name", "email", "verified", "role", "active"}
 MAINTENANCE_KEYS = {"id", "machine", "start", "end", "kind", "status", "notes"}

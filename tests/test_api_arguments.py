@@ -98,6 +98,23 @@ PRICE = [
     ("none", None, WRONG),
     ("negative", "-1", BAD),
 ]
+#: A unit price or a minimum charge: money or None (none).
+OPTIONAL_PRICE = [v for v in PRICE if v[0] != "none"]
+FEE = [("list", [1], WRONG), ("bool", True, WRONG), ("float", 1.5, WRONG), ("negative", "-1", BAD)]
+FREE_DAYS = [
+    ("str", "7", WRONG),
+    ("bool", True, WRONG),
+    ("float", 7.0, WRONG),
+    ("zero", 0, BAD),
+    ("too-big", 366, BAD),
+]
+PERIOD = [
+    ("int", 203001, WRONG),
+    ("bytes", b"2030-01", WRONG),
+    ("none", None, WRONG),
+    ("month-13", "2030-13", BAD),
+    ("date", "2030-01-09", BAD),
+]
 RENTAL_ROWS = [
     ("int", 5, WRONG),
     ("str", "machine,member,start,end\n", WRONG),
@@ -286,6 +303,10 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
         [("str", "48", WRONG), ("zero", 0, BAD), ("huge", 10**9, BAD)],
     ),
     ("add_machine", "acting", OPTIONAL_HANDLE),
+    ("add_machine", "unit_price", OPTIONAL_PRICE),
+    ("add_machine", "minimum_charge", OPTIONAL_PRICE),
+    ("edit_machine", "unit_price", OPTIONAL_PRICE),
+    ("edit_machine", "minimum_charge", OPTIONAL_PRICE),
     ("edit_machine", "name", HANDLE),
     ("edit_machine", "acting", OPTIONAL_HANDLE),
     ("edit_machine", "title", TEXT),
@@ -506,6 +527,24 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("set_reminder_hour", "acting", OPTIONAL_HANDLE),
     ("set_currency", "currency", CURRENCY),
     ("set_currency", "acting", OPTIONAL_HANDLE),
+    ("set_cancellation_policy", "free_days", FREE_DAYS),
+    ("set_cancellation_policy", "fee", FEE),
+    ("set_cancellation_policy", "share", [("float", 50.0, WRONG), ("both", "50", BAD)]),
+    ("set_cancellation_policy", "acting", OPTIONAL_HANDLE),
+    ("statement", "period", PERIOD),
+    ("statement", "member", OPTIONAL_HANDLE),
+    ("statement", "acting", OPTIONAL_HANDLE),
+    ("charges", "period", PERIOD),
+    ("charges", "member", OPTIONAL_HANDLE),
+    ("charges", "acting", OPTIONAL_HANDLE),
+    ("rental_charges", "rental_id", RECORD_ID),
+    ("rental_charges", "acting", OPTIONAL_HANDLE),
+    ("add_charge", "member", HANDLE),
+    ("add_charge", "amount", [*FEE[:3], ("none", None, WRONG), ("zero", "0", BAD)]),
+    ("add_charge", "reason", [*TEXT, ("none", None, BAD), ("blank", "  ", BAD)]),
+    ("add_charge", "rental", [("str", "1", WRONG), ("bool", True, WRONG), ("zero", 0, BAD)]),
+    ("add_charge", "acting", OPTIONAL_HANDLE),
+    ("add_charge", "today", OPTIONAL_DAY),
     ("queue_reminders", "today", OPTIONAL_DAY),
     ("set_no_show_hours", "hours", NO_SHOW_HOURS),
     ("set_no_show_hours", "acting", OPTIONAL_HANDLE),
@@ -547,6 +586,8 @@ CONFIRM_SECRET = "c" * 43
 
 #: Public methods without parameters (listed, so a new method is a decision).
 NO_PARAMETERS = {
+    "cancellation_policy",
+    "cancellation_policy_history",
     "close",
     "currency",
     "currency_history",
@@ -597,6 +638,18 @@ GOOD: dict[str, dict[str, Any]] = {
     "keepers": {"machine": "saw"},
     "add_keeper": {"machine": "saw", "member": "dan", "acting": "ada"},
     "remove_keeper": {"machine": "saw", "member": "dan", "acting": "ada"},
+    "set_cancellation_policy": {"free_days": 7, "fee": "25", "share": None, "acting": "ada"},
+    "statement": {"period": "2030-01", "member": "bob", "acting": "ada"},
+    "charges": {"period": "2030", "member": "bob", "acting": "ada"},
+    "rental_charges": {"rental_id": 2, "acting": "bob"},
+    "add_charge": {
+        "member": "bob",
+        "amount": "-5",
+        "reason": "goodwill",
+        "rental": 2,
+        "acting": "ada",
+        "today": TODAY,
+    },
     "queue_reminders": {"today": TODAY},
     "verify_member": {"handle": "carol", "acting": "ada"},
     "member": {"handle": "bob"},
@@ -609,6 +662,8 @@ GOOD: dict[str, dict[str, Any]] = {
         "acting": "ada",
         "request_policy": "queue",
         "request_expiry_hours": 48,
+        "unit_price": "1.25",
+        "minimum_charge": 10,
     },
     "retire_machine": {"name": "tractor", "acting": "ada", "today": TODAY},
     "edit_machine": {
@@ -618,6 +673,8 @@ GOOD: dict[str, dict[str, Any]] = {
         "description": None,
         "price": "130",
         "auto_approve": True,
+        "unit_price": None,
+        "minimum_charge": "5",
     },
     "reactivate_machine": {"name": "old", "acting": "ada"},
     "machine_history": {"name": "tractor"},
@@ -941,8 +998,10 @@ EXPECT: dict[str, Any] = {
             r.description,
             r.request_policy.value,
             r.request_expiry_hours,
+            r.unit_price,
+            r.minimum_charge,
         )
-        == ("drill", Decimal("7.50"), "cordless", "queue", 48)
+        == ("drill", Decimal("7.50"), "cordless", "queue", 48, Decimal("1.25"), Decimal("10.00"))
     ),
     "retire_machine": lambda r, a: (r.name, r.status.value) == ("tractor", "retired"),
     "edit_machine": lambda r, a: (
@@ -953,6 +1012,7 @@ EXPECT: dict[str, Any] = {
         )
         == ("Tractor", Decimal("130.00"), True)
         and {c.field for c in r.changes} >= {"title", "daily_price", "auto_approve"}
+        and (r.value.unit_price, r.value.minimum_charge) == (None, Decimal("5.00"))
     ),
     "reactivate_machine": lambda r, a: (r.name, r.status.value) == ("old", "active"),
     "machine_history": lambda r, a: r == [],
@@ -997,6 +1057,18 @@ EXPECT: dict[str, Any] = {
         r == "EUR"
         and a.currency() == "EUR"
         and [c for c, _by, _at in a.currency_history()] == ["EUR"]
+    ),
+    "set_cancellation_policy": lambda r, a: (
+        (r.free_days, r.fee, r.share) == (7, Decimal("25.00"), None)
+        and [p for p, _by, _at in a.cancellation_policy_history()] == [r]
+    ),
+    "statement": lambda r, a: (r.member, r.period.label, r.charges) == ("bob", "2030-01", ()),
+    "charges": lambda r, a: r == [],
+    "rental_charges": lambda r, a: r == [],
+    "add_charge": lambda r, a: (
+        (r.kind.value, r.amount, r.rental_id, r.charged_on, r.created_by)
+        == ("correction", Decimal("-5.00"), 2, TODAY, "ada")
+        and a.rental_charges(2, acting="ada") == [r]
     ),
     # the seeded members have no rental starting tomorrow or ending today
     "queue_reminders": lambda r, a: r == 0,

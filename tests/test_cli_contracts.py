@@ -61,6 +61,8 @@ ARGS = {
     "member notifications": ["bob"],
     "maintenance edit": ["1"],
     "mail test": ["someone@example.org"],
+    "charge add": ["--member", "bob", "--amount", "-1", "--reason", "x"],
+    "cancellation set": ["--free-days", "7"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
@@ -82,6 +84,8 @@ OPTIONS = [
         "--header-timeout",
         "--max-days",
         "--horizon-days",
+        "--free-days",
+        "--rental",
     )  # numbers: Click refuses them
 ]
 

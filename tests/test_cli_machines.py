@@ -52,6 +52,8 @@ class TestMachineAdd:
             "request_policy": "block",
             "request_expiry_hours": None,
             "meter": None,
+            "unit_price": None,
+            "minimum_charge": None,
         }
         assert set(data) == MACHINE_KEYS
 

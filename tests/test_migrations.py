@@ -56,10 +56,18 @@ def raw(url: str, fn: Callable[[sa.Connection], Any]) -> Any:
         engine.dispose()
 
 
-#: Columns later revisions added (0004 with defaults, 0005 and 0015 NULL): left out when
-#: comparing old rows; :func:`added` checks their values.
+#: Columns later revisions added (0004 with defaults, 0005, 0015 and 0016 NULL): left out
+#: when comparing old rows; :func:`added` checks their values.
 ADDED_COLUMNS = frozenset(
-    {"request_policy", "request_expiry_hours", "queued", "deactivated_at", "meter_unit"}
+    {
+        "request_policy",
+        "request_expiry_hours",
+        "queued",
+        "deactivated_at",
+        "meter_unit",
+        "unit_price",
+        "minimum_charge",
+    }
 )
 
 
@@ -74,11 +82,14 @@ def rows(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def added(conn: sa.Connection) -> set[tuple[Any, ...]]:
-    """The distinct values of the columns revisions 0004, 0005 and 0015 added, per table."""
+    """The distinct values of the columns revisions 0004, 0005, 0015 and 0016 added, per table."""
     machine = conn.exec_driver_sql(
-        "SELECT DISTINCT 'machine', request_policy, request_expiry_hours, meter_unit FROM machine"
+        "SELECT DISTINCT 'machine', request_policy, request_expiry_hours, meter_unit, "
+        "unit_price, minimum_charge FROM machine"
     ).all()
-    rental = conn.exec_driver_sql("SELECT DISTINCT 'rental', queued FROM rental").all()
+    rental = conn.exec_driver_sql(
+        "SELECT DISTINCT 'rental', queued, unit_price, minimum_charge FROM rental"
+    ).all()
     member = conn.exec_driver_sql("SELECT DISTINCT 'member', deactivated_at FROM member").all()
     return {tuple(r) for r in [*machine, *rental, *member]}
 
@@ -138,7 +149,7 @@ class TestRevisions:
 
     def test_constant_matches_the_scripts(self) -> None:
         assert runner.revisions() == list(schema.REVISIONS)
-        assert schema.HEAD == schema.REVISIONS[-1] == "0015_handover"
+        assert schema.HEAD == schema.REVISIONS[-1] == "0016_charges"
         assert schema.BASELINE == "0001_baseline"
 
     def test_every_path_to_head_gives_the_same_schema(
@@ -198,8 +209,8 @@ class TestRentcal01Database:
         assert raw(db_url, meta) == ("2", schema.HEAD)
         assert raw(db_url, rows) == before
         assert raw(db_url, added) == {
-            ("machine", "block", None, None),
-            ("rental", False),
+            ("machine", "block", None, None, None, None),
+            ("rental", False, None, None),
             ("member", None),
         }
         after_ids = raw(db_url, table_ids)

@@ -240,6 +240,8 @@ def test_guards_and_partial_index_exist(cal: rentcal.Rentcal) -> None:
                 "trg_rental_no_overlap_update",
                 "trg_maintenance_no_overlap_insert",
                 "trg_maintenance_no_overlap_update",
+                "trg_charge_no_update",  # the ledger is append-only (tests/test_ledger.py)
+                "trg_charge_no_delete",
             }
             index = conn.exec_driver_sql(
                 "SELECT sql FROM sqlite_master WHERE name = 'ix_rental_blocking'"

@@ -117,6 +117,7 @@ class TestTransitions:
         assert [n.message for n in seeded.notifications("bob")] == [
             f"Your booking of Tractor 6120 for {DAYS} is approved (rental {r.id}).",
             f"Your booking of Tractor 6120 for {DAYS} is completed (rental {r.id}).",
+            f"You were charged 480.00 for Tractor 6120 on {DAYS}: 4 days × 120.00 (rental {r.id}).",
         ]
 
     def test_cannot_complete_before_start(self, seeded: rentcal.Rentcal) -> None:

@@ -19,6 +19,8 @@ from typer.core import TyperGroup
 from rentcal._version import __version__
 from rentcal.cli.bulk import bulk_commands
 from rentcal.cli.calendar_view import calendar_commands
+from rentcal.cli.cancellation import cancellation_app
+from rentcal.cli.charges import charge_app, charges_app, statement_commands
 from rentcal.cli.config_and_timezone import config_app, timezone_app
 from rentcal.cli.context import CONFIG_ENV, DATABASE_ENV, USER_ENV, State
 from rentcal.cli.credentials import feed_app, token_app  # also adds `member passwd`
@@ -182,5 +184,9 @@ app.add_typer(reminders_app)
 app.add_typer(noshow_app)
 app.add_typer(signup_app)
 app.add_typer(currency_app)
+app.add_typer(statement_commands)
+app.add_typer(charges_app)
+app.add_typer(charge_app)
+app.add_typer(cancellation_app)
 
 __all__ = ["app"]

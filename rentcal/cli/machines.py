@@ -12,6 +12,21 @@ from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, MachineArg, edit_values, examples, group
 from rentcal.core.types import RequestPolicy
 
+UnitPriceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit-price",
+        metavar="AMOUNT",
+        help="Price of one meter unit (an hour, a litre) used, charged beside the days.",
+    ),
+]
+MinimumOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--minimum-charge", metavar="AMOUNT", help="The least a rental is charged when it ends."
+    ),
+]
+
 machine_app = group(
     "machine",
     "Add, list, show, edit, retire and reactivate machines.",
@@ -26,6 +41,7 @@ machine_app = group(
         "rentcal --as ada machine add mower --price 40 --title 'Ride-on mower'",
         "rentcal --as ada machine add drill --price 7.50 --auto-approve --json",
         "rentcal --as ada machine add baler --price 90 --request-policy queue --request-expiry 2d",
+        "rentcal --as ada machine add harvester --price 200 --unit-price 35 --minimum-charge 150",
     ),
 )
 @cli_command
@@ -58,9 +74,15 @@ def add(
             "it always expires once its first day has passed).",
         ),
     ] = "never",
+    unit_price: UnitPriceOpt = None,
+    minimum_charge: MinimumOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a bookable machine (admins only)."""
+    """Add a bookable machine (admins only).
+
+    A rental is charged when it ends: days x the daily price, + meter units x
+    the unit price, at least the minimum charge (docs/billing.md).
+    """
     from rentcal.cli.dates import parse_hours
 
     state = get_state(ctx)
@@ -75,6 +97,8 @@ def add(
             acting=state.acting,
             request_policy=request_policy,
             request_expiry_hours=hours,
+            unit_price=unit_price,
+            minimum_charge=minimum_charge,
         )
         money = None if as_json else cal.currency()
     views.show_machine(machine, as_json, headline=f"Added machine {machine.name}.", currency=money)
@@ -115,6 +139,7 @@ def show(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None
         "rentcal --as ada machine edit saw --no-auto-approve --clear-description --json",
         "rentcal --as ada machine edit excavator --request-policy queue --request-expiry 48h",
         "rentcal --as ada machine edit tractor-6120 --meter hours",
+        "rentcal --as ada machine edit tractor-6120 --unit-price 2.50 --clear-minimum-charge",
     ),
 )
 @cli_command
@@ -164,11 +189,19 @@ def edit(
     clear_meter: Annotated[
         bool, typer.Option("--clear-meter", help="The machine has no meter (any more).")
     ] = False,
+    unit_price: UnitPriceOpt = None,
+    clear_unit_price: Annotated[
+        bool, typer.Option("--clear-unit-price", help="Charge by the day only (new bookings).")
+    ] = False,
+    minimum_charge: MinimumOpt = None,
+    clear_minimum_charge: Annotated[
+        bool, typer.Option("--clear-minimum-charge", help="No minimum charge (new bookings).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a machine's title, description, price, approval or request rules, meter (admins).
+    """Change a machine's title, description, prices, approval or request rules, meter (admins).
 
-    Existing rentals keep the price fixed when they were booked. Every change
+    Existing rentals keep the prices fixed when they were booked. Every change
     is recorded (see machine show); values equal to the current ones change
     nothing. Exit 2 when no option is given.
     """
@@ -186,10 +219,14 @@ def edit(
                 None if request_expiry is None else parse_hours(request_expiry),
             ),
             "meter": ("--meter", meter),
+            "unit_price": ("--unit-price", unit_price),
+            "minimum_charge": ("--minimum-charge", minimum_charge),
         },
         {
             "description": ("--clear-description", clear_description),
             "meter": ("--clear-meter", clear_meter),
+            "unit_price": ("--clear-unit-price", clear_unit_price),
+            "minimum_charge": ("--clear-minimum-charge", clear_minimum_charge),
         },
     )
     state = get_state(ctx)

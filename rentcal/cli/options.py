@@ -59,8 +59,10 @@ METAVAR_WORDS = {
     "NAME": "a name",
     "READING": "a meter reading",
     "UNIT": "a meter unit",
+    "PERCENT": "a percentage",
     "URL": "a database URL or file path",
     "YYYY-MM": "a month (YYYY-MM, this or next)",
+    "YYYY": "a year (YYYY, this or last)",
 }
 
 

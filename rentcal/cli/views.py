@@ -155,6 +155,10 @@ def machine_pairs(m: Machine, currency: str | None = None) -> list[tuple[str, ob
         ("expiry", expiry_text(m.request_expiry_hours)),
         *([("meter", m.meter)] if m.meter else []),
         ("description", m.description),
+    ] + [
+        (label, format_money(amount, currency))
+        for label, amount in (("unit price", m.unit_price), ("minimum", m.minimum_charge))
+        if amount is not None
     ]
 
 

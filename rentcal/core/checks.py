@@ -255,6 +255,11 @@ def amount(value: object, name: str, label: str) -> Decimal:
         return parse_amount(value, label=label)
 
 
+def optional_amount(value: object, name: str, label: str) -> Decimal | None:
+    """Money or None (none: a unit price or a minimum charge the machine does not have)."""
+    return None if value is None else amount(value, name, label)
+
+
 def choice(value: object, enum: type[E], name: str, label: str | None = None) -> E:
     """A member of ``enum``, or its value as a str (any case); other enums are refused."""
     if isinstance(value, enum):

@@ -36,6 +36,7 @@ NOTIFICATION_KINDS: dict[str, str] = {
     "rejected": "A request rejected",
     "cancelled": "A booking cancelled",
     "completed": "A rental marked returned",
+    "charge": "A charge or credit on your account",
     "expired": "A request expired undecided",
     "moved": "A booking moved",
     "maintenance": "Maintenance over a booking",

@@ -84,6 +84,19 @@ class Condition(StrEnum):
     DAMAGED = "damaged"
 
 
+class ChargeKind(StrEnum):
+    """What an entry of the ledger of charges is (:mod:`rentcal.core.charges`).
+
+    ``use``: a rental ended (days x day rate + units x unit rate, the minimum
+    applied); ``late_cancellation``: its member cancelled inside the
+    organisation's free period; ``correction``: an admin's credit or debit.
+    """
+
+    USE = "use"
+    LATE_CANCELLATION = "late_cancellation"
+    CORRECTION = "correction"
+
+
 class ConflictKind(StrEnum):
     """What kind of row blocks a requested range."""
 
@@ -120,6 +133,7 @@ def parse_enum(enum: type[E], value: object, label: str) -> E:
 __all__ = [
     "BLOCKING_MAINTENANCE_STATUSES",
     "BLOCKING_RENTAL_STATUSES",
+    "ChargeKind",
     "Condition",
     "ConflictKind",
     "HandoverKind",

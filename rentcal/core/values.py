@@ -44,6 +44,10 @@ class Machine:
     request_expiry_hours: int | None = None
     #: The unit of the machine's meter (``hours``, ``km``, ...); None: it has none.
     meter: str | None = None
+    #: The price of one meter unit (None: uses are charged by the day only).
+    unit_price: Decimal | None = None
+    #: The least a rental ending is charged (None: no minimum).
+    minimum_charge: Decimal | None = None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a machine."""
@@ -57,6 +61,8 @@ class Machine:
             "request_policy": self.request_policy.value,
             "request_expiry_hours": self.request_expiry_hours,
             "meter": self.meter,
+            "unit_price": None if self.unit_price is None else str(self.unit_price),
+            "minimum_charge": None if self.minimum_charge is None else str(self.minimum_charge),
         }
 
 

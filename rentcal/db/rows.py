@@ -37,6 +37,8 @@ class MachineRecord(NamedTuple):
     request_policy: RequestPolicy
     request_expiry_hours: int | None
     meter_unit: str | None
+    unit_price: Decimal | None
+    minimum_charge: Decimal | None
 
 
 class MemberRecord(NamedTuple):
@@ -89,6 +91,8 @@ class NewRental(TypedDict):
     status_changed_by_id: int | None
     reason: str | None
     queued: bool
+    unit_price: Decimal | None
+    minimum_charge: Decimal | None
 
 
 class NewMaintenance(TypedDict):
@@ -138,6 +142,40 @@ class NewChange(TypedDict):
     new_value: str | None
     changed_by_id: int | None
     changed_at: datetime
+
+
+class NewCharge(TypedDict):
+    """One entry of the ledger of charges (``charge``); never updated or deleted."""
+
+    member_id: int
+    rental_id: int | None
+    machine_id: int | None
+    kind: str
+    charged_at: datetime
+    charged_on: date
+    first_day: date | None
+    last_day: date | None
+    days: int | None
+    units: Decimal | None
+    day_rate: Decimal | None
+    unit_rate: Decimal | None
+    minimum_charge: Decimal | None
+    amount: Decimal
+    reason: str | None
+    created_by_id: int | None
+
+
+class RentalRates(NamedTuple):
+    """What a rental's charge is computed from: its days, price and the rates fixed on it."""
+
+    id: int
+    member_id: int
+    machine_id: int
+    start_date: date
+    end_date: date
+    price: Decimal
+    unit_price: Decimal | None
+    minimum_charge: Decimal | None
 
 
 class NewSession(TypedDict):
@@ -193,6 +231,7 @@ __all__ = [
     "MemberRecord",
     "NewApiToken",
     "NewChange",
+    "NewCharge",
     "NewFeedToken",
     "NewHistory",
     "NewIdempotencyKey",
@@ -200,5 +239,6 @@ __all__ = [
     "NewNotification",
     "NewRental",
     "NewSession",
+    "RentalRates",
     "SettingRecord",
 ]

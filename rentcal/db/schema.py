@@ -52,6 +52,7 @@ REVISIONS: tuple[str, ...] = (
     "0013_member_links",
     "0014_mail_preferences",
     "0015_handover",
+    "0016_charges",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

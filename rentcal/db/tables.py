@@ -29,6 +29,7 @@ from rentcal.core.types import (
 )
 from rentcal.db import (
     tables_accounts,  # noqa: F401  (registers the account tables)
+    tables_billing,  # registers the ledger of charges
     tables_handover,  # noqa: F401  (registers the hand-over tables)
     tables_mail,  # noqa: F401  (registers the mail outbox)
     tables_usage,  # noqa: F401  (registers the figures per minute)
@@ -96,6 +97,10 @@ class MachineRow(SQLModel, table=True):
     request_expiry_hours: int | None = Field(default=None, nullable=True)
     #: revision 0015: the unit of the machine's meter (hours, km, ha ...); NULL: no meter.
     meter_unit: str | None = Field(default=None, sa_type=sa.String(16), nullable=True)
+    #: revision 0016: the price of a meter unit (NULL: none) and the least a rental
+    #: ending is charged (NULL: no minimum); fixed on each rental when it is booked.
+    unit_price: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
+    minimum_charge: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
 
     __table_args__ = (sa.CheckConstraint("daily_price >= 0", name="ck_machine_price"),)
 
@@ -139,6 +144,10 @@ class RentalRow(SQLModel, table=True):
     queued: bool = Field(
         default=False, nullable=False, sa_column_kwargs={"server_default": sa.false()}
     )
+    #: revision 0016: the machine's unit price and minimum charge when it was booked
+    #: (or moved): what its charge is computed with when it ends.
+    unit_price: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
+    minimum_charge: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="ck_rental_dates"),
@@ -361,6 +370,7 @@ def add_postgres_guards() -> None:
     """
     exclude_overlaps(rental_t, rental_blocks())
     exclude_overlaps(maintenance_t, maintenance_blocks())
+    tables_billing.add_postgres_where()
 
 
 machine_t: sa.Table = MachineRow.__table__  # type: ignore[attr-defined]

@@ -55,6 +55,12 @@ to one of them. Where things live:
                           in-app only, per member and kind of notification
 ``mail_outbox``           ``deliver_mail``, ``outbox``, ``recent_mail``,
                           ``retry_mail``, ``discard_mail``
+``charging``              writing charges with the change that causes them
+                          (a completion, a late cancellation)
+``ledger``                ``statement``, ``charges``, ``rental_charges``,
+                          ``add_charge`` (corrections)
+``org_cancellation``      the cancellation policy as a transaction sees it
+                          (``cancellation_policy``, ``set_cancellation_policy``)
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -85,6 +91,7 @@ from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
 from rentcal.service.keepers import Keepers
+from rentcal.service.ledger import Ledger
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
@@ -253,6 +260,16 @@ class Rentcal:
     set_no_show_hours = via("settings", OrgSettings.set_no_show_hours)
     no_show_hours_history = via("settings", OrgSettings.no_show_hours_history)
     queue_reminders = via("reminders", Reminders.queue_reminders)
+    cancellation_policy = via("settings", OrgSettings.cancellation_policy)
+    set_cancellation_policy = via("settings", OrgSettings.set_cancellation_policy)
+    cancellation_policy_history = via("settings", OrgSettings.cancellation_policy_history)
+
+    # -- charges and statements (issue #22) -------------------------------------------
+
+    add_charge = via("ledger", Ledger.add_charge)
+    statement = via("ledger", Ledger.statement)
+    charges = via("ledger", Ledger.charges)
+    rental_charges = via("ledger", Ledger.rental_charges)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------
 

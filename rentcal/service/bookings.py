@@ -156,6 +156,9 @@ class Bookings:
                 status_changed_by_id=actor.id,
                 reason=None,
                 queued=queued,
+                # fixed now, like the price: what its charge is computed with when it ends
+                unit_price=mach.unit_price,
+                minimum_charge=mach.minimum_charge,
             )
             if status is RentalStatus.APPROVED:
                 self.lifecycle.reject_queued(conn, mach.id, start, end, actor.id, skip=rental_id)
@@ -264,7 +267,10 @@ class Bookings:
         """Cancel a rental: its member or an admin.
 
         The same timing as ``reject``: a pending request at any time, an
-        approved rental until its last day has passed.
+        approved rental until its last day has passed. A member cancelling
+        their own approved booking inside the organisation's free period
+        (:meth:`set_cancellation_policy`) is charged its late-cancellation
+        fee in the same transaction, and told.
         """
         return self._transition(rental_id, Action.CANCEL, acting, reason, today)
 
@@ -273,7 +279,9 @@ class Bookings:
     ) -> Rental:
         """Mark an approved rental that has begun (``start <= today``) as completed (admins).
 
-        Completing it before its last day frees the remaining days.
+        Completing it before its last day frees the remaining days. It is
+        charged in the same transaction, on ``today``: its booked days at the
+        rates fixed on it (see :meth:`statement`).
         """
         return self._transition(rental_id, Action.COMPLETE, acting, None, today)
 
@@ -315,7 +323,11 @@ class Bookings:
                 self._approvable(conn, rental, machine_id)
                 if rental.queued:  # it now holds its days: out of the queue
                     q.update_rental(conn, rid, queued=False)
-            self.lifecycle.record(conn, rental, new, actor.id, note)
+            self.lifecycle.record(conn, rental, new, actor.id, note, today=day)
+            if self._late(action, rental, actor):
+                self.lifecycle.charging.charge_late_cancellation(
+                    conn, rental, today=day, actor_id=actor.id
+                )
             if action is Action.APPROVE:
                 self.lifecycle.reject_queued(
                     conn, machine_id, rental.start, rental.end, actor.id, rid
@@ -348,6 +360,17 @@ class Bookings:
                 value=actor.handle,
                 reason="not-admin",
             )
+
+    @staticmethod
+    def _late(action: Action, rental: Rental, actor: Member) -> bool:
+        """Whether the cancellation policy may charge this change: a member cancelling
+        their own approved booking (an admin's cancellation, or a withdrawn request, is
+        free; the policy decides whether it was late)."""
+        return (
+            action is Action.CANCEL
+            and rental.status is RentalStatus.APPROVED
+            and actor.handle == rental.member
+        )
 
     def _approvable(self, conn: Connection, rental: Rental, machine_id: int) -> None:
         """An approval needs an active machine and the rental's days still free."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
@@ -38,9 +37,9 @@ from rentcal.service.org_limits import read_limits
 if TYPE_CHECKING:  # the import machinery loads only when an import runs
     from rentcal.imports import BlockRow, ImportResult, ImportRow
 
-#: An accepted rental row: the row, its machine id, member id, daily price and
+#: An accepted rental row: the row, its machine, its member id and
 #: whether it is a queued request (see Bulk._vet_rentals).
-Accepted = tuple["ImportRow", int, int, Decimal, bool]
+Accepted = tuple["ImportRow", MachineRecord, int, bool]
 #: Rows written per executemany, and per progress report.
 CHUNK = 5000
 
@@ -139,7 +138,7 @@ class Bulk:
             queued = row.status is RentalStatus.PENDING and mach.request_policy == (
                 RequestPolicy.QUEUE
             )
-            accepted: Accepted = (row, mach.id, who.id, mach.daily_price, queued)
+            accepted: Accepted = (row, mach, who.id, queued)
             if queued:
                 waiting.append((len(outcomes), accepted))
             elif row.blocking:
@@ -149,8 +148,8 @@ class Bulk:
                     continue
                 sweep_of(row, mach.id).add(row.start, row.end, f"line {row.line}")
             outcomes.append(accepted)
-        for index, (row, machine_id, *_rest) in waiting:
-            clash = sweep_of(row, machine_id).clash(row.start, row.end)
+        for index, (row, machine, *_rest) in waiting:
+            clash = sweep_of(row, machine.id).clash(row.start, row.end)
             if clash:
                 outcomes[index] = Problem(row.line, f"{_overlap(row)} {clash}")
         stored = [o for o in outcomes if not isinstance(o, Problem)]
@@ -199,23 +198,23 @@ class Bulk:
                 [
                     {
                         "uid": str(uuid.uuid4()),
-                        "machine_id": machine_id,
+                        "machine_id": mach.id,
                         "member_id": member_id,
                         "start_date": row.start,
                         "end_date": row.end,
                         "status": row.status,
                         "purpose": row.purpose,
-                        "price": rental_price(price, row.start, row.end),
+                        "price": rental_price(mach.daily_price, row.start, row.end),
                         "created_at": now,
                         "updated_at": now,
                         "sequence": 0,
                         "status_changed_by_id": actor_id,
                         "reason": "imported",
                         "queued": queued,
+                        "unit_price": mach.unit_price,
+                        "minimum_charge": mach.minimum_charge,
                     }
-                    for row, machine_id, member_id, price, queued in accepted[
-                        offset : offset + CHUNK
-                    ]
+                    for row, mach, member_id, queued in accepted[offset : offset + CHUNK]
                 ],
             )
             if progress is not None:

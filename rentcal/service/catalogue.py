@@ -175,8 +175,15 @@ class Catalogue:
         acting: str | None = None,
         request_policy: str | RequestPolicy = RequestPolicy.BLOCK,
         request_expiry_hours: int | None = None,
+        unit_price: Decimal | str | int | None = None,
+        minimum_charge: Decimal | str | int | None = None,
     ) -> Machine:
         """Add a bookable machine (admins only).
+
+        ``unit_price``: the price of one meter unit (an hour, a litre) a rental
+        uses, charged beside its days when it ends (None: by the day only);
+        ``minimum_charge``: the least a rental ending is charged (None: none).
+        Like the daily price, both are fixed on each rental when it is booked.
 
         ``request_policy``: ``"block"`` (default: a pending request holds its
         days until decided) or ``"queue"`` (overlapping requests wait side by
@@ -193,6 +200,8 @@ class Catalogue:
         checks.optional_handle(acting, "acting", "acting member")
         policy = checks.choice(request_policy, RequestPolicy, "request_policy", "request policy")
         expiry = checks.optional_hours(request_expiry_hours, "request_expiry_hours")
+        per_unit = checks.optional_amount(unit_price, "unit_price", "unit price")
+        least = checks.optional_amount(minimum_charge, "minimum_charge", "minimum charge")
 
         def work(conn: Connection) -> Machine:
             self.ctx.admin(conn, acting, "add machines")
@@ -212,6 +221,8 @@ class Catalogue:
                 created_at=now,
                 request_policy=policy,
                 request_expiry_hours=expiry,
+                unit_price=per_unit,
+                minimum_charge=least,
             )
             return Machine(
                 new_id,
@@ -224,6 +235,8 @@ class Catalogue:
                 now,
                 policy,
                 expiry,
+                unit_price=per_unit,
+                minimum_charge=least,
             )
 
         return self.ctx.write(work)

@@ -68,6 +68,11 @@ MACHINE_FIELDS: dict[str, tuple[str, Callable[[object], Any]]] = {
         lambda v: checks.optional_hours(v, "request_expiry_hours"),
     ),
     "meter": ("meter_unit", lambda v: check_unit(v, "meter")),
+    "unit_price": ("unit_price", lambda v: checks.optional_amount(v, "unit_price", "unit price")),
+    "minimum_charge": (
+        "minimum_charge",
+        lambda v: checks.optional_amount(v, "minimum_charge", "minimum charge"),
+    ),
 }
 
 
@@ -143,11 +148,14 @@ class MachineEdits:
         request_policy: str | RequestPolicy | Unset = UNSET,
         request_expiry_hours: int | Unset | None = UNSET,
         meter: str | Unset | None = UNSET,
+        unit_price: Decimal | str | int | Unset | None = UNSET,
+        minimum_charge: Decimal | str | int | Unset | None = UNSET,
     ) -> Edited[Machine]:
         """Change a machine's fields (admins); only the given ones (``UNSET``: leave it).
 
         ``description=None`` clears it. A new price applies to bookings made
-        from now on: the price fixed on existing rentals never changes. Each
+        from now on: the price fixed on existing rentals never changes; so do
+        a new ``unit_price`` and ``minimum_charge`` (None: none). Each
         changed field is recorded; a value equal to the current one is not a
         change (no changes at all: nothing is written). Retired machines can
         be edited too.
@@ -177,6 +185,8 @@ class MachineEdits:
                 "request_policy": request_policy,
                 "request_expiry_hours": request_expiry_hours,
                 "meter": meter,
+                "unit_price": unit_price,
+                "minimum_charge": minimum_charge,
             },
             MACHINE_FIELDS,
         )

@@ -289,8 +289,16 @@ class Handovers:
             used = units_used(before, read)
             note = return_note(rental, day, how, read, unit, used, until, text)
             damaged = how is Condition.DAMAGED
-            self.lifecycle.record(
-                conn, returned, RentalStatus.COMPLETED, actor.id, note, notify=not damaged
+            self.lifecycle.record(  # charged here: its days up to the return, the units used
+                conn,
+                returned,
+                RentalStatus.COMPLETED,
+                actor.id,
+                note,
+                notify=not damaged,
+                today=day,
+                ended_on=day,
+                units=used,
             )
             repair = None
             if until is not None:  # the rental no longer blocks: the block never meets it

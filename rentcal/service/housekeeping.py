@@ -7,6 +7,7 @@ Nothing runs in the background. A rental goes stale when
   have gone by since it was made — then it is **rejected** with the reason
   ``"expired"`` and its member is told;
 - it is *approved* and its last day has passed — then it is **completed**,
+  (and charged, on the day housekeeping completes it: :mod:`rentcal.service.charging`),
   unless it is checked out and not back (:mod:`rentcal.service.handover`):
   its check-in completes it, and records it as late.
 
@@ -208,7 +209,13 @@ class Housekeeping:
                 expired += 1
             else:
                 self.lifecycle.record(
-                    conn, rental, RentalStatus.COMPLETED, None, ENDED_REASON, notify=False
+                    conn,
+                    rental,
+                    RentalStatus.COMPLETED,
+                    None,
+                    ENDED_REASON,
+                    notify=False,
+                    today=day,  # charged on the day housekeeping completes it
                 )
                 completed += 1
         return HousekeepingResult(expired, completed)

@@ -1,7 +1,9 @@
 """Status changes shared by several use cases: recording one, settling what goes away.
 
 A rental's status changes in one place (:meth:`Lifecycle.record`): the row,
-its history row and its member's notification, in the caller's transaction.
+its history row and its member's notification, in the caller's transaction;
+a rental becoming ``completed`` is charged there too, once
+(:mod:`rentcal.service.charging`).
 Retiring a machine (:mod:`rentcal.service.catalogue`) and the transitions of
 :mod:`rentcal.service.bookings` both go through it, under the one life-cycle
 rule of :mod:`rentcal.core.transitions`. Retiring a machine and deactivating a
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
@@ -23,6 +26,7 @@ from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
 from rentcal.service.base import Context
+from rentcal.service.charging import Charging
 
 #: The reason stored on (and told about) rentals settled by a retirement.
 RETIRED_REASON = "machine retired"
@@ -33,8 +37,9 @@ QUEUE_REASON = "another request for these days was approved"
 class Lifecycle:
     """Recording status changes, and settling the rentals of a retired machine or member."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, charging: Charging) -> None:
         self.ctx = ctx
+        self.charging = charging
 
     def record(
         self,
@@ -46,12 +51,23 @@ class Lifecycle:
         *,
         notify: bool = True,
         kind: str | None = None,
+        today: date | None = None,
+        ended_on: date | None = None,
+        units: Decimal | None = None,
     ) -> None:
         """Store a status change, its history row and the member's notification.
 
         ``actor_id`` None: done by the system (housekeeping); ``notify=False``
         records without telling the member (a completion nobody needs to hear of).
         ``kind`` names the news for the e-mail outbox (default: the new status).
+
+        A rental becoming ``completed`` is charged in the same transaction
+        (:meth:`Charging.charge_use`), charged on ``today`` (the operation's
+        day; None: the clock's date in the organisation's zone): its days up to
+        ``ended_on`` (None: its last day) and ``units`` of meter use (None:
+        none) at the rates fixed on it. A hand-over's check-in passes both;
+        a completion or housekeeping neither. The charge's own notification
+        is sent even when ``notify`` is False.
         """
         now = self.ctx.now()
         q.update_rental(
@@ -72,19 +88,22 @@ class Lifecycle:
             reason=note,
             changed_at=now,
         )
-        if not notify:
-            return
-        self.ctx.notify(
-            conn,
-            [q.rental_owner_id(conn, rental.id)],
-            news.status_changed(rental, new, note, kind or new.value),
-            rental.id,
-            kind=kind or new.value,
-            # As stored above (the e-mail's calendar invitation is this version of it).
-            rental=replace(
-                rental, status=new, sequence=rental.sequence + 1, updated_at=now, reason=note
-            ),
-        )
+        if notify:
+            self.ctx.notify(
+                conn,
+                [q.rental_owner_id(conn, rental.id)],
+                news.status_changed(rental, new, note, kind or new.value),
+                rental.id,
+                kind=kind or new.value,
+                # As stored above (the e-mail's calendar invitation is this version of it).
+                rental=replace(
+                    rental, status=new, sequence=rental.sequence + 1, updated_at=now, reason=note
+                ),
+            )
+        if new is RentalStatus.COMPLETED:
+            self.charging.charge_use(
+                conn, rental, today=today, actor_id=actor_id, ended_on=ended_on, units=units
+            )
 
     def reject_queued(
         self,

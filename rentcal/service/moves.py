@@ -3,8 +3,9 @@
 A move is a booking of the new days that keeps the rental's identity: the
 same id and iCalendar UID (calendar clients update the event rather than
 duplicate it), a higher SEQUENCE, the price recomputed from the (new)
-machine's daily price, a history row (``from`` = ``to`` = its status, the
-reason saying old -> new) and notifications for its member and the admins.
+machine's daily price (its unit price and minimum charge fixed again with
+it), a history row (``from`` = ``to`` = its status, the reason saying
+old -> new) and notifications for its member and the admins.
 
 Who may move what: a member their own *pending* request; an admin any open
 rental (pending, or approved and not yet ended). The new days are checked
@@ -176,6 +177,9 @@ class Moves:
                 start_date=new_start,
                 end_date=new_end,
                 price=price,
+                # the (new) machine's rates, fixed again with the price
+                unit_price=mach.unit_price,
+                minimum_charge=mach.minimum_charge,
                 updated_at=now,
                 bump=True,
                 # a pending request queues on a queue machine, blocks on a block one

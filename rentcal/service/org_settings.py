@@ -1,6 +1,8 @@
 """Organisation-wide settings: the time zone in which "today" is read, the rental limits,
 the hour of the reminders (:mod:`rentcal.service.reminders`), the currency of prices
 (:mod:`rentcal.service.org_currency`), the no-show grace (:mod:`rentcal.service.org_no_show`).
+(:mod:`rentcal.service.org_currency`), the cancellation policy
+(:mod:`rentcal.service.org_cancellation`).
 
 The rental limits (:mod:`rentcal.core.limits`): defaults until an admin sets
 them with :meth:`OrgSettings.set_limits`; each change is kept with who set it
@@ -25,16 +27,19 @@ The rule (docs/python-api.md, "One clock for the organisation"):
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection
 
 from rentcal.core import checks
+from rentcal.core.charges import CancellationPolicy, check_policy, stored_policy
 from rentcal.core.limits import RentalLimits, check_limit
 from rentcal.core.money import check_currency
 from rentcal.core.values import TimeZone
 from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
+from rentcal.service.org_cancellation import CANCELLATION_KEY, read_policy
 from rentcal.service.org_currency import CURRENCY_KEY, NONE, read_currency, stored_currency
 from rentcal.service.org_limits import HORIZON_DAYS_KEY, MAX_DAYS_KEY, read_limits
 from rentcal.service.org_no_show import (
@@ -245,6 +250,50 @@ class OrgSettings:
         """Every stored no-show grace, newest first: (hours or None for off, who, when)."""
         rows = self.ctx.read(lambda conn: q.org_setting_history(conn, NO_SHOW_KEY))
         return [(stored_no_show(r), r.changed_by, r.changed_at) for r in rows]
+
+    # -- what a late cancellation costs (issue #22) --------------------------------
+
+    def cancellation_policy(self) -> CancellationPolicy:
+        """The cancellation policy in force (``free_days`` None: cancelling is free,
+        until an admin sets one)."""
+        return self.ctx.read(read_policy)
+
+    def set_cancellation_policy(
+        self,
+        free_days: int | None,
+        fee: Decimal | str | int | None = None,
+        share: Decimal | str | int | None = None,
+        acting: str | None = None,
+    ) -> CancellationPolicy:
+        """Store the cancellation policy (admins only); the policy in force.
+
+        A member cancelling an approved booking less than ``free_days`` days
+        before its first day is charged ``fee`` (an amount, never more than
+        the booked price) or ``share`` (percent of the booked price). Exactly
+        one of the two goes with ``free_days``; ``free_days=None`` (and
+        neither) makes cancelling free again. Cancellations by an admin, and
+        of pending requests, are always free. A value equal to the one in
+        force changes nothing; any other is recorded with who set it and when.
+
+        Raises:
+            InvalidRequest: free_days outside 1-365, both or neither of fee and
+                share, a fee of 0 or a share outside (0, 100].
+        """
+        wanted = check_policy(free_days, fee, share)
+        checks.optional_handle(acting, "acting", "acting member")
+
+        def work(conn: Connection) -> CancellationPolicy:
+            actor = self.ctx.admin(conn, acting, "set the cancellation policy")
+            if read_policy(conn) != wanted:
+                q.add_org_setting(conn, CANCELLATION_KEY, wanted.stored(), actor.id, self.ctx.now())
+            return read_policy(conn)
+
+        return self.ctx.write(work, calendar=False)
+
+    def cancellation_policy_history(self) -> list[tuple[CancellationPolicy, str | None, datetime]]:
+        """Every stored policy, newest first: (policy, who, when). Empty while none was set."""
+        rows = self.ctx.read(lambda conn: q.org_setting_history(conn, CANCELLATION_KEY))
+        return [(stored_policy(r.value), r.changed_by, r.changed_at) for r in rows]
 
 
 __all__ = ["OrgSettings"]

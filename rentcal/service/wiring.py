@@ -3,7 +3,8 @@ facade hands a call to one of them.
 
 :class:`UseCases` builds each use case once, giving it the shared
 :class:`~rentcal.service.base.Context` and the siblings it calls (by their
-public methods): lifecycle first, then housekeeping (which records through
+public methods): charging (the ledger's writes) first, then lifecycle (which charges
+a completion through it), then housekeeping (which records through
 lifecycle), then the rest. :func:`via` makes a facade method that looks its
 use case up at call time, so replacing a use case's method (in a test) or a
 facade method (``Rentcal.machines``) each affects what it should.
@@ -21,6 +22,7 @@ from rentcal.service.bookings import Bookings
 from rentcal.service.bulk import Bulk
 from rentcal.service.calendars import Feeds
 from rentcal.service.catalogue import Catalogue
+from rentcal.service.charging import Charging
 from rentcal.service.editing import MachineEdits
 from rentcal.service.email_links import EmailChanges
 from rentcal.service.handover import Handovers
@@ -28,6 +30,7 @@ from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
 from rentcal.service.keepers import Keepers
+from rentcal.service.ledger import Ledger
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
@@ -53,7 +56,8 @@ class UseCases:
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.lifecycle = Lifecycle(context)
+        self.charging = Charging(context)
+        self.lifecycle = Lifecycle(context, self.charging)
         self.housekeeping = Housekeeping(context, self.lifecycle)
         self.catalogue = Catalogue(context, self.housekeeping, self.lifecycle)
         self.machine_edits = MachineEdits(context, self.housekeeping)
@@ -82,6 +86,7 @@ class UseCases:
         self.settings = OrgSettings(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
+        self.ledger = Ledger(context, self.charging, self.housekeeping)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:

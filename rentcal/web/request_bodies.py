@@ -34,6 +34,7 @@ Day = Annotated[
 ]
 Text = Annotated[str, Field(max_length=10_000)]
 Handle = Annotated[str, Field(max_length=200, description="a machine name or member handle")]
+Money = Annotated[str, Field(max_length=40, description='a decimal string such as "120.00"')]
 
 
 class Body(BaseModel):
@@ -101,6 +102,9 @@ class MachineRequest(Body):
     auto_approve: bool = False
     request_policy: Literal["block", "queue"] = "block"
     request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
+    #: The price of a meter unit and the least a rental is charged (null: none).
+    unit_price: Money | None = None
+    minimum_charge: Money | None = None
 
 
 class MachineEditRequest(Body):
@@ -118,6 +122,9 @@ class MachineEditRequest(Body):
     request_expiry_hours: int | None = Field(default=None, ge=1, le=24 * 3660)
     #: The meter's unit (``hours``, ``km``, ...); ``null``: no meter.
     meter: Annotated[str, Field(max_length=40)] | None = None
+    #: ``null`` clears them (new bookings are charged by the day only, without a minimum).
+    unit_price: Money | None = None
+    minimum_charge: Money | None = None
 
 
 #: A meter reading: a decimal string such as "1234.5" (like money: never a float).
@@ -139,6 +146,24 @@ class CheckinRequest(Body):
     condition: Literal["ok", "needs-attention", "damaged"] = "ok"
     notes: Text | None = None
     repair_until: Day | None = None
+
+
+class ChargeRequest(Body):
+    """``POST /api/charges`` (admins): a correction; ``amount`` "-10.00" credits."""
+
+    member: Handle
+    amount: Money
+    reason: Text
+    rental: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class CancellationPolicyRequest(Body):
+    """``PUT /api/cancellation-policy`` (admins): ``free_days`` with ``fee`` or ``share``
+    (percent); ``free_days: null`` (and neither): cancelling is free."""
+
+    free_days: int | None = Field(default=None, ge=1, le=365)
+    fee: Money | None = None
+    share: Money | None = None
 
 
 class MemberEditRequest(Body):

@@ -63,6 +63,8 @@ class MachineOut(Shape):
     request_policy: Literal["block", "queue"]
     request_expiry_hours: int | None
     meter: str | None = None
+    unit_price: str | None = Field(None, description="per meter unit; null: none")
+    minimum_charge: str | None = Field(None, description="the least a rental is charged")
 
 
 class RentalOut(Shape):
@@ -79,6 +81,50 @@ class RentalOut(Shape):
     price: str | None
     created_at: str
     updated_at: str
+
+
+class ChargeOut(Shape):
+    """One entry of the ledger (``rentcal charges list --json`` item); money and units
+    as decimal strings, ``amount`` signed (a credit is negative)."""
+
+    id: int
+    kind: Literal["use", "late_cancellation", "correction"]
+    member: str
+    rental_id: int | None
+    machine: str | None
+    charged_on: date
+    charged_at: str
+    first_day: date | None
+    last_day: date | None
+    days: int | None
+    units: str | None
+    day_rate: str | None
+    unit_rate: str | None
+    minimum_charge: str | None
+    amount: str
+    reason: str | None
+    created_by: str | None
+
+
+class StatementOut(Shape):
+    """``rentcal statement --json``: a member's charges of a period and their total."""
+
+    member: str
+    name: str
+    period: str
+    first_day: date
+    last_day: date
+    currency: str | None
+    charges: list[ChargeOut]
+    total: str
+
+
+class CancellationPolicyOut(Shape):
+    """``rentcal cancellation show --json``: ``free_days`` null: cancelling is free."""
+
+    free_days: int | None
+    fee: str | None
+    share: str | None
 
 
 class HistoryOut(BaseModel):

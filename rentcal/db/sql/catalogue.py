@@ -76,6 +76,8 @@ def machine(row: MachineRecord) -> Machine:
         RequestPolicy(row.request_policy),
         row.request_expiry_hours,
         row.meter_unit,
+        row.unit_price,
+        row.minimum_charge,
     )
 
 
@@ -200,6 +202,8 @@ def insert_machine(
     created_at: datetime,
     request_policy: RequestPolicy,
     request_expiry_hours: int | None,
+    unit_price: Decimal | None = None,
+    minimum_charge: Decimal | None = None,
 ) -> int:
     """A new machine row; returns its id."""
     values: dict[str, object] = {
@@ -212,6 +216,8 @@ def insert_machine(
         "created_at": created_at,
         "request_policy": request_policy,
         "request_expiry_hours": request_expiry_hours,
+        "unit_price": unit_price,
+        "minimum_charge": minimum_charge,
     }
     return insert_one(conn, machine_t, values)
 

@@ -21,6 +21,8 @@ live on the JSON API. Modules:
 ``admin_rentals``      ``/admin/rentals`` — every rental, filtered, paged, as CSV
 ``flash``              a refused form's message and typed values, for the page after the 303
 ``mail_pages``         ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
+``statements``         ``/statement`` — a printable statement; ``/admin/charges`` — the
+                       treasurer's month: totals, charges, CSV, corrections, the policy
 ``assets``             ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 =====================  ==============================================================
 """
@@ -42,6 +44,7 @@ from rentcal.web.pages import (
     me_email,
     rentals,
     schedule,
+    statements,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +59,7 @@ router.include_router(admin_book.router)
 router.include_router(admin_rentals.router)
 router.include_router(mail_pages.router)
 router.include_router(admin_invitations.router)
+router.include_router(statements.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]

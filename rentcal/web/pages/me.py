@@ -1,4 +1,5 @@
-"""``/me`` — my rentals (upcoming first), notifications, feed URLs, API tokens, password.
+"""``/me`` — my rentals (upcoming first), this month's charges, notifications, feed URLs,
+API tokens, password.
 
 Every change is a small form POSTing under ``/me/...`` and answered with a
 303 back to ``/me``. A new feed URL or API token is shown ONCE: the POST puts
@@ -19,9 +20,11 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.statements import charge_words
 from rentcal.core.types import BLOCKING_RENTAL_STATUSES
 from rentcal.core.values import Member, Rental
 from rentcal.errors import AuthFailed, RentcalError, Throttled
+from rentcal.frontend.month import month_key, month_start, shift_month
 from rentcal.frontend.subscription import subscription
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
@@ -106,13 +109,19 @@ def me_page(
     """The page; ``errors`` maps a section ("feeds", "tokens", "password") to field errors."""
     today = cal.today()
     upcoming, past = split_rentals(cal.rentals(member=member.handle), today)
+    this_month = month_start(today)
+    statement = cal.statement(month_key(this_month), acting=member.handle)
+    currency = cal.currency()
     notes = list(reversed(cal.notifications(member.handle)))
     flash = _flash(request)
     done = DONE.get(request.query_params.get("done", ""))
     if request.query_params.get("done") == "password":
         done = "Password changed."
     context: dict[str, Any] = {
-        "currency": cal.currency(),
+        "currency": currency,
+        "statement": statement,
+        "charge_lines": [charge_words(c, currency) for c in statement.charges],
+        "last_month": month_key(shift_month(this_month, -1)),
         "upcoming": upcoming,
         "past": past,
         "notifications": notes,

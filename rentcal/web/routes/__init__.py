@@ -13,6 +13,8 @@
 ``admin``               ``/api/maintenance``, ``/api/members``
 ``account``             ``/api/me``, notifications, API tokens, feed URLs
 ``mail_choices``        ``/api/me/notifications`` (e-mail or in-app only, per kind)
+``billing``             ``/api/statement``, ``/api/charges`` (and ``.csv``), corrections,
+                        ``/api/cancellation-policy``
 ``metrics``             ``/metrics`` (with ``--metrics``)
 ``design``              the original design's paths, as aliases
 ======================  ==========================================================
@@ -26,6 +28,7 @@ from rentcal.web.routes.account import router as account
 from rentcal.web.routes.admin import router as admin
 from rentcal.web.routes.auth import router as auth
 from rentcal.web.routes.availability import router as availability
+from rentcal.web.routes.billing import router as billing
 from rentcal.web.routes.changes import router as changes
 from rentcal.web.routes.design import router as design
 from rentcal.web.routes.email_confirm import router as email_confirm
@@ -53,6 +56,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin,
     account,
     mail_choices,
+    billing,
     auth,
     password_reset,
     invitations,

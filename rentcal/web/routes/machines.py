@@ -69,6 +69,8 @@ def add_machine(body: MachineRequest, admin: AdminMember, cal: Cal) -> Response:
         acting=admin.handle,
         request_policy=body.request_policy,
         request_expiry_hours=body.request_expiry_hours,
+        unit_price=body.unit_price,
+        minimum_charge=body.minimum_charge,
     )
     return as_json(
         machine.as_dict(), status=201, headers={"Location": f"/api/machines/{machine.name}"}

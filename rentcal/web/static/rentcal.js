@@ -106,9 +106,17 @@ window.rentcal = (function () {
     });
   }
 
+  /** Buttons carrying data-print print the page (a statement: print or save as PDF). */
+  function printButtons() {
+    document.querySelectorAll("button[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localise(document);
     confirmations();
+    printButtons();
   });
 
   return {

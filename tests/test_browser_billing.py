@@ -1,0 +1,178 @@
+"""Statements and the treasurer's page in a real browser (issue #22): a member finds and
+prints their statement (print styles: no navigation, no buttons, the table whole at any
+width; a PDF from the browser), an admin corrects an account and sets the policy by form,
+nothing is cut at 390 and 1280 px, axe finds nothing serious.
+
+The machinery (a real ``rentcal serve``, Debian's Chromium, npm's axe-core) and the
+fixtures are tests/test_browser_pages.py's; run with ``RENTCAL_BROWSER_TESTS=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import test_browser_pages as shared
+from tests.browser import harness
+from tests.test_browser_admin import OUTSIDE_JS, OVERLAP_JS
+from tests.test_browser_pages import DESKTOP, PHONE, Site, close, open_page, shot
+
+chromium, node_modules, site = shared.chromium, shared.node_modules, shared.site
+browser = shared.browser
+
+pytestmark = pytest.mark.slow
+WIDTHS = [pytest.param(DESKTOP, id="1280"), pytest.param(PHONE, id="390")]
+#: What print media hides and shows of a statement, as the browser computes it.
+PRINTED_JS = """() => {
+  const shown = s => { const e = document.querySelector(s);
+                       return !!e && getComputedStyle(e).display !== 'none'; };
+  const head = document.querySelector('#statement-lines thead');
+  return {
+    header: shown('header.top'), print: shown('#print'), table: shown('#statement-lines'),
+    head: head ? getComputedStyle(head).display : null,
+    row: getComputedStyle(document.querySelector('#statement-lines tbody tr')).display,
+  };
+}"""
+
+
+@pytest.fixture
+def charged(site: Site) -> str:
+    """A machine of this test's own and bob's rental of it today, completed (charged)."""
+    cal = site.cal
+    name = f"press-{len(cal.machines()) + 1}"
+    cal.add_machine(name, daily_price="42.50", title=name.title(), auto_approve=True, acting="ada")
+    today = cal.today()
+    rental = cal.book(name, today, today, member="bob", purpose="cider")
+    cal.complete(rental.id, acting="ada")
+    return name
+
+
+class TestMemberStatement:
+    """From /me to the printable statement; printing and a PDF."""
+
+    @pytest.mark.parametrize("viewport", WIDTHS)
+    def test_find_print_and_save(
+        self, browser: Any, site: Site, charged: str, viewport: dict[str, int], tmp_path: Path
+    ) -> None:
+        page = open_page(browser, site, "bob", viewport=viewport)
+        page.goto(site.url + "/me")
+        assert charged.title() in page.inner_text("#my-charges")
+        page.click("#statement-link")
+        page.wait_for_url(re.compile(r"/statement$"))
+        assert "Bob Baker (bob)" in page.inner_text("#statement-member")
+        assert charged.title() in page.inner_text("#statement-lines")
+        total = site.cal.statement(site.cal.today().strftime("%Y-%m"), acting="bob").total
+        assert page.inner_text("#statement-total") == f"{total:,.2f}"
+        # a function: Playwright calls it (an expression ending in a function would be
+        # called too, once, by Playwright itself)
+        page.evaluate("() => { window.printed = 0; window.print = () => { window.printed++; }; }")
+        page.click("#print")
+        assert page.evaluate("window.printed") == 1
+        assert page.evaluate(OUTSIDE_JS) == []
+        page.emulate_media(media="print")
+        printed = page.evaluate(PRINTED_JS)
+        assert printed == {
+            "header": False,
+            "print": False,
+            "table": True,
+            "head": "table-header-group",
+            "row": "table-row",
+        }
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+        harness.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (harness.ARTIFACTS / f"statement-{viewport['width']}.pdf").write_bytes(pdf)
+        page.emulate_media(media="screen")
+        page.click("#previous-period")
+        page.wait_for_url(re.compile(r"/statement\?period=\d{4}-\d{2}$"))
+        assert page.locator("#no-charges").count() in (0, 1)
+        close(page)
+
+    def test_another_members_statement_is_refused(
+        self, browser: Any, site: Site, charged: str
+    ) -> None:
+        page = open_page(browser, site, "cy")
+        answer = page.goto(site.url + "/statement?member=bob")
+        assert answer is not None and answer.status == 403
+        assert "only admins can see the statement of 'bob'" in page.inner_text("main")
+        close(page)
+
+
+class TestTreasurer:
+    """/admin/charges: totals, a correction and the policy by form, the CSV link."""
+
+    def test_correct_and_set_the_policy(self, browser: Any, site: Site, charged: str) -> None:
+        before = site.cal.statement(site.cal.today().strftime("%Y-%m"), "bob", acting="ada")
+        page = open_page(browser, site, "ada")
+        page.goto(site.url + "/admin")
+        page.click("#charges-link")
+        page.wait_for_url(re.compile(r"/admin/charges$"))
+        assert "Bob Baker (bob)" in page.inner_text("#total-bob")
+        form = page.locator("#correction-form")
+        form.get_by_label("Member").select_option("bob")
+        form.get_by_label("Amount").fill("ten")
+        form.get_by_label("Reason").fill("goodwill")
+        form.get_by_role("button", name="Add correction").click()
+        page.wait_for_url(re.compile(r"/admin/charges\?period=[\d-]+&flash=[\w-]+#correction$"))
+        assert "is not a number" in page.inner_text("#correction-amount-error")
+        assert form.get_by_label("Reason").input_value() == "goodwill"
+        form.get_by_label("Amount").fill("-5.00")
+        form.get_by_role("button", name="Add correction").click()
+        page.wait_for_url(re.compile(r"done=charged#ledger$"))
+        after = site.cal.statement(before.period.label, "bob", acting="ada")
+        assert after.total == before.total - Decimal("5.00")
+        policy = page.locator("#policy-form")
+        policy.get_by_label("Free until this many days before the start").fill("7")
+        policy.get_by_label("or this percentage of the booked price").fill("50")
+        policy.get_by_role("button", name="Save policy").click()
+        page.wait_for_url(re.compile(r"done=policy#ledger$"))
+        assert "then 50% of the booked price" in page.inner_text("#policy-words")
+        href = page.get_attribute("#csv-link", "href") or ""
+        answer = page.request.get(site.url + href)
+        assert answer.status == 200 and answer.text().startswith("id,charged_on,")
+        site.cal.set_cancellation_policy(None, acting="ada")
+        close(page)
+
+    @pytest.mark.parametrize("viewport", WIDTHS)
+    def test_nothing_cut_or_overlapped(
+        self, browser: Any, site: Site, charged: str, viewport: dict[str, int]
+    ) -> None:
+        page = open_page(browser, site, "ada", viewport=viewport)
+        found: dict[str, dict[str, list[str]]] = {}
+        for path in ("/admin/charges", "/statement?member=bob", "/me"):
+            page.goto(site.url + path)
+            checks = {"outside": page.evaluate(OUTSIDE_JS), "overlap": page.evaluate(OVERLAP_JS)}
+            widths = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            if widths[0] > widths[1]:
+                checks["scrolls sideways"] = [str(widths)]
+            if any(checks.values()):
+                found[path] = {k: v[:5] for k, v in checks.items() if v}
+            name = re.sub(r"\W+", "-", path.split("?")[0]).strip("-")
+            shot(page, f"billing-{name}-{viewport['width']}")
+        assert found == {}, json.dumps(found, indent=1)
+        close(page)
+
+    def test_axe(self, browser: Any, site: Site, charged: str, node_modules: Path) -> None:
+        axe = node_modules / "axe-core" / "axe.min.js"
+        page = open_page(browser, site, "ada", bypass_csp=True)  # axe is an injected script
+        found: dict[str, list[str]] = {}
+        for path in ("/admin/charges", "/admin/charges?period=13", "/statement?member=bob"):
+            page.goto(site.url + path)
+            page.add_script_tag(path=str(axe))
+            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+            bad = [
+                f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            if bad:
+                found[path] = bad
+        assert found == {}, json.dumps(found, indent=1)
+        close(page)
