@@ -212,7 +212,8 @@ class TestCheckin:
         assert last["reason"] == (
             "returned on its last day; condition ok; meter 1212 hours (11.5 hours used)"
         )
-        told = shop.notifications("bob")[-1]
+        told, charged = shop.notifications("bob")[-2:]
+        assert charged.message.startswith("You were charged 480.00 for Tractor 6120 ")
         assert told.message.startswith("Your booking of Tractor 6120 for ")
         assert "is completed (rental 1). Reason: returned on its last day" in told.message
 
@@ -515,6 +516,7 @@ class TestUpgrade:
     def test_a_0014_database_upgrades_with_its_rows(self, db_url: str) -> None:
         from alembic import command
 
+        from rentcal.db import schema
         from rentcal.db.migrations import runner
 
         with rentcal.connect(db_url, clock=make_clock(), busy_timeout=BUSY_TIMEOUT) as cal:
@@ -543,7 +545,7 @@ class TestUpgrade:
             again.edit_machine("tractor", meter="hours", acting="ada")
             assert again.checkout(kept.id, meter="5", acting="ada", **T).reading == Decimal("5.00")
             assert again.checkin(kept.id, meter="7", acting="ada", **T).used == Decimal("2.00")
-            assert again.store.state().revision == "0015_handover"
+            assert again.store.state().revision == schema.HEAD
 
 
 def test_history_words(shop: rentcal.Rentcal, rental: rentcal.Rental) -> None:
@@ -561,3 +563,44 @@ def test_history_words(shop: rentcal.Rentcal, rental: rentcal.Rental) -> None:
         for h in shop.history(rental.id)
     ]
     assert words == ["requested", "approved", "checked out", "returned"]
+
+
+class TestCheckinCharges:
+    """A check-in charges the rental once: its days up to the return, the units used."""
+
+    def test_days_and_units_at_the_rates_fixed_when_booked(self, shop: rentcal.Rentcal) -> None:
+        shop.edit_machine("tractor", unit_price="2.50", acting="ada")
+        booked = shop.book("tractor", d(9), d(12), member="bob", **T)
+        shop.approve(booked.id, acting="ada", **T)
+        shop.edit_machine("tractor", unit_price="9.99", acting="ada")  # later bookings only
+        out(shop, booked.id)
+        shop.checkin(booked.id, meter="1212", acting="dan", today=d(12))
+        [charge] = shop.rental_charges(booked.id, acting="bob")
+        assert (charge.days, charge.units, charge.unit_rate) == (
+            4,
+            Decimal("11.50"),
+            Decimal("2.50"),
+        )
+        assert (charge.charged_on, charge.amount) == (d(12), Decimal("508.75"))  # 480 + 28.75
+
+    def test_early_and_late_returns_charge_the_days_it_was_out(
+        self, shop: rentcal.Rentcal, rental: rentcal.Rental
+    ) -> None:
+        out(shop, rental.id)
+        assert shop.housekeeping(today=d(14)).completed == 0  # out: not charged by housekeeping
+        assert shop.rental_charges(rental.id, acting="ada") == []
+        shop.checkin(rental.id, meter="1300", acting="ada", today=d(14))
+        [late] = shop.rental_charges(rental.id, acting="ada")
+        assert (late.first_day, late.last_day, late.days, late.amount) == (
+            d(9),
+            d(14),
+            6,
+            Decimal("720.00"),
+        )
+        saw = shop.book("saw", d(9), d(11), member="bob", **T)
+        shop.checkout(saw.id, acting="ada", **T)
+        shop.checkin(saw.id, acting="ada", **T)  # back on its first day
+        [early] = shop.rental_charges(saw.id, acting="ada")
+        assert (early.days, early.last_day) == (1, d(9))
+        assert shop.housekeeping(today=d(20)).completed == 0
+        assert len(shop.rental_charges(rental.id, acting="ada")) == 1

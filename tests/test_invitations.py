@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 import rentcal
 from rentcal import InvalidRequest, NotFound, PermissionDenied
 from rentcal.core.credential_values import secret_digest
 from rentcal.db import schema
+from rentcal.db.migrations import runner
 from rentcal.service.invitations import MAX_INVITES_PER_HOUR
 from rentcal.service.smtp_sender import SmtpSender
 from tests.conftest import BOTH, BUSY_TIMEOUT, SQLITE_ONLY, seed
@@ -233,14 +235,10 @@ def test_a_0012_database_upgrades_with_its_rows(db_url: str, clock: MovableClock
         members = c.members()
     engine = sa.create_engine(db_url)
     try:
-        with engine.begin() as conn:  # back to 0012: what the later revisions added goes
-            for table in ("meter_reading", "handover", "machine_keeper"):
-                conn.exec_driver_sql(f"DROP TABLE {table}")
-            conn.exec_driver_sql("ALTER TABLE machine DROP COLUMN meter_unit")
-            conn.exec_driver_sql("DROP INDEX ix_mail_outbox_rental_kind")
-            conn.exec_driver_sql("DROP TABLE mail_preference")
-            conn.exec_driver_sql("DROP TABLE member_link")
-            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0012_password_reset'")
+        with engine.begin() as conn:  # back to 0012: the later revisions' own downgrades
+            cfg = runner.config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0012_password_reset")
     finally:
         engine.dispose()
     with rentcal.connect(db_url, clock=clock, create=False, busy_timeout=BUSY_TIMEOUT) as c:
