@@ -107,21 +107,40 @@ def _wanted_backends(item: pytest.Item) -> tuple[str, ...]:
     return tuple(marker.args) if marker else ("sqlite",)
 
 
-#: The xdist group of the tests marked ``slow`` (real processes racing, servers,
-#: the browser): one worker runs them one after another, so two of them never
-#: compete for the two cores (their deadlines assume a machine that is merely busy).
+#: The xdist group of the tests marked ``slow`` (real processes racing, servers):
+#: one worker runs them one after another, so two of them never compete for the
+#: two cores (their deadlines assume a machine that is merely busy).
 #: pytest-xdist 3.8 on pytest 9.2 ignores the groups (pytest-dev/pytest-xdist#1386),
 #: so :func:`_one_heavy_test_at_a_time` makes sure of it with a lock as well.
 HEAVY = "heavy"
+#: The xdist group of the ``slow`` tests of ``test_browser_*`` files (Chromium against
+#: a server): one at a time among themselves, but beside a :data:`HEAVY` test, so
+#: on two cores the browser tests and the process races run at the same time. They
+#: take no lock: their waits are Playwright's, made for a busy machine.
+BROWSER = "browser"
+
+
+def _xdist_group(item: pytest.Item) -> str:
+    """:data:`BROWSER` for a ``test_browser_*`` file's tests, else :data:`HEAVY`."""
+    return BROWSER if item.path.name.startswith("test_browser_") else HEAVY
+
+
+def takes_the_heavy_lock(item: pytest.Item) -> bool:
+    """Whether ``item`` is a ``slow`` test of group :data:`HEAVY` (a :data:`BROWSER`
+    test runs beside those)."""
+    if item.get_closest_marker("slow") is None:
+        return False
+    group = item.get_closest_marker("xdist_group")
+    return group is None or HEAVY in (*group.args[:1], group.kwargs.get("name"))
 
 
 @pytest.fixture(autouse=True)
 def _one_heavy_test_at_a_time(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Under xdist, a ``slow`` test holds a lock shared by the workers while it runs."""
-    heavy = request.node.get_closest_marker("slow") is not None
-    if not heavy or not os.environ.get("PYTEST_XDIST_WORKER"):
+    """Under xdist, a ``slow`` test of group :data:`HEAVY` holds a lock shared by the
+    workers while it runs (a :data:`BROWSER` test does not)."""
+    if not takes_the_heavy_lock(request.node) or not os.environ.get("PYTEST_XDIST_WORKER"):
         yield
         return
     import fcntl
@@ -141,13 +160,14 @@ def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> Iterator[None]:
     """Keep each ``db_url`` test's variants on the backends it runs on (see above);
-    put the ``slow`` tests in the :data:`HEAVY` xdist group (``--dist loadgroup``)."""
+    put the ``slow`` tests in the :data:`BROWSER` (``test_browser_*`` files) or the
+    :data:`HEAVY` xdist group (``--dist loadgroup``)."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     have_pg = bool(os.environ.get(PG_ENV))
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(HEAVY))
+            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("db_url") if callspec is not None else None
         wanted = _wanted_backends(item)

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_browser_pages import (  # noqa: F401  (fixtures)
     PHONE,
     Site,
@@ -23,6 +25,8 @@ from tests.test_browser_pages import (  # noqa: F401  (fixtures)
     open_page,
     site,
 )
+
+pytestmark = pytest.mark.slow
 
 
 def test_invite_from_the_admin_page_then_accept(browser: Any, site: Site) -> None:

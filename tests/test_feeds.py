@@ -375,7 +375,7 @@ class TestMaintenanceEvent:
             "allDay": True,
             "backgroundColor": "#fd7e14",
             "borderColor": "#fd7e14",
-            "textColor": "#ffffff",
+            "textColor": "#000000",
             "extendedProps": {
                 "type": "maintenance",
                 "maintenanceId": 45,
@@ -386,13 +386,14 @@ class TestMaintenanceEvent:
         }
 
     @pytest.mark.parametrize(
-        ("status", "kind", "title", "background"),
+        ("status", "kind", "title", "background", "text"),
         [
             pytest.param(
                 MaintenanceStatus.SCHEDULED,
                 MaintenanceKind.REPAIR,
                 "Maintenance: Repair",
                 "#fd7e14",
+                "#000000",  # white on orange would be 2.6:1, below WCAG's 4.5:1
                 id="scheduled",
             ),
             pytest.param(
@@ -400,6 +401,7 @@ class TestMaintenanceEvent:
                 MaintenanceKind.INSPECTION,
                 "Maintenance done: Inspection",
                 "#6c757d",
+                "#ffffff",
                 id="done",
             ),
             pytest.param(
@@ -407,17 +409,23 @@ class TestMaintenanceEvent:
                 MaintenanceKind.PREVENTIVE,
                 "Cancelled maintenance: Preventive",
                 "#6c757d",
+                "#ffffff",
                 id="cancelled",
             ),
         ],
     )
     def test_status_sets_title_and_colour(
-        self, status: MaintenanceStatus, kind: MaintenanceKind, title: str, background: str
+        self,
+        status: MaintenanceStatus,
+        kind: MaintenanceKind,
+        title: str,
+        background: str,
+        text: str,
     ) -> None:
         event = maintenance_event(make_maintenance(status=status, kind=kind))
         assert event["title"] == title
         assert event["backgroundColor"] == event["borderColor"] == background
-        assert event["textColor"] == "#ffffff"
+        assert event["textColor"] == text
 
     def test_multi_machine(self) -> None:
         event = maintenance_event(make_maintenance(**MOWER), multi_machine=True)

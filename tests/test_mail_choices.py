@@ -370,6 +370,9 @@ class TestFronts:
         client = Web(mailcal).as_("bob")
         page = client.get("/me", headers={"Accept": "text/html"}).text
         assert 'id="choice-approved"' in page and 'id="choice-request"' not in page
+        assert 'id="choice-signup"' not in page  # for admins only, as new requests
+        admin = Web(mailcal).as_("ada").get("/me", headers={"Accept": "text/html"}).text
+        assert 'id="choice-signup"' in admin and 'id="choice-request"' in admin
         answer = client.post(
             "/me/notifications/choices",
             data={"approved": "in-app", "moved": "email"},

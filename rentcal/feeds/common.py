@@ -36,7 +36,7 @@ class Style:
 
 RED: Final = Style("#dc3545", "#ffffff", "red")
 YELLOW: Final = Style("#ffc107", "#000000", "gold")
-ORANGE: Final = Style("#fd7e14", "#ffffff", "orange")
+ORANGE: Final = Style("#fd7e14", "#000000", "orange")  # white on it: 2.6:1, unreadable
 GREY: Final = Style("#6c757d", "#ffffff", "gray")
 
 RENTAL_STYLES: Final[dict[RentalStatus, Style]] = {

@@ -517,6 +517,14 @@
     return { domNodes: [seen, heard] };
   }
 
+  /** FullCalendar's arrow icons are role="img" without a name; their buttons are named
+   *  by their title ("Previous month"), so the icons are hidden from screen readers. */
+  function quietIcons() {
+    el.calendar.querySelectorAll(".fc-icon").forEach(function (icon) {
+      icon.setAttribute("aria-hidden", "true");
+    });
+  }
+
   function startCalendar() {
     if (!window.FullCalendar) {
       // Blocked, offline or not loaded: the server-rendered month grid stays.
@@ -547,6 +555,7 @@
       select: onSelect,
       eventClick: onEventClick,
       loading: function (busy) { el.calendar.setAttribute("aria-busy", busy ? "true" : "false"); },
+      datesSet: quietIcons,
     });
     calendar.render();
     NARROW.addEventListener("change", function () {
