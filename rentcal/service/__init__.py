@@ -53,6 +53,8 @@ to one of them. Where things live:
                           in-app only, per member and kind of notification
 ``mail_outbox``           ``deliver_mail``, ``outbox``, ``recent_mail``,
                           ``retry_mail``, ``discard_mail``
+``utilisation``           ``utilisation``: how busy each machine was, month
+                          by month (booked / bookable days)
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -95,6 +97,7 @@ from rentcal.service.sessions import Accounts
 from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
+from rentcal.service.utilisation import Utilisation
 from rentcal.service.wiring import UseCases, via
 
 if TYPE_CHECKING:
@@ -238,6 +241,10 @@ class Rentcal:
     set_currency = via("settings", OrgSettings.set_currency)
     currency_history = via("settings", OrgSettings.currency_history)
     queue_reminders = via("reminders", Reminders.queue_reminders)
+
+    # -- reports --------------------------------------------------------------------
+
+    utilisation = via("utilisation", Utilisation.utilisation)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------
 
