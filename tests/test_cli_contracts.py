@@ -80,6 +80,7 @@ OPTIONS = [
         "--header-timeout",
         "--max-days",
         "--horizon-days",
+        "--months",
     )  # numbers: Click refuses them
 ]
 
