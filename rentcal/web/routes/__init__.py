@@ -11,6 +11,7 @@
 ``changes``             ``/api/revision``, ``/api/changes`` (Server-Sent Events)
 ``admin``               ``/api/maintenance``, ``/api/members``
 ``account``             ``/api/me``, notifications, API tokens, feed URLs
+``reports``             ``/api/reports/utilisation`` (admins)
 ``mail_choices``        ``/api/me/notifications`` (e-mail or in-app only, per kind)
 ``metrics``             ``/metrics`` (with ``--metrics``)
 ``design``              the original design's paths, as aliases
@@ -37,6 +38,7 @@ from rentcal.web.routes.mail_choices import router as mail_choices
 from rentcal.web.routes.metrics import router as metrics
 from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
+from rentcal.web.routes.reports import router as reports
 from rentcal.web.routes.signup import router as signup
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
@@ -49,6 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     machines,
     admin,
     account,
+    reports,
     mail_choices,
     auth,
     password_reset,
