@@ -105,8 +105,8 @@ class TestAdminPage:
         )
         assert len(list(months.iter("rect"))) == 1  # only January had bookable days
         rows = text_of(page, "utilisation-months-table")
-        assert "Charges 2029-02 0 0 — €0.00 2029-03 0 0 — €0.00" in rows
-        assert rows.endswith("2030-01 5 44 11.4 % €0.00")
+        assert "Charges Feb 2029 0 0 — €0.00 Mar 2029 0 0 — €0.00" in rows
+        assert rows.endswith("Jan 2030 5 44 11.4 % €0.00")
 
     def test_another_month_by_the_url(self, busy: rentcal.Rentcal) -> None:
         client = Pages(busy).as_("ada")

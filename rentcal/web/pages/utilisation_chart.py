@@ -59,6 +59,8 @@ class MonthBar:
 
     key: str
     name: str
+    #: "Feb 2030": the table's words for the month
+    label: str
     initial: str
     x: float
     width: float
@@ -149,6 +151,7 @@ def month_bars(report: UtilisationReport) -> list[MonthBar]:
         MonthBar(
             key=month_key(t.month),
             name=month_title(t.month),
+            label=f"{MONTH_NAMES[t.month.month - 1][:3]} {t.month.year:04d}",
             initial=MONTH_NAMES[t.month.month - 1][0],
             x=round(slot * i + slot * 0.15, 1),
             width=round(slot * 0.7, 1),
