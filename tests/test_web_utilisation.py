@@ -159,4 +159,5 @@ class TestGeometry:
 
     def test_short(self) -> None:
         assert short("Tractor 6120") == "Tractor 6120"
-        assert short("A very long machine title indeed") == "A very long machi…"  # 18 with the ellipsis
+        # 18 characters with the ellipsis
+        assert short("A very long machine title indeed") == "A very long machi…"
