@@ -573,6 +573,10 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("add_usage", "minute", MINUTE),
     ("add_usage", "counts", COUNTS),
     ("usage", "since", MINUTE),
+    ("utilisation", "month", [*OPTIONAL_DAY, ("mid-month", d(15), BAD)]),
+    ("utilisation", "months", [*COUNT, ("too-many", 37, BAD)]),
+    ("utilisation", "acting", OPTIONAL_HANDLE),
+    ("utilisation", "today", OPTIONAL_DAY),
 ]
 
 #: Bob's password in :func:`api`.
@@ -836,6 +840,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "counts": {"requests": 3, "check:2": 1, "queries": 0},
     },
     "usage": {"since": datetime(2030, 1, 9, 11, 0, tzinfo=UTC)},
+    "utilisation": {"month": d(1), "months": 2, "acting": "ada", "today": TODAY},
 }
 
 
@@ -1204,6 +1209,7 @@ EXPECT: dict[str, Any] = {
         == {datetime(2030, 1, 9, 12, tzinfo=UTC): {"check:2": 1, "requests": 3}}
     ),
     "usage": lambda r, a: r == {},
+    "utilisation": lambda r, a: r.months == (date(2029, 12, 1), d(1)) and r.total.booked_days > 0,
 }
 
 

@@ -126,6 +126,8 @@ class TestRegistry:
             ("maintenance", "edit"),
             ("free",),
             ("calendar",),
+            ("report",),
+            ("report", "utilisation"),
             ("notifications",),
             ("events",),
             ("import",),

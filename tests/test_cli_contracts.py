@@ -86,6 +86,7 @@ OPTIONS = [
         "--horizon-days",
         "--free-days",
         "--rental",
+        "--months",
     )  # numbers: Click refuses them
 ]
 

@@ -375,6 +375,8 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal calendar": (0, "saw           . . . . . M M . # # . M"),
     "rentcal calendar tractor-6120 --month 2030-02": (0, "February 2030 - tractor-6120"),
     "rentcal calendar --month next --json": (0, '"month": "2030-02"'),
+    "rentcal report utilisation --month 2030-01": (0, "tractor-6120  5         31          16.1 %"),
+    "rentcal report utilisation --month last --months 3 --json": (0, '"months": [\n    "2029-10"'),
     "rentcal notifications --unread": (0, "Bob Baker asked to book Tractor 6120"),
     "rentcal --as bob notifications --mark-read --json": (0, "Marked 5 notifications read."),
     "rentcal events --from today --to +30d": (0, "Band saw — Rented by Carol Carter"),

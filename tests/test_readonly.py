@@ -35,6 +35,7 @@ READS = (
     ["notifications"],
     ["member", "list"],
     ["machine", "list"],
+    ["report", "utilisation"],
 )
 
 

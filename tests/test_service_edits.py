@@ -107,7 +107,7 @@ class TestEditMachine:
 
 
 class TestReactivateMachine:
-    """A retired machine comes back; the status change is recorded."""
+    """A retired machine comes back; both status changes are recorded."""
 
     def test_reactivate(self, seeded: rentcal.Rentcal) -> None:
         seeded.retire_machine("tractor", acting="ada", **T)
@@ -118,8 +118,9 @@ class TestReactivateMachine:
         assert (
             seeded.book("tractor", d(10), d(10), member="bob", **T).status is RentalStatus.PENDING
         )
-        assert [(c.field, c.old, c.new) for c in seeded.machine_history("tractor")] == [
-            ("status", "retired", "active")
+        assert [(c.field, c.old, c.new, c.by) for c in seeded.machine_history("tractor")] == [
+            ("status", "active", "retired", "ada"),
+            ("status", "retired", "active", "ada"),
         ]
 
     def test_refusals(self, seeded: rentcal.Rentcal) -> None:

@@ -39,6 +39,7 @@ from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
 from rentcal.cli.reminders import reminders_app
 from rentcal.cli.rentals import rental_commands
+from rentcal.cli.reports import report_app
 from rentcal.cli.serve import serve_commands
 from rentcal.cli.setup import setup_commands
 from rentcal.cli.signup import signup_app
@@ -168,6 +169,7 @@ app.add_typer(move_commands)
 app.add_typer(handover_commands)
 app.add_typer(maintenance_app)
 app.add_typer(calendar_commands)
+app.add_typer(report_app)
 app.add_typer(notification_commands)
 app.add_typer(mail_app)
 app.add_typer(feed_commands)

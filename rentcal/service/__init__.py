@@ -61,6 +61,8 @@ to one of them. Where things live:
                           ``add_charge`` (corrections)
 ``org_cancellation``      the cancellation policy as a transaction sees it
                           (``cancellation_policy``, ``set_cancellation_policy``)
+``utilisation``           ``utilisation``: how busy each machine was, month
+                          by month (booked / bookable days)
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -106,6 +108,7 @@ from rentcal.service.sessions import Accounts
 from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
+from rentcal.service.utilisation import Utilisation
 from rentcal.service.wiring import UseCases, via
 
 if TYPE_CHECKING:
@@ -270,6 +273,10 @@ class Rentcal:
     statement = via("ledger", Ledger.statement)
     charges = via("ledger", Ledger.charges)
     rental_charges = via("ledger", Ledger.rental_charges)
+
+    # -- reports --------------------------------------------------------------------
+
+    utilisation = via("utilisation", Utilisation.utilisation)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------
 

@@ -18,6 +18,7 @@ from rentcal.core.values import Machine, Member
 from rentcal.db import sql as q
 from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context
+from rentcal.service.editing import record_changes
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 
@@ -251,7 +252,8 @@ class Catalogue:
         every approved rental that has not ended stands — its member and the
         admins are told, so an admin can cancel it if it cannot go ahead.
         Each settled rental gets a history row. Ended rentals and the
-        machine's history stay as they are.
+        machine's history stay as they are; the change log records the
+        retirement (status ``active`` -> ``retired``).
         """
         clean = checks.handle(name, "name", "machine")
         checks.optional_handle(acting, "acting", "acting member")
@@ -269,6 +271,10 @@ class Catalogue:
                     value=row.name,
                     reason="retired",
                 )
+            retired = {"status": MachineStatus.RETIRED}
+            # in the change log like a reactivation: when it was retired is known
+            # (the utilisation report counts the days after it as not bookable)
+            record_changes(conn, "machine", row.id, row._asdict(), retired, actor, self.ctx.now())
             q.update_machine(conn, row.id, status=MachineStatus.RETIRED)
             self.lifecycle.settle_retired(conn, row.id, actor.id, day)
             return self.ctx.machine_value(conn, row.name)

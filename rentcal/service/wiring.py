@@ -46,6 +46,7 @@ from rentcal.service.sessions import Accounts
 from rentcal.service.signup import Signups
 from rentcal.service.tokens import Tokens
 from rentcal.service.usage_metrics import UsageFigures
+from rentcal.service.utilisation import Utilisation
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -87,6 +88,7 @@ class UseCases:
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
         self.ledger = Ledger(context, self.charging, self.housekeeping)
+        self.utilisation = Utilisation(context)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:

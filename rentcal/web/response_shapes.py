@@ -298,6 +298,62 @@ class StatusOut(Shape):
     status: str
 
 
+class DaysOut(Shape):
+    """A month's figures of the utilisation report (:mod:`rentcal.core.utilisation`)."""
+
+    days: int
+    maintenance_days: int
+    out_of_service_days: int
+    bookable_days: int
+    booked_days: int
+    #: booked / bookable, four places (0.0645: 6.45 %); null: nothing bookable
+    share: float | None
+    charges: str
+
+
+class MonthDaysOut(DaysOut):
+    """Every machine's figures of one month (``"month"``: YYYY-MM)."""
+
+    month: str
+
+
+class MonthUseOut(MonthDaysOut):
+    """One machine's figures of one month, with what its meter counted."""
+
+    units_used: str | None
+    meter_unit: str | None
+
+
+class MachineUseOut(DaysOut):
+    """One machine: the report month's figures and every month's, oldest first."""
+
+    machine: str
+    title: str
+    status: Literal["active", "retired"]
+    units_used: str | None
+    meter_unit: str | None
+    months: list[MonthUseOut]
+
+
+class TotalUseOut(DaysOut):
+    """Every machine's figures summed (machine-days), and every month's."""
+
+    months: list[MonthDaysOut]
+
+
+class UtilisationOut(Shape):
+    """``rentcal report utilisation --json``: how busy each machine was, month by month."""
+
+    month: str
+    start: date
+    end: date
+    timezone: str
+    currency: str | None
+    months: list[str]
+    machines: list[MachineUseOut]
+    total: TotalUseOut
+
+
 class TokenOut(Shape):
     """An API token (``rentcal token list --json``), never its secret."""
 
@@ -349,6 +405,7 @@ ErrorBody.model_rebuild()
 __all__ = [
     "AvailabilityOut",
     "ConflictOut",
+    "DaysOut",
     "ErrorBody",
     "EventOut",
     "FeedOut",
@@ -357,9 +414,12 @@ __all__ = [
     "KeepersOut",
     "MachineDetailsOut",
     "MachineOut",
+    "MachineUseOut",
     "MaintenanceOut",
     "MarkedOut",
     "MemberOut",
+    "MonthDaysOut",
+    "MonthUseOut",
     "NewFeedOut",
     "NewTokenOut",
     "NotificationOut",
@@ -370,4 +430,6 @@ __all__ = [
     "RevisionOut",
     "StatusOut",
     "TokenOut",
+    "TotalUseOut",
+    "UtilisationOut",
 ]

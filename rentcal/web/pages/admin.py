@@ -1,5 +1,7 @@
 """``/admin`` — the pending queue (oldest first), booking for a member, members to verify,
-machines, maintenance, and the last hour of the web server (:mod:`.usage_chart`).
+machines, maintenance, how busy each machine was (:mod:`.utilisation_chart`, the month
+of ``?month=YYYY-MM``, default this one) and the last hour of the web server
+(:mod:`.usage_chart`).
 
 Every button is a form POSTing under ``/admin/...``, answered with a 303 back
 to ``/admin#ITEM``, the item acted on (a reload never repeats the change and
@@ -31,6 +33,8 @@ from rentcal.web.pages.forms import FORM, errors_of, expiry_hours
 from rentcal.web.pages.render import new_form_key, parse_day, posted, render, see_other
 from rentcal.web.pages.rentals import change
 from rentcal.web.pages.usage_chart import MINUTES, chart
+from rentcal.web.pages.utilisation_chart import chart as utilisation_chart
+from rentcal.web.pages.utilisation_chart import report_month
 
 router = APIRouter()
 
@@ -202,6 +206,7 @@ def admin_page(
         section = _shown_in(refusal.section, pending, upkeep)
         errors[section], forms[section] = refusal.errors, refusal.form
     booked = _booked(request, cal)
+    month, month_error = report_month(request.query_params.get("month", ""), today)
     context: dict[str, Any] = {
         "currency": cal.currency(),
         "pending": pending,
@@ -220,6 +225,10 @@ def admin_page(
         "today": today,
         "usage": chart(usage, now),
         "outbox": cal.recent_mail(acting=admin.handle),
+        "utilisation": utilisation_chart(
+            cal.utilisation(month=month, acting=admin.handle, today=today)
+        ),
+        "utilisation_error": month_error,
     }
     return render(request, "admin.html", context, member=admin, status=status)
 

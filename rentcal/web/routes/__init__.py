@@ -12,6 +12,7 @@
 ``changes``             ``/api/revision``, ``/api/changes`` (Server-Sent Events)
 ``admin``               ``/api/maintenance``, ``/api/members``
 ``account``             ``/api/me``, notifications, API tokens, feed URLs
+``reports``             ``/api/reports/utilisation`` (admins)
 ``mail_choices``        ``/api/me/notifications`` (e-mail or in-app only, per kind)
 ``billing``             ``/api/statement``, ``/api/charges`` (and ``.csv``), corrections,
                         ``/api/cancellation-policy``
@@ -42,6 +43,7 @@ from rentcal.web.routes.mail_choices import router as mail_choices
 from rentcal.web.routes.metrics import router as metrics
 from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
+from rentcal.web.routes.reports import router as reports
 from rentcal.web.routes.signup import router as signup
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
@@ -55,6 +57,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     machines,
     admin,
     account,
+    reports,
     mail_choices,
     billing,
     auth,
