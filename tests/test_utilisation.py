@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -138,6 +139,33 @@ class TestWhatCounts:
         assert counts(month_of(found, "tractor", d(1, 11))) == (30, 0, 0, 30, 7)
         assert counts(month_of(found, "tractor", d(1, 10))) == (31, 0, 31, 0, 0)
         assert month_of(found, "saw", d(1, 11)).share is None
+
+
+class TestUnitsAndCharges:
+    """Units used and charges come from the ledger, in the month each was charged."""
+
+    def test_a_check_in_and_a_completion(self, org: rentcal.Rentcal, clock: Clock) -> None:
+        org.edit_machine("tractor", meter="hours", unit_price="2.00", acting="ada")
+        out = approved(org, "tractor", d(3), d(5))
+        late = approved(org, "tractor", d(30), d(31))
+        org.checkout(out, meter="100", acting="ada", today=d(3))
+        clock.set(d(5))
+        org.checkin(out, meter="110.5", acting="ada", today=d(5))
+        clock.set(d(2, 1, 2030))
+        org.housekeeping()  # completes the second, charged on 2 January
+        [first] = org.rental_charges(out, acting="ada")
+        [second] = org.rental_charges(late, acting="ada")
+        found = org.utilisation(month=JAN, months=2, acting="ada")
+        dec, jan = month_of(found, "tractor", DEC), month_of(found, "tractor", JAN)
+        assert (dec.units_used, dec.meter_unit, dec.charges) == (
+            Decimal("10.50"),
+            "hours",
+            first.amount,
+        )
+        assert first.amount == first.days * first.day_rate + Decimal("21.00")
+        assert (jan.units_used, jan.charges) == (Decimal(0), second.amount)
+        saw = month_of(found, "saw", DEC)
+        assert (saw.units_used, saw.meter_unit, saw.charges) == (None, None, Decimal("0.00"))
 
 
 class TestInService:

@@ -7,9 +7,9 @@ however many machines and months; the counting is pure
 the organisation's time zone, and so are the days a rental was completed, a
 block marked done, a machine added or retired.
 
-Units used and charges come from elsewhere (the hand-over's meter readings,
-the ledger of charges): :func:`measures` is where they are read; until then
-every month has ``units_used=None`` and ``charges=0.00``.
+Units used and charges come from the ledger of charges (a use charge carries
+the units its meter counted): :func:`measures` reads them, by the month each
+was charged in, as the statements do.
 """
 
 from __future__ import annotations
@@ -61,15 +61,26 @@ def measures(
 ) -> dict[tuple[int, date], Measures]:
     """Units used and charges per (machine id, first day of the month), read in ``conn``.
 
-    THE SEAM for the two measures this report does not read itself yet: the
-    units a machine's meter counted over the month's rentals (the hand-over's
-    check-out and check-in readings; ``meter_unit`` the machine's unit) and what
-    the month's rentals were charged (the ledger of charges). Read each with
-    ONE statement for every machine and month of the window
-    (``months[0]`` .. ``month_end(months[-1])``), as the day counts are. A
-    machine's month missing here has no units (None) and no charges (0.00).
+    Both come from the ledger of charges in ONE statement for the whole window:
+    a rental's ``use`` charge carries the units its meter counted (check-in
+    reading less check-out reading), and every charge naming a machine counts
+    in the month it was charged in (the statement's period, so this report and
+    the statements agree). A machine's month missing here has no units (None)
+    and no charges (0.00); a machine with a meter shows 0 units for a month
+    charged without any.
     """
-    return {}
+    units_of = {m.id: m.meter_unit for m in machines}
+    found: dict[tuple[int, date], Measures] = {}
+    for mid, day, units, amount in qu.charges(conn, months[0], month_end(months[-1])):
+        key = (mid, day.replace(day=1))
+        was = found.get(key, Measures(meter_unit=units_of.get(mid)))
+        used = was.units_used
+        if units is not None:
+            used = (used or Decimal(0)) + Decimal(units)
+        elif used is None and was.meter_unit is not None:
+            used = Decimal(0)
+        found[key] = Measures(used, was.meter_unit, was.charges + Decimal(amount))
+    return found
 
 
 def _first_day(value: object) -> date | None:

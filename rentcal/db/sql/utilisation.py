@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from sqlalchemy.engine import Connection
 from rentcal.core.types import MachineStatus, MaintenanceStatus, RentalStatus
 from rentcal.db.sql.overlap import overlap_clause
 from rentcal.db.tables import change_log_t, history_t, machine_t, maintenance_t, rental_t
+from rentcal.db.tables_billing import charge_t
 
 #: Rentals that count as booked: approved (to come, or ended and not yet completed
 #: by housekeeping) and completed (it took place). Not pending, rejected (expired
@@ -56,6 +58,7 @@ MACHINES = sa.select(
     machine_t.c.title,
     machine_t.c.status,
     machine_t.c.created_at,
+    machine_t.c.meter_unit,
 ).order_by(machine_t.c.name)
 
 STATUS_CHANGES = (
@@ -92,6 +95,8 @@ class MachineRecord:
     title: str
     status: MachineStatus
     added_at: datetime
+    #: The unit of its meter (``hours``, ``km``, ...); None: it has none.
+    meter_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +113,8 @@ class Span:
 def machines(conn: Connection) -> list[MachineRecord]:
     """Every machine by name, retired ones too."""
     return [
-        MachineRecord(mid, name, title, MachineStatus(status), added)
-        for mid, name, title, status, added in conn.execute(MACHINES)
+        MachineRecord(mid, name, title, MachineStatus(status), added, unit)
+        for mid, name, title, status, added, unit in conn.execute(MACHINES)
     ]
 
 
@@ -154,3 +159,25 @@ __all__ = [
     "machines",
     "status_changes",
 ]
+
+
+#: The ledger's entries of the window that name a machine (uses, late cancellations,
+#: corrections of a rental), by the day they were charged: ``ix_charge_day``.
+CHARGES = sa.select(
+    charge_t.c.machine_id, charge_t.c.charged_on, charge_t.c.units, charge_t.c.amount
+).where(
+    charge_t.c.machine_id.is_not(None),
+    charge_t.c.charged_on >= sa.bindparam("first", type_=sa.Date),
+    charge_t.c.charged_on <= sa.bindparam("last", type_=sa.Date),
+)
+
+
+def charges(
+    conn: Connection, first: date, last: date
+) -> list[tuple[int, date, Decimal | None, Decimal]]:
+    """Each machine's charges charged from ``first`` to ``last``: (machine id, the day,
+    units used or None, amount). Summed in Python: money never adds up as REAL."""
+    return [
+        (int(mid), day, units, amount)
+        for mid, day, units, amount in conn.execute(CHARGES, {"first": first, "last": last})
+    ]
