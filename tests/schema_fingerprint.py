@@ -1,10 +1,10 @@
 """A backend's own description of a schema, to compare two databases (no tests here).
 
 SQLite: every ``sqlite_master`` entry (tables, indexes, triggers) with its SQL,
-whitespace normalised. PostgreSQL: columns, constraints (``pg_get_constraintdef``)
-and indexes (``pg_indexes``) of the current schema, the schema's own name taken
-out. Two databases with equal fingerprints have the same tables, columns,
-types, constraints, indexes and guards.
+whitespace normalised. PostgreSQL: columns, constraints (``pg_get_constraintdef``),
+indexes (``pg_indexes``), triggers (``pg_get_triggerdef``) and functions (not an extension's) of the
+current schema, the schema's own name taken out. Two databases with equal
+fingerprints have the same tables, columns, types, constraints, indexes and guards.
 """
 
 from __future__ import annotations
@@ -45,10 +45,22 @@ def fingerprint(conn: sa.Connection) -> dict[str, Any]:
         "SELECT tablename, indexname, indexdef FROM pg_indexes "
         "WHERE schemaname = current_schema() ORDER BY 1, 2"
     ).all()
+    triggers = conn.exec_driver_sql(
+        "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class "
+        "WHERE relnamespace = current_schema()::regnamespace) ORDER BY 1, 2"
+    ).all()
+    functions = conn.exec_driver_sql(
+        "SELECT proname, prosrc FROM pg_proc p "
+        "WHERE pronamespace = current_schema()::regnamespace AND NOT EXISTS "
+        "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"
+    ).all()
     return {
         "columns": [tuple(r) for r in columns],
         "constraints": [tuple(r) for r in constraints],
         "indexes": [(t, n, d.replace(f"{schema}.", "")) for t, n, d in indexes],
+        "triggers": [(t, n, d.replace(f"{schema}.", "")) for t, n, d in triggers],
+        "functions": [tuple(r) for r in functions],
     }
 
 

@@ -234,6 +234,16 @@ def test_a_0012_database_upgrades_with_its_rows(db_url: str, clock: MovableClock
     engine = sa.create_engine(db_url)
     try:
         with engine.begin() as conn:  # back to 0012: what the later revisions added goes
+            for table in (
+                "member_billing",
+                "invoice_reminder",
+                "payment_allocation",
+                "payment",
+                "invoice_line",
+                "invoice",
+                "invoice_sequence",
+            ):
+                conn.exec_driver_sql(f"DROP TABLE {table}")
             conn.exec_driver_sql("DROP INDEX ix_mail_outbox_rental_kind")
             conn.exec_driver_sql("DROP TABLE mail_preference")
             conn.exec_driver_sql("DROP TABLE member_link")

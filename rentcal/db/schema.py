@@ -51,6 +51,7 @@ REVISIONS: tuple[str, ...] = (
     "0012_password_reset",
     "0013_member_links",
     "0014_mail_preferences",
+    "0017_invoices",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

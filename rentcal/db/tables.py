@@ -29,6 +29,7 @@ from rentcal.core.types import (
 )
 from rentcal.db import (
     tables_accounts,  # noqa: F401  (registers the account tables)
+    tables_invoices,  # noqa: F401  (registers invoices, payments, billing addresses)
     tables_mail,  # noqa: F401  (registers the mail outbox)
     tables_usage,  # noqa: F401  (registers the figures per minute)
 )
