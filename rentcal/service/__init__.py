@@ -46,6 +46,10 @@ to one of them. Where things live:
                           the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
                           ``reminder_hour_history``; the currency:
                           ``currency``, ``set_currency``, ``currency_history``
+``invoice_settings``      the organisation's invoice settings:
+                          ``invoice_settings``, ``set_invoice_settings``,
+                          ``invoice_settings_history``; members' billing
+                          addresses: ``billing_address``, ``set_billing_address``
 ``reminders``             ``queue_reminders``: pick-up and return reminders,
                           once each, through the mail outbox (and the
                           admins' daily lists of pending requests)
@@ -81,6 +85,7 @@ from rentcal.service.editing import MachineEdits
 from rentcal.service.email_links import EmailChanges
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
+from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
 from rentcal.service.maintenance import Upkeep
@@ -237,6 +242,11 @@ class Rentcal:
     currency = via("settings", OrgSettings.currency)
     set_currency = via("settings", OrgSettings.set_currency)
     currency_history = via("settings", OrgSettings.currency_history)
+    invoice_settings = via("invoicing", InvoiceSetup.invoice_settings)
+    set_invoice_settings = via("invoicing", InvoiceSetup.set_invoice_settings)
+    invoice_settings_history = via("invoicing", InvoiceSetup.invoice_settings_history)
+    billing_address = via("invoicing", InvoiceSetup.billing_address)
+    set_billing_address = via("invoicing", InvoiceSetup.set_billing_address)
     queue_reminders = via("reminders", Reminders.queue_reminders)
 
     # -- the web server's figures per minute (its admin page's chart) -----------------

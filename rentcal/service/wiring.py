@@ -26,6 +26,7 @@ from rentcal.service.email_links import EmailChanges
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
+from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.mail_choices import MailChoices
 from rentcal.service.mail_outbox import Outbox
@@ -76,6 +77,7 @@ class UseCases:
         self.email_changes = EmailChanges(context)
         self.signups = Signups(context, self.accounts, self.email_changes)
         self.settings = OrgSettings(context)
+        self.invoicing = InvoiceSetup(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
 
