@@ -59,6 +59,7 @@ ARGS = {
     "member notifications": ["bob"],
     "maintenance edit": ["1"],
     "mail test": ["someone@example.org"],
+    "invoice address": ["bob"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
@@ -80,6 +81,7 @@ OPTIONS = [
         "--header-timeout",
         "--max-days",
         "--horizon-days",
+        "--terms-days",
     )  # numbers: Click refuses them
 ]
 

@@ -146,6 +146,29 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal currency set EUR": (0, "prices read  €120.00"),
     "rentcal currency set none": (0, "currency     none"),
     "rentcal --as ada currency set none --json": (0, '"currency": null'),
+    "rentcal invoice settings show": (0, "no: set the organisation's name (--name)"),
+    "rentcal invoice settings show --json": (0, '"missing": ['),
+    "rentcal invoice settings set --name 'Maschinenring Süd eG' --country DE --vat-rate 19": (
+        0,
+        "19 %",
+    ),
+    "rentcal invoice settings set --line 'Hauptstraße 1' --postcode 80331 --city München"
+    " --vat-id DE136500006 --iban 'DE89 3704 0044 0532 0130 00' --bic COBADEFFXXX": (
+        0,
+        "DE89370400440532013000",
+    ),
+    "rentcal invoice settings set --vat-rate none --vat-note 'Kein Ausweis von"
+    " Umsatzsteuer gemäß § 19 UStG' --terms-days 30 --reminder-days 21,35 --json": (
+        0,
+        '"terms_days": 30',
+    ),
+    "rentcal invoice address bob": (0, "country   - (the organisation's)"),
+    "rentcal invoice address bob --line 'Feldweg 7' --postcode 85354 --city Freising"
+    " --country DE": (0, "city      Freising"),
+    "rentcal --as bob invoice address bob --name 'Hof Baker GbR' --country DE --json": (
+        0,
+        '"name": "Hof Baker GbR"',
+    ),
     "rentcal db status --json": (0, '"pending": []'),
     "rentcal db upgrade": (0, "is at 0017_invoices: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),

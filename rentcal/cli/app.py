@@ -27,6 +27,7 @@ from rentcal.cli.database import backup_commands, db_app
 from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
+from rentcal.cli.invoices import invoice_app
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
 from rentcal.cli.mail import mail_app
@@ -179,5 +180,6 @@ app.add_typer(limits_app)
 app.add_typer(reminders_app)
 app.add_typer(signup_app)
 app.add_typer(currency_app)
+app.add_typer(invoice_app)
 
 __all__ = ["app"]

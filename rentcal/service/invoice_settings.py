@@ -379,8 +379,8 @@ class InvoiceSetup:
         row = q.member(self.ctx.member_row(conn, handle))
         if actor.id != row.id and not actor.is_admin:
             raise PermissionDenied(
-                f"member {actor.handle!r} cannot {what} {row.handle!r}'s billing address: "
-                f"members {what} their own, admins anyone's",
+                f"member {actor.handle!r} cannot {what} the billing address of "
+                f"{row.handle!r}: members {what} their own, admins anyone's",
                 field="acting",
                 value=actor.handle,
                 reason="not-owner",
