@@ -146,7 +146,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal currency set EUR": (0, "prices read  €120.00"),
     "rentcal currency set none": (0, "currency     none"),
     "rentcal --as ada currency set none --json": (0, '"currency": null'),
-    "rentcal invoice settings show": (0, "no: set the organisation's name (--name)"),
+    "rentcal invoice settings show": (0, "no: set the organisation's name"),
     "rentcal invoice settings show --json": (0, '"missing": ['),
     "rentcal invoice settings set --name 'Maschinenring Süd eG' --country DE --vat-rate 19": (
         0,

@@ -84,13 +84,13 @@ class InvoiceSettings:
         """
         found = []
         if self.name is None:
-            found.append("the organisation's name (--name)")
+            found.append("the organisation's name")
         if self.country is None:
-            found.append("its country (--country)")
+            found.append("its country")
         if currency is None:
             found.append("a currency (rentcal currency set EUR)")
         if self.vat_rate is not None and not (self.vat_id or self.tax_number):
-            found.append("a VAT id or tax number to charge VAT (--vat-id, --tax-number)")
+            found.append("a VAT id or tax number to charge VAT")
         return found
 
     def require(self, currency: str | None) -> InvoiceParty:
