@@ -2,7 +2,7 @@
 
 SQLite: every ``sqlite_master`` entry (tables, indexes, triggers) with its SQL,
 whitespace normalised. PostgreSQL: columns, constraints (``pg_get_constraintdef``),
-indexes (``pg_indexes``), triggers (``pg_get_triggerdef``) and functions of the
+indexes (``pg_indexes``), triggers (``pg_get_triggerdef``) and functions (not an extension's) of the
 current schema, the schema's own name taken out. Two databases with equal
 fingerprints have the same tables, columns, types, constraints, indexes and guards.
 """
@@ -46,14 +46,14 @@ def fingerprint(conn: sa.Connection) -> dict[str, Any]:
         "WHERE schemaname = current_schema() ORDER BY 1, 2"
     ).all()
     triggers = conn.exec_driver_sql(
-        "SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
-        "JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal "
-        "ORDER BY 1, 2"
+        "SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+        "WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class "
+        "WHERE relnamespace = current_schema()::regnamespace) ORDER BY 1, 2"
     ).all()
     functions = conn.exec_driver_sql(
-        "SELECT proname, prosrc FROM pg_proc "
-        "WHERE pronamespace = current_schema()::regnamespace ORDER BY 1"
+        "SELECT proname, prosrc FROM pg_proc p "
+        "WHERE pronamespace = current_schema()::regnamespace AND NOT EXISTS "
+        "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1"
     ).all()
     return {
         "columns": [tuple(r) for r in columns],

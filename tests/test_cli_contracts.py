@@ -63,6 +63,7 @@ ARGS = {
     "mail test": ["someone@example.org"],
     "charge add": ["--member", "bob", "--amount", "-1", "--reason", "x"],
     "cancellation set": ["--free-days", "7"],
+    "invoice address": ["bob"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))
@@ -87,6 +88,7 @@ OPTIONS = [
         "--free-days",
         "--rental",
         "--months",
+        "--terms-days",
     )  # numbers: Click refuses them
 ]
 

@@ -168,7 +168,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal limits show --history --json": (0, '"history": []'),
     "rentcal limits set --max-days 60 --horizon-days 365": (0, "horizon days  365"),
     "rentcal --as ada limits set --horizon-days 1095 --json": (0, '"horizon_days": 1095'),
-    "rentcal db status": (0, "current   0016_charges"),
+    "rentcal db status": (0, "current   0017_invoices"),
     "rentcal reminders show": (0, "reminder hour  17:00"),
     "rentcal reminders show --history --json": (0, '"history": []'),
     "rentcal reminders set 8": (0, "reminder hour  08:00"),
@@ -183,8 +183,31 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal currency set EUR": (0, "prices read  €120.00"),
     "rentcal currency set none": (0, "currency     none"),
     "rentcal --as ada currency set none --json": (0, '"currency": null'),
+    "rentcal invoice settings show": (0, "no: set the organisation's name"),
+    "rentcal invoice settings show --json": (0, '"missing": ['),
+    "rentcal invoice settings set --name 'Maschinenring Süd eG' --country DE --vat-rate 19": (
+        0,
+        "19 %",
+    ),
+    "rentcal invoice settings set --line 'Hauptstraße 1' --postcode 80331 --city München"
+    " --vat-id DE136500006 --iban 'DE89 3704 0044 0532 0130 00' --bic COBADEFFXXX": (
+        0,
+        "DE89370400440532013000",
+    ),
+    "rentcal invoice settings set --vat-rate none --vat-note 'Kein Ausweis von"
+    " Umsatzsteuer gemäß § 19 UStG' --terms-days 30 --reminder-days 21,35 --json": (
+        0,
+        '"terms_days": 30',
+    ),
+    "rentcal invoice address bob": (0, "country   - (the organisation's)"),
+    "rentcal invoice address bob --line 'Feldweg 7' --postcode 85354 --city Freising"
+    " --country DE": (0, "city      Freising"),
+    "rentcal --as bob invoice address bob --name 'Hof Baker GbR' --country DE --json": (
+        0,
+        '"name": "Hof Baker GbR"',
+    ),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0016_charges: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0017_invoices: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (

@@ -242,6 +242,12 @@ def test_guards_and_partial_index_exist(cal: rentcal.Rentcal) -> None:
                 "trg_maintenance_no_overlap_update",
                 "trg_charge_no_update",  # the ledger is append-only (tests/test_ledger.py)
                 "trg_charge_no_delete",
+                # invoices and payments are append-only (issue #23)
+                *(
+                    f"trg_{table}_no_{action}"
+                    for table in ("invoice", "invoice_line", "payment", "payment_allocation")
+                    for action in ("update", "delete")
+                ),
             }
             index = conn.exec_driver_sql(
                 "SELECT sql FROM sqlite_master WHERE name = 'ix_rental_blocking'"

@@ -30,6 +30,7 @@ from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.handover import handover_commands, noshow_app  # also adds `machine keeper`
 from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
+from rentcal.cli.invoices import invoice_app
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
 from rentcal.cli.mail import mail_app
@@ -190,5 +191,6 @@ app.add_typer(statement_commands)
 app.add_typer(charges_app)
 app.add_typer(charge_app)
 app.add_typer(cancellation_app)
+app.add_typer(invoice_app)
 
 __all__ = ["app"]

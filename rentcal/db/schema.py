@@ -53,6 +53,7 @@ REVISIONS: tuple[str, ...] = (
     "0014_mail_preferences",
     "0015_handover",
     "0016_charges",
+    "0017_invoices",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

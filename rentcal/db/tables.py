@@ -31,6 +31,7 @@ from rentcal.db import (
     tables_accounts,  # noqa: F401  (registers the account tables)
     tables_billing,  # registers the ledger of charges
     tables_handover,  # noqa: F401  (registers the hand-over tables)
+    tables_invoices,  # noqa: F401  (registers invoices, payments, billing addresses)
     tables_mail,  # noqa: F401  (registers the mail outbox)
     tables_usage,  # noqa: F401  (registers the figures per minute)
 )

@@ -48,6 +48,10 @@ to one of them. Where things live:
                           the reminder hour: ``reminder_hour``, ``set_reminder_hour``,
                           ``reminder_hour_history``; the currency:
                           ``currency``, ...; the no-show grace: ``no_show_hours``, ...
+``invoice_settings``      the organisation's invoice settings:
+                          ``invoice_settings``, ``set_invoice_settings``,
+                          ``invoice_settings_history``; members' billing
+                          addresses: ``billing_address``, ``set_billing_address``
 ``reminders``             ``queue_reminders``: pick-up and return reminders,
                           once each, through the mail outbox (and the
                           admins' daily lists of pending requests)
@@ -92,6 +96,7 @@ from rentcal.service.email_links import EmailChanges
 from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
+from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.keepers import Keepers
 from rentcal.service.ledger import Ledger
 from rentcal.service.mail_choices import MailChoices
@@ -262,6 +267,11 @@ class Rentcal:
     no_show_hours = via("settings", OrgSettings.no_show_hours)
     set_no_show_hours = via("settings", OrgSettings.set_no_show_hours)
     no_show_hours_history = via("settings", OrgSettings.no_show_hours_history)
+    invoice_settings = via("invoicing", InvoiceSetup.invoice_settings)
+    set_invoice_settings = via("invoicing", InvoiceSetup.set_invoice_settings)
+    invoice_settings_history = via("invoicing", InvoiceSetup.invoice_settings_history)
+    billing_address = via("invoicing", InvoiceSetup.billing_address)
+    set_billing_address = via("invoicing", InvoiceSetup.set_billing_address)
     queue_reminders = via("reminders", Reminders.queue_reminders)
     cancellation_policy = via("settings", OrgSettings.cancellation_policy)
     set_cancellation_policy = via("settings", OrgSettings.set_cancellation_policy)

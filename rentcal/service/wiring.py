@@ -29,6 +29,7 @@ from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
+from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.keepers import Keepers
 from rentcal.service.ledger import Ledger
 from rentcal.service.lifecycle import Lifecycle
@@ -85,6 +86,7 @@ class UseCases:
         self.email_changes = EmailChanges(context)
         self.signups = Signups(context, self.accounts, self.email_changes)
         self.settings = OrgSettings(context)
+        self.invoicing = InvoiceSetup(context)
         self.reminders = Reminders(context)
         self.usage = UsageFigures(context)
         self.ledger = Ledger(context, self.charging, self.housekeeping)
