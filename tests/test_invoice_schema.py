@@ -24,6 +24,10 @@ INVOICE = (
     "({id}, '{number}', '{kind}', 1, {refers}, '2030-01-09', '2030-01-23', 'EUR', "
     "{gross}, 0, {gross}, 'O', '{{}}', '{{}}', " + NOW + ")"
 )
+CHARGE = (
+    "INSERT INTO charge (id, member_id, kind, charged_at, charged_on, amount, reason) "
+    "VALUES ({id}, 1, 'correction', " + NOW + ", '2030-01-09', 10.00, 'test')"
+)
 LINE = (
     "INSERT INTO invoice_line (invoice_id, kind, position, charge_id, description, days, net) "
     "VALUES ({invoice}, '{kind}', {position}, {charge}, 'Tractor', 1, {net})"
@@ -37,6 +41,8 @@ def conn(cal: rentcal.Rentcal) -> Iterator[sa.Connection]:
     cal.add_member("ada", name="Ada", admin=True)
     with cal.store.engine.connect() as c:
         with c.begin():
+            for charge in (7, 8, 9):
+                c.exec_driver_sql(CHARGE.format(id=charge))
             c.exec_driver_sql(
                 INVOICE.format(id=1, number="1", kind="invoice", refers="NULL", gross="100.00")
             )

@@ -7,8 +7,8 @@ module, so ``create_all`` and Alembic see the tables.
   an invoice raises it in its own transaction, so numbers have no gaps.
 * ``invoice`` / ``invoice_line``: what was issued, as issued (the seller and
   buyer as they were, the totals computed by :mod:`rentcal.core.invoices`). A
-  line names the charge it bills (``charge_id``; the foreign key to issue #22's
-  ``charge`` table comes with it): UNIQUE (charge_id, kind), so a charge is
+  line names the charge it bills (``charge_id``, a foreign key to issue #22's
+  ``charge`` table): UNIQUE (charge_id, kind), so a charge is
   invoiced once and credited line by line at most once. The line's ``kind``
   is its document's, held there by a foreign key on (invoice_id, kind).
 * ``payment`` / ``payment_allocation``: money received (negative: a refund,
@@ -115,8 +115,8 @@ class InvoiceLineRow(SQLModel, table=True):
     invoice_id: int = Field(nullable=False)
     kind: str = Field(sa_type=sa.String(11), nullable=False)
     position: int = Field(nullable=False)
-    #: The charge billed (issue #22); the foreign key comes with the charge table.
-    charge_id: int | None = Field(default=None)
+    #: The charge billed (issue #22).
+    charge_id: int | None = Field(default=None, foreign_key="charge.id")
     description: str = Field(sa_type=sa.String(200), nullable=False)
     first_day: date | None = Field(default=None)
     last_day: date | None = Field(default=None)

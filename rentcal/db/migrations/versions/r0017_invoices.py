@@ -8,8 +8,8 @@ Seven new tables, all empty but the sequence's one row (no number given):
 - ``invoice_sequence``: the organisation's one gap-free counter of numbers;
 - ``invoice`` and ``invoice_line``: issued invoices and credit notes, as issued
   (seller and buyer as JSON, totals, VAT); a line names the charge it bills
-  (``charge_id``, UNIQUE with the line's kind; its foreign key to issue #22's
-  ``charge`` table is added with that table);
+  (``charge_id``: a foreign key to issue #22's ``charge`` table, UNIQUE with
+  the line's kind);
 - ``payment`` and ``payment_allocation``: money received (negative: refunds,
   with a reason) and the invoices it settled;
 - ``invoice_reminder``: reminders sent, once per invoice and stage;
@@ -150,6 +150,7 @@ def _invoice_tables() -> None:
         ),
         sa.UniqueConstraint("invoice_id", "position", name="uq_invoice_line_position"),
         sa.UniqueConstraint("charge_id", "kind", name="uq_invoice_line_charge"),
+        sa.ForeignKeyConstraint(["charge_id"], ["charge.id"]),
     )
 
 
