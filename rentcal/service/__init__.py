@@ -63,6 +63,9 @@ to one of them. Where things live:
                           (a completion, a late cancellation)
 ``ledger``                ``statement``, ``charges``, ``rental_charges``,
                           ``add_charge`` (corrections)
+``invoices``              ``issue_invoices``, ``credit_invoice``, ``invoices``,
+                          ``invoice``, ``invoice_pdf``: invoices and credit
+                          notes, numbered from one gap-free sequence
 ``org_cancellation``      the cancellation policy as a transaction sees it
                           (``cancellation_policy``, ``set_cancellation_policy``)
 ``utilisation``           ``utilisation``: how busy each machine was, month
@@ -97,6 +100,7 @@ from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
 from rentcal.service.invoice_settings import InvoiceSetup
+from rentcal.service.invoices import Invoices
 from rentcal.service.keepers import Keepers
 from rentcal.service.ledger import Ledger
 from rentcal.service.mail_choices import MailChoices
@@ -283,6 +287,14 @@ class Rentcal:
     statement = via("ledger", Ledger.statement)
     charges = via("ledger", Ledger.charges)
     rental_charges = via("ledger", Ledger.rental_charges)
+
+    # -- invoices, credit notes and payments (issue #23) ------------------------------
+
+    issue_invoices = via("invoices", Invoices.issue)
+    credit_invoice = via("invoices", Invoices.credit)
+    invoices = via("invoices", Invoices.invoices)
+    invoice = via("invoices", Invoices.invoice)
+    invoice_pdf = via("invoices", Invoices.invoice_pdf)
 
     # -- reports --------------------------------------------------------------------
 

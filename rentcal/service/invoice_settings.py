@@ -229,6 +229,11 @@ def _address(handle: str, row: Mapping[str, Any] | None) -> BillingAddress:
     )
 
 
+def billing_of(conn: Connection, member_id: int, handle: str) -> BillingAddress:
+    """The member's billing address as transaction ``conn`` sees it (none: all None)."""
+    return _address(handle, billing_sql.billing_address(conn, member_id))
+
+
 class InvoiceSetup:
     """The invoice settings (admins set them) and billing addresses (own, or admins)."""
 
@@ -388,4 +393,4 @@ class InvoiceSetup:
         return row
 
 
-__all__ = ["KEYS", "InvoiceSetup", "read_invoice_settings"]
+__all__ = ["KEYS", "InvoiceSetup", "billing_of", "read_invoice_settings"]

@@ -30,6 +30,7 @@ from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
 from rentcal.service.invoice_settings import InvoiceSetup
+from rentcal.service.invoices import Invoices
 from rentcal.service.keepers import Keepers
 from rentcal.service.ledger import Ledger
 from rentcal.service.lifecycle import Lifecycle
@@ -91,6 +92,7 @@ class UseCases:
         self.usage = UsageFigures(context)
         self.ledger = Ledger(context, self.charging, self.housekeeping)
         self.utilisation = Utilisation(context)
+        self.invoices = Invoices(context, self.housekeeping)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
