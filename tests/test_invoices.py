@@ -40,9 +40,14 @@ SETTINGS = {
 @pytest.fixture
 def org(seeded: rentcal.Rentcal) -> rentcal.Rentcal:
     """:func:`seeded` with complete invoice settings (19 % VAT) and EUR."""
-    seeded.set_currency("EUR", acting="ada")
-    seeded.set_invoice_settings(acting="ada", **SETTINGS)
-    return seeded
+    return ready(seeded)
+
+
+def ready(cal: rentcal.Rentcal) -> rentcal.Rentcal:
+    """``cal`` with complete invoice settings (19 % VAT) and EUR."""
+    cal.set_currency("EUR", acting="ada")
+    cal.set_invoice_settings(acting="ada", **SETTINGS)
+    return cal
 
 
 def charge(cal: rentcal.Rentcal, who: str, amount: str, day: date, reason: str = "Hire") -> None:

@@ -66,6 +66,8 @@ to one of them. Where things live:
 ``invoices``              ``issue_invoices``, ``credit_invoice``, ``invoices``,
                           ``invoice``, ``invoice_pdf``: invoices and credit
                           notes, numbered from one gap-free sequence
+``payments``              ``add_payment``, ``payments``, ``balance``:
+                          payments and refunds allocated oldest first
 ``org_cancellation``      the cancellation policy as a transaction sees it
                           (``cancellation_policy``, ``set_cancellation_policy``)
 ``utilisation``           ``utilisation``: how busy each machine was, month
@@ -111,6 +113,7 @@ from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.password_reset import PasswordResets
+from rentcal.service.payments import Payments
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
@@ -295,6 +298,9 @@ class Rentcal:
     invoices = via("invoices", Invoices.invoices)
     invoice = via("invoices", Invoices.invoice)
     invoice_pdf = via("invoices", Invoices.invoice_pdf)
+    add_payment = via("payments", Payments.add_payment)
+    payments = via("payments", Payments.payments)
+    balance = via("payments", Payments.balance)
 
     # -- reports --------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.password_reset import PasswordResets
+from rentcal.service.payments import Payments
 from rentcal.service.reminders import Reminders
 from rentcal.service.rentals import RentalReads
 from rentcal.service.sessions import Accounts
@@ -93,6 +94,7 @@ class UseCases:
         self.ledger = Ledger(context, self.charging, self.housekeeping)
         self.utilisation = Utilisation(context)
         self.invoices = Invoices(context, self.housekeeping)
+        self.payments = Payments(context)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
