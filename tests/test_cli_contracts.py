@@ -64,6 +64,11 @@ ARGS = {
     "charge add": ["--member", "bob", "--amount", "-1", "--reason", "x"],
     "cancellation set": ["--free-days", "7"],
     "invoice address": ["bob"],
+    "invoice issue": ["--month", "2029-12"],
+    "invoice show": ["2030-000001"],
+    "invoice pdf": ["2030-000001", "-o", "x.pdf"],
+    "invoice credit": ["2030-000001", "--reason", "x"],
+    "payment add": ["--member", "bob", "--amount", "1", "--method", "cash"],
 }
 OPTIONS = [
     pytest.param(path, option, id=" ".join([*path, option]))

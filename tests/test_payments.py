@@ -85,7 +85,7 @@ class TestAllocation:
 
     def test_refused(self, org: rentcal.Rentcal) -> None:
         two_invoices(org)
-        with pytest.raises(InvalidRequest, match="not zero"):
+        with pytest.raises(InvalidRequest, match="payment amount is 0"):
             org.add_payment("bob", "0", "cash", acting="ada")
         with pytest.raises(InvalidRequest, match="payment method"):
             org.add_payment("bob", "1", "cheque", acting="ada")

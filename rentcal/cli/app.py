@@ -30,6 +30,7 @@ from rentcal.cli.events_command import feed_commands
 from rentcal.cli.exit_codes import EXIT_CODES, cli_command, plain_bad_value
 from rentcal.cli.handover import handover_commands, noshow_app  # also adds `machine keeper`
 from rentcal.cli.invitations import invite  # noqa: F401  (adds `member invite` ...)
+from rentcal.cli.invoice_docs import CSV_COLUMNS as _CSV  # noqa: F401  (adds `invoice issue` ...)
 from rentcal.cli.invoices import invoice_app
 from rentcal.cli.limits import limits_app
 from rentcal.cli.machines import machine_app
@@ -38,6 +39,7 @@ from rentcal.cli.mail_choices import notifications as _choices  # noqa: F401  (a
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
+from rentcal.cli.payments import balance_commands, payment_app
 from rentcal.cli.reminders import reminders_app
 from rentcal.cli.rentals import rental_commands
 from rentcal.cli.reports import report_app
@@ -192,5 +194,7 @@ app.add_typer(charges_app)
 app.add_typer(charge_app)
 app.add_typer(cancellation_app)
 app.add_typer(invoice_app)
+app.add_typer(payment_app)
+app.add_typer(balance_commands)
 
 __all__ = ["app"]

@@ -31,6 +31,7 @@ from rentcal.core.payments import (
 )
 from rentcal.db import sql as q
 from rentcal.db.sql import invoices as docs
+from rentcal.errors import InvalidRequest
 from rentcal.service.account_state import account, save_allocations
 from rentcal.service.base import Context
 from rentcal.service.editing import record_changes
@@ -222,10 +223,19 @@ class Payments:
 def signed_money(value: object) -> Decimal:
     """A payment's amount from a Decimal, an int or a string like ``"-20.00"`` (a refund)."""
     if isinstance(value, str) and value.strip().startswith("-"):
-        return -checks.amount(value.strip()[1:], "amount", "payment amount")
-    if isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value < 0:
-        return -checks.amount(-value, "amount", "payment amount")
-    return checks.amount(value, "amount", "payment amount")
+        found = -checks.amount(value.strip()[1:], "amount", "payment amount")
+    elif isinstance(value, (Decimal, int)) and not isinstance(value, bool) and value < 0:
+        found = -checks.amount(-value, "amount", "payment amount")
+    else:
+        found = checks.amount(value, "amount", "payment amount")
+    if found == 0:
+        raise InvalidRequest(
+            "payment amount is 0: record money received (120.00) or paid back (-20.00)",
+            field="amount",
+            value=str(value),
+            reason="zero",
+        )
+    return found
 
 
 __all__ = ["Account", "Payment", "Payments"]
