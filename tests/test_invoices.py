@@ -6,7 +6,7 @@ triggers) runs on both backends; permissions and wording are Python's (SQLite).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
 
@@ -208,3 +208,41 @@ class TestRules:
         ns = {"ram": RAM}
         grand = tree.xpath("//ram:GrandTotalAmount/text()", namespaces=ns)
         assert grand == [str(inv.gross)] and inv.number.encode() in xml
+
+
+@BOTH
+def test_the_previous_release_upgrades_in_place(db_url: str) -> None:
+    """A database at 0016_charges (the previous release), with charges, upgrades in place:
+    its charges stay and are invoiced once, numbered from 1, after the upgrade."""
+    from alembic import command
+
+    from rentcal.db.migrations import runner
+    from rentcal.db.store import resolve_url
+    from tests.conftest import BUSY_TIMEOUT, make_clock, seed
+
+    def at(moment: datetime) -> rentcal.Rentcal:
+        return rentcal.connect(db_url, clock=make_clock(moment), busy_timeout=BUSY_TIMEOUT)
+
+    with at(datetime(2030, 1, 9, 12, tzinfo=UTC)) as cal:
+        seed(cal)
+        cal.add_charge("bob", "100.00", "Hire", acting="ada", today=d(5))
+        cal.add_charge("dan", "-5.00", "Fuel", acting="ada", today=d(6))
+        before = cal.charges("2030-01", acting="ada")
+    engine = sa.create_engine(resolve_url(db_url))
+    try:
+        with engine.begin() as conn:
+            cfg = runner.config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0016_charges")
+            names = set(sa.inspect(conn).get_table_names())
+            assert "charge" in names and "invoice" not in names
+    finally:
+        engine.dispose()
+    with at(datetime(2030, 2, 3, 12, tzinfo=UTC)) as cal:
+        assert cal.charges("2030-01", acting="ada") == before
+        ready(cal)
+        issued = cal.issue_invoices("2030-01", acting="ada")
+        assert [(s.number, s.member, s.gross) for s in issued] == [
+            ("2030-000001", "bob", D("119.00"))
+        ]
+        assert cal.issue_invoices("2030-01", acting="ada") == []
