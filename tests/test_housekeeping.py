@@ -111,6 +111,8 @@ class TestHousekeeping:
             '"no_shows":',
             "0,",
             '"reminders":',
+            "0,",
+            '"invoice_reminders":',
             "0",
             "}",
         ]

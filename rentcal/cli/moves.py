@@ -85,8 +85,9 @@ def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     rentcal does this by itself whenever it touches a machine or shows a stale
     rental; run this so nothing waits for the next visitor. From the reminder
     hour (rentcal reminders show) it also queues the day's pick-up and return
-    reminders, each once; `rentcal mail send` sends them. Safe to run from
-    several hosts at once.
+    reminders, each once, and reminders of overdue invoices (rentcal invoice
+    settings set --reminder-days); `rentcal mail send` sends them. Safe to run
+    from several hosts at once.
     """
     from rentcal.cli import render
     from rentcal.core.wording import plural
@@ -95,14 +96,16 @@ def housekeeping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     with state.connect() as cal:
         done = cal.housekeeping(today=state.today)
         reminded = cal.queue_reminders()
+        overdue = cal.remind_overdue(today=state.today)
     if as_json:
-        render.emit_json({**done.as_dict(), "reminders": reminded})
+        render.emit_json({**done.as_dict(), "reminders": reminded, "invoice_reminders": overdue})
         return
     flagged = f"{plural(done.no_shows, 'no-show')} flagged, " if done.no_shows else ""
+    invoices = f", {plural(overdue, 'invoice reminder')}" if overdue else ""
     render.echo(
         f"Housekeeping: {plural(done.expired, 'request')} expired, "
         f"{plural(done.completed, 'rental')} completed, {flagged}"
-        f"{plural(reminded, 'reminder')} queued."
+        f"{plural(reminded, 'reminder')}{invoices} queued."
     )
 
 

@@ -68,6 +68,8 @@ to one of them. Where things live:
                           notes, numbered from one gap-free sequence
 ``payments``              ``add_payment``, ``payments``, ``balance``:
                           payments and refunds allocated oldest first
+``invoice_reminders``     ``remind_overdue``: e-mails about overdue invoices,
+                          once per invoice and stage, through the outbox
 ``org_cancellation``      the cancellation policy as a transaction sees it
                           (``cancellation_policy``, ``set_cancellation_policy``)
 ``utilisation``           ``utilisation``: how busy each machine was, month
@@ -101,6 +103,7 @@ from rentcal.service.email_links import EmailChanges
 from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invitations import Invitations
+from rentcal.service.invoice_reminders import InvoiceReminders
 from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.invoices import Invoices
 from rentcal.service.keepers import Keepers
@@ -301,6 +304,7 @@ class Rentcal:
     add_payment = via("payments", Payments.add_payment)
     payments = via("payments", Payments.payments)
     balance = via("payments", Payments.balance)
+    remind_overdue = via("invoice_reminders", InvoiceReminders.remind_overdue)
 
     # -- reports --------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from rentcal.service.handover import Handovers
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.idempotency import KeyPruning
 from rentcal.service.invitations import Invitations
+from rentcal.service.invoice_reminders import InvoiceReminders
 from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.invoices import Invoices
 from rentcal.service.keepers import Keepers
@@ -95,6 +96,7 @@ class UseCases:
         self.utilisation = Utilisation(context)
         self.invoices = Invoices(context, self.housekeeping)
         self.payments = Payments(context)
+        self.invoice_reminders = InvoiceReminders(context)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:

@@ -36,6 +36,7 @@ PASS_LIMIT = 20
 def _pass(cal: Rentcal, sender: SmtpSender) -> None:
     """One delivery pass: queue the reminders due by now, then send what is due."""
     cal.queue_reminders()
+    cal.remind_overdue()
     cal.deliver_mail(sender, PASS_LIMIT)
 
 

@@ -23,6 +23,7 @@ from rentcal.db.tables import member_t
 from rentcal.db.tables_billing import charge_t
 from rentcal.db.tables_invoices import (
     invoice_line_t,
+    invoice_reminder_t,
     invoice_sequence_t,
     invoice_t,
     payment_allocation_t,
@@ -185,6 +186,19 @@ def invoice_ids(conn: Connection, numbers: list[str]) -> dict[str, int]:
     return {str(n): int(i) for n, i in found}
 
 
+def reminders_sent(conn: Connection) -> set[tuple[int, int]]:
+    """(invoice id, stage) of every reminder sent."""
+    r = invoice_reminder_t.c
+    return {(int(i), int(s)) for i, s in conn.execute(sa.select(r.invoice_id, r.stage))}
+
+
+def insert_reminder(conn: Connection, invoice_id: int, stage: int, now: Any) -> None:
+    """Record that stage ``stage`` of invoice ``invoice_id`` was reminded of."""
+    conn.execute(
+        sa.insert(invoice_reminder_t).values(invoice_id=invoice_id, stage=stage, sent_at=now)
+    )
+
+
 __all__ = [
     "allocations",
     "credited_net",
@@ -192,6 +206,7 @@ __all__ = [
     "insert_invoice",
     "insert_lines",
     "insert_payment",
+    "insert_reminder",
     "invoice_head",
     "invoice_ids",
     "invoice_lines",
@@ -200,6 +215,7 @@ __all__ = [
     "members_with_uninvoiced",
     "payments",
     "raise_sequence",
+    "reminders_sent",
     "summaries",
     "uninvoiced_charges",
 ]
