@@ -36,6 +36,8 @@ from tests.conftest import BOTH, BUSY_TIMEOUT, TODAY, d, make_clock, seed
 
 WRONG = ArgumentTypeError
 BAD = InvalidRequest
+#: The day invoices for January 2030 are issued on.
+FEB = date(2030, 2, 1)
 
 #: A past, completed rental row and a maintenance block, as rentcal.imports reads them.
 GOOD_ROW = ImportRow(
@@ -577,6 +579,41 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("utilisation", "months", [*COUNT, ("too-many", 37, BAD)]),
     ("utilisation", "acting", OPTIONAL_HANDLE),
     ("utilisation", "today", OPTIONAL_DAY),
+    ("billing_address", "handle", HANDLE),
+    ("billing_address", "acting", OPTIONAL_HANDLE),
+    ("issue_invoices", "period", PERIOD),
+    ("issue_invoices", "member", OPTIONAL_HANDLE),
+    ("issue_invoices", "acting", OPTIONAL_HANDLE),
+    ("issue_invoices", "today", OPTIONAL_DAY),
+    ("credit_invoice", "number", [*TEXT, ("none", None, WRONG)]),
+    ("credit_invoice", "reason", [*TEXT, ("none", None, WRONG)]),
+    ("credit_invoice", "amount", FEE),
+    ("credit_invoice", "acting", OPTIONAL_HANDLE),
+    ("credit_invoice", "today", OPTIONAL_DAY),
+    ("invoices", "member", OPTIONAL_HANDLE),
+    ("invoices", "open_only", FLAG),
+    ("invoices", "acting", OPTIONAL_HANDLE),
+    ("invoice", "number", [*TEXT, ("none", None, WRONG)]),
+    ("invoice", "acting", OPTIONAL_HANDLE),
+    ("invoice_pdf", "number", [*TEXT, ("none", None, WRONG)]),
+    ("invoice_pdf", "acting", OPTIONAL_HANDLE),
+    ("add_payment", "member", HANDLE),
+    ("add_payment", "amount", [*FEE[:3], ("none", None, WRONG), ("zero", "0", BAD)]),
+    (
+        "add_payment",
+        "method",
+        [("int", 5, WRONG), ("none", None, WRONG), ("unknown", "cheque", BAD)],
+    ),
+    ("add_payment", "reference", TEXT),
+    ("add_payment", "reason", TEXT),
+    ("add_payment", "received_on", OPTIONAL_DAY),
+    ("add_payment", "invoice", TEXT),
+    ("add_payment", "acting", OPTIONAL_HANDLE),
+    ("payments", "member", OPTIONAL_HANDLE),
+    ("payments", "acting", OPTIONAL_HANDLE),
+    ("balance", "member", OPTIONAL_HANDLE),
+    ("balance", "acting", OPTIONAL_HANDLE),
+    ("remind_overdue", "today", OPTIONAL_DAY),
 ]
 
 #: Bob's password in :func:`api`.
@@ -590,6 +627,8 @@ CONFIRM_SECRET = "c" * 43
 
 #: Public methods without parameters (listed, so a new method is a decision).
 NO_PARAMETERS = {
+    "invoice_settings",
+    "invoice_settings_history",
     "cancellation_policy",
     "cancellation_policy_history",
     "close",
@@ -841,6 +880,31 @@ GOOD: dict[str, dict[str, Any]] = {
     },
     "usage": {"since": datetime(2030, 1, 9, 11, 0, tzinfo=UTC)},
     "utilisation": {"month": d(1), "months": 2, "acting": "ada", "today": TODAY},
+    "billing_address": {"handle": "bob", "acting": "bob"},
+    "issue_invoices": {"period": "2029-12", "member": "bob", "acting": "ada", "today": TODAY},
+    "credit_invoice": {
+        "number": "2030-000001",
+        "reason": "goodwill",
+        "amount": "1",
+        "acting": "ada",
+        "today": FEB,
+    },
+    "invoices": {"member": "bob", "open_only": True, "acting": "ada"},
+    "invoice": {"number": "2030-000001", "acting": "bob"},
+    "invoice_pdf": {"number": "2030-000001", "acting": "bob"},
+    "add_payment": {
+        "member": "bob",
+        "amount": "10.00",
+        "method": "cash",
+        "reference": "R1",
+        "reason": None,
+        "received_on": TODAY,
+        "invoice": None,
+        "acting": "ada",
+    },
+    "payments": {"member": "bob", "acting": "bob"},
+    "balance": {"member": "bob", "acting": "bob"},
+    "remind_overdue": {"today": TODAY},
 }
 
 
@@ -968,8 +1032,21 @@ def _handles(items: Any) -> list[str]:
     return [m.handle for m in items]
 
 
+def _invoicing(cal: rentcal.Rentcal, *, issue: bool = True) -> None:
+    """Invoice settings ready; with ``issue``, bob's invoice 2030-000001 (10.00, no VAT)."""
+    cal.set_currency("EUR", acting="ada")
+    cal.set_invoice_settings(acting="ada", name="Coop", country="DE")
+    if issue:
+        cal.add_charge("bob", "10.00", "Hire", acting="ada", today=d(5))
+        cal.issue_invoices("2030-01", acting="ada", today=FEB)
+
+
 #: What a good call needs on :func:`api` first (its refusals are decided before it matters).
 PREPARE: dict[str, Any] = {
+    "issue_invoices": lambda a: _invoicing(a, issue=False),
+    "credit_invoice": lambda a: _invoicing(a),
+    "invoice": lambda a: _invoicing(a),
+    "invoice_pdf": lambda a: _invoicing(a),
     "checkin": lambda a: a.checkout(2, acting="ada", today=TODAY),
     "remove_keeper": lambda a: a.add_keeper("saw", "dan", acting="ada"),
 }
@@ -1077,6 +1154,20 @@ EXPECT: dict[str, Any] = {
     ),
     # the seeded members have no rental starting tomorrow or ending today
     "queue_reminders": lambda r, a: r == 0,
+    "billing_address": lambda r, a: (r.handle, r.stored) == ("bob", False),
+    "issue_invoices": lambda r, a: r == [] and a.invoices(acting="ada") == [],
+    "credit_invoice": lambda r, a: (
+        (r.number, r.gross, r.refers_to) == ("2030-000002", Decimal("-1.00"), "2030-000001")
+    ),
+    "invoices": lambda r, a: r == [],
+    "invoice": lambda r, a: (r.number, r.totals.gross) == ("2030-000001", Decimal("10.00")),
+    "invoice_pdf": lambda r, a: r.startswith(b"%PDF"),
+    "add_payment": lambda r, a: (
+        (r.amount, r.method.value, r.allocations) == (Decimal("10.00"), "cash", ())
+    ),
+    "payments": lambda r, a: r == [],
+    "balance": lambda r, a: r.balance.balance == Decimal("0.00") and r.open_items == (),
+    "remind_overdue": lambda r, a: r == 0,
     "set_no_show_hours": lambda r, a: (
         r == 24 and a.no_show_hours() == 24 and [h for h, _, _ in a.no_show_hours_history()] == [24]
     ),

@@ -288,15 +288,10 @@ class Invoices:
             return note.number
 
         issued = self.ctx.write(work, calendar=False)
-        return self.invoices(acting=acting, numbers=(issued,))[0]
+        return self._listed(None, False, acting, (issued,))[0]
 
     def invoices(
-        self,
-        member: str | None = None,
-        *,
-        open_only: bool = False,
-        acting: str | None = None,
-        numbers: tuple[str, ...] | None = None,
+        self, member: str | None = None, *, open_only: bool = False, acting: str | None = None
     ) -> list[InvoiceSummary]:
         """Issued invoices and credit notes, oldest first, each with what is open.
 
@@ -304,8 +299,17 @@ class Invoices:
         (``member`` None: all). ``open_only``: invoices with something open.
         """
         checks.optional_handle(member, "member")
+        checks.flag(open_only, "open_only")
         checks.optional_handle(acting, "acting", "acting member")
+        return self._listed(member, open_only, acting, None)
 
+    def _listed(
+        self,
+        member: str | None,
+        open_only: bool,
+        acting: str | None,
+        numbers: tuple[str, ...] | None,
+    ) -> list[InvoiceSummary]:
         def work(conn: Connection) -> list[InvoiceSummary]:
             actor = self.ctx.actor(conn, acting)
             handle = member if member is not None or actor.is_admin else actor.handle

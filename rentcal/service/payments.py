@@ -132,7 +132,7 @@ class Payments:
             NotFound: no such member.
         """
         handle = checks.handle(member, "member")
-        money, why = check_payment(signed_money(amount), reason)
+        money, why = check_payment(signed_money(amount), checks.free_text(reason, "reason"))
         how = checks.choice(method, PaymentMethod, "method", "payment method")
         ref = checks.free_text(reference, "reference", max_len=140)
         day = checks.optional_day(received_on, "received_on")
