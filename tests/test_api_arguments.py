@@ -614,6 +614,29 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("balance", "member", OPTIONAL_HANDLE),
     ("balance", "acting", OPTIONAL_HANDLE),
     ("remind_overdue", "today", OPTIONAL_DAY),
+    ("set_invoice_settings", "acting", OPTIONAL_HANDLE),
+    ("set_invoice_settings", "name", TEXT),
+    ("set_invoice_settings", "address_lines", [("int", 5, WRONG), ("str", "Hof 1", WRONG)]),
+    ("set_invoice_settings", "postcode", TEXT),
+    ("set_invoice_settings", "city", TEXT),
+    ("set_invoice_settings", "country", [*TEXT, ("unknown", "XX", BAD)]),
+    ("set_invoice_settings", "vat_id", [*TEXT, ("short", "DE1", BAD)]),
+    ("set_invoice_settings", "tax_number", TEXT),
+    ("set_invoice_settings", "email", TEXT),
+    ("set_invoice_settings", "iban", [*TEXT, ("checksum", "DE00", BAD)]),
+    ("set_invoice_settings", "bic", TEXT),
+    ("set_invoice_settings", "vat_rate", [("float", 1.5, WRONG), ("bytes", b"19", WRONG)]),
+    ("set_invoice_settings", "vat_note", TEXT),
+    ("set_invoice_settings", "terms_days", [("str", "x", WRONG), ("too-many", 400, BAD)]),
+    ("set_invoice_settings", "reminder_days", [("int", 5, WRONG), ("backwards", [3, 2], BAD)]),
+    ("set_billing_address", "handle", HANDLE),
+    ("set_billing_address", "acting", OPTIONAL_HANDLE),
+    ("set_billing_address", "name", TEXT),
+    ("set_billing_address", "address_lines", [("int", 5, WRONG), ("str", "Hof 1", WRONG)]),
+    ("set_billing_address", "postcode", TEXT),
+    ("set_billing_address", "city", TEXT),
+    ("set_billing_address", "country", [*TEXT, ("unknown", "XX", BAD)]),
+    ("set_billing_address", "vat_id", [*TEXT, ("short", "DE1", BAD)]),
 ]
 
 #: Bob's password in :func:`api`.
@@ -905,6 +928,8 @@ GOOD: dict[str, dict[str, Any]] = {
     "payments": {"member": "bob", "acting": "bob"},
     "balance": {"member": "bob", "acting": "bob"},
     "remind_overdue": {"today": TODAY},
+    "set_invoice_settings": {"acting": "ada", "name": "Coop", "country": "DE", "terms_days": 30},
+    "set_billing_address": {"handle": "bob", "acting": "bob", "city": "Ulm", "country": "DE"},
 }
 
 
@@ -1168,6 +1193,10 @@ EXPECT: dict[str, Any] = {
     "payments": lambda r, a: r == [],
     "balance": lambda r, a: r.balance.balance == Decimal("0.00") and r.open_items == (),
     "remind_overdue": lambda r, a: r == 0,
+    "set_invoice_settings": lambda r, a: (
+        (r.name, r.country, r.terms_days) == ("Coop", "DE", 30) and a.invoice_settings() == r
+    ),
+    "set_billing_address": lambda r, a: (r.city, r.country, r.stored) == ("Ulm", "DE", True),
     "set_no_show_hours": lambda r, a: (
         r == 24 and a.no_show_hours() == 24 and [h for h, _, _ in a.no_show_hours_history()] == [24]
     ),

@@ -73,7 +73,7 @@ class TestSettings:
             pytest.param({"vat_rate": "101"}, "bad-vat-rate", id="rate-high"),
             pytest.param({"vat_rate": "19.005"}, "bad-vat-rate", id="rate-places"),
             pytest.param({"vat_rate": "nineteen"}, "bad-vat-rate", id="rate-words"),
-            pytest.param({"vat_rate": 19.0}, "bad-vat-rate", id="rate-float"),
+            pytest.param({"vat_rate": 19.0}, "wrong-type", id="rate-float"),
             pytest.param({"country": "Germany"}, "unknown-country", id="country"),
             pytest.param({"terms_days": 366}, "bad-terms", id="terms"),
             pytest.param({"reminder_days": [35, 21]}, "bad-reminders", id="reminders-order"),

@@ -90,7 +90,9 @@ def _lines(value: object) -> tuple[str | None, str | None, str | None]:
 def _vat_rate(value: object) -> str:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
         return ""
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise checks.wrong_type("vat_rate", "a Decimal, an int or text like '19'", value)
+    if isinstance(value, (str, int)):
         try:
             value = Decimal(str(value).strip())
         except InvalidOperation:
@@ -229,6 +231,21 @@ def _address(handle: str, row: Mapping[str, Any] | None) -> BillingAddress:
     )
 
 
+#: The settings and address fields that are text (or None to clear them).
+TEXT_FIELDS = (
+    "name", "postcode", "city", "country", "vat_id", "tax_number", "email", "iban", "bic",
+    "vat_note",
+)  # fmt: skip
+
+
+def typed(given: Mapping[str, object]) -> None:
+    """Refuse a text field given as anything but text or None (ArgumentTypeError naming it)."""
+    for name in TEXT_FIELDS:
+        value = given.get(name, UNSET)
+        if value is not UNSET and value is not None and not isinstance(value, str):
+            raise checks.wrong_type(name, "text (a str) or None", value)
+
+
 def billing_of(conn: Connection, member_id: int, handle: str) -> BillingAddress:
     """The member's billing address as transaction ``conn`` sees it (none: all None)."""
     return _address(handle, billing_sql.billing_address(conn, member_id))
@@ -282,6 +299,7 @@ class InvoiceSetup:
             "terms_days": terms_days, "reminder_days": reminder_days,
         }  # fmt: skip
         checks.optional_handle(acting, "acting", "acting member")
+        typed(changes)
         stored = _stored_forms(cleaned(changes, SETTABLE))
 
         def work(conn: Connection) -> InvoiceSettings:
@@ -348,6 +366,7 @@ class InvoiceSetup:
             "country": country,
             "vat_id": vat_id,
         }
+        typed(given)
         wanted = cleaned(given, ADDRESS_FIELDS)
         if "address_lines" in wanted:
             wanted.update(zip(LINES, wanted.pop("address_lines"), strict=True))
