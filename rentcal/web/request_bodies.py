@@ -157,6 +157,32 @@ class ChargeRequest(Body):
     rental: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
+class IssueRequest(Body):
+    """``POST /api/invoices/issue`` (admins): the month that ended, maybe one member."""
+
+    month: str = Field(max_length=7, description="YYYY-MM")
+    member: Handle | None = None
+
+
+class CreditRequest(Body):
+    """``POST /api/invoices/{number}/credit`` (admins): why, and maybe a net amount."""
+
+    reason: Text
+    amount: Money | None = None
+
+
+class PaymentRequest(Body):
+    """``POST /api/payments`` (admins): money received; a negative ``amount`` refunds."""
+
+    member: Handle
+    amount: Money
+    method: str = Field(max_length=20, description="transfer, cash or card")
+    reference: str | None = Field(default=None, max_length=140)
+    reason: Text | None = None
+    received_on: date | None = None
+    invoice: str | None = Field(default=None, max_length=40)
+
+
 class CancellationPolicyRequest(Body):
     """``PUT /api/cancellation-policy`` (admins): ``free_days`` with ``fee`` or ``share``
     (percent); ``free_days: null`` (and neither): cancelling is free."""

@@ -16,6 +16,8 @@
 ``mail_choices``        ``/api/me/notifications`` (e-mail or in-app only, per kind)
 ``billing``             ``/api/statement``, ``/api/charges`` (and ``.csv``), corrections,
                         ``/api/cancellation-policy``
+``invoices``            ``/api/invoices`` (and ``.pdf``, issue, credit), ``/api/payments``,
+                        ``/api/balance``
 ``metrics``             ``/metrics`` (with ``--metrics``)
 ``design``              the original design's paths, as aliases
 ======================  ==========================================================
@@ -38,6 +40,7 @@ from rentcal.web.routes.feed_subscriptions import router as feed_subscriptions
 from rentcal.web.routes.handover import router as handover
 from rentcal.web.routes.health import router as health
 from rentcal.web.routes.invitations import router as invitations
+from rentcal.web.routes.invoices import router as invoices
 from rentcal.web.routes.machines import router as machines
 from rentcal.web.routes.mail_choices import router as mail_choices
 from rentcal.web.routes.metrics import router as metrics
@@ -60,6 +63,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports,
     mail_choices,
     billing,
+    invoices,
     auth,
     password_reset,
     invitations,

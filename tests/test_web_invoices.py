@@ -1,0 +1,62 @@
+"""``/api/invoices``, ``/api/payments``, ``/api/balance`` (issue #23): the CLI's shapes,
+who may do what, the PDF download."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import facturx
+
+from tests.test_invoices import ready
+from tests.web_support import Web, error_of
+
+
+def _charged(web: Web) -> None:
+    ready(web.cal)
+    web.cal.add_charge("bob", "100.00", "Hire", acting="ada", today=date(2029, 12, 20))
+
+
+class TestInvoicesApi:
+    """Admins issue, credit and record; members read their own."""
+
+    def test_issue_download_pay(self, web: Web) -> None:
+        _charged(web)
+        admin, bob = web.as_("ada"), web.as_("bob")
+        issued = admin.post("/api/invoices/issue", json={"month": "2029-12"})
+        assert issued.status_code == 201, issued.text
+        assert [(i["number"], i["member"], i["gross"]) for i in issued.json()] == [
+            ("2030-000001", "bob", "119.00")
+        ]
+        assert bob.get("/api/invoices").json() == issued.json()
+        pdf = bob.get("/api/invoices/2030-000001.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        _, xml = facturx.get_facturx_xml_from_pdf(pdf.content, check_xsd=True)
+        assert b"2030-000001" in xml
+        paid = admin.post(
+            "/api/payments",
+            json={"member": "bob", "amount": "100.00", "method": "transfer", "reference": "R1"},
+        )
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["allocations"] == [{"invoice": "2030-000001", "amount": "100.00"}]
+        assert bob.get("/api/balance").json()["balance"] == "19.00"
+        note = admin.post("/api/invoices/2030-000001/credit", json={"reason": "Goodwill"})
+        assert note.status_code == 201 and note.json()["gross"] == "-119.00"
+        assert bob.get("/api/balance").json()["balance"] == "-100.00"
+        assert [p["amount"] for p in bob.get("/api/payments").json()] == ["100.00"]
+        assert bob.get("/api/invoices?open=true").json()[0]["open"] == "-100.00"
+
+    def test_refused(self, web: Web) -> None:
+        _charged(web)
+        web.as_("ada").post("/api/invoices/issue", json={"month": "2029-12"})
+        dan = web.as_("dan")
+        answer = dan.get("/api/invoices/2030-000001.pdf")
+        assert answer.status_code == 403 and error_of(answer)["code"] == "permission_denied"
+        assert dan.post("/api/invoices/issue", json={"month": "2029-12"}).status_code == 403
+        assert dan.get("/api/balance?member=bob").status_code == 403
+        answer = web.as_("ada").get("/api/invoices/9.pdf")
+        assert answer.status_code == 404
+        answer = web.as_("ada").post(
+            "/api/payments", json={"member": "bob", "amount": "-5", "method": "cash"}
+        )
+        assert answer.status_code == 400 and "needs a reason" in error_of(answer)["error"]
+        assert web.anonymous().get("/api/balance").status_code == 401
