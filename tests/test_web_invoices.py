@@ -3,6 +3,7 @@ who may do what, the PDF download."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import facturx
@@ -60,3 +61,18 @@ class TestInvoicesApi:
         )
         assert answer.status_code == 400 and "needs a reason" in error_of(answer)["error"]
         assert web.anonymous().get("/api/balance").status_code == 401
+
+
+def test_the_member_page_lists_invoices_with_their_pdf(web: Web) -> None:
+    from tests.web_support import PASSWORD
+
+    _charged(web)
+    web.cal.set_password("bob", PASSWORD, acting="ada")
+    web.as_("ada").post("/api/invoices/issue", json={"month": "2029-12"})
+    bob = web.login("bob")
+    page = bob.get("/me").text
+    assert re.search(r'id="balance">[^<]*119\.00</strong> to pay', page), page
+    assert 'href="/api/invoices/2030-000001.pdf" download' in page
+    assert bob.get("/api/invoices/2030-000001.pdf").content.startswith(b"%PDF")
+    web.cal.set_password("dan", PASSWORD, acting="ada")
+    assert "No invoices yet." in web.login("dan").get("/me").text

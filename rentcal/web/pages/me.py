@@ -122,6 +122,8 @@ def me_page(
         "statement": statement,
         "charge_lines": [charge_words(c, currency) for c in statement.charges],
         "last_month": month_key(shift_month(this_month, -1)),
+        "invoices": cal.invoices(member.handle, acting=member.handle),
+        "account": cal.balance(member.handle, acting=member.handle),
         "upcoming": upcoming,
         "past": past,
         "notifications": notes,
