@@ -76,3 +76,33 @@ def test_the_member_page_lists_invoices_with_their_pdf(web: Web) -> None:
     assert bob.get("/api/invoices/2030-000001.pdf").content.startswith(b"%PDF")
     web.cal.set_password("dan", PASSWORD, acting="ada")
     assert "No invoices yet." in web.login("dan").get("/me").text
+
+
+def test_the_treasurer_page_issues_and_records(web: Web) -> None:
+    from tests.web_support import PASSWORD, SAME_ORIGIN
+
+    _charged(web)
+    web.cal.set_password("ada", PASSWORD, acting="ada")
+    admin = web.login("ada", follow_redirects=False)
+    page = admin.get("/admin/charges").text
+    assert 'id="issue-form"' in page and 'value="2029-12"' in page and "None yet." in page
+    done = admin.post("/admin/invoices", data={"month": "2029-12"}, headers=SAME_ORIGIN)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == "/admin/charges?done=issued#invoices"
+    paid = admin.post(
+        "/admin/payments",
+        data={"member": "bob", "amount": "19.00", "method": "cash", "reference": ""},
+        headers=SAME_ORIGIN,
+    )
+    assert paid.headers["location"] == "/admin/charges?done=paid#invoices"
+    refused = admin.post(
+        "/admin/payments",
+        data={"member": "bob", "amount": "-1", "method": "cash"},
+        headers=SAME_ORIGIN,
+    )
+    assert refused.status_code == 303 and "flash=" in refused.headers["location"]
+    page = admin.get(refused.headers["location"]).text
+    assert "needs a reason" in page
+    listed = admin.get("/admin/charges").text
+    assert 'href="/api/invoices/2030-000001.pdf" download' in listed and "open" in listed
+    assert web.cal.balance("bob", acting="ada").balance.balance == 100

@@ -43,8 +43,12 @@ router = APIRouter()
 DONE = {
     "charged": "Correction added; the member is told.",
     "policy": "Cancellation policy saved.",
+    "issued": "Invoices issued.",
+    "paid": "Payment recorded.",
 }
 CHARGE_FIELDS = ("member", "amount", "reason", "rental")
+ISSUE_FIELDS = ("month", "member")
+PAYMENT_FIELDS = ("member", "amount", "method", "reference", "reason", "invoice")
 POLICY_FIELDS = ("free_days", "fee", "share")
 _PERIOD = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2]))?")
 
@@ -145,6 +149,8 @@ def charges_page(request: Request, cal: Rentcal, admin: Member) -> Response:
         "next": around["next"],
         "members": cal.members(),
         "policy": cal.cancellation_policy(),
+        "invoices": cal.invoices(acting=admin.handle),
+        "last_month": month_key(shift_month(month_start(cal.today()), -1)),
         "errors": {} if refusal is None else {refusal.section: refusal.errors},
         "forms": {} if refusal is None else {refusal.section: refusal.form},
         "notice": DONE.get(request.query_params.get("done", "")),
@@ -261,6 +267,56 @@ async def set_policy(request: Request, cal: Cal, member: CurrentMember) -> Respo
     """Store the cancellation policy (empty free days: cancelling is free)."""
     data, problem = await posted(request)
     return await run_in_threadpool(_set_policy, request, cal, member, data, problem)
+
+
+def _issue(
+    request: Request, cal: Rentcal, admin: Member, data: dict[str, str], problem: str | None
+) -> Response:
+    if problem is not None:
+        return _refused(request, cal, "issue", {FORM: problem}, data)
+    try:
+        cal.issue_invoices(
+            data.get("month", "").strip(),
+            data.get("member", "").strip() or None,
+            acting=admin.handle,
+        )
+    except RentcalError as err:
+        return _refused(request, cal, "issue", errors_of(err, ISSUE_FIELDS), data)
+    return see_other(request, "/admin/charges", anchor="invoices", done="issued")
+
+
+@router.post("/admin/invoices", include_in_schema=False)
+async def issue(request: Request, cal: Cal, member: CurrentMember) -> Response:
+    """Issue the invoices of a month that ended (admins)."""
+    data, problem = await posted(request)
+    return await run_in_threadpool(_issue, request, cal, member, data, problem)
+
+
+def _pay(
+    request: Request, cal: Rentcal, admin: Member, data: dict[str, str], problem: str | None
+) -> Response:
+    if problem is not None:
+        return _refused(request, cal, "payment", {FORM: problem}, data)
+    try:
+        cal.add_payment(
+            data.get("member", "").strip(),
+            data.get("amount", "").strip(),
+            data.get("method", "").strip(),
+            reference=data.get("reference", "").strip() or None,
+            reason=data.get("reason", "").strip() or None,
+            invoice=data.get("invoice", "").strip() or None,
+            acting=admin.handle,
+        )
+    except RentcalError as err:
+        return _refused(request, cal, "payment", errors_of(err, PAYMENT_FIELDS), data)
+    return see_other(request, "/admin/charges", anchor="invoices", done="paid")
+
+
+@router.post("/admin/payments", include_in_schema=False)
+async def add_payment(request: Request, cal: Cal, member: CurrentMember) -> Response:
+    """Record a payment or a refund (admins), allocated oldest invoice first."""
+    data, problem = await posted(request)
+    return await run_in_threadpool(_pay, request, cal, member, data, problem)
 
 
 __all__ = ["charges_page", "neighbours", "period_of", "router"]
