@@ -39,7 +39,9 @@ def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
         pytest.param("db/store.py", "import rentcal.cli.render", "Layers", id="store->cli"),
         pytest.param("service/bulk.py", "import rentcal.cli", "Layers", id="service->cli"),
         pytest.param("cli/render.py", "import rentcal.db.store", "Front ends", id="cli->store"),
-        pytest.param("cli/views.py", "import sqlalchemy", "Front ends", id="cli->sqlalchemy"),
+        pytest.param(
+            "cli/rental_views.py", "import sqlalchemy", "Front ends", id="cli->sqlalchemy"
+        ),
         pytest.param(
             "frontend/booking.py", "import rentcal.web.metrics", "Layers", id="frontend->web"
         ),

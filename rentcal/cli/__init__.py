@@ -2,7 +2,7 @@
 
 Modules: :mod:`~rentcal.cli.app` (root app, global options),
 :mod:`~rentcal.cli.exit_codes` (the one exception -> exit code mapping),
-:mod:`~rentcal.cli.render` / :mod:`~rentcal.cli.views` (output),
+:mod:`~rentcal.cli.render` and the ``*_views`` modules (output),
 :mod:`~rentcal.cli.streams` (stdout that fails cleanly),
 :mod:`~rentcal.cli.grid` (the pure month grid), :mod:`~rentcal.cli.dates`
 (the date expressions users type), and one module per group of commands; what

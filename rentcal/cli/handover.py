@@ -149,8 +149,7 @@ def _show_keepers(machine: str, keepers: list[str], as_json: bool, headline: str
     if as_json:
         render.emit_json({"machine": machine, "keepers": keepers})
         return
-    if headline:
-        render.echo(render.safe(headline))
+    render.headline(headline)
     listed = ", ".join(keepers) if keepers else "none (only admins hand it over)"
     render.emit_record([("machine", machine), ("keepers", listed)])
 

@@ -50,8 +50,7 @@ def show_handover(h: Handover, as_json: bool, *, headline: str | None = None) ->
     if as_json:
         render.emit_json(h.as_dict())
         return
-    if headline:
-        render.echo(render.safe(headline))
+    render.headline(headline)
     render.emit_record(handover_pairs(h))
 
 

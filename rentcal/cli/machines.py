@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import views
+from rentcal.cli import catalogue_views
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, MachineArg, edit_values, examples, group
@@ -101,7 +101,9 @@ def add(
             minimum_charge=minimum_charge,
         )
         money = None if as_json else cal.currency()
-    views.show_machine(machine, as_json, headline=f"Added machine {machine.name}.", currency=money)
+    catalogue_views.show_machine(
+        machine, as_json, headline=f"Added machine {machine.name}.", currency=money
+    )
 
 
 @machine_app.command("list", epilog=examples("rentcal machine list", "rentcal machine list --json"))
@@ -111,7 +113,7 @@ def list_machines(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     with get_state(ctx).connect() as cal:
         machines = cal.machines()
         money = None if as_json else cal.currency()
-    views.show_machines(machines, as_json, money)
+    catalogue_views.show_machines(machines, as_json, money)
 
 
 @machine_app.command(
@@ -129,7 +131,7 @@ def show(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> None
         rentals, upkeep = cal.feed_items(machine=machine.name, start=state.today)
         history = cal.machine_history(machine.name)
         money = None if as_json else cal.currency()
-    views.show_machine_details(machine, rentals, upkeep, as_json, history, money)
+    catalogue_views.show_machine_details(machine, rentals, upkeep, as_json, history, money)
 
 
 @machine_app.command(
@@ -233,8 +235,8 @@ def edit(
     with state.connect() as cal:
         edited = cal.edit_machine(name, acting=state.acting, **values)
         money = None if as_json else cal.currency()
-    shown = partial(views.show_machine, currency=money)
-    views.show_edited(edited, f"machine {edited.value.name}", as_json, shown)
+    shown = partial(catalogue_views.show_machine, currency=money)
+    catalogue_views.show_edited(edited, f"machine {edited.value.name}", as_json, shown)
 
 
 @machine_app.command("retire", epilog=examples("rentcal --as ada machine retire tractor-6120"))
@@ -246,7 +248,7 @@ def retire(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -> No
         machine = cal.retire_machine(name, acting=state.acting)
         money = None if as_json else cal.currency()
     headline = f"Retired machine {machine.name}."
-    views.show_machine(machine, as_json, headline=headline, currency=money)
+    catalogue_views.show_machine(machine, as_json, headline=headline, currency=money)
 
 
 @machine_app.command(
@@ -263,7 +265,7 @@ def reactivate(ctx: typer.Context, name: MachineArg, as_json: JsonOpt = False) -
         machine = cal.reactivate_machine(name, acting=state.acting)
         money = None if as_json else cal.currency()
     headline = f"Reactivated machine {machine.name}."
-    views.show_machine(machine, as_json, headline=headline, currency=money)
+    catalogue_views.show_machine(machine, as_json, headline=headline, currency=money)
 
 
 __all__ = ["machine_app"]

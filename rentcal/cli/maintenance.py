@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import views
+from rentcal.cli import catalogue_views
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import (
@@ -81,7 +81,7 @@ def add(
             force=force,
             today=state.today,
         )
-    views.show_maintenance(item, as_json, headline=f"Scheduled maintenance {item.id}.")
+    catalogue_views.show_maintenance(item, as_json, headline=f"Scheduled maintenance {item.id}.")
 
 
 @maintenance_app.command(
@@ -107,7 +107,7 @@ def list_maintenance(
     first, last = state.optional_day(from_), state.optional_day(to)
     with state.connect() as cal:
         items = cal.maintenance(machine=machine, status=status or None, start=first, end=last)
-    views.show_maintenance_list(items, as_json)
+    catalogue_views.show_maintenance_list(items, as_json)
 
 
 @maintenance_app.command(
@@ -162,7 +162,9 @@ def edit(
         edited = cal.edit_maintenance(
             maintenance_id, acting=state.acting, force=force, today=state.today, **values
         )
-    views.show_edited(edited, f"maintenance {edited.value.id}", as_json, views.show_maintenance)
+    catalogue_views.show_edited(
+        edited, f"maintenance {edited.value.id}", as_json, catalogue_views.show_maintenance
+    )
 
 
 @maintenance_app.command("cancel", epilog=examples("rentcal --as ada maintenance cancel 3"))
@@ -172,7 +174,7 @@ def cancel(ctx: typer.Context, maintenance_id: MaintenanceIdArg, as_json: JsonOp
     state = get_state(ctx)
     with state.connect() as cal:
         item = cal.cancel_maintenance(maintenance_id, acting=state.acting, today=state.today)
-    views.show_maintenance(item, as_json, headline=f"Cancelled maintenance {item.id}.")
+    catalogue_views.show_maintenance(item, as_json, headline=f"Cancelled maintenance {item.id}.")
 
 
 @maintenance_app.command(
@@ -191,7 +193,7 @@ def done(ctx: typer.Context, maintenance_id: MaintenanceIdArg, as_json: JsonOpt 
     state = get_state(ctx)
     with state.connect() as cal:
         item = cal.complete_maintenance(maintenance_id, acting=state.acting, today=state.today)
-    views.show_maintenance(item, as_json, headline=f"Maintenance {item.id} done.")
+    catalogue_views.show_maintenance(item, as_json, headline=f"Maintenance {item.id} done.")
 
 
 __all__ = ["force_hint", "maintenance_app"]

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import render, views
+from rentcal.cli import catalogue_views, render, rental_views
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, commands, edit_values, examples, group
@@ -48,7 +48,7 @@ def add(
         member = cal.add_member(
             handle, name=name, email=email, verified=verified, admin=admin, acting=state.acting
         )
-    views.show_member(member, as_json, headline=f"Added member {member.handle}.")
+    catalogue_views.show_member(member, as_json, headline=f"Added member {member.handle}.")
 
 
 @member_app.command("verify", epilog=examples("rentcal --as ada member verify carol"))
@@ -58,7 +58,7 @@ def verify(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> N
     state = get_state(ctx)
     with state.connect() as cal:
         member = cal.verify_member(handle, acting=state.acting)
-    views.show_member(member, as_json, headline=f"Member {member.handle} is verified.")
+    catalogue_views.show_member(member, as_json, headline=f"Member {member.handle} is verified.")
 
 
 @member_app.command("list", epilog=examples("rentcal member list", "rentcal member list --json"))
@@ -67,7 +67,7 @@ def list_members(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List every member."""
     with get_state(ctx).connect() as cal:
         members = cal.members()
-    views.show_members(members, as_json)
+    catalogue_views.show_members(members, as_json)
 
 
 @member_app.command(
@@ -79,7 +79,7 @@ def show(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) -> Non
     with get_state(ctx).connect() as cal:
         member = cal.member(handle)
         history = cal.member_history(member.handle)
-    views.show_member_details(member, history, as_json)
+    catalogue_views.show_member_details(member, history, as_json)
 
 
 @member_app.command(
@@ -111,7 +111,9 @@ def edit(
     state = get_state(ctx)
     with state.connect() as cal:
         edited = cal.edit_member(handle, acting=state.acting, **values)
-    views.show_edited(edited, f"member {edited.value.handle}", as_json, views.show_member)
+    catalogue_views.show_edited(
+        edited, f"member {edited.value.handle}", as_json, catalogue_views.show_member
+    )
 
 
 @member_app.command(
@@ -133,7 +135,9 @@ def role(
     state = get_state(ctx)
     with state.connect() as cal:
         edited = cal.set_role(handle, new_role, acting=state.acting)
-    views.show_edited(edited, f"member {edited.value.handle}", as_json, views.show_member)
+    catalogue_views.show_edited(
+        edited, f"member {edited.value.handle}", as_json, catalogue_views.show_member
+    )
 
 
 @member_app.command("deactivate", epilog=examples("rentcal --as ada member deactivate carol"))
@@ -147,7 +151,7 @@ def deactivate(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) 
     state = get_state(ctx)
     with state.connect() as cal:
         member = cal.deactivate_member(handle, acting=state.acting, today=state.today)
-    views.show_member(member, as_json, headline=f"Deactivated member {member.handle}.")
+    catalogue_views.show_member(member, as_json, headline=f"Deactivated member {member.handle}.")
 
 
 @member_app.command(
@@ -162,7 +166,7 @@ def reactivate(ctx: typer.Context, handle: HandleArg, as_json: JsonOpt = False) 
     state = get_state(ctx)
     with state.connect() as cal:
         member = cal.reactivate_member(handle, acting=state.acting)
-    views.show_member(member, as_json, headline=f"Reactivated member {member.handle}.")
+    catalogue_views.show_member(member, as_json, headline=f"Reactivated member {member.handle}.")
 
 
 @notification_commands.command(
@@ -187,7 +191,7 @@ def notifications(
     with state.connect() as cal:
         items = cal.notifications(who, unread_only=unread, mark_read=mark_read)
     marked = sum(1 for item in items if item.read_at is None) if mark_read else None
-    views.show_notifications(items, as_json)
+    rental_views.show_notifications(items, as_json)
     if marked is not None:
         render.note(f"Marked {plural(marked, 'notification')} read.", as_json=as_json)
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import views
+from rentcal.cli import rental_views
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import (
@@ -68,7 +68,7 @@ def move(
     if before.price != rental.price:
         price = f"{format_money(before.price, money)} to {price}"
     headline = f"Moved rental {rental.id} from {old} to {new}; price {price}."
-    views.show_rental(rental, as_json, headline=headline, currency=money)
+    rental_views.show_rental(rental, as_json, headline=headline, currency=money)
 
 
 @move_commands.command(

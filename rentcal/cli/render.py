@@ -1,7 +1,7 @@
 """Output: one JSON document, tabulate tables, messages, colour, files.
 
 Data goes to stdout, diagnostics to stderr. Nothing here knows about
-rentals or machines (see :mod:`rentcal.cli.views`); nothing here touches the
+rentals or machines (see :mod:`rentcal.cli.rental_views` and its siblings); nothing here touches the
 database. ``tabulate`` is imported on first use so ``--help`` stays fast.
 """
 
@@ -123,6 +123,12 @@ def cell(value: object, max_len: int = MAX_CELL) -> object:
 def echo(text: str = "") -> None:
     """A line of human output on stdout."""
     typer.echo(text)
+
+
+def headline(text: str | None) -> None:
+    """A result's first line for people (``Added machine m1.``), if it has one."""
+    if text:
+        echo(safe(text))
 
 
 #: Longest diagnostic line: messages quote bounded input, this is the safety net.
@@ -368,6 +374,7 @@ __all__ = [
     "emit_table",
     "error",
     "error_line",
+    "headline",
     "hide",
     "is_stdout",
     "note",

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import views
+from rentcal.cli import rental_views
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import EXIT_UNAVAILABLE, cli_command
 from rentcal.cli.options import (
@@ -89,7 +89,7 @@ def check(
     first, last = state.span(start, end, days)
     with state.connect() as cal:
         answer = cal.check(machine, first, last, today=state.today)
-    views.show_availability(answer, as_json)
+    rental_views.show_availability(answer, as_json)
     if not answer.available:
         raise typer.Exit(EXIT_UNAVAILABLE)
 
@@ -120,7 +120,7 @@ def free(
     first, last = state.window(from_, to, FREE_DEFAULT_DAYS)
     with state.connect() as cal:
         windows = cal.free_windows(machine, first, last, min_days=days)
-    views.show_free(windows, as_json)
+    rental_views.show_free(windows, as_json)
 
 
 @rental_commands.command(
@@ -161,7 +161,7 @@ def book(
     headline = f"Booked rental {rental.id}: {rental.machine} {span} " + (
         "- waiting for an admin to approve it." if waiting else f"- {rental.status.value}."
     )
-    views.show_rental(rental, as_json, headline=headline, currency=money)
+    rental_views.show_rental(rental, as_json, headline=headline, currency=money)
 
 
 @rental_commands.command(
@@ -192,7 +192,7 @@ def rentals(
             machine=machine, member=member, status=status or None, start=first, end=last
         )
         money = None if as_json else cal.currency()
-    views.show_rentals(found, as_json, money)
+    rental_views.show_rentals(found, as_json, money)
 
 
 @rental_commands.command("show", epilog=examples("rentcal show 7", "rentcal show 7 --json"))
@@ -204,7 +204,7 @@ def show(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False) -
         history = cal.history(rental_id)
         handovers = cal.handovers(rental_id)
         money = None if as_json else cal.currency()
-    views.show_rental_details(rental, history, as_json, money, handovers)
+    rental_views.show_rental_details(rental, history, as_json, money, handovers)
 
 
 @rental_commands.command("approve", epilog=examples("rentcal --as ada approve 7"))
@@ -215,7 +215,9 @@ def approve(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = False
     with state.connect() as cal:
         rental = cal.approve(rental_id, acting=state.acting, today=state.today)
         money = None if as_json else cal.currency()
-    views.show_rental(rental, as_json, headline=f"Approved rental {rental.id}.", currency=money)
+    rental_views.show_rental(
+        rental, as_json, headline=f"Approved rental {rental.id}.", currency=money
+    )
 
 
 @rental_commands.command(
@@ -230,7 +232,9 @@ def reject(
     with state.connect() as cal:
         rental = cal.reject(rental_id, acting=state.acting, reason=reason, today=state.today)
         money = None if as_json else cal.currency()
-    views.show_rental(rental, as_json, headline=f"Rejected rental {rental.id}.", currency=money)
+    rental_views.show_rental(
+        rental, as_json, headline=f"Rejected rental {rental.id}.", currency=money
+    )
 
 
 @rental_commands.command(
@@ -245,7 +249,9 @@ def cancel(
     with state.connect() as cal:
         rental = cal.cancel(rental_id, acting=state.acting, reason=reason, today=state.today)
         money = None if as_json else cal.currency()
-    views.show_rental(rental, as_json, headline=f"Cancelled rental {rental.id}.", currency=money)
+    rental_views.show_rental(
+        rental, as_json, headline=f"Cancelled rental {rental.id}.", currency=money
+    )
 
 
 @rental_commands.command("complete", epilog=examples("rentcal --as ada complete 4"))
@@ -257,7 +263,9 @@ def complete(ctx: typer.Context, rental_id: RentalIdArg, as_json: JsonOpt = Fals
     with state.connect() as cal:
         rental = cal.complete(rental_id, acting=state.acting, today=state.today)
         money = None if as_json else cal.currency()
-    views.show_rental(rental, as_json, headline=f"Completed rental {rental.id}.", currency=money)
+    rental_views.show_rental(
+        rental, as_json, headline=f"Completed rental {rental.id}.", currency=money
+    )
 
 
 __all__ = ["FREE_DEFAULT_DAYS", "rental_commands"]

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import render, views
+from rentcal.cli import catalogue_views, render
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples
@@ -83,7 +83,9 @@ def init(
                 )
             )
     else:
-        views.show_member(member, False, headline=f"Initialised {url} with admin {member.handle}.")
+        catalogue_views.show_member(
+            member, False, headline=f"Initialised {url} with admin {member.handle}."
+        )
         render.echo(f"Time zone: {zone.name} (today there: {today}).")
         render.echo()
         render.echo(f"Next: rentcal --as {member.handle} machine add NAME --price AMOUNT")
