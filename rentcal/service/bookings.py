@@ -29,7 +29,7 @@ from rentcal.db.rows import MemberRecord
 from rentcal.errors import InvalidRequest, InvalidTransition, PermissionDenied, Unavailable
 from rentcal.service import idempotency
 from rentcal.service.base import Context, int_id, refuse_deactivated
-from rentcal.service.handover import refuse_while_out
+from rentcal.service.handover_rules import refuse_while_out
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import read_limits

@@ -19,6 +19,10 @@ after it, it is recorded as late. A ``damaged`` return may open a repair
 block from the return day in the same transaction; the members of the
 bookings it overlaps are told, as maintenance over bookings always does, and
 the rental's member is told of the damage.
+
+The refusals, the rule for readings and the check-in's history note are
+:mod:`rentcal.service.handover_rules` (bookings and moves refuse a rental
+that is out through it too).
 """
 
 from __future__ import annotations
@@ -46,84 +50,13 @@ from rentcal.core.types import MaintenanceKind, RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord
-from rentcal.errors import InvalidRequest, InvalidTransition
+from rentcal.errors import InvalidRequest
 from rentcal.service.base import Context, int_id
+from rentcal.service.handover_rules import meter_reading, refuse, return_note
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.keepers import may_hand_over
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.maintenance import Upkeep
-
-
-def refuse(rental: Rental, action: str, why: str) -> InvalidTransition:
-    """``cannot check out rental 7: <why>``."""
-    verb = "check out" if action == "checkout" else "check in"
-    return InvalidTransition(
-        f"cannot {verb} rental {rental.id}: {why}", rental.status.value, action
-    )
-
-
-def refuse_while_out(conn: Connection, rental: Rental, action: str, advice: str) -> None:
-    """InvalidTransition when ``rental`` is checked out and not back: ``action`` (cancel,
-    reject, complete, move) must wait for its check-in, ``advice`` says what to do."""
-    if rental.status is RentalStatus.APPROVED and q.out_not_back(conn, rental.id):
-        raise InvalidTransition(
-            f"cannot {action} rental {rental.id}: it is checked out (the machine is with "
-            f"its member); {advice}",
-            rental.status.value,
-            action,
-        )
-
-
-def meter_reading(mach: MachineRecord, given: Decimal | None, what: str) -> Decimal | None:
-    """The reading a hand-over records: required when the machine has a meter, refused
-    when it has none."""
-    if mach.meter_unit is None:
-        if given is not None:
-            raise InvalidRequest(
-                f"machine {mach.name!r} has no meter, so a {what} records no reading; "
-                "an admin can give it one (edit_machine(meter=...))",
-                field="meter",
-                value=str(given),
-                reason="no-meter",
-            )
-        return None
-    if given is None:
-        raise InvalidRequest(
-            f"machine {mach.name!r} has a meter ({mach.meter_unit}): a {what} needs its reading",
-            field="meter",
-            reason="missing",
-        )
-    return given
-
-
-def return_note(
-    rental: Rental,
-    day: date,
-    condition: Condition,
-    reading: Decimal | None,
-    unit: str | None,
-    used: Decimal | None,
-    repair_until: date | None,
-    notes: str | None,
-) -> str:
-    """The history reason of a check-in: when, how, the meter, the repair, the notes."""
-    if day < rental.end:
-        when = f"{news.RETURNED} early on {day.isoformat()} (the days after it are free again)"
-    elif day > rental.end:
-        when = (
-            f"{news.RETURNED} late on {day.isoformat()} (its last day was {rental.end.isoformat()})"
-        )
-    else:
-        when = f"{news.RETURNED} on its last day"
-    parts = [when, f"condition {condition.value}"]
-    if reading is not None:
-        meter = f"meter {reading_words(reading, unit)}"
-        parts.append(meter if used is None else f"{meter} ({reading_words(used, unit)} used)")
-    if repair_until is not None:
-        parts.append(f"in repair until {repair_until.isoformat()}")
-    if notes:
-        parts.append(f"notes: {notes}")
-    return "; ".join(parts)
 
 
 class Handovers:
@@ -408,4 +341,4 @@ class Handovers:
         return next(h for h in q.handovers(conn, rid) if h.kind is kind)
 
 
-__all__ = ["Handovers", "meter_reading", "refuse", "refuse_while_out", "return_note"]
+__all__ = ["Handovers"]

@@ -38,7 +38,7 @@ from rentcal.errors import (
     Unavailable,
 )
 from rentcal.service.base import Context, int_id, span_text
-from rentcal.service.handover import refuse_while_out
+from rentcal.service.handover_rules import refuse_while_out
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import read_limits
