@@ -18,8 +18,8 @@ from starlette.responses import Response
 from rentcal.frontend.charges_csv import charges_csv
 from rentcal.frontend.month import month_key, month_start
 from rentcal.web.auth import AdminMember, Cal, CurrentMember
+from rentcal.web.billing_shapes import CancellationPolicyOut, ChargeOut, StatementOut
 from rentcal.web.request_bodies import CancellationPolicyRequest, ChargeRequest
-from rentcal.web.response_shapes import CancellationPolicyOut, ChargeOut, StatementOut
 from rentcal.web.routes.common import COMMON, RentalId
 from rentcal.web.views import as_json
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from rentcal.frontend.utilisation import EXPECTED, parse_month
 from rentcal.service.utilisation import DEFAULT_MONTHS, MAX_MONTHS
 from rentcal.web.auth import AdminMember, Cal
-from rentcal.web.response_shapes import UtilisationOut
+from rentcal.web.billing_shapes import UtilisationOut
 from rentcal.web.routes.common import COMMON
 from rentcal.web.views import as_json
 
