@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rentcal import errors as lib_errors
-from rentcal.cli import render
+from rentcal.cli import output_files, render
 
 
 class TestRender:
@@ -58,16 +58,16 @@ class TestRender:
         target = tmp_path / "feed.ics"
         target.write_bytes(b"old")
         target.chmod(0o640)
-        render.write_atomic(target, b"new")
+        output_files.write_atomic(target, b"new")
         assert target.read_bytes() == b"new"
         assert target.stat().st_mode & 0o777 == 0o640
         assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.ics"]
 
     def test_atomic_write_new_file_is_readable(self, tmp_path: Path) -> None:
         target = tmp_path / "new.ics"
-        render.write_atomic(target, b"x")
+        output_files.write_atomic(target, b"x")
         assert target.stat().st_mode & 0o444  # not the 0600 of a temp file
 
     def test_atomic_write_failure(self, tmp_path: Path) -> None:
         with pytest.raises(lib_errors.InvalidRequest, match="cannot write"):
-            render.write_atomic(tmp_path / "missing-dir" / "x.ics", b"x")
+            output_files.write_atomic(tmp_path / "missing-dir" / "x.ics", b"x")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rentcal.cli import render
+from rentcal.cli import output_files, render
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, MemberOpt, OutputOpt, commands, examples, group
@@ -135,7 +135,7 @@ def statement(
     if as_csv:
         from rentcal.frontend.charges_csv import charges_csv
 
-        render.write_output(charges_csv(found.charges, found.currency).rstrip("\n"), None)
+        output_files.write_output(charges_csv(found.charges, found.currency).rstrip("\n"), None)
         return
     render.echo(
         render.safe(f"Statement of {found.member_name} ({found.member}), {found.period.words()}")
@@ -220,7 +220,7 @@ def export_charges(
 
     found, currency, _period = _charges(ctx, month, year, None)
     data = charges_csv(found, currency).rstrip("\n")
-    render.write_output(data, None if output is None else Path(output))
+    output_files.write_output(data, None if output is None else Path(output))
 
 
 @charge_app.command(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from rentcal.cli import render
+from rentcal.cli import output_files, render
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import JsonOpt, commands, examples, group
@@ -76,7 +76,7 @@ def upgrade(
 
     state = get_state(ctx)
     if sql:
-        render.write_output(database.upgrade_sql(state.db), None)
+        output_files.write_output(database.upgrade_sql(state.db), None)
         return
     result = database.upgrade(state.db)
     if as_json:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rentcal.cli import render
+from rentcal.cli import output_files, render
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.options import (
@@ -141,7 +141,7 @@ def events(
             else:
                 found_events = cal.events(machine, member, first, last, all_statuses)
                 data = render.to_json(found_events) if as_json else _events_table(found_events)
-    render.write_output(data, None if output is None else Path(output))
+    output_files.write_output(data, None if output is None else Path(output))
 
 
 __all__ = ["feed_commands"]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rentcal.cli import render
+from rentcal.cli import output_files, render
 from rentcal.cli.context import get_state
 from rentcal.cli.exit_codes import cli_command
 from rentcal.cli.invoices import invoice_app
@@ -117,7 +117,7 @@ def list_(
         for s in found:
             data = s.as_dict()
             writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
-        render.write_output(out.getvalue().rstrip("\n"), None)
+        output_files.write_output(out.getvalue().rstrip("\n"), None)
         return
     _emit(found, as_json, "No invoices.")
 
@@ -204,7 +204,7 @@ def pdf(
     state = get_state(ctx)
     with state.connect() as cal:
         data = cal.invoice_pdf(number, acting=state.acting)
-    render.write_output(data, Path(output))
+    output_files.write_output(data, Path(output))
 
 
 @invoice_app.command(
