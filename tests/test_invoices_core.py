@@ -162,6 +162,13 @@ def _refusal(**changes: object) -> InvalidRequest:
     return info.value
 
 
+def _one_line(words: str, case: str, line: InvoiceLine = TRACTOR, **change: object) -> object:
+    """A refusal of an invoice with one line, one field of ``line`` changed: the
+    error names ``lines[1].<field>`` and says ``words``."""
+    (field,) = change
+    return pytest.param({"lines": (replace(line, **change),)}, f"lines[1].{field}", words, id=case)
+
+
 class TestRefusals:
     """An invalid document cannot exist: each refusal names the value and the reason."""
 
@@ -216,54 +223,19 @@ class TestRefusals:
                 "4 lines",
                 id="address-lines",
             ),
-            pytest.param(
-                {"lines": (replace(TRACTOR, net=Decimal("1.001")),)},
-                "lines[1].net",
-                "line 1 amount",
-                id="line-mills",
-            ),
-            pytest.param(
-                {"lines": (replace(TRACTOR, net=360.0),)},
-                "lines[1].net",
-                "line 1 amount 360.0",
-                id="line-float",
-            ),
+            _one_line("line 1 amount", "line-mills", net=Decimal("1.001")),
+            _one_line("line 1 amount 360.0", "line-float", net=360.0),
             pytest.param(
                 {"lines": (TRACTOR, replace(SAW_HOURS, first_day=None))},
                 "lines[2].first_day",
                 "line 2 needs both",
                 id="half-period",
             ),
-            pytest.param(
-                {"lines": (replace(TRACTOR, last_day=date(2030, 1, 1)),)},
-                "lines[1].last_day",
-                "before it starts",
-                id="backwards",
-            ),
-            pytest.param(
-                {"lines": (replace(TRACTOR, days=-1),)},
-                "lines[1].days",
-                "days -1",
-                id="negative-days",
-            ),
-            pytest.param(
-                {"lines": (replace(TRACTOR, day_rate=Decimal("-1")),)},
-                "lines[1].day_rate",
-                "day rate",
-                id="negative-rate",
-            ),
-            pytest.param(
-                {"lines": (replace(SAW_HOURS, units=Decimal("1.00001")),)},
-                "lines[1].units",
-                "4 places",
-                id="units-places",
-            ),
-            pytest.param(
-                {"lines": (replace(TRACTOR, charge_id=0),)},
-                "lines[1].charge_id",
-                "positive whole",
-                id="charge-id",
-            ),
+            _one_line("before it starts", "backwards", last_day=date(2030, 1, 1)),
+            _one_line("days -1", "negative-days", days=-1),
+            _one_line("day rate", "negative-rate", day_rate=Decimal("-1")),
+            _one_line("4 places", "units-places", SAW_HOURS, units=Decimal("1.00001")),
+            _one_line("positive whole", "charge-id", charge_id=0),
         ],
     )
     def test_refused(self, changes: dict[str, object], field: str, words: str) -> None:

@@ -146,12 +146,11 @@ def list_tokens(ctx: typer.Context, all_: AllOpt = False, as_json: JsonOpt = Fal
     state = get_state(ctx)
     with state.connect() as cal:
         tokens = cal.tokens(state.acting, include_revoked=all_)
-    if as_json:
-        render.emit_json([t.as_dict() for t in tokens])
-        return
-    render.emit_table(
+    render.emit_items(
+        tokens,
+        as_json,
         ("id", "member", "name", "created", "by", "last used", "status"),
-        [_token_row(t) for t in tokens],
+        _token_row,
         empty="No API tokens. Create one: rentcal token create --name LABEL",
     )
 
@@ -260,12 +259,11 @@ def list_feeds(ctx: typer.Context, all_: AllOpt = False, as_json: JsonOpt = Fals
     state = get_state(ctx)
     with state.connect() as cal:
         feeds = cal.feed_tokens(state.acting, include_revoked=all_)
-    if as_json:
-        render.emit_json([f.as_dict() for f in feeds])
-        return
-    render.emit_table(
+    render.emit_items(
+        feeds,
+        as_json,
         ("id", "shows", "format", "name", "owner", "created", "status"),
-        [_feed_row(f) for f in feeds],
+        _feed_row,
         empty="No feed URLs. Create one: rentcal feed create",
     )
 

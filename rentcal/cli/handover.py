@@ -145,7 +145,20 @@ keeper_app = group(
 machine_app.add_typer(keeper_app)
 
 
+def _change_keepers(
+    ctx: typer.Context, machine: str, handle: str, as_json: bool, *, add: bool
+) -> None:
+    """``keeper add`` / ``keeper remove``: one change, then the keepers as they now are."""
+    state = get_state(ctx)
+    with state.connect() as cal:
+        change = cal.add_keeper if add else cal.remove_keeper
+        found = change(machine, handle, acting=state.acting)
+    done = "now keeps" if add else "no longer keeps"
+    _show_keepers(machine, found, as_json, f"{handle} {done} {machine}.")
+
+
 def _show_keepers(machine: str, keepers: list[str], as_json: bool, headline: str = "") -> None:
+    """A machine's keepers: ``{"machine", "keepers"}``, or a headline and who keeps it."""
     if as_json:
         render.emit_json({"machine": machine, "keepers": keepers})
         return
@@ -162,10 +175,7 @@ def keeper_add(
     ctx: typer.Context, machine: MachineArg, handle: HandleArg, as_json: JsonOpt = False
 ) -> None:
     """Let a member check MACHINE out and in (admins; recorded in the machine's changes)."""
-    state = get_state(ctx)
-    with state.connect() as cal:
-        found = cal.add_keeper(machine, handle, acting=state.acting)
-    _show_keepers(machine, found, as_json, f"{handle} now keeps {machine}.")
+    _change_keepers(ctx, machine, handle, as_json, add=True)
 
 
 @keeper_app.command(
@@ -180,10 +190,7 @@ def keeper_remove(
     ctx: typer.Context, machine: MachineArg, handle: HandleArg, as_json: JsonOpt = False
 ) -> None:
     """A member no longer hands MACHINE over (admins; recorded in the machine's changes)."""
-    state = get_state(ctx)
-    with state.connect() as cal:
-        found = cal.remove_keeper(machine, handle, acting=state.acting)
-    _show_keepers(machine, found, as_json, f"{handle} no longer keeps {machine}.")
+    _change_keepers(ctx, machine, handle, as_json, add=False)
 
 
 @keeper_app.command(

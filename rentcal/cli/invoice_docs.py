@@ -26,31 +26,22 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _rows(found: "list[InvoiceSummary]") -> list[list[object]]:
+#: The columns of an invoice listing for people.
+HEADERS = ("number", "kind", "member", "issued", "due", "gross", "open", "corrects")
+
+
+def _row(s: "InvoiceSummary") -> list[object]:
+    """One invoice or credit note of a listing, its amounts with their currency."""
     return [
-        [
-            s.number,
-            "credit note" if s.refers_to else "invoice",
-            s.member,
-            s.issue_date.isoformat(),
-            s.due_date.isoformat(),
-            f"{s.gross} {s.currency}",
-            f"{s.open} {s.currency}",
-            s.refers_to or "",
-        ]
-        for s in found
+        s.number,
+        "credit note" if s.refers_to else "invoice",
+        s.member,
+        s.issue_date.isoformat(),
+        s.due_date.isoformat(),
+        f"{s.gross} {s.currency}",
+        f"{s.open} {s.currency}",
+        s.refers_to or "",
     ]
-
-
-def _emit(found: "list[InvoiceSummary]", as_json: bool, empty: str) -> None:
-    if as_json:
-        render.emit_json([s.as_dict() for s in found])
-        return
-    render.emit_table(
-        ["number", "kind", "member", "issued", "due", "gross", "open", "corrects"],
-        _rows(found),
-        empty=empty,
-    )
 
 
 @invoice_app.command(
@@ -75,7 +66,9 @@ def issue(
     state = get_state(ctx)
     with state.connect() as cal:
         found = cal.issue_invoices(month, member, acting=state.acting, today=state.today)
-    _emit(found, as_json, "No invoices issued: nothing left to invoice.")
+    render.emit_items(
+        found, as_json, HEADERS, _row, empty="No invoices issued: nothing left to invoice."
+    )
 
 
 @invoice_app.command(
@@ -119,7 +112,7 @@ def list_(
             writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
         output_files.write_output(out.getvalue().rstrip("\n"), None)
         return
-    _emit(found, as_json, "No invoices.")
+    render.emit_items(found, as_json, HEADERS, _row, empty="No invoices.")
 
 
 def _record(doc: "InvoiceDocument") -> list[tuple[str, object]]:
@@ -233,7 +226,7 @@ def credit(
     state = get_state(ctx)
     with state.connect() as cal:
         found = cal.credit_invoice(number, reason, amount, acting=state.acting, today=state.today)
-    _emit([found], as_json, "")
+    render.emit_items([found], as_json, HEADERS, _row, empty="")
 
 
 __all__ = ["CSV_COLUMNS"]

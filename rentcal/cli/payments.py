@@ -22,31 +22,22 @@ payment_app = group(
 balance_commands = commands()
 
 
-def _rows(found: "list[Payment]") -> list[list[object]]:
+#: The columns of a payment listing for people.
+HEADERS = ("id", "received", "member", "amount", "method", "reference", "settled", "reason")
+
+
+def _row(p: "Payment") -> list[object]:
+    """One payment or refund of a listing, with the invoices it settled."""
     return [
-        [
-            p.id,
-            p.received_on.isoformat(),
-            p.member,
-            str(p.amount),
-            p.method.value,
-            p.reference or "",
-            ", ".join(f"{a.invoice}: {a.amount}" for a in p.allocations) or "-",
-            p.reason or "",
-        ]
-        for p in found
+        p.id,
+        p.received_on.isoformat(),
+        p.member,
+        str(p.amount),
+        p.method.value,
+        p.reference or "",
+        ", ".join(f"{a.invoice}: {a.amount}" for a in p.allocations) or "-",
+        p.reason or "",
     ]
-
-
-def _emit(found: "list[Payment]", as_json: bool, empty: str) -> None:
-    if as_json:
-        render.emit_json([p.as_dict() for p in found])
-        return
-    render.emit_table(
-        ["id", "received", "member", "amount", "method", "reference", "settled", "reason"],
-        _rows(found),
-        empty=empty,
-    )
 
 
 @payment_app.command(
@@ -98,7 +89,7 @@ def add(
             member, amount, method, reference=reference, reason=reason, received_on=day,
             invoice=invoice, acting=state.acting,
         )  # fmt: skip
-    _emit([found], as_json, "")
+    render.emit_items([found], as_json, HEADERS, _row, empty="")
 
 
 @payment_app.command(
@@ -111,7 +102,7 @@ def list_(ctx: typer.Context, member: MemberOpt = None, as_json: JsonOpt = False
     state = get_state(ctx)
     with state.connect() as cal:
         found = cal.payments(member, acting=state.acting)
-    _emit(found, as_json, "No payments.")
+    render.emit_items(found, as_json, HEADERS, _row, empty="No payments.")
 
 
 @balance_commands.command(

@@ -1,4 +1,4 @@
-"""Output on the terminal: one JSON document, tabulate tables, messages, colour.
+"""Output on the terminal: one JSON document, tabulate tables, listings, messages, colour.
 
 Data goes to stdout, diagnostics to stderr; files (``-o FILE``) are
 :mod:`rentcal.cli.output_files`. Nothing here knows about
@@ -13,11 +13,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import IO, Any
+from typing import IO, Any, Protocol, TypeVar
 
 import typer
 
@@ -228,6 +228,31 @@ def emit_table(
     echo(table_text(headers, rows, max_len=max_len) if rows else empty)
 
 
+class AsDict(Protocol):
+    """A library value with its JSON shape (``Rental``, ``Payment``, ...)."""
+
+    def as_dict(self) -> object: ...
+
+
+Item = TypeVar("Item", bound=AsDict)
+
+
+def emit_items(
+    items: Sequence[Item],
+    as_json: bool,
+    headers: Sequence[str],
+    row: Callable[[Item], Sequence[object]],
+    *,
+    empty: str,
+) -> None:
+    """A listing: a JSON array of the items' ``as_dict()``, or a table of one ``row``
+    each (``empty`` when there are none), the same for every list command."""
+    if as_json:
+        emit_json([item.as_dict() for item in items])
+    else:
+        emit_table(headers, [row(item) for item in items], empty=empty)
+
+
 def record_text(pairs: Sequence[tuple[str, object]], *, max_len: int = 2000) -> str:
     """Label / value lines for one thing."""
     from tabulate import tabulate
@@ -243,10 +268,12 @@ def emit_record(pairs: Sequence[tuple[str, object]]) -> None:
 
 __all__ = [
     "MAX_CELL",
+    "AsDict",
     "Whole",
     "cell",
     "colour_enabled",
     "echo",
+    "emit_items",
     "emit_json",
     "emit_record",
     "emit_table",
