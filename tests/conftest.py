@@ -113,6 +113,9 @@ def _wanted_backends(item: pytest.Item) -> tuple[str, ...]:
 #: pytest-xdist 3.8 on pytest 9.2 ignores the groups (pytest-dev/pytest-xdist#1386),
 #: so :func:`_one_heavy_test_at_a_time` makes sure of it with a lock as well.
 HEAVY = "heavy"
+#: Set to 1 to (re)draw the docs' pictures: runs the ``pictures`` tests, and
+#: tests/test_browser_pictures.py saves docs/img/page-*.png.
+PICTURES_ENV = "RENTCAL_WRITE_PICTURES"
 #: The xdist group of the ``slow`` tests of ``test_browser_*`` files (Chromium against
 #: a server): one at a time among themselves, but beside a :data:`HEAVY` test, so
 #: on two cores the browser tests and the process races run at the same time. They
@@ -161,11 +164,15 @@ def pytest_collection_modifyitems(
 ) -> Iterator[None]:
     """Keep each ``db_url`` test's variants on the backends it runs on (see above);
     put the ``slow`` tests in the :data:`BROWSER` (``test_browser_*`` files) or the
-    :data:`HEAVY` xdist group (``--dist loadgroup``)."""
+    :data:`HEAVY` xdist group (``--dist loadgroup``); skip the ``pictures`` tests unless
+    :data:`PICTURES_ENV` asks for the docs' pictures (they draw, others assert)."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     have_pg = bool(os.environ.get(PG_ENV))
+    drawing = os.environ.get(PICTURES_ENV) == "1"
     for item in items:
+        if item.get_closest_marker("pictures") and not drawing:
+            item.add_marker(pytest.mark.skip(reason=f"draws docs pictures: {PICTURES_ENV}=1"))
         if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
         callspec = getattr(item, "callspec", None)
