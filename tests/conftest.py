@@ -118,6 +118,20 @@ HEAVY = "heavy"
 #: on two cores the browser tests and the process races run at the same time. They
 #: take no lock: their waits are Playwright's, made for a busy machine.
 BROWSER = "browser"
+#: Set to 1 to (re)draw the docs' pictures: runs the ``pictures`` tests, and
+#: tests/test_browser_pictures.py saves docs/img/page-*.png.
+PICTURES_ENV = "RENTCAL_WRITE_PICTURES"
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core, plus one. The :data:`HEAVY` and :data:`BROWSER`
+    workers spend most of their time waiting for servers, browsers and racing processes
+    (on two cores, a third of the CPU stayed idle with one worker per core), so a third
+    worker runs the ordinary tests in those waits. ``RENTCAL_TEST_WORKERS`` overrides it."""
+    wanted = os.environ.get("RENTCAL_TEST_WORKERS")
+    if wanted:
+        return int(wanted)
+    return len(os.sched_getaffinity(0)) + 1
 
 
 def _xdist_group(item: pytest.Item) -> str:
@@ -161,11 +175,15 @@ def pytest_collection_modifyitems(
 ) -> Iterator[None]:
     """Keep each ``db_url`` test's variants on the backends it runs on (see above);
     put the ``slow`` tests in the :data:`BROWSER` (``test_browser_*`` files) or the
-    :data:`HEAVY` xdist group (``--dist loadgroup``)."""
+    :data:`HEAVY` xdist group (``--dist loadgroup``); skip the ``pictures`` tests unless
+    :data:`PICTURES_ENV` asks for the docs' pictures (they draw, others assert)."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     have_pg = bool(os.environ.get(PG_ENV))
+    drawing = os.environ.get(PICTURES_ENV) == "1"
     for item in items:
+        if item.get_closest_marker("pictures") and not drawing:
+            item.add_marker(pytest.mark.skip(reason=f"draws docs pictures: {PICTURES_ENV}=1"))
         if item.get_closest_marker("slow") and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
         callspec = getattr(item, "callspec", None)

@@ -211,6 +211,7 @@ class TestAdminLayout:
 _CHECKS = {"outside": OUTSIDE_JS, "cut selects": CUT_JS, "overlapping": OVERLAP_JS}
 
 
+@pytest.mark.pictures
 class TestAdminScreenshots:
     """docs/img/admin-*.png: a refused phoned-in booking kept beside the form, and the
     rentals table, at both widths (copied from tests/artifacts by hand)."""

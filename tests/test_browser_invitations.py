@@ -1,16 +1,16 @@
 """Invitations in Chromium (issue #20): the admin invites from /admin by keyboard, the mail
 arrives at a real SMTP server (aiosmtpd), the invitee opens the link, chooses a
-password and lands logged in; the section and the page work at 390 px and are
-axe-clean. Skipped like tests/test_browser_pages.py when Chromium is missing.
+password and lands logged in (the pages' layout at 390 px and axe-core are checked with
+every other page by tests/test_browser_pictures.py, over the same invitation, open
+sign-up and address change). Skipped like tests/test_browser_pages.py when Chromium is
+missing.
 """
 
 # ruff: noqa: F811  -- the fixtures imported below are parameters of the tests, by design
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,25 +85,3 @@ def test_sign_up_by_keyboard(browser: Any, site: Site) -> None:
     assert "newbie@example.org" in page.inner_text("#email-pending")
     close(page)
     assert site.cal.member("newbie").verified is False
-
-
-def test_phone_and_axe(browser: Any, site: Site, node_modules: Path) -> None:
-    site.cal.invite_member("otto", "otto@example.org", name="Otto Pending", acting="ada")
-    site.cal.set_signup("open", acting="ada")
-    site.cal.change_email("ada", "ada@new.example.org", acting="ada")  # /me shows it pending
-    axe = node_modules / "axe-core" / "axe.min.js"
-    found: dict[str, Any] = {}
-    for path in ("/admin", "/me", "/invite/" + "x" * 43, "/confirm-email/" + "x" * 43, "/signup"):
-        page = open_page(browser, site, "ada", viewport=PHONE, is_mobile=True, bypass_csp=True)
-        page.goto(site.url + path)
-        widths = page.evaluate(
-            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
-        assert widths[0] <= widths[1], f"{path} scrolls sideways at 390 px: {widths}"
-        page.add_script_tag(path=str(axe))
-        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        if bad:
-            found[path] = bad
-        close(page)
-    assert found == {}, json.dumps(found, indent=1)

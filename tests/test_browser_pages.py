@@ -758,70 +758,9 @@ class TestWithoutJavaScript:
         close(page)
 
 
-class TestPhoneAndAccessibility:
-    """390 px without sideways scrolling; axe-core finds nothing serious in our markup."""
-
-    def _pages(self, site: Site, machine: str, month: date) -> list[str]:
-        rental = site.cal.book(machine, day(month, 1), day(month, 2), member="ada")
-        return [
-            f"/?machine={machine}&month={month:%Y-%m}",
-            "/me",
-            "/admin",
-            "/admin/rentals",
-            f"/rentals/{rental.id}",
-            "/forgot",
-            "/reset/" + "x" * 43,
-        ]
-
-    def test_phone_has_no_horizontal_scroll(
-        self, browser: Any, site: Site, machine: str, month: date
-    ) -> None:
-        page = open_page(browser, site, "ada", viewport=PHONE, is_mobile=True, has_touch=True)
-        for path in self._pages(site, machine, month):
-            page.goto(site.url + path)
-            if path.startswith("/?"):
-                wait_events(page)
-            widths = page.evaluate(
-                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-            )
-            assert widths[0] <= widths[1], f"{path} scrolls sideways at 390 px: {widths}"
-            name = path.strip("/").split("?")[0].replace("/", "-") or "booking"
-            shot(page, f"phone-{name}")
-        close(page)
-
-    def test_axe_finds_no_serious_violation(
-        self, browser: Any, site: Site, machine: str, month: date, node_modules: Path
-    ) -> None:
-        axe = node_modules / "axe-core" / "axe.min.js"
-        # The page's CSP forbids injected scripts, as it should: bypass it for axe only.
-        page = open_page(browser, site, "ada", bypass_csp=True)
-        found: dict[str, list[str]] = {}
-        for path in [*self._pages(site, machine, month), "/login"]:
-            page.goto(site.url + path)
-            if path.startswith("/?"):
-                wait_events(page)
-            page.add_script_tag(path=str(axe))
-            result = page.evaluate(
-                "() => axe.run({exclude: [['#calendar']]}, {resultTypes: ['violations']})"
-            )
-            bad = [
-                f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"]
-                if v["impact"] in ("serious", "critical")
-            ]
-            if bad:
-                found[path] = bad
-        # The month grid that replaces FullCalendar when it cannot load.
-        page.route("**/assets/fullcalendar/**", lambda route: route.abort())
-        page.goto(f"{site.url}/?machine={machine}&month={month:%Y-%m}")
-        page.wait_for_function("() => document.documentElement.classList.contains('no-fc')")
-        page.add_script_tag(path=str(axe))
-        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        if bad:
-            found["month grid"] = bad
-        assert found == {}, json.dumps(found, indent=1)
-        close(page)
+class TestLocale:
+    """Dates as the member's browser writes them (390 px, sideways scroll and axe-core on
+    every page are tests/test_browser_pictures.py's)."""
 
     def test_dates_in_the_members_locale(
         self, browser: Any, site: Site, machine: str, month: date
@@ -859,6 +798,7 @@ class TestAssets:
         close(page)  # asserts no CSP violation was reported on the console
 
 
+@pytest.mark.pictures
 class TestScreenshots:
     """The main pages on a desktop and a phone, with a range chosen (docs/img/ takes two)."""
 

@@ -380,6 +380,7 @@ class TestAccessibleOnAPhone:
         close(page)
 
 
+@pytest.mark.pictures
 class TestDocsPictures:
     """The pictures of docs/web.md (tests/artifacts/docs-*.png; copy them to docs/img/)."""
 

@@ -101,6 +101,7 @@ class TestSection:
         close(page)
 
 
+@pytest.mark.pictures
 class TestScreenshots:
     """docs/img/admin-utilisation-*.png (copied from tests/artifacts by hand)."""
 
