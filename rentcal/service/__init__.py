@@ -74,6 +74,11 @@ to one of them. Where things live:
                           (``cancellation_policy``, ``set_cancellation_policy``)
 ``utilisation``           ``utilisation``: how busy each machine was, month
                           by month (booked / bookable days)
+``online_payments``       card payments through Stripe Checkout, as plain
+                          values: the rules (``online_payments``, ...), what
+                          a session charges, Stripe's events recorded once
+``org_online_payments``   the rules as a transaction sees them; THE rule of
+                          which bookings wait for payment (``payment_hold``)
 ========================  ===============================================
 
 Every public method checks its arguments first (:mod:`rentcal.core.checks`:
@@ -114,6 +119,7 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.online_payments import OnlinePayments
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.password_reset import PasswordResets
 from rentcal.service.payments import Payments
@@ -345,6 +351,17 @@ class Rentcal:
     revoke_feed = via("tokens", Tokens.revoke_feed)
     feed_by_secret = via("tokens", Tokens.feed_by_secret)
     revision = via("feeds", Feeds.revision)
+
+    # -- card payments through Stripe Checkout (issue #23; one block, kept together) ----
+
+    online_payments = via("online_payments", OnlinePayments.online_payments)
+    set_online_payments = via("online_payments", OnlinePayments.set_online_payments)
+    online_payments_history = via("online_payments", OnlinePayments.online_payments_history)
+    invoice_checkout = via("online_payments", OnlinePayments.invoice_checkout)
+    booking_checkout = via("online_payments", OnlinePayments.booking_checkout)
+    record_checkout = via("online_payments", OnlinePayments.record_checkout)
+    checkout_event = via("online_payments", OnlinePayments.checkout_event)
+    awaiting_payment = via("online_payments", OnlinePayments.awaiting_payment)
 
     @property
     def quick_reads(self) -> QuickReads:
