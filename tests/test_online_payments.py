@@ -91,7 +91,9 @@ class TestRules:
             ),
         ],
     )
-    def test_refused(self, seeded: rentcal.Rentcal, values: dict[str, object], message: str) -> None:
+    def test_refused(
+        self, seeded: rentcal.Rentcal, values: dict[str, object], message: str
+    ) -> None:
         seeded.set_currency("EUR", acting="ada")
         with pytest.raises(InvalidRequest, match=message):
             seeded.set_online_payments(acting="ada", **values)  # type: ignore[arg-type]
