@@ -98,6 +98,17 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal --as ada cancellation set --free-days 14 --share 50 --json": (0, '"share": "50.00"'),
     "rentcal cancellation set --off": (0, "cancelling is always free"),
+    "rentcal online-payments show": (0, "online payments  off"),
+    "rentcal online-payments show --history --json": (0, '"history": []'),
+    # The demo database has no currency: Stripe charges in one (docs/cli.md sets EUR first).
+    "rentcal online-payments set --at-booking --hold-minutes 30 --invoices": (
+        2,
+        "set the organisation's currency first",
+    ),
+    "rentcal online-payments set --at-booking --hold-minutes 30": (2, "currency first"),
+    "rentcal --as ada online-payments set --invoices --json": (2, "currency first"),
+    "rentcal online-payments set --no-at-booking": (0, "online payments  off"),
+    "rentcal online-payments set --off": (0, "online payments  off"),
     "rentcal --as ada machine add harvester --price 200 --unit-price 35 --minimum-charge 150": (
         0,
         "unit price    35.00",
