@@ -186,7 +186,7 @@ class Value:
         """The value for people: secrets masked, None as the default's description."""
         if self.value is None:
             return f"({self.setting.default_text})"
-        return masked(str(self.value)) if self.setting.secret else str(self.value)
+        return masked(self.setting, str(self.value)) if self.setting.secret else str(self.value)
 
     @property
     def source_text(self) -> str:
@@ -197,18 +197,18 @@ class Value:
         """The JSON shape of one row of ``rentcal config show --json``."""
         value = self.value
         if value is not None and self.setting.secret:
-            value = masked(str(value))
+            value = masked(self.setting, str(value))
         return {"value": value, "source": self.source, "origin": self.origin}
 
 
-def masked(secret: str) -> str:
-    """A secret as ``config show`` prints it: a URL with its password hidden, a key
-    as its kind only (``sk_test_****``, ``whsec_****``)."""
-    if "://" in secret:
-        from rentcal.db.urls import safe_url
+def masked(setting: Setting, secret: str) -> str:
+    """A secret as ``config show`` prints it: a URL with its password hidden, a Stripe
+    key as its kind only (``sk_test_****``, ``whsec_****``)."""
+    if setting.key.startswith("stripe_"):
+        return secret[: secret.rfind("_") + 1] + "****"
+    from rentcal.db.urls import safe_url
 
-        return safe_url(secret, None)
-    return secret[: secret.rfind("_") + 1] + "****"
+    return safe_url(secret, None)
 
 
 @dataclass(frozen=True, slots=True)
