@@ -272,3 +272,41 @@ def test_one_payment_for_a_replay_and_a_twin_event(db_url: str) -> None:
         outcomes = [pay(cal, "cs_1", e) for e in ("evt_1", "evt_1", "evt_2")]
         assert outcomes == ["paid", "replay", "already-paid"]
         assert len(cal.payments("bob", acting="ada")) == 1
+
+
+@BOTH
+def test_the_previous_release_upgrades_in_place(db_url: str) -> None:
+    """A database at 0017_invoices (the previous release), with rentals, an invoice and a
+    payment, upgrades in place: its rows stay, no rental awaits payment, and payment at
+    booking works after the upgrade."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from rentcal.db.migrations import runner
+    from rentcal.db.store import resolve_url
+
+    clock = Clock()
+    with rentcal.connect(db_url, clock=clock, busy_timeout=BUSY_TIMEOUT) as cal:
+        ready(seed(cal))
+        cal.book("saw", d(10), d(10), member="bob", today=TODAY)
+        cal.add_charge("bob", "100.00", "Hire", acting="ada", today=d(5))
+        cal.issue_invoices("2030-01", acting="ada", today=d(3, 2))
+        cal.add_payment("bob", "50.00", "transfer", acting="ada", received_on=d(3, 2))
+        before = (cal.rentals(), cal.invoices(acting="ada"), cal.payments(acting="ada"))
+    engine = sa.create_engine(resolve_url(db_url))
+    try:
+        with engine.begin() as conn:
+            cfg = runner.config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0017_invoices")
+            names = set(sa.inspect(conn).get_table_names())
+            assert "invoice" in names and "checkout_session" not in names
+            assert "pay_by" not in {c["name"] for c in sa.inspect(conn).get_columns("rental")}
+    finally:
+        engine.dispose()
+    with rentcal.connect(db_url, clock=clock, busy_timeout=BUSY_TIMEOUT) as cal:
+        assert (cal.rentals(), cal.invoices(acting="ada"), cal.payments(acting="ada")) == before
+        assert cal.awaiting_payment("bob", acting="ada") == []
+        cal.set_online_payments(hold_minutes=30, acting="ada")
+        rental = held(cal)
+        assert [w.rental.id for w in cal.awaiting_payment("bob", acting="ada")] == [rental.id]
