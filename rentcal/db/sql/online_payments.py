@@ -24,18 +24,14 @@ _now = sa.bindparam("now", type_=rental_t.c.pay_by.type)
 _UNPAID = sa.and_(_r.status == "pending", _r.pay_by.is_not(None), _r.pay_by <= _now)
 _UNPAID_MACHINES = sa.select(_r.machine_id).where(_UNPAID).distinct()
 _UNPAID_RENTALS = RENTAL_SELECT.where(_r.machine_id == sa.bindparam("m"), _UNPAID).order_by(_r.id)
-_SESSION = (
-    sa.select(
-        checkout_session_t,
-        member_t.c.handle.label("member"),
-        invoice_t.c.number.label("invoice"),
+_SESSION = sa.select(
+    checkout_session_t,
+    member_t.c.handle.label("member"),
+    invoice_t.c.number.label("invoice"),
+).select_from(
+    checkout_session_t.join(member_t, member_t.c.id == _c.member_id).outerjoin(
+        invoice_t, invoice_t.c.id == _c.invoice_id
     )
-    .select_from(
-        checkout_session_t.join(member_t, member_t.c.id == _c.member_id).outerjoin(
-            invoice_t, invoice_t.c.id == _c.invoice_id
-        )
-    )
-    .order_by(_c.id)
 )
 _AWAITING = RENTAL_SELECT.add_columns(_r.pay_by).where(
     _r.member_id == sa.bindparam("m"), _r.status == "pending", _r.pay_by.is_not(None)
@@ -79,12 +75,6 @@ def session(conn: Connection, stripe_id: str) -> RowMapping | None:
     """The session Stripe calls ``stripe_id`` (with its member's handle and invoice
     number), or None: not one of rentcal's."""
     return conn.execute(_SESSION.where(_c.stripe_id == stripe_id)).mappings().first()
-
-
-def sessions(conn: Connection, member_id: int | None = None) -> list[RowMapping]:
-    """Every session (or one member's), oldest first."""
-    query = _SESSION if member_id is None else _SESSION.where(_c.member_id == member_id)
-    return list(conn.execute(query).mappings())
 
 
 def mark_paid(conn: Connection, session_id: int, now: datetime) -> bool:
@@ -157,7 +147,6 @@ __all__ = [
     "pay_by",
     "record_event",
     "session",
-    "sessions",
     "set_payment",
     "unpaid_machine_ids",
     "unpaid_rentals",
