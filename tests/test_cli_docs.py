@@ -98,6 +98,17 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     ),
     "rentcal --as ada cancellation set --free-days 14 --share 50 --json": (0, '"share": "50.00"'),
     "rentcal cancellation set --off": (0, "cancelling is always free"),
+    "rentcal online-payments show": (0, "online payments  off"),
+    "rentcal online-payments show --history --json": (0, '"history": []'),
+    # The demo database has no currency: Stripe charges in one (docs/cli.md sets EUR first).
+    "rentcal online-payments set --at-booking --hold-minutes 30 --invoices": (
+        2,
+        "set the organisation's currency first",
+    ),
+    "rentcal online-payments set --at-booking --hold-minutes 30": (2, "currency first"),
+    "rentcal --as ada online-payments set --invoices --json": (2, "currency first"),
+    "rentcal online-payments set --no-at-booking": (0, "online payments  off"),
+    "rentcal online-payments set --off": (0, "online payments  off"),
     "rentcal --as ada machine add harvester --price 200 --unit-price 35 --minimum-charge 150": (
         0,
         "unit price    35.00",
@@ -168,7 +179,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal limits show --history --json": (0, '"history": []'),
     "rentcal limits set --max-days 60 --horizon-days 365": (0, "horizon days  365"),
     "rentcal --as ada limits set --horizon-days 1095 --json": (0, '"horizon_days": 1095'),
-    "rentcal db status": (0, "current   0017_invoices"),
+    "rentcal db status": (0, "current   0018_online_payments"),
     "rentcal reminders show": (0, "reminder hour  17:00"),
     "rentcal reminders show --history --json": (0, '"history": []'),
     "rentcal reminders set 8": (0, "reminder hour  08:00"),
@@ -241,7 +252,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
     "rentcal --as bob balance": (0, "Balance of bob: 0.00"),
     "rentcal balance --member bob --json": (0, '"balance": "0.00"'),
     "rentcal db status --json": (0, '"pending": []'),
-    "rentcal db upgrade": (0, "is at 0017_invoices: nothing to upgrade."),
+    "rentcal db upgrade": (0, "is at 0018_online_payments: nothing to upgrade."),
     "rentcal db upgrade --sql > upgrade.sql": (0, "nothing to upgrade"),
     f"rentcal --db {DOCUMENTED_PG} db upgrade --sql > upgrade.sql": (0, "CREATE TABLE"),
     "rentcal init --admin ada --name 'Ada Admin' --email ada@example.org": (

@@ -38,6 +38,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "file": "smtp://127.0.0.1:25",
     },
     "mail_from": {"option": "o@example.org", "env": "E <e@example.org>", "file": "f@example.org"},
+    "stripe_secret_key": {"option": "sk_test_o", "env": "sk_test_e", "file": "sk_live_f"},
+    "stripe_webhook_secret": {"option": "whsec_o", "env": "whsec_e", "file": "whsec_f"},
+    "stripe_api_base": {
+        "option": "http://127.0.0.1:1",
+        "env": "http://127.0.0.1:2",
+        "file": "https://api.stripe.com",
+    },
     "server.host": {"option": "10.0.0.1", "env": "10.0.0.2", "file": "10.0.0.3"},
     "server.port": {"option": 8081, "env": 8082, "file": 8083},
     "server.base_url": {

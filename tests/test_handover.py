@@ -494,7 +494,12 @@ class TestNoShow:
         done = shop.housekeeping(today=d(10))
         assert (done.no_shows, done.completed) == (1, 1)
         assert [h["reason"][:8] for h in shop.history(past.id)[-2:]] == ["no-show:", "its last"]
-        assert done.as_dict() == {"expired": 0, "completed": 1, "no_shows": 1}
+        assert done.as_dict() == {
+            "expired": 0,
+            "completed": 1,
+            "no_shows": 1,
+            "unpaid": 0,
+        }
 
     def test_the_grace_counts_from_midnight_in_the_organisations_zone(self, db_url: str) -> None:
         """Berlin's midnight of the 10th is 23:00 UTC on the 9th."""

@@ -110,6 +110,8 @@ class TestHousekeeping:
             "0,",
             '"no_shows":',
             "0,",
+            '"unpaid":',
+            "0,",
             '"reminders":',
             "0,",
             '"invoice_reminders":',

@@ -56,7 +56,7 @@ def raw(url: str, fn: Callable[[sa.Connection], Any]) -> Any:
         engine.dispose()
 
 
-#: Columns later revisions added (0004 with defaults, 0005, 0015 and 0016 NULL): left out
+#: Columns later revisions added (0004 with defaults, 0005, 0015, 0016 and 0018 NULL): left out
 #: when comparing old rows; :func:`added` checks their values.
 ADDED_COLUMNS = frozenset(
     {
@@ -67,6 +67,7 @@ ADDED_COLUMNS = frozenset(
         "meter_unit",
         "unit_price",
         "minimum_charge",
+        "pay_by",
     }
 )
 
@@ -88,7 +89,7 @@ def added(conn: sa.Connection) -> set[tuple[Any, ...]]:
         "unit_price, minimum_charge FROM machine"
     ).all()
     rental = conn.exec_driver_sql(
-        "SELECT DISTINCT 'rental', queued, unit_price, minimum_charge FROM rental"
+        "SELECT DISTINCT 'rental', queued, unit_price, minimum_charge, pay_by FROM rental"
     ).all()
     member = conn.exec_driver_sql("SELECT DISTINCT 'member', deactivated_at FROM member").all()
     return {tuple(r) for r in [*machine, *rental, *member]}
@@ -149,7 +150,7 @@ class TestRevisions:
 
     def test_constant_matches_the_scripts(self) -> None:
         assert runner.revisions() == list(schema.REVISIONS)
-        assert schema.HEAD == schema.REVISIONS[-1] == "0017_invoices"
+        assert schema.HEAD == schema.REVISIONS[-1] == "0018_online_payments"
         assert schema.BASELINE == "0001_baseline"
 
     def test_every_path_to_head_gives_the_same_schema(
@@ -210,7 +211,7 @@ class TestRentcal01Database:
         assert raw(db_url, rows) == before
         assert raw(db_url, added) == {
             ("machine", "block", None, None, None, None),
-            ("rental", False, None, None),
+            ("rental", False, None, None, None),
             ("member", None),
         }
         after_ids = raw(db_url, table_ids)

@@ -94,7 +94,12 @@ class TestQueueing:
         assert booked.queue_reminders() == 2
         assert reminders(db_url) == DUE_TODAY
         assert booked.queue_reminders() == 0
-        assert booked.housekeeping().as_dict() == {"expired": 0, "completed": 0, "no_shows": 0}
+        assert booked.housekeeping().as_dict() == {
+            "expired": 0,
+            "completed": 0,
+            "no_shows": 0,
+            "unpaid": 0,
+        }
         assert booked.queue_reminders() == 0
         assert reminders(db_url) == DUE_TODAY
 

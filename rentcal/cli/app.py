@@ -39,6 +39,7 @@ from rentcal.cli.mail_choices import notifications as _choices  # noqa: F401  (a
 from rentcal.cli.maintenance import maintenance_app
 from rentcal.cli.members import member_app, notification_commands
 from rentcal.cli.moves import move_commands
+from rentcal.cli.online_payments import online_payments_app
 from rentcal.cli.payments import balance_commands, payment_app
 from rentcal.cli.reminders import reminders_app
 from rentcal.cli.rentals import rental_commands
@@ -193,6 +194,7 @@ app.add_typer(statement_commands)
 app.add_typer(charges_app)
 app.add_typer(charge_app)
 app.add_typer(cancellation_app)
+app.add_typer(online_payments_app)
 app.add_typer(invoice_app)
 app.add_typer(payment_app)
 app.add_typer(balance_commands)

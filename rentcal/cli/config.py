@@ -98,6 +98,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("pool_size", "RENTCAL_POOL_SIZE", "serve --pool-size", "whole number", 5, "5", 1, 1000),
     Setting("smtp_url", "RENTCAL_SMTP_URL", "mail --smtp-url", "text", None, "none", secret=True),
     Setting("mail_from", "RENTCAL_MAIL_FROM", "mail --mail-from", "text", None, "none"),
+    # Card payments (issue #23): `rentcal serve` takes them when both secrets are set.
+    *(
+        Setting(key, env, None, "text", None, "none", secret=True)
+        for key, env in (
+            ("stripe_secret_key", "RENTCAL_STRIPE_SECRET_KEY"),
+            ("stripe_webhook_secret", "RENTCAL_STRIPE_WEBHOOK_SECRET"),
+        )
+    ),
+    Setting("stripe_api_base", "RENTCAL_STRIPE_API_BASE", None, "text", None, "Stripe's"),
     Setting("server.host", "RENTCAL_HOST", "serve --host", "text", "127.0.0.1", "127.0.0.1"),
     Setting("server.port", "RENTCAL_PORT", "serve --port", "whole number", 8000, "8000", 1, 65535),
     Setting(
@@ -177,12 +186,7 @@ class Value:
         """The value for people: secrets masked, None as the default's description."""
         if self.value is None:
             return f"({self.setting.default_text})"
-        text = str(self.value)
-        if self.setting.secret:
-            from rentcal.db.urls import safe_url
-
-            text = safe_url(text, None)
-        return text
+        return masked(self.setting, str(self.value)) if self.setting.secret else str(self.value)
 
     @property
     def source_text(self) -> str:
@@ -193,10 +197,18 @@ class Value:
         """The JSON shape of one row of ``rentcal config show --json``."""
         value = self.value
         if value is not None and self.setting.secret:
-            from rentcal.db.urls import safe_url
-
-            value = safe_url(str(value), None)
+            value = masked(self.setting, str(value))
         return {"value": value, "source": self.source, "origin": self.origin}
+
+
+def masked(setting: Setting, secret: str) -> str:
+    """A secret as ``config show`` prints it: a URL with its password hidden, a Stripe
+    key as its kind only (``sk_test_****``, ``whsec_****``)."""
+    if setting.key.startswith("stripe_"):
+        return secret[: secret.rfind("_") + 1] + "****"
+    from rentcal.db.urls import safe_url
+
+    return safe_url(secret, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,6 +230,9 @@ def serve(
         login_hashes=login_hashes,
         login_queue=login_queue,
         **_mail(state),
+        stripe_secret_key=state.setting("stripe_secret_key"),
+        stripe_webhook_secret=state.setting("stripe_webhook_secret"),
+        stripe_api_base=state.setting("stripe_api_base"),
     )
     options = ServeOptions(
         host=host,

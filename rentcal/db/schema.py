@@ -54,6 +54,7 @@ REVISIONS: tuple[str, ...] = (
     "0015_handover",
     "0016_charges",
     "0017_invoices",
+    "0018_online_payments",
 )
 #: The schema of rentcal 0.1 (schema version 1), exactly.
 BASELINE = REVISIONS[0]

@@ -33,6 +33,7 @@ from rentcal.db import (
     tables_handover,  # noqa: F401  (registers the hand-over tables)
     tables_invoices,  # noqa: F401  (registers invoices, payments, billing addresses)
     tables_mail,  # noqa: F401  (registers the mail outbox)
+    tables_online_payments,  # noqa: F401  (registers Checkout Sessions, Stripe events)
     tables_usage,  # noqa: F401  (registers the figures per minute)
 )
 from rentcal.db.guards import (
@@ -149,6 +150,9 @@ class RentalRow(SQLModel, table=True):
     #: (or moved): what its charge is computed with when it ends.
     unit_price: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
     minimum_charge: Decimal | None = Field(default=None, sa_type=MONEY, nullable=True)
+    #: revision 0018: while a booking awaits its card payment (pending, holding its days),
+    #: when the hold ends; housekeeping then rejects it as unpaid. NULL otherwise.
+    pay_by: datetime | None = Field(default=None, nullable=True)
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="ck_rental_dates"),
@@ -164,6 +168,8 @@ class RentalRow(SQLModel, table=True):
         sa.Index("ix_rental_member_start", "member_id", "start_date"),
         # revision 0004, housekeeping: approved rentals that have ended, pending requests
         sa.Index("ix_rental_status_end", "status", "end_date"),
+        # revision 0018, housekeeping: holds awaiting payment (NULL for every other rental)
+        sa.Index("ix_rental_pay_by", "pay_by"),
     )
 
 

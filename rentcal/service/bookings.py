@@ -33,6 +33,7 @@ from rentcal.service.handover_rules import refuse_while_out
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import read_limits
+from rentcal.service.org_online_payments import payment_hold
 from rentcal.service.rentals import RentalReads
 
 #: What to do instead of an action on a rental that is checked out (not back yet).
@@ -77,6 +78,11 @@ class Bookings:
         ``acting`` (default: the member) may differ only when it is an admin
         booking for a member. Raises Unavailable (with ``.conflicts``) when
         any day is blocked — decided under the machine's lock.
+
+        When the organisation asks for payment at booking and the rule applies
+        (:func:`~rentcal.service.org_online_payments.payment_hold`), the rental
+        is pending and holds its days until it is paid (``booking_checkout``),
+        or until its hold ends and housekeeping rejects it as unpaid.
 
         ``idempotency_key``: the same key from the same acting member for the
         same request returns the rental it made (even sent concurrently), for
@@ -137,9 +143,14 @@ class Bookings:
                 raise Unavailable(
                     refused.message, refused.conflicts, machine=mach.name, start=start, end=end
                 )
-            status = RentalStatus.APPROVED if mach.auto_approve else RentalStatus.PENDING
-            queued = status is RentalStatus.PENDING and mach.request_policy == RequestPolicy.QUEUE
             now = self.ctx.now()
+            price = rental_price(mach.daily_price, start, end)
+            # Payment at booking (rentcal.service.org_online_payments): pending, holding
+            # its days (never queued) until it is paid or its hold ends.
+            hold = payment_hold(conn, mach, price, who, actor, now)
+            approved = mach.auto_approve and hold is None
+            status = RentalStatus.APPROVED if approved else RentalStatus.PENDING
+            queued = not approved and hold is None and mach.request_policy == RequestPolicy.QUEUE
             rental_id = q.insert_rental(
                 conn,
                 uid=str(uuid.uuid4()),
@@ -149,7 +160,7 @@ class Bookings:
                 end_date=end,
                 status=status,
                 purpose=text,
-                price=rental_price(mach.daily_price, start, end),
+                price=price,
                 created_at=now,
                 updated_at=now,
                 sequence=0,
@@ -162,6 +173,8 @@ class Bookings:
             )
             if status is RentalStatus.APPROVED:
                 self.lifecycle.reject_queued(conn, mach.id, start, end, actor.id, skip=rental_id)
+            if hold is not None:
+                q.update_rental(conn, rental_id, pay_by=hold)
             q.add_history(
                 conn,
                 rental_id=rental_id,
@@ -172,15 +185,16 @@ class Bookings:
                 changed_at=now,
             )
             booked = self.ctx.get_rental(conn, rental_id)  # the answer, and the e-mails' facts
-            self.ctx.notify(
-                conn,
-                q.admin_ids(conn),
-                news.requested(booked, auto_approved=mach.auto_approve),
-                rental_id,
-                kind="request",
-                rental=booked,
-            )
-            if mach.auto_approve:
+            if hold is None:  # else the news comes with the payment (or the release)
+                self.ctx.notify(
+                    conn,
+                    q.admin_ids(conn),
+                    news.requested(booked, auto_approved=mach.auto_approve),
+                    rental_id,
+                    kind="request",
+                    rental=booked,
+                )
+            if approved:
                 self.ctx.notify(
                     conn,
                     [who.id],

@@ -25,6 +25,11 @@ billing (issues #22 and #23), each handed to the use case that owns it
                           kept by ``org_settings``)
 ``utilisation``           ``utilisation``: how busy each machine was, month
                           by month (booked / bookable days)
+``online_payments``       card payments through Stripe Checkout, as plain
+                          values: the rules (``online_payments``, ...), what
+                          a session charges, Stripe's events recorded once
+``org_online_payments``   the rules as a transaction sees them; THE rule of
+                          which bookings wait for payment (``payment_hold``)
 ========================  ===============================================
 """
 
@@ -34,6 +39,7 @@ from rentcal.service.invoice_reminders import InvoiceReminders
 from rentcal.service.invoice_settings import InvoiceSetup
 from rentcal.service.invoices import Invoices
 from rentcal.service.ledger import Ledger
+from rentcal.service.online_payments import OnlinePayments
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.payments import Payments
 from rentcal.service.utilisation import Utilisation
@@ -74,6 +80,17 @@ class BillingFacade:
     payments = via("payments", Payments.payments)
     balance = via("payments", Payments.balance)
     remind_overdue = via("invoice_reminders", InvoiceReminders.remind_overdue)
+
+    # -- card payments through Stripe Checkout (issue #23) ----------------------------
+
+    online_payments = via("online_payments", OnlinePayments.online_payments)
+    set_online_payments = via("online_payments", OnlinePayments.set_online_payments)
+    online_payments_history = via("online_payments", OnlinePayments.online_payments_history)
+    invoice_checkout = via("online_payments", OnlinePayments.invoice_checkout)
+    booking_checkout = via("online_payments", OnlinePayments.booking_checkout)
+    record_checkout = via("online_payments", OnlinePayments.record_checkout)
+    checkout_event = via("online_payments", OnlinePayments.checkout_event)
+    awaiting_payment = via("online_payments", OnlinePayments.awaiting_payment)
 
     # -- reports --------------------------------------------------------------------
 

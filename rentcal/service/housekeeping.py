@@ -6,6 +6,9 @@ Nothing runs in the background. A rental goes stale when
   could no longer be approved), or its machine's ``request_expiry_hours``
   have gone by since it was made — then it is **rejected** with the reason
   ``"expired"`` and its member is told;
+- it is *pending* awaiting its card payment and its hold (``pay_by``) has
+  ended — then it is **rejected** with the reason ``"unpaid"`` and its member
+  is told (:mod:`rentcal.service.online_payments`);
 - it is *approved* and its last day has passed — then it is **completed**,
   (and charged, on the day housekeeping completes it: :mod:`rentcal.service.charging`),
   unless it is checked out and not back (:mod:`rentcal.service.handover`):
@@ -47,10 +50,12 @@ from sqlalchemy.engine import Connection
 from rentcal.core import news
 from rentcal.core.availability import Conflict
 from rentcal.core.handover import HandoverKind
+from rentcal.core.online_payments import UNPAID_REASON
 from rentcal.core.types import ConflictKind, RentalStatus
 from rentcal.core.values import Rental
 from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord
+from rentcal.db.sql import online_payments as ops
 from rentcal.errors import NotFound, RentcalError
 from rentcal.service.base import Context
 from rentcal.service.lifecycle import Lifecycle
@@ -69,22 +74,29 @@ NoShowRule = tuple[date, int]
 @dataclass(frozen=True, slots=True)
 class HousekeepingResult:
     """What one housekeeping run changed: requests expired, rentals completed, rentals
-    flagged as no-shows."""
+    flagged as no-shows, bookings released unpaid."""
 
     expired: int = 0
     completed: int = 0
     no_shows: int = 0
+    unpaid: int = 0
 
     def __add__(self, other: HousekeepingResult) -> HousekeepingResult:
         return HousekeepingResult(
             self.expired + other.expired,
             self.completed + other.completed,
             self.no_shows + other.no_shows,
+            self.unpaid + other.unpaid,
         )
 
     def as_dict(self) -> dict[str, int]:
-        """The JSON shape: ``{"expired": N, "completed": M, "no_shows": K}``."""
-        return {"expired": self.expired, "completed": self.completed, "no_shows": self.no_shows}
+        """The JSON shape: ``{"expired": N, "completed": M, "no_shows": K, "unpaid": U}``."""
+        return {
+            "expired": self.expired,
+            "completed": self.completed,
+            "no_shows": self.no_shows,
+            "unpaid": self.unpaid,
+        }
 
 
 class Housekeeping:
@@ -172,7 +184,7 @@ class Housekeeping:
 
     def _stale_machines(self, conn: Connection, day: date, now: datetime) -> set[int]:
         """Machines with something stale (read without locks; settled under them)."""
-        found = q.stale_machine_ids(conn, day)
+        found = q.stale_machine_ids(conn, day) | ops.unpaid_machine_ids(conn, now)
         for machine_id, _name, hours in q.expiring_machines(conn):
             if machine_id not in found and q.has_overdue(
                 conn, machine_id, now - timedelta(hours=hours)
@@ -198,6 +210,11 @@ class Housekeeping:
         row = q.machine_by_id(conn, machine_id) if machine is None else machine
         hours = None if row is None else row.request_expiry_hours
         cutoff = None if hours is None else self.ctx.now() - timedelta(hours=hours)
+        unpaid = 0
+        for rental in ops.unpaid_rentals(conn, machine_id, self.ctx.now()):
+            if rental.id != skip:  # its hold ended: the days go back
+                self.lifecycle.record(conn, rental, RentalStatus.REJECTED, None, UNPAID_REASON)
+                unpaid += 1
         expired = completed = 0
         for rental in q.stale_rentals(conn, machine_id, day, cutoff):
             if rental.id == skip:
@@ -218,7 +235,7 @@ class Housekeeping:
                     today=day,  # charged on the day housekeeping completes it
                 )
                 completed += 1
-        return HousekeepingResult(expired, completed)
+        return HousekeepingResult(expired, completed, unpaid=unpaid)
 
     def lock(
         self, conn: Connection, machine_ids: Iterable[int], day: date, skip: int | None = None
@@ -302,6 +319,8 @@ class Housekeeping:
                 return True
         if not pending:
             return False
+        if ops.any_unpaid(conn, [r.id for r in pending], self.ctx.now()):
+            return True
         hours = {name: h for _id, name, h in q.expiring_machines(conn)}
         if not hours:
             return False
@@ -320,6 +339,8 @@ class Housekeeping:
         if not pending:
             return False
         if any(c.start < day for c in pending):
+            return True
+        if ops.unpaid_rentals(conn, machine.id, self.ctx.now()):
             return True
         if machine.request_expiry_hours is None:
             return False

@@ -41,6 +41,7 @@ from rentcal.service.maintenance import Upkeep
 from rentcal.service.membership import Membership
 from rentcal.service.moves import Moves
 from rentcal.service.notifications import Inbox
+from rentcal.service.online_payments import OnlinePayments
 from rentcal.service.org_settings import OrgSettings
 from rentcal.service.password_reset import PasswordResets
 from rentcal.service.payments import Payments
@@ -97,6 +98,7 @@ class UseCases:
         self.invoices = Invoices(context, self.housekeeping)
         self.payments = Payments(context)
         self.invoice_reminders = InvoiceReminders(context)
+        self.online_payments = OnlinePayments(context, self.housekeeping, self.lifecycle)
 
 
 def via(case: str, method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:

@@ -47,6 +47,7 @@ from rentcal.web.middleware import BodyGuard, RequestContext
 from rentcal.web.request_log import flush_all, stderr_handler
 from rentcal.web.routes import ROUTERS
 from rentcal.web.server_settings import Settings
+from rentcal.web.stripe_checkout import StripeCheckout
 from rentcal.web.views import as_json
 
 log = logging.getLogger("rentcal.web")
@@ -173,6 +174,7 @@ def create_app(
     cal.quick_reads.on_lookup = metrics.count_cache  # the caches' hit rate
     app.state.settings = settings
     app.state.owns_cal = owns_cal
+    app.state.checkout = StripeCheckout.from_settings(settings)  # None: no card payments
     app.state.watcher = RevisionWatcher(
         cal, poll_seconds=settings.poll_seconds, heartbeat_seconds=settings.heartbeat_seconds
     )

@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urlsplit
 
 from rentcal.errors import InvalidRequest
@@ -69,6 +69,11 @@ class Settings:
             ``POST /login`` answers 503 with ``Retry-After`` at once.
         smtp_url, mail_from: where and as whom the workers deliver the mail
             outbox in the background (None: mail stays queued; docs/mail.md).
+        stripe_secret_key, stripe_webhook_secret: the Stripe account's secret key
+            and the webhook endpoint's signing secret; both set: card payments
+            through Stripe Checkout (docs/billing.md). Never shown in a repr.
+        stripe_api_base: where Stripe's API is (None: Stripe's own; the tests'
+            local stand-in).
     """
 
     base_url: str | None = None
@@ -92,6 +97,9 @@ class Settings:
     login_queue: int = 32
     smtp_url: str | None = None
     mail_from: str | None = None
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_api_base: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", clean_base_url(self.base_url))

@@ -80,7 +80,9 @@ _STALE_MACHINES = sa.union(
 #: Whether one machine has a pending request made at or before :cutoff.
 _OVERDUE = (
     sa.select(_r.id)
-    .where(_r.machine_id == _m, _r.status == _PENDING, _r.created_at <= _cutoff)
+    .where(
+        _r.machine_id == _m, _r.status == _PENDING, _r.created_at <= _cutoff, _r.pay_by.is_(None)
+    )
     .limit(1)
 )
 #: The stale rentals of one machine, in id order (the caller holds its lock).
@@ -89,7 +91,8 @@ _STALE_RENTALS = RENTAL_SELECT.where(
     sa.or_(
         sa.and_(
             _r.status == _PENDING,
-            sa.or_(_r.start_date < _today, _r.created_at <= _cutoff),
+            # a booking awaiting payment ends with its hold (rentcal.db.sql.online_payments)
+            sa.or_(_r.start_date < _today, sa.and_(_r.created_at <= _cutoff, _r.pay_by.is_(None))),
         ),
         _ENDED,
     ),

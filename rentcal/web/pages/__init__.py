@@ -14,6 +14,7 @@ live on the JSON API. Modules:
 ``rentals``            ``/rentals/{id}`` — one rental, its history, status changes
 ``me``                 ``/me`` — my rentals, notifications, feeds, tokens, password
 ``me_email``           ``/me`` — a new e-mail address, confirmed by a link
+``pay_online``         ``/me/pay/...`` — card payments on Stripe's Checkout page
 ``admin``              ``/admin`` — the pending queue, members, machines, maintenance
 ``admin_edits``        ``/admin`` edit forms — machines, members, roles, maintenance
 ``admin_invitations``  ``/admin`` invitations — invite, re-send, revoke
@@ -42,6 +43,7 @@ from rentcal.web.pages import (
     mail_pages,
     me,
     me_email,
+    pay_online,
     rentals,
     schedule,
     statements,
@@ -53,6 +55,7 @@ router.include_router(schedule.router)
 router.include_router(rentals.router)
 router.include_router(me.router)
 router.include_router(me_email.router)
+router.include_router(pay_online.router)
 router.include_router(admin.router)
 router.include_router(admin_edits.router)
 router.include_router(admin_book.router)

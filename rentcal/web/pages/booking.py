@@ -42,7 +42,8 @@ from rentcal.web import metrics
 from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.pages import grid
 from rentcal.web.pages.forms import FORM, errors_of
-from rentcal.web.pages.render import new_form_key, parse_day, posted, render, see_other
+from rentcal.web.pages.pay_online import after_booking
+from rentcal.web.pages.render import new_form_key, parse_day, posted, render
 
 router = APIRouter()
 
@@ -270,7 +271,7 @@ def _book_sync(
         return _again(request, cal, member, form, {FORM: err.message}, 503)
     except RentcalError as err:
         return _again(request, cal, member, form, errors_of(err, FIELDS), 400)
-    return see_other(request, f"/rentals/{rental.id}", done="booked")
+    return after_booking(request, cal, member, rental)  # Stripe's page when it awaits payment
 
 
 def _again(

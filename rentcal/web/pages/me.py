@@ -46,6 +46,9 @@ DONE = {
     "revoked-token": "API token revoked.",
     "mail-choices": "E-mail choices saved.",
     "email-sent": "A confirmation link is on its way to the new address.",
+    # back from Stripe's Checkout page (rentcal.web.pages.pay_online)
+    "paid": "Thank you: your card payment is being confirmed by Stripe and shows here shortly.",
+    "pay-cancelled": "The card payment was cancelled; nothing was charged.",
 }
 
 
@@ -138,11 +141,24 @@ def me_page(
         "errors": errors or {},
         "notice": done,
         "today": today,
+        **_online(request, cal, member),
     }
     response = render(request, "me.html", context, member=member, status=status)
     if flash is not None:
         response.delete_cookie(FLASH_COOKIE, path=root_of(request) + "/me")
     return response
+
+
+def _online(request: Request, cal: Rentcal, member: Member) -> dict[str, Any]:
+    """What /me offers to pay by card: bookings awaiting payment, and whether "Pay now"
+    and "Pay online" show (Stripe configured on this server, the organisation's rules)."""
+    configured = request.app.state.checkout is not None
+    rules = cal.online_payments()
+    return {
+        "awaiting": cal.awaiting_payment(acting=member.handle) if rules.at_booking else [],
+        "pay_online": configured,
+        "pay_invoices": configured and rules.invoices,
+    }
 
 
 @router.get("/me", include_in_schema=False)

@@ -29,6 +29,7 @@ from rentcal.core.money import format_money
 from rentcal.core.values import Member
 from rentcal.frontend.iso_day import iso_day
 from rentcal.web.server_settings import Settings
+from rentcal.web.stripe_checkout import CHECKOUT_ORIGIN
 
 #: The FullCalendar release the pages use: the standard MIT bundle (npm package
 #: ``fullcalendar``); tests/browser/package.json pins the same version.
@@ -92,9 +93,12 @@ def fullcalendar_script(request: Request) -> dict[str, str | None]:
     return {"src": FULLCALENDAR_CDN, "integrity": FULLCALENDAR_SRI}
 
 
-def content_security_policy(nonce: str, *, cdn: bool) -> str:
-    """The CSP of a page: no inline script, nothing third-party but the one CDN file."""
+def content_security_policy(nonce: str, *, cdn: bool, checkout: str | None = None) -> str:
+    """The CSP of a page: no inline script, nothing third-party but the one CDN file;
+    forms post here only (``checkout``: the origin of Stripe's payment page, where a
+    payment form's 303 leads, on a server that takes card payments)."""
     scripts = "'self'" + (f" {FULLCALENDAR_CDN}" if cdn else "")
+    forms = "'self'" + (f" {checkout}" if checkout else "")
     return "; ".join(
         (
             "default-src 'none'",
@@ -104,7 +108,7 @@ def content_security_policy(nonce: str, *, cdn: bool) -> str:
             "font-src 'self' data:",
             "img-src 'self' data:",
             "connect-src 'self'",
-            "form-action 'self'",
+            f"form-action {forms}",
             "frame-ancestors 'none'",
             "base-uri 'none'",
         )
@@ -142,7 +146,9 @@ def render(
     html = environment().get_template(template).render(data)
     response = HTMLResponse(html, status_code=status)
     response.headers["Content-Security-Policy"] = content_security_policy(
-        nonce, cdn=script["integrity"] is not None
+        nonce,
+        cdn=script["integrity"] is not None,
+        checkout=CHECKOUT_ORIGIN if getattr(request.app.state, "checkout", None) else None,
     )
     # Pages show one member's data: never cache them anywhere.
     response.headers["Cache-Control"] = "no-store"

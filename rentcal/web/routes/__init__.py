@@ -18,6 +18,7 @@
                         ``/api/cancellation-policy``
 ``invoices``            ``/api/invoices`` (and ``.pdf``, issue, credit), ``/api/payments``,
                         ``/api/balance``
+``stripe_webhook``      ``/stripe/webhook`` (card payments, signed by Stripe)
 ``metrics``             ``/metrics`` (with ``--metrics``)
 ``design``              the original design's paths, as aliases
 ======================  ==========================================================
@@ -48,6 +49,7 @@ from rentcal.web.routes.password_reset import router as password_reset
 from rentcal.web.routes.rentals import router as rentals
 from rentcal.web.routes.reports import router as reports
 from rentcal.web.routes.signup import router as signup
+from rentcal.web.routes.stripe_webhook import router as stripe_webhook
 
 #: Matched in this order: the busiest endpoints first (no two routers share a path).
 ROUTERS: tuple[APIRouter, ...] = (
@@ -69,6 +71,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     invitations,
     email_confirm,
     signup,
+    stripe_webhook,
     health,
     metrics,
     design,
