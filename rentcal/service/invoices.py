@@ -34,9 +34,10 @@ from rentcal.core.invoice_records import (
     party_from_json,
     party_json,
 )
-from rentcal.core.invoices import InvoiceDocument, InvoiceKind, credit_note
+from rentcal.core.invoices import NUMBER_RE, InvoiceDocument, InvoiceKind, credit_note
 from rentcal.core.statements import parse_period
 from rentcal.core.values import Member
+from rentcal.core.wording import quote
 from rentcal.db import sql as q
 from rentcal.db.sql import invoices as docs
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, RentcalError
@@ -346,9 +347,14 @@ class Invoices:
 
     @staticmethod
     def _head(conn: Connection, number: str) -> RowMapping:
-        head = docs.invoice_head(conn, number)
+        """The invoice's row. A number no invoice can have (:data:`NUMBER_RE`) is not
+        looked up: PostgreSQL refuses a NUL in text with an error of its own, and
+        a page form passes what was typed."""
+        head = docs.invoice_head(conn, number) if NUMBER_RE.match(number) else None
         if head is None:
-            raise NotFound(f"no invoice numbered {number!r}", field="invoice", value=number)
+            raise NotFound(
+                f"no invoice numbered {quote(number)}", field="invoice", value=number[:40]
+            )
         return head
 
 
