@@ -24,7 +24,7 @@ live on the JSON API. Modules:
 ``statements``         ``/statement`` — a printable statement; ``/admin/charges`` — the
                        treasurer's month: totals, charges, CSV, invoices
 ``charges_forms``      ``/admin/charges`` forms — a correction, the cancellation policy,
-                       issuing invoices, a payment
+                       issuing invoices, a payment, a credit note
 ``assets``             ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 =====================  ==============================================================
 """

@@ -1,7 +1,7 @@
 """The forms of the treasurer's page ``/admin/charges`` (issues #22 and #23).
 
-A correction, the cancellation policy, issuing a month's invoices and
-recording a payment: each POSTs to its own path and is answered with a 303,
+A correction, the cancellation policy, issuing a month's invoices,
+recording a payment and crediting an invoice: each POSTs to its own path and is answered with a 303,
 back to the page with a notice (``?done=``) or, refused, back at its form with
 the library's message beside the field it concerns and what was typed
 (:mod:`.flash`). Every form takes the same way through :func:`_submit`; each
@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.invoice_records import InvoiceSummary
+from rentcal.core.invoices import InvoiceKind
+from rentcal.core.money import format_money
 from rentcal.errors import InvalidRequest, RentcalError
 from rentcal.service import Rentcal
 from rentcal.web.auth import Cal, CurrentMember
@@ -32,6 +36,8 @@ from rentcal.web.pages.render import posted, see_other
 router = APIRouter()
 
 PAGE = "/admin/charges"
+#: A select's option: (value, words).
+Choice = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,46 @@ PAYMENT = Form(
     "Payment recorded.",
     "invoices",
 )
+CREDIT = Form(
+    "credit", ("invoice", "reason", "amount"), "credited", "Credit note issued.", "invoices"
+)
 #: The page's notice after each form's success, by ``?done=``.
-NOTICES = {f.done: f.notice for f in (CORRECTION, POLICY, ISSUE, PAYMENT)}
+NOTICES = {f.done: f.notice for f in (CORRECTION, POLICY, ISSUE, PAYMENT, CREDIT)}
+
+
+def credit_choices(invoices: Iterable[InvoiceSummary], currency: str | None) -> list[Choice]:
+    """The credit form's invoices: each invoice with something left to credit (its net
+    less what its credit notes took back), oldest first, as (number, words).
+
+    >>> from datetime import date
+    >>> from decimal import Decimal as D
+    >>> def doc(number, net, refers_to=None):
+    ...     kind = InvoiceKind.CREDIT_NOTE if refers_to else InvoiceKind.INVOICE
+    ...     day = date(2030, 2, 1)
+    ...     return InvoiceSummary(number, kind, "bob", day, day, "EUR", D(net), D(0), D(net),
+    ...                           refers_to, D(0))
+    >>> credit_choices([doc("2030-000001", "100.00"), doc("2030-000002", "-30.00",
+    ...                 "2030-000001"), doc("2030-000003", "5.00"),
+    ...                 doc("2030-000004", "-5.00", "2030-000003")], "EUR")
+    [('2030-000001', '2030-000001, bob: €70.00 of €100.00 net left')]
+    """
+    found = list(invoices)
+    left = {s.number: s.net for s in found if s.kind is InvoiceKind.INVOICE}
+    for note in found:
+        if note.refers_to in left:
+            left[note.refers_to] += note.net  # a credit note's net is negative
+    return [
+        (s.number, f"{s.number}, {s.member}: {_left_words(left[s.number], s.net, currency)}")
+        for s in found
+        if s.number in left and left[s.number] > 0
+    ]
+
+
+def _left_words(left: Decimal, net: Decimal, currency: str | None) -> str:
+    """``€100.00 net`` (nothing credited yet) or ``€70.00 of €100.00 net left``."""
+    if left == net:
+        return f"{format_money(net, currency)} net"
+    return f"{format_money(left, currency)} of {format_money(net, currency)} net left"
 
 
 def _period_query(data: dict[str, str]) -> dict[str, str]:
@@ -200,4 +244,32 @@ async def add_payment(request: Request, cal: Cal, member: CurrentMember) -> Resp
     return await _submit(request, cal, PAYMENT, action)
 
 
-__all__ = ["CORRECTION", "ISSUE", "NOTICES", "PAYMENT", "POLICY", "Form", "router"]
+@router.post("/admin/credit-notes", include_in_schema=False)
+async def credit(request: Request, cal: Cal, member: CurrentMember) -> Response:
+    """Issue a credit note for an invoice (admins): every line, or a net amount
+    (empty: every line), with its reason; the rules and words of
+    ``rentcal invoice credit`` and ``POST /api/invoices/{number}/credit``."""
+
+    def action(data: dict[str, str]) -> None:
+        cal.credit_invoice(
+            _text(data, "invoice"),
+            data.get("reason", ""),
+            _optional(data, "amount"),
+            acting=member.handle,
+        )
+
+    return await _submit(request, cal, CREDIT, action)
+
+
+__all__ = [
+    "CORRECTION",
+    "CREDIT",
+    "ISSUE",
+    "NOTICES",
+    "PAYMENT",
+    "POLICY",
+    "Choice",
+    "Form",
+    "credit_choices",
+    "router",
+]

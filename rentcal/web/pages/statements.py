@@ -9,7 +9,8 @@ navigation and the buttons). Members see their own; admins anyone's.
 link to their statement), every charge, the accounting CSV
 (``/admin/charges.csv``, the bytes ``rentcal charges export`` writes), the
 invoices with their PDFs, and the forms of :mod:`.charges_forms` (a
-correction, the cancellation policy, issuing invoices, a payment), whose
+correction, the cancellation policy, issuing invoices, a payment, a credit
+note), whose
 refusals this page shows beside their form (:mod:`.flash`).
 """
 
@@ -35,7 +36,7 @@ from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.error_responses import classify
 from rentcal.web.pages import flash
 from rentcal.web.pages.admin import forbidden
-from rentcal.web.pages.charges_forms import NOTICES
+from rentcal.web.pages.charges_forms import NOTICES, credit_choices
 from rentcal.web.pages.render import render
 
 router = APIRouter()
@@ -129,6 +130,7 @@ def charges_page(request: Request, cal: Rentcal, admin: Member) -> Response:
         found, error = [], err.message
     currency = cal.currency()
     around = neighbours(period)
+    invoices = cal.invoices(acting=admin.handle)
     context = {
         "period": period,
         "period_words": parse_period(period).words() if error is None else period,
@@ -142,7 +144,8 @@ def charges_page(request: Request, cal: Rentcal, admin: Member) -> Response:
         "member_choices": [(m.handle, f"{m.name} ({m.handle})") for m in cal.members()],
         "payment_methods": [(m.value, m.value) for m in HAND_RECORDED],
         "policy": cal.cancellation_policy(),
-        "invoices": cal.invoices(acting=admin.handle),
+        "invoices": invoices,
+        "credit_choices": credit_choices(invoices, currency),
         "last_month": month_key(shift_month(month_start(cal.today()), -1)),
         "errors": {} if refusal is None else {refusal.section: refusal.errors},
         "forms": {} if refusal is None else {refusal.section: refusal.form},
