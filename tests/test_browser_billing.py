@@ -262,6 +262,8 @@ class TestInvoices:
             f"invoice {number} (net, before VAT)"
         )
         assert page.get_attribute("#n-amount", "aria-invalid") == "true"
+        border = "e => [getComputedStyle(e).borderTopWidth, getComputedStyle(e).borderTopColor]"
+        assert page.eval_on_selector("#n-amount", border) == ["2px", "rgb(176, 42, 55)"]  # --bad
         assert page.input_value("#n-reason") == "Tractor broke down on day 2"
         problems = self._layout(page, node_modules)
         shot(page, "billing-credit-refused-390")
