@@ -109,6 +109,11 @@ def test_the_treasurer_page_issues_and_records(web: Web) -> None:
     assert "needs a reason" in page
     listed = admin.get("/admin/charges").text
     assert 'href="/api/invoices/2030-000001.pdf" download' in listed and "open" in listed
+    refused = admin.post("/admin/invoices", data={"month": "2030"}, headers=SAME_ORIGIN)
+    shown = _messages(admin.get(refused.headers["location"]).text, "issue")
+    assert shown == {"month": "month '2030' is not a month (YYYY-MM, like 2030-01)"}
+    answer = web.as_("ada").post("/api/invoices/issue", json={"month": "2030-13"})
+    assert answer.status_code == 400 and error_of(answer)["field"] == "month"
     assert web.cal.balance("bob", acting="ada").balance.balance == 100
 
 
