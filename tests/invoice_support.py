@@ -1,4 +1,5 @@
-"""Sample invoices for the invoice tests (issue #23): parties, lines, documents."""
+"""Sample invoices for the invoice tests (issue #23): parties, lines, documents; what a
+PDF's embedded Factur-X XML says."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
+
+import facturx
+from lxml import etree
 
 from rentcal.core.invoices import (
     BankAccount,
@@ -99,3 +103,26 @@ def hostile_buyer() -> InvoiceParty:
         city="İstanbul",
         country="TR",
     )
+
+
+#: The namespaces of the Factur-X (EN 16931 CrossIndustryInvoice) XML.
+XML_NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+}
+
+
+def pdf_facts(pdf: bytes) -> tuple[str, Decimal]:
+    """The number and the gross total that the Factur-X XML inside ``pdf`` states (the
+    XML checked against its XSD on the way out): what an accounting system reads."""
+    name, xml = facturx.get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    assert name == "factur-x.xml", name
+    root = etree.fromstring(xml)
+    (number,) = root.xpath(
+        "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID/text()", namespaces=XML_NS
+    )
+    (total,) = root.xpath(
+        "//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:GrandTotalAmount/text()",
+        namespaces=XML_NS,
+    )
+    return str(number), Decimal(str(total))

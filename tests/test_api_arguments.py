@@ -581,7 +581,7 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("utilisation", "today", OPTIONAL_DAY),
     ("billing_address", "handle", HANDLE),
     ("billing_address", "acting", OPTIONAL_HANDLE),
-    ("issue_invoices", "period", PERIOD),
+    ("issue_invoices", "month", [*PERIOD, ("year", "2029", BAD)]),
     ("issue_invoices", "member", OPTIONAL_HANDLE),
     ("issue_invoices", "acting", OPTIONAL_HANDLE),
     ("issue_invoices", "today", OPTIONAL_DAY),
@@ -904,7 +904,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "usage": {"since": datetime(2030, 1, 9, 11, 0, tzinfo=UTC)},
     "utilisation": {"month": d(1), "months": 2, "acting": "ada", "today": TODAY},
     "billing_address": {"handle": "bob", "acting": "bob"},
-    "issue_invoices": {"period": "2029-12", "member": "bob", "acting": "ada", "today": TODAY},
+    "issue_invoices": {"month": "2029-12", "member": "bob", "acting": "ada", "today": TODAY},
     "credit_invoice": {
         "number": "2030-000001",
         "reason": "goodwill",

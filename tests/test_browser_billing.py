@@ -1,7 +1,10 @@
 """Statements and the treasurer's page in a real browser (issue #22): a member finds and
 prints their statement (print styles: no navigation, no buttons, the table whole at any
 width; a PDF from the browser), an admin corrects an account and sets the policy by form,
-nothing is cut at 390 and 1280 px, axe finds nothing serious.
+nothing is cut at 390 and 1280 px, axe finds nothing serious. Invoices (issue #23): the
+treasurer issues, records a payment and credits an invoice by form on a phone (the credit
+note by keyboard), and the invoice's PDF downloads from /admin/charges and from the
+member's /me with its Factur-X number and total.
 
 The machinery (a real ``rentcal serve``, Debian's Chromium, npm's axe-core) and the
 fixtures are tests/test_browser_pages.py's; run with ``RENTCAL_BROWSER_TESTS=1``.
@@ -11,21 +14,26 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import rentcal
 from tests import test_browser_pages as shared
 from tests.browser import harness
+from tests.invoice_support import pdf_facts
 from tests.test_browser_admin import OUTSIDE_JS, OVERLAP_JS
-from tests.test_browser_pages import DESKTOP, PHONE, Site, close, open_page, shot
+from tests.test_browser_pages import DESKTOP, PASSWORDS, PHONE, Site, close, open_page, shot
 
 chromium, node_modules, site = shared.chromium, shared.node_modules, shared.site
 browser = shared.browser
 
 pytestmark = pytest.mark.slow
+CHECKS_JS = (Path(harness.__file__).parent / "layout_checks.js").read_text(encoding="utf-8")
 WIDTHS = [pytest.param(DESKTOP, id="1280"), pytest.param(PHONE, id="390")]
 #: What print media hides and shows of a statement, as the browser computes it.
 PRINTED_JS = """() => {
@@ -50,6 +58,43 @@ def charged(site: Site) -> str:
     rental = cal.book(name, today, today, member="bob", purpose="cider")
     cal.complete(rental.id, acting="ada")
     return name
+
+
+@pytest.fixture(scope="module")
+def invoicing(
+    tmp_path_factory: pytest.TempPathFactory, chromium: str, node_modules: Path
+) -> Iterator[Site]:
+    """A server of its own whose organisation can invoice (EUR, 19 % VAT) and bob with
+    100.00 charged last month. Its own: the server caches the currency for 30 s, so it
+    must be set before the server starts, and the statement tests read amounts without
+    a currency."""
+    from tests.test_invoices import ready
+
+    folder = tmp_path_factory.mktemp("invoicing")
+    db_url = f"sqlite:///{folder / 'rentcal.db'}"
+    cal = rentcal.connect(db_url)
+    cal.add_member("ada", name="Ada Admin", admin=True)
+    cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
+    for handle in ("ada", "bob"):
+        cal.set_password(handle, PASSWORDS[handle], acting="ada")
+    ready(cal)
+    last_month = cal.today().replace(day=1) - timedelta(days=1)
+    cal.add_charge("bob", "100.00", "Tractor, 2 days", acting="ada", today=last_month)
+    server = harness.Server(db_url, node_modules / "fullcalendar", folder / "server.log")
+    try:
+        yield Site(server.url, db_url, cal, server, node_modules)
+    finally:
+        server.stop()
+        cal.close()
+
+
+def downloaded(page: Any, link: str) -> tuple[str, bytes]:
+    """Click ``link`` and wait for its download: (the file's suggested name, its bytes)."""
+    with page.expect_download() as info:
+        page.click(link)
+    download = info.value
+    assert download.failure() is None, download.failure()
+    return download.suggested_filename, Path(download.path()).read_bytes()
 
 
 class TestMemberStatement:
@@ -176,3 +221,86 @@ class TestTreasurer:
                 found[path] = bad
         assert found == {}, json.dumps(found, indent=1)
         close(page)
+
+
+class TestInvoices:
+    """Issue #23 by form, on a phone: issue, pay, credit; the PDFs downloaded."""
+
+    def test_issue_pay_credit_and_download(
+        self, browser: Any, invoicing: Site, node_modules: Path
+    ) -> None:
+        cal, today = invoicing.cal, invoicing.cal.today()
+        month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        number, note = f"{today.year}-000001", f"{today.year}-000002"
+        page = open_page(browser, invoicing, "ada", viewport=PHONE)
+        page.goto(invoicing.url + "/admin/charges")
+        issue = page.locator("#issue-form")
+        issue.get_by_label("Month (YYYY-MM)").fill(month)
+        issue.get_by_label("Member").select_option("bob")
+        issue.get_by_role("button", name="Issue invoices").click()
+        page.wait_for_url(re.compile(r"/admin/charges\?done=issued#invoices$"))
+        assert "119.00" in page.inner_text(f"#invoice-{number}")
+        payment = page.locator("#payment-form")
+        payment.get_by_label("Member").select_option("bob")
+        payment.get_by_label("Amount").fill("50.00")
+        payment.get_by_label("Reference").fill(f"RE {number}")
+        payment.get_by_role("button", name="Record payment").click()
+        page.wait_for_url(re.compile(r"done=paid#invoices$"))
+        assert "open €69.00" in page.inner_text(f"#invoice-{number}")
+        # the credit note by keyboard alone: the select's arrow keys, Tab, Enter
+        page.focus("#n-invoice")
+        page.keyboard.press("ArrowDown")
+        assert page.input_value("#n-invoice") == number
+        page.keyboard.press("Tab")
+        page.keyboard.type("Tractor broke down on day 2")
+        page.keyboard.press("Tab")
+        page.keyboard.type("500")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/admin/charges\?flash=[\w-]+#credit$"))
+        assert page.inner_text("#credit-amount-error") == (
+            f"credit amount 500.00 must be more than 0 and at most the 100.00 left of "
+            f"invoice {number} (net, before VAT)"
+        )
+        assert page.get_attribute("#n-amount", "aria-invalid") == "true"
+        border = "e => [getComputedStyle(e).borderTopWidth, getComputedStyle(e).borderTopColor]"
+        assert page.eval_on_selector("#n-amount", border) == ["2px", "rgb(176, 42, 55)"]  # --bad
+        assert page.input_value("#n-reason") == "Tractor broke down on day 2"
+        problems = self._layout(page, node_modules)
+        shot(page, "billing-credit-refused-390")
+        page.focus("#n-amount")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("20.00")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"done=credited#invoices$"))
+        assert page.get_by_role("status").inner_text() == "Credit note issued."
+        assert f"(credit note for {number})" in page.inner_text(f"#invoice-{note}")
+        assert cal.balance("bob", acting="ada").balance.balance == Decimal("45.20")
+        name, pdf = downloaded(page, f"#invoice-{number} a")
+        assert name == f"{number}.pdf" and pdf.startswith(b"%PDF-")
+        assert pdf_facts(pdf) == (number, Decimal("119.00"))
+        page.set_viewport_size(DESKTOP)
+        problems |= {f"1280 {k}": v for k, v in self._layout(page, node_modules).items()}
+        assert problems == {}, json.dumps(problems, indent=1)
+        close(page)
+        mine = open_page(browser, invoicing, "bob", viewport=PHONE)
+        mine.goto(invoicing.url + "/me")
+        assert "€45.20" in mine.inner_text("#balance")
+        name, pdf = downloaded(mine, f"#invoice-{number} a")
+        assert name == f"{number}.pdf" and pdf_facts(pdf) == (number, Decimal("119.00"))
+        _, pdf = downloaded(mine, f"#invoice-{note} a")
+        assert pdf_facts(pdf) == (note, Decimal("23.80"))  # a credit note states it positive
+        close(mine)
+
+    @staticmethod
+    def _layout(page: Any, node_modules: Path) -> dict[str, list[str]]:
+        """What the pictures' checks (tests/browser/layout_checks.js) and axe-core (any
+        impact) find wrong on the page as it is: nothing cut, overlapped or outside."""
+        found = page.evaluate(CHECKS_JS)
+        problems = {check: items[:8] for check, items in found.items() if items}
+        page.evaluate((node_modules / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
+        result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        if bad := [
+            f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
+        ]:
+            problems["axe"] = bad
+        return problems

@@ -231,6 +231,15 @@ class TestPeriods:
         with pytest.raises(InvalidRequest, match=r"is not a month .* or a year"):
             parse_period(text)
 
+    @pytest.mark.parametrize("text", ["2030-13", "2030-00", "2030", "0000-01", "", "last"])
+    def test_a_month_only_says_so(self, text: str) -> None:
+        """A caller taking months alone (issuing invoices) never offers a year."""
+        with pytest.raises(InvalidRequest) as info:
+            parse_period(text, "month", years=False)
+        assert info.value.message == f"month {text!r} is not a month (YYYY-MM, like 2030-01)"
+        assert info.value.field == "month"
+        assert parse_period(" 2030-02 ", "month", years=False).label == "2030-02"
+
     def test_words(self) -> None:
         assert parse_period("2030-01").words() == "January 2030"
         assert parse_period("2030").words() == "2030"

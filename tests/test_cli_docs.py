@@ -217,7 +217,7 @@ HELP_EXPECTED: dict[str, tuple[int, str]] = {
         0,
         '"name": "Hof Baker GbR"',
     ),
-    "rentcal invoice issue --month 2030-01": (2, "period 2030-01 is not over on 2030-01-09"),
+    "rentcal invoice issue --month 2030-01": (2, "month 2030-01 is not over on 2030-01-09"),
     "rentcal invoice issue --month 2029-12 --member bob --json": (
         2,
         "invoices cannot be issued yet: set the organisation's name",

@@ -84,6 +84,19 @@ class TestInvoices:
             cli(db_url, "invoice", "list", "--json", "--csv"), 2, "give --json or --csv, not both"
         )
 
+    def test_the_month_error_says_what_issue_takes(
+        self, seeded: rentcal.Rentcal, db_url: str
+    ) -> None:
+        """A month only: the message never offers a year, which ``issue`` does not take."""
+        ready(seeded)
+        for month in ("2030-13", "2029"):
+            result = cli(db_url, "invoice", "issue", "--month", month, env=FEB)
+            assert (result.exit_code, result.stdout) == (2, "")
+            assert (
+                result.stderr == f"Error: month '{month}' is not a month (YYYY-MM, like 2030-01)\n"
+            )
+        assert seeded.invoices(acting="ada") == []
+
 
 class TestPayments:
     """Payments, refunds and the balance."""

@@ -211,6 +211,27 @@ class TestRules:
 
 
 @BOTH
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param("2030\x00000001", id="nul"),  # PostgreSQL's text cannot hold it
+        pytest.param("", id="empty"),
+        pytest.param("9" * 5000, id="long"),
+        pytest.param("../2030-000001", id="path"),
+    ],
+)
+def test_a_number_no_invoice_can_have_is_not_found(org: rentcal.Rentcal, number: str) -> None:
+    """What a form passes as typed is answered as any unknown number, on both backends."""
+    charge(org, "bob", "10.00", d(5))
+    org.issue_invoices("2030-01", acting="ada", today=FEB)
+    with pytest.raises(NotFound, match="no invoice numbered '") as found:
+        org.credit_invoice(number, "Goodwill", acting="ada", today=FEB)
+    assert len(found.value.message) < 100
+    with pytest.raises(NotFound):
+        org.invoice(number, acting="ada")
+
+
+@BOTH
 def test_the_previous_release_upgrades_in_place(db_url: str) -> None:
     """A database at 0016_charges (the previous release), with charges, upgrades in place:
     its charges stay and are invoiced once, numbered from 1, after the upgrade."""

@@ -148,6 +148,15 @@ class TestCreditNotes:
             )
         assert info.value.reason == reason
 
+    def test_too_much_names_the_amount_as_written(self) -> None:
+        """The amount as a number (``500.00``), not Python's ``Decimal('500.00')``."""
+        with pytest.raises(InvalidRequest) as info:
+            credit_note(invoice(), "C-1", date(2030, 3, 1), reason="x", amount=Decimal("500.00"))
+        assert info.value.message == (
+            "credit amount 500.00 must be more than 0 and at most the 386.13 left of invoice "
+            "2030-0001 (net, before VAT)"
+        )
+
     def test_needs_a_reason_and_an_invoice(self) -> None:
         with pytest.raises(InvalidRequest, match="reason must not be empty"):
             credit_note(invoice(), "C-1", date(2030, 3, 1), reason="  ")

@@ -6,6 +6,7 @@ and page answers whom.
 from __future__ import annotations
 
 from decimal import Decimal
+from html import unescape
 
 import pytest
 
@@ -179,7 +180,8 @@ class TestPages:
         )
         assert refused.status_code == 303 and "flash=" in refused.headers["location"]
         shown = admin.get(refused.headers["location"].split("#")[0]).text
-        assert 'id="correction-amount-error">amount' in shown and 'value="abc"' in shown
+        assert 'id="correction-amount-error" aria-live="polite">amount' in shown
+        assert 'value="abc"' in shown
         saved = admin.post(
             "/admin/cancellation-policy",
             data={"free_days": "7", "fee": "", "share": "50%"},
@@ -187,6 +189,16 @@ class TestPages:
         )
         assert saved.status_code == 303
         assert web.cal.cancellation_policy().share == Decimal("50.00")
+        for path, field, value in (
+            ("/admin/charges", "rental", "²"),  # str.isdigit() says yes; int() says no
+            ("/admin/charges", "rental", "12345678901"),
+            ("/admin/cancellation-policy", "free_days", "²"),
+        ):
+            sent = {"member": "bob", "amount": "1", "reason": "x", field: value}
+            refused = admin.post(path, data=sent, headers=SAME_ORIGIN)
+            assert refused.status_code == 303 and "flash=" in refused.headers["location"]
+            shown = admin.get(refused.headers["location"]).text
+            assert f"{value!r} is not a" in unescape(shown), (field, value)
         member = web.as_("bob", follow_redirects=False)
         answer = member.post(
             "/admin/charges",

@@ -281,6 +281,12 @@ class InvoiceDocument:
         return (min(firsts), max(lasts)) if firsts and lasts else None
 
 
+def _shown(amount: object) -> str:
+    """An amount in a message: a Decimal as the number it is (``500.00``), not its
+    repr; anything else quoted, so the message says what was given."""
+    return str(amount) if isinstance(amount, Decimal) and amount.is_finite() else quote(amount)
+
+
 def credit_note(
     invoice: InvoiceDocument,
     number: str,
@@ -332,7 +338,7 @@ def credit_note(
             raise refuse(
                 "amount",
                 amount,
-                f"credit amount {quote(amount)} must be more than 0 and at most the {left} "
+                f"credit amount {_shown(amount)} must be more than 0 and at most the {left} "
                 f"left of invoice {invoice.number} (net, before VAT)",
                 "bad-credit-amount",
             )

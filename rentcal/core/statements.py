@@ -31,6 +31,9 @@ from rentcal.core.wording import plural, quote
 from rentcal.errors import InvalidRequest
 
 _PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
+#: What :func:`parse_period` takes, in its messages.
+MONTH_FORM = "a month (YYYY-MM, like 2030-01)"
+PERIOD_FORMS = f"{MONTH_FORM} or a year (YYYY)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +67,30 @@ def month_period(year: int, month: int) -> Period:
     return Period(date(year, month, 1), date(year, month, last), f"{year:04d}-{month:02d}")
 
 
-def parse_period(value: object, name: str = "period") -> Period:
-    """``"2030-01"`` (a month) or ``"2030"`` (a year), exactly.
+def parse_period(value: object, name: str = "period", *, years: bool = True) -> Period:
+    """``"2030-01"`` (a month) or ``"2030"`` (a year), exactly; ``years=False``: a
+    month only, for what covers one month (issuing its invoices).
+
+    The message names ``name`` (the option or field of the caller) and the
+    forms the caller takes, no more:
+
+    >>> parse_period("2030-13", "month", years=False)
+    Traceback (most recent call last):
+    rentcal.errors.InvalidRequest: month '2030-13' is not a month (YYYY-MM, like 2030-01)
 
     Raises:
         ArgumentTypeError: not a str.
-        InvalidRequest: naming the value and the two forms.
+        InvalidRequest: naming the value and the forms taken (``reason="format"``).
     """
     text = checks.text(value, name).strip()
     found = _PERIOD.fullmatch(text)
     year = int(found[1]) if found else 0
     month = int(found[2]) if found and found[2] else None
-    if not found or year < 1 or (month is not None and not 1 <= month <= 12):
+    wrong_month = not years if month is None else not 1 <= month <= 12
+    if not found or year < 1 or wrong_month:
+        forms = PERIOD_FORMS if years else MONTH_FORM
         raise InvalidRequest(
-            f"{name} {quote(value)} is not a month (YYYY-MM, like 2030-01) or a year (YYYY)",
+            f"{name} {quote(value)} is not {forms}",
             field=name,
             value=text[:40],
             reason="format",
@@ -291,6 +304,8 @@ def month_words(period: Period) -> str:
 
 __all__ = [
     "KIND_WORDS",
+    "MONTH_FORM",
+    "PERIOD_FORMS",
     "Charge",
     "MemberTotal",
     "Period",

@@ -1,7 +1,7 @@
 """Issuing invoices and credit notes, reading them back, their PDFs (issue #23).
 
 Issuing: one invoice per member with charges not yet invoiced, charged on or
-before the period's last day (so a charge booked late is billed next time,
+before the month's last day (so a charge booked late is billed next time,
 never lost). Each member's invoice is ONE write transaction that first takes
 the number sequence's row lock (PostgreSQL ``FOR UPDATE``; SQLite's BEGIN
 IMMEDIATE), then reads the uninvoiced charges, then raises the sequence and
@@ -34,9 +34,10 @@ from rentcal.core.invoice_records import (
     party_from_json,
     party_json,
 )
-from rentcal.core.invoices import InvoiceDocument, InvoiceKind, credit_note
+from rentcal.core.invoices import NUMBER_RE, InvoiceDocument, InvoiceKind, credit_note
 from rentcal.core.statements import parse_period
 from rentcal.core.values import Member
+from rentcal.core.wording import quote
 from rentcal.db import sql as q
 from rentcal.db.sql import invoices as docs
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, RentcalError
@@ -155,14 +156,15 @@ class Invoices:
 
     def issue(
         self,
-        period: str,
+        month: str,
         member: str | None = None,
         *,
         acting: str | None = None,
         today: date | None = None,
     ) -> list[InvoiceSummary]:
         """Issue one invoice per member (or for ``member``) with uninvoiced charges
-        charged on or before the end of ``period`` (``"2030-01"``), dated ``today``.
+        charged on or before the end of ``month`` (``"2030-01"``, a month that
+        ended; never a year), dated ``today``.
 
         Each member's invoice is its own transaction holding the number sequence's
         lock; what was issued is returned, by member. A member whose uninvoiced
@@ -170,18 +172,18 @@ class Invoices:
 
         Raises:
             InvalidRequest: the invoice settings are incomplete (naming what is
-                missing), or a period not over yet.
+                missing), not a month (a year too), or a month not over yet.
             PermissionDenied: not an admin.
         """
-        span = parse_period(period)
+        span = parse_period(month, "month", years=False)
         checks.optional_handle(member, "member")
         checks.optional_handle(acting, "acting", "acting member")
         day = self.ctx.today(checks.optional_day(today, "today"))
         if span.last >= day:
             raise InvalidRequest(
-                f"period {span.label} is not over on {day}: issue its invoices from "
+                f"month {span.label} is not over on {day}: issue its invoices from "
                 f"{span.last + timedelta(days=1)} on",
-                field="period",
+                field="month",
                 value=span.label,
                 reason="not-over",
             )
@@ -346,9 +348,14 @@ class Invoices:
 
     @staticmethod
     def _head(conn: Connection, number: str) -> RowMapping:
-        head = docs.invoice_head(conn, number)
+        """The invoice's row. A number no invoice can have (:data:`NUMBER_RE`) is not
+        looked up: PostgreSQL refuses a NUL in text with an error of its own, and
+        a page form passes what was typed."""
+        head = docs.invoice_head(conn, number) if NUMBER_RE.match(number) else None
         if head is None:
-            raise NotFound(f"no invoice numbered {number!r}", field="invoice", value=number)
+            raise NotFound(
+                f"no invoice numbered {quote(number)}", field="invoice", value=number[:40]
+            )
         return head
 
 

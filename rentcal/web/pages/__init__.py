@@ -23,7 +23,9 @@ live on the JSON API. Modules:
 ``flash``              a refused form's message and typed values, for the page after the 303
 ``mail_pages``         ``/me`` e-mail choices, ``/admin`` outbox (retry, discard)
 ``statements``         ``/statement`` — a printable statement; ``/admin/charges`` — the
-                       treasurer's month: totals, charges, CSV, corrections, the policy
+                       treasurer's month: totals, charges, CSV, invoices
+``charges_forms``      ``/admin/charges`` forms — a correction, the cancellation policy,
+                       issuing invoices, a payment, a credit note
 ``assets``             ``/assets/fullcalendar/...`` — a local FullCalendar (``--assets``)
 =====================  ==============================================================
 """
@@ -40,6 +42,7 @@ from rentcal.web.pages import (
     admin_rentals,
     assets,
     booking,
+    charges_forms,
     mail_pages,
     me,
     me_email,
@@ -63,6 +66,7 @@ router.include_router(admin_rentals.router)
 router.include_router(mail_pages.router)
 router.include_router(admin_invitations.router)
 router.include_router(statements.router)
+router.include_router(charges_forms.router)
 router.include_router(assets.router)
 
 __all__ = ["router"]

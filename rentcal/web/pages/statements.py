@@ -7,15 +7,16 @@ navigation and the buttons). Members see their own; admins anyone's.
 
 ``/admin/charges?period=YYYY-MM``: every member's total of the period (each a
 link to their statement), every charge, the accounting CSV
-(``/admin/charges.csv``, the bytes ``rentcal charges export`` writes), a
-correction form and the cancellation policy. Forms POST and are answered
-with a 303 (a refusal is shown beside its form, :mod:`.flash`).
+(``/admin/charges.csv``, the bytes ``rentcal charges export`` writes), the
+invoices with their PDFs, and the forms of :mod:`.charges_forms` (a
+correction, the cancellation policy, issuing invoices, a payment, a credit
+note), whose
+refusals this page shows beside their form (:mod:`.flash`).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from rentcal.core.payments import PaymentMethod
 from rentcal.core.statements import KIND_WORDS, charge_words, parse_period, totals_by_member
 from rentcal.core.values import Member
 from rentcal.errors import InvalidRequest, RentcalError
@@ -34,22 +36,13 @@ from rentcal.web.auth import Cal, CurrentMember
 from rentcal.web.error_responses import classify
 from rentcal.web.pages import flash
 from rentcal.web.pages.admin import forbidden
-from rentcal.web.pages.flash import Flash
-from rentcal.web.pages.forms import FORM, errors_of
-from rentcal.web.pages.render import posted, render, see_other
+from rentcal.web.pages.charges_forms import NOTICES, credit_choices
+from rentcal.web.pages.render import render
 
 router = APIRouter()
 
-DONE = {
-    "charged": "Correction added; the member is told.",
-    "policy": "Cancellation policy saved.",
-    "issued": "Invoices issued.",
-    "paid": "Payment recorded.",
-}
-CHARGE_FIELDS = ("member", "amount", "reason", "rental")
-ISSUE_FIELDS = ("month", "member")
-PAYMENT_FIELDS = ("member", "amount", "method", "reference", "reason", "invoice")
-POLICY_FIELDS = ("free_days", "fee", "share")
+#: The methods of the payment form: money the treasurer saw arrive.
+HAND_RECORDED = (PaymentMethod.TRANSFER, PaymentMethod.CASH, PaymentMethod.CARD)
 _PERIOD = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2]))?")
 
 
@@ -137,6 +130,7 @@ def charges_page(request: Request, cal: Rentcal, admin: Member) -> Response:
         found, error = [], err.message
     currency = cal.currency()
     around = neighbours(period)
+    invoices = cal.invoices(acting=admin.handle)
     context = {
         "period": period,
         "period_words": parse_period(period).words() if error is None else period,
@@ -147,13 +141,15 @@ def charges_page(request: Request, cal: Rentcal, admin: Member) -> Response:
         "lines": _lines(found, currency),
         "previous": around["previous"],
         "next": around["next"],
-        "members": cal.members(),
+        "member_choices": [(m.handle, f"{m.name} ({m.handle})") for m in cal.members()],
+        "payment_methods": [(m.value, m.value) for m in HAND_RECORDED],
         "policy": cal.cancellation_policy(),
-        "invoices": cal.invoices(acting=admin.handle),
+        "invoices": invoices,
+        "credit_choices": credit_choices(invoices, currency),
         "last_month": month_key(shift_month(month_start(cal.today()), -1)),
         "errors": {} if refusal is None else {refusal.section: refusal.errors},
         "forms": {} if refusal is None else {refusal.section: refusal.form},
-        "notice": DONE.get(request.query_params.get("done", "")),
+        "notice": NOTICES.get(request.query_params.get("done", "")),
     }
     return render(
         request, "admin_charges.html", context, member=admin, status=400 if error else 200
@@ -189,134 +185,6 @@ def _download(request: Request, cal: Rentcal, admin: Member) -> Response:
 async def download(request: Request, cal: Cal, member: CurrentMember) -> Response:
     """The accounting CSV of the period (admins)."""
     return await run_in_threadpool(_download, request, cal, member)
-
-
-def _back(request: Request, data: dict[str, str], **query: str) -> Response:
-    return see_other(request, "/admin/charges", anchor="ledger", **_period_query(data), **query)
-
-
-def _period_query(data: dict[str, str]) -> dict[str, str]:
-    """The form's period, to come back to it (none: this month)."""
-    period = data.get("period", "").strip()[:20]
-    return {"period": period} if period else {}
-
-
-def _refused(
-    request: Request, cal: Rentcal, section: str, errors: dict[str, str], data: dict[str, str]
-) -> Response:
-    """303 back to the form, which shows the messages and what was typed (:mod:`.flash`)."""
-    ident = secrets.token_urlsafe(9)
-    response = see_other(
-        request, "/admin/charges", anchor=section, **_period_query(data), flash=ident
-    )
-    flash.keep(request, response, Flash(section, errors, data), cal.now(), ident)
-    return response
-
-
-def _add_charge(
-    request: Request, cal: Rentcal, admin: Member, data: dict[str, str], problem: str | None
-) -> Response:
-    if problem is not None:
-        return _refused(request, cal, "correction", {FORM: problem}, data)
-    rental = data.get("rental", "").strip()
-    try:
-        if rental and not rental.isdigit():
-            raise InvalidRequest(f"rental {rental[:20]!r} is not a rental number", field="rental")
-        cal.add_charge(
-            data.get("member", "").strip(),
-            data.get("amount", "").strip(),
-            data.get("reason", ""),
-            rental=int(rental) if rental and len(rental) < 11 else None,
-            acting=admin.handle,
-        )
-    except RentcalError as err:
-        return _refused(request, cal, "correction", errors_of(err, CHARGE_FIELDS), data)
-    return _back(request, data, done="charged")
-
-
-@router.post("/admin/charges", include_in_schema=False)
-async def add_charge(request: Request, cal: Cal, member: CurrentMember) -> Response:
-    """An admin's correction (a credit with a minus)."""
-    data, problem = await posted(request)
-    return await run_in_threadpool(_add_charge, request, cal, member, data, problem)
-
-
-def _set_policy(
-    request: Request, cal: Rentcal, admin: Member, data: dict[str, str], problem: str | None
-) -> Response:
-    if problem is not None:
-        return _refused(request, cal, "policy", {FORM: problem}, data)
-    days = data.get("free_days", "").strip()
-    fee, share = data.get("fee", "").strip() or None, data.get("share", "").strip() or None
-    try:
-        if days and (not days.isdigit() or len(days) > 4):
-            raise InvalidRequest(f"free days {days[:20]!r} is not a number", field="free_days")
-        cal.set_cancellation_policy(
-            int(days) if days else None,
-            fee=fee,
-            share=None if share is None else share.removesuffix("%").strip(),
-            acting=admin.handle,
-        )
-    except RentcalError as err:
-        return _refused(request, cal, "policy", errors_of(err, POLICY_FIELDS), data)
-    return _back(request, data, done="policy")
-
-
-@router.post("/admin/cancellation-policy", include_in_schema=False)
-async def set_policy(request: Request, cal: Cal, member: CurrentMember) -> Response:
-    """Store the cancellation policy (empty free days: cancelling is free)."""
-    data, problem = await posted(request)
-    return await run_in_threadpool(_set_policy, request, cal, member, data, problem)
-
-
-def _issue(
-    request: Request, cal: Rentcal, admin: Member, data: dict[str, str], problem: str | None
-) -> Response:
-    if problem is not None:
-        return _refused(request, cal, "issue", {FORM: problem}, data)
-    try:
-        cal.issue_invoices(
-            data.get("month", "").strip(),
-            data.get("member", "").strip() or None,
-            acting=admin.handle,
-        )
-    except RentcalError as err:
-        return _refused(request, cal, "issue", errors_of(err, ISSUE_FIELDS), data)
-    return see_other(request, "/admin/charges", anchor="invoices", done="issued")
-
-
-@router.post("/admin/invoices", include_in_schema=False)
-async def issue(request: Request, cal: Cal, member: CurrentMember) -> Response:
-    """Issue the invoices of a month that ended (admins)."""
-    data, problem = await posted(request)
-    return await run_in_threadpool(_issue, request, cal, member, data, problem)
-
-
-def _pay(
-    request: Request, cal: Rentcal, admin: Member, data: dict[str, str], problem: str | None
-) -> Response:
-    if problem is not None:
-        return _refused(request, cal, "payment", {FORM: problem}, data)
-    try:
-        cal.add_payment(
-            data.get("member", "").strip(),
-            data.get("amount", "").strip(),
-            data.get("method", "").strip(),
-            reference=data.get("reference", "").strip() or None,
-            reason=data.get("reason", "").strip() or None,
-            invoice=data.get("invoice", "").strip() or None,
-            acting=admin.handle,
-        )
-    except RentcalError as err:
-        return _refused(request, cal, "payment", errors_of(err, PAYMENT_FIELDS), data)
-    return see_other(request, "/admin/charges", anchor="invoices", done="paid")
-
-
-@router.post("/admin/payments", include_in_schema=False)
-async def add_payment(request: Request, cal: Cal, member: CurrentMember) -> Response:
-    """Record a payment or a refund (admins), allocated oldest invoice first."""
-    data, problem = await posted(request)
-    return await run_in_threadpool(_pay, request, cal, member, data, problem)
 
 
 __all__ = ["charges_page", "neighbours", "period_of", "router"]
