@@ -1375,7 +1375,9 @@ class TestTable:
         in_transaction: bool,
     ) -> None:
         api = refusing_api
-        before = every_table(api)
+        # Without a transaction nothing can have been written (asserted below), so the
+        # rows are compared only for the refusals made inside one.
+        before = every_table(api) if in_transaction else None
         begun: list[object] = []
 
         def count(conn: object) -> None:
@@ -1397,7 +1399,8 @@ class TestTable:
         assert param in message or param.replace("_", " ") in message, message
         assert err.field == param, (err.field, message)
         assert type(err).__module__ == "rentcal.errors"
-        assert every_table(api) == before
+        if before is not None:
+            assert every_table(api) == before
 
 
 class TestNoCoercion:
