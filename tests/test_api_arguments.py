@@ -28,9 +28,11 @@ import sqlalchemy as sa
 
 import rentcal
 from rentcal import ArgumentTypeError, InvalidRequest, MaintenanceStatus, RentalStatus
+from rentcal.core.online_payments import Purpose
 from rentcal.core.values import Problem
 from rentcal.imports import BlockRow, ImportRow
 from rentcal.service import Rentcal
+from rentcal.service.online_payments import CheckoutEvent, CheckoutRequest
 from tests.cli_support import every_table
 from tests.conftest import BOTH, BUSY_TIMEOUT, TODAY, d, make_clock, seed
 
@@ -637,6 +639,23 @@ TABLE: list[tuple[str, str, list[tuple[str, Any, type[Exception]]]]] = [
     ("set_billing_address", "city", TEXT),
     ("set_billing_address", "country", [*TEXT, ("unknown", "XX", BAD)]),
     ("set_billing_address", "vat_id", [*TEXT, ("short", "DE1", BAD)]),
+    (
+        "set_online_payments",
+        "hold_minutes",
+        [("str", "30", WRONG), ("bool", True, WRONG), ("short", 10, BAD), ("long", 2000, BAD)],
+    ),
+    ("set_online_payments", "at_booking", FLAG[:3]),
+    ("set_online_payments", "invoices", FLAG[:3]),
+    ("set_online_payments", "acting", OPTIONAL_HANDLE),
+    ("invoice_checkout", "number", [*TEXT, ("none", None, WRONG)]),
+    ("invoice_checkout", "acting", OPTIONAL_HANDLE),
+    ("booking_checkout", "rental_id", RECORD_ID),
+    ("booking_checkout", "acting", OPTIONAL_HANDLE),
+    ("record_checkout", "request", [("dict", {"amount": "1"}, WRONG), ("none", None, WRONG)]),
+    ("record_checkout", "stripe_id", [*TEXT, ("none", None, WRONG)]),
+    ("checkout_event", "event", [("dict", {"id": "evt_1"}, WRONG), ("none", None, WRONG)]),
+    ("awaiting_payment", "member", OPTIONAL_HANDLE),
+    ("awaiting_payment", "acting", OPTIONAL_HANDLE),
 ]
 
 #: Bob's password in :func:`api`.
@@ -657,6 +676,8 @@ NO_PARAMETERS = {
     "close",
     "currency",
     "currency_history",
+    "online_payments",
+    "online_payments_history",
     "is_empty",
     "limits",
     "limits_history",
@@ -674,6 +695,12 @@ NO_PARAMETERS = {
 }
 
 #: A call that works on :func:`api` for every method: each row changes one argument.
+#: A Checkout Session's request, as the web front end hands it to the library.
+CHECKOUT = CheckoutRequest(
+    Purpose.INVOICE, "bob", None, Decimal("10.00"), "EUR", "Invoice", invoice="2030-000001"
+)
+
+
 GOOD: dict[str, dict[str, Any]] = {
     "connect": {"busy_timeout": 5, "clock": make_clock()},
     "add_member": {
@@ -930,6 +957,17 @@ GOOD: dict[str, dict[str, Any]] = {
     "remind_overdue": {"today": TODAY},
     "set_invoice_settings": {"acting": "ada", "name": "Coop", "country": "DE", "terms_days": 30},
     "set_billing_address": {"handle": "bob", "acting": "bob", "city": "Ulm", "country": "DE"},
+    "set_online_payments": {
+        "hold_minutes": 30,
+        "at_booking": True,
+        "invoices": True,
+        "acting": "ada",
+    },
+    "invoice_checkout": {"number": "2030-000001", "acting": "bob"},
+    "booking_checkout": {"rental_id": 3, "acting": "bob"},
+    "record_checkout": {"request": CHECKOUT, "stripe_id": "cs_test_1"},
+    "checkout_event": {"event": CheckoutEvent("evt_1", "customer.created")},
+    "awaiting_payment": {"member": "bob", "acting": "bob"},
 }
 
 
@@ -1066,6 +1104,15 @@ def _invoicing(cal: rentcal.Rentcal, *, issue: bool = True) -> None:
         cal.issue_invoices("2030-01", acting="ada", today=FEB)
 
 
+def _paying(cal: rentcal.Rentcal, *, book: bool = False) -> None:
+    """Online payments on (an invoice to pay: 2030-000001); with ``book``, bob's
+    booking 3 of the saw awaits payment."""
+    _invoicing(cal)
+    cal.set_online_payments(hold_minutes=30, at_booking=True, invoices=True, acting="ada")
+    if book:
+        cal.book("saw", d(20), d(20), member="bob", today=TODAY)
+
+
 #: What a good call needs on :func:`api` first (its refusals are decided before it matters).
 PREPARE: dict[str, Any] = {
     "issue_invoices": lambda a: _invoicing(a, issue=False),
@@ -1074,6 +1121,11 @@ PREPARE: dict[str, Any] = {
     "invoice_pdf": lambda a: _invoicing(a),
     "checkin": lambda a: a.checkout(2, acting="ada", today=TODAY),
     "remove_keeper": lambda a: a.add_keeper("saw", "dan", acting="ada"),
+    "set_online_payments": lambda a: a.set_currency("EUR", acting="ada"),
+    "invoice_checkout": _paying,
+    "booking_checkout": lambda a: _paying(a, book=True),
+    "record_checkout": _paying,
+    "awaiting_payment": lambda a: _paying(a, book=True),
 }
 
 
@@ -1197,6 +1249,12 @@ EXPECT: dict[str, Any] = {
         (r.name, r.country, r.terms_days) == ("Coop", "DE", 30) and a.invoice_settings() == r
     ),
     "set_billing_address": lambda r, a: (r.city, r.country, r.stored) == ("Ulm", "DE", True),
+    "set_online_payments": lambda r, a: (r.hold_minutes, r.invoices) == (30, True),
+    "invoice_checkout": lambda r, a: (r.invoice, r.amount) == ("2030-000001", Decimal("10.00")),
+    "booking_checkout": lambda r, a: (r.rental_id, r.member) == (3, "bob"),
+    "record_checkout": lambda r, a: r is None,
+    "checkout_event": lambda r, a: r == "ignored",
+    "awaiting_payment": lambda r, a: [p.rental.id for p in r] == [3],
     "set_no_show_hours": lambda r, a: (
         r == 24 and a.no_show_hours() == 24 and [h for h, _, _ in a.no_show_hours_history()] == [24]
     ),

@@ -94,6 +94,7 @@ OPTIONS = [
         "--rental",
         "--months",
         "--terms-days",
+        "--hold-minutes",
     )  # numbers: Click refuses them
 ]
 

@@ -87,7 +87,9 @@ class TestRules:
             pytest.param({"hold_minutes": 10}, "outside 30-1440 minutes", id="short-hold"),
             pytest.param({"hold_minutes": 2000}, "outside 30-1440 minutes", id="long-hold"),
             pytest.param(
-                {"hold_minutes": 30, "at_booking": False}, "only with payment", id="hold-and-off"
+                {"hold_minutes": 30, "at_booking": False},
+                "needs payment at booking on",
+                id="hold-and-off",
             ),
         ],
     )

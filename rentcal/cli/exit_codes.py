@@ -117,6 +117,7 @@ _HINTS: dict[tuple[type[RentcalError], str | None, str | None], str] = {
     (InvalidRequest, "max_days", "unchanged"): " (pass --max-days N and/or --horizon-days N)",
     (InvalidRequest, "end", "too-long"): " (see rentcal limits show)",
     (InvalidRequest, "end", "too-far-ahead"): " (see rentcal limits show)",
+    (InvalidRequest, "currency", "no-currency"): " (rentcal currency set EUR)",
     (NoDatabase, None, None): " (or choose another database with --db URL or RENTCAL_DATABASE_URL)",
 }
 

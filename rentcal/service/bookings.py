@@ -32,8 +32,8 @@ from rentcal.service.base import Context, int_id, refuse_deactivated
 from rentcal.service.handover_rules import refuse_while_out
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
-from rentcal.service.org_limits import read_limits
-from rentcal.service.org_online_payments import payment_hold
+from rentcal.service.org_limits import LIMIT_KEYS, limits_from
+from rentcal.service.org_online_payments import RULE_KEYS, payment_hold, rules_from
 from rentcal.service.rentals import RentalReads
 
 #: What to do instead of an action on a rental that is checked out (not back yet).
@@ -116,7 +116,9 @@ class Bookings:
             again = idempotency.lookup(conn, request, acting_id, self.ctx.now())
             if again.rental is not None:
                 return again.rental
-            check_rental_days(first, last, day, read_limits(conn))
+            # the limits and the rules of payment at booking: one read
+            settings = q.org_settings(conn, (*LIMIT_KEYS, *RULE_KEYS))
+            check_rental_days(first, last, day, limits_from(settings))
             mach = self.ctx.active_machine_row(conn, name)
             # The member's lock, shared, and their row read under it: a deactivation
             # waits for this booking to commit and settles it, or this waits for the
@@ -147,7 +149,7 @@ class Bookings:
             price = rental_price(mach.daily_price, start, end)
             # Payment at booking (rentcal.service.org_online_payments): pending, holding
             # its days (never queued) until it is paid or its hold ends.
-            hold = payment_hold(conn, mach, price, who, actor, now)
+            hold = payment_hold(rules_from(settings), mach, price, who, actor, now)
             approved = mach.auto_approve and hold is None
             status = RentalStatus.APPROVED if approved else RentalStatus.PENDING
             queued = not approved and hold is None and mach.request_policy == RequestPolicy.QUEUE

@@ -210,16 +210,14 @@ class Housekeeping:
         row = q.machine_by_id(conn, machine_id) if machine is None else machine
         hours = None if row is None else row.request_expiry_hours
         cutoff = None if hours is None else self.ctx.now() - timedelta(hours=hours)
-        unpaid = 0
-        for rental in ops.unpaid_rentals(conn, machine_id, self.ctx.now()):
-            if rental.id != skip:  # its hold ended: the days go back
-                self.lifecycle.record(conn, rental, RentalStatus.REJECTED, None, UNPAID_REASON)
-                unpaid += 1
-        expired = completed = 0
-        for rental in q.stale_rentals(conn, machine_id, day, cutoff):
+        expired = completed = unpaid = 0
+        for rental, unpaid_hold in q.stale_rentals(conn, machine_id, day, cutoff, self.ctx.now()):
             if rental.id == skip:
                 continue
-            if rental.status is RentalStatus.PENDING:
+            if unpaid_hold:  # its hold for payment ended: the days go back
+                self.lifecycle.record(conn, rental, RentalStatus.REJECTED, None, UNPAID_REASON)
+                unpaid += 1
+            elif rental.status is RentalStatus.PENDING:
                 self.lifecycle.record(
                     conn, rental, RentalStatus.REJECTED, None, EXPIRED_REASON, kind="expired"
                 )

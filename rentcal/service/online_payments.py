@@ -28,6 +28,7 @@ from rentcal.core.money import format_money
 from rentcal.core.online_payments import (
     OnlinePaymentRules,
     Purpose,
+    check_hold_minutes,
     check_rules,
     from_minor,
     late_payment_words,
@@ -142,11 +143,13 @@ class OnlinePayments:
                 field="at_booking",
                 reason="unchanged",
             )
+        if hold_minutes is not None:  # refused before any transaction, like every argument
+            check_hold_minutes(hold_minutes)
         if at_booking is not None:
             checks.flag(at_booking, "at_booking")
         if at_booking is False and hold_minutes is not None:
             raise InvalidRequest(
-                "give a hold only with payment at booking on (at_booking=False turns it off)",
+                "a hold time needs payment at booking on, and this turns it off",
                 field="hold_minutes",
                 value=hold_minutes,
                 reason="conflict",
@@ -168,8 +171,7 @@ class OnlinePayments:
             wanted = check_rules(hold, current.invoices if invoices is None else invoices)
             if wanted.any and self.ctx.currency_in(conn) is None:
                 raise InvalidRequest(
-                    "set the organisation's currency first (rentcal currency set EUR): "
-                    "Stripe charges in one",
+                    "set the organisation's currency first: Stripe charges in one",
                     field="currency",
                     reason="no-currency",
                 )
@@ -203,13 +205,13 @@ class OnlinePayments:
             PermissionDenied: not the invoice's member.
             NotFound: no such invoice.
         """
-        wanted = checks.text(number, "invoice")
+        wanted = checks.text(number, "number")
         checks.optional_handle(acting, "acting", "acting member")
 
         def work(conn: Connection) -> CheckoutRequest:
             actor = self.ctx.actor(conn, acting)
             if not read_rules(conn).invoices:
-                raise _off("paying invoices online is off (rentcal online-payments set --invoices)")
+                raise _off("paying invoices online is off: an admin turns it on")
             head = docs.invoice_head(conn, wanted)
             if head is None or head["kind"] != "invoice":
                 raise NotFound(f"invoice {wanted!r} not found", field="invoice", value=wanted)
@@ -275,6 +277,8 @@ class OnlinePayments:
 
     def record_checkout(self, request: CheckoutRequest, stripe_id: str) -> None:
         """Remember the session Stripe made for ``request`` (its ``id``), as open."""
+        if not isinstance(request, CheckoutRequest):
+            raise checks.wrong_type("request", "a CheckoutRequest", request)
         sid = checks.text(stripe_id, "stripe_id")
 
         def work(conn: Connection) -> None:
@@ -320,8 +324,10 @@ class OnlinePayments:
         ``"late"`` (recorded as a credit: the booking no longer waited for it),
         ``"expired"``. Every outcome but a replay records the event's id.
         """
+        if not isinstance(event, CheckoutEvent):
+            raise checks.wrong_type("event", "a CheckoutEvent", event)
         checks.text(event.id, "event")
-        checks.text(event.type, "type")
+        checks.text(event.type, "event")
 
         def work(conn: Connection) -> str:
             now = self.ctx.now()

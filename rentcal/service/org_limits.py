@@ -9,6 +9,8 @@ to every host — no cache to go stale.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.engine import Connection
 
 from rentcal.core.limits import DEFAULT_HORIZON_DAYS, DEFAULT_MAX_DAYS, RentalLimits
@@ -28,9 +30,18 @@ def _days(row: SettingRecord | None, default: int) -> int:
     return max(1, int(row.value))
 
 
+#: The organisation settings the limits are read from.
+LIMIT_KEYS = (MAX_DAYS_KEY, HORIZON_DAYS_KEY)
+
+
 def read_limits(conn: Connection) -> RentalLimits:
     """The limits as seen in transaction ``conn`` (stored values, else the defaults)."""
-    stored_rows = q.org_settings(conn, (MAX_DAYS_KEY, HORIZON_DAYS_KEY))
+    return limits_from(q.org_settings(conn, LIMIT_KEYS))
+
+
+def limits_from(stored_rows: Mapping[str, SettingRecord]) -> RentalLimits:
+    """The limits from the rows of :func:`rentcal.db.sql.org_settings` (which may hold
+    other keys too: a booking reads its settings in one statement)."""
     longest, horizon = stored_rows.get(MAX_DAYS_KEY), stored_rows.get(HORIZON_DAYS_KEY)
     stored = [row for row in (longest, horizon) if row is not None]
     if not stored:
@@ -45,4 +56,4 @@ def read_limits(conn: Connection) -> RentalLimits:
     )
 
 
-__all__ = ["HORIZON_DAYS_KEY", "MAX_DAYS_KEY", "read_limits"]
+__all__ = ["HORIZON_DAYS_KEY", "LIMIT_KEYS", "MAX_DAYS_KEY", "limits_from", "read_limits"]

@@ -11,6 +11,7 @@ transaction that books, so a change applies at once on every host.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Connection
 from rentcal.core.online_payments import OnlinePaymentRules
 from rentcal.core.values import Member
 from rentcal.db import sql as q
-from rentcal.db.rows import MachineRecord
+from rentcal.db.rows import MachineRecord, SettingRecord
 
 #: The organisation setting holding the hold in minutes ("off": no payment at booking).
 HOLD_KEY = "pay_at_booking_minutes"
@@ -28,9 +29,18 @@ INVOICES_KEY = "pay_invoices_online"
 ON, OFF = "on", "off"
 
 
+#: The organisation settings the rules are read from.
+RULE_KEYS = (HOLD_KEY, INVOICES_KEY)
+
+
 def read_rules(conn: Connection) -> OnlinePaymentRules:
     """The rules in force in transaction ``conn`` (both off until an admin sets them)."""
-    found = q.org_settings(conn, (HOLD_KEY, INVOICES_KEY))
+    return rules_from(q.org_settings(conn, RULE_KEYS))
+
+
+def rules_from(found: Mapping[str, SettingRecord]) -> OnlinePaymentRules:
+    """The rules from the rows of :func:`rentcal.db.sql.org_settings` (which may hold
+    other keys too: a booking reads its settings in one statement)."""
     hold = found.get(HOLD_KEY)
     invoices = found.get(INVOICES_KEY)
     minutes = int(hold.value) if hold is not None and hold.value.isdigit() else None
@@ -48,7 +58,7 @@ def store_rules(conn: Connection, wanted: OnlinePaymentRules, actor_id: int, now
 
 
 def payment_hold(
-    conn: Connection,
+    rules: OnlinePaymentRules,
     machine: MachineRecord,
     price: Decimal,
     member: Member,
@@ -64,8 +74,16 @@ def payment_hold(
     """
     if not machine.auto_approve or price <= 0 or actor.id != member.id:
         return None
-    minutes = read_rules(conn).hold_minutes
+    minutes = rules.hold_minutes
     return None if minutes is None else now + timedelta(minutes=minutes)
 
 
-__all__ = ["HOLD_KEY", "INVOICES_KEY", "payment_hold", "read_rules", "store_rules"]
+__all__ = [
+    "HOLD_KEY",
+    "INVOICES_KEY",
+    "RULE_KEYS",
+    "payment_hold",
+    "read_rules",
+    "rules_from",
+    "store_rules",
+]

@@ -12,16 +12,15 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from rentcal.core.values import Rental
 from rentcal.db.sql.common import insert_one
-from rentcal.db.sql.rentals import RENTAL_SELECT, rental
+from rentcal.db.sql.rentals import RENTAL_SELECT, UNPAID, rental
 from rentcal.db.tables import member_t, rental_t
 from rentcal.db.tables_invoices import invoice_t
 from rentcal.db.tables_online_payments import checkout_session_t, stripe_event_t
 
 _c = checkout_session_t.c
 _r = rental_t.c
-_now = sa.bindparam("now", type_=rental_t.c.pay_by.type)
-#: A booking awaiting payment whose hold has ended: THE test, shared by the reads below.
-_UNPAID = sa.and_(_r.status == "pending", _r.pay_by.is_not(None), _r.pay_by <= _now)
+#: A booking awaiting payment whose hold has ended: THE test (rentcal.db.sql.rentals).
+_UNPAID = UNPAID
 _UNPAID_MACHINES = sa.select(_r.machine_id).where(_UNPAID).distinct()
 _UNPAID_RENTALS = RENTAL_SELECT.where(_r.machine_id == sa.bindparam("m"), _UNPAID).order_by(_r.id)
 _SESSION = sa.select(

@@ -85,18 +85,33 @@ _OVERDUE = (
     )
     .limit(1)
 )
-#: The stale rentals of one machine, in id order (the caller holds its lock).
-_STALE_RENTALS = RENTAL_SELECT.where(
-    _r.machine_id == _m,
-    sa.or_(
-        sa.and_(
-            _r.status == _PENDING,
-            # a booking awaiting payment ends with its hold (rentcal.db.sql.online_payments)
-            sa.or_(_r.start_date < _today, sa.and_(_r.created_at <= _cutoff, _r.pay_by.is_(None))),
+#: A booking awaiting payment whose hold (``pay_by``) ended by :now: THE test, shared
+#: with :mod:`rentcal.db.sql.online_payments`.
+UNPAID = sa.and_(
+    _r.status == _PENDING,
+    _r.pay_by.is_not(None),
+    _r.pay_by <= sa.bindparam("now", type_=rental_t.c.pay_by.type),
+)
+#: The stale rentals of one machine, in id order (the caller holds its lock), each with
+#: whether it is an unpaid hold: one read for everything settling releases or ends.
+_STALE_RENTALS = (
+    RENTAL_SELECT.add_columns(sa.case((UNPAID, True), else_=False).label("unpaid"))
+    .where(
+        _r.machine_id == _m,
+        sa.or_(
+            sa.and_(
+                _r.status == _PENDING,
+                # a booking awaiting payment ends with its hold (UNPAID), not by age
+                sa.or_(
+                    _r.start_date < _today, sa.and_(_r.created_at <= _cutoff, _r.pay_by.is_(None))
+                ),
+            ),
+            _ENDED,
+            UNPAID,
         ),
-        _ENDED,
-    ),
-).order_by(_r.id)
+    )
+    .order_by(_r.id)
+)
 #: Approved rentals that began on or before :cutoff (a day) and were neither checked out
 #: nor flagged yet: the no-shows, when the organisation flags them (by machine, or all).
 _NO_SHOW = sa.and_(
@@ -176,12 +191,13 @@ def has_overdue(conn: Connection, machine_id: int, cutoff: datetime) -> bool:
 
 
 def stale_rentals(
-    conn: Connection, machine_id: int, today: date, cutoff: datetime | None
-) -> list[Rental]:
-    """Pending requests past their first day or made by ``cutoff``, and ended approved
-    rentals, of one machine (``cutoff`` None: no expiry by age)."""
-    params = {"m": machine_id, "today": today, "cutoff": cutoff}
-    return [rental(r) for r in conn.execute(_STALE_RENTALS, params)]
+    conn: Connection, machine_id: int, today: date, cutoff: datetime | None, now: datetime
+) -> list[tuple[Rental, bool]]:
+    """Pending requests past their first day or made by ``cutoff``, bookings whose hold
+    for payment ended by ``now`` (True beside them), and ended approved rentals, of one
+    machine (``cutoff`` None: no expiry by age)."""
+    params = {"m": machine_id, "today": today, "cutoff": cutoff, "now": now}
+    return [(rental(r[:-1]), bool(r[-1])) for r in conn.execute(_STALE_RENTALS, params)]
 
 
 def no_show_machine_ids(conn: Connection, cutoff: date) -> set[int]:
@@ -301,6 +317,7 @@ def update_rental(
 
 __all__ = [
     "RENTAL_SELECT",
+    "UNPAID",
     "add_history",
     "add_import_history",
     "find_rentals",
