@@ -15,7 +15,7 @@ from rentcal.cli import render
 from rentcal.cli.render import Whole
 from rentcal.core.dates_words import span_words
 from rentcal.core.money import format_money
-from rentcal.core.news import history_words, reason_words
+from rentcal.core.news import history_words, reason_words, status_words
 from rentcal.core.types import RentalStatus
 from rentcal.core.wording import plural
 
@@ -39,7 +39,7 @@ def rental_row(r: Rental, currency: str | None = None) -> tuple[object, ...]:
         r.start,
         r.end,
         r.days,
-        r.status,
+        status_words(r),
         format_money(r.price, currency),
         r.purpose,
     )
@@ -49,7 +49,7 @@ def rental_pairs(r: Rental, currency: str | None = None) -> list[tuple[str, obje
     """Label / value lines describing one rental (its days and price in words)."""
     pairs: list[tuple[str, object]] = [
         ("rental", r.id),
-        ("status", r.status),
+        ("status", status_words(r)),
         ("machine", f"{r.machine} ({r.machine_title})"),
         ("member", f"{r.member} ({r.member_name})"),
         ("dates", f"{span_words(r.start, r.end)} ({plural(r.days, 'day')})"),

@@ -1,6 +1,6 @@
 """Booking: ``check``, ``free``, ``book``, ``rentals``, ``show`` and the status changes."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,8 +22,12 @@ from rentcal.cli.options import (
     examples,
 )
 from rentcal.core.dates_words import span_words
+from rentcal.core.news import waiting_words
 from rentcal.core.types import RentalStatus
 from rentcal.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from rentcal.core.values import Rental
 
 rental_commands = commands()
 
@@ -156,12 +160,18 @@ def book(
     with state.connect() as cal:
         rental = booking.book(cal, wanted, today=state.today)
         money = None if as_json else cal.currency()
-    waiting = rental.status is RentalStatus.PENDING
+    rental_views.show_rental(rental, as_json, headline=booked_words(rental), currency=money)
+
+
+def booked_words(rental: "Rental") -> str:
+    """``rentcal book``'s first line: the rental, and what it waits for, if anything
+    (an admin, or its card payment: paid on the web page /me, or through the API)."""
     span = span_words(rental.start, rental.end)
-    headline = f"Booked rental {rental.id}: {rental.machine} {span} " + (
-        "- waiting for an admin to approve it." if waiting else f"- {rental.status.value}."
-    )
-    rental_views.show_rental(rental, as_json, headline=headline, currency=money)
+    waiting = waiting_words(rental)
+    said = f"Booked rental {rental.id}: {rental.machine} {span} - {waiting or rental.status.value}"
+    if rental.awaiting_payment:
+        said += "; pay for it on your page (/me) by then, or it is released unpaid"
+    return said + "."
 
 
 @rental_commands.command(

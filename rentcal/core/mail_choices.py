@@ -27,12 +27,15 @@ CHOICES = (EMAIL, IN_APP, DIGEST)
 #: The kind of a new booking request (to admins), and of the daily list of them.
 REQUEST_KIND = "request"
 DIGEST_KIND = "request-digest"
+#: The kind of the news, to the member, that their booking holds its days until paid.
+PAYMENT_HOLD_KIND = "payment-hold"
 
 #: Every kind of notification a member may choose for, in the order pages list them,
 #: with the words that name it.
 NOTIFICATION_KINDS: dict[str, str] = {
     REQUEST_KIND: "A new booking request (admins)",
     "approved": "A booking approved",
+    PAYMENT_HOLD_KIND: "A booking awaiting your card payment",
     "rejected": "A request rejected",
     "cancelled": "A booking cancelled",
     "completed": "A rental marked returned",
@@ -115,6 +118,7 @@ __all__ = [
     "EMAIL",
     "IN_APP",
     "NOTIFICATION_KINDS",
+    "PAYMENT_HOLD_KIND",
     "REQUEST_KIND",
     "MailChoice",
     "check_choices",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from rentcal.core.dates_words import day_words, iso_spans_in_words, span_words
+from rentcal.core.dates_words import day_words, iso_spans_in_words, moment_words, span_words
 from rentcal.core.money import format_money
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
@@ -58,6 +58,51 @@ def requested(rental: Rental, *, auto_approved: bool) -> str:
             f"{member_words(rental)} booked {what} (rental {rental.id}; approved automatically)"
         )
     return sentence(f"{member_words(rental)} asked to book {what} (rental {rental.id})")
+
+
+def waiting_words(rental: Rental) -> str | None:
+    """What a pending rental waits for, in the words every front end shows (None unless
+    it is pending): its card payment until its hold ends, or an admin's decision.
+
+    >>> from datetime import datetime, UTC
+    >>> from rentcal.core.values import Rental
+    >>> at = datetime(2030, 1, 9, 12, 0, tzinfo=UTC)
+    >>> held = Rental(3, "u3", "saw", "Band saw", "bob", "Bob", date(2030, 1, 12),
+    ...     date(2030, 1, 12), RentalStatus.PENDING, None, Decimal("15.50"), at, at, 0,
+    ...     "bob", None, pay_by=datetime(2030, 1, 9, 12, 30, tzinfo=UTC))
+    >>> waiting_words(held)
+    'awaiting payment until Wed 9 Jan 2030 12:30 UTC'
+    >>> from dataclasses import replace
+    >>> waiting_words(replace(held, pay_by=None))
+    'waiting for an admin to approve it'
+    >>> waiting_words(replace(held, status=RentalStatus.APPROVED)) is None
+    True
+    """
+    if rental.awaiting_payment and rental.pay_by is not None:
+        return f"awaiting payment until {moment_words(rental.pay_by)}"
+    if rental.status == RentalStatus.PENDING:
+        return "waiting for an admin to approve it"
+    return None
+
+
+def status_words(rental: Rental) -> str:
+    """A rental's status for people: ``approved``, or for a pending one what it waits for
+    (``pending, awaiting payment until Wed 9 Jan 2030 12:30 UTC``); a request waiting
+    for an admin is just ``pending``, as it always was."""
+    status = RentalStatus(rental.status).value
+    if rental.awaiting_payment:
+        return f"{status}, {waiting_words(rental)}"
+    return status
+
+
+def awaiting_payment_words(rental: Rental) -> str:
+    """To the member, at booking: the booking holds its days until its card payment comes
+    (the sentence of the notification and the e-mail)."""
+    what = f"{machine_words(rental)} for {span_words(rental.start, rental.end)}"
+    return sentence(
+        f"Your booking of {what} is {waiting_words(rental)}: pay for it on your page, or it "
+        f"is released (rental {rental.id})"
+    )
 
 
 #: The verb of a status change, as the member is told it.
@@ -218,6 +263,7 @@ __all__ = [
     "MOVED",
     "NO_SHOW",
     "RETURNED",
+    "awaiting_payment_words",
     "damaged_return",
     "deactivated",
     "history_words",
@@ -232,4 +278,6 @@ __all__ = [
     "retired_to_member",
     "sentence",
     "status_changed",
+    "status_words",
+    "waiting_words",
 ]

@@ -118,6 +118,9 @@ class Rental:
     reason: str | None
     #: A pending request of a ``queue`` machine, waiting beside others: it blocks nothing.
     queued: bool = False
+    #: When the hold of a booking awaiting its card payment ends (issue #23); kept after
+    #: it is settled: read :attr:`awaiting_payment`, which also asks that it is pending.
+    pay_by: datetime | None = None
 
     @property
     def days(self) -> int:
@@ -128,6 +131,12 @@ class Rental:
     def blocking(self) -> bool:
         """Whether this rental occupies the machine (a queued request does not)."""
         return self.status in BLOCKING_RENTAL_STATUSES and not self.queued
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """Whether this booking is pending until its card payment comes, by :attr:`pay_by`
+        (else housekeeping rejects it as unpaid), rather than waiting for an admin."""
+        return self.status == RentalStatus.PENDING and self.pay_by is not None
 
     def as_dict(self) -> dict[str, object]:
         """The JSON shape of a rental (dates ISO 8601, money as a string)."""

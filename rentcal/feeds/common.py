@@ -68,7 +68,7 @@ MAINTENANCE_TITLES: Final[dict[MaintenanceStatus, str]] = {
 }
 
 RENTAL_DESCRIPTIONS: Final[dict[RentalStatus, str]] = {
-    RentalStatus.PENDING: "Rental requested, waiting for an admin",
+    RentalStatus.PENDING: "Rental requested, waiting for an admin or its payment",
     RentalStatus.APPROVED: "Rental approved: the machine is taken",
     RentalStatus.REJECTED: "Rental request rejected by an admin",
     RentalStatus.CANCELLED: "Rental cancelled",

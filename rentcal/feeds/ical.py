@@ -51,6 +51,7 @@ from typing import Final
 
 from icalendar import STATUS, TRANSP, Calendar, Event, vDuration, vText
 
+from rentcal.core.news import status_words
 from rentcal.core.privacy import PUBLIC, Viewer
 from rentcal.core.types import MaintenanceKind, MaintenanceStatus, RentalStatus
 from rentcal.core.values import Maintenance, Rental
@@ -108,7 +109,9 @@ def rental_description(rental: Rental, viewer: Viewer = PUBLIC) -> str:
         lines.append(f"Purpose: {rental.purpose}")
     if private:
         lines.append(f"Price: {rental.price}")
-    lines.append(f"Status: {RentalStatus(rental.status).value}")
+    # a booking awaiting its card payment says until when (money: private, as the price)
+    status = status_words(rental) if private else RentalStatus(rental.status).value
+    lines.append(f"Status: {status}")
     if private and rental.reason:
         lines.append(f"Reason: {rental.reason}")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from rentcal.core import checks, news
 from rentcal.core.availability import availability
 from rentcal.core.limits import check_rental_days
+from rentcal.core.mail_choices import PAYMENT_HOLD_KIND
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
@@ -187,13 +188,22 @@ class Bookings:
                 changed_at=now,
             )
             booked = self.ctx.get_rental(conn, rental_id)  # the answer, and the e-mails' facts
-            if hold is None:  # else the news comes with the payment (or the release)
+            if hold is None:  # else the admins hear of it with the payment (or the release)
                 self.ctx.notify(
                     conn,
                     q.admin_ids(conn),
                     news.requested(booked, auto_approved=mach.auto_approve),
                     rental_id,
                     kind="request",
+                    rental=booked,
+                )
+            else:  # the member: until when it holds its days, where to pay
+                self.ctx.notify(
+                    conn,
+                    [who.id],
+                    news.awaiting_payment_words(booked),
+                    rental_id,
+                    kind=PAYMENT_HOLD_KIND,
                     rental=booked,
                 )
             if approved:

@@ -309,7 +309,8 @@ class OnlinePayments:
             actor = self.ctx.actor(conn, acting)
             row = actor if member is None else q.member(self.ctx.member_row(conn, member))
             may_see(actor, row.handle, "the bookings awaiting payment")
-            return [AwaitingPayment(r, until) for r, until in ops.awaiting_payment(conn, row.id)]
+            found = ops.awaiting_payment(conn, row.id)
+            return [AwaitingPayment(r, r.pay_by) for r in found if r.pay_by is not None]
 
         return self.ctx.read(work)
 

@@ -32,7 +32,7 @@ _SESSION = sa.select(
         invoice_t, invoice_t.c.id == _c.invoice_id
     )
 )
-_AWAITING = RENTAL_SELECT.add_columns(_r.pay_by).where(
+_AWAITING = RENTAL_SELECT.where(
     _r.member_id == sa.bindparam("m"), _r.status == "pending", _r.pay_by.is_not(None)
 )
 _INSERTS: dict[str, sa.Insert] = {}
@@ -131,10 +131,9 @@ def pay_by(conn: Connection, rental_id: int) -> datetime | None:
     return conn.execute(query).scalar_one_or_none()
 
 
-def awaiting_payment(conn: Connection, member_id: int) -> list[tuple[Rental, datetime]]:
-    """A member's bookings awaiting payment, with the end of each hold, by id."""
-    found = conn.execute(_AWAITING.order_by(_r.id), {"m": member_id})
-    return [(rental(row[:-1]), row[-1]) for row in found]
+def awaiting_payment(conn: Connection, member_id: int) -> list[Rental]:
+    """A member's bookings awaiting payment (each with its ``pay_by``), by id."""
+    return [rental(row) for row in conn.execute(_AWAITING.order_by(_r.id), {"m": member_id})]
 
 
 __all__ = [

@@ -44,6 +44,7 @@ RENTAL_SELECT = sa.select(
     _changer.c.handle.label("changer_handle"),
     _r.reason,
     _r.queued,
+    _r.pay_by,
 ).select_from(
     rental_t.join(machine_t, machine_t.c.id == rental_t.c.machine_id)
     .join(member_t, member_t.c.id == rental_t.c.member_id)

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from rentcal.core.dates_words import day_words, moment_words, span_parts
 from rentcal.core.money import format_money
+from rentcal.core.news import waiting_words
 from rentcal.core.values import Member
 from rentcal.frontend.iso_day import iso_day
 from rentcal.web.server_settings import Settings
@@ -65,6 +66,8 @@ def environment() -> jinja2.Environment:
     env.filters["span_parts"] = span_parts
     env.filters["moment"] = moment_words
     env.filters["money"] = format_money
+    # What a pending rental waits for: its card payment until when, or an admin.
+    env.filters["waiting"] = waiting_words
     return env
 
 

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rentcal.core.handover import KIND_WORDS, Handover, reading_words
-from rentcal.core.news import history_words, reason_words
+from rentcal.core.news import history_words, reason_words, waiting_words
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Member, Rental
 from rentcal.errors import InvalidRequest, NotFound, PermissionDenied, RentcalError
@@ -174,10 +174,12 @@ def hand_over(
 
 
 def booked_notice(rental: Rental) -> str:
-    """What the member reads on landing here after booking."""
-    if RentalStatus(rental.status) is RentalStatus.APPROVED:
-        return f"Booked: rental {rental.id} is approved."
-    return f"Booked: rental {rental.id} is waiting for an admin to approve it."
+    """What the member reads on landing here after booking: approved, or what it waits
+    for (an admin, or its card payment until its hold ends)."""
+    waiting = waiting_words(rental)
+    if waiting is None:
+        return f"Booked: rental {rental.id} is {RentalStatus(rental.status).value}."
+    return f"Booked: rental {rental.id} is {waiting}."
 
 
 def rental_page(
@@ -229,6 +231,10 @@ def rental_page(
         "typed": {} if refusal is None else refusal.form,
         "notice": None if error else notice,
         "currency": cal.currency(),
+        # its member pays on Stripe's page, on a server that takes card payments
+        "pay_now": rental.awaiting_payment
+        and viewer.handle == rental.member
+        and request.app.state.checkout is not None,
     }
     return render(request, "rental.html", context, member=viewer, status=403 if denied else 200)
 
