@@ -16,10 +16,9 @@ from datetime import date
 
 from sqlalchemy.engine import Connection
 
-from rentcal.core import checks, news
+from rentcal.core import checks
 from rentcal.core.availability import availability
 from rentcal.core.limits import check_rental_days
-from rentcal.core.mail_choices import PAYMENT_HOLD_KIND
 from rentcal.core.pricing import rental_price
 from rentcal.core.ranges import validate_range
 from rentcal.core.transitions import Action, next_status
@@ -34,7 +33,7 @@ from rentcal.service.handover_rules import refuse_while_out
 from rentcal.service.housekeeping import EXPIRED_REASON, Housekeeping
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_limits import LIMIT_KEYS, limits_from
-from rentcal.service.org_online_payments import RULE_KEYS, payment_hold, rules_from
+from rentcal.service.org_online_payments import RULE_KEYS, payment_hold, rules_from, waive_hold
 from rentcal.service.rentals import RentalReads
 
 #: What to do instead of an action on a rental that is checked out (not back yet).
@@ -188,33 +187,7 @@ class Bookings:
                 changed_at=now,
             )
             booked = self.ctx.get_rental(conn, rental_id)  # the answer, and the e-mails' facts
-            if hold is None:  # else the admins hear of it with the payment (or the release)
-                self.ctx.notify(
-                    conn,
-                    q.admin_ids(conn),
-                    news.requested(booked, auto_approved=mach.auto_approve),
-                    rental_id,
-                    kind="request",
-                    rental=booked,
-                )
-            else:  # the member: until when it holds its days, where to pay
-                self.ctx.notify(
-                    conn,
-                    [who.id],
-                    news.awaiting_payment_words(booked),
-                    rental_id,
-                    kind=PAYMENT_HOLD_KIND,
-                    rental=booked,
-                )
-            if approved:
-                self.ctx.notify(
-                    conn,
-                    [who.id],
-                    news.status_changed(booked, RentalStatus.APPROVED, None, "approved"),
-                    rental_id,
-                    kind="approved",
-                    rental=booked,
-                )
+            self.lifecycle.tell_booked(conn, booked, who.id, auto_approved=mach.auto_approve)
             expired = again.expired if self.ctx.serialised else twin.expired
             idempotency.remember(conn, request, actor.id, rental_id, now, expired=expired)
             return booked
@@ -266,6 +239,9 @@ class Bookings:
 
         Like ``book``, only while no day of it is in the past (its first day is
         today or later); see :mod:`rentcal.core.transitions`.
+
+        A booking awaiting its card payment is approved without it
+        (:func:`~rentcal.service.org_online_payments.waive_hold`).
         """
         return self._transition(rental_id, Action.APPROVE, acting, None, today)
 
@@ -349,7 +325,8 @@ class Bookings:
                 self._approvable(conn, rental, machine_id)
                 if rental.queued:  # it now holds its days: out of the queue
                     q.update_rental(conn, rid, queued=False)
-            self.lifecycle.record(conn, rental, new, actor.id, note, today=day)
+            said = waive_hold(conn, rental, note) if action is Action.APPROVE else note
+            self.lifecycle.record(conn, rental, new, actor.id, said, today=day)
             if self._late(action, rental, actor):
                 self.lifecycle.charging.charge_late_cancellation(
                     conn, rental, today=day, actor_id=actor.id

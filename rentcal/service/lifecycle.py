@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from rentcal.core import news
+from rentcal.core.mail_choices import PAYMENT_HOLD_KIND
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import RentalStatus
 from rentcal.core.values import Rental
@@ -104,6 +105,25 @@ class Lifecycle:
             self.charging.charge_use(
                 conn, rental, today=today, actor_id=actor_id, ended_on=ended_on, units=units
             )
+
+    def tell_booked(
+        self, conn: Connection, booked: Rental, member_id: int, *, auto_approved: bool
+    ) -> None:
+        """The news of a new booking, in its transaction: the admins hear of a request
+        (or of an automatic approval, which its member hears of too). A booking awaiting
+        its card payment tells its member alone until when it holds its days; the admins
+        hear of it once it is paid (:mod:`rentcal.service.online_payments`)."""
+        if booked.awaiting_payment:
+            said = news.awaiting_payment_words(booked)
+            self.ctx.notify(
+                conn, [member_id], said, booked.id, kind=PAYMENT_HOLD_KIND, rental=booked
+            )
+            return
+        said = news.requested(booked, auto_approved=auto_approved)
+        self.ctx.notify(conn, q.admin_ids(conn), said, booked.id, kind="request", rental=booked)
+        if booked.status is RentalStatus.APPROVED:
+            said = news.status_changed(booked, RentalStatus.APPROVED, None, "approved")
+            self.ctx.notify(conn, [member_id], said, booked.id, kind="approved", rental=booked)
 
     def reject_queued(
         self,

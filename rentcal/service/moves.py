@@ -8,7 +8,8 @@ it), a history row (``from`` = ``to`` = its status, the reason saying
 old -> new) and notifications for its member and the admins.
 
 Who may move what: a member their own *pending* request; an admin any open
-rental (pending, or approved and not yet ended). The new days are checked
+rental (pending, or approved and not yet ended) — but nobody a booking awaiting
+its card payment (issue #23): it is paid for or cancelled first. The new days are checked
 like a booking's — an active machine, no day in the past (a rental that has
 already begun may keep its first day and change its last), no conflict —
 under the lock of the machine(s) involved: both, in id order, when the
@@ -135,6 +136,7 @@ class Moves:
             actor = self.ctx.actor(conn, acting)
             self._may_move(actor, rental)
             self._open(rental, day)
+            self._not_awaiting_payment(rental)
             mach = self.ctx.active_machine_row(conn, rental.machine if target is None else target)
             new_start = rental.start if first is None else first
             if last is not None:
@@ -251,6 +253,19 @@ class Moves:
         if why is not None:
             raise InvalidTransition(
                 f"cannot move rental {rental.id}: {why}",
+                current=rental.status.value,
+                action="move",
+            )
+
+    @staticmethod
+    def _not_awaiting_payment(rental: Rental) -> None:
+        """A booking awaiting its card payment does not move: its Checkout Session charges
+        its price for its days, so moving it would leave the member paying for other
+        days, or another price. Its member pays (then an admin may move it) or cancels."""
+        if rental.awaiting_payment:
+            raise InvalidTransition(
+                f"cannot move rental {rental.id}: it is {news.waiting_words(rental)}; "
+                "pay for it or cancel it first",
                 current=rental.status.value,
                 action="move",
             )

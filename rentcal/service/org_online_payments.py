@@ -6,7 +6,8 @@ rule): :data:`HOLD_KEY`, the minutes a booking awaiting payment holds its days
 (``on`` / ``off``): whether members may pay open invoices online. Read in the
 transaction that books, so a change applies at once on every host.
 
-:func:`payment_hold` is THE rule for which bookings wait for payment.
+:func:`payment_hold` is THE rule for which bookings wait for payment; :func:`waive_hold`
+what an admin's approval does to one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Connection
 
 from rentcal.core.online_payments import OnlinePaymentRules
-from rentcal.core.values import Member
+from rentcal.core.values import Member, Rental
 from rentcal.db import sql as q
 from rentcal.db.rows import MachineRecord, SettingRecord
 
@@ -27,6 +28,8 @@ HOLD_KEY = "pay_at_booking_minutes"
 #: The organisation setting saying whether open invoices may be paid online.
 INVOICES_KEY = "pay_invoices_online"
 ON, OFF = "on", "off"
+#: The reason recorded (and told) when an admin approves a booking awaiting its payment.
+WAIVED_REASON = "card payment waived by an admin: it is invoiced instead"
 
 
 #: The organisation settings the rules are read from.
@@ -78,12 +81,28 @@ def payment_hold(
     return None if minutes is None else now + timedelta(minutes=minutes)
 
 
+def waive_hold(conn: Connection, rental: Rental, note: str | None) -> str | None:
+    """The reason an approval records: an admin approving a booking awaiting its card
+    payment waives that payment, so its ``pay_by`` is cleared and :data:`WAIVED_REASON`
+    is recorded and told (any other rental: ``note``, as given).
+
+    The rental is then invoiced like any other; a payment through its Checkout
+    Session arriving later is kept as a credit (``checkout_event``: ``"late"``).
+    """
+    if not rental.awaiting_payment:
+        return note
+    q.update_rental(conn, rental.id, pay_by=None)
+    return note or WAIVED_REASON
+
+
 __all__ = [
     "HOLD_KEY",
     "INVOICES_KEY",
     "RULE_KEYS",
+    "WAIVED_REASON",
     "payment_hold",
     "read_rules",
     "rules_from",
     "store_rules",
+    "waive_hold",
 ]

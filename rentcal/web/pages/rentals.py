@@ -98,9 +98,13 @@ def _status_actions(rental: Rental, viewer: Member, today: Any) -> list[str]:
         actions.append("cancel")
     if viewer.is_admin and status is RentalStatus.APPROVED and rental.start <= today:
         actions.append("complete")
-    if rental.end >= today and (
-        (viewer.is_admin and status in (RentalStatus.PENDING, RentalStatus.APPROVED))
-        or (viewer.handle == rental.member and status is RentalStatus.PENDING)
+    if (
+        rental.end >= today
+        and not rental.awaiting_payment  # paid for or cancelled first (rentcal.service.moves)
+        and (
+            (viewer.is_admin and status in (RentalStatus.PENDING, RentalStatus.APPROVED))
+            or (viewer.handle == rental.member and status is RentalStatus.PENDING)
+        )
     ):
         actions.append("move")
     return actions
