@@ -36,6 +36,7 @@ RENTAL_KEYS = {
     "price",
     "created_at",
     "updated_at",
+    "pay_by",
 }
 MACHINE_KEYS = {
     "name",

@@ -7,7 +7,7 @@ hashable, cheap, and free of any database session.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Final, Generic, TypeVar
@@ -139,7 +139,8 @@ class Rental:
         return self.status == RentalStatus.PENDING and self.pay_by is not None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape of a rental (dates ISO 8601, money as a string)."""
+        """The JSON shape of a rental (dates ISO 8601, money as a string; ``pay_by``, in
+        UTC, only while it awaits its card payment, else null)."""
         return {
             "id": self.id,
             "machine": self.machine,
@@ -151,7 +152,16 @@ class Rental:
             "price": str(self.price),
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "pay_by": _utc_text(self.pay_by) if self.awaiting_payment else None,
         }
+
+
+def _utc_text(moment: datetime | None) -> str | None:
+    """An instant as ISO 8601 in UTC (SQLite hands back naive UTC; PostgreSQL aware)."""
+    if moment is None:
+        return None
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True, slots=True)

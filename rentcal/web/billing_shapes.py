@@ -1,4 +1,5 @@
-"""The documented response shapes of money and reports: charges, statements, utilisation.
+"""The documented response shapes of money and reports: charges, statements, utilisation,
+card payments' Checkout Sessions.
 
 Like every response shape (:mod:`rentcal.web.response_shapes`), these only
 *describe* the library values' ``as_dict()`` for /openapi.json: the routes
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+
+from pydantic import Field
 
 from rentcal.web.response_shapes import Shape
 
@@ -114,9 +117,22 @@ class UtilisationOut(Shape):
     total: TotalUseOut
 
 
+class CheckoutOut(Shape):
+    """A Stripe Checkout Session made for a payment: send the payer to ``url``; the payment
+    is recorded when Stripe's webhook says it was paid (never on the payer's return)."""
+
+    url: str = Field(description="Stripe's Checkout page for this session")
+    session: str = Field(description="the Checkout Session's id (cs_...)")
+    rental: int
+    amount: str = Field(description="what Stripe charges, a decimal string")
+    currency: str
+    pay_by: str | None = Field(description="when the booking's hold ends (ISO 8601, UTC)")
+
+
 __all__ = [
     "CancellationPolicyOut",
     "ChargeOut",
+    "CheckoutOut",
     "DaysOut",
     "MachineUseOut",
     "MonthDaysOut",

@@ -20,6 +20,8 @@ body over the limit                413     ``too_large``
 body that is not JSON              415     ``unsupported_media_type``
 IdempotencyMismatch                422     ``idempotency_mismatch``
 Throttled                          429     ``throttled`` (+ Retry-After)
+CheckoutUnavailable: Stripe failed  502     ``checkout_unavailable``
+CheckoutUnavailable: no Stripe     404     ``not_found``
 Busy                               503     ``busy`` (+ Retry-After)
 DatabaseError                      503     ``database_unavailable``; detail: log only
 anything else (a bug)              500     ``internal``; traceback to the log only
@@ -66,6 +68,7 @@ from rentcal.errors import (
 from rentcal.web.accept import prefers_html
 from rentcal.web.next_path import next_or_home
 from rentcal.web.scope import REQUEST_ID, route_path
+from rentcal.web.stripe_checkout import CheckoutUnavailable
 from rentcal.web.validation_words import validation_words
 
 log = logging.getLogger("rentcal.web")
@@ -126,6 +129,10 @@ def classify(err: RentcalError) -> ErrorAnswer:
         return ErrorAnswer(422, "idempotency_mismatch")
     if isinstance(err, NotFound):
         return ErrorAnswer(404, "not_found")
+    if isinstance(err, CheckoutUnavailable):  # card payments: nothing was charged
+        if err.reason == "not-configured":
+            return ErrorAnswer(404, "not_found")
+        return ErrorAnswer(502, "checkout_unavailable")
     if isinstance(err, Busy):
         return ErrorAnswer(503, "busy", {"Retry-After": str(BUSY_RETRY_AFTER)})
     if isinstance(err, DatabaseError):

@@ -70,8 +70,8 @@ class MachineOut(Shape):
 
 
 class RentalOut(Shape):
-    """The ``rentcal rentals --json`` item shape; ``purpose`` and ``price`` are null
-    in rentals of other members unless you are an admin."""
+    """The ``rentcal rentals --json`` item shape; ``purpose``, ``price`` and ``pay_by``
+    are null in rentals of other members unless you are an admin."""
 
     id: int
     machine: str
@@ -83,6 +83,11 @@ class RentalOut(Shape):
     price: str | None
     created_at: str
     updated_at: str
+    pay_by: str | None = Field(
+        None,
+        description="while a pending booking awaits its card payment, when its hold ends "
+        "(ISO 8601, UTC; POST /api/rentals/{id}/pay); else null",
+    )
 
 
 class HistoryOut(BaseModel):

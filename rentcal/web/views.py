@@ -26,11 +26,13 @@ def may_see_private(viewer: Member, rental: Rental) -> bool:
 
 
 def rental_view(rental: Rental, viewer: Member) -> dict[str, object]:
-    """``rental.as_dict()``; ``purpose`` and ``price`` null unless the viewer may see them."""
+    """``rental.as_dict()``; ``purpose``, ``price`` and ``pay_by`` null unless the viewer
+    may see them."""
     data = rental.as_dict()
     if not may_see_private(viewer, rental):
         data["purpose"] = None
         data["price"] = None
+        data["pay_by"] = None
     return data
 
 

@@ -27,8 +27,8 @@ from rentcal.web.error_responses import classify
 from rentcal.web.pages.forms import FORM
 from rentcal.web.pages.me import me_page
 from rentcal.web.pages.render import see_other
-from rentcal.web.routes.account import public_base
-from rentcal.web.stripe_checkout import CheckoutUnavailable, StripeCheckout
+from rentcal.web.routes.card_payments import open_session
+from rentcal.web.stripe_checkout import StripeCheckout
 
 router = APIRouter()
 
@@ -41,25 +41,12 @@ def checkout_of(request: Request) -> StripeCheckout | None:
 
 def start(request: Request, cal: Rentcal, wanted: CheckoutRequest) -> Response:
     """Make the Checkout Session for ``wanted``, record it, and send the member to it."""
-    checkout = checkout_of(request)
-    if checkout is None:
-        raise CheckoutUnavailable(
-            "card payments are not configured on this server (docs/billing.md)",
-            reason="not-configured",
-        )
-    base = public_base(request, request.app.state.settings)
-    sid, url = checkout.create(
-        wanted,
-        success_url=f"{base}/me?done=paid",
-        cancel_url=f"{base}/me?done=pay-cancelled",
-        now=cal.now(),
-    )
-    cal.record_checkout(wanted, sid)
+    _sid, url = open_session(request, cal, wanted)
     return RedirectResponse(url, status_code=303)
 
 
 def _refused(request: Request, cal: Rentcal, member: Member, err: RentcalError) -> Response:
-    status = 502 if isinstance(err, CheckoutUnavailable) else classify(err).status
+    status = classify(err).status  # Stripe's failure 502, none configured 404
     return me_page(request, cal, member, errors={"pay": {FORM: err.message}}, status=status)
 
 

@@ -18,6 +18,7 @@
                         ``/api/cancellation-policy``
 ``invoices``            ``/api/invoices`` (and ``.pdf``, issue, credit), ``/api/payments``,
                         ``/api/balance``
+``card_payments``       ``/api/rentals/{id}/pay`` (a Stripe Checkout Session, as JSON)
 ``stripe_webhook``      ``/stripe/webhook`` (card payments, signed by Stripe)
 ``metrics``             ``/metrics`` (with ``--metrics``)
 ``design``              the original design's paths, as aliases
@@ -33,6 +34,7 @@ from rentcal.web.routes.admin import router as admin
 from rentcal.web.routes.auth import router as auth
 from rentcal.web.routes.availability import router as availability
 from rentcal.web.routes.billing import router as billing
+from rentcal.web.routes.card_payments import router as card_payments
 from rentcal.web.routes.changes import router as changes
 from rentcal.web.routes.design import router as design
 from rentcal.web.routes.email_confirm import router as email_confirm
@@ -66,6 +68,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     mail_choices,
     billing,
     invoices,
+    card_payments,
     auth,
     password_reset,
     invitations,

@@ -20,6 +20,8 @@ _MEANING = {
     422: "Idempotency-Key reused for another request (`idempotency_mismatch`).",
     429: "Too many failed logins for this handle (`throttled`, with Retry-After).",
     500: "A bug (`internal`); the traceback is in the server's log.",
+    502: "Stripe could not make the Checkout Session (`checkout_unavailable`); nothing "
+    "was charged, try again.",
     503: "Database locked past the timeout (`busy`) or unreachable; see Retry-After.",
 }
 
