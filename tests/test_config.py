@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 import rentcal
 import rentcal.web.server
 from rentcal.cli.app import app
-from rentcal.cli.config import BY_KEY, SETTINGS, default_path, load
+from rentcal.cli.config import default_path, load
 from rentcal.cli.config_file_errors import key_line
+from rentcal.cli.config_settings import BY_KEY, SETTINGS
 from rentcal.errors import InvalidRequest
 from rentcal.web.server import ServeOptions
 from tests.cli_support import ENV

@@ -28,7 +28,8 @@ command runs (never for ``--help``)::
 A malformed file, an unknown key or a value of the wrong type is an
 :class:`~rentcal.errors.InvalidRequest` naming the file, the line and the key.
 This module reads no database: the time zone a database holds wins over the
-configured one (see :mod:`rentcal.service.org_settings`).
+configured one (see :mod:`rentcal.service.org_settings`). Which settings there
+are, and what each accepts, is :mod:`rentcal.cli.config_settings`.
 """
 
 from __future__ import annotations
@@ -40,134 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from rentcal.cli.config_file_errors import file_error, key_line, syntax_error, unreadable
+from rentcal.cli.config_settings import BY_KEY, SETTINGS, Setting, masked
 from rentcal.errors import InvalidRequest
 
 CONFIG_ENV = "RENTCAL_CONFIG"
 FILE_NAME = Path("rentcal") / "config.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """One setting: its key in the file, its variable, its option, its type and default."""
-
-    key: str
-    env: str
-    #: The command-line option setting it (None: none, only env / file / default).
-    option: str | None
-    #: ``"text"``, ``"whole number"`` or ``"number"``.
-    kind: str
-    #: The default value (None: decided elsewhere, described by ``default_text``).
-    default: Any
-    default_text: str
-    low: float | None = None
-    high: float | None = None
-    #: Shown masked (passwords in a database URL).
-    secret: bool = False
-
-
-#: Every setting, in the order ``rentcal config show`` lists them.
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "database_url",
-        "RENTCAL_DATABASE_URL",
-        "--db",
-        "text",
-        None,
-        "the embedded SQLite file",
-        secret=True,
-    ),
-    Setting("user", "RENTCAL_USER", "--as", "text", None, "your login name"),
-    Setting(
-        "timezone",
-        "RENTCAL_TIMEZONE",
-        "init --timezone",
-        "text",
-        None,
-        "the host's zone (the database's, once stored)",
-    ),
-    Setting(
-        "busy_timeout",
-        "RENTCAL_BUSY_TIMEOUT",
-        "--busy-timeout",
-        "number",
-        10.0,
-        "10",
-        0.001,
-        86400.0,
-    ),
-    Setting("pool_size", "RENTCAL_POOL_SIZE", "serve --pool-size", "whole number", 5, "5", 1, 1000),
-    Setting("smtp_url", "RENTCAL_SMTP_URL", "mail --smtp-url", "text", None, "none", secret=True),
-    Setting("mail_from", "RENTCAL_MAIL_FROM", "mail --mail-from", "text", None, "none"),
-    # Card payments (issue #23): `rentcal serve` takes them when both secrets are set.
-    *(
-        Setting(key, env, None, "text", None, "none", secret=True)
-        for key, env in (
-            ("stripe_secret_key", "RENTCAL_STRIPE_SECRET_KEY"),
-            ("stripe_webhook_secret", "RENTCAL_STRIPE_WEBHOOK_SECRET"),
-        )
-    ),
-    Setting("stripe_api_base", "RENTCAL_STRIPE_API_BASE", None, "text", None, "Stripe's"),
-    Setting("server.host", "RENTCAL_HOST", "serve --host", "text", "127.0.0.1", "127.0.0.1"),
-    Setting("server.port", "RENTCAL_PORT", "serve --port", "whole number", 8000, "8000", 1, 65535),
-    Setting(
-        "server.base_url",
-        "RENTCAL_BASE_URL",
-        "serve --base-url",
-        "text",
-        None,
-        "http://HOST:PORT",
-    ),
-    Setting("server.workers", "RENTCAL_WORKERS", "serve --workers", "whole number", 1, "1", 1, 64),
-    Setting(
-        "server.max_connections",
-        "RENTCAL_MAX_CONNECTIONS",
-        "serve --max-connections",
-        "whole number",
-        None,
-        "ulimit -n less 384, at most 1000",
-        1,
-        1_000_000,
-    ),
-    Setting(
-        "server.max_streams",
-        "RENTCAL_MAX_STREAMS",
-        "serve --max-streams",
-        "whole number",
-        None,
-        "half of max_connections",
-        1,
-        1_000_000,
-    ),
-    Setting(
-        "server.max_streams_per_member",
-        "RENTCAL_MAX_STREAMS_PER_MEMBER",
-        "serve --max-streams-per-member",
-        "whole number",
-        8,
-        "8",
-        1,
-        10_000,
-    ),
-    Setting(
-        "server.header_timeout",
-        "RENTCAL_HEADER_TIMEOUT",
-        "serve --header-timeout",
-        "number",
-        10.0,
-        "10",
-        0.1,
-        3600.0,
-    ),
-    Setting(
-        "server.allowed_hosts",
-        "RENTCAL_ALLOWED_HOSTS",
-        "serve --allowed-host",
-        "text",
-        None,
-        "the base URL's host and loopback",
-    ),
-)
-BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,16 +77,6 @@ class Value:
         if value is not None and self.setting.secret:
             value = masked(self.setting, str(value))
         return {"value": value, "source": self.source, "origin": self.origin}
-
-
-def masked(setting: Setting, secret: str) -> str:
-    """A secret as ``config show`` prints it: a URL with its password hidden, a Stripe
-    key as its kind only (``sk_test_****``, ``whsec_****``)."""
-    if setting.key.startswith("stripe_"):
-        return secret[: secret.rfind("_") + 1] + "****"
-    from rentcal.db.urls import safe_url
-
-    return safe_url(secret, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,11 +267,8 @@ def _from_env(setting: Setting, raw: str) -> Any:
 
 
 __all__ = [
-    "BY_KEY",
     "CONFIG_ENV",
-    "SETTINGS",
     "Config",
-    "Setting",
     "Value",
     "default_path",
     "load",
