@@ -17,7 +17,6 @@ admins are told.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -36,70 +35,25 @@ from rentcal.core.online_payments import (
 from rentcal.core.payments import Allocation, PaymentMethod
 from rentcal.core.transitions import Action, next_status
 from rentcal.core.types import RentalStatus
-from rentcal.core.values import Member, Rental
+from rentcal.core.values import Member
 from rentcal.db import sql as q
 from rentcal.db.sql import invoices as docs
 from rentcal.db.sql import online_payments as ops
 from rentcal.errors import InvalidRequest, InvalidTransition, NotFound, PermissionDenied
 from rentcal.service.account_state import account, save_allocations
 from rentcal.service.base import Context, int_id
+from rentcal.service.checkout_values import (
+    EXPIRED_EVENT,
+    PAID_EVENTS,
+    AwaitingPayment,
+    CheckoutEvent,
+    CheckoutRequest,
+)
 from rentcal.service.editing import record_changes
 from rentcal.service.housekeeping import Housekeeping
 from rentcal.service.invoices import may_see
 from rentcal.service.lifecycle import Lifecycle
 from rentcal.service.org_online_payments import HOLD_KEY, INVOICES_KEY, read_rules, store_rules
-
-#: The Stripe events handled; any other is answered and ignored.
-PAID_EVENTS = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
-EXPIRED_EVENT = "checkout.session.expired"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutRequest:
-    """What one Checkout Session is to charge, for whom, and for what."""
-
-    purpose: Purpose
-    member: str
-    email: str | None
-    amount: Decimal
-    currency: str
-    #: The line people read on Stripe's page.
-    description: str
-    invoice: str | None = None
-    rental_id: int | None = None
-    #: When a booking's hold ends (the session should not outlive it).
-    pay_by: datetime | None = None
-
-    @property
-    def reference(self) -> str:
-        """Stripe's ``client_reference_id``: ``invoice-2030-000001`` or ``rental-12``."""
-        if self.purpose is Purpose.INVOICE:
-            return f"invoice-{self.invoice}"
-        return f"rental-{self.rental_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutEvent:
-    """A verified Stripe event about a Checkout Session, reduced to what rentcal reads."""
-
-    id: str
-    type: str
-    session: str | None = None
-    #: ``payment_status == "paid"``.
-    paid: bool = False
-    #: ``amount_total`` in the currency's minor unit, and the currency (lower case).
-    amount_minor: int | None = None
-    currency: str | None = None
-    #: The PaymentIntent's id, the payment's reference (else the session's id).
-    payment_intent: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AwaitingPayment:
-    """A booking holding its days until ``pay_by`` while its card payment is awaited."""
-
-    rental: Rental
-    pay_by: datetime
 
 
 class OnlinePayments:
