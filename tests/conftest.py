@@ -113,25 +113,14 @@ def _wanted_backends(item: pytest.Item) -> tuple[str, ...]:
 #: pytest-xdist 3.8 on pytest 9.2 ignores the groups (pytest-dev/pytest-xdist#1386),
 #: so :func:`_one_heavy_test_at_a_time` makes sure of it with a lock as well.
 HEAVY = "heavy"
+#: Set to 1 to (re)draw the docs' pictures: runs the ``pictures`` tests, and
+#: tests/test_browser_pictures.py saves docs/img/page-*.png.
+PICTURES_ENV = "RENTCAL_WRITE_PICTURES"
 #: The xdist group of the ``slow`` tests of ``test_browser_*`` files (Chromium against
 #: a server): one at a time among themselves, but beside a :data:`HEAVY` test, so
 #: on two cores the browser tests and the process races run at the same time. They
 #: take no lock: their waits are Playwright's, made for a busy machine.
 BROWSER = "browser"
-#: Set to 1 to (re)draw the docs' pictures: runs the ``pictures`` tests, and
-#: tests/test_browser_pictures.py saves docs/img/page-*.png.
-PICTURES_ENV = "RENTCAL_WRITE_PICTURES"
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker per core, plus one. The :data:`HEAVY` and :data:`BROWSER`
-    workers spend most of their time waiting for servers, browsers and racing processes
-    (on two cores, a third of the CPU stayed idle with one worker per core), so a third
-    worker runs the ordinary tests in those waits. ``RENTCAL_TEST_WORKERS`` overrides it."""
-    wanted = os.environ.get("RENTCAL_TEST_WORKERS")
-    if wanted:
-        return int(wanted)
-    return len(os.sched_getaffinity(0)) + 1
 
 
 def _xdist_group(item: pytest.Item) -> str:
