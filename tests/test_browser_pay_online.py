@@ -29,7 +29,8 @@ from tests.stripe_support import SECRET_KEY, WEBHOOK_SECRET, StandIn
 from tests.test_browser_pages import PASSWORDS, Site, close, open_page
 from tests.test_invoices import ready
 
-chromium, node_modules = shared.chromium, shared.node_modules
+# the fixtures of tests/test_browser_pages.py, over this module's own site
+chromium, node_modules, browser = shared.chromium, shared.node_modules, shared.browser
 
 pytestmark = pytest.mark.slow
 CHECKOUT = re.compile(r"^https://checkout\.stripe\.com/c/pay/cs_test_\d{4}$")
@@ -86,16 +87,6 @@ def site(
     finally:
         server.stop()
         cal.close()
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site, chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=chromium, args=harness.CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_pay_online_lands_on_checkout(browser: Any, site: Site, stand_in: StandIn) -> None:
