@@ -80,9 +80,16 @@ class Watchdog:
         self._thread = None
 
     def disarm(self, dbapi_conn: Any) -> None:
-        """Stop watching ``dbapi_conn`` (checked in, invalidated or closed)."""
+        """Stop watching ``dbapi_conn`` (checked in, invalidated or closed).
+
+        The last one out wakes a thread asleep until its expiry, so the thread
+        ends ``IDLE_EXIT`` seconds after the engine fell idle, not ``bound``
+        seconds later (a closed engine's thread would otherwise linger on).
+        """
         with self._lock:
             self._armed.pop(id(dbapi_conn), None)
+            if not self._armed and not self._idle and self._thread is not None:
+                self._wake.notify()
 
     def dropped(self) -> bool:
         """Whether a connection of the calling thread was dropped (and forget it)."""
