@@ -49,6 +49,19 @@ BUSY_TIMEOUT = 30.0
 PG_ENV = "RENTCAL_TEST_POSTGRES_URL"
 
 
+def _one_click_command_per_app() -> None:
+    """Typer's test runner turns the app into Click commands at every invocation
+    (about 35 ms for rentcal's commands, and the suite makes thousands); the real
+    ``rentcal`` does it once per process, so the tests do it once per app."""
+    import functools
+
+    import typer.testing
+
+    setattr(typer.testing, "_get_command", functools.cache(typer.testing._get_command))  # noqa: B010
+
+
+_one_click_command_per_app()
+
 #: Variables of a developer's shell that would change what the tests see.
 CONFIG_VARIABLES = (
     "RENTCAL_CONFIG",
