@@ -37,8 +37,8 @@ from rentcal.web.error_responses import WebError
 from rentcal.web.hashing import LoginGate
 from rentcal.web.server import ServeOptions
 from rentcal.web.server_settings import Settings
-from tests.conftest import BOTH, _pg_schema_url
-from tests.shared_server import Shared
+from tests.conftest import BOTH
+from tests.shared_server import TwoWorkerServers
 from tests.test_web_serve_cli import serve
 from tests.test_web_server import (
     PATIENCE,
@@ -260,30 +260,18 @@ def _serve(db_url: str, workdir: Path, *args: str) -> Iterator[Served]:
         assert "Traceback" not in log.read_text()
 
 
-@pytest.fixture(scope="class", params=_backends())
-def two_workers_shared(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Shared[Served]]:
-    """One two-worker server per backend for :class:`TestServedThrottling`, started
-    by its first test (tests/shared_server.py): the failures are counted per client
-    address, and each test guesses from addresses of its own."""
-    workdir = tmp_path_factory.mktemp("throttling")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{workdir}/login.db"
-    else:
-        db_url = _pg_schema_url(request.getfixturevalue("pg_database"))
-    server = Shared(lambda: _serve(db_url, workdir, "--workers", "2"))
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def two_workers(two_workers_shared: Shared[Served]) -> Iterator[Served]:
-    """The shared server; after the test it must still run and have logged no traceback."""
-    server = two_workers_shared.get()
-    yield server
-    assert server.process.poll() is None, server.log.read_text()
-    assert "Traceback" not in server.log.read_text()
+@pytest.fixture(params=_backends())
+def two_workers(
+    request: pytest.FixtureRequest, two_worker_servers: TwoWorkerServers
+) -> Iterator[Served]:
+    """The session's two-worker server on each backend (tests/shared_server.py): the
+    failures are counted per client address, and each test guesses from addresses
+    of its own, for a member of its own. After the test it must still run and have
+    logged no traceback."""
+    database = request.getfixturevalue("pg_database") if request.param == "postgresql" else None
+    server = two_worker_servers.get(request.param, database)
+    yield Served(server.url, server.process, server.db_url, server.log)
+    server.check()
 
 
 @pytest.mark.slow
