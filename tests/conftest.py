@@ -525,6 +525,17 @@ def d(day: int, month: int = 1, year: int = 2030) -> date:
 # -- the web server (rentcal serve) -------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def two_worker_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Per backend, one ``rentcal serve --workers 2 --proxy-headers`` for the session,
+    started by the first test that asks for it (see tests/shared_server.py)."""
+    from tests.shared_server import TwoWorkerServers
+
+    servers = TwoWorkerServers(tmp_path_factory)
+    yield servers
+    servers.close()
+
+
 @pytest.fixture
 def web(seeded: rentcal.Rentcal) -> object:
     """The HTTP API over the seeded database (see tests/web_support.py)."""

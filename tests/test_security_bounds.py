@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from prometheus_client import REGISTRY
 import rentcal
 from rentcal.web.limits import DESCRIPTOR_RESERVE, StreamSlots, connection_cap, stream_cap
 from rentcal.web.server_settings import Settings
+from tests.shared_server import Shared
 from tests.test_web_server import PATIENCE, _free_port, wait_ready
 from tests.web_support import Web
 
@@ -264,18 +265,17 @@ class Served:
     """
 
     def __init__(self, workdir: Path, protocol: str, *args: str) -> None:
-        db_url = f"sqlite:///{workdir}/bounds.db"
-        with rentcal.connect(db_url) as cal:
+        self.db_url = f"sqlite:///{workdir}/bounds.db"
+        with rentcal.connect(self.db_url) as cal:
             cal.add_member("ada", admin=True)
-            for handle in ("m1", "m2", "m3"):
-                cal.add_member(handle, verified=True, acting="ada")
-            self.tokens = {h: cal.create_token(h)[1] for h in ("ada", "m1", "m2", "m3")}
+        self.tokens: dict[str, str] = {}
+        self.terminated = False
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "server.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RENTCAL_", "PROMETHEUS_"))}
         run = ["-c", WITHOUT_HTTPTOOLS] if protocol == "h11" else ["-m", "rentcal"]
-        command = [sys.executable, *run, "--db", db_url, "serve"]
+        command = [sys.executable, *run, "--db", self.db_url, "serve"]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
                 [*command, "--port", str(self.port), *args],
@@ -289,33 +289,111 @@ class Served:
             sock.sendall(UNKNOWN_METHOD)
             assert (status_of(sock) == 400) == (protocol == "httptools")
 
+    def token(self, handle: str) -> str:
+        """The API token of verified member ``handle``, added on first use: a test
+        on a shared server names members of its own, so no stream slot it held
+        is still counted against the next test's."""
+        if handle not in self.tokens:
+            with rentcal.connect(self.db_url) as cal:
+                cal.add_member(handle, verified=True, acting="ada")
+                self.tokens[handle] = cal.create_token(handle)[1]
+        return self.tokens[handle]
+
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=PATIENCE)
 
     def stream(self, handle: str) -> socket.socket:
         """A connection that asked for ``/api/changes`` as ``handle``."""
+        token = self.token(handle)
         sock = self.connect()
         sock.sendall(
             b"GET /api/changes HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            + f"Authorization: Bearer {self.tokens[handle]}\r\n\r\n".encode()
+            + f"Authorization: Bearer {token}\r\n\r\n".encode()
         )
         return sock
 
+    def terminate(self) -> None:
+        """Send SIGTERM once (a second one would cut uvicorn's graceful stop short)."""
+        if not self.terminated:
+            self.terminated = True
+            self.process.terminate()
+
     def stop(self) -> str:
-        self.process.terminate()
+        self.terminate()
         self.process.wait(timeout=PATIENCE)
         return self.log.read_text()
 
 
 @contextlib.contextmanager
 def serving(tmp_path: Path, *args: str, protocol: str = "httptools") -> Iterator[Served]:
-    """A server for one test; it must stop cleanly and log no traceback."""
+    """A server for one test (or, through :class:`SharedServers`, for several); it
+    must stop cleanly and log no traceback."""
     server = Served(tmp_path, protocol, *args)
     try:
         yield server
     finally:
         log = server.stop()
         assert server.process.returncode == 0, log
+        assert "Traceback" not in log, log
+
+
+#: The server most tests share, per protocol: the default limits, ``/metrics`` on
+#: (it only serves the page: requests are counted either way).
+DEFAULTS = ("--metrics",)
+#: The server the header-timeout tests share, per protocol: a trickling header is
+#: cut off after 1 s instead of the default 10 (``--header-timeout``, a setting of
+#: ``rentcal serve``). Not the tests' default: 1,100 trickling connections must
+#: still be held, not timed out, while ``/healthz`` is measured.
+QUICK_HEADER_TIMEOUT = ("--header-timeout", "1")
+
+
+class SharedServers:
+    """This module's shared servers, one per protocol and flags, each started by the
+    first test that asks (under its heavy lock: tests/shared_server.py)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.servers: dict[tuple[str, ...], Shared[Served]] = {}
+
+    def get(self, protocol: str, *args: str) -> Served:
+        key = (protocol, *args)
+        if key not in self.servers:
+            workdir = self.tmp_path_factory.mktemp(f"shared-{protocol}")
+            self.servers[key] = Shared(lambda: serving(workdir, *args, protocol=protocol))
+        return self.servers[key].get()
+
+    def close(self) -> None:
+        """Stop every one, each checked (all stopped even when one fails its checks);
+        all are told at once, so their graceful stops overlap."""
+        for server in self.servers.values():
+            if (started := server.started()) is not None:
+                started.terminate()
+        with contextlib.ExitStack() as stack:
+            for server in self.servers.values():
+                stack.callback(server.close)
+
+
+@pytest.fixture(scope="module")
+def shared_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedServers]:
+    servers = SharedServers(tmp_path_factory)
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def shared(shared_servers: SharedServers) -> Iterator[Callable[..., Served]]:
+    """``shared(protocol, *flags)``: the shared server; after the test, it must still
+    run (for the next test) and have logged no traceback (this test's, if any)."""
+    used: list[Served] = []
+
+    def get(protocol: str, *args: str) -> Served:
+        used.append(shared_servers.get(protocol, *args))
+        return used[-1]
+
+    yield get
+    for server in used:
+        log = server.log.read_text()
+        assert server.process.poll() is None, log
         assert "Traceback" not in log, log
 
 
@@ -388,10 +466,18 @@ def close_all(socks: list[socket.socket]) -> None:
 
 @pytest.mark.slow
 class TestRealServer:
-    """Through raw sockets into ``rentcal serve`` under a 1,024-descriptor limit."""
+    """Through raw sockets into ``rentcal serve`` under a 1,024-descriptor limit.
+
+    The tests that leave nothing behind share a server per protocol (``shared``:
+    :data:`DEFAULTS`, or :data:`QUICK_HEADER_TIMEOUT` for the header-timeout tests),
+    each with members of its own and closing what it opened; a test that fills a
+    small cap starts its own (``serving``), so no slot it held is another test's.
+    """
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
-    def test_random_methods_add_no_series_to_metrics(self, tmp_path: Path, protocol: str) -> None:
+    def test_random_methods_add_no_series_to_metrics(
+        self, shared: Callable[..., Served], protocol: str
+    ) -> None:
         rng = random.Random(5)
         # h11 hands any method to the app (404 / 405); httptools' parser refuses it (400).
         expected = {400} if protocol == "httptools" else {404, 405}
@@ -412,60 +498,64 @@ class TestRealServer:
                 text = b"".join(iter(lambda: sock.recv(65536), b"")).decode()
             return sum(line.startswith("http_requests_total{") for line in text.splitlines())
 
-        with serving(tmp_path, "--metrics", protocol=protocol) as server:
-            send("BREW", "/coffee")
-            send("BREW", "/healthz")
-            series()
-            before = series()
-            for i in range(100):
-                assert send(_random_word(rng), f"/{_random_word(rng)}/{i}") in expected
-                send(_random_word(rng), "/healthz")
-            assert series() == before
+        server = shared(protocol, *DEFAULTS)
+        send("BREW", "/coffee")
+        send("BREW", "/healthz")
+        series()
+        before = series()
+        for i in range(100):
+            assert send(_random_word(rng), f"/{_random_word(rng)}/{i}") in expected
+            send(_random_word(rng), "/healthz")
+        assert series() == before
 
-    def test_1100_streams_of_one_member_get_429_and_healthz_answers(self, tmp_path: Path) -> None:
-        with serving(tmp_path) as server:
-            socks = [server.stream("m1") for _ in range(CROWD)]
-            try:
-                statuses = Counter(status_of(sock) for sock in socks)
-                assert statuses[200] == 8  # the member's cap
-                assert statuses[429] > 0 and set(statuses) <= {200, 429, 503}, statuses
-                assert max(healthz_seconds(server) for _ in range(5)) < 1.0
-            finally:
-                close_all(socks)
+    def test_1100_streams_of_one_member_get_429_and_healthz_answers(
+        self, shared: Callable[..., Served]
+    ) -> None:
+        server = shared("httptools", *DEFAULTS)
+        socks = [server.stream("crowd") for _ in range(CROWD)]
+        try:
+            statuses = Counter(status_of(sock) for sock in socks)
+            assert statuses[200] == 8  # the member's cap
+            assert statuses[429] > 0 and set(statuses) <= {200, 429, 503}, statuses
+            assert max(healthz_seconds(server) for _ in range(5)) < 1.0
+        finally:
+            close_all(socks)
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
     def test_1100_trickling_headers_and_healthz_answers(
-        self, tmp_path: Path, protocol: str
+        self, shared: Callable[..., Served], protocol: str
     ) -> None:
-        with serving(tmp_path, protocol=protocol) as server:
-            socks: list[socket.socket] = []
-            try:
-                for _ in range(CROWD):
-                    sock = server.connect()
-                    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
-                    socks.append(sock)
-                assert max(healthz_seconds(server) for _ in range(5)) < 1.0
-                for sock in socks[-100:]:
-                    with contextlib.suppress(OSError):
-                        sock.sendall(b"a")
-                assert max(healthz_seconds(server) for _ in range(5)) < 1.0
-            finally:
-                close_all(socks)
+        """On the default header timeout (10 s): the crowd is held, not timed out,
+        while ``/healthz`` is measured; past the connection cap the worker makes room."""
+        server = shared(protocol, *DEFAULTS)
+        socks: list[socket.socket] = []
+        try:
+            for _ in range(CROWD):
+                sock = server.connect()
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+                socks.append(sock)
+            assert max(healthz_seconds(server) for _ in range(5)) < 1.0
+            for sock in socks[-100:]:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"a")
+            assert max(healthz_seconds(server) for _ in range(5)) < 1.0
+        finally:
+            close_all(socks)
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
-    def test_a_trickling_header_is_cut_off(self, tmp_path: Path, protocol: str) -> None:
-        args = ("--header-timeout", "1")
-        with serving(tmp_path, *args, protocol=protocol) as server, server.connect() as sock:
+    def test_a_trickling_header_is_cut_off(
+        self, shared: Callable[..., Served], protocol: str
+    ) -> None:
+        with shared(protocol, *QUICK_HEADER_TIMEOUT).connect() as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             assert trickled_until_closed(sock)
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
     def test_a_trickling_header_after_a_response_is_cut_off(
-        self, tmp_path: Path, protocol: str
+        self, shared: Callable[..., Served], protocol: str
     ) -> None:
         """Kept alive after a first answer, the next header is on the same clock."""
-        args = ("--header-timeout", "1")
-        with serving(tmp_path, *args, protocol=protocol) as server, server.connect() as sock:
+        with shared(protocol, *QUICK_HEADER_TIMEOUT).connect() as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             head = head_of(sock)
             assert head.startswith(b"HTTP/1.1 200") and b"connection: close" not in head.lower()
@@ -473,9 +563,11 @@ class TestRealServer:
             assert trickled_until_closed(sock)
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
-    def test_an_oversized_header_gets_400(self, tmp_path: Path, protocol: str) -> None:
+    def test_an_oversized_header_gets_400(
+        self, shared: Callable[..., Served], protocol: str
+    ) -> None:
         """h11 bounds a header's size; the httptools protocol keeps the same bound."""
-        with serving(tmp_path, protocol=protocol) as server, server.connect() as sock:
+        with shared(protocol, *DEFAULTS).connect() as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ")
             with contextlib.suppress(OSError):  # the server may close while we still send
                 for _ in range(64):
@@ -510,17 +602,21 @@ class TestRealServer:
                 close_all(held)
 
     @pytest.mark.parametrize("protocol", PROTOCOLS)
-    def test_a_large_body_is_not_taken_for_a_header(self, tmp_path: Path, protocol: str) -> None:
+    def test_a_large_body_is_not_taken_for_a_header(
+        self, shared: Callable[..., Served], protocol: str
+    ) -> None:
         """A 40 KiB body, and the next request sent with it, are answered like a small one."""
         day = date.today() + timedelta(days=7)  # within the server's horizon
-        with serving(tmp_path, protocol=protocol) as server, server.connect() as sock:
+        server = shared(protocol, *DEFAULTS)
+        token = server.token("poster")
+        with server.connect() as sock:
 
             def check(padding: int) -> bytes:
                 body = f'{{"machine": "nope", "start": "{day}", "end": "{day}"'.encode()
                 body += b" " * padding + b"}"
                 return (
                     b"POST /api/check-availability HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + f"Authorization: Bearer {server.tokens['m1']}\r\n".encode()
+                    + f"Authorization: Bearer {token}\r\n".encode()
                     + b"Content-Type: application/json\r\n"
                     + f"Content-Length: {len(body)}\r\n\r\n".encode()
                     + body

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 
 import rentcal
-from tests.conftest import TODAY, _pg_schema_url
-from tests.test_web_server import _backends, _free_port, start_server, wait_ready
+from tests.conftest import TODAY
+from tests.shared_server import TwoWorkerServers
+from tests.test_web_server import _backends
 
 pytestmark = pytest.mark.slow
 
@@ -42,28 +42,17 @@ class Served:
         return rentcal.connect(self.db_url)
 
 
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(params=_backends())
 def served(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, two_worker_servers: TwoWorkerServers
 ) -> Iterator[Served]:
-    workdir = tmp_path_factory.mktemp("creds")
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{workdir}/creds.db"
-    else:
-        db_url = _pg_schema_url(request.getfixturevalue("pg_database"))
-    with rentcal.connect(db_url) as cal:
-        cal.add_member("ada", admin=True)
-        cal.add_machine("saw", daily_price="10", acting="ada")
-    port = _free_port()
-    log = workdir / "server.log"
-    process = start_server(db_url, log, "--port", str(port), "--workers", "2")
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", process, log)
-        yield Served(f"http://127.0.0.1:{port}", db_url)
-    finally:
-        process.terminate()
-        assert process.wait(timeout=60) == 0, log.read_text()
-        assert "Traceback" not in Path(log).read_text()
+    """The session's two-worker server on each backend (tests/shared_server.py: ``ada``,
+    an admin, and machine ``saw``); each test acts on an ``eve`` of its own. After
+    the test it must still run and have logged no traceback."""
+    database = request.getfixturevalue("pg_database") if request.param == "postgresql" else None
+    server = two_worker_servers.get(request.param, database)
+    yield Served(server.url, server.db_url)
+    server.check()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ PostgreSQL, where the counting lives.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -37,8 +38,16 @@ from rentcal.web.hashing import LoginGate
 from rentcal.web.server import ServeOptions
 from rentcal.web.server_settings import Settings
 from tests.conftest import BOTH
+from tests.shared_server import TwoWorkerServers
 from tests.test_web_serve_cli import serve
-from tests.test_web_server import PATIENCE, _free_port, all_at_once, start_server, wait_ready
+from tests.test_web_server import (
+    PATIENCE,
+    _backends,
+    _free_port,
+    all_at_once,
+    start_server,
+    wait_ready,
+)
 from tests.web_support import error_of
 
 pytestmark = BOTH
@@ -208,6 +217,8 @@ class TestHashing:
 class Served:
     url: str
     process: Any
+    db_url: str
+    log: Path
 
     def login(self, handle: str, password: str, address: str) -> httpx2.Response:
         return httpx2.post(
@@ -221,7 +232,15 @@ class Served:
             timeout=PATIENCE,
         )
 
+    def member(self, handle: str) -> str:
+        """Add ``handle`` with :data:`PASSWORD` (a test on a shared server names its own)."""
+        with rentcal.connect(self.db_url) as cal:
+            cal.add_member(handle, acting="ada")
+            cal.set_password(handle, PASSWORD, acting=handle)
+        return handle
 
+
+@contextlib.contextmanager
 def _serve(db_url: str, workdir: Path, *args: str) -> Iterator[Served]:
     """``rentcal serve --proxy-headers`` (loopback is a trusted proxy: each test
     request names its client address in X-Forwarded-For), stopped cleanly."""
@@ -234,16 +253,25 @@ def _serve(db_url: str, workdir: Path, *args: str) -> Iterator[Served]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process, log)
-        yield Served(url, process)
+        yield Served(url, process, db_url, log)
     finally:
         process.terminate()
         assert process.wait(timeout=PATIENCE) == 0, log.read_text()
         assert "Traceback" not in log.read_text()
 
 
-@pytest.fixture
-def two_workers(db_url: str, tmp_path: Path) -> Iterator[Served]:
-    yield from _serve(db_url, tmp_path, "--workers", "2")
+@pytest.fixture(params=_backends())
+def two_workers(
+    request: pytest.FixtureRequest, two_worker_servers: TwoWorkerServers
+) -> Iterator[Served]:
+    """The session's two-worker server on each backend (tests/shared_server.py): the
+    failures are counted per client address, and each test guesses from addresses
+    of its own, for a member of its own. After the test it must still run and have
+    logged no traceback."""
+    database = request.getfixturevalue("pg_database") if request.param == "postgresql" else None
+    server = two_worker_servers.get(request.param, database)
+    yield Served(server.url, server.process, server.db_url, server.log)
+    server.check()
 
 
 @pytest.mark.slow
@@ -253,24 +281,28 @@ class TestServedThrottling:
     def test_owner_logs_in_while_the_attackers_address_is_throttled(
         self, two_workers: Served
     ) -> None:
+        attacker, owner = "203.0.113.1", "198.51.100.1"
+        handle = two_workers.member("owner1")
         for _ in range(5):
-            assert two_workers.login("ada", "a wrong guess", ATTACKER).status_code == 401
-        refused = two_workers.login("ada", PASSWORD, ATTACKER)
+            assert two_workers.login(handle, "a wrong guess", attacker).status_code == 401
+        refused = two_workers.login(handle, PASSWORD, attacker)
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 15 * 60
         assert error_of(refused)["code"] == "throttled"
-        assert two_workers.login("ada", PASSWORD, OWNER).status_code == 200
+        assert two_workers.login(handle, PASSWORD, owner).status_code == 200
 
     def test_an_address_hammering_many_handles_gets_429(self, two_workers: Served) -> None:
+        attacker, owner = "203.0.113.2", "198.51.100.2"
+        handle = two_workers.member("owner2")
         answers = [
-            two_workers.login(f"ghost{i}", "a wrong guess", ATTACKER).status_code
+            two_workers.login(f"ghost{i}", "a wrong guess", attacker).status_code
             for i in range(login_limits.MAX_ADDRESS_FAILURES)
         ]
         assert answers == [401] * login_limits.MAX_ADDRESS_FAILURES
-        refused = two_workers.login("ada", PASSWORD, ATTACKER)
+        refused = two_workers.login(handle, PASSWORD, attacker)
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 15 * 60
-        assert two_workers.login("ada", PASSWORD, OWNER).status_code == 200
+        assert two_workers.login(handle, PASSWORD, owner).status_code == 200
 
 
 def _memory_kib(pid: int) -> dict[str, int]:
@@ -285,8 +317,11 @@ def _memory_kib(pid: int) -> dict[str, int]:
 
 @pytest.fixture
 def one_worker(db_url: str, tmp_path: Path) -> Iterator[Served]:
-    """One worker: uvicorn serves in the process it was started as (its RSS is ours)."""
-    yield from _serve(db_url, tmp_path, "--workers", "1")
+    """One worker: uvicorn serves in the process it was started as (its RSS is ours).
+
+    A server of its own: the worker's peak memory (VmHWM) is the flood's alone."""
+    with _serve(db_url, tmp_path, "--workers", "1") as server:
+        yield server
 
 
 FLOOD = 200
