@@ -88,14 +88,16 @@ def add_the_rest(cal: rentcal.Rentcal, summary: DemoSummary) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, chromium: str, node_modules: Path
+) -> Iterator[Demo]:
+    """The demo's site; the browser is the one every browser file shares
+    (tests/browser/fixtures.py)."""
     try:
         import fastapi  # noqa: F401
-        import playwright.sync_api  # noqa: F401
     except ImportError:
-        harness.requirement(False, "playwright or the web extra is not installed")
-    harness.chromium_path()
-    modules = harness.node_packages()
+        harness.requirement(False, "the web extra is not installed (pip install '.[web]')")
+    modules = node_modules
     folder = tmp_path_factory.mktemp("pictures")
     db_url = f"sqlite:///{folder / 'rentcal.db'}"
     cal = rentcal.connect(db_url)
@@ -109,18 +111,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     finally:
         server.stop()
         cal.close()
-
-
-@pytest.fixture(scope="module")
-def browser(demo: Demo) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(
-            executable_path=harness.chromium_path(), args=harness.CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def new_page(

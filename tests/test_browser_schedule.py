@@ -35,10 +35,7 @@ from tests.test_browser_pages import (
 )
 
 # The fixtures of the booking page's browser tests, shared by name.
-chromium = pages.chromium
-node_modules = pages.node_modules
 site = pages.site
-browser = pages.browser
 machine = pages.machine
 month = pages.month
 
