@@ -67,14 +67,18 @@ def site(
         harness.requirement(False, "the web extra is not installed (pip install '.[web]')")
     folder = tmp_path_factory.mktemp("browser")
     db_url = f"sqlite:///{folder / 'rentcal.db'}"
-    cal = rentcal.connect(db_url)
-    cal.add_member("ada", name="Ada Admin", admin=True)
-    cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
-    cal.add_member("cy", name="Cy Newcomer", acting="ada")
-    for handle, password in PASSWORDS.items():
-        cal.set_password(handle, password, acting="ada")
-    server = harness.Server(db_url, node_modules / "fullcalendar", folder / "server.log")
+    cal = rentcal.connect(db_url)  # the schema, before the server opens the file
+    # started first: the members are written while it imports (it reads them per request)
+    server = harness.Server(
+        db_url, node_modules / "fullcalendar", folder / "server.log", wait=False
+    )
     try:
+        cal.add_member("ada", name="Ada Admin", admin=True)
+        cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
+        cal.add_member("cy", name="Cy Newcomer", acting="ada")
+        for handle, password in PASSWORDS.items():
+            cal.set_password(handle, password, acting="ada")
+        server.wait_ready()
         yield Site(server.url, db_url, cal, server, node_modules)
     finally:
         server.stop()

@@ -54,7 +54,7 @@ class PayingServer(harness.Server):
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=harness.ROOT
         )
-        self._wait_ready()
+        self.wait_ready()
 
 
 @pytest.fixture(scope="module")

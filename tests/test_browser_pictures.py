@@ -56,7 +56,7 @@ class Demo:
     summary: DemoSummary
     passwords: dict[str, str]
     axe: Path
-    states: dict[tuple[str, int], Any] = field(default_factory=dict)
+    states: dict[str, Any] = field(default_factory=dict)
 
 
 def add_the_rest(cal: rentcal.Rentcal, summary: DemoSummary) -> None:
@@ -97,17 +97,19 @@ def demo(
         import fastapi  # noqa: F401
     except ImportError:
         harness.requirement(False, "the web extra is not installed (pip install '.[web]')")
-    modules = node_modules
     folder = tmp_path_factory.mktemp("pictures")
     db_url = f"sqlite:///{folder / 'rentcal.db'}"
-    cal = rentcal.connect(db_url)
-    summary = build_demo(cal, cal.today())
-    add_the_rest(cal, summary)
-    server = harness.Server(db_url, modules / "fullcalendar", folder / "server.log")
+    cal = rentcal.connect(db_url)  # the schema, before the server opens the file
+    # started first: the demo is written while it imports (it reads the data per request)
+    server = harness.Server(
+        db_url, node_modules / "fullcalendar", folder / "server.log", wait=False
+    )
     try:
-        yield Demo(
-            server.url, cal, summary, dict(summary.passwords), modules / "axe-core" / "axe.min.js"
-        )
+        summary = build_demo(cal, cal.today())
+        add_the_rest(cal, summary)
+        server.wait_ready()
+        axe = node_modules / "axe-core" / "axe.min.js"
+        yield Demo(server.url, cal, summary, dict(summary.passwords), axe)
     finally:
         server.stop()
         cal.close()
@@ -116,12 +118,13 @@ def demo(
 def new_page(
     browser: Any, demo: Demo, who: str | None, viewport: dict[str, int], **options: Any
 ) -> Any:
-    """A page of a new context, logged in as ``who`` (once per member and width)."""
+    """A page of a new context, logged in as ``who`` (through the form once per member:
+    later contexts start with the session cookies it got; the site keeps nothing else in
+    the browser, and a session does not depend on the device)."""
     options = {"viewport": viewport, "locale": "en-GB", "device_scale_factor": 1, **options}
     if viewport["width"] < 600:
         options |= {"is_mobile": True, "has_touch": True}
-    key = (who or "", viewport["width"])
-    if who is not None and key not in demo.states:
+    if who is not None and who not in demo.states:
         context = browser.new_context(**options)
         page = context.new_page()
         page.goto(demo.url + "/login")
@@ -129,10 +132,10 @@ def new_page(
         page.fill("#password", demo.passwords[who])
         page.click("#login-form button[type=submit]")
         page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-        demo.states[key] = context.storage_state()
+        demo.states[who] = {"cookies": context.storage_state()["cookies"], "origins": []}
         context.close()
     if who is not None:
-        options["storage_state"] = demo.states[key]
+        options["storage_state"] = demo.states[who]
     page = browser.new_context(**options).new_page()
     page.errors = []
     page.on("pageerror", lambda err: page.errors.append(str(err)))
