@@ -80,12 +80,24 @@ def node_modules() -> Path:
 @pytest.fixture
 def browser(chromium: str) -> Iterator[Any]:
     """The shared Chromium: a test opens its own contexts on it; any it left open (a
-    failed test) are closed after it, so the next test starts from none."""
+    failed test) are closed after it, but those a module keeps on purpose (marked with
+    :func:`keep`, closed by that module's fixture)."""
     launched = SHARED.get(chromium)
     yield launched
     if launched.is_connected():
         for context in list(launched.contexts):
-            context.close()
+            if not getattr(context, KEPT, False):
+                context.close()
+
+
+#: The attribute :func:`keep` sets on a context.
+KEPT = "rentcal_kept_across_tests"
+
+
+def keep(context: Any) -> Any:
+    """Mark ``context`` to outlive the test that opened it (its module closes it)."""
+    setattr(context, KEPT, True)
+    return context
 
 
 @pytest.hookimpl(wrapper=True)
@@ -98,4 +110,4 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
             SHARED.stop()
 
 
-__all__ = ["SHARED", "SharedChromium", "browser", "chromium", "node_modules"]
+__all__ = ["KEPT", "SHARED", "SharedChromium", "browser", "chromium", "keep", "node_modules"]
