@@ -44,6 +44,7 @@ import rentcal
 from tests.browser.fixtures import (  # noqa: F401  (pytest finds fixtures and hooks by name)
     browser,
     chromium,
+    fresh_servers,
     node_modules,
     pytest_runtest_teardown,
 )

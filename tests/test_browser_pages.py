@@ -31,6 +31,7 @@ import pytest
 
 import rentcal
 from tests.browser import harness
+from tests.browser.fixtures import FreshServers
 
 LIVE_SECONDS = 2.0
 PASSWORDS = {"ada": "ada-password", "bob": "bob-password", "cy": "cy-password"}
@@ -58,20 +59,16 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, chromium: str, node_modules: Path
-) -> Iterator[Site]:
+def site(fresh_servers: FreshServers, node_modules: Path) -> Iterator[Site]:
+    """A server of this file's own over a database of its own: ada (admin), bob
+    (verified) and cy (not yet). The server was started ahead (while the last file ran);
+    it reads the members per request, so they are written now."""
     try:
         import fastapi  # noqa: F401
     except ImportError:
         harness.requirement(False, "the web extra is not installed (pip install '.[web]')")
-    folder = tmp_path_factory.mktemp("browser")
-    db_url = f"sqlite:///{folder / 'rentcal.db'}"
-    cal = rentcal.connect(db_url)  # the schema, before the server opens the file
-    # started first: the members are written while it imports (it reads them per request)
-    server = harness.Server(
-        db_url, node_modules / "fullcalendar", folder / "server.log", wait=False
-    )
+    fresh = fresh_servers.take()
+    cal, server = fresh.cal, fresh.server
     try:
         cal.add_member("ada", name="Ada Admin", admin=True)
         cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
@@ -79,7 +76,7 @@ def site(
         for handle, password in PASSWORDS.items():
             cal.set_password(handle, password, acting="ada")
         server.wait_ready()
-        yield Site(server.url, db_url, cal, server, node_modules)
+        yield Site(server.url, fresh.db_url, cal, server, node_modules)
     finally:
         server.stop()
         cal.close()

@@ -14,12 +14,16 @@ therefore stops the shared Chromium as soon as the next test is not a browser fi
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.browser import harness
+
+if TYPE_CHECKING:
+    import rentcal
 
 #: Which tests use the shared Chromium (and keep it running between them).
 BROWSER_FILES = "test_browser_"
@@ -90,6 +94,85 @@ def browser(chromium: str) -> Iterator[Any]:
                 context.close()
 
 
+@dataclass
+class Fresh:
+    """An empty rentcal database (its schema made) and a ``rentcal serve`` started on it."""
+
+    folder: Path
+    db_url: str
+    cal: rentcal.Rentcal
+    server: harness.Server
+
+
+class FreshServers:
+    """Servers for tests/test_browser_pages.py's ``site`` fixture, one started ahead.
+
+    Each browser file that uses that fixture needs a server of its own, over a database
+    of its own; most of a server's start is Python importing rentcal's web stack (~2 s).
+    Taking one starts the next file's right away, so it imports while this file's tests
+    run. The server reads the database per request, so the taker fills it afterwards.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory, assets: Path, wanted: int) -> None:
+        self._factory, self._assets, self._wanted = factory, assets, wanted
+        self._ahead: Fresh | None = None
+
+    def take(self) -> Fresh:
+        """A fresh server (maybe still starting: call its ``wait_ready``)."""
+        fresh = self._ahead if self._ahead is not None else self._start()
+        self._ahead = None
+        self._wanted -= 1
+        if self._wanted > 0:
+            self._ahead = self._start()
+        return fresh
+
+    def _start(self) -> Fresh:
+        import rentcal
+
+        folder = self._factory.mktemp("browser")
+        db_url = f"sqlite:///{folder / 'rentcal.db'}"
+        cal = rentcal.connect(db_url)  # the schema, before the server opens the file
+        server = harness.Server(db_url, self._assets, folder / "server.log", wait=False)
+        return Fresh(folder, db_url, cal, server)
+
+    def close(self) -> None:
+        """Stop the one started ahead, if no file took it."""
+        if self._ahead is not None:
+            self._ahead.server.stop()
+            self._ahead.cal.close()
+            self._ahead = None
+
+
+def _files_using(session: pytest.Session, fixture: object) -> int:
+    """How many of the session's test files take their ``site`` from ``fixture``."""
+    return len(
+        {
+            item.path
+            for item in session.items
+            if getattr(item, "module", None) is not None
+            and getattr(item.module, "site", None) is fixture
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def fresh_servers(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    chromium: str,
+    node_modules: Path,
+) -> Iterator[FreshServers]:
+    """The servers of the files sharing tests/test_browser_pages.py's ``site``."""
+    from tests import test_browser_pages
+
+    wanted = _files_using(request.session, test_browser_pages.site)
+    pool = FreshServers(tmp_path_factory, node_modules / "fullcalendar", max(wanted, 1))
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 #: The attribute :func:`keep` sets on a context.
 KEPT = "rentcal_kept_across_tests"
 
@@ -110,4 +193,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
             SHARED.stop()
 
 
-__all__ = ["KEPT", "SHARED", "SharedChromium", "browser", "chromium", "keep", "node_modules"]
+__all__ = [
+    "KEPT",
+    "SHARED",
+    "Fresh",
+    "FreshServers",
+    "SharedChromium",
+    "browser",
+    "chromium",
+    "fresh_servers",
+    "keep",
+    "node_modules",
+]
