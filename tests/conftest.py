@@ -40,6 +40,15 @@ import pytest
 
 import rentcal
 
+# One Chromium for all the browser files, and the hook that stops it after them.
+from tests.browser.fixtures import (  # noqa: F401  (pytest finds fixtures and hooks by name)
+    browser,
+    chromium,
+    fresh_servers,
+    node_modules,
+    pytest_runtest_teardown,
+)
+
 #: A fixed "today" (a Wednesday) so tests never depend on the real date.
 TODAY = date(2030, 1, 9)
 #: The fixtures' operation deadline. Generous: on a starved CI host (load average

@@ -29,8 +29,8 @@ from tests.invoice_support import pdf_facts
 from tests.test_browser_admin import OUTSIDE_JS, OVERLAP_JS
 from tests.test_browser_pages import DESKTOP, PASSWORDS, PHONE, Site, close, open_page, shot
 
-chromium, node_modules, site = shared.chromium, shared.node_modules, shared.site
-browser = shared.browser
+# The server: tests/test_browser_pages.py's (the browser: tests/browser/fixtures.py).
+site = shared.site
 
 pytestmark = pytest.mark.slow
 CHECKS_JS = (Path(harness.__file__).parent / "layout_checks.js").read_text(encoding="utf-8")

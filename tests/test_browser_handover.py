@@ -21,9 +21,9 @@ from tests import test_browser_pages as shared
 from tests.test_browser_admin import OUTSIDE_JS
 from tests.test_browser_pages import PHONE, Site, close, open_page, shot
 
-# The browser, the server and its database: tests/test_browser_pages.py's fixtures.
-chromium, node_modules, site = shared.chromium, shared.node_modules, shared.site
-browser = shared.browser
+# The server and its database: tests/test_browser_pages.py's fixtures
+# (the browser: tests/browser/fixtures.py, shared by every browser file).
+site = shared.site
 
 pytestmark = pytest.mark.slow
 

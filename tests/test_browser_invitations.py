@@ -18,10 +18,7 @@ import pytest
 from tests.test_browser_pages import (  # noqa: F401  (fixtures)
     PHONE,
     Site,
-    browser,
-    chromium,
     close,
-    node_modules,
     open_page,
     site,
 )

@@ -22,10 +22,7 @@ from tests.test_browser_pages import (  # noqa: F401  (pytest fixtures: browser,
     DESKTOP,
     PHONE,
     Site,
-    browser,
-    chromium,
     close,
-    node_modules,
     open_page,
     site,
 )
@@ -82,9 +79,9 @@ def fits(page: Any) -> bool:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_me_choices_by_keyboard(
-    browser: Any,  # noqa: F811
+    browser: Any,
     site: Site,  # noqa: F811
-    node_modules: Path,  # noqa: F811
+    node_modules: Path,
     viewport: dict[str, int],
 ) -> None:
     page = open_page(browser, site, "bob", viewport=viewport, bypass_csp=True)
@@ -107,9 +104,9 @@ def test_me_choices_by_keyboard(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_admin_outbox_by_keyboard(
-    browser: Any,  # noqa: F811
+    browser: Any,
     outbox: Site,
-    node_modules: Path,  # noqa: F811
+    node_modules: Path,
     viewport: dict[str, int],
 ) -> None:
     page = open_page(browser, outbox, "ada", viewport=viewport, bypass_csp=True)
@@ -134,7 +131,7 @@ def test_admin_outbox_by_keyboard(
 
 
 def test_discard_asks_first(
-    browser: Any,  # noqa: F811
+    browser: Any,
     outbox: Site,
 ) -> None:
     page = open_page(browser, outbox, "ada", viewport=PHONE)

@@ -22,7 +22,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import pytest
 
 import rentcal
 from tests.browser import harness
+from tests.browser.fixtures import FreshServers
 
 LIVE_SECONDS = 2.0
 PASSWORDS = {"ada": "ada-password", "bob": "bob-password", "cy": "cy-password"}
@@ -53,56 +54,32 @@ class Site:
     cal: rentcal.Rentcal
     server: harness.Server
     assets: Path
+    #: Each member's cookies once logged in through the form (see :func:`open_page`).
+    logins: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    """Playwright and Debian's Chromium (checked before anything is installed from npm)."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        harness.requirement(False, "playwright is not installed (pip install playwright)")
-    return harness.chromium_path()
-
-
-@pytest.fixture(scope="module")
-def node_modules() -> Path:
-    """npm's FullCalendar and axe-core (tests/browser/package-lock.json)."""
-    return harness.node_packages()
-
-
-@pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory, chromium: str, node_modules: Path
-) -> Iterator[Site]:
+def site(fresh_servers: FreshServers, node_modules: Path) -> Iterator[Site]:
+    """A server of this file's own over a database of its own: ada (admin), bob
+    (verified) and cy (not yet). The server was started ahead (while the last file ran);
+    it reads the members per request, so they are written now."""
     try:
         import fastapi  # noqa: F401
     except ImportError:
         harness.requirement(False, "the web extra is not installed (pip install '.[web]')")
-    folder = tmp_path_factory.mktemp("browser")
-    db_url = f"sqlite:///{folder / 'rentcal.db'}"
-    cal = rentcal.connect(db_url)
-    cal.add_member("ada", name="Ada Admin", admin=True)
-    cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
-    cal.add_member("cy", name="Cy Newcomer", acting="ada")
-    for handle, password in PASSWORDS.items():
-        cal.set_password(handle, password, acting="ada")
-    server = harness.Server(db_url, node_modules / "fullcalendar", folder / "server.log")
+    fresh = fresh_servers.take()
+    cal, server = fresh.cal, fresh.server
     try:
-        yield Site(server.url, db_url, cal, server, node_modules)
+        cal.add_member("ada", name="Ada Admin", admin=True)
+        cal.add_member("bob", name="Bob Baker", verified=True, acting="ada")
+        cal.add_member("cy", name="Cy Newcomer", acting="ada")
+        for handle, password in PASSWORDS.items():
+            cal.set_password(handle, password, acting="ada")
+        server.wait_ready()
+        yield Site(server.url, fresh.db_url, cal, server, node_modules)
     finally:
         server.stop()
         cal.close()
-
-
-@pytest.fixture(scope="module")
-def browser(site: Site, chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=chromium, args=harness.CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -125,24 +102,45 @@ def day(month: date, n: int) -> date:
 
 
 def open_page(browser: Any, site: Site, handle: str | None, **options: Any) -> Any:
-    """A new context's page, logged in as ``handle`` through the login form."""
+    """A new context's page, logged in as ``handle``.
+
+    The first time on a site, ``handle`` logs in through the login form (in a context of
+    its own, its page checked like the tests' for script errors and CSP refusals); from
+    then on a new context starts with the session cookies that login got, as a browser
+    that logged in before does. The login form itself is TestLogin's and TestPasswordReset's.
+    """
     options.setdefault("viewport", DESKTOP)
     options.setdefault("locale", "en-GB")
+    if handle is not None:
+        options["storage_state"] = {"cookies": login_cookies(browser, site, handle), "origins": []}
     context = browser.new_context(**options)
-    page = context.new_page()
+    return watched(context.new_page())
+
+
+def watched(page: Any) -> Any:
+    """``page`` collecting its script errors and CSP refusals in ``page.errors``
+    (:func:`close` asserts there are none)."""
     page.errors = []
     page.on("pageerror", lambda err: page.errors.append(str(err)))
     page.on(
         "console",
         lambda msg: page.errors.append(msg.text) if "Content Security Policy" in msg.text else None,
     )
-    if handle is not None:
+    return page
+
+
+def login_cookies(browser: Any, site: Site, handle: str) -> list[Any]:
+    """``handle``'s session cookies on ``site``: logged in through the form once."""
+    if handle not in site.logins:
+        page = watched(browser.new_context(viewport=DESKTOP, locale="en-GB").new_page())
         page.goto(site.url + "/login")
         page.fill("#handle", handle)
         page.fill("#password", PASSWORDS[handle])
         page.click("#login-form button[type=submit]")
         page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-    return page
+        site.logins[handle] = page.context.storage_state()["cookies"]
+        close(page)
+    return site.logins[handle]
 
 
 def calendar_page(page: Any, site: Site, machine: str | None, month: date | None) -> None:

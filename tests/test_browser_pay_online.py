@@ -23,14 +23,12 @@ from typing import Any
 import pytest
 
 import rentcal
-from tests import test_browser_pages as shared
 from tests.browser import harness
 from tests.stripe_support import SECRET_KEY, WEBHOOK_SECRET, StandIn
 from tests.test_browser_pages import PASSWORDS, Site, close, open_page
 from tests.test_invoices import ready
 
-# the fixtures of tests/test_browser_pages.py, over this module's own site
-chromium, node_modules, browser = shared.chromium, shared.node_modules, shared.browser
+# the browser is tests/browser/fixtures.py's; this module has a site of its own
 
 pytestmark = pytest.mark.slow
 CHECKOUT = re.compile(r"^https://checkout\.stripe\.com/c/pay/cs_test_\d{4}$")
@@ -56,7 +54,7 @@ class PayingServer(harness.Server):
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=harness.ROOT
         )
-        self._wait_ready()
+        self.wait_ready()
 
 
 @pytest.fixture(scope="module")

@@ -30,10 +30,7 @@ from tests.test_browser_pages import (
 )
 
 # The fixtures of tests/test_browser_pages.py, found by pytest under these names.
-chromium = pages.chromium
-node_modules = pages.node_modules
 site = pages.site
-browser = pages.browser
 machine = pages.machine
 month = pages.month
 

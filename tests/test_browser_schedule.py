@@ -35,10 +35,7 @@ from tests.test_browser_pages import (
 )
 
 # The fixtures of the booking page's browser tests, shared by name.
-chromium = pages.chromium
-node_modules = pages.node_modules
 site = pages.site
-browser = pages.browser
 machine = pages.machine
 month = pages.month
 
@@ -188,8 +185,10 @@ class TestLive:
         self, browser: Any, site: Site, machine: str, month: date
     ) -> None:
         page = open_page(browser, site, "bob")
-        schedule_page(page, site, month)
-        page.wait_for_timeout(300)  # the stream's first revision: nothing changed yet
+        # the revision stream open before the change (its first revision: nothing new),
+        # so the change arrives as news on it, not as what a late connection found
+        with page.expect_response(lambda answer: "/api/changes" in answer.url):
+            schedule_page(page, site, month)
         mark_no_reload_schedule(page)
         done = harness.cli(
             site.db_url,

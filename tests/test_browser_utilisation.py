@@ -20,9 +20,9 @@ from tests.browser import harness
 from tests.test_browser_admin import OUTSIDE_JS, WIDTHS
 from tests.test_browser_pages import DESKTOP, PHONE, Site, close, day, open_page
 
-# The browser, the server and its database: tests/test_browser_pages.py's fixtures.
-chromium, node_modules, site = shared.chromium, shared.node_modules, shared.site
-browser, month = shared.browser, shared.month
+# The server and its database: tests/test_browser_pages.py's fixtures
+# (the browser: tests/browser/fixtures.py, shared by every browser file).
+site, month = shared.site, shared.month
 
 pytestmark = pytest.mark.slow
 

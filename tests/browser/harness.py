@@ -9,11 +9,12 @@ Nothing here is a test. ``tests/test_browser_*.py`` use it through their fixture
   axe-core at the versions of its package-lock.json) once, unless already there.
 - :class:`Server` starts ``python -m rentcal --db URL serve --port P --assets DIR``
   as a subprocess on a free loopback port, waits for ``/healthz`` and stops it
-  with SIGTERM.
+  with SIGTERM (its exit is waited for beside the next tests).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -21,10 +22,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -114,7 +117,11 @@ def free_port() -> int:
 class Server:
     """A real ``rentcal serve`` subprocess on a loopback port."""
 
-    def __init__(self, database_url: str, assets: Path | None, log: Path) -> None:
+    def __init__(
+        self, database_url: str, assets: Path | None, log: Path, *, wait: bool = True
+    ) -> None:
+        """Start the server; unless ``wait`` is false, return once it answers (else call
+        :meth:`wait_ready`: the caller fills the database while the server imports)."""
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -128,9 +135,11 @@ class Server:
         self.process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT
         )
-        self._wait_ready()
+        if wait:
+            self.wait_ready()
 
-    def _wait_ready(self) -> None:
+    def wait_ready(self) -> None:
+        """Until ``/healthz`` answers 200 (or :data:`START_TIMEOUT_S`: the log is raised)."""
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -141,24 +150,50 @@ class Server:
                         return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
-        self.stop()
+        self._terminate()
+        _reap(self.process, self._log)
         log = self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"rentcal serve did not start on {self.url}:\n{log}")
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not end in 10 s."""
+        """SIGTERM, and return: the process is reaped beside the next tests (SIGKILL if it
+        has not ended in 10 s). Its exit is the interpreter's finalisation, ~0.7 s that
+        no test waits for; the run waits for every stopped server before it ends."""
+        self._terminate()
+        reaper = threading.Thread(
+            target=_reap, args=(self.process, self._log), name="reap-server", daemon=True
+        )
+        reaper.start()
+        _REAPERS.append(reaper)
+
+    def _terminate(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
 
     def log(self) -> str:
         """What the server printed so far (request lines, warnings)."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+#: The threads reaping stopped servers; joined before the interpreter exits.
+_REAPERS: list[threading.Thread] = []
+
+
+def _reap(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    """Wait for a SIGTERMed server (SIGKILL after 10 s), then close its log."""
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    finally:
+        log.close()
+
+
+@atexit.register
+def _join_reapers() -> None:
+    for reaper in _REAPERS:
+        reaper.join(timeout=30)
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
