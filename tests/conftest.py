@@ -94,8 +94,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    """Let the apps a test made go: FastAPI's endpoint caches would keep dozens
+def pytest_runtest_logfinish(nodeid: str) -> None:
+    """After each test, let the apps it made go: FastAPI's endpoint caches would keep dozens
     of them alive, and every full garbage collection would walk them (with them,
     the suite spent a third of its time collecting garbage)."""
     import sys
@@ -105,6 +105,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         clear = getattr(getattr(models, name, None), "cache_clear", None)
         if clear is not None:
             clear()
+
 
 #: Variables of a developer's shell that would change what the tests see.
 CONFIG_VARIABLES = (
