@@ -82,7 +82,9 @@ class TestConsistentCopy:
         for target, before, after in copies:
             assert _rows(target, "PRAGMA integrity_check") == [("ok",)]
             ids = [r[0] for r in _rows(target, "SELECT id FROM rental ORDER BY id")]
-            assert before <= len(ids) <= after, (before, len(ids), after)
+            # The writer counts a booking just after committing it: when ``after``
+            # was read, one more may have been committed and not yet counted.
+            assert before <= len(ids) <= after + 1, (before, len(ids), after)
             assert ids == list(range(1, len(ids) + 1)), "a prefix of the commits, no gaps"
             history = _rows(target, "SELECT count(*) FROM rental_history")[0][0]
             assert history == len(ids)

@@ -129,6 +129,13 @@ class TestPhone:
         page = open_page(browser, site, "bob", viewport=PHONE, is_mobile=True, has_touch=True)
         schedule_page(page, site, month)
         scroller = "#schedule .schedule-scroll"
+        # The month must be laid out wider than the phone first (a fresh context
+        # once measured it before that): a month that never is fails here.
+        page.wait_for_function(
+            "(sel) => { const el = document.querySelector(sel);"
+            " return el.scrollWidth - el.clientWidth > 500; }",
+            arg=scroller,
+        )
         page.eval_on_selector(scroller, "el => { el.scrollLeft = el.scrollWidth; }")
         assert page.eval_on_selector(scroller, "el => el.scrollLeft") > 500
         seen = page.evaluate(
